@@ -1,0 +1,5 @@
+import sys
+
+from autoinformer.cli import main
+
+sys.exit(main())

@@ -1,0 +1,105 @@
+"""One exception tree for the whole library.
+
+Every error the library raises derives from :class:`AutoinformerError`, so an application can
+catch everything of ours with one ``except`` clause and nothing of ours escapes as a raw
+``httpx``, ``OSError`` or ``openpyxl`` exception::
+
+    AutoinformerError
+    ├── InputError                 bad input from the user: files, settings, templates
+    │   ├── ContactListError       a contact list that cannot be read at all
+    │   ├── SettingsError          a settings value or campaign-file key that is wrong
+    │   └── TemplateError          a speech template with a syntax error (has a position)
+    ├── PolicyError                a call the compliance rules forbid
+    ├── StoreError                 the durable store failed
+    └── BackendError               talking to a switch failed
+        ├── BackendUnavailable     cannot connect / connection lost
+        ├── OriginateError         the switch refused to place the call
+        ├── CallNotFound           the call no longer exists on the switch (ARI 404)
+        ├── WrongCallState         the call is not in a state that allows this (ARI 409/412)
+        └── BackendTimeout         a reply or event did not arrive before its deadline
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AutoinformerError",
+    "BackendError",
+    "BackendTimeout",
+    "BackendUnavailable",
+    "CallNotFound",
+    "ContactListError",
+    "InputError",
+    "OriginateError",
+    "PolicyError",
+    "SettingsError",
+    "StoreError",
+    "TemplateError",
+    "WrongCallState",
+]
+
+
+class AutoinformerError(Exception):
+    """The root of every exception this library raises."""
+
+
+class InputError(AutoinformerError):
+    """Input from the user (a file, a setting, a template) is wrong."""
+
+
+class ContactListError(InputError):
+    """A contact list cannot be read at all (row-level problems are reported, not raised)."""
+
+
+class SettingsError(InputError, ValueError):
+    """A settings value is wrong; the message names the field (or campaign-file key)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        self.message = message
+        super().__init__(f"{field}: {message}")
+
+
+class TemplateError(InputError, ValueError):
+    """A speech template has a syntax error at ``position`` (0-based character offset)."""
+
+    def __init__(self, message: str, *, template: str, position: int) -> None:
+        self.message = message
+        self.template = template
+        self.position = position
+        super().__init__(f"{message} at position {position}")
+
+    def pointer(self) -> str:
+        """The template with a caret under the offending character, for terminals."""
+        return f"{self.template}\n{' ' * self.position}^"
+
+
+class PolicyError(AutoinformerError):
+    """A call the compliance rules forbid (outside hours, do-not-call, caps)."""
+
+
+class StoreError(AutoinformerError):
+    """The durable store could not read or write."""
+
+
+class BackendError(AutoinformerError):
+    """Talking to a telephone switch failed."""
+
+
+class BackendUnavailable(BackendError):
+    """The switch cannot be reached or the connection to it was lost."""
+
+
+class OriginateError(BackendError):
+    """The switch refused to place a call."""
+
+
+class CallNotFound(BackendError):
+    """The call does not exist (any more) on the switch."""
+
+
+class WrongCallState(BackendError):
+    """The call exists but is not in a state that allows the operation."""
+
+
+class BackendTimeout(BackendError):
+    """A reply or an event did not arrive before its deadline."""

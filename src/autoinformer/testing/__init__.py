@@ -1,0 +1,11 @@
+"""Helpers for testing applications built on autoinformer (and autoinformer itself).
+
+- :mod:`autoinformer.testing.parties`: the called-party convention shared by every fake switch
+  (the last digit of a test number chooses how the callee behaves).
+- Fake servers that speak the real wire protocols on 127.0.0.1 (ARI, ESL) and a conformance
+  suite every :class:`~autoinformer.backends.base.Switch` passes live in sibling modules.
+"""
+
+from autoinformer.testing.parties import PARTIES, Party, party_for
+
+__all__ = ["PARTIES", "Party", "party_for"]

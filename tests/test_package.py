@@ -1,0 +1,63 @@
+"""The package itself: version, CLI conventions, vocabulary."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+import autoinformer
+from autoinformer.cli import main
+from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
+
+
+def test_version_flag_prints_the_package_version(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        main(["--version"])
+    assert exc.value.code == 0
+    assert autoinformer.__version__ in capsys.readouterr().out
+
+
+def test_no_command_is_bad_usage() -> None:
+    assert main([]) == 2
+
+
+def test_console_module_runs_help() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "autoinformer", "--help"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0
+    assert "usage: autoinformer" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    ("cause", "outcome"),
+    [
+        (HangupCause.USER_BUSY, Outcome.BUSY),
+        (HangupCause.NO_ANSWER, Outcome.NO_ANSWER),
+        (HangupCause.CALL_REJECTED, Outcome.REJECTED),
+        (HangupCause.UNALLOCATED_NUMBER, Outcome.UNREACHABLE),
+        (HangupCause.NORMAL_CIRCUIT_CONGESTION, Outcome.FAILED),
+        (HangupCause.INVALID_NUMBER_FORMAT, Outcome.INVALID_NUMBER),
+    ],
+)
+def test_unanswered_causes_map_to_the_vocabulary(cause: HangupCause, outcome: Outcome) -> None:
+    assert outcome_for_unanswered(cause) is outcome
+
+
+def test_cause_names_from_both_switches() -> None:
+    assert HangupCause.from_name("USER_BUSY") is HangupCause.USER_BUSY
+    assert HangupCause.from_name("originator_cancel") is HangupCause.NORMAL_CLEARING
+    assert HangupCause.from_name("NO_SUCH_THING") is HangupCause.UNSPECIFIED
+    assert HangupCause.from_code("17") is HangupCause.USER_BUSY
+    assert HangupCause.from_code(None) is HangupCause.UNSPECIFIED
+
+
+def test_import_does_not_pull_backend_dependencies() -> None:
+    code = "import sys, autoinformer; print('httpx_ws' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
