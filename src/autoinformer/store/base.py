@@ -52,5 +52,19 @@ class Store(abc.ABC):
         """Every attempt (for one contact if given), in the order begun."""
 
     @abc.abstractmethod
+    def set_meta(self, campaign: str, key: str, value: str) -> None:
+        """Keep a small value for the campaign (settings fingerprint, seed...); durable."""
+
+    @abc.abstractmethod
+    def get_meta(self, campaign: str, key: str) -> str | None:
+        """A value kept with :meth:`set_meta`, or None."""
+
+    @abc.abstractmethod
     def close(self) -> None:
         """Release the store."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
