@@ -1,0 +1,44 @@
+"""Campaign policies: pure decisions about when, how often and from which caller ID to call.
+
+Nothing here reads a clock or does I/O; every query takes ``now`` (a timezone-aware datetime).
+See ``docs/campaigns.md``.
+
+- :mod:`~autoinformer.policy.durations`: ``parse_duration("1h30m")``
+- :mod:`~autoinformer.policy.zones`: ``callee_zones(number, contact_tz, campaign_tz, now)``
+- :mod:`~autoinformer.policy.schedule`: ``CallWindow`` (days, hours, holidays, dates)
+- :mod:`~autoinformer.policy.limits`: ``ContactLimits`` (interval, per day / 7 days / lifetime),
+  ``LineLimit``
+- :mod:`~autoinformer.policy.retry`: ``RetryPolicy`` and its ``RetryDecision``
+- :mod:`~autoinformer.policy.delivery`: ``DeliveryRule`` (minimum delivered duration)
+- :mod:`~autoinformer.policy.callerid`: ``CallerIdPool`` and ``CallerIdCarousel``
+"""
+
+from __future__ import annotations
+
+from autoinformer.policy.callerid import CallerIdCarousel, CallerIdPool, normalize_e164
+from autoinformer.policy.delivery import DeliveryRule
+from autoinformer.policy.durations import format_duration, parse_duration
+from autoinformer.policy.limits import ContactLimits, LineLimit
+from autoinformer.policy.retry import FINAL_OUTCOMES, RetryDecision, RetryPolicy, RetryRule
+from autoinformer.policy.schedule import CallWindow, TimeRange
+from autoinformer.policy.zones import callee_zones, number_zones, to_zone
+
+__all__ = [
+    "FINAL_OUTCOMES",
+    "CallWindow",
+    "CallerIdCarousel",
+    "CallerIdPool",
+    "ContactLimits",
+    "DeliveryRule",
+    "LineLimit",
+    "RetryDecision",
+    "RetryPolicy",
+    "RetryRule",
+    "TimeRange",
+    "callee_zones",
+    "format_duration",
+    "normalize_e164",
+    "number_zones",
+    "parse_duration",
+    "to_zone",
+]

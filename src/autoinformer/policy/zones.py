@@ -1,0 +1,103 @@
+"""Which time zone(s) a callee is in, for judging calling hours in the callee's local time.
+
+The order of evidence (DESIGN.md, compliance defaults): the contact's own zone when the list
+gives one; else the zone of the number when phonenumbers knows a single one (or several that have
+the same UTC offset at the moment of the call, which for calling hours is the same thing); else the
+campaign's zone. In strict mode an ambiguous number yields every zone it may be in, and the call
+window must then hold in all of them (a Russian mobile number maps to 16 zones, so strict mode can
+leave only a narrow overlap, which is why it is opt-in).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import zoneinfo
+
+import phonenumbers
+from phonenumbers import timezone as pn_timezone
+
+from autoinformer.errors import SettingsError
+
+__all__ = ["ZoneLike", "callee_zones", "number_zones", "to_zone"]
+
+ZoneLike = str | dt.tzinfo
+"""An IANA zone name (``"Europe/Moscow"``) or a tzinfo object."""
+
+_UNKNOWN = "Etc/Unknown"
+
+
+def to_zone(value: ZoneLike, field: str = "timezone") -> dt.tzinfo:
+    """The tzinfo for an IANA name or a tzinfo (returned as is).
+
+    Raises:
+        SettingsError: the name is not a known IANA zone.
+    """
+    if isinstance(value, dt.tzinfo):
+        return value
+    if not isinstance(value, str) or not value.strip():
+        raise SettingsError(
+            field, f"expected an IANA time zone like 'Europe/Moscow', got {value!r}"
+        )
+    try:
+        return zoneinfo.ZoneInfo(value.strip())
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(
+            field, f"unknown time zone {value!r} (expected an IANA name like 'Europe/Moscow')"
+        ) from None
+
+
+@functools.lru_cache(maxsize=4096)
+def number_zones(number_e164: str) -> tuple[str, ...]:
+    """The IANA zones phonenumbers gives for a number, sorted; () when unknown or unparsable."""
+    try:
+        parsed = phonenumbers.parse(number_e164, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    names = pn_timezone.time_zones_for_number(parsed)
+    return tuple(sorted(name for name in set(names) if name != _UNKNOWN))
+
+
+def _offsets(zones: tuple[dt.tzinfo, ...], now: dt.datetime) -> set[dt.timedelta | None]:
+    return {now.astimezone(zone).utcoffset() for zone in zones}
+
+
+def callee_zones(
+    number_e164: str,
+    contact_tz: ZoneLike | None,
+    campaign_tz: ZoneLike,
+    now: dt.datetime,
+    strict: bool = False,
+) -> tuple[dt.tzinfo, ...]:
+    """The zone(s) in which to judge the calling hours for one call.
+
+    Args:
+        number_e164: the number about to be dialled (``+79508881234``).
+        contact_tz: the contact's own zone from the list, if any; it wins over the number.
+        campaign_tz: the campaign's zone, the fallback.
+        now: the time of the call (timezone-aware); decides whether several zones of a number
+            share one UTC offset.
+        strict: for a number in several zones with different offsets, return all of them
+            (the window must hold in each) instead of falling back to the campaign's zone.
+
+    Returns:
+        One zone, or in strict mode possibly several (every zone of the number, sorted by
+        name: zones that agree now may differ after a daylight-saving change).
+
+    Raises:
+        SettingsError: a zone name is unknown, or ``now`` is naive.
+    """
+    if now.tzinfo is None:
+        raise SettingsError("now", "must be a timezone-aware datetime")
+    if contact_tz is not None:
+        return (to_zone(contact_tz, "contact_tz"),)
+    campaign = to_zone(campaign_tz, "campaign_tz")
+    names = number_zones(number_e164)
+    if not names:
+        return (campaign,)
+    zones = tuple(zoneinfo.ZoneInfo(name) for name in names)
+    if len(_offsets(zones, now)) == 1:
+        return (zones[0],)
+    if not strict:
+        return (campaign,)
+    return zones
