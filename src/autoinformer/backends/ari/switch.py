@@ -1,0 +1,364 @@
+"""AriSwitch: the :class:`~autoinformer.backends.base.Switch` contract over Asterisk ARI.
+
+The I/O shell around :class:`~autoinformer.backends.ari.tracker.CallTracker`: REST requests go
+out through :class:`~autoinformer.backends.ari.client.AriClient`; one background task reads
+the event WebSocket (httpx-ws, on anyio, so asyncio and trio both work), decodes each frame,
+feeds the tracker and forwards the resulting Switch events into one bounded stream. The reader
+never runs user code: it parses, routes and, when the consumer is slow, says so in the log and
+waits (events are never dropped on our side).
+
+When the WebSocket drops, the reader reconnects with exponential backoff. Asterisk drops events
+for a deactivated application, so after reconnecting the switch resynchronises with
+``GET /channels``: calls still there are adopted, vanished calls end (CallEnded), channels in
+our application that nobody owns are hung up, and a :class:`BackendGap` tells the runtime how
+long it was blind.
+
+``connect()`` and ``close()`` must be called from the same task (``async with`` does that).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+import anyio
+import anyio.abc
+import attrs
+import httpx
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+from httpx_ws import aconnect_ws
+
+from autoinformer.backends import base
+from autoinformer.backends.ari import events as ari
+from autoinformer.backends.ari.audio import MediaPublisher
+from autoinformer.backends.ari.client import AriClient
+from autoinformer.backends.ari.settings import AriSettings, render_endpoint
+from autoinformer.backends.ari.tracker import (
+    CallTracker,
+    ContinueToAmd,
+    DestroyBridge,
+    HangupChannel,
+    Output,
+)
+from autoinformer.errors import (
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    CallNotFound,
+    OriginateError,
+    WrongCallState,
+)
+from autoinformer.outcomes import HangupCause
+
+__all__ = ["AriSwitch"]
+
+log = logging.getLogger("autoinformer.backends.ari")
+
+_FIRST_BACKOFF = 0.1
+
+
+def other_half_id(call_id: str) -> str:
+    """The id we give the ``;2`` half of a Local channel (``otherChannelId``)."""
+    return f"{call_id}-2"
+
+
+@attrs.define(kw_only=True, eq=False)
+class AriSwitch(base.Switch):
+    """A :class:`~autoinformer.backends.base.Switch` on Asterisk through ARI.
+
+    Args:
+        settings: where Asterisk is and how to dial (see :class:`AriSettings`).
+        transport: an httpx transport for the REST half (tests); the default is the network.
+
+    Build it from a campaign file's ``[backend]`` table with :meth:`from_settings`.
+    """
+
+    settings: AriSettings
+    transport: httpx.AsyncBaseTransport | None = None
+    _client: AriClient = attrs.field(init=False)
+    _tracker: CallTracker = attrs.field(init=False)
+    _media: MediaPublisher = attrs.field(init=False)
+    _send: MemoryObjectSendStream[base.SwitchEvent] = attrs.field(init=False)
+    _receive: MemoryObjectReceiveStream[base.SwitchEvent] = attrs.field(init=False)
+    _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None)
+    _first_attempt: anyio.Event | None = attrs.field(init=False, default=None)
+    _first_error: str | None = attrs.field(init=False, default=None)
+    _closing: bool = attrs.field(init=False, default=False)
+    _slow_consumer_logged: bool = attrs.field(init=False, default=False)
+    connected: bool = attrs.field(init=False, default=False)
+    """True while the event WebSocket is up."""
+    gaps: int = attrs.field(init=False, default=0)
+    """How many times the event connection dropped and came back."""
+
+    def __attrs_post_init__(self) -> None:
+        self._client = AriClient(settings=self.settings, transport=self.transport)
+        self._tracker = CallTracker(
+            app=self.settings.app, hangup_bridge_peers=self.settings.hangup_bridge_peers
+        )
+        self._media = MediaPublisher(settings=self.settings)
+        self._send, self._receive = anyio.create_memory_object_stream[base.SwitchEvent](
+            self.settings.event_buffer
+        )
+
+    @classmethod
+    def from_settings(
+        cls, settings: Mapping[str, Any], *, environ: Mapping[str, str] | None = None
+    ) -> AriSwitch:
+        """An AriSwitch from the ``[backend]`` table (``url``, ``username``, ``password_env``,
+        ``app``, ``endpoint``, ``audio``, ``sounds_dir``, ``media_url``, ``media_dir``...).
+
+        Raises:
+            SettingsError: a key is unknown, missing or wrong (the message names it).
+        """
+        return cls(settings=AriSettings.from_settings(settings, environ=environ))
+
+    # --- life cycle -----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        """Open the REST pool and the event WebSocket; start the reader.
+
+        Raises:
+            BackendUnavailable: Asterisk cannot be reached, or refuses our credentials.
+        """
+        if self._tg is not None:
+            return
+        self._closing = False
+        self._client.open()
+        self._first_attempt = anyio.Event()
+        self._first_error = None
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._tg = tg
+        tg.start_soon(self._run_events)
+        await self._first_attempt.wait()
+        if self._first_error is not None:
+            error = self._first_error
+            await self.close()
+            raise BackendUnavailable(f"cannot open the ARI event stream: {error}")
+
+    async def close(self) -> None:
+        """Stop the reader and close the connections; calls in progress stay on Asterisk."""
+        self._closing = True
+        tg, self._tg = self._tg, None
+        if tg is not None:
+            tg.cancel_scope.cancel()
+            await tg.__aexit__(None, None, None)
+        await self._client.aclose()
+        self.connected = False
+
+    def events(self) -> AsyncIterator[base.SwitchEvent]:
+        """The one stream of events, in the order Asterisk sent them."""
+        return self._receive
+
+    # --- requests ----------------------------------------------------------------------------
+
+    async def originate(
+        self,
+        call_id: str,
+        destination: str,
+        *,
+        caller_id: str | None,
+        ring_timeout: float,
+        variables: Mapping[str, str] | None = None,
+        operator: bool = False,
+        detect_machine: bool = False,
+    ) -> None:
+        if operator:
+            endpoint = destination
+        else:
+            try:
+                endpoint = render_endpoint(self.settings.endpoint, destination)
+            except ValueError as exc:
+                raise OriginateError(f"originate {call_id}: {exc}") from None
+        if not math.isfinite(ring_timeout) or ring_timeout <= 0:
+            raise OriginateError(f"originate {call_id}: ring_timeout must be positive")
+        other = other_half_id(call_id)
+        self._tracker.expect_call(
+            call_id, other_id=other, detect_machine=detect_machine, operator=operator
+        )
+        try:
+            await self._client.originate(
+                channel_id=call_id,
+                other_id=other,
+                endpoint=endpoint,
+                app_args="operator" if operator else "dial",
+                caller_id=caller_id,
+                ring_timeout=ring_timeout,
+                variables=variables or {},
+                refused=OriginateError,
+            )
+        except BackendTimeout:
+            raise  # the call may exist: keep tracking it, events will tell
+        except BackendUnavailable:
+            self._tracker.forget_call(call_id)
+            raise
+        except BackendError as exc:
+            self._tracker.forget_call(call_id)
+            if isinstance(exc, OriginateError):
+                raise
+            raise OriginateError(str(exc)) from None
+
+    async def play(self, call_id: str, media: base.Media, *, playback_id: str) -> None:
+        uri = await self._media.uri(media)
+        self._tracker.expect_playback(call_id, playback_id)
+        try:
+            await self._client.play(call_id, playback_id, uri)
+        except BackendError:
+            self._tracker.forget_playback(playback_id)
+            raise
+
+    async def stop_playback(self, call_id: str, playback_id: str) -> None:
+        self._tracker.stopping_playback(playback_id)
+        with contextlib.suppress(CallNotFound):  # it had already finished
+            await self._client.stop_playback(playback_id)
+
+    async def bridge(self, bridge_id: str, call_ids: tuple[str, ...]) -> None:
+        self._tracker.expect_bridge(bridge_id, call_ids)
+        await self._client.create_bridge(bridge_id)
+        try:
+            await self._client.add_channels(bridge_id, call_ids)
+        except BackendError:
+            await self._quietly(self._client.destroy_bridge(bridge_id))
+            raise
+
+    async def hangup(self, call_id: str, cause: HangupCause = HangupCause.NORMAL_CLEARING) -> None:
+        with contextlib.suppress(CallNotFound):  # gone already: its CallEnded is on the way
+            await self._client.hangup(call_id, int(cause))
+
+    # --- the event reader --------------------------------------------------------------------
+
+    async def _run_events(self) -> None:
+        backoff = _FIRST_BACKOFF
+        gap_started: float | None = None
+        url = f"{self.settings.base_url}/events"
+        params = {"app": self.settings.app, "subscribeAll": "false"}
+        while not self._closing:
+            try:
+                async with aconnect_ws(  # type: ignore[var-annotated]
+                    url,
+                    self._client.http,
+                    params=params,
+                    keepalive_ping_interval_seconds=10.0,
+                    keepalive_ping_timeout_seconds=10.0,
+                    queue_size=4096,
+                    max_message_size_bytes=4 << 20,
+                ) as ws:
+                    self.connected = True
+                    if self._first_attempt is not None and not self._first_attempt.is_set():
+                        self._first_attempt.set()
+                    if gap_started is not None:
+                        gap = time.monotonic() - gap_started
+                        gap_started = None
+                        await self._resync(gap)
+                    backoff = _FIRST_BACKOFF
+                    await self._read(ws)
+            except Exception as exc:  # httpx-ws raises plain errors and ExceptionGroups
+                self.connected = False
+                if self._first_attempt is not None and not self._first_attempt.is_set():
+                    self._first_error = _describe(exc)
+                    self._first_attempt.set()
+                    return
+                log.warning("ARI event stream lost (%s); reconnecting", _describe(exc))
+            self.connected = False
+            if self._closing:
+                return
+            if gap_started is None:
+                gap_started = time.monotonic()
+            await anyio.sleep(backoff)
+            backoff = min(backoff * 2, self.settings.reconnect_max)
+
+    async def _read(self, ws: Any) -> None:
+        while True:
+            deadline = self._tracker.next_deadline()
+            text: str | None = None
+            wait = math.inf if deadline is None else max(0.0, deadline - time.monotonic())
+            with anyio.move_on_after(wait):
+                text = await ws.receive_text()
+            now = time.monotonic()
+            if text is None:
+                await self._dispatch(self._tracker.due(now))
+                continue
+            try:
+                event = ari.decode_event(text)
+            except ari.AriDecodeError as exc:
+                log.error("ignoring an unreadable ARI event: %s", exc)
+                continue
+            if isinstance(event, ari.ApplicationReplaced):
+                raise BackendUnavailable(
+                    f"another client took over the ARI application {self.settings.app!r}"
+                )
+            await self._dispatch(self._tracker.feed(event, now))
+
+    async def _resync(self, gap: float) -> None:
+        self.gaps += 1
+        try:
+            channels = await self._client.list_channels()
+        except BackendError as exc:
+            log.error("resynchronisation after an event gap failed: %s", exc)
+            channels = None
+        if channels is None:
+            # Without the list we cannot tell; assume every call survived and say so.
+            outputs: list[Output] = [
+                base.BackendGap(seconds=gap, adopted=self._tracker.active_calls())
+            ]
+        else:
+            outputs = self._tracker.reconcile(channels, gap_seconds=gap)
+        log.warning("ARI event stream back after %.1f s", gap)
+        await self._dispatch(outputs)
+
+    async def _dispatch(self, outputs: list[Output]) -> None:
+        tg = self._tg
+        for output in outputs:
+            if isinstance(output, ContinueToAmd):
+                if tg is not None:
+                    tg.start_soon(self._send_to_amd, output.call_id)
+            elif isinstance(output, HangupChannel):
+                if tg is not None:
+                    tg.start_soon(
+                        self._quietly, self._client.hangup(output.channel_id, int(output.cause))
+                    )
+            elif isinstance(output, DestroyBridge):
+                if tg is not None:
+                    tg.start_soon(self._quietly, self._client.destroy_bridge(output.bridge_id))
+            else:
+                await self._emit(output)
+
+    async def _emit(self, event: base.SwitchEvent) -> None:
+        try:
+            self._send.send_nowait(event)
+        except anyio.WouldBlock:
+            if not self._slow_consumer_logged:
+                self._slow_consumer_logged = True
+                log.warning(
+                    "the consumer of ARI events is slow (%d waiting); reading slows down",
+                    self.settings.event_buffer,
+                )
+            await self._send.send(event)
+
+    async def _send_to_amd(self, call_id: str) -> None:
+        try:
+            await self._client.continue_in_dialplan(call_id, self.settings.amd_context)
+        except (CallNotFound, WrongCallState):
+            pass  # the call ended meanwhile; its CallEnded reports it
+        except BackendError as exc:
+            log.error("cannot start machine detection on %s: %s", call_id, exc)
+
+    @staticmethod
+    async def _quietly(request: Any) -> None:
+        try:
+            await request
+        except (CallNotFound, WrongCallState):
+            pass
+        except BackendError as exc:
+            log.warning("ARI clean-up request failed: %s", exc)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(_describe(e) for e in exc.exceptions)
+    text = str(exc) or type(exc).__name__
+    return f"{type(exc).__name__}: {text}" if str(exc) else text

@@ -1,0 +1,397 @@
+"""The ARI call tracker: decoded ARI events in, Switch events and follow-up actions out (pure).
+
+This is the whole of the backend's understanding of Asterisk, kept free of I/O and clocks
+(``now`` is passed in) so it can be fed a captured event stream in a test. The switch module
+registers every call, playback and bridge here *before* sending the request that creates it
+(ids are ours), feeds every event in, carries out the returned actions and forwards the
+returned :data:`~autoinformer.backends.base.SwitchEvent` values.
+
+Hang-up causes. A call that fails before answer never reaches Stasis; Asterisk reports it with
+``Dial`` events (``dialstatus``) and ``ChannelDestroyed{cause}``. With ``Local/`` channels the
+``;1`` half (ours) may be destroyed with cause 0 while the real cause arrives a moment later on
+the ``;2`` half, so :func:`resolve_unanswered_cause` weighs all three, and the tracker waits up
+to :data:`LOCAL_HALF_WAIT` seconds for the ``;2`` half before deciding. The cause -> outcome
+mapping itself is :func:`autoinformer.outcomes.outcome_for_unanswered`, shared by all backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from autoinformer.backends import base
+from autoinformer.backends.ari import events as ari
+from autoinformer.outcomes import HangupCause
+
+__all__ = [
+    "DIALSTATUS_CAUSES",
+    "LOCAL_HALF_WAIT",
+    "CallTracker",
+    "ContinueToAmd",
+    "DestroyBridge",
+    "HangupChannel",
+    "Output",
+    "resolve_unanswered_cause",
+]
+
+LOCAL_HALF_WAIT = 1.0
+"""Seconds to wait for the ``;2`` half's cause when ours was destroyed with cause 0."""
+
+DIALSTATUS_CAUSES: dict[str, HangupCause] = {
+    "BUSY": HangupCause.USER_BUSY,
+    "NOANSWER": HangupCause.NO_ANSWER,
+    "CONGESTION": HangupCause.NORMAL_CIRCUIT_CONGESTION,
+    "CHANUNAVAIL": HangupCause.SUBSCRIBER_ABSENT,
+    "CANCEL": HangupCause.NORMAL_CLEARING,
+    "INVALIDARGS": HangupCause.INVALID_NUMBER_FORMAT,
+}
+"""The Q.850 cause each final ``Dial.dialstatus`` stands for (Asterisk app_dial's meanings)."""
+
+_DEFINITIVE_STATUSES = frozenset({"BUSY", "NOANSWER"})
+_VAGUE_CAUSES = frozenset({0, int(HangupCause.NORMAL_CLEARING)})
+
+
+def resolve_unanswered_cause(
+    dialstatus: str, own_cause: int | None, other_cause: int | None
+) -> HangupCause:
+    """The Q.850 cause of a call that ended before answer.
+
+    Args:
+        dialstatus: the last non-empty ``Dial.dialstatus`` for our channel ("" if none).
+        own_cause: ``ChannelDestroyed.cause`` of our channel (the ``;1`` half).
+        other_cause: ``ChannelDestroyed.cause`` of the ``;2`` half of a Local channel.
+
+    Returns:
+        BUSY and NOANSWER statuses win (they are unambiguous); then the first specific cause of
+        either half (not 0, not 16); then what the dial status stands for; then normal clearing
+        if either half said so (our own hang-up or ring timeout); else UNSPECIFIED.
+    """
+    if dialstatus in _DEFINITIVE_STATUSES:
+        return DIALSTATUS_CAUSES[dialstatus]
+    for cause in (own_cause, other_cause):
+        if cause is not None and cause not in _VAGUE_CAUSES:
+            return HangupCause.from_code(cause)
+    if dialstatus in DIALSTATUS_CAUSES:
+        return DIALSTATUS_CAUSES[dialstatus]
+    if HangupCause.NORMAL_CLEARING in (own_cause, other_cause):
+        return HangupCause.NORMAL_CLEARING
+    return HangupCause.UNSPECIFIED
+
+
+@attrs.frozen
+class ContinueToAmd:
+    """Send the answered call to the answering-machine detection context."""
+
+    call_id: str
+
+
+@attrs.frozen
+class HangupChannel:
+    """Hang up a channel: a bridge peer left alone, or an orphan found after a gap."""
+
+    channel_id: str
+    cause: HangupCause = HangupCause.NORMAL_CLEARING
+
+
+@attrs.frozen
+class DestroyBridge:
+    """The last member of one of our bridges ended: remove the bridge from Asterisk."""
+
+    bridge_id: str
+
+
+Output = base.SwitchEvent | ContinueToAmd | HangupChannel | DestroyBridge
+
+
+@attrs.define(kw_only=True)
+class _Call:
+    call_id: str
+    other_id: str | None
+    detect_machine: bool
+    operator: bool
+    answered: bool = False
+    progress: set[str] = attrs.field(factory=set)
+    dialstatus: str = ""
+    own_cause: int | None = None
+    other_cause: int | None = None
+    end_due: float | None = None
+    playbacks: set[str] = attrs.field(factory=set)
+    bridge_id: str | None = None
+
+
+@attrs.define(kw_only=True)
+class CallTracker:
+    """Everything the backend knows about its calls; see the module docstring.
+
+    Args:
+        app: our Stasis application name (to recognise orphaned channels after a gap).
+        hangup_bridge_peers: when a bridged call ends, ask to hang up the rest of its bridge.
+    """
+
+    app: str
+    hangup_bridge_peers: bool = True
+    _calls: dict[str, _Call] = attrs.field(init=False, factory=dict)
+    _channels: dict[str, str] = attrs.field(init=False, factory=dict)
+    _playbacks: dict[str, str] = attrs.field(init=False, factory=dict)
+    _stopped: set[str] = attrs.field(init=False, factory=set)
+    _bridges: dict[str, set[str]] = attrs.field(init=False, factory=dict)
+
+    # --- registration (before the request goes out) -----------------------------------------
+
+    def expect_call(
+        self,
+        call_id: str,
+        *,
+        other_id: str | None = None,
+        detect_machine: bool = False,
+        operator: bool = False,
+    ) -> None:
+        """Register a call about to be originated (channel id ``call_id``)."""
+        self._calls[call_id] = _Call(
+            call_id=call_id, other_id=other_id, detect_machine=detect_machine, operator=operator
+        )
+        self._channels[call_id] = call_id
+        if other_id is not None:
+            self._channels[other_id] = call_id
+
+    def forget_call(self, call_id: str) -> None:
+        """Drop a call whose originate request failed (no event will come for it)."""
+        call = self._calls.pop(call_id, None)
+        if call is None:
+            return
+        self._channels.pop(call_id, None)
+        if call.other_id is not None:
+            self._channels.pop(call.other_id, None)
+
+    def expect_playback(self, call_id: str, playback_id: str) -> None:
+        """Register a playback about to be started on ``call_id``."""
+        call = self._calls.get(call_id)
+        if call is not None:
+            call.playbacks.add(playback_id)
+        self._playbacks[playback_id] = call_id
+
+    def forget_playback(self, playback_id: str) -> None:
+        """Drop a playback whose request failed."""
+        call_id = self._playbacks.pop(playback_id, None)
+        call = self._calls.get(call_id) if call_id is not None else None
+        if call is not None:
+            call.playbacks.discard(playback_id)
+
+    def stopping_playback(self, playback_id: str) -> None:
+        """We asked to stop this playback: its PlaybackFinished reports completed=False."""
+        if playback_id in self._playbacks:
+            self._stopped.add(playback_id)
+
+    def expect_bridge(self, bridge_id: str, call_ids: Iterable[str]) -> None:
+        """Register a bridge about to be created for ``call_ids``."""
+        members = self._bridges.setdefault(bridge_id, set())
+        for call_id in call_ids:
+            members.add(call_id)
+            call = self._calls.get(call_id)
+            if call is not None:
+                call.bridge_id = bridge_id
+
+    def has_call(self, call_id: str) -> bool:
+        """True while the call is known and has not ended."""
+        return call_id in self._calls
+
+    def is_answered(self, call_id: str) -> bool:
+        """True once the call reached Stasis (was answered)."""
+        call = self._calls.get(call_id)
+        return call is not None and call.answered
+
+    def active_calls(self) -> tuple[str, ...]:
+        """The calls that have not ended, in registration order."""
+        return tuple(self._calls)
+
+    # --- events in, outputs out -------------------------------------------------------------
+
+    def feed(self, event: ari.AriEvent, now: float) -> list[Output]:
+        """Outputs for one decoded ARI event received at ``now``."""
+        out: list[Output] = []
+        if isinstance(event, ari.StasisStart):
+            self._stasis_start(event, out)
+        elif isinstance(event, ari.Dial):
+            call = self._own(event.peer.id)
+            if call is not None and event.dialstatus:
+                call.dialstatus = event.dialstatus
+                if event.dialstatus == "RINGING":
+                    self._progress(call, "ringing", out)
+                elif event.dialstatus == "PROGRESS":
+                    self._progress(call, "early_media", out)
+        elif isinstance(event, ari.ChannelStateChange):
+            call = self._own(event.channel.id)
+            if call is not None and event.channel.state == "Ringing":
+                self._progress(call, "ringing", out)
+        elif isinstance(event, ari.ChannelDtmfReceived):
+            call = self._own(event.channel.id)
+            if call is not None and call.answered:
+                out.append(base.DigitReceived(call.call_id, event.digit))
+        elif isinstance(event, ari.PlaybackFinished):
+            self._playback_finished(event.playback_id, event.state == "done", out)
+        elif isinstance(event, ari.ChannelEnteredBridge):
+            call = self._own(event.channel.id)
+            if call is not None and event.bridge_id in self._bridges:
+                call.bridge_id = event.bridge_id
+                self._bridges[event.bridge_id].add(call.call_id)
+                out.append(base.Bridged(call.call_id, event.bridge_id))
+        elif isinstance(event, ari.BridgeDestroyed):
+            self._bridges.pop(event.bridge_id, None)
+        elif isinstance(event, ari.ChannelDestroyed):
+            self._destroyed(event, now, out)
+        return out
+
+    def due(self, now: float) -> list[Output]:
+        """Outputs whose wait ran out by ``now`` (a Local ``;2`` half that never reported)."""
+        out: list[Output] = []
+        for call in [c for c in self._calls.values() if c.end_due is not None]:
+            if call.end_due is not None and call.end_due <= now:
+                self._end(call, out)
+        return out
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`due` next has something to do (None: nothing is waiting)."""
+        dues = [c.end_due for c in self._calls.values() if c.end_due is not None]
+        return min(dues) if dues else None
+
+    def reconcile(self, channels: Iterable[ari.ChannelRef], *, gap_seconds: float) -> list[Output]:
+        """After a reconnect: compare our records with ``GET /channels``.
+
+        Calls still on the switch are adopted (and reported answered if they reached Stasis
+        during the gap); calls that vanished are lost and end with
+        NORMAL_TEMPORARY_FAILURE (or NORMAL_CLEARING if they had been answered); channels in
+        our Stasis application that we do not know are orphans of an earlier run and are hung
+        up. The :class:`~autoinformer.backends.base.BackendGap` comes first, then the rest.
+        """
+        present = {channel.id: channel for channel in channels}
+        adopted: list[str] = []
+        lost: list[_Call] = []
+        follow: list[Output] = []
+        for call in list(self._calls.values()):
+            channel = present.get(call.call_id)
+            if channel is None:
+                lost.append(call)
+                continue
+            adopted.append(call.call_id)
+            if not call.answered and channel.state == "Up" and self._in_our_app(channel):
+                call.answered = True
+                follow.append(base.CallAnswered(call.call_id))
+                if call.detect_machine:
+                    follow.append(ContinueToAmd(call.call_id))
+        for channel in present.values():
+            if channel.id not in self._channels and self._in_our_app(channel):
+                follow.append(HangupChannel(channel.id))
+        ends: list[Output] = []
+        for call in lost:
+            call.own_cause = (
+                HangupCause.NORMAL_CLEARING
+                if call.answered
+                else HangupCause.NORMAL_TEMPORARY_FAILURE
+            )
+            self._end(call, ends, detail="lost during an event gap")
+        gap = base.BackendGap(
+            seconds=gap_seconds,
+            adopted=tuple(adopted),
+            lost=tuple(call.call_id for call in lost),
+        )
+        return [gap, *follow, *ends]
+
+    # --- internals --------------------------------------------------------------------------
+
+    def _in_our_app(self, channel: ari.ChannelRef) -> bool:
+        return channel.app_data == self.app or channel.app_data.startswith(f"{self.app},")
+
+    def _own(self, channel_id: str) -> _Call | None:
+        """The call whose own (``;1``) channel this is; None for other halves and strangers."""
+        return self._calls.get(channel_id)
+
+    def _progress(self, call: _Call, state: str, out: list[Output]) -> None:
+        if call.answered or state in call.progress:
+            return
+        call.progress.add(state)
+        out.append(
+            base.CallProgress(call.call_id, "ringing" if state == "ringing" else "early_media")
+        )
+
+    def _stasis_start(self, event: ari.StasisStart, out: list[Output]) -> None:
+        call = self._own(event.channel.id)
+        if call is None:
+            return
+        if event.args and event.args[0] == "amd":
+            status = event.args[1].upper() if len(event.args) > 1 else ""
+            if status in ("MACHINE", "HUMAN", "NOTSURE"):
+                out.append(base.MachineDetected(call.call_id, machine=status == "MACHINE"))
+            return
+        if call.answered:
+            return
+        call.answered = True
+        out.append(base.CallAnswered(call.call_id))
+        if call.detect_machine:
+            out.append(ContinueToAmd(call.call_id))
+
+    def _playback_finished(self, playback_id: str, done: bool, out: list[Output]) -> None:
+        call_id = self._playbacks.pop(playback_id, None)
+        if call_id is None:
+            return
+        stopped = playback_id in self._stopped
+        self._stopped.discard(playback_id)
+        call = self._calls.get(call_id)
+        if call is not None:
+            call.playbacks.discard(playback_id)
+        out.append(base.PlaybackFinished(call_id, playback_id, completed=done and not stopped))
+
+    def _destroyed(self, event: ari.ChannelDestroyed, now: float, out: list[Output]) -> None:
+        call_id = self._channels.get(event.channel.id)
+        call = self._calls.get(call_id) if call_id is not None else None
+        if call is None:
+            return
+        if event.channel.id != call.call_id:
+            call.other_cause = event.cause
+            if call.own_cause is not None:
+                self._end(call, out)
+            return
+        call.own_cause = event.cause
+        waiting_for_other = (
+            not call.answered
+            and event.cause == 0
+            and call.other_id is not None
+            and call.other_cause is None
+            and call.dialstatus not in _DEFINITIVE_STATUSES
+        )
+        if waiting_for_other:
+            call.end_due = now + LOCAL_HALF_WAIT
+            return
+        self._end(call, out)
+
+    def _end(self, call: _Call, out: list[Output], *, detail: str = "") -> None:
+        if call.answered:
+            cause = HangupCause.from_code(call.own_cause)
+            if cause == HangupCause.UNSPECIFIED:
+                cause = HangupCause.from_code(call.other_cause)
+            if cause == HangupCause.UNSPECIFIED:
+                cause = HangupCause.NORMAL_CLEARING
+        else:
+            cause = resolve_unanswered_cause(call.dialstatus, call.own_cause, call.other_cause)
+        words = [f"dialstatus={call.dialstatus}"] if call.dialstatus else []
+        words.append(f"cause={call.own_cause}")
+        if call.other_cause is not None:
+            words.append(f"other_cause={call.other_cause}")
+        if detail:
+            words.append(detail)
+        for playback_id in sorted(call.playbacks):
+            self._playbacks.pop(playback_id, None)
+            self._stopped.discard(playback_id)
+            out.append(base.PlaybackFinished(call.call_id, playback_id, completed=False))
+        self.forget_call(call.call_id)
+        out.append(
+            base.CallEnded(call.call_id, cause, answered=call.answered, detail=" ".join(words))
+        )
+        if call.bridge_id is not None:
+            members = self._bridges.get(call.bridge_id, set())
+            members.discard(call.call_id)
+            live = sorted(peer for peer in members if peer in self._calls)
+            if self.hangup_bridge_peers:
+                out.extend(HangupChannel(peer) for peer in live)
+            if not live and self._bridges.pop(call.bridge_id, None) is not None:
+                out.append(DestroyBridge(call.bridge_id))
