@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 import attrs
 
 from autoinformer.errors import InputError
 
 __all__ = ["Contact"]
+
+
+def _phones_tuple(value: Iterable[str]) -> tuple[str, ...]:
+    # A named converter: ``converter=tuple`` leaves mypy's attrs plugin with an unsolved
+    # ``Iterable[_T_co]`` at every call site.
+    return tuple(value)
 
 
 def _freeze_vars(value: Mapping[str, str]) -> Mapping[str, str]:
@@ -32,7 +38,7 @@ class Contact:
 
     id: str
     name: str = ""
-    phones: tuple[str, ...] = attrs.field(default=(), converter=tuple)
+    phones: tuple[str, ...] = attrs.field(default=(), converter=_phones_tuple)
     variables: Mapping[str, str] = attrs.field(factory=dict, converter=_freeze_vars, hash=False)
     timezone: str | None = None
 

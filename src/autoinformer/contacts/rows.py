@@ -377,7 +377,7 @@ class RowBuilder:
         contact = Contact(
             id=contact_id,
             name=cell_text(_cell(cells, layout.name)),
-            phones=tuple(fresh),
+            phones=fresh,
             variables=variables,
             timezone=timezone,
         )
