@@ -1,0 +1,198 @@
+"""The speech plan: what one contact hears, as a sequence of spoken text, pauses and recordings.
+
+A :class:`SpeechPlan` is the meeting point of the template language and the audio side. It is
+made by :meth:`autoinformer.speech.Template.plan` (pure: template + contact + language) and
+consumed three ways:
+
+- :meth:`SpeechPlan.text` - plain normalised text, for engines without SSML and for previews;
+- :meth:`SpeechPlan.ssml` - SSML with ``<break>`` and ``<say-as>``, for engines that take it;
+- :meth:`SpeechPlan.units` - the list of synthesis units (text fragments, silences, files) the
+  renderer turns into audio, either one unit per word of personal data ("fragment" mode: the
+  cache is shared by every contact) or one unit per sentence ("sentence" mode: more natural,
+  one engine call per distinct sentence).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+from xml.sax.saxutils import escape, quoteattr
+
+import attrs
+
+__all__ = [
+    "Mode",
+    "Pause",
+    "Play",
+    "Say",
+    "Silence",
+    "SpeechPlan",
+    "Synth",
+    "estimate_plan_seconds",
+]
+
+Mode = Literal["fragment", "sentence"]
+
+_PUNCT_EDGES = " \t\n,.;:!?\u2026\u00bb\u00ab\"'()"
+
+
+@attrs.frozen
+class Say:
+    """Words to speak.
+
+    Attributes:
+        text: the normalised words (numbers already spelled out).
+        fixed: True when the words come from the template itself (the same for every contact),
+            False when they come from a contact's variables.
+        chunks: how the words split into cacheable fragments (one chunk for fixed text and for
+            names; one chunk per word for read-as spans and numbers).
+        say_as: the read-as kind (``digits``, ``letters``, ``date``, ``currency``, ``number``,
+            ``time``) or None for running text.
+        raw: the written form before reading (``"VIP"``, ``"2026-01-16"``), for SSML.
+    """
+
+    text: str
+    fixed: bool = True
+    chunks: tuple[str, ...] = ()
+    say_as: str | None = None
+    raw: str = ""
+
+
+@attrs.frozen
+class Pause:
+    """Silence of ``ms`` milliseconds (``<stop:1s>``)."""
+
+    ms: int
+
+
+@attrs.frozen
+class Play:
+    """A prerecorded file played at this point (``<audio:greeting.mp3>``)."""
+
+    path: str
+
+
+Piece = Say | Pause | Play
+
+
+@attrs.frozen
+class Synth:
+    """A synthesis unit: text an engine turns into one cached fragment."""
+
+    text: str
+
+
+@attrs.frozen
+class Silence:
+    """A synthesis unit: silence."""
+
+    ms: int
+
+
+Unit = Synth | Silence | Play
+
+# SSML say-as values for the read-as kinds that SSML engines understand better than words.
+_SAY_AS = {"digits": "digits", "letters": "characters"}
+
+
+def _tidy(text: str) -> str:
+    text = re.sub(r"\s+", " ", text).strip()
+    return re.sub(r"\s+([,.;:!?\u2026])", r"\1", text)
+
+
+@attrs.frozen
+class SpeechPlan:
+    """What one contact hears, in order.
+
+    Attributes:
+        pieces: spoken text, pauses and prerecorded files, in order.
+        lang: the language code the words are in.
+    """
+
+    pieces: tuple[Piece, ...]
+    lang: str = "en"
+
+    def text(self) -> str:
+        """Plain normalised text: the words only (pauses and recordings are left out)."""
+        return _tidy(" ".join(p.text for p in self.pieces if isinstance(p, Say)))
+
+    def ssml(self) -> str:
+        """SSML 1.1 for engines that take it: ``<break time="..."/>``, ``<say-as>`` for digits
+        and letters, ``<audio src=...>`` for recordings."""
+        out: list[str] = []
+        for piece in self.pieces:
+            if isinstance(piece, Pause):
+                out.append(f'<break time="{piece.ms}ms"/>')
+            elif isinstance(piece, Play):
+                out.append(f"<audio src={quoteattr(piece.path)}/>")
+            elif piece.say_as in _SAY_AS and piece.raw:
+                out.append(
+                    f'<say-as interpret-as="{_SAY_AS[piece.say_as]}">'
+                    f"{escape(piece.raw.strip())}</say-as>"
+                )
+            else:
+                out.append(escape(piece.text))
+        body = _tidy(" ".join(out))
+        return f'<speak version="1.1" xml:lang={quoteattr(self.lang)}>{body}</speak>'
+
+    def units(self, mode: Mode = "fragment") -> list[Unit]:
+        """The synthesis units for the renderer.
+
+        Args:
+            mode: ``"fragment"``: fixed text is one unit per template phrase, personal data one
+                unit per word, so 100,000 different balances share a few hundred fragments.
+                ``"sentence"``: every run of words between pauses/recordings is one unit (more
+                natural prosody; one engine call per distinct sentence).
+
+        Returns:
+            Units in playing order.
+        """
+        units: list[Unit] = []
+        run: list[str] = []
+
+        def flush() -> None:
+            text = _tidy(" ".join(run))
+            if text.strip(_PUNCT_EDGES):
+                units.append(Synth(text))
+            run.clear()
+
+        for piece in self.pieces:
+            if isinstance(piece, Pause):
+                flush()
+                units.append(Silence(piece.ms))
+            elif isinstance(piece, Play):
+                flush()
+                units.append(piece)
+            elif mode == "sentence":
+                run.append(piece.text)
+            else:
+                for chunk in piece.chunks or (piece.text,):
+                    # Template phrases keep their final punctuation (it shapes intonation);
+                    # personal words lose it so "roubles," and "roubles" share a fragment.
+                    tidy = _tidy(chunk)
+                    clean = tidy.lstrip(_PUNCT_EDGES) if piece.fixed else tidy.strip(_PUNCT_EDGES)
+                    if clean.strip(_PUNCT_EDGES):
+                        units.append(Synth(clean))
+        flush()
+        return units
+
+
+def estimate_plan_seconds(
+    plan: SpeechPlan,
+    *,
+    chars_per_second: float = 14.0,
+    play_seconds: float = 0.0,
+) -> float:
+    """Roughly how long a plan plays: words at ``chars_per_second`` plus the pauses.
+
+    Telephone TTS speaks about 150 words a minute, ~14 characters a second in English (the
+    rate is per language in the renderer). Recordings count ``play_seconds`` each unless the
+    caller knows better.
+    """
+    seconds = len(plan.text()) / chars_per_second
+    for piece in plan.pieces:
+        if isinstance(piece, Pause):
+            seconds += piece.ms / 1000
+        elif isinstance(piece, Play):
+            seconds += play_seconds
+    return seconds

@@ -1,0 +1,400 @@
+"""Read-as rules: how digits, letters, dates, amounts, numbers and times sound in a language.
+
+Every function here is pure (no I/O, no clock): it takes a value and a language code and returns
+the words a person should hear, as plain text. The heavy lifting is done by ``num2words``
+(cardinals, ordinals, currency with grammatical agreement: Russian reads 525.19 RUB as
+"пятьсот двадцать пять рублей девятнадцать копеек") and ``babel`` (month names in the right
+grammatical case, currency names, plural categories). This module only decides which of their
+functions to call and glues the results, so that adding a language is mostly free.
+
+Parsing of the *written* form (``"2026-01-16"``, ``"199 CNY"``, ``"14:30"``) also lives here:
+:func:`parse_amount`, :func:`parse_date` and :func:`parse_time` raise :class:`ValueError` with a
+message that says what was expected; the template parser turns it into a positioned error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+from functools import lru_cache
+
+import attrs
+import babel
+import babel.dates
+import babel.numbers
+from num2words import CONVERTER_CLASSES, num2words
+
+__all__ = [
+    "Amount",
+    "LanguageNotSupported",
+    "normalise_lang",
+    "parse_amount",
+    "parse_date",
+    "parse_decimal",
+    "parse_time",
+    "read_currency",
+    "read_date",
+    "read_digits",
+    "read_letters",
+    "read_number",
+    "read_time",
+    "spell_numbers_in",
+]
+
+# Written currency markers that are not ISO codes; ISO codes are checked with babel.
+_CURRENCY_SYMBOLS = {
+    "$": "USD",
+    "€": "EUR",
+    "£": "GBP",
+    "¥": "CNY",
+    "₽": "RUB",
+    "rp": "IDR",
+    "руб": "RUB",
+    "руб.": "RUB",
+    "р.": "RUB",
+    "rub": "RUB",
+    "yuan": "CNY",
+    "rmb": "CNY",
+    "rupiah": "IDR",
+}
+
+# How a currency is called in running speech when num2words does not know it and babel's
+# display name is a label rather than a word people say ("Chinese yuan" -> "yuan").
+_SPOKEN_CURRENCY = {
+    ("en", "CNY"): ("yuan", "yuan"),
+    ("en", "IDR"): ("rupiah", "rupiah"),
+    ("id", "IDR"): ("rupiah", "rupiah"),
+    ("id", "RUB"): ("rubel", "rubel"),
+    ("id", "USD"): ("dolar", "dolar"),
+    ("id", "CNY"): ("yuan", "yuan"),
+    ("ru", "CNY"): ("юань", "юаней"),
+}
+
+# Minor units read by the generic path (languages/currencies num2words has no forms for).
+_MINOR_WORD = {"id": "sen", "en": "cents"}
+
+
+class LanguageNotSupported(ValueError):
+    """Neither num2words nor babel can read numbers in this language."""
+
+
+@lru_cache(maxsize=64)
+def normalise_lang(lang: str) -> str:
+    """The num2words language code for ``lang`` (``"en-US"`` -> ``"en"``, ``"pt_BR"`` kept).
+
+    Raises:
+        LanguageNotSupported: num2words has no converter for the language.
+    """
+    code = lang.strip().replace("-", "_")
+    if not code:
+        raise LanguageNotSupported("expected a language code such as 'en', 'ru' or 'id'")
+    parts = code.split("_")
+    full = parts[0].lower() + ("_" + parts[1].upper() if len(parts) > 1 else "")
+    if full in CONVERTER_CLASSES:
+        return full
+    if parts[0].lower() in CONVERTER_CLASSES:
+        return parts[0].lower()
+    raise LanguageNotSupported(f"language {lang!r} is not supported for reading numbers")
+
+
+@lru_cache(maxsize=64)
+def _locale(lang: str) -> babel.Locale:
+    try:
+        return babel.Locale.parse(normalise_lang(lang))
+    except (ValueError, babel.UnknownLocaleError):
+        raise LanguageNotSupported(f"babel has no locale data for {lang!r}") from None
+
+
+def _base(lang: str) -> str:
+    return normalise_lang(lang).split("_")[0]
+
+
+# --------------------------------------------------------------------------------- parsing
+
+
+def parse_decimal(text: str) -> decimal.Decimal:
+    """A written number (``"-525.19"``, ``"1 234,50"``, ``"1,234.50"``) as an exact decimal.
+
+    Raises:
+        ValueError: the text is not a number.
+    """
+    raw = text.strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
+    if raw.count(",") == 1 and "." not in raw:
+        raw = raw.replace(",", ".")
+    elif "," in raw and "." in raw:
+        raw = raw.replace(",", "")
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):
+        raise ValueError(f"expected a number like 525.19, got {text.strip()!r}")
+    return decimal.Decimal(raw)
+
+
+@lru_cache(maxsize=4096)
+def _currency_code(token: str) -> str | None:
+    lowered = token.lower()
+    if lowered in _CURRENCY_SYMBOLS:
+        return _CURRENCY_SYMBOLS[lowered]
+    if re.fullmatch(r"[A-Za-z]{3}", token) and babel.numbers.is_currency(token.upper()):
+        return token.upper()
+    return None
+
+
+@attrs.frozen
+class Amount:
+    """An amount of money.
+
+    Attributes:
+        value: the amount (may be negative).
+        currency: the ISO 4217 code (``"RUB"``).
+    """
+
+    value: decimal.Decimal
+    currency: str
+
+
+_AMOUNT = re.compile(
+    r"^\s*(?:(?P<pre>[^\d\s+\-\u2212.,]+)\s*)?(?P<num>[+\-\u2212]?[\d\s\u00a0.,]*\d[\d.,]*)"
+    r"\s*(?P<post>\S+)?\s*$"
+)
+
+
+def parse_amount(text: str) -> Amount:
+    """A written amount: ``"199 CNY"``, ``"-525.19 RUB"``, ``"$5"``, ``"525,19 руб."``.
+
+    Raises:
+        ValueError: no number, or no known currency (ISO code or a common symbol).
+    """
+    m = _AMOUNT.match(text)
+    if m is None:
+        raise ValueError(f"expected an amount and a currency like '199 CNY', got {text.strip()!r}")
+    marker = m.group("pre") or m.group("post")
+    if marker is None or (m.group("pre") and m.group("post")):
+        raise ValueError(
+            f"expected an amount with one currency code like '199 CNY', got {text.strip()!r}"
+        )
+    code = _currency_code(marker)
+    if code is None:
+        raise ValueError(
+            f"expected an ISO 4217 currency code (RUB, USD, CNY, IDR...), got {marker!r}"
+        )
+    return Amount(parse_decimal(m.group("num")), code)
+
+
+def parse_date(text: str) -> dt.date:
+    """A written date: ISO ``2026-01-16`` or ``16.01.2026`` / ``16/01/2026``.
+
+    Raises:
+        ValueError: not one of those forms, or not a real day.
+    """
+    raw = text.strip()
+    for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
+        try:
+            return dt.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"expected a date like 2026-01-16, got {raw!r}")
+
+
+def parse_time(text: str) -> dt.time:
+    """A written time of day: ``14:30`` or ``9:05``.
+
+    Raises:
+        ValueError: not HH:MM, or out of range.
+    """
+    raw = text.strip()
+    m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw)
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"expected a time like 14:30, got {raw!r}")
+    return dt.time(int(m.group(1)), int(m.group(2)))
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+def _clean(words: str) -> str:
+    return re.sub(r"\s+", " ", words.replace(",", " ")).strip()
+
+
+@lru_cache(maxsize=65536)
+def _cardinal(value: decimal.Decimal, lang: str, gender: str = "") -> str:
+    kwargs: dict[str, str] = {"gender": gender} if gender else {}
+    try:
+        return _clean(num2words(value, lang=normalise_lang(lang), **kwargs))
+    except TypeError:
+        return _clean(num2words(value, lang=normalise_lang(lang)))
+
+
+def read_number(value: decimal.Decimal | int, lang: str) -> str:
+    """A number in words: ``1234.5`` -> "one thousand two hundred and thirty-four point five"."""
+    return _cardinal(decimal.Decimal(value), lang)
+
+
+def read_digits(text: str, lang: str) -> str:
+    """Digit by digit (seed 004's "Read Digit by Digit"): ``"138"`` -> "one three eight".
+
+    Characters other than digits (``+``, spaces, dashes) are dropped.
+
+    Raises:
+        ValueError: there is no digit in ``text``.
+    """
+    digits = [c for c in text if c.isdigit()]
+    if not digits:
+        raise ValueError(f"expected digits, got {text.strip()!r}")
+    return " ".join(_cardinal(decimal.Decimal(int(d)), lang) for d in digits)
+
+
+def read_letters(text: str, lang: str) -> str:
+    """Letter by letter (seed 004's "Read Letter by Letter"): ``"VIP"`` -> "V I P".
+
+    Engines pronounce a lone letter by its name, so the letters are only spaced out; digits in
+    between are read as digits.
+
+    Raises:
+        ValueError: there is no letter or digit in ``text``.
+    """
+    out = []
+    for c in text:
+        if c.isalpha():
+            out.append(c.upper())
+        elif c.isdigit():
+            out.append(_cardinal(decimal.Decimal(int(c)), lang))
+    if not out:
+        raise ValueError(f"expected letters, got {text.strip()!r}")
+    return " ".join(out)
+
+
+def _month(date: dt.date, lang: str) -> str:
+    names = babel.dates.get_month_names("wide", context="format", locale=_locale(lang))
+    return str(names[date.month])
+
+
+def read_date(date: dt.date, lang: str) -> str:
+    """A date as spoken: en "January sixteenth twenty twenty-six", ru "шестнадцатое января
+    две тысячи двадцать шестого года", id "enam belas Januari dua ribu dua puluh enam".
+
+    Other languages: day and year as cardinals around babel's month name in the genitive
+    ("format") form, in the order of the locale's long date pattern.
+    """
+    base = _base(lang)
+    nl = normalise_lang(lang)
+    if base == "en":
+        day = num2words(date.day, lang=nl, to="ordinal")
+        year = num2words(date.year, lang=nl, to="year")
+        return _clean(f"{_month(date, lang)} {day} {year}")
+    if base == "ru":
+        day = num2words(date.day, lang=nl, to="ordinal", gender="n")
+        year = num2words(date.year, lang=nl, to="ordinal", case="g")
+        return _clean(f"{day} {_month(date, lang)} {year} года")
+    day_words = _cardinal(decimal.Decimal(date.day), lang)
+    year_words = _cardinal(decimal.Decimal(date.year), lang)
+    pattern = str(babel.dates.get_date_format("long", locale=_locale(lang)).pattern)
+    order = sorted(
+        [("d", pattern.find("d")), ("M", pattern.find("M")), ("y", pattern.find("y"))],
+        key=lambda item: item[1],
+    )
+    parts = {"d": day_words, "M": _month(date, lang), "y": year_words}
+    return _clean(" ".join(parts[key] for key, _ in order))
+
+
+def _plural(lang: str, n: int) -> str:
+    return str(_locale(lang).plural_form(n))
+
+
+def _generic_currency_name(code: str, lang: str, n: int) -> str:
+    base = _base(lang)
+    if (base, code) in _SPOKEN_CURRENCY:
+        one, many = _SPOKEN_CURRENCY[(base, code)]
+        return one if _plural(lang, n) == "one" else many
+    return str(babel.numbers.get_currency_name(code, count=n, locale=_locale(lang))).lower()
+
+
+@lru_cache(maxsize=65536)
+def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
+    """An amount of money in words, with the grammatical agreement of the language.
+
+    ``num2words`` does the reading when it knows the currency in that language (it agrees
+    "рубль / рубля / рублей"); otherwise the integer part is read as a cardinal followed by the
+    currency's spoken name (babel, with babel's plural rules), and the minor units, when not
+    zero, as a cardinal followed by the minor unit. Zero minor units are not read.
+    """
+    nl = normalise_lang(lang)
+    value = value.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
+    negative = value < 0
+    magnitude = -value if negative else value
+    whole = int(magnitude)
+    cents = int((magnitude - whole) * 100)
+    try:
+        words = num2words(magnitude, lang=nl, to="currency", currency=currency, separator="|")
+        major, _, minor = str(words).partition("|")
+        text = major if cents == 0 else f"{major} {minor}"
+    except (NotImplementedError, TypeError, KeyError):
+        name = _generic_currency_name(currency, lang, whole)
+        text = f"{_cardinal(decimal.Decimal(whole), lang)} {name}"
+        if cents:
+            minor_word = _MINOR_WORD.get(_base(lang), "")
+            text += f" {_cardinal(decimal.Decimal(cents), lang)} {minor_word}"
+    if negative:
+        text = f"{_minus(lang)} {text}"
+    return _clean(text)
+
+
+def _minus(lang: str) -> str:
+    words = _cardinal(decimal.Decimal(-1), lang)
+    one = _cardinal(decimal.Decimal(1), lang)
+    return words.replace(one, "").strip() or "-"
+
+
+def read_time(time: dt.time, lang: str) -> str:
+    """A time of day: en "two thirty p m", ru "четырнадцать часов тридцать минут",
+    id "pukul empat belas lewat tiga puluh menit"; other languages "HOURS MINUTES"."""
+    base = _base(lang)
+    h, m = time.hour, time.minute
+    if base == "en":
+        hour12 = h % 12 or 12
+        suffix = "a m" if h < 12 else "p m"
+        if m == 0:
+            minutes = "o'clock"
+        elif m < 10:
+            minutes = f"oh {read_number(m, lang)}"
+        else:
+            minutes = read_number(m, lang)
+        return _clean(f"{read_number(hour12, lang)} {minutes} {suffix}")
+    if base == "ru":
+        hour_word = {"one": "час", "few": "часа"}.get(_plural(lang, h), "часов")
+        text = f"{_cardinal(decimal.Decimal(h), lang)} {hour_word}"
+        if m:
+            minute_word = {"one": "минута", "few": "минуты"}.get(_plural(lang, m), "минут")
+            text += f" {_cardinal(decimal.Decimal(m), lang, 'f')} {minute_word}"
+        return _clean(text)
+    if base == "id":
+        text = f"pukul {read_number(h, lang)}"
+        if m:
+            text += f" lewat {read_number(m, lang)} menit"
+        return _clean(text)
+    text = read_number(h, lang)
+    if m:
+        text += " " + read_number(m, lang)
+    return _clean(text)
+
+
+_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])[+\-\u2212]?\d+(?:[.,]\d+)?(?![\w])")
+
+
+def spell_numbers_in(text: str, lang: str) -> str:
+    """Spell out the written numbers in running text ("Press 1" -> "Press one").
+
+    Long digit strings (7 digits or more, or starting with 0: phone numbers, account numbers)
+    are read digit by digit, as a person would read them.
+    """
+
+    def replace(m: re.Match[str]) -> str:
+        token = m.group(0)
+        digits = token.lstrip("+-\u2212")
+        if digits.isdigit() and (len(digits) >= 7 or (len(digits) > 1 and digits[0] == "0")):
+            return read_digits(digits, lang)
+        try:
+            return read_number(parse_decimal(token), lang)
+        except ValueError:  # pragma: no cover - the pattern only matches numbers
+            return token
+
+    return _NUMBER_IN_TEXT.sub(replace, text)

@@ -1,0 +1,235 @@
+"""From template + contact + language to a WAV file the switch plays.
+
+:class:`SpeechRenderer` is the contract the dialer uses; :class:`EngineRenderer` implements it
+with an :class:`~autoinformer.speech.engines.base.Engine`, a
+:class:`~autoinformer.speech.cache.FragmentCache` and byte-level assembly:
+
+1. the template makes a :class:`~autoinformer.speech.plan.SpeechPlan` (pure);
+2. the plan becomes synthesis units, per word of personal data in ``fragment`` mode or per
+   sentence in ``sentence`` mode;
+3. each text unit is looked up in the cache; only misses reach the engine (concurrent misses
+   for the same text wait for one synthesis instead of calling the engine twice);
+4. the raw fragments, silences and recordings are concatenated and written as one WAV named
+   by its content, so identical messages share a file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+import anyio
+import anyio.to_thread
+import attrs
+
+from autoinformer.contacts.model import Contact
+from autoinformer.errors import SettingsError
+from autoinformer.speech.audio import TELEPHONE, AudioFormat, decode_to_fragment, to_fragment
+from autoinformer.speech.audio import write_wav as _write_wav
+from autoinformer.speech.cache import FragmentCache, fragment_key
+from autoinformer.speech.engines.base import Engine
+from autoinformer.speech.errors import EngineError
+from autoinformer.speech.plan import Mode, Play, Silence, SpeechPlan, Synth, estimate_plan_seconds
+from autoinformer.speech.template import Template
+
+__all__ = ["EngineRenderer", "SpeechRenderer"]
+
+
+@runtime_checkable
+class SpeechRenderer(Protocol):
+    """What the dialer needs from speech: audio to play and how long it plays."""
+
+    async def render(self, template: Template, contact: Contact, lang: str) -> Path:
+        """A WAV file ready for the switch with this contact's message.
+
+        Raises:
+            InputError: the contact lacks a variable or a value does not read.
+            EngineError: synthesis failed.
+        """
+        ...
+
+    def estimate_seconds(self, template: Template, contact: Contact, lang: str) -> float:
+        """Roughly how long the message plays (no I/O; before synthesis)."""
+        ...
+
+
+def _check_mode(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value not in ("fragment", "sentence"):
+        raise SettingsError(attribute.name, f"expected 'fragment' or 'sentence', got {value!r}")
+
+
+def _check_nonneg(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 0:
+        raise SettingsError(attribute.name, f"expected 0 or more, got {value}")
+
+
+def _check_positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value < 1:
+        raise SettingsError(attribute.name, f"expected 1 or more, got {value}")
+
+
+@attrs.define(kw_only=True)
+class EngineRenderer:
+    """Renders messages with an engine and a fragment cache.
+
+    Attributes:
+        engine: the speech engine.
+        cache: where synthesised fragments are kept.
+        output_dir: where assembled messages are written (default ``<cache>/messages``).
+        format: the audio format of the output (8 kHz 16-bit PCM by default).
+        mode: ``fragment`` (personal data cached word by word: cheapest, less natural at the
+            joins) or ``sentence`` (one engine call per distinct sentence: natural, costly for
+            lists where every sentence differs).
+        gap_ms: silence between fragments in fragment mode (joins sound less rushed).
+        recordings_dir: where relative ``<audio:...>`` paths are looked up.
+        max_engine_calls: engine calls allowed in flight at once.
+        engine_calls: engine calls made so far (for reports and benchmarks).
+    """
+
+    engine: Engine
+    cache: FragmentCache
+    output_dir: Path | None = attrs.field(default=None)
+    format: AudioFormat = TELEPHONE
+    mode: Mode = attrs.field(default="fragment", validator=_check_mode)
+    gap_ms: int = attrs.field(default=40, validator=_check_nonneg)
+    recordings_dir: Path | None = None
+    max_engine_calls: int = attrs.field(default=4, validator=_check_positive)
+    engine_calls: int = attrs.field(default=0, init=False)
+    _inflight: dict[str, anyio.Event] = attrs.field(factory=dict, init=False)
+    _limiter: anyio.CapacityLimiter | None = attrs.field(default=None, init=False)
+    _recordings: dict[tuple[str, float, int], bytes] = attrs.field(factory=dict, init=False)
+
+    @property
+    def messages_dir(self) -> Path:
+        """Where assembled WAV files go."""
+        return self.output_dir or self.cache.directory / "messages"
+
+    # ------------------------------------------------------------------ public contract
+
+    async def render(self, template: Template, contact: Contact, lang: str = "en") -> Path:
+        """A WAV file for this contact's message (see :class:`SpeechRenderer`)."""
+        return await self.render_plan(template.plan(contact, lang))
+
+    def estimate_seconds(self, template: Template, contact: Contact, lang: str = "en") -> float:
+        """How long the message plays, from the engine's speaking rate (no synthesis)."""
+        plan = template.plan(contact, lang)
+        seconds = estimate_plan_seconds(plan, chars_per_second=self.engine.chars_per_second(lang))
+        if self.mode == "fragment":
+            synths = sum(1 for u in plan.units("fragment") if isinstance(u, Synth))
+            seconds += max(synths - 1, 0) * self.gap_ms / 1000
+        return seconds
+
+    # ------------------------------------------------------------------ steps
+
+    async def render_plan(self, plan: SpeechPlan) -> Path:
+        """Assemble a plan's audio and write it (once) under :attr:`messages_dir`."""
+        payload = await self.audio(plan)
+        digest = hashlib.sha256(payload).hexdigest()[:32]
+        path = self.messages_dir / f"{digest}-{self.format.key}.wav"
+        if not await anyio.Path(path).exists():
+            await anyio.to_thread.run_sync(_write_wav, path, payload, self.format)
+        return path
+
+    async def audio(self, plan: SpeechPlan) -> bytes:
+        """The plan's raw samples in :attr:`format`, synthesising only missing fragments."""
+        parts: list[bytes] = []
+        previous_synth = False
+        for unit in plan.units(self.mode):
+            if isinstance(unit, Synth):
+                if previous_synth and self.gap_ms:
+                    parts.append(self.format.silence(self.gap_ms))
+                parts.append(await self.fragment(unit.text, plan.lang))
+                previous_synth = True
+            elif isinstance(unit, Silence):
+                parts.append(self.format.silence(unit.ms))
+                previous_synth = False
+            else:
+                parts.append(await self.recording(unit))
+                previous_synth = False
+        return b"".join(parts)
+
+    def assemble_cached(self, plan: SpeechPlan) -> bytes | None:
+        """The plan's samples from in-memory fragments only, or None if one is missing.
+
+        The hot path when every fragment is warm: no awaits, no disk, no decoding; this is
+        what the assembly benchmark times.
+        """
+        parts: list[bytes] = []
+        previous_synth = False
+        for unit in plan.units(self.mode):
+            if isinstance(unit, Synth):
+                key = fragment_key(
+                    self.engine.cache_id(plan.lang), plan.lang, unit.text, self.format
+                )
+                data = self.cache.get_memory(key)
+                if data is None:
+                    return None
+                if previous_synth and self.gap_ms:
+                    parts.append(self.format.silence(self.gap_ms))
+                parts.append(data)
+                previous_synth = True
+            elif isinstance(unit, Silence):
+                parts.append(self.format.silence(unit.ms))
+                previous_synth = False
+            else:
+                return None
+        return b"".join(parts)
+
+    async def fragment(self, text: str, lang: str) -> bytes:
+        """One fragment's samples: from the cache, else synthesised once and cached.
+
+        Raises:
+            EngineError: the engine failed (also raised in every task waiting for it).
+        """
+        key = fragment_key(self.engine.cache_id(lang), lang, text, self.format)
+        data = self.cache.get_memory(key)
+        if data is not None:
+            return data
+        while key in self._inflight:
+            await self._inflight[key].wait()
+            data = self.cache.get_memory(key)
+            if data is not None:
+                return data
+        data = await anyio.to_thread.run_sync(self.cache.get, key)
+        if data is not None:
+            return data
+        done = self._inflight[key] = anyio.Event()
+        try:
+            if self._limiter is None:
+                self._limiter = anyio.CapacityLimiter(self.max_engine_calls)
+            async with self._limiter:
+                self.engine_calls += 1
+                raw = await self.engine.synthesize(text, lang=lang)
+            data = await anyio.to_thread.run_sync(self._convert_and_store, key, raw)
+        finally:
+            del self._inflight[key]
+            done.set()
+        return data
+
+    def _convert_and_store(self, key: str, raw: bytes) -> bytes:
+        data = decode_to_fragment(raw, self.format)
+        if not data:
+            raise EngineError("engine returned empty audio")
+        self.cache.put(key, data)
+        return data
+
+    async def recording(self, play: Play) -> bytes:
+        """A prerecorded file's samples (converted once per file version).
+
+        Raises:
+            AudioFileError: missing or undecodable.
+        """
+        path = Path(play.path)
+        if not path.is_absolute() and self.recordings_dir is not None:
+            path = self.recordings_dir / path
+        try:
+            stat = path.stat()
+            ident = (str(path), stat.st_mtime, stat.st_size)
+        except OSError:
+            ident = (str(path), 0.0, -1)
+        data = self._recordings.get(ident)
+        if data is None:
+            data = await anyio.to_thread.run_sync(to_fragment, path, self.format)
+            self._recordings[ident] = data
+        return data

@@ -1,0 +1,473 @@
+"""The template language: parse once, check before calling anyone, render per contact.
+
+Syntax (a public contract; see docs/speech.md)::
+
+    Hello {NAME}, your debt is <currency>{BALANCE|abs} RUB</currency>.<stop:1s> Press 1...
+
+- variables: ``{NAME}``, and the seeds' spellings ``{{NAME}}`` and ``%VAR:NAME%``; built-ins
+  ``{name}`` (the contact's name) and ``{phone}`` (its first number). Filter ``|abs``.
+- pauses: ``<stop:1s>``, ``<stop:500ms>``, ``<stop:1.5s>``; seed 004's ``{stop:1s}`` too.
+- read-as spans: ``<digits>``, ``<letters>``, ``<date>``, ``<currency>``, ``<number>``,
+  ``<time>``; their content is text and variables (no nesting, no pauses inside).
+- recordings: ``<audio:path/to/file.mp3>`` plays a prerecorded file at that point.
+
+Parsing is strict so that a typo stops a campaign before the first call instead of being read
+aloud to 100,000 people: every error is a :class:`~autoinformer.errors.TemplateError` with the
+0-based position and what was expected there.
+"""
+
+from __future__ import annotations
+
+import decimal
+import re
+from collections.abc import Iterable
+
+import attrs
+
+from autoinformer.contacts.model import Contact
+from autoinformer.errors import InputError, TemplateError
+from autoinformer.speech import readas
+from autoinformer.speech.plan import Pause, Play, Say, SpeechPlan
+
+__all__ = ["BUILTIN_VARIABLES", "MAX_RECOMMENDED_LENGTH", "SPAN_KINDS", "Template"]
+
+BUILTIN_VARIABLES = frozenset({"name", "phone"})
+SPAN_KINDS = ("digits", "letters", "date", "currency", "number", "time")
+FILTERS = ("abs",)
+MAX_RECOMMENDED_LENGTH = 120
+MAX_PAUSE_MS = 10_000
+
+_NAME = re.compile(r"[^\W\d]\w*")
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s)")
+
+
+@attrs.frozen
+class Text:
+    """Literal template text."""
+
+    text: str
+    position: int
+
+
+@attrs.frozen
+class Var:
+    """A variable reference ``{NAME|abs}``."""
+
+    name: str
+    filters: tuple[str, ...]
+    position: int
+
+
+@attrs.frozen
+class PauseNode:
+    """``<stop:1s>``."""
+
+    ms: int
+    position: int
+
+
+@attrs.frozen
+class Span:
+    """A read-as span ``<kind>...</kind>``."""
+
+    kind: str
+    parts: tuple[Text | Var, ...]
+    position: int
+
+
+@attrs.frozen
+class AudioNode:
+    """``<audio:path>``."""
+
+    path: str
+    position: int
+
+
+Node = Text | Var | PauseNode | Span | AudioNode
+
+
+class _Parser:
+    """A hand-written scanner: the grammar is tiny and errors must carry exact positions."""
+
+    def __init__(self, source: str) -> None:
+        self.src = source
+        self.i = 0
+        self.nodes: list[Node] = []
+        self.span: tuple[str, int, list[Text | Var]] | None = None
+
+    def error(self, message: str, position: int | None = None) -> TemplateError:
+        return TemplateError(
+            message, template=self.src, position=self.i if position is None else position
+        )
+
+    def emit(self, node: Node) -> None:
+        if self.span is not None:
+            if not isinstance(node, Text | Var):
+                kind, start, _ = self.span
+                raise self.error(
+                    f"a pause or recording cannot go inside <{kind}> (opened at {start}); "
+                    f"expected </{kind}> first",
+                    node.position,
+                )
+            self.span[2].append(node)
+        else:
+            self.nodes.append(node)
+
+    def parse(self) -> tuple[Node, ...]:
+        src = self.src
+        text_start = 0
+        buf: list[str] = []
+
+        def flush() -> None:
+            if buf:
+                self.emit(Text("".join(buf), text_start))
+                buf.clear()
+
+        while self.i < len(src):
+            c = src[self.i]
+            start = self.i
+            if src.startswith("{stop:", start):
+                flush()
+                self.emit(self.pause(start + len("{stop:"), "}"))
+            elif src.startswith("{{", start):
+                flush()
+                self.emit(self.variable(start, start + 2, "}}"))
+            elif c == "{":
+                flush()
+                self.emit(self.variable(start, start + 1, "}"))
+            elif src.startswith("%VAR:", start):
+                flush()
+                self.emit(self.variable(start, start + len("%VAR:"), "%"))
+            elif c == "}":
+                raise self.error("unexpected '}': expected text or a variable like {NAME}")
+            elif (
+                c == "<"
+                and start + 1 < len(src)
+                and (src[start + 1].isalpha() or src[start + 1] == "/")
+            ):
+                flush()
+                self.tag(start)
+            else:
+                if not buf:
+                    text_start = start
+                buf.append(c)
+                self.i += 1
+        flush()
+        if self.span is not None:
+            kind, pos, _ = self.span
+            raise self.error(f"<{kind}> opened at {pos} is never closed: expected </{kind}>")
+        return tuple(self.nodes)
+
+    def variable(self, start: int, at: int, close: str) -> Var:
+        m = _NAME.match(self.src, at)
+        if m is None:
+            self.i = at
+            raise self.error("expected a variable name (letters, digits, _) like {NAME}")
+        name, j = m.group(0), m.end()
+        filters: list[str] = []
+        while self.src.startswith("|", j):
+            fm = _NAME.match(self.src, j + 1)
+            if fm is None or fm.group(0) not in FILTERS:
+                self.i = j + 1
+                got = fm.group(0) if fm else self.src[j + 1 : j + 2] or "end of template"
+                raise self.error(f"unknown filter {got!r}: expected one of {', '.join(FILTERS)}")
+            filters.append(fm.group(0))
+            j = fm.end()
+        if not self.src.startswith(close, j):
+            self.i = j
+            raise self.error(f"expected {close!r} to close the variable {name!r}")
+        self.i = j + len(close)
+        return Var(name, tuple(filters), start)
+
+    def pause(self, at: int, close: str) -> PauseNode:
+        m = _DURATION.match(self.src, at)
+        if m is None:
+            self.i = at
+            raise self.error("expected a duration like 1s, 1.5s or 500ms")
+        j = m.end()
+        if not self.src.startswith(close, j):
+            self.i = j
+            raise self.error(f"expected {close!r} to close the pause")
+        value = decimal.Decimal(m.group(1))
+        ms = int(value * (1 if m.group(2) == "ms" else 1000))
+        if not 0 < ms <= MAX_PAUSE_MS:
+            self.i = at
+            raise self.error(f"a pause must be between 1ms and {MAX_PAUSE_MS // 1000}s")
+        self.i = j + len(close)
+        return PauseNode(ms, at - len("<stop:"))
+
+    def tag(self, start: int) -> None:
+        src = self.src
+        if src.startswith("<stop:", start):
+            self.emit(self.pause(start + len("<stop:"), ">"))
+            return
+        if src.startswith("<audio:", start):
+            end = src.find(">", start)
+            path = src[start + len("<audio:") : end].strip() if end != -1 else ""
+            if end == -1 or not path:
+                self.i = start + len("<audio:")
+                raise self.error("expected a file path and '>' like <audio:greeting.mp3>")
+            self.i = end + 1
+            self.emit(AudioNode(path, start))
+            return
+        closing = src.startswith("</", start)
+        m = _NAME.match(src, start + (2 if closing else 1))
+        kind = m.group(0) if m else ""
+        if kind not in SPAN_KINDS or not src.startswith(">", m.end() if m else start):
+            self.i = start
+            raise self.error(
+                "unknown tag: expected <stop:1s>, <audio:FILE> or one of "
+                + ", ".join(f"<{k}>" for k in SPAN_KINDS)
+            )
+        assert m is not None
+        self.i = m.end() + 1
+        if not closing:
+            if self.span is not None:
+                raise self.error(
+                    f"<{kind}> cannot go inside <{self.span[0]}>: expected </{self.span[0]}>",
+                    start,
+                )
+            self.span = (kind, start, [])
+            return
+        if self.span is None or self.span[0] != kind:
+            expected = f"</{self.span[0]}>" if self.span else "text"
+            raise self.error(f"unexpected </{kind}>: expected {expected}", start)
+        _, open_pos, parts = self.span
+        self.span = None
+        if not parts:
+            raise self.error(f"<{kind}> is empty: expected something to read", open_pos)
+        node = Span(kind, tuple(parts), open_pos)
+        _check_span_shape(node, self.src)
+        self.nodes.append(node)
+
+
+# Values that stand in for variables when a span is checked at parse time.
+_PLACEHOLDER = {"digits": "1", "letters": "A", "number": "1", "currency": "1"}
+
+
+def _check_span_shape(span: Span, source: str) -> None:
+    """Read the span with placeholders for its variables, so a bad span stops the campaign."""
+    only_var = len(span.parts) == 1 and isinstance(span.parts[0], Var)
+    has_var = any(isinstance(p, Var) for p in span.parts)
+    if only_var or (has_var and span.kind not in _PLACEHOLDER):
+        return
+    content = "".join(
+        p.text if isinstance(p, Text) else _PLACEHOLDER.get(span.kind, "") for p in span.parts
+    )
+    try:
+        _read_span(span.kind, content, "en")
+    except ValueError as exc:
+        first = span.parts[0]
+        raise TemplateError(
+            f"<{span.kind}>: {exc}", template=source, position=first.position
+        ) from None
+
+
+def _read_span(kind: str, content: str, lang: str) -> str:
+    if kind == "digits":
+        return readas.read_digits(content, lang)
+    if kind == "letters":
+        return readas.read_letters(content, lang)
+    if kind == "date":
+        return readas.read_date(readas.parse_date(content), lang)
+    if kind == "time":
+        return readas.read_time(readas.parse_time(content), lang)
+    if kind == "number":
+        return readas.read_number(readas.parse_decimal(content), lang)
+    amount = readas.parse_amount(content)
+    return readas.read_currency(amount.value, amount.currency, lang)
+
+
+def _lookup(contact: Contact, name: str) -> str | None:
+    """A variable's value: exact key, then built-in, then a case-insensitive key."""
+    if name in contact.variables:
+        return contact.variables[name]
+    lowered = name.lower()
+    if lowered == "name" and contact.name:
+        return contact.name
+    if lowered == "phone" and contact.phones:
+        return contact.phones[0]
+    for key, value in contact.variables.items():
+        if key.lower() == lowered:
+            return value
+    return None
+
+
+@attrs.frozen
+class Template:
+    """A parsed speech template.
+
+    Build one with :meth:`parse`; it is immutable and safe to share between tasks.
+
+    Attributes:
+        source: the template text as written.
+        nodes: the parsed pieces.
+    """
+
+    source: str
+    nodes: tuple[Node, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Template:
+        """Parse a template.
+
+        Raises:
+            TemplateError: a syntax error; ``position`` points at it and the message says
+                what was expected (``exc.pointer()`` draws a caret under it).
+        """
+        return cls(text, _Parser(text).parse())
+
+    def _vars(self) -> list[Var]:
+        out: list[Var] = []
+        for node in self.nodes:
+            if isinstance(node, Var):
+                out.append(node)
+            elif isinstance(node, Span):
+                out.extend(p for p in node.parts if isinstance(p, Var))
+        return out
+
+    @property
+    def variables(self) -> frozenset[str]:
+        """The variable names the template needs, as written (built-ins included)."""
+        return frozenset(v.name for v in self._vars())
+
+    @property
+    def warnings(self) -> list[str]:
+        """Advice that does not stop a campaign (seed 004: keep it at most 120 characters)."""
+        out = []
+        if len(self.source) > MAX_RECOMMENDED_LENGTH:
+            out.append(
+                f"template is {len(self.source)} characters long; keep it at most "
+                f"{MAX_RECOMMENDED_LENGTH} (including variables and pauses): long messages "
+                "lose listeners"
+            )
+        return out
+
+    def unknown(self, known: Iterable[str]) -> list[str]:
+        """Variables no column of the list provides (check a campaign before calling).
+
+        Args:
+            known: the list's variable names (column headers); compared case-insensitively,
+                built-ins ``name`` and ``phone`` are always known.
+        """
+        have = {k.lower() for k in known} | BUILTIN_VARIABLES
+        return sorted(n for n in self.variables if n.lower() not in have)
+
+    def missing(self, contact: Contact) -> list[str]:
+        """The variables this contact lacks (absent or blank): such a contact is skipped,
+        never called with a hole in the sentence."""
+        out = []
+        for name in sorted(self.variables):
+            value = _lookup(contact, name)
+            if value is None or not value.strip():
+                out.append(name)
+        return out
+
+    def check(self, contact: Contact, lang: str = "en") -> list[str]:
+        """Every reason this contact cannot be rendered: missing variables, then values that do
+        not read as their span expects (a BALANCE that is not a number). Empty when fine."""
+        missing = self.missing(contact)
+        if missing:
+            return [f"missing variable {name!r}" for name in missing]
+        try:
+            self.plan(contact, lang)
+        except InputError as exc:
+            return [str(exc)]
+        return []
+
+    def _value(self, contact: Contact, var: Var) -> str:
+        value = _lookup(contact, var.name)
+        if value is None or not value.strip():
+            raise InputError(f"contact {contact.id!r} has no variable {var.name!r}")
+        if "abs" in var.filters:
+            try:
+                value = str(abs(readas.parse_decimal(value)))
+            except ValueError as exc:
+                raise InputError(
+                    f"contact {contact.id!r}: variable {var.name!r} |abs: {exc}"
+                ) from None
+        return value.strip()
+
+    def plan(self, contact: Contact, lang: str = "en") -> SpeechPlan:
+        """What this contact hears, in order (pure: no I/O).
+
+        Raises:
+            InputError: a variable is missing, or its value does not read as its span
+                expects; the message names the contact and the variable.
+        """
+        try:
+            readas.normalise_lang(lang)
+        except readas.LanguageNotSupported as exc:
+            raise InputError(str(exc)) from None
+        pieces: list[Say | Pause | Play] = []
+        for node in self.nodes:
+            if isinstance(node, Text):
+                text = readas.spell_numbers_in(node.text, lang)
+                pieces.append(Say(text, True, (text,)))
+            elif isinstance(node, Var):
+                pieces.append(self._say_var(contact, node, lang))
+            elif isinstance(node, PauseNode):
+                pieces.append(Pause(node.ms))
+            elif isinstance(node, AudioNode):
+                pieces.append(Play(node.path))
+            else:
+                pieces.append(self._say_span(contact, node, lang))
+        return SpeechPlan(tuple(pieces), lang)
+
+    def _say_var(self, contact: Contact, var: Var, lang: str) -> Say:
+        value = self._value(contact, var)
+        try:
+            number = readas.parse_decimal(value)
+        except ValueError:
+            spoken = readas.spell_numbers_in(value, lang)
+            return Say(spoken, False, (spoken,), None, value)
+        digits = value.lstrip("+")
+        if var.name.lower() == "phone" or (digits.isdigit() and len(digits) >= 7):
+            spoken = readas.read_digits(value, lang)
+            return Say(spoken, False, tuple(spoken.split()), "digits", value)
+        spoken = readas.read_number(number, lang)
+        return Say(spoken, False, tuple(spoken.split()), "number", value)
+
+    def _say_span(self, contact: Contact, span: Span, lang: str) -> Say:
+        values = {id(p): self._value(contact, p) for p in span.parts if isinstance(p, Var)}
+        content = "".join(p.text if isinstance(p, Text) else values[id(p)] for p in span.parts)
+        try:
+            spoken = _read_span(span.kind, content, lang)
+        except ValueError as exc:
+            names = ", ".join(repr(p.name) for p in span.parts if isinstance(p, Var))
+            raise InputError(
+                f"contact {contact.id!r}: <{span.kind}> with {names or 'no variables'}: {exc}"
+            ) from None
+        fixed = not values
+        chunks = (spoken,) if fixed else tuple(spoken.split())
+        return Say(spoken, fixed, chunks, span.kind, content)
+
+    def render_text(self, contact: Contact, lang: str = "en") -> str:
+        """Plain normalised text for this contact (numbers, dates, amounts in words).
+
+        Raises:
+            InputError: see :meth:`plan`.
+        """
+        return self.plan(contact, lang).text()
+
+    def render_ssml(self, contact: Contact, lang: str = "en") -> str:
+        """SSML for this contact, for engines that take it.
+
+        Raises:
+            InputError: see :meth:`plan`.
+        """
+        return self.plan(contact, lang).ssml()
+
+    def preview(self, lang: str = "en") -> str:
+        """The text with variables shown as placeholders (``{phone}``), as seed 004 previews."""
+        parts: list[str] = []
+
+        def show(p: Text | Var) -> str:
+            return p.text if isinstance(p, Text) else "{" + p.name + "}"
+
+        for node in self.nodes:
+            if isinstance(node, Text | Var):
+                parts.append(show(node))
+            elif isinstance(node, Span):
+                parts.append("".join(show(p) for p in node.parts))
+        return re.sub(r"\s+", " ", "".join(parts)).strip()
