@@ -14,8 +14,9 @@ or naive time is read in the campaign's zone; an ``end`` given as a date include
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 import attrs
 
@@ -250,14 +251,47 @@ def _first_local_instant(day: dt.date, minutes: int, zone: dt.tzinfo) -> dt.date
     low, high = min(early, late), max(early, late)
     if low.astimezone(zone).replace(tzinfo=None) == naive:
         return low
-    if high.astimezone(zone).replace(tzinfo=None) != naive:  # a gap: find the jump to 1 s
-        while high - low > dt.timedelta(seconds=1):
-            mid = low + (high - low) / 2
-            if mid.astimezone(zone).replace(tzinfo=None) >= naive:
-                high = mid
-            else:
-                low = mid
+    if high.astimezone(zone).replace(tzinfo=None) != naive:  # a gap: find the jump
+        return _bisect(low, high, lambda t: t.astimezone(zone).replace(tzinfo=None) >= naive)
     return high
+
+
+def _bisect(
+    low: dt.datetime, high: dt.datetime, after: Callable[[dt.datetime], bool]
+) -> dt.datetime:
+    """The first whole second in ``(low, high]`` where ``after`` holds (it holds at ``high``)."""
+    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if after(dt.datetime.fromtimestamp(mid, _UTC)):
+            hi = mid
+        else:
+            lo = mid
+    return dt.datetime.fromtimestamp(hi, _UTC)
+
+
+def _offset_differs(zone: dt.tzinfo, before: dt.timedelta | None) -> Callable[[dt.datetime], bool]:
+    def differs(t: dt.datetime) -> bool:
+        return t.astimezone(zone).utcoffset() != before
+
+    return differs
+
+
+def _transitions(lo: dt.datetime, hi: dt.datetime, zone: dt.tzinfo) -> list[dt.datetime]:
+    """The instants in ``[lo, hi)`` at which ``zone`` changes its UTC offset (to the second).
+
+    After clocks go back, a local time that had just left the window can come round again;
+    such a re-opening starts at a transition, so these are candidates too.
+    """
+    found: list[dt.datetime] = []
+    step = dt.timedelta(hours=12)
+    a = lo
+    while a < hi:
+        b = min(a + step, hi)
+        if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset():
+            found.append(_bisect(a, b, _offset_differs(zone, a.astimezone(zone).utcoffset())))
+        a = b
+    return found
 
 
 @attrs.frozen
@@ -436,4 +470,5 @@ class CallWindow:
                         if lo <= at < hi:
                             found.add(at)
                 day += _DAY
+            found.update(t for t in _transitions(lo, hi, zone) if lo <= t < hi)
         return found
