@@ -1,0 +1,136 @@
+"""The core's contact book: every contact's state and who is due for a call.
+
+Pure bookkeeping with no policy of its own: a FIFO of contacts never called, a heap of
+contacts waiting for a time (a scheduled retry, or a window or limit that opens later) and a
+count of open contacts, so picking the next contact is O(log n) and never scans the list.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import heapq
+from collections import deque
+
+import attrs
+
+from autoinformer.contacts.model import Contact
+from autoinformer.outcomes import ContactState
+from autoinformer.records import ContactProgress
+
+__all__ = ["OPEN_STATES", "ContactBook", "Slot"]
+
+OPEN_STATES = frozenset({ContactState.PENDING, ContactState.SCHEDULED, ContactState.IN_CALL})
+"""States of a contact the campaign is not finished with."""
+
+
+@attrs.define(kw_only=True)
+class Slot:
+    """One contact inside the core.
+
+    Attributes:
+        contact: the contact.
+        state: its :class:`ContactState`.
+        attempts: attempts begun so far (the next one is ``attempts + 1``).
+        next_at: when it is due again (POSIX seconds; None: now).
+        reason: why it is in its state (``skipped``/``exhausted``/``cancelled`` reasons).
+        history: start times of its attempts (for frequency limits).
+        number_index: which of its numbers the next attempt uses.
+        call_id: the call in progress (None: not in a call).
+        cancel_after_call: the app cancelled it during a call.
+    """
+
+    contact: Contact
+    state: ContactState = ContactState.PENDING
+    attempts: int = 0
+    next_at: float | None = None
+    reason: str = ""
+    history: list[dt.datetime] = attrs.field(factory=list)
+    number_index: int = 0
+    call_id: str | None = None
+    cancel_after_call: bool = False
+
+    def progress(self) -> ContactProgress:
+        """The store's view of this contact."""
+        return ContactProgress(
+            contact_id=self.contact.id,
+            state=self.state,
+            attempts=self.attempts,
+            next_at=self.next_at,
+            reason=self.reason,
+        )
+
+
+@attrs.define(kw_only=True)
+class ContactBook:
+    """All contacts of a campaign and the queues of those due for a call."""
+
+    slots: dict[str, Slot] = attrs.field(factory=dict)
+    _fresh: deque[str] = attrs.field(factory=deque)
+    _timed: list[tuple[float, int, str]] = attrs.field(factory=list)
+    _ready: deque[str] = attrs.field(factory=deque)
+    _seq: int = 0
+    open_count: int = 0
+
+    def __contains__(self, contact_id: str) -> bool:
+        return contact_id in self.slots
+
+    def add(self, slot: Slot) -> None:
+        """Add a contact with its state; open ones are queued."""
+        self.slots[slot.contact.id] = slot
+        if slot.state in OPEN_STATES:
+            self.open_count += 1
+        if slot.state is ContactState.PENDING and slot.next_at is None:
+            self._fresh.append(slot.contact.id)
+        elif slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+            self.wait_until(slot, slot.next_at or 0.0)
+
+    def set_state(self, slot: Slot, state: ContactState, reason: str = "") -> None:
+        """Move a contact to ``state`` keeping the open count right."""
+        was_open = slot.state in OPEN_STATES
+        slot.state, slot.reason = state, reason
+        now_open = state in OPEN_STATES
+        self.open_count += int(now_open) - int(was_open)
+        if not now_open:
+            slot.next_at = None
+
+    def wait_until(self, slot: Slot, at: float) -> None:
+        """The contact is due at ``at`` (a retry, or a window/limit opening)."""
+        slot.next_at = at
+        self._seq += 1
+        heapq.heappush(self._timed, (at, self._seq, slot.contact.id))
+
+    def push_front(self, slot: Slot) -> None:
+        """Put a contact back at the head of the queue (it could not be dialled just now)."""
+        self._ready.appendleft(slot.contact.id)
+
+    def next_due(self, now: float) -> Slot | None:
+        """The next contact to call at ``now``: due retries first, then fresh contacts."""
+        timed = self._timed
+        while timed and timed[0][0] <= now:
+            at, _, cid = heapq.heappop(timed)
+            slot = self.slots[cid]
+            if slot.next_at == at and slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+                self._ready.append(cid)
+        for queue in (self._ready, self._fresh):
+            while queue:
+                slot = self.slots[queue.popleft()]
+                if slot.state in (ContactState.PENDING, ContactState.SCHEDULED) and (
+                    slot.next_at is None or slot.next_at <= now
+                ):
+                    return slot
+        return None
+
+    def next_time(self) -> float | None:
+        """When the earliest waiting contact is due (None: nobody is waiting)."""
+        timed = self._timed
+        while timed:
+            at, _, cid = timed[0]
+            slot = self.slots[cid]
+            if slot.next_at == at and slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+                return at
+            heapq.heappop(timed)
+        return None
+
+    def has_ready(self) -> bool:
+        """True when some contact may be due now (cheap; may say True for stale entries)."""
+        return bool(self._ready or self._fresh)

@@ -1,0 +1,61 @@
+"""One call in progress, as the dialer core tracks it."""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from autoinformer.core.book import Slot
+from autoinformer.outcomes import Outcome
+from autoinformer.queues.base import Operator
+from autoinformer.records import AttemptRecord
+from autoinformer.script.machine import ScriptRun
+
+__all__ = ["Call", "Stage"]
+
+
+class Stage(enum.Enum):
+    """Where a customer's call stands."""
+
+    DIALING = "dialing"
+    """Originated, not answered yet."""
+    DETECTING = "detecting"
+    """Answered; waiting for answering-machine detection."""
+    BEEP = "beep"
+    """An answering machine; waiting for the beep to leave the message."""
+    SCRIPT = "script"
+    """The script runs."""
+    QUEUED = "queued"
+    """Waiting for an operator to become free."""
+    OPERATOR_RINGING = "operator_ringing"
+    """An operator's phone rings for this call."""
+    BRIDGING = "bridging"
+    """The operator answered; the bridge is being made."""
+    BRIDGED = "bridged"
+    """The callee talks to the operator."""
+    ABANDON_MESSAGE = "abandon_message"
+    """No operator: the identification message plays before hanging up."""
+    ENDING = "ending"
+    """We hung up; waiting for the switch to confirm."""
+
+
+@attrs.define(kw_only=True)
+class Call:
+    """A customer's call: its attempt record, script run, operator leg and timers."""
+
+    call_id: str
+    slot: Slot
+    record: AttemptRecord
+    stage: Stage = Stage.DIALING
+    answered_at: float | None = None
+    run: ScriptRun | None = None
+    machine: bool = False
+    outcome: Outcome | None = None
+    tokens: dict[str, int] = attrs.field(factory=dict)
+    queue: str | None = None
+    op_leg: str | None = None
+    operator: Operator | None = None
+    legs: int = 0
+    wait_started: float = 0.0
+    aux_playback: str | None = None

@@ -1,0 +1,716 @@
+"""The sans-IO dialer core: ``commands = core.handle(now, event)``.
+
+Every decision a dialer makes lives here, as a pure function of its state, the event and the
+time passed in: who to call next and on which number, with which caller ID, whether the window,
+the limits and the do-not-call list allow it, how many calls to launch (the pacing policy under
+the line limit), what the script does next, which operator gets an answered call, what the
+attempt's outcome is, whether and when to retry, which SMS to send. Nothing here reads a clock,
+sleeps, or touches a socket or a file; the runtime (anyio) and the simulator (virtual time)
+carry the commands out. See ``docs/outcomes.md`` for the outcome rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import heapq
+from collections.abc import Callable
+from typing import Protocol
+
+import attrs
+
+from autoinformer.backends.base import (
+    BackendGap,
+    Bridged,
+    CallAnswered,
+    CallEnded,
+    CallProgress,
+    DigitReceived,
+    MachineDetected,
+    Media,
+    PlaybackFinished,
+)
+from autoinformer.campaign import Campaign
+from autoinformer.contacts.model import Contact
+from autoinformer.core import commands as c
+from autoinformer.core import events as e
+from autoinformer.core.book import ContactBook, Slot
+from autoinformer.core.calls import Call, Stage
+from autoinformer.core.operators import OperatorDesk
+from autoinformer.outcomes import MISSED_OUTCOMES, ContactState, HangupCause, Outcome
+from autoinformer.pacing.base import (
+    BroadcastPacing,
+    Observation,
+    PacingObservation,
+    PacingPolicy,
+    PacingView,
+)
+from autoinformer.policy.callerid import CallerIdCarousel
+from autoinformer.policy.retry import RetryDecision
+from autoinformer.policy.zones import callee_zones
+from autoinformer.records import AttemptRecord
+from autoinformer.script import machine as m
+from autoinformer.script.steps import Play as PlayStep
+from autoinformer.speech import Template
+
+__all__ = ["DialerCore", "DoNotCall"]
+
+_PERSON_OUTCOMES = frozenset(
+    {
+        Outcome.DELIVERED,
+        Outcome.HUNG_UP_EARLY,
+        Outcome.TRANSFERRED,
+        Outcome.ABANDONED,
+        Outcome.AGENT_ERROR,
+    }
+)
+_REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
+_CALLER_ID_RETRY = 30.0
+_PACING_POLL = 1.0
+
+
+class DoNotCall(Protocol):
+    """A do-not-call list as the core uses it (``autoinformer.contacts.DoNotCallList``)."""
+
+    def blocks(self, number: str) -> bool:
+        """True when ``number`` must not be called."""
+        ...
+
+
+def _utc(now: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(now, tz=dt.UTC)
+
+
+def call_id_for(campaign: str, contact_id: str, attempt_no: int) -> str:
+    """Our id for one attempt's call: stable, unique per (campaign, contact, attempt)."""
+    raw = f"{campaign}\0{contact_id}\0{attempt_no}".encode()
+    return "ai-" + hashlib.blake2s(raw, digest_size=10).hexdigest()
+
+
+@attrs.define(kw_only=True)
+class DialerCore:
+    """The dialer's decisions for one campaign. Feed it events; carry out its commands.
+
+    Args:
+        campaign: the validated settings.
+        pacing: how many calls to launch (default :class:`BroadcastPacing`); the campaign's
+            ``lines`` is a hard cap over it.
+        dnc: a do-not-call list (an object with ``blocks(number)``, or a callable), consulted
+            at dial time for every number.
+    """
+
+    campaign: Campaign
+    pacing: PacingPolicy = attrs.field(factory=BroadcastPacing)
+    dnc: DoNotCall | Callable[[str], bool] | None = None
+    book: ContactBook = attrs.field(factory=ContactBook, init=False)
+    calls: dict[str, Call] = attrs.field(factory=dict, init=False)
+    legs: dict[str, str] = attrs.field(factory=dict, init=False)
+    _desk: OperatorDesk = attrs.field(init=False)
+    _carousel: CallerIdCarousel | None = attrs.field(init=False, default=None)
+    _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
+    _opted_out: set[str] = attrs.field(factory=set, init=False)
+    _timers: list[tuple[float, int, str, str, int]] = attrs.field(factory=list, init=False)
+    _seq: int = attrs.field(default=0, init=False)
+    _paused: bool = attrs.field(default=False, init=False)
+    _stopping: bool = attrs.field(default=False, init=False)
+    _done_sent: bool = attrs.field(default=False, init=False)
+    _last_wake: float | None = attrs.field(default=None, init=False)
+    _hold_until: float = attrs.field(default=0.0, init=False)
+    _dialing: int = attrs.field(default=0, init=False)
+    _blocks: Callable[[str], bool] | None = attrs.field(default=None, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._desk = OperatorDesk.from_settings(self.campaign.queues)
+        if self.campaign.caller_ids is not None:
+            self._carousel = CallerIdCarousel(self.campaign.caller_ids)
+        texts = [*self.campaign.script.templates(), self.campaign.sms.on_hangup]
+        texts.append(self.campaign.sms.on_missed)
+        for text in texts:
+            if text is not None and text not in self._templates:
+                self._templates[text] = Template.parse(text)
+        if self.dnc is not None:
+            blocks = getattr(self.dnc, "blocks", None)
+            self._blocks = blocks if callable(blocks) else self.dnc  # type: ignore[assignment]
+
+    # --- the one way in ------------------------------------------------------------------
+
+    def handle(self, now: float, event: e.Event) -> list[c.Command]:
+        """Take one event at time ``now`` (POSIX seconds) and return the commands to run."""
+        out: list[c.Command] = []
+        if isinstance(event, CallEnded):
+            self._on_ended(now, event, out)
+        elif isinstance(event, CallAnswered):
+            self._on_answered(now, event, out)
+        elif isinstance(event, PlaybackFinished):
+            self._on_playback(now, event, out)
+        elif isinstance(event, DigitReceived):
+            call = self.calls.get(event.call_id)
+            if call is not None and call.run is not None and call.stage is Stage.SCRIPT:
+                self._script(now, call, call.run.digit(event.digit, now), out)
+        elif isinstance(event, MachineDetected):
+            self._on_machine(now, event, out)
+        elif isinstance(event, Bridged):
+            self._on_bridged(now, event, out)
+        elif isinstance(event, e.Tick | CallProgress | BackendGap):
+            pass
+        elif isinstance(event, e.ContactsAdded):
+            self._on_added(event.contacts, out)
+        elif isinstance(event, e.ContactsRestored):
+            self._on_restored(now, event, out)
+        elif isinstance(event, e.ContactCancelled):
+            self._on_cancelled(event, out)
+        elif isinstance(event, e.CallbackDone):
+            self._on_callback(now, event.call_id, event.result, out)
+        elif isinstance(event, e.CommandFailed):
+            self._on_failed(now, event, out)
+        elif isinstance(event, e.Pause):
+            self._paused = True
+        elif isinstance(event, e.Resume):
+            self._paused = False
+        elif isinstance(event, e.Stop):
+            self._stopping = True
+            if event.hangup:
+                for call in list(self.calls.values()):
+                    self.hangup_call(call, out)
+        self._fire_timers(now, out)
+        self._dial(now, out)
+        self._finish(now, out)
+        return out
+
+    @property
+    def paused(self) -> bool:
+        """True after Pause until Resume."""
+        return self._paused
+
+    def counts(self) -> dict[str, int]:
+        """How many contacts are in each state (for progress displays)."""
+        out = {s.value: 0 for s in ContactState}
+        for slot in self.book.slots.values():
+            out[slot.state.value] += 1
+        return out
+
+    # --- contacts ------------------------------------------------------------------------
+
+    def _missing(self, contact: Contact) -> list[str]:
+        missing: list[str] = []
+        for tpl in self._templates.values():
+            missing += [v for v in tpl.missing(contact) if v not in missing]
+        return missing
+
+    def _on_added(self, contacts: tuple[Contact, ...], out: list[c.Command]) -> None:
+        for contact in contacts:
+            if contact.id in self.book:
+                continue
+            slot = Slot(contact=contact)
+            self.book.add(slot)
+            self._done_sent = False
+            reason = self._skip_reason(contact)
+            if reason:
+                self._close(slot, ContactState.SKIPPED, reason, out)
+
+    def _skip_reason(self, contact: Contact) -> str:
+        if not contact.phones:
+            return "no phone number"
+        missing = self._missing(contact)
+        if missing:
+            return "missing variable(s): " + ", ".join(missing)
+        return ""
+
+    def _on_restored(self, now: float, event: e.ContactsRestored, out: list[c.Command]) -> None:
+        for entry in event.entries:
+            contact, progress = entry.contact, entry.progress
+            if contact.id in self.book:
+                continue
+            records = sorted(entry.attempts, key=lambda r: r.attempt_no)
+            attempts = max([progress.attempts, *(r.attempt_no for r in records)])
+            slot = Slot(
+                contact=contact,
+                state=progress.state,
+                attempts=attempts,
+                next_at=progress.next_at,
+                reason=progress.reason,
+                history=[_utc(r.started_at) for r in records],
+            )
+            last = records[-1] if records else None
+            if last is not None and last.number in contact.phones:
+                slot.number_index = contact.phones.index(last.number)
+            unfinished = [r for r in records if r.outcome is None]
+            in_flight = slot.state is ContactState.IN_CALL or bool(unfinished)
+            if in_flight:
+                slot.state = ContactState.PENDING  # not open-counted twice below
+            elif slot.state is ContactState.SCHEDULED and last is not None:
+                decision = self._decide(slot, last.outcome or Outcome.UNKNOWN, now)
+                slot.number_index = decision.number_index
+            self.book.add(slot)
+            self._done_sent = False
+            if not in_flight:
+                continue
+            self.book.set_state(slot, ContactState.IN_CALL)
+            for record in unfinished:
+                final = attrs.evolve(
+                    record,
+                    outcome=Outcome.UNKNOWN,
+                    ended_at=now,
+                    detail="in flight when the process stopped",
+                )
+                out += [c.Journal(final, begin=False), c.Notify(final)]
+                last = final
+            self._after_attempt(now, slot, last.outcome if last else None, out)
+
+    def _on_cancelled(self, event: e.ContactCancelled, out: list[c.Command]) -> None:
+        slot = self.book.slots.get(event.contact_id)
+        if slot is None or slot.state not in (
+            ContactState.PENDING,
+            ContactState.SCHEDULED,
+            ContactState.IN_CALL,
+        ):
+            return
+        if slot.state is ContactState.IN_CALL:
+            slot.cancel_after_call = True
+            slot.reason = event.reason
+            return
+        self._close(slot, ContactState.CANCELLED, event.reason, out)
+
+    def _close(self, slot: Slot, state: ContactState, reason: str, out: list[c.Command]) -> None:
+        self.book.set_state(slot, state, reason)
+        if self._carousel is not None:
+            self._carousel.forget(slot.contact.id)
+        out.append(c.SaveProgress(slot.progress()))
+
+    def _decide(self, slot: Slot, outcome: Outcome, now: float) -> RetryDecision:
+        phones = max(1, len(slot.contact.phones))
+        index = min(slot.number_index, phones - 1)
+        return self.campaign.retry.decide(outcome, slot.attempts, index, phones, _utc(now))
+
+    def _after_attempt(
+        self, now: float, slot: Slot, outcome: Outcome | None, out: list[c.Command]
+    ) -> bool:
+        """Decide the contact's next state after an attempt; True when it will be retried."""
+        slot.call_id = None
+        outcome = outcome or Outcome.UNKNOWN
+        if slot.cancel_after_call:
+            self._close(slot, ContactState.CANCELLED, slot.reason or "cancelled", out)
+            return False
+        decision = self._decide(slot, outcome, now)
+        if decision.retry and decision.at is not None:
+            slot.number_index = decision.number_index
+            self.book.set_state(slot, ContactState.SCHEDULED, decision.reason)
+            self.book.wait_until(slot, decision.at.timestamp())
+            out.append(c.SaveProgress(slot.progress()))
+            return True
+        if outcome in _REACHED:
+            state = ContactState.DONE
+        elif outcome is Outcome.INVALID_NUMBER:
+            state = ContactState.SKIPPED
+        else:
+            state = ContactState.EXHAUSTED
+        self._close(slot, state, decision.reason, out)
+        return False
+
+    # --- dialling ------------------------------------------------------------------------
+
+    def _view(self, now: float) -> PacingView:
+        desk = self._desk.view(now)
+        return PacingView(
+            now=now,
+            lines_free=self.campaign.lines - len(self.calls),
+            dialing=self._dialing,
+            waiting=desk.waiting,
+            agents_logged_in=desk.logged_in,
+            agents_idle=desk.idle,
+            agents_wrapup=desk.wrapup,
+            agents_talking=desk.talking,
+        )
+
+    def _dial(self, now: float, out: list[c.Command]) -> None:
+        if self._paused or self._stopping or now < self._hold_until:
+            return
+        lines_free = self.campaign.lines - len(self.calls)
+        if lines_free <= 0:
+            return
+        if not self.book.has_ready():
+            nxt = self.book.next_time()
+            if nxt is None or nxt > now:
+                return
+        wanted = min(self.pacing.calls_to_launch(self._view(now)), lines_free)
+        while wanted > 0:
+            slot = self.book.next_due(now)
+            if slot is None:
+                return
+            placed = self._try_dial(now, slot, out)
+            if placed is None:
+                return
+            wanted -= int(placed)
+
+    def _blocked(self, number: str) -> bool:
+        if number in self._opted_out:
+            return True
+        return self._blocks is not None and bool(self._blocks(number))
+
+    def _try_dial(self, now: float, slot: Slot, out: list[c.Command]) -> bool | None:
+        """Gate and place one call; False: the contact was deferred or closed; None: stop
+        dialling for now (no caller ID free)."""
+        contact, campaign = slot.contact, self.campaign
+        phones = contact.phones
+        index = None
+        for k in range(len(phones)):
+            i = (slot.number_index + k) % len(phones)
+            if not self._blocked(phones[i]):
+                index = i
+                break
+        if index is None:
+            self._close(slot, ContactState.SKIPPED, "do-not-call list", out)
+            return False
+        number = phones[index]
+        at = _utc(now)
+        window = campaign.window
+        zones: tuple[dt.tzinfo, ...] = ()
+        if window is not None or campaign.limits is not None:
+            zones = callee_zones(
+                number,
+                contact.timezone,
+                window.timezone if window is not None else campaign.timezone,
+                at,
+                strict=window.strict if window is not None else False,
+            )
+        if window is not None and not window.allows(at, zones):
+            nxt = window.next_allowed(at, zones)
+            if nxt is None:
+                self._close(slot, ContactState.SKIPPED, "outside the campaign's dates", out)
+            else:
+                self.book.wait_until(slot, max(nxt.timestamp(), now + 1e-3))
+            return False
+        limits = campaign.limits
+        if limits is not None and not limits.allows(slot.history, at, zones[0]):
+            nxt = limits.next_allowed(slot.history, at, zones[0])
+            if nxt is None:
+                self._close(slot, ContactState.EXHAUSTED, "lifetime call limit reached", out)
+            else:
+                self.book.wait_until(slot, max(nxt.timestamp(), now + 1e-3))
+            return False
+        caller_id: str | None = None
+        if self._carousel is not None:
+            caller_id = self._carousel.pick(number, contact.id, at)
+            if caller_id is None:
+                self.book.push_front(slot)
+                nxt_free = self._carousel.next_available(at)
+                self._hold_until = (
+                    nxt_free.timestamp() if nxt_free is not None else now + _CALLER_ID_RETRY
+                )
+                return None
+        slot.number_index = index
+        slot.attempts += 1
+        slot.history.append(at)
+        call_id = call_id_for(campaign.name, contact.id, slot.attempts)
+        record = AttemptRecord(
+            attempt_id=call_id,
+            campaign=campaign.name,
+            contact_id=contact.id,
+            attempt_no=slot.attempts,
+            number=number,
+            caller_id=caller_id,
+            started_at=now,
+        )
+        call = Call(call_id=call_id, slot=slot, record=record)
+        self.calls[call_id] = call
+        slot.call_id = call_id
+        self._dialing += 1
+        self.book.set_state(slot, ContactState.IN_CALL)
+        slot.next_at = None
+        out.append(c.Journal(record, begin=True))
+        out.append(c.SaveProgress(slot.progress()))
+        out.append(
+            c.Originate(
+                call_id=call_id,
+                number=number,
+                caller_id=caller_id,
+                ring_timeout=campaign.retry.ring_timeout_for(),
+                variables={
+                    "AUTOINFORMER_CAMPAIGN": campaign.name,
+                    "AUTOINFORMER_CONTACT": contact.id,
+                    "AUTOINFORMER_ATTEMPT": str(slot.attempts),
+                },
+                detect_machine=campaign.machine_detection,
+            )
+        )
+        self.pacing.observe(PacingObservation(Observation.DIALED, now))
+        return True
+
+    # --- call events ---------------------------------------------------------------------
+
+    def _on_answered(self, now: float, event: CallAnswered, out: list[c.Command]) -> None:
+        leg_of = self.legs.get(event.call_id)
+        if leg_of is not None:
+            self._desk.leg_answered(now, self, event.call_id, leg_of, out)
+            return
+        call = self.calls.get(event.call_id)
+        if call is None or call.stage is not Stage.DIALING:
+            return
+        call.answered_at = now
+        self._dialing -= 1
+        call.record = attrs.evolve(call.record, answered_at=now)
+        self.pacing.observe(
+            PacingObservation(Observation.ANSWERED, now, now - call.record.started_at)
+        )
+        if event.machine:
+            self._machine_found(now, call, beep=False, out=out)
+        elif event.machine is None and self.campaign.machine_detection:
+            call.stage = Stage.DETECTING
+            self.set_timer(now + self.campaign.machine_wait, call, "amd")
+        else:
+            self._start_script(now, call, message_only=False, out=out)
+
+    def _on_machine(self, now: float, event: MachineDetected, out: list[c.Command]) -> None:
+        call = self.calls.get(event.call_id)
+        if call is None:
+            return
+        if call.stage is Stage.DETECTING:
+            if event.machine:
+                self._machine_found(now, call, beep=event.beep, out=out)
+            else:
+                self._start_script(now, call, message_only=False, out=out)
+        elif call.stage is Stage.BEEP and event.beep:
+            self._start_script(now, call, message_only=True, out=out)
+
+    def _machine_found(self, now: float, call: Call, *, beep: bool, out: list[c.Command]) -> None:
+        call.machine = True
+        call.record = attrs.evolve(call.record, machine=True)
+        if self.campaign.on_machine == "hangup":
+            call.outcome = Outcome.MACHINE
+            self.hangup_call(call, out)
+        elif beep:
+            self._start_script(now, call, message_only=True, out=out)
+        else:
+            call.stage = Stage.BEEP
+            self.set_timer(now + self.campaign.machine_wait, call, "beep")
+
+    def _start_script(
+        self, now: float, call: Call, *, message_only: bool, out: list[c.Command]
+    ) -> None:
+        call.stage = Stage.SCRIPT
+        call.run = m.ScriptRun(
+            script=self.campaign.script, call_id=call.call_id, message_only=message_only
+        )
+        self._script(now, call, call.run.start(now), out)
+
+    def _script(
+        self, now: float, call: Call, actions: list[m.ScriptAction], out: list[c.Command]
+    ) -> None:
+        for action in actions:
+            if isinstance(action, m.StartPlayback):
+                step = action.step
+                media: Media | c.Speech
+                if isinstance(step, PlayStep):
+                    media = step.media()
+                else:
+                    media = c.Speech(step.template, call.slot.contact, self.campaign.lang)
+                out.append(c.Play(call.call_id, action.playback_id, media))
+            elif isinstance(action, m.StopPlayback):
+                out.append(c.StopPlayback(call.call_id, action.playback_id))
+            elif isinstance(action, m.WantDigits):
+                out.append(c.CollectDigits(call.call_id))
+            elif isinstance(action, m.SetTimer):
+                self.set_timer(action.at, call, f"menu:{action.token}")
+            elif isinstance(action, m.DoTransfer):
+                self._desk.transfer(now, self, call, action.queue, out)
+            elif isinstance(action, m.DoCallback):
+                deadline = now + self.campaign.callback_timeout
+                out.append(
+                    c.RunCallback(
+                        call.call_id, action.name, call.slot.contact, action.digits, deadline
+                    )
+                )
+                self.set_timer(deadline, call, "callback")
+            elif isinstance(action, m.DoOptOut):
+                number = call.record.number
+                self._opted_out.add(number)
+                call.outcome = Outcome.OPTED_OUT
+                out.append(c.AddToDoNotCall(number, call.slot.contact.id))
+            elif isinstance(action, m.Finish):
+                if call.outcome is None:
+                    call.outcome = Outcome.MACHINE if call.machine else Outcome.DELIVERED
+                if call.machine:
+                    call.record = attrs.evolve(call.record, detail="message left")
+                self.hangup_call(call, out)
+
+    def _on_playback(self, now: float, event: PlaybackFinished, out: list[c.Command]) -> None:
+        call = self.calls.get(event.call_id)
+        if call is None:
+            return
+        if call.stage is Stage.ABANDON_MESSAGE and event.playback_id == call.aux_playback:
+            self.hangup_call(call, out)
+        elif call.stage is Stage.SCRIPT and call.run is not None:
+            self._script(now, call, call.run.playback_finished(event.playback_id, now), out)
+
+    def _on_callback(self, now: float, call_id: str, result: str, out: list[c.Command]) -> None:
+        call = self.calls.get(call_id)
+        if call is None or call.run is None or call.record.callback_result is not None:
+            return
+        call.record = attrs.evolve(call.record, callback_result=result)
+        call.tokens["callback"] = call.tokens.get("callback", 0) + 1
+        self._script(now, call, call.run.callback_done(now), out)
+
+    def _on_bridged(self, now: float, event: Bridged, out: list[c.Command]) -> None:
+        call = self.calls.get(event.call_id)
+        if call is not None:
+            self._desk.bridged(now, self, call, out)
+
+    def _on_failed(self, now: float, event: e.CommandFailed, out: list[c.Command]) -> None:
+        leg_of = self.legs.get(event.call_id)
+        if leg_of is not None:
+            self._desk.leg_ended(now, self, event.call_id, leg_of, answered=False, out=out)
+            return
+        call = self.calls.get(event.call_id)
+        if call is None:
+            return
+        if event.originate:
+            ended = CallEnded(
+                call.call_id, HangupCause.NORMAL_TEMPORARY_FAILURE, detail=event.detail
+            )
+            self._on_ended(now, ended, out)
+        elif call.answered_at is not None:
+            call.record = attrs.evolve(call.record, detail=event.detail)
+            self.hangup_call(call, out)
+
+    def _on_ended(self, now: float, event: CallEnded, out: list[c.Command]) -> None:
+        leg_of = self.legs.get(event.call_id)
+        if leg_of is not None:
+            self._desk.leg_ended(now, self, event.call_id, leg_of, event.answered, out)
+            return
+        call = self.calls.pop(event.call_id, None)
+        if call is None:
+            return
+        if call.run is not None:
+            call.run.stop()
+        if call.answered_at is None:
+            self._dialing -= 1
+            outcome = outcome_unanswered(event.cause)
+            self.pacing.observe(
+                PacingObservation(Observation.NOT_ANSWERED, now, now - call.record.started_at)
+            )
+        else:
+            outcome = self._answered_outcome(now, call)
+            self.pacing.observe(
+                PacingObservation(Observation.TALK_ENDED, now, now - call.answered_at)
+            )
+        self._desk.customer_gone(now, self, call, out)
+        digits = call.run.digits if call.run is not None else ""
+        record = attrs.evolve(
+            call.record,
+            ended_at=now,
+            outcome=outcome,
+            cause=int(event.cause),
+            digits=digits,
+            detail=call.record.detail or event.detail,
+        )
+        out += [c.Journal(record, begin=False), c.Notify(record)]
+        retried = self._after_attempt(now, call.slot, outcome, out)
+        self._sms(call.slot.contact, record.number, outcome, retried, out)
+
+    def _answered_outcome(self, now: float, call: Call) -> Outcome:
+        if call.outcome is not None:
+            return call.outcome
+        if call.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING):
+            return Outcome.ABANDONED
+        if call.machine:
+            return Outcome.MACHINE
+        assert call.answered_at is not None
+        heard = call.run is not None and call.run.reached_end
+        if heard or now - call.answered_at >= self.campaign.min_delivered_seconds:
+            return Outcome.DELIVERED
+        return Outcome.HUNG_UP_EARLY
+
+    def _sms(
+        self, contact: Contact, number: str, outcome: Outcome, retried: bool, out: list[c.Command]
+    ) -> None:
+        rules = self.campaign.sms
+        text, rule = None, ""
+        if outcome in _PERSON_OUTCOMES and rules.on_hangup is not None:
+            text, rule = rules.on_hangup, "on_hangup"
+        elif outcome in MISSED_OUTCOMES and rules.on_missed is not None:
+            if rules.missed_when == "every" or not retried:
+                text, rule = rules.on_missed, "on_missed"
+        if text is not None and not self._blocked(number):
+            rendered = self._templates[text].render_text(contact, self.campaign.lang)
+            out.append(c.SendSms(number, rendered, contact.id, rule))
+
+    def hangup_call(self, call: Call, out: list[c.Command]) -> None:
+        """Hang the customer's call up (once)."""
+        if call.stage is Stage.ENDING:
+            return
+        call.stage = Stage.ENDING
+        out.append(c.Hangup(call.call_id))
+
+    # --- timers --------------------------------------------------------------------------
+
+    def set_timer(self, at: float, call: Call, kind: str) -> None:
+        """Arm timer ``kind`` of ``call`` for ``at`` (an earlier one of that kind is void)."""
+        token = call.tokens.get(kind, 0) + 1
+        call.tokens[kind] = token
+        self._seq += 1
+        heapq.heappush(self._timers, (at, self._seq, call.call_id, kind, token))
+
+    def _fire_timers(self, now: float, out: list[c.Command]) -> None:
+        timers = self._timers
+        while timers and timers[0][0] <= now:
+            _, _, call_id, kind, token = heapq.heappop(timers)
+            call = self.calls.get(call_id)
+            if call is None or call.tokens.get(kind) != token:
+                continue
+            if kind.startswith("menu:"):
+                if call.run is not None and call.stage is Stage.SCRIPT:
+                    actions = call.run.timer(int(kind[5:]), now)
+                    self._script(now, call, actions, out)
+            elif kind == "amd" and call.stage is Stage.DETECTING:
+                self._start_script(now, call, message_only=False, out=out)
+            elif kind == "beep" and call.stage is Stage.BEEP:
+                self._start_script(now, call, message_only=True, out=out)
+            elif kind == "callback":
+                self._on_callback(now, call_id, "timeout", out)
+            elif kind == "queue":
+                self._desk.wait_expired(now, self, call, out)
+        self._desk.serve(now, self, out)
+
+    def _next_wake(self, now: float) -> float | None:
+        times: list[float] = []
+        timers = self._timers
+        while timers:
+            _, _, call_id, kind, token = timers[0]
+            call = self.calls.get(call_id)
+            if call is not None and call.tokens.get(kind) == token:
+                times.append(timers[0][0])
+                break
+            heapq.heappop(timers)
+        if not self._paused and not self._stopping and len(self.calls) < self.campaign.lines:
+            nxt = self.book.next_time()
+            if nxt is not None and nxt <= now:
+                nxt = now + _PACING_POLL  # due but held back by pacing: ask again soon
+            if nxt is not None:
+                times.append(max(nxt, self._hold_until))
+            elif self._hold_until > now and self.book.has_ready():
+                times.append(self._hold_until)
+        desk = self._desk.next_time()
+        if desk is not None:
+            times.append(desk)
+        return min(times) if times else None
+
+    def _finish(self, now: float, out: list[c.Command]) -> None:
+        wake = self._next_wake(now)
+        if wake is not None and wake != self._last_wake:
+            self._last_wake = wake
+            out.append(c.WakeAt(max(wake, now)))
+        if self.calls or self._done_sent:
+            return
+        if self._stopping:
+            self._done_sent = True
+            out.append(c.Done("stopped"))
+        elif self.book.open_count == 0:
+            self._done_sent = True
+            out.append(c.Done("finished"))
+
+
+def outcome_unanswered(cause: HangupCause) -> Outcome:
+    """The outcome of a call that was never answered (see ``outcomes.outcome_for_unanswered``)."""
+    from autoinformer.outcomes import outcome_for_unanswered
+
+    return outcome_for_unanswered(cause)

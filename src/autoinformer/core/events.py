@@ -1,0 +1,135 @@
+"""Events the dialer core takes besides the switch's own (``backends.base``).
+
+Every input to :meth:`autoinformer.core.DialerCore.handle` is one of these or a
+:data:`~autoinformer.backends.base.SwitchEvent`; the driver passes the time alongside.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import attrs
+
+from autoinformer.backends.base import SwitchEvent
+from autoinformer.contacts.model import Contact
+from autoinformer.records import AttemptRecord, ContactProgress
+
+__all__ = [
+    "CallbackDone",
+    "CommandFailed",
+    "ContactCancelled",
+    "ContactsAdded",
+    "ContactsRestored",
+    "CoreEvent",
+    "Event",
+    "Pause",
+    "RestoredContact",
+    "Resume",
+    "Stop",
+    "Tick",
+]
+
+
+def _contacts(value: Iterable[Contact]) -> tuple[Contact, ...]:
+    return tuple(value)
+
+
+def _records(value: Iterable[AttemptRecord]) -> tuple[AttemptRecord, ...]:
+    return tuple(value)
+
+
+def _entries(value: Iterable[RestoredContact]) -> tuple[RestoredContact, ...]:
+    return tuple(value)
+
+
+@attrs.frozen
+class ContactsAdded:
+    """New contacts for the campaign (state ``pending``), in calling order."""
+
+    contacts: tuple[Contact, ...] = attrs.field(converter=_contacts)
+
+
+@attrs.frozen
+class RestoredContact:
+    """A contact as the store kept it: its progress and every attempt journaled for it.
+
+    Attempts without an outcome were in flight when the process stopped; the core records them
+    as ``unknown`` and lets the retry policy decide.
+    """
+
+    contact: Contact
+    progress: ContactProgress
+    attempts: tuple[AttemptRecord, ...] = attrs.field(default=(), converter=_records)
+
+
+@attrs.frozen
+class ContactsRestored:
+    """Contacts loaded from the store when a campaign starts or resumes after a crash."""
+
+    entries: tuple[RestoredContact, ...] = attrs.field(converter=_entries)
+
+
+@attrs.frozen
+class ContactCancelled:
+    """The application cancels a contact (seed 001: the debt was paid). A call in progress
+    goes on; no further attempt is made."""
+
+    contact_id: str
+    reason: str = "cancelled"
+
+
+@attrs.frozen
+class Tick:
+    """Time passed (a ``WakeAt`` came due); the core looks at its timers."""
+
+
+@attrs.frozen
+class Pause:
+    """Place no new calls; calls in progress carry on."""
+
+
+@attrs.frozen
+class Resume:
+    """Place calls again after a :class:`Pause`."""
+
+
+@attrs.frozen
+class Stop:
+    """Place no new calls and finish: ``Done`` follows when the calls in progress ended.
+
+    With ``hangup`` the calls in progress are hung up at once (their outcomes are recorded).
+    """
+
+    hangup: bool = False
+
+
+@attrs.frozen
+class CallbackDone:
+    """The application's hook for a ``callback`` step answered (``result``) or failed."""
+
+    call_id: str
+    result: str
+
+
+@attrs.frozen
+class CommandFailed:
+    """The driver could not carry out a command for ``call_id`` (the switch refused an
+    originate, a playback could not start...). ``originate`` says which kind failed."""
+
+    call_id: str
+    detail: str
+    originate: bool = False
+
+
+CoreEvent = (
+    ContactsAdded
+    | ContactsRestored
+    | ContactCancelled
+    | Tick
+    | Pause
+    | Resume
+    | Stop
+    | CallbackDone
+    | CommandFailed
+)
+Event = SwitchEvent | CoreEvent

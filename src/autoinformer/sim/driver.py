@@ -1,0 +1,391 @@
+"""The discrete-event driver: the dialer core against a seeded model, in virtual time.
+
+A heap of timestamped events replaces the sockets and the clock. The driver plays the switch's
+part from the model's draws (:mod:`autoinformer.sim.model`: who answers, after how long, which
+digits, when they hang up; how operators answer and talk), feeds the events to the very same
+:class:`~autoinformer.core.DialerCore` the runtime uses, and carries its commands out. It holds
+no policy of its own. A campaign of thousands of calls runs in well under a second, and the
+same seed gives the same campaign to the last attempt.
+
+Switch behaviour it reproduces (as :class:`~autoinformer.backends.sim.SimSwitch` does):
+bridging stops the playbacks of both legs; when one side of a bridge hangs up, the other is
+hung up too; a callee in a bridge stays until the operator ends the talk.
+"""
+
+from __future__ import annotations
+
+import collections
+import heapq
+import wave
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+
+import attrs
+
+from autoinformer.backends.base import (
+    Bridged,
+    CallAnswered,
+    CallEnded,
+    DigitReceived,
+    MachineDetected,
+    Media,
+    PlaybackFinished,
+    SwitchEvent,
+)
+from autoinformer.campaign import Campaign
+from autoinformer.contacts.model import Contact
+from autoinformer.core import commands as c
+from autoinformer.core import events as e
+from autoinformer.core.dialer import DialerCore, DoNotCall
+from autoinformer.outcomes import HangupCause, Outcome
+from autoinformer.pacing.base import PacingPolicy
+from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.sim.model import CallModel, PartiesModel
+from autoinformer.store.base import Store
+
+__all__ = ["DEFAULT_START", "SimResult", "Simulation", "simulate"]
+
+DEFAULT_START = 1_767_261_600.0
+"""2026-01-01 10:00 UTC, a Thursday morning: inside most calling windows."""
+
+SPEECH_CHARS_PER_SECOND = 14.0
+"""Speaking rate used to estimate how long speech plays when no renderer says."""
+
+Hook = Callable[[Contact, str], str]
+"""A ``callback`` step's hook in the simulator: (contact, digits) -> the answer to record."""
+
+
+@attrs.frozen
+class SimResult:
+    """What a simulated campaign came to.
+
+    Attributes:
+        records: every finished attempt, in the order the results were known.
+        progress: every contact's final progress, by contact id.
+        sms: the text messages the campaign sent.
+        opted_out: numbers added to the do-not-call list.
+        started_at: virtual start time (POSIX seconds).
+        ended_at: virtual time of the last event.
+        events: how many events the core handled.
+    """
+
+    records: tuple[AttemptRecord, ...]
+    progress: Mapping[str, ContactProgress]
+    sms: tuple[c.SendSms, ...]
+    opted_out: tuple[str, ...]
+    started_at: float
+    ended_at: float
+    events: int
+
+    def outcomes(self) -> dict[str, int]:
+        """Attempts per outcome name (every outcome of the vocabulary, zeros included)."""
+        counts = {o.value: 0 for o in Outcome}
+        for record in self.records:
+            assert record.outcome is not None
+            counts[record.outcome.value] += 1
+        return counts
+
+    def states(self) -> dict[str, int]:
+        """Contacts per state name."""
+        counts: collections.Counter[str] = collections.Counter()
+        for progress in self.progress.values():
+            counts[progress.state.value] += 1
+        return dict(sorted(counts.items()))
+
+
+@attrs.define(kw_only=True)
+class _Leg:
+    call_id: str
+    operator: bool
+    answered: bool = False
+    alive: bool = True
+    gen: int = 0
+    playback: str | None = None
+    bridge: str | None = None
+    talk_s: float = 0.0
+
+
+@attrs.define(kw_only=True)
+class Simulation:
+    """A campaign run in virtual time. Use :func:`simulate` for the common case.
+
+    Args:
+        campaign: the campaign's settings.
+        model: callees and operators (default: the last-digit test parties).
+        start: virtual start time (POSIX seconds).
+        pacing: the pacing policy (default: broadcast).
+        dnc: a do-not-call list (``blocks(number)``; ``add(number)`` is called on opt-outs).
+        store: journal attempts and progress here too (None: results are only returned).
+        hooks: ``callback`` step hooks by name.
+        speech_seconds: how long speech plays, by text (default: its length at 14 chars/s).
+    """
+
+    campaign: Campaign
+    model: CallModel = attrs.field(factory=PartiesModel)
+    start: float = DEFAULT_START
+    pacing: PacingPolicy | None = None
+    dnc: DoNotCall | None = None
+    store: Store | None = None
+    hooks: Mapping[str, Hook] = attrs.field(factory=dict)
+    speech_seconds: Callable[[c.Speech], float] | None = None
+    core: DialerCore = attrs.field(init=False)
+    now: float = attrs.field(init=False)
+    _heap: list[tuple[float, int, object]] = attrs.field(factory=list, init=False)
+    _seq: int = attrs.field(default=0, init=False)
+    _legs: dict[str, _Leg] = attrs.field(factory=dict, init=False)
+    _bridges: dict[str, list[str]] = attrs.field(factory=dict, init=False)
+    _tries: collections.Counter[str] = attrs.field(factory=collections.Counter, init=False)
+    _wake: float | None = attrs.field(default=None, init=False)
+    _done: bool = attrs.field(default=False, init=False)
+    _records: list[AttemptRecord] = attrs.field(factory=list, init=False)
+    _progress: dict[str, ContactProgress] = attrs.field(factory=dict, init=False)
+    _sms: list[c.SendSms] = attrs.field(factory=list, init=False)
+    _opted_out: list[str] = attrs.field(factory=list, init=False)
+    _events: int = attrs.field(default=0, init=False)
+    _wav: dict[Path, float] = attrs.field(factory=dict, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.now = self.start
+        kwargs: dict[str, object] = {"campaign": self.campaign, "dnc": self.dnc}
+        if self.pacing is not None:
+            kwargs["pacing"] = self.pacing
+        self.core = DialerCore(**kwargs)  # type: ignore[arg-type]
+
+    # --- scheduling ----------------------------------------------------------------------
+
+    def at(self, time: float, event: object) -> None:
+        """Schedule a core event (``ContactsAdded``, ``ContactCancelled``, ``Pause``...)."""
+        self._seq += 1
+        heapq.heappush(self._heap, (time, self._seq, event))
+
+    def _switch(self, delay: float, event: SwitchEvent, leg: _Leg) -> None:
+        self.at(self.now + delay, (leg, leg.gen, event))
+
+    # --- the loop ------------------------------------------------------------------------
+
+    def run(self, *, until: float | None = None, max_events: int = 10_000_000) -> SimResult:
+        """Run until the core says Done (or virtual time ``until``); return the results."""
+        heap = self._heap
+        while heap and not self._done and self._events < max_events:
+            time, _, item = heapq.heappop(heap)
+            if until is not None and time > until:
+                heapq.heappush(heap, (time, 0, item))
+                break
+            self.now = max(self.now, time)
+            if isinstance(item, tuple):
+                leg, gen, event = item
+                if not leg.alive or gen != leg.gen:
+                    continue
+                if isinstance(event, PlaybackFinished):
+                    if leg.playback != event.playback_id:
+                        continue
+                    leg.playback = None
+                elif isinstance(event, CallAnswered):
+                    leg.answered = True
+                elif isinstance(event, CallEnded):
+                    leg.alive = False
+                self._feed(event)
+            elif isinstance(item, _WakeToken):
+                if self._wake == item.time:
+                    self._wake = None
+                    self._feed(e.Tick())
+            else:
+                self._feed(item)  # type: ignore[arg-type]
+        return self.result()
+
+    def result(self) -> SimResult:
+        """The results so far."""
+        return SimResult(
+            records=tuple(self._records),
+            progress=dict(self._progress),
+            sms=tuple(self._sms),
+            opted_out=tuple(self._opted_out),
+            started_at=self.start,
+            ended_at=self.now,
+            events=self._events,
+        )
+
+    def _feed(self, event: e.Event) -> None:
+        self._events += 1
+        for command in self.core.handle(self.now, event):
+            self._execute(command)
+
+    # --- commands ------------------------------------------------------------------------
+
+    def _execute(self, cmd: c.Command) -> None:
+        if isinstance(cmd, c.Originate):
+            self._originate(cmd)
+        elif isinstance(cmd, c.Play):
+            leg = self._legs.get(cmd.call_id)
+            if leg is not None and leg.alive:
+                leg.playback = cmd.playback_id
+                event = PlaybackFinished(cmd.call_id, cmd.playback_id)
+                self._switch(self._seconds(cmd.media), event, leg)
+        elif isinstance(cmd, c.StopPlayback):
+            leg = self._legs.get(cmd.call_id)
+            if leg is not None and leg.alive and leg.playback == cmd.playback_id:
+                self._switch(0.0, PlaybackFinished(cmd.call_id, cmd.playback_id, False), leg)
+        elif isinstance(cmd, c.Bridge):
+            self._bridge(cmd)
+        elif isinstance(cmd, c.Hangup):
+            self._hangup(cmd.call_id, cmd.cause)
+        elif isinstance(cmd, c.Journal):
+            if cmd.begin:
+                if self.store is not None:
+                    self.store.begin_attempt(cmd.record)
+            else:
+                if self.store is not None:
+                    self.store.finish_attempt(cmd.record)
+                self._records.append(cmd.record)
+        elif isinstance(cmd, c.SaveProgress):
+            self._progress[cmd.progress.contact_id] = cmd.progress
+            if self.store is not None:
+                self.store.save_progress(self.campaign.name, cmd.progress)
+        elif isinstance(cmd, c.WakeAt):
+            self._wake = cmd.time
+            self.at(cmd.time, _WakeToken(cmd.time))
+        elif isinstance(cmd, c.SendSms):
+            self._sms.append(cmd)
+        elif isinstance(cmd, c.RunCallback):
+            hook = self.hooks.get(cmd.name)
+            result = hook(cmd.contact, cmd.digits) if hook is not None else "no hook"
+            self.at(self.now, e.CallbackDone(cmd.call_id, result))
+        elif isinstance(cmd, c.AddToDoNotCall):
+            self._opted_out.append(cmd.number)
+            add = getattr(self.dnc, "add", None)
+            if callable(add):
+                add(cmd.number)
+        elif isinstance(cmd, c.Done):
+            self._done = True
+        # CollectDigits and Notify need nothing in virtual time.
+
+    def _seconds(self, media: Media | c.Speech) -> float:
+        if isinstance(media, c.Speech):
+            if self.speech_seconds is not None:
+                return self.speech_seconds(media)
+            return max(1.0, len(media.template) / SPEECH_CHARS_PER_SECOND)
+        if media.path is None:
+            return 1.0
+        if media.path not in self._wav:
+            try:
+                with wave.open(str(media.path), "rb") as wav:
+                    rate = wav.getframerate() or 8000
+                    self._wav[media.path] = wav.getnframes() / rate
+            except (OSError, wave.Error, EOFError):
+                self._wav[media.path] = 0.0  # unreadable: fails at once, as a switch reports
+        return self._wav[media.path]
+
+    def _originate(self, cmd: c.Originate) -> None:
+        leg = _Leg(call_id=cmd.call_id, operator=cmd.operator)
+        self._legs[cmd.call_id] = leg
+        self._tries[cmd.number] += 1
+        n = self._tries[cmd.number]
+        timeout = cmd.ring_timeout
+        if cmd.operator:
+            op = self.model.operator(cmd.number, n)
+            leg.talk_s = op.talk_s
+            if op.answers and op.answer_s < timeout:
+                self._switch(op.answer_s, CallAnswered(cmd.call_id), leg)
+            elif not op.answers and op.answer_s < timeout:
+                cause = op.fail_cause or HangupCause.USER_BUSY
+                self._switch(op.answer_s, CallEnded(cmd.call_id, cause), leg)
+            else:
+                self._switch(timeout, CallEnded(cmd.call_id, HangupCause.NO_ANSWER), leg)
+            return
+        fate = self.model.callee(cmd.number, n)
+        if fate.answers and fate.ring_s < timeout:
+            t = fate.ring_s
+            self._switch(t, CallAnswered(cmd.call_id), leg)
+            if cmd.detect_machine:
+                event = MachineDetected(cmd.call_id, fate.machine, beep=fate.machine)
+                self._switch(t + fate.amd_s, event, leg)
+            for after, digit in fate.digits:
+                self._switch(t + after, DigitReceived(cmd.call_id, digit), leg)
+            if fate.listen_s is not None:
+                stays = fate.listen_s
+                if fate.digits:
+                    stays = max(stays, fate.digits[-1][0] + fate.patience_s)
+                ended = CallEnded(cmd.call_id, HangupCause.NORMAL_CLEARING, answered=True)
+                self._switch(t + stays, ended, leg)
+        elif not fate.answers and fate.fail_cause is not None and fate.ring_s < timeout:
+            self._switch(fate.ring_s, CallEnded(cmd.call_id, fate.fail_cause), leg)
+        else:
+            self._switch(timeout, CallEnded(cmd.call_id, HangupCause.NO_ANSWER), leg)
+
+    def _bridge(self, cmd: c.Bridge) -> None:
+        legs = [self._legs[i] for i in cmd.call_ids if i in self._legs]
+        if len(legs) != len(cmd.call_ids) or not all(leg.alive for leg in legs):
+            for leg in legs:
+                self._hangup(leg.call_id, HangupCause.NORMAL_CLEARING)
+            return
+        self._bridges[cmd.bridge_id] = list(cmd.call_ids)
+        for leg in legs:
+            leg.gen += 1  # the callee's own hang-up, digits and playbacks no longer apply
+            leg.bridge = cmd.bridge_id
+            if leg.playback is not None:
+                stopped = PlaybackFinished(leg.call_id, leg.playback, completed=False)
+                self._switch(0.0, stopped, leg)
+            self._switch(0.0, Bridged(leg.call_id, cmd.bridge_id), leg)
+        for leg in legs:
+            if leg.operator:
+                ended = CallEnded(leg.call_id, HangupCause.NORMAL_CLEARING, answered=True)
+                self._switch(leg.talk_s, ended, leg)
+
+    def _hangup(self, call_id: str, cause: HangupCause) -> None:
+        leg = self._legs.get(call_id)
+        if leg is None or not leg.alive:
+            return
+        leg.gen += 1
+        self._switch(0.0, CallEnded(call_id, cause, answered=leg.answered), leg)
+        if leg.bridge is not None:
+            for other in self._bridges.pop(leg.bridge, []):
+                if other != call_id:
+                    self._hangup(other, HangupCause.NORMAL_CLEARING)
+
+
+@attrs.frozen
+class _WakeToken:
+    time: float
+
+
+def simulate(
+    campaign: Campaign,
+    contacts: Iterable[Contact],
+    *,
+    model: CallModel | None = None,
+    seed: int = 0,
+    start: float = DEFAULT_START,
+    pacing: PacingPolicy | None = None,
+    dnc: DoNotCall | None = None,
+    store: Store | None = None,
+    hooks: Mapping[str, Hook] | None = None,
+    until: float | None = None,
+) -> SimResult:
+    """Run a campaign against a model in virtual time.
+
+    Args:
+        campaign: the campaign.
+        contacts: who to call.
+        model: the callees and operators (default :class:`PartiesModel` with ``seed``).
+        seed: the model's seed when ``model`` is not given.
+        start: virtual start time (POSIX seconds).
+        pacing: the pacing policy (default broadcast).
+        dnc: a do-not-call list.
+        store: also journal into this store.
+        hooks: ``callback`` hooks by name.
+        until: stop at this virtual time even if the campaign is not finished.
+
+    Returns:
+        The attempts, the contacts' final progress and the SMS sent.
+    """
+    sim = Simulation(
+        campaign=campaign,
+        model=model if model is not None else PartiesModel(seed=seed),
+        start=start,
+        pacing=pacing,
+        dnc=dnc,
+        store=store,
+        hooks=dict(hooks or {}),
+    )
+    sim.at(start, e.ContactsAdded(tuple(contacts)))
+    return sim.run(until=until)
