@@ -11,6 +11,7 @@ See ``docs/campaigns.md``.
 - :mod:`~autoinformer.policy.retry`: ``RetryPolicy`` and its ``RetryDecision``
 - :mod:`~autoinformer.policy.delivery`: ``DeliveryRule`` (minimum delivered duration)
 - :mod:`~autoinformer.policy.callerid`: ``CallerIdPool`` and ``CallerIdCarousel``
+- :mod:`~autoinformer.policy.gate`: ``next_call_time`` (window + limits for one number)
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from autoinformer.policy.callerid import CallerIdCarousel, CallerIdPool, normalize_e164
 from autoinformer.policy.delivery import DeliveryRule
 from autoinformer.policy.durations import format_duration, parse_duration
+from autoinformer.policy.gate import next_call_time
 from autoinformer.policy.limits import ContactLimits, LineLimit
 from autoinformer.policy.retry import FINAL_OUTCOMES, RetryDecision, RetryPolicy, RetryRule
 from autoinformer.policy.schedule import CallWindow, TimeRange
@@ -37,6 +39,7 @@ __all__ = [
     "TimeRange",
     "callee_zones",
     "format_duration",
+    "next_call_time",
     "normalize_e164",
     "number_zones",
     "parse_duration",

@@ -1,0 +1,58 @@
+"""The one question the scheduler asks per contact: when may this number next be called?
+
+It combines the call window (judged in the callee's zone(s)) with the contact's attempt limits.
+With a history of past attempts, the limits only ever relax as time passes (an interval elapses,
+an attempt leaves the seven-day window, a new day begins), so the answer is the first window
+opening at or after the moment the limits allow: two pure look-ups, no search.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from autoinformer.policy.limits import ContactLimits
+from autoinformer.policy.schedule import CallWindow
+from autoinformer.policy.zones import ZoneLike, callee_zones
+
+__all__ = ["next_call_time"]
+
+
+def next_call_time(
+    now: dt.datetime,
+    *,
+    window: CallWindow,
+    number_e164: str,
+    contact_tz: ZoneLike | None = None,
+    limits: ContactLimits | None = None,
+    history: Sequence[dt.datetime] = (),
+    not_before: dt.datetime | None = None,
+) -> dt.datetime | None:
+    """The earliest time at or after ``now`` when a call to this number is allowed.
+
+    Args:
+        now: the current time (aware).
+        window: the campaign's call window (its ``timezone`` and ``strict`` are used to find
+            the callee's zones).
+        number_e164: the number to dial.
+        contact_tz: the contact's own zone, if the list gives one.
+        limits: the contact's attempt limits (None: none).
+        history: start times of the contact's earlier attempts.
+        not_before: a time the retry policy asked for (``RetryDecision.at``).
+
+    Returns:
+        ``now`` if the call may go out now, a later time, or None when it never may (the
+        campaign has ended or a lifetime cap is reached).
+
+    Raises:
+        SettingsError: a naive datetime or an unknown zone name.
+    """
+    at = now if not_before is None else max(now, not_before)
+    zones = callee_zones(number_e164, contact_tz, window.timezone, at, strict=window.strict)
+    if limits is not None:
+        day_zone = zones[0] if len(zones) == 1 else window.timezone
+        allowed = limits.next_allowed(history, at, day_zone)
+        if allowed is None:
+            return None
+        at = allowed
+    return window.next_allowed(at, zones)

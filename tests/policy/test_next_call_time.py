@@ -1,0 +1,71 @@
+"""next_call_time: the call window and the contact limits together."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autoinformer.policy import CallWindow, ContactLimits, callee_zones, next_call_time
+
+UTC = dt.UTC
+LA = ZoneInfo("America/Los_Angeles")
+WINDOW = CallWindow.parse(days="mon-fri", hours="09:00-20:00", timezone="Europe/Moscow")
+
+
+def test_los_angeles_number_waits_for_morning_in_los_angeles() -> None:
+    now = dt.datetime(2026, 1, 16, 12, 0, tzinfo=UTC)  # 04:00 in Los Angeles
+    at = next_call_time(now, window=WINDOW, number_e164="+17605632123")
+    assert at == dt.datetime(2026, 1, 16, 9, 0, tzinfo=LA)
+
+
+def test_once_a_day_pushes_to_the_next_open_day() -> None:
+    now = dt.datetime(2026, 1, 16, 10, 0, tzinfo=UTC)  # Friday, 13:00 Moscow
+    limits = ContactLimits(per_day=1)
+    history = [dt.datetime(2026, 1, 16, 7, 0, tzinfo=UTC)]
+    at = next_call_time(
+        now, window=WINDOW, number_e164="+74951234567", limits=limits, history=history
+    )
+    assert at == dt.datetime(2026, 1, 19, 6, 0, tzinfo=UTC)  # Monday 09:00 Moscow
+
+
+def test_retry_time_and_lifetime_cap() -> None:
+    now = dt.datetime(2026, 1, 16, 10, 0, tzinfo=UTC)
+    later = now + dt.timedelta(minutes=20)
+    assert next_call_time(now, window=WINDOW, number_e164="+74951234567", not_before=later) == later
+    capped = ContactLimits(lifetime=1)
+    assert (
+        next_call_time(now, window=WINDOW, number_e164="+74951234567", limits=capped, history=[now])
+        is None
+    )
+
+
+numbers = st.sampled_from(["+17605632123", "+74951234567", "+79508881234", "+447400123456"])
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2026, 12, 1)).map(
+        lambda t: t.replace(tzinfo=UTC)
+    ),
+    numbers,
+    st.lists(st.integers(1, 10 * 86400), max_size=10),
+    st.booleans(),
+)
+def test_the_answer_satisfies_both(
+    now: dt.datetime, number: str, ages: list[int], strict: bool
+) -> None:
+    window = CallWindow.parse(
+        hours={"mon-fri": "09:00-20:00", "sat": "10:00-14:00"},
+        timezone="Europe/Moscow",
+        strict=strict,
+    )
+    limits = ContactLimits(min_interval="2h", per_day=2, per_7_days=5)
+    history = [now - dt.timedelta(seconds=a) for a in ages]
+    at = next_call_time(now, window=window, number_e164=number, limits=limits, history=history)
+    assert at is not None
+    zones = callee_zones(number, None, window.timezone, at, strict=strict)
+    assert window.allows(at, zones)
+    assert limits.allows(history, at, zones[0] if len(zones) == 1 else window.timezone)
