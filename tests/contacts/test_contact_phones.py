@@ -1,0 +1,158 @@
+"""Phone numbers as people write them: E.164, country codes without +, spreadsheet damage."""
+
+from __future__ import annotations
+
+import phonenumbers
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autoinformer.contacts.phones import (
+    PhoneNormalizer,
+    PhoneNumberError,
+    normalize_phone,
+    phone_text,
+    split_phones,
+)
+from autoinformer.errors import InputError, SettingsError
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "expected"),
+    [
+        ("17605632123", "RU", "+17605632123"),  # seed 000: US number, country code without +
+        ("79508881234", "RU", "+79508881234"),  # seed 000: Russian, country code without +
+        ("89508881234", "RU", "+79508881234"),  # Russian trunk prefix 8
+        ("8 (950) 888-12-34", "RU", "+79508881234"),
+        ("+7 950 888 12 34", None, "+79508881234"),
+        ("87630021323", "ID", "+6287630021323"),  # seed 004: without the country code
+        ("087630021323", "ID", "+6287630021323"),
+        ("+390612345678", None, "+390612345678"),  # Italian leading zero kept
+        ("020 7946 0018", "GB", "+442079460018"),
+        ("79508881234", None, "+79508881234"),  # no region: the digits must carry the code
+    ],
+)
+def test_numbers_become_e164(text: str, region: str | None, expected: str) -> None:
+    assert normalize_phone(text, region) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "region", "reason"),
+    [
+        ("", "RU", "no phone number"),
+        ("12345", "RU", "too short for Russia (+7)"),
+        ("+7123", None, "too short for Russia"),
+        ("hello", "RU", "not a phone number"),
+        ("+999123456", None, "unknown country code"),
+        ("9508881234", None, "no country code"),
+        ("+79008881234999", None, "wrong number of digits for Russia"),
+    ],
+)
+def test_bad_numbers_say_why(text: str, region: str | None, reason: str) -> None:
+    with pytest.raises(PhoneNumberError) as exc:
+        normalize_phone(text, region)
+    assert reason in exc.value.reason
+    assert exc.value.value == text
+    assert isinstance(exc.value, InputError)
+
+
+def test_a_valid_length_number_with_no_such_code_is_rejected() -> None:
+    # Right length for Russia, but no Russian number starts with 1: invalid, not "possible".
+    with pytest.raises(PhoneNumberError, match="not a valid number in Russia"):
+        normalize_phone("+71234567890")
+
+
+def test_unknown_region_is_a_settings_error_naming_the_field() -> None:
+    with pytest.raises(SettingsError) as exc:
+        PhoneNormalizer(region="XX")
+    assert exc.value.field == "region"
+
+
+def test_region_is_case_insensitive() -> None:
+    assert PhoneNormalizer(region="id").region == "ID"
+
+
+def test_cache_gives_the_same_answers_and_fresh_errors() -> None:
+    normalizer = PhoneNormalizer(region="RU")
+    assert normalizer.normalize("89508881234") == normalizer.normalize("89508881234")
+    errors = []
+    for _ in range(2):
+        with pytest.raises(PhoneNumberError) as exc:
+            normalizer.normalize("12")
+        errors.append(exc.value)
+    assert errors[0] is not errors[1]
+    assert errors[0].reason == errors[1].reason
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (87630021323.0, "87630021323"),  # a numeric XLSX cell
+        (87630021323, "87630021323"),
+        ("87630021323.0", "87630021323"),  # a numeric cell exported as text by a script
+        ("8.7630021323E+10", "87630021323"),  # scientific, but every digit is written
+        ("8,7630021323E+10", "87630021323"),  # the same with a decimal comma
+        (" 8 950 888 ", "8 950 888"),
+    ],
+)
+def test_spreadsheet_numbers_come_back_as_typed(value: object, expected: str) -> None:
+    assert phone_text(value) == expected
+
+
+def test_zero_padding_format_restores_leading_zeros() -> None:
+    assert phone_text(612345678.0, "0000000000") == "0612345678"
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("8.76E+10", "the last 8 digits were lost"),
+        (8.5, "fraction"),
+        (1e16, "too many digits"),
+        ("8.7630021323E+9", "fraction"),
+        (True, "TRUE/FALSE"),
+    ],
+)
+def test_lost_digits_are_reported_never_guessed(value: object, reason: str) -> None:
+    with pytest.raises(PhoneNumberError, match=reason):
+        phone_text(value)
+
+
+def test_split_keeps_the_order_of_preference() -> None:
+    assert split_phones("17605632123; 79508881234") == ["17605632123", "79508881234"]
+    assert split_phones("a, b|c\nd;;") == ["a", "b", "c", "d"]
+
+
+_SLOW = PhoneNormalizer()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    cc=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+    rest=st.text(alphabet="0123456789", min_size=2, max_size=13),
+)
+def test_fast_path_agrees_with_phonenumbers(cc: int, rest: str) -> None:
+    text = f"+{cc}{rest}"
+    try:
+        parsed = phonenumbers.parse(text, None)
+        valid = phonenumbers.is_valid_number(parsed)
+        expected = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    except phonenumbers.NumberParseException:
+        valid, expected = False, ""
+    fast = PhoneNormalizer()._fast_e164(text)
+    if fast is not None:
+        assert valid
+        assert fast == expected
+    try:
+        got = PhoneNormalizer().normalize(text)
+    except PhoneNumberError:
+        assert not valid
+    else:
+        assert valid
+        assert got == expected
+
+
+def test_fast_path_is_taken_for_common_numbers() -> None:
+    # The benchmark relies on it: valid E.164 mobiles skip phonenumbers.parse.
+    for text in ("+79508881234", "+6287630021323", "+17605632123", "+447911123456"):
+        assert PhoneNormalizer()._fast_e164(text) == text
