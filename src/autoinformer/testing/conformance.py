@@ -28,7 +28,7 @@ What the checks require of a backend (the contract the dialer core relies on):
 - ``play`` ends with ``PlaybackFinished(completed=True)`` and ``stop_playback`` with
   ``completed=False``;
 - a bridge gives ``Bridged`` for each leg, and when one leg hangs up the switch ends the other
-  (a backend whose switch does not do it by itself hangs the peers up);
+  (a backend whose switch does not do it by itself hangs the peers up: ARI deletes them);
 - a refused originate raises OriginateError and produces no event for that call id.
 """
 
@@ -162,9 +162,17 @@ class EventRecorder:
         try:
             with anyio.fail_after(self.harness.deadline(within)):
                 while True:
-                    for event in self.of(call_id):
+                    events = self.of(call_id)
+                    for event in events:
                         if isinstance(event, kind) and where(event):
                             return event
+                    if kind not in (CallEnded, PlaybackFinished) and any(
+                        isinstance(e, CallEnded) for e in events
+                    ):
+                        raise AssertionError(
+                            f"{what or kind.__name__}: call {call_id!r} ended without "
+                            f"{kind.__name__}; events seen for it: {events!r}"
+                        )
                     await self._changed.wait()
         except TimeoutError:
             raise AssertionError(
@@ -184,13 +192,27 @@ class EventRecorder:
 
 @contextlib.asynccontextmanager
 async def _session(h: SwitchHarness) -> AsyncIterator[EventRecorder]:
-    async with h.connect() as switch, anyio.create_task_group() as tg:
-        recorder = EventRecorder(switch, h)
-        tg.start_soon(recorder._read)
-        try:
-            yield recorder
-        finally:
-            tg.cancel_scope.cancel()
+    """A connected switch with its events recorded; a lone failure is raised unwrapped."""
+    try:
+        async with h.connect() as switch, anyio.create_task_group() as tg:
+            recorder = EventRecorder(switch, h)
+            tg.start_soon(recorder._read)
+            try:
+                yield recorder
+            finally:
+                tg.cancel_scope.cancel()
+    except BaseExceptionGroup as group:
+        leaves = _leaves(group)
+        if len(leaves) == 1 and isinstance(leaves[0], Exception):
+            raise leaves[0] from None
+        raise
+
+
+def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+    out: list[BaseException] = []
+    for exc in group.exceptions:
+        out.extend(_leaves(exc) if isinstance(exc, BaseExceptionGroup) else [exc])
+    return out
 
 
 async def _originate(
@@ -333,11 +355,14 @@ async def check_digits(h: SwitchHarness) -> None:
 
 
 async def check_transfer(h: SwitchHarness) -> None:
-    """Customer and operator leg bridged: both Bridged; the customer hangs up -> both end."""
+    """Customer and operator leg bridged: both Bridged; the operator hangs up -> both end.
+
+    The customer (party 1) never hangs up by itself, so only the switch ending the bridge
+    peer can end it.
+    """
     async with _session(h) as rec:
-        customer = await _originate(h, rec, "8")
+        customer = await _originate(h, rec, "1")
         await rec.wait_for(CallAnswered, customer, 2, "customer answers")
-        await rec.wait_for(DigitReceived, customer, 2, "customer presses 1 for an operator")
         agent = _new_id("op")
         await rec.switch.originate(
             agent, h.operator_endpoint, caller_id=None, ring_timeout=10.0, operator=True
@@ -348,10 +373,13 @@ async def check_transfer(h: SwitchHarness) -> None:
         for call_id in (customer, agent):
             bridged = await rec.wait_for(Bridged, call_id, 2, "leg joins the bridge")
             assert bridged.bridge_id == bridge_id, f"wrong bridge id: {bridged!r}"
-        await rec.switch.hangup(customer)
-        ended = await rec.wait_for(CallEnded, agent, 3, "operator leg ends with the customer")
+        await rec.switch.hangup(agent)
+        ended = await rec.wait_for(CallEnded, agent, 2, "operator leg hung up")
         assert ended.answered, f"operator leg was answered: {ended!r}"
-        await rec.wait_for(CallEnded, customer, 2, "customer leg ends")
+        ended = await rec.wait_for(
+            CallEnded, customer, 3, "customer leg ends when its bridge peer hangs up"
+        )
+        assert ended.answered, f"customer leg was answered: {ended!r}"
         for call_id in (customer, agent):
             rec.assert_ended_last(call_id)
 
