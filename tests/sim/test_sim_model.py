@@ -27,7 +27,7 @@ def test_parties_model_follows_the_convention(digit: str) -> None:
         fail_cause=party.fail_cause,
         listen_s=party.stays_seconds,
         digits=party.digits,
-        patience_s=30.0,
+        patience_s=15.0,
     )
     if not party.answers and party.fail_cause is not None:
         assert outcome_for_unanswered(party.fail_cause) is party.expected

@@ -354,7 +354,10 @@ class SimSwitch(Switch):
             for at, digit in fate.digits:
                 self._schedule(answer_at + at, _Action(cid, "digit", digit=digit), call)
             if fate.listen_s is not None:
-                self._schedule(answer_at + fate.listen_s, _Action(cid, "far_hangup"), call)
+                stays = fate.listen_s
+                if fate.digits:  # who presses a digit waits for what it asked for
+                    stays = max(stays, fate.digits[-1][0] + fate.patience_s)
+                self._schedule(answer_at + stays, _Action(cid, "far_hangup"), call)
         elif fate.fail_cause is not None and fate.ring_s < ring_timeout:
             self._schedule(now + fate.ring_s, _Action(cid, "fail", cause=fate.fail_cause), call)
         else:
@@ -376,7 +379,7 @@ class SimSwitch(Switch):
         elif fate.answers:
             self._schedule(now + fate.answer_s, _Action(cid, "answer"), call)
         else:
-            cause = fate.fail_cause or HangupCause.NO_ANSWER
+            cause = fate.fail_cause or HangupCause.USER_BUSY
             self._schedule(now + fate.answer_s, _Action(cid, "fail", cause=cause), call)
 
     # --- the heap of timed actions --------------------------------------------------------

@@ -64,7 +64,8 @@ class CalleeFate:
         digits: DTMF digits the callee presses, as (seconds after answer, digit), in order.
         patience_s: how long the callee waits for an operator (hold music, silence) before
             giving up; the driver uses it for abandoned calls. A callee who presses a digit
-            stays at least ``patience_s`` after the press.
+            stays at least ``patience_s`` after the last press (both faces of the simulator
+            apply ``max(listen_s, last digit time + patience_s)``).
         amd_s: seconds after answer at which answering-machine detection decides.
     """
 
@@ -88,7 +89,7 @@ class OperatorFate:
         answer_s: seconds from the originate of the operator leg to its answer (or failure).
         talk_s: seconds of conversation once bridged; then the operator hangs up.
         wrap_up_s: after-call work before the operator is free again (used by the driver).
-        fail_cause: the cause when ``answers`` is False.
+        fail_cause: the cause when ``answers`` is False (None: USER_BUSY).
     """
 
     answers: bool
@@ -144,7 +145,7 @@ class PartiesModel:
     machine_pattern: str = r"^\+?1555"
     unavailable_pattern: str = r"unavailable"
     operator_talk_s: float = OPERATOR_TALK_SECONDS
-    patience_s: float = 30.0
+    patience_s: float = 15.0
 
     def __attrs_post_init__(self) -> None:
         for name in ("machine_pattern", "unavailable_pattern"):
