@@ -627,9 +627,12 @@ class DialerCore:
         text, rule = None, ""
         if outcome in _PERSON_OUTCOMES and rules.on_hangup is not None:
             text, rule = rules.on_hangup, "on_hangup"
-        elif outcome in MISSED_OUTCOMES and rules.on_missed is not None:
-            if rules.missed_when == "every" or not retried:
-                text, rule = rules.on_missed, "on_missed"
+        elif (
+            outcome in MISSED_OUTCOMES
+            and rules.on_missed is not None
+            and (rules.missed_when == "every" or not retried)
+        ):
+            text, rule = rules.on_missed, "on_missed"
         if text is not None and not self._blocked(number):
             rendered = self._templates[text].render_text(contact, self.campaign.lang)
             out.append(c.SendSms(number, rendered, contact.id, rule))

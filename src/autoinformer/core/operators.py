@@ -148,7 +148,8 @@ class OperatorDesk:
         if call is None or call.op_leg != leg or call.stage is not Stage.OPERATOR_RINGING:
             out.append(c.Hangup(leg))
             return
-        assert call.queue is not None and call.operator is not None
+        assert call.queue is not None
+        assert call.operator is not None
         if call.aux_playback is not None:
             out.append(c.StopPlayback(call.call_id, call.aux_playback))
             call.aux_playback = None

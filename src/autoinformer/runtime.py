@@ -1,0 +1,429 @@
+"""The anyio runtime: the dialer core against a real switch, a real store and a clock.
+
+The runtime holds no policy. Its loop is the one DESIGN.md draws: wait for the next switch
+event, control request or timer; feed it to :class:`~autoinformer.core.DialerCore`; carry the
+commands out in order. ``Journal`` reaches the store before the ``Originate`` after it goes out,
+so a process killed at any moment loses no attempt; on the next start the store's unfinished
+attempts are reconciled as ``unknown`` and retried by policy.
+
+Application code never runs on the event path: results go through a bounded memory stream to
+their own task (``on_result`` callbacks) and to :meth:`Runtime.results`; ``callback`` steps'
+hooks, speech rendering and SMS sending run in tasks of their own and report back as events.
+Runs on asyncio and trio alike.
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import logging
+import math
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from typing import Any, Protocol
+
+import anyio
+import anyio.abc
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from autoinformer.backends.base import Media, Switch
+from autoinformer.campaign import Campaign
+from autoinformer.clock import Clock, WallClock
+from autoinformer.contacts.model import Contact
+from autoinformer.core import commands as c
+from autoinformer.core import events as e
+from autoinformer.core.dialer import DialerCore, DoNotCall
+from autoinformer.errors import AutoinformerError, BackendError, StoreError
+from autoinformer.outcomes import Outcome
+from autoinformer.pacing.base import PacingPolicy
+from autoinformer.records import AttemptRecord
+from autoinformer.speech import Template
+from autoinformer.store.base import Store
+
+__all__ = ["Runtime", "SmsSender", "SpeechRenderer", "summarize"]
+
+log = logging.getLogger("autoinformer.runtime")
+
+ResultCallback = Callable[[AttemptRecord], Awaitable[None] | None]
+Hook = Callable[[Contact, str], Awaitable[str] | str]
+
+
+class SpeechRenderer(Protocol):
+    """Turns a template for a contact into a WAV file (``autoinformer.speech.EngineRenderer``)."""
+
+    async def render(self, template: Template, contact: Contact, lang: str) -> Any:
+        """The path of the audio file."""
+        ...
+
+
+class SmsSender(Protocol):
+    """Sends a text message (``autoinformer.sms``)."""
+
+    async def send(self, number: str, text: str) -> None:
+        """Send ``text`` to ``number``."""
+        ...
+
+
+@attrs.frozen
+class _Add:
+    contacts: tuple[Contact, ...]
+
+
+def summarize(store: Store, campaign: str) -> dict[str, Any]:
+    """Counts from the store: attempts, outcomes (every name, adding up to ``attempts``),
+    contacts per state, and unfinished attempts (in flight now, or at a crash)."""
+    outcomes = {o.value: 0 for o in Outcome}
+    attempts = unfinished = 0
+    for record in store.attempts(campaign):
+        attempts += 1
+        if record.outcome is None:
+            unfinished += 1
+        else:
+            outcomes[record.outcome.value] += 1
+    states: collections.Counter[str] = collections.Counter()
+    for _, progress in store.contacts(campaign):
+        states[progress.state.value] += 1
+    return {
+        "campaign": campaign,
+        "attempts": attempts - unfinished,
+        "outcomes": outcomes,
+        "contacts": dict(sorted(states.items())),
+        "unfinished": unfinished,
+    }
+
+
+@attrs.define(kw_only=True)
+class Runtime:
+    """Runs one campaign: ``await Runtime(campaign=..., switch=..., store=...).run(contacts)``.
+
+    Args:
+        campaign: the campaign's settings.
+        switch: a connected :class:`Switch` (enter it with ``async with`` first).
+        store: where contacts, progress and attempts are kept (resumed if it has them).
+        clock: where time comes from (``ScaledClock`` for fast runs on the simulated switch).
+        pacing: the pacing policy (default broadcast).
+        dnc: the do-not-call list (checked at dial time; ``add`` is called on opt-outs).
+        renderer: renders ``say`` steps to audio. Without one, speech goes to the switch as a
+            builtin sound named ``tts:<text>``, which only the simulated switch plays.
+        hooks: ``callback`` step hooks by name: ``hook(contact, digits) -> str`` (may be async).
+        sms: the SMS sender for the campaign's SMS rules (None: SMS are logged only).
+        keep_open: keep running when every contact is finished, waiting for
+            :meth:`add_contacts` until :meth:`stop` (seed 001: "call until it is paid off").
+        result_buffer: size of the bounded streams feeding callbacks and :meth:`results`; a
+            slow consumer holds the dialer back rather than losing results.
+    """
+
+    campaign: Campaign
+    switch: Switch
+    store: Store
+    clock: Clock = attrs.field(factory=WallClock)
+    pacing: PacingPolicy | None = None
+    dnc: DoNotCall | None = None
+    renderer: SpeechRenderer | None = None
+    hooks: Mapping[str, Hook] = attrs.field(factory=dict)
+    sms: SmsSender | None = None
+    keep_open: bool = False
+    result_buffer: int = 256
+    core: DialerCore = attrs.field(init=False)
+    _inbox_send: MemoryObjectSendStream[object] = attrs.field(init=False)
+    _inbox: MemoryObjectReceiveStream[object] = attrs.field(init=False)
+    _callbacks: list[ResultCallback] = attrs.field(factory=list, init=False)
+    _sinks: list[MemoryObjectSendStream[AttemptRecord]] = attrs.field(factory=list, init=False)
+    _wake: float | None = attrs.field(default=None, init=False)
+    _wake_changed: anyio.Event = attrs.field(factory=anyio.Event, init=False)
+    _tg: anyio.abc.TaskGroup | None = attrs.field(default=None, init=False)
+    _finished: bool = attrs.field(default=False, init=False)
+    _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        kwargs: dict[str, Any] = {"campaign": self.campaign, "dnc": self.dnc}
+        if self.pacing is not None:
+            kwargs["pacing"] = self.pacing
+        self.core = DialerCore(**kwargs)
+        self._inbox_send, self._inbox = anyio.create_memory_object_stream[object](math.inf)
+
+    # --- the application's controls ------------------------------------------------------
+
+    def pause(self) -> None:
+        """Place no new calls until :meth:`resume`; calls in progress carry on."""
+        self._inbox_send.send_nowait(e.Pause())
+
+    def resume(self) -> None:
+        """Place calls again."""
+        self._inbox_send.send_nowait(e.Resume())
+
+    def stop(self, *, hangup: bool = False) -> None:
+        """Finish: no new calls; :meth:`run` returns when the calls in progress ended (at
+        once with ``hangup``, their outcomes recorded)."""
+        self._inbox_send.send_nowait(e.Stop(hangup=hangup))
+
+    def add_contacts(self, contacts: Iterable[Contact]) -> None:
+        """Add contacts to the running campaign (stored first, then called)."""
+        self._inbox_send.send_nowait(_Add(tuple(contacts)))
+
+    def cancel(self, contact_id: str, reason: str = "cancelled") -> None:
+        """No further attempt for this contact (seed 001: the debt was paid)."""
+        self._inbox_send.send_nowait(e.ContactCancelled(contact_id, reason))
+
+    def on_result(self, callback: ResultCallback) -> None:
+        """Call ``callback(record)`` for each finished attempt (in its own task, in order)."""
+        self._callbacks.append(callback)
+
+    def results(self) -> MemoryObjectReceiveStream[AttemptRecord]:
+        """An async iterator of finished attempts; take it before :meth:`run` starts."""
+        send, receive = anyio.create_memory_object_stream[AttemptRecord](self.result_buffer)
+        self._sinks.append(send)
+        return receive
+
+    # --- running ---------------------------------------------------------------------------
+
+    async def run(self, contacts: Iterable[Contact] = ()) -> dict[str, Any]:
+        """Run the campaign with these contacts (and any the store already has) to the end.
+
+        Returns:
+            :func:`summarize` of the store when done.
+
+        Raises:
+            StoreError: the store failed (the campaign stops; nothing is lost).
+            BackendError: the switch went away for good.
+        """
+        notified = anyio.Event()
+        try:
+            async with anyio.create_task_group() as tg:
+                self._tg = tg
+                if self._callbacks:
+                    send, receive = anyio.create_memory_object_stream[AttemptRecord](
+                        self.result_buffer
+                    )
+                    self._sinks.append(send)
+                    tg.start_soon(self._notifier, receive, notified)
+                else:
+                    notified.set()
+                tg.start_soon(self._reader)
+                tg.start_soon(self._timer)
+                await self._start(list(contacts))
+                await self._loop()
+                for sink in self._sinks:
+                    sink.close()
+                await notified.wait()  # every callback ran before run() returns
+                tg.cancel_scope.cancel()
+        finally:
+            for sink in self._sinks:
+                sink.close()
+        return await anyio.to_thread.run_sync(summarize, self.store, self.campaign.name)
+
+    async def _start(self, contacts: list[Contact]) -> None:
+        name, store = self.campaign.name, self.store
+
+        def load() -> e.ContactsRestored:
+            if contacts:
+                store.add_contacts(name, contacts)
+            by_contact: dict[str, list[AttemptRecord]] = collections.defaultdict(list)
+            for record in store.attempts(name):
+                by_contact[record.contact_id].append(record)
+            return e.ContactsRestored(
+                e.RestoredContact(contact, progress, tuple(by_contact.get(contact.id, ())))
+                for contact, progress in store.contacts(name)
+            )
+
+        restored = await self._store_call(load)
+        await self._handle(restored)
+
+    async def _loop(self) -> None:
+        async for item in self._inbox:
+            if isinstance(item, _Add):
+
+                def add(contacts: tuple[Contact, ...] = item.contacts) -> None:
+                    self.store.add_contacts(self.campaign.name, contacts)
+
+                await self._store_call(add)
+                await self._handle(e.ContactsAdded(item.contacts))
+            else:
+                await self._handle(item)  # type: ignore[arg-type]
+            if self._finished:
+                return
+
+    async def _handle(self, event: e.Event) -> None:
+        pending: collections.deque[e.Event] = collections.deque([event])
+        while pending:
+            commands = self.core.handle(self.clock.now(), pending.popleft())
+            for command in commands:
+                follow = await self._execute(command)
+                if follow is not None:
+                    pending.append(follow)
+
+    # --- carrying commands out -----------------------------------------------------------
+
+    async def _store_call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return await anyio.to_thread.run_sync(fn, *args)
+        except StoreError:
+            raise
+        except (OSError, ValueError) as exc:  # pragma: no cover - the store wraps its errors
+            raise StoreError(str(exc)) from exc
+
+    async def _execute(self, cmd: c.Command) -> e.Event | None:
+        sw = self.switch
+        if isinstance(cmd, c.Journal):
+            write = self.store.begin_attempt if cmd.begin else self.store.finish_attempt
+            await self._store_call(write, cmd.record)
+        elif isinstance(cmd, c.SaveProgress):
+            await self._store_call(self.store.save_progress, self.campaign.name, cmd.progress)
+        elif isinstance(cmd, c.Originate):
+            try:
+                await sw.originate(
+                    cmd.call_id,
+                    cmd.number,
+                    caller_id=cmd.caller_id,
+                    ring_timeout=cmd.ring_timeout,
+                    variables=cmd.variables,
+                    operator=cmd.operator,
+                    detect_machine=cmd.detect_machine,
+                )
+            except BackendError as exc:
+                log.warning("originate %s refused: %s", cmd.call_id, exc)
+                return e.CommandFailed(cmd.call_id, str(exc), originate=True)
+        elif isinstance(cmd, c.Play):
+            if isinstance(cmd.media, c.Speech):
+                self._spawn(self._play_speech, cmd)
+            else:
+                return await self._switch_call(
+                    cmd.call_id, sw.play(cmd.call_id, cmd.media, playback_id=cmd.playback_id)
+                )
+        elif isinstance(cmd, c.StopPlayback):
+            return await self._switch_call(
+                cmd.call_id, sw.stop_playback(cmd.call_id, cmd.playback_id)
+            )
+        elif isinstance(cmd, c.CollectDigits):
+            return await self._switch_call(cmd.call_id, sw.collect_digits(cmd.call_id))
+        elif isinstance(cmd, c.Bridge):
+            return await self._switch_call(cmd.call_ids[0], sw.bridge(cmd.bridge_id, cmd.call_ids))
+        elif isinstance(cmd, c.Hangup):
+            await self._switch_call(cmd.call_id, sw.hangup(cmd.call_id, cmd.cause), quiet=True)
+        elif isinstance(cmd, c.WakeAt):
+            self._wake = cmd.time
+            self._wake_changed.set()
+        elif isinstance(cmd, c.Notify):
+            for sink in self._sinks:
+                await sink.send(cmd.record)
+        elif isinstance(cmd, c.RunCallback):
+            self._spawn(self._run_hook, cmd)
+        elif isinstance(cmd, c.SendSms):
+            self._spawn(self._send_sms, cmd)
+        elif isinstance(cmd, c.AddToDoNotCall):
+            add = getattr(self.dnc, "add", None)
+            if callable(add):
+                await self._store_call(add, cmd.number)
+        elif isinstance(cmd, c.Done) and (cmd.reason == "stopped" or not self.keep_open):
+            self._finished = True
+        return None
+
+    async def _switch_call(
+        self, call_id: str, request: Awaitable[None], *, quiet: bool = False
+    ) -> e.Event | None:
+        try:
+            await request
+        except BackendError as exc:
+            if not quiet:
+                log.info("switch request for %s failed: %s", call_id, exc)
+                return e.CommandFailed(call_id, str(exc))
+        return None
+
+    def _spawn(self, fn: Callable[[Any], Coroutine[Any, Any, None]], arg: Any) -> None:
+        assert self._tg is not None
+        self._tg.start_soon(fn, arg)
+
+    async def _play_speech(self, cmd: c.Play) -> None:
+        speech = cmd.media
+        assert isinstance(speech, c.Speech)
+        try:
+            if self.renderer is None:
+                template = self._template(speech.template)
+                text = template.render_text(speech.contact, speech.lang)
+                media = Media(builtin=f"tts:{text}")
+            else:
+                path = await self.renderer.render(
+                    self._template(speech.template), speech.contact, speech.lang
+                )
+                media = Media(path=path)
+            await self.switch.play(cmd.call_id, media, playback_id=cmd.playback_id)
+        except (AutoinformerError, OSError) as exc:
+            log.warning("speech for %s failed: %s", cmd.call_id, exc)
+            await self._inbox_send.send(e.CommandFailed(cmd.call_id, f"speech failed: {exc}"))
+
+    def _template(self, text: str) -> Template:
+        template = self._templates.get(text)
+        if template is None:
+            template = self._templates[text] = Template.parse(text)
+        return template
+
+    async def _run_hook(self, cmd: c.RunCallback) -> None:
+        hook = self.hooks.get(cmd.name)
+        result = "no hook"
+        if hook is not None:  # the core's own timer records "timeout" if this takes too long
+            try:
+                answer = hook(cmd.contact, cmd.digits)
+                if inspect.isawaitable(answer):
+                    answer = await answer
+                result = str(answer)
+            except Exception as exc:  # the app's code: report, never crash the dialer
+                log.exception("callback hook %r failed", cmd.name)
+                result = f"error: {type(exc).__name__}"
+        await self._inbox_send.send(e.CallbackDone(cmd.call_id, result))
+
+    async def _send_sms(self, cmd: c.SendSms) -> None:
+        if self.sms is None:
+            log.info("SMS (%s) to %s: %s", cmd.rule, cmd.number, cmd.text)
+            return
+        try:
+            await self.sms.send(cmd.number, cmd.text)
+        except (AutoinformerError, OSError) as exc:
+            log.warning("SMS to %s failed: %s", cmd.number, exc)
+
+    async def _notifier(
+        self, receive: MemoryObjectReceiveStream[AttemptRecord], notified: anyio.Event
+    ) -> None:
+        async with receive:
+            async for record in receive:
+                for callback in self._callbacks:
+                    try:
+                        answer = callback(record)
+                        if inspect.isawaitable(answer):
+                            await answer
+                    except Exception:  # the app's code: report, never crash the dialer
+                        log.exception("result callback failed")
+        notified.set()
+
+    async def _reader(self) -> None:
+        try:
+            async for event in self.switch.events():
+                await self._inbox_send.send(event)
+        except BackendError as exc:
+            log.error("switch event stream failed: %s", exc)
+            raise
+
+    async def _timer(self) -> None:
+        while True:
+            wake = self._wake
+            if wake is None:
+                await self._wake_changed.wait()
+                self._wake_changed = anyio.Event()
+                continue
+            changed = self._wake_changed
+            async with anyio.create_task_group() as tg:
+
+                async def watch(
+                    scope: anyio.CancelScope = tg.cancel_scope, event: anyio.Event = changed
+                ) -> None:
+                    await event.wait()
+                    scope.cancel()
+
+                tg.start_soon(watch)
+                await self.clock.sleep_until(wake)
+                tg.cancel_scope.cancel()
+            if changed.is_set():
+                self._wake_changed = anyio.Event()
+                continue
+            if self._wake == wake:
+                self._wake = None
+                await self._inbox_send.send(e.Tick())
