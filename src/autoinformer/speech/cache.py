@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import tempfile
+import threading
 from collections import OrderedDict
 from pathlib import Path
 
@@ -42,6 +43,9 @@ def _check_items(_: object, attribute: attrs.Attribute[int], value: int) -> None
 class FragmentCache:
     """Synthesised fragments on disk with an in-memory LRU in front.
 
+    Safe to use from worker threads (the renderer reads and writes the disk off the event
+    loop); the memory layer is guarded by a lock.
+
     Attributes:
         directory: where fragments live (created on first write).
         memory_items: how many fragments to keep in memory (0 disables the memory layer).
@@ -54,6 +58,7 @@ class FragmentCache:
     hits: int = attrs.field(default=0, init=False)
     misses: int = attrs.field(default=0, init=False)
     _memory: OrderedDict[str, bytes] = attrs.field(factory=OrderedDict, init=False)
+    _lock: threading.Lock = attrs.field(factory=threading.Lock, init=False)
 
     def path(self, key: str) -> Path:
         """Where the fragment with ``key`` lives on disk (two-level fan-out)."""
@@ -62,17 +67,19 @@ class FragmentCache:
     def _remember(self, key: str, data: bytes) -> None:
         if self.memory_items == 0:
             return
-        self._memory[key] = data
-        self._memory.move_to_end(key)
-        while len(self._memory) > self.memory_items:
-            self._memory.popitem(last=False)
+        with self._lock:
+            self._memory[key] = data
+            self._memory.move_to_end(key)
+            while len(self._memory) > self.memory_items:
+                self._memory.popitem(last=False)
 
     def get_memory(self, key: str) -> bytes | None:
         """The fragment if it is in memory (no disk access; counts no miss)."""
-        data = self._memory.get(key)
-        if data is not None:
-            self._memory.move_to_end(key)
-            self.hits += 1
+        with self._lock:
+            data = self._memory.get(key)
+            if data is not None:
+                self._memory.move_to_end(key)
+                self.hits += 1
         return data
 
     def get(self, key: str) -> bytes | None:

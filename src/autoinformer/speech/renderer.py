@@ -180,7 +180,7 @@ class EngineRenderer:
         """One fragment's samples: from the cache, else synthesised once and cached.
 
         Raises:
-            EngineError: the engine failed (also raised in every task waiting for it).
+            EngineError: the engine failed (tasks that waited for it then try themselves).
         """
         key = fragment_key(self.engine.cache_id(lang), lang, text, self.format)
         data = self.cache.get_memory(key)
@@ -191,17 +191,17 @@ class EngineRenderer:
             data = self.cache.get_memory(key)
             if data is not None:
                 return data
-        data = await anyio.to_thread.run_sync(self.cache.get, key)
-        if data is not None:
-            return data
+        # Registered before the first await, so concurrent callers wait for this one.
         done = self._inflight[key] = anyio.Event()
         try:
-            if self._limiter is None:
-                self._limiter = anyio.CapacityLimiter(self.max_engine_calls)
-            async with self._limiter:
-                self.engine_calls += 1
-                raw = await self.engine.synthesize(text, lang=lang)
-            data = await anyio.to_thread.run_sync(self._convert_and_store, key, raw)
+            data = await anyio.to_thread.run_sync(self.cache.get, key)
+            if data is None:
+                if self._limiter is None:
+                    self._limiter = anyio.CapacityLimiter(self.max_engine_calls)
+                async with self._limiter:
+                    self.engine_calls += 1
+                    raw = await self.engine.synthesize(text, lang=lang)
+                data = await anyio.to_thread.run_sync(self._convert_and_store, key, raw)
         finally:
             del self._inflight[key]
             done.set()

@@ -42,6 +42,10 @@ class ToneEngine(Engine):
         digest = hashlib.sha256(text.encode("utf-8")).digest()
         return 300.0 + int.from_bytes(digest[:2], "big") % 1000
 
+    def chars_per_second(self, lang: str) -> float:
+        """Exactly how fast the tones "speak", so duration estimates can be checked."""
+        return 1000 / self.ms_per_char
+
     async def synthesize(self, text: str, *, lang: str, ssml: bool = False) -> bytes:
         """A WAV tone; never fails."""
         self.calls.append(text)
