@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Literal
 
 import attrs
 import phonenumbers
 
 from autoinformer.errors import SettingsError
+from autoinformer.policy._config import build
 from autoinformer.policy.durations import DurationLike, parse_duration
 from autoinformer.policy.zones import ZoneLike, to_zone
 
@@ -117,6 +118,15 @@ class CallerIdPool:
     cooldown: dt.timedelta = attrs.field(default=dt.timedelta(0), converter=_cooldown)
     seed: int = 0
     cap_timezone: dt.tzinfo = attrs.field(default=dt.UTC, converter=_zone)
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, object], prefix: str = "caller_ids") -> CallerIdPool:
+        """A pool from a campaign file's table (keys: the attribute names).
+
+        Raises:
+            SettingsError: an unknown key or a wrong value, named ``caller_ids.<key>``.
+        """
+        return build(cls, data, prefix, [a.name for a in attrs.fields(cls)])
 
 
 @attrs.define(kw_only=True)

@@ -8,10 +8,12 @@ message shorter than the minimum still counts as delivered.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 
 import attrs
 
 from autoinformer.outcomes import Outcome
+from autoinformer.policy._config import build
 from autoinformer.policy.durations import DurationLike, parse_duration
 
 __all__ = ["DeliveryRule"]
@@ -32,6 +34,11 @@ class DeliveryRule:
     min_duration: dt.timedelta = attrs.field(
         default=dt.timedelta(seconds=10), converter=_min_duration
     )
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, object], prefix: str = "delivery") -> DeliveryRule:
+        """A rule from a campaign file's table (key: ``min_duration``)."""
+        return build(cls, data, prefix, ("min_duration",))
 
     def outcome(self, talk_seconds: float, reached_end: bool = False) -> Outcome:
         """``delivered`` or ``hung_up_early`` for an answered call that a person ended.

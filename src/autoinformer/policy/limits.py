@@ -15,11 +15,12 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.policy._config import build
 from autoinformer.policy.durations import DurationLike, parse_duration
 
 __all__ = ["ContactLimits", "LineLimit"]
@@ -74,6 +75,15 @@ class ContactLimits:
         _check_cap("per_day", self.per_day)
         _check_cap("per_7_days", self.per_7_days)
         _check_cap("lifetime", self.lifetime)
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, object], prefix: str = "limits") -> ContactLimits:
+        """Limits from a campaign file's table (keys: the attribute names).
+
+        Raises:
+            SettingsError: an unknown key or a wrong value, named ``limits.<key>``.
+        """
+        return build(cls, data, prefix, ("min_interval", "per_day", "per_7_days", "lifetime"))
 
     def allows(
         self, history: Sequence[dt.datetime], now: dt.datetime, tz: dt.tzinfo | None = None

@@ -21,6 +21,7 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.outcomes import Outcome
+from autoinformer.policy._config import build
 from autoinformer.policy.durations import DurationLike, parse_duration
 
 __all__ = [
@@ -177,6 +178,17 @@ class RetryPolicy:
     def simple(cls, attempts: int = 3, interval: DurationLike = "20m") -> RetryPolicy:
         """Seed 000's settings: "N repeated calls, M minutes apart" for every retryable outcome."""
         return cls(attempts=attempts, default_delay=parse_duration(interval, "interval"))
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, object], prefix: str = "retry") -> RetryPolicy:
+        """A policy from a campaign file's table (the attribute names; ``interval`` is accepted
+        for ``default_delay``).
+
+        Raises:
+            SettingsError: an unknown key or a wrong value, named ``retry.<key>``.
+        """
+        keys = [a.name for a in attrs.fields(cls)]
+        return build(cls, data, prefix, keys, aliases={"interval": "default_delay"})
 
     def rule(self, outcome: Outcome) -> RetryRule:
         """The rule in force for ``outcome`` (explicit, else the default, else no retry)."""

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.policy._config import build
 from autoinformer.policy.zones import ZoneLike, to_zone
 
 __all__ = ["CallWindow", "TimeRange", "parse_days", "parse_hours"]
@@ -127,7 +128,7 @@ def _day(text: str, field: str) -> int:
         ) from None
 
 
-def parse_hours(spec: str, field: str = "hours") -> tuple[tuple[int, int], ...]:
+def parse_hours(spec: str | Sequence[str], field: str = "hours") -> tuple[tuple[int, int], ...]:
     """Clock ranges ``(start, end)`` in minutes from ``"09:00-13:00,14:00-20:00"``.
 
     ``end`` may be ``24:00``. A range whose end is before its start runs past midnight
@@ -137,6 +138,8 @@ def parse_hours(spec: str, field: str = "hours") -> tuple[tuple[int, int], ...]:
     Raises:
         SettingsError: a malformed time or an empty range.
     """
+    if isinstance(spec, list | tuple) and all(isinstance(part, str) for part in spec):
+        spec = ",".join(spec)
     if not isinstance(spec, str) or not spec.strip():
         raise SettingsError(field, f"expected hours like '09:00-20:00', got {spec!r}")
     ranges: list[tuple[int, int]] = []
@@ -161,7 +164,9 @@ def _merge(ranges: Iterable[tuple[int, int]]) -> tuple[TimeRange, ...]:
     return tuple(TimeRange(start, end) for start, end in merged)
 
 
-def _weekly_from(days: frozenset[int], hours: str, field: str) -> list[list[tuple[int, int]]]:
+def _weekly_from(
+    days: frozenset[int], hours: str | Sequence[str], field: str
+) -> list[list[tuple[int, int]]]:
     week: list[list[tuple[int, int]]] = [[] for _ in range(7)]
     for start, end in parse_hours(hours, field):
         for day in days:
@@ -174,7 +179,9 @@ def _weekly_from(days: frozenset[int], hours: str, field: str) -> list[list[tupl
     return week
 
 
-def _holidays(values: Iterable[dt.date | str]) -> frozenset[dt.date]:
+def _holidays(values: Iterable[dt.date | str] | str) -> frozenset[dt.date]:
+    if isinstance(values, str):
+        values = [part for part in values.split(",") if part.strip()]
     out: set[dt.date] = set()
     for value in values:
         if isinstance(value, dt.datetime):
@@ -328,9 +335,9 @@ class CallWindow:
     def parse(
         cls,
         days: str | Iterable[str | int] | None = None,
-        hours: str | Mapping[str, str] = "09:00-20:00",
+        hours: str | Sequence[str] | Mapping[str, str | Sequence[str]] = "09:00-20:00",
         timezone: ZoneLike = "UTC",
-        holidays: Iterable[dt.date | str] = (),
+        holidays: Iterable[dt.date | str] | str = (),
         start: dt.datetime | dt.date | str | None = None,
         end: dt.datetime | dt.date | str | None = None,
         strict: bool = False,
@@ -340,7 +347,8 @@ class CallWindow:
         Args:
             days: weekdays for ``hours`` (``"mon-fri"`` when not given); not allowed together
                 with per-day ``hours``.
-            hours: ``"09:00-20:00"``, several ranges ``"09:00-13:00,14:00-20:00"``, a range
+            hours: ``"09:00-20:00"``, several ranges ``"09:00-13:00,14:00-20:00"`` (or a list
+                of ranges), a range
                 past midnight ``"22:00-02:00"``, or per-day hours
                 ``{"mon-fri": "09:00-20:00", "sat": "10:00-14:00"}`` (days not named: no calls).
             timezone: the campaign's IANA zone (the fallback callee zone, and how naive
@@ -378,6 +386,16 @@ class CallWindow:
             end=_instant(end, zone, "end", is_end=True),
             strict=strict,
         )
+
+    @classmethod
+    def from_config(cls, data: Mapping[str, object], prefix: str = "window") -> CallWindow:
+        """A window from a campaign file's table (the keys of :meth:`parse`).
+
+        Raises:
+            SettingsError: an unknown key or a wrong value, named ``window.<key>``.
+        """
+        keys = ("days", "hours", "timezone", "holidays", "start", "end", "strict")
+        return build(cls.parse, data, prefix, keys)
 
     @classmethod
     def always(cls, timezone: ZoneLike = "UTC") -> CallWindow:
