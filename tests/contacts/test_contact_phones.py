@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autoinformer.contacts._validity import is_valid_national
 from autoinformer.contacts.phones import (
     PhoneNormalizer,
     PhoneNumberError,
@@ -126,7 +127,7 @@ def test_split_keeps_the_order_of_preference() -> None:
 _SLOW = PhoneNormalizer()
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
     cc=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
     rest=st.text(alphabet="0123456789", min_size=2, max_size=13),
@@ -156,3 +157,36 @@ def test_fast_path_is_taken_for_common_numbers() -> None:
     # The benchmark relies on it: valid E.164 mobiles skip phonenumbers.parse.
     for text in ("+79508881234", "+6287630021323", "+17605632123", "+447911123456"):
         assert PhoneNormalizer()._fast_e164(text) == text
+
+
+def _number(cc: int, nsn: str) -> phonenumbers.PhoneNumber:
+    number = phonenumbers.PhoneNumber(country_code=cc, national_number=int(nsn))
+    zeros = len(nsn) - len(nsn.lstrip("0"))
+    if zeros:
+        number.italian_leading_zero = True
+        number.number_of_leading_zeros = zeros
+    return number
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    cc=st.sampled_from(sorted(phonenumbers.COUNTRY_CODE_TO_REGION_CODE)),
+    nsn=st.from_regex(r"0?[1-9][0-9]{2,12}", fullmatch=True),
+)
+def test_compiled_validity_is_phonenumbers_validity(cc: int, nsn: str) -> None:
+    number = _number(cc, nsn)
+    assert is_valid_national(cc, nsn) == phonenumbers.is_valid_number(number)
+
+
+def test_compiled_validity_on_every_example_number() -> None:
+    checked = 0
+    for region in sorted(phonenumbers.SUPPORTED_REGIONS):
+        for kind in range(12):
+            example = phonenumbers.example_number_for_type(region, kind)
+            if example is None or example.country_code is None:
+                continue
+            nsn = phonenumbers.national_significant_number(example)
+            expected = phonenumbers.is_valid_number(example)
+            assert is_valid_national(example.country_code, nsn) == expected, (region, kind)
+            checked += 1
+    assert checked > 1000

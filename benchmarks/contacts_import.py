@@ -1,0 +1,205 @@
+"""Contact import speed and memory: a 1,000,000-row CSV and a 100,000-row XLSX, on one core.
+
+Targets (issue #2): 1M-row CSV imported and validated in < 30 s with peak memory < 500 MB;
+100k-row XLSX in < 10 s. Each measurement runs ``check_contacts`` in a fresh child process
+pinned to one CPU; the child reports its import time and peak RSS (``ru_maxrss``), and the
+parent cross-checks the peak with ``getrusage(RUSAGE_CHILDREN)``. Median of several runs.
+
+The inputs are generated in a temp dir: the CSV is the seed 000 format (quoted, spaces after
+commas, ``KEY = VALUE`` variables) with numbers spelled every way people spell them (E.164,
+country code without ``+``, trunk prefix 8, formatted, two per cell) and ~0.5% bad rows; the
+XLSX mixes numeric phone cells (as Excel stores them) with text cells, amounts and dates.
+
+Run: ``python benchmarks/contacts_import.py [--rows 1000000] [--xlsx-rows 100000] [--runs 3]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import timeit
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+
+_CHILD = r"""
+import json, os, resource, sys, time
+if hasattr(os, "sched_setaffinity"):
+    os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+from autoinformer.contacts import check_contacts
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+report = check_contacts(sys.argv[1], region=sys.argv[2], keep_contacts=False)
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kb": peak, "base_kb": base, "rows": report.rows,
+                  "valid": report.valid, "invalid": report.invalid,
+                  "duplicates": report.duplicates}))
+"""
+
+
+_MOBILE_CODES = ("903", "905", "915", "916", "926", "950", "960", "977", "985", "999")
+
+
+def _russian_mobile(rng: random.Random) -> str:
+    return rng.choice(_MOBILE_CODES) + f"{rng.randrange(10**7):07d}"
+
+
+def _spelled(rng: random.Random) -> str:
+    nsn = _russian_mobile(rng)
+    roll = rng.random()
+    if roll < 0.40:
+        return "+7" + nsn
+    if roll < 0.65:
+        return "7" + nsn
+    if roll < 0.85:
+        return "8" + nsn
+    if roll < 0.95:
+        return f"8 ({nsn[:3]}) {nsn[3:6]}-{nsn[6:8]}-{nsn[8:]}"
+    return "+1760" + f"{rng.randrange(2, 10)}{rng.randrange(10**6):06d}"
+
+
+def write_csv(path: Path, rows: int, seed: int = 1) -> None:
+    """The seed 000 format, ``rows`` data rows."""
+    rng = random.Random(seed)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        fh.write('"NAME", "PHONE_NUMBER", "USER_VARS"\n')
+        for n in range(rows):
+            if rng.random() < 0.1:
+                phones = f"{_spelled(rng)}; {_spelled(rng)}"
+            elif rng.random() < 0.005:
+                phones = rng.choice(["12345", "+7123", "8.95E+10", ""])
+            else:
+                phones = _spelled(rng)
+            balance = -rng.randrange(1, 10**6) / 100
+            fh.write(
+                f'"Person {n}", "{phones}", "BALANCE = {balance:.2f}; DUE = 2026-01-{n % 28 + 1:02d}"\n'
+            )
+
+
+def write_xlsx(path: Path, rows: int, seed: int = 2) -> None:
+    """A seed 004 style list: Indonesian numbers without the country code."""
+    import openpyxl
+
+    rng = random.Random(seed)
+    book = openpyxl.Workbook(write_only=True)
+    sheet = book.create_sheet("Contacts")
+    sheet.append(["phone", "name", "amount", "due_date"])
+    for n in range(rows):
+        number = f"8{rng.randrange(10**10):010d}"
+        phone: object = float(number) if rng.random() < 0.5 else number
+        due = dt.datetime(2026, 1, 1) + dt.timedelta(days=n % 60)
+        sheet.append([phone, f"Person {n}", rng.randrange(10_000, 10**6), due])
+    book.save(path)
+
+
+def measure(path: Path, region: str, runs: int) -> dict[str, object]:
+    """Median seconds and peak RSS of ``runs`` child imports of ``path``."""
+    samples = []
+    for _ in range(runs):
+        out = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(path), region],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        samples.append(json.loads(out.stdout))
+    children_peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    seconds = [s["seconds"] for s in samples]
+    peaks = [s["peak_kb"] for s in samples]
+    return {
+        "file": path.name,
+        "bytes": path.stat().st_size,
+        "rows": samples[0]["rows"],
+        "valid": samples[0]["valid"],
+        "invalid": samples[0]["invalid"],
+        "duplicates": samples[0]["duplicates"],
+        "runs": runs,
+        "seconds_median": statistics.median(seconds),
+        "seconds_all": seconds,
+        "rows_per_second": samples[0]["rows"] / statistics.median(seconds),
+        "peak_rss_mb_median": statistics.median(peaks) / 1024,
+        "peak_rss_mb_max": max(peaks) / 1024,
+        "baseline_rss_mb": samples[0]["base_kb"] / 1024,
+        "children_peak_rss_mb": children_peak_kb / 1024,
+    }
+
+
+def phone_micro() -> dict[str, float]:
+    """Microseconds per number: the E.164 fast path vs the full phonenumbers parse."""
+    from autoinformer.contacts.phones import PhoneNormalizer
+
+    rng = random.Random(3)
+    e164 = ["+7" + _russian_mobile(rng) for _ in range(20_000)]
+    national = ["8" + _russian_mobile(rng) for _ in range(20_000)]
+
+    def once(numbers: list[str]) -> None:
+        normalize = PhoneNormalizer(region="RU").normalize  # a fresh cache: every number a miss
+        for number in numbers:
+            normalize(number)
+
+    def run(numbers: list[str]) -> float:
+        best = min(timeit.repeat(lambda: once(numbers), number=1, repeat=3))
+        return best / len(numbers) * 1e6
+
+    return {"e164_fast_path_us": run(e164), "national_full_parse_us": run(national)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="contacts-bench-") as tmp:
+        csv_path = Path(tmp) / f"seed000_{args.rows}.csv"
+        xlsx_path = Path(tmp) / f"seed004_{args.xlsx_rows}.xlsx"
+        write_csv(csv_path, args.rows)
+        write_xlsx(xlsx_path, args.xlsx_rows)
+        csv_result = measure(csv_path, "RU", args.runs)
+        xlsx_result = measure(xlsx_path, "ID", args.runs)
+    micro = phone_micro()
+    targets = {"csv": (30.0, 500.0), "xlsx": (10.0, 500.0)}
+    results = {
+        "csv": csv_result,
+        "xlsx": xlsx_result,
+        "phones": micro,
+        "targets": {k: {"seconds": s, "peak_rss_mb": m} for k, (s, m) in targets.items()},
+        "python": sys.version.split()[0],
+        "cpu_count": os.cpu_count(),
+    }
+    print("| input | rows | median s | rows/s | peak RSS MB | target |")
+    print("|---|---:|---:|---:|---:|---|")
+    for key, res in (("csv", csv_result), ("xlsx", xlsx_result)):
+        limit_s, limit_mb = targets[key]
+        ok = (
+            float(res["seconds_median"]) < limit_s  # type: ignore[arg-type]
+            and float(res["peak_rss_mb_max"]) < limit_mb  # type: ignore[arg-type]
+        )
+        print(
+            f"| {res['file']} | {res['rows']} | {res['seconds_median']:.2f} "
+            f"| {res['rows_per_second']:,.0f} | {res['peak_rss_mb_max']:.0f} "
+            f"| < {limit_s:.0f} s, < {limit_mb:.0f} MB: {'met' if ok else 'MISSED'} |"
+        )
+    print()
+    print("| phone normalisation | us per number |")
+    print("|---|---:|")
+    print(f"| E.164 fast path (is_valid_number only) | {micro['e164_fast_path_us']:.1f} |")
+    print(f"| national, full phonenumbers.parse | {micro['national_full_parse_us']:.1f} |")
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "contacts_import.json").write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
