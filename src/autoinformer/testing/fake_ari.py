@@ -98,7 +98,7 @@ class FakeAri:
     _sockets: dict[str, _Socket] = attrs.field(init=False, factory=dict)
     _failures: dict[str, deque[int]] = attrs.field(init=False, factory=dict)
     _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None)
-    _connected: anyio.Event = attrs.field(init=False, factory=anyio.Event)
+    _changed: anyio.Event | None = attrs.field(init=False, default=None)
     refuse_websocket: bool = attrs.field(init=False, default=False)
     """While True, new event WebSockets are refused (503): the outage lasts."""
 
@@ -158,19 +158,32 @@ class FakeAri:
                 await socket.stream.aclose()
                 socket.closed.set()
 
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Return once ``condition()`` holds; re-checked after every event and request.
+
+        Use under a deadline (``anyio.fail_after``): it waits as long as it takes.
+        """
+        while not condition():
+            if self._changed is None or self._changed.is_set():
+                self._changed = anyio.Event()
+            await self._changed.wait()
+
     def websocket_connected(self, app: str) -> bool:
         """True while ``app`` has an event WebSocket."""
         return app in self._sockets
 
     async def wait_connected(self, app: str) -> None:
         """Return once ``app`` has an event WebSocket (use under a deadline)."""
-        while app not in self._sockets:
-            self._connected = anyio.Event()
-            await self._connected.wait()
+        await self.wait_until(lambda: app in self._sockets)
 
     # --- events -----------------------------------------------------------------------------
 
+    def _notify(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+
     def _emit(self, body: dict[str, Any]) -> None:
+        self._notify()
         for app, socket in list(self._sockets.items()):
             event = {
                 **body,
@@ -248,6 +261,7 @@ class FakeAri:
             return 404, {"message": "Resource not found"}
         op, path_params = found
         self.requests.append((method, op.nickname))
+        self._notify()
         data: Any = None
         if body:
             try:
@@ -381,16 +395,18 @@ class FakeAri:
         socket = _Socket(app=apps[0], stream=stream, ws=ws, queue=send)
         old = self._sockets.get(socket.app)
         self._sockets[socket.app] = socket
-        self._connected.set()
+        self._notify()
         if old is not None:
+            # Asterisk tells the older connection and routes nothing more to it.
             replaced = {
                 "type": "ApplicationReplaced",
                 "application": old.app,
                 "timestamp": _timestamp(),
+                "asterisk_id": _ASTERISK_ID,
             }
-            with _quiet():
-                await old.stream.send(old.ws.send(wse.TextMessage(json.dumps(replaced))))
-                await old.stream.aclose()
+            self._check_event(replaced)
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError):
+                old.queue.send_nowait(json.dumps(replaced))
         async with anyio.create_task_group() as tg:
 
             async def write() -> None:
@@ -505,6 +521,7 @@ def ari_harness(
     endpoint: str = "Local/{digits}@phones",
     time_scale: float = 0.01,
     machine_number: str = "+15550100001",
+    **fake_options: Any,
 ) -> Any:
     """The conformance-suite harness for AriSwitch against a fresh FakeAri per check.
 
@@ -525,6 +542,7 @@ def ari_harness(
             time_scale=time_scale,
             builtin_seconds={"beep": 0.5},
             machine_numbers=frozenset({machine_number}),
+            **fake_options,
         )
         async with fake:
             settings = AriSettings(

@@ -93,6 +93,8 @@ class AriSwitch(base.Switch):
     """True while the event WebSocket is up."""
     gaps: int = attrs.field(init=False, default=0)
     """How many times the event connection dropped and came back."""
+    replaced: bool = attrs.field(init=False, default=False)
+    """True once another client took our application name over (the event stream ended)."""
 
     def __attrs_post_init__(self) -> None:
         self._client = AriClient(settings=self.settings, transport=self.transport)
@@ -258,6 +260,15 @@ class AriSwitch(base.Switch):
                     await self._read(ws)
             except Exception as exc:  # httpx-ws raises plain errors and ExceptionGroups
                 self.connected = False
+                if _contains(exc, _Replaced):
+                    self.replaced = True
+                    log.error(
+                        "another client took over the ARI application %r; this switch stops "
+                        "reading events (run one dialer per application name)",
+                        self.settings.app,
+                    )
+                    self._send.close()
+                    return
                 if self._first_attempt is not None and not self._first_attempt.is_set():
                     self._first_error = _describe(exc)
                     self._first_attempt.set()
@@ -288,9 +299,7 @@ class AriSwitch(base.Switch):
                 log.error("ignoring an unreadable ARI event: %s", exc)
                 continue
             if isinstance(event, ari.ApplicationReplaced):
-                raise BackendUnavailable(
-                    f"another client took over the ARI application {self.settings.app!r}"
-                )
+                raise _Replaced
             await self._dispatch(self._tracker.feed(event, now))
 
     async def _resync(self, gap: float) -> None:
@@ -355,6 +364,16 @@ class AriSwitch(base.Switch):
             pass
         except BackendError as exc:
             log.warning("ARI clean-up request failed: %s", exc)
+
+
+class _Replaced(Exception):
+    """ApplicationReplaced arrived: another WebSocket owns our application now."""
+
+
+def _contains(exc: BaseException, kind: type[BaseException]) -> bool:
+    if isinstance(exc, BaseExceptionGroup):
+        return any(_contains(e, kind) for e in exc.exceptions)
+    return isinstance(exc, kind)
 
 
 def _describe(exc: BaseException) -> str:

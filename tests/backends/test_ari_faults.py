@@ -1,0 +1,199 @@
+"""AriSwitch under faults: the event WebSocket dropping mid-call, REST errors, slow events,
+a slow consumer, a server that never answers, wrong credentials."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import anyio
+import anyio.abc
+import httpx
+import pytest
+
+from autoinformer.backends import base
+from autoinformer.backends.ari import AriSettings, AriSwitch
+from autoinformer.errors import (
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    CallNotFound,
+    OriginateError,
+    WrongCallState,
+)
+from autoinformer.outcomes import HangupCause
+from autoinformer.testing.conformance import check_hangup_cause, check_transfer
+from autoinformer.testing.fake_ari import FakeAri, ari_harness
+
+REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+E = TypeVar("E", bound=base.SwitchEvent)
+
+pytestmark = pytest.mark.anyio
+
+
+def make_fake(**options: Any) -> FakeAri:
+    options.setdefault("time_scale", 0.01)
+    return FakeAri(reference_dir=REFERENCE, builtin_seconds={"beep": 0.5}, **options)
+
+
+def make_switch(fake: FakeAri, **settings: Any) -> AriSwitch:
+    settings.setdefault("endpoint", "PJSIP/{digits}@trunk")
+    settings.setdefault("password", fake.password)
+    return AriSwitch(settings=AriSettings(url=fake.url, username=fake.username, **settings))
+
+
+async def next_of(
+    events: AsyncIterator[base.SwitchEvent], kind: type[E], call_id: str | None = None
+) -> E:
+    """The next event of ``kind`` (about ``call_id``), within two seconds."""
+    with anyio.fail_after(2):
+        async for event in events:
+            if isinstance(event, kind) and call_id in (None, getattr(event, "call_id", None)):
+                return event
+    raise AssertionError("event stream ended")
+
+
+async def answered(switch: AriSwitch, call_id: str, number: str) -> None:
+    await switch.originate(call_id, number, caller_id="+74950000000", ring_timeout=10)
+    await next_of(switch.events(), base.CallAnswered, call_id)
+
+
+async def test_websocket_drop_mid_call_adopts_loses_and_hangs_up_orphans() -> None:
+    async with make_fake() as fake, make_switch(fake) as switch:
+        await answered(switch, "stays", "+79500000001")
+        await answered(switch, "leaves", "+79500000011")
+        # A channel in our application that this process does not know (an earlier run's).
+        async with httpx.AsyncClient(auth=(fake.username, fake.password)) as raw:
+            reply = await raw.post(
+                f"{fake.url}/ari/channels",
+                params={"endpoint": "PJSIP/1@trunk", "app": "autoinformer", "channelId": "orphan"},
+            )
+            assert reply.status_code == 200
+        with anyio.fail_after(2):
+            await fake.wait_until(lambda: fake.pbx.channels["orphan"].in_stasis)
+
+        fake.refuse_websocket = True
+        await fake.drop_websocket()
+        await switch.hangup("leaves")  # REST still works; its events are lost with the socket
+        assert "leaves" not in fake.pbx.channels
+        fake.refuse_websocket = False
+
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.adopted == ("stays",)
+        assert gap.lost == ("leaves",)
+        assert gap.seconds > 0
+        ended = await next_of(switch.events(), base.CallEnded, "leaves")
+        assert ended.answered
+        assert "lost during an event gap" in ended.detail
+        with anyio.fail_after(2):
+            await fake.wait_until(lambda: "orphan" not in fake.pbx.channels)
+        # The adopted call is still ours: play on it and hear the end.
+        await switch.play("stays", base.Media(builtin="beep"), playback_id="after-gap")
+        done = await next_of(switch.events(), base.PlaybackFinished, "stays")
+        assert done == base.PlaybackFinished("stays", "after-gap", completed=True)
+        assert switch.gaps == 1
+        assert fake.violations == []
+
+
+async def test_rest_errors_become_library_errors() -> None:
+    async with make_fake() as fake, make_switch(fake) as switch:
+        fake.fail_next("originate", 400)
+        with pytest.raises(OriginateError, match="HTTP 400"):
+            await switch.originate("refused", "+79500000001", caller_id=None, ring_timeout=5)
+        fake.fail_next("originate", 503)
+        with pytest.raises(BackendUnavailable):
+            await switch.originate("away", "+79500000001", caller_id=None, ring_timeout=5)
+        with pytest.raises(OriginateError, match="E.164"):
+            await switch.originate("bad", "8-950-000", caller_id=None, ring_timeout=5)
+
+        with pytest.raises(CallNotFound):
+            await switch.play("nobody", base.Media(builtin="beep"), playback_id="p1")
+        await switch.originate("ringing", "+79500000003", caller_id=None, ring_timeout=30)
+        with pytest.raises(WrongCallState):  # 409: not in Stasis until answered
+            await switch.play("ringing", base.Media(builtin="beep"), playback_id="p2")
+        with pytest.raises(BackendError, match="422"):
+            await switch.bridge("b1", ("ringing",))
+        assert fake.pbx.bridges == {}  # the half-made bridge was removed
+        await switch.hangup("nobody")  # gone already: not an error
+        await switch.stop_playback("ringing", "never-started")
+
+        await switch.hangup("ringing")
+        ended = await next_of(switch.events(), base.CallEnded, "ringing")
+        assert ended.cause is HangupCause.NORMAL_CLEARING
+        assert not ended.answered
+        assert fake.violations == []
+
+
+@pytest.mark.parametrize("check", [check_hangup_cause, check_transfer], ids=lambda c: c.__name__)
+async def test_slow_events_still_conform(check: Any) -> None:
+    # Every event reaches the client 20 ms (2 model seconds) after the REST reply that
+    # caused it: replies and events race the other way round from the usual.
+    await check(ari_harness(REFERENCE, event_delay=0.02))
+
+
+async def test_slow_consumer_loses_nothing(caplog: pytest.LogCaptureFixture) -> None:
+    numbers = ["+79500000002", "+79500000004", "+79500000005", "+79500000009", "+79500000012"]
+    async with make_fake() as fake, make_switch(fake, event_buffer=1) as switch:
+        for i, number in enumerate(numbers):
+            await switch.originate(f"c{i}", number, caller_id=None, ring_timeout=5)
+        with anyio.fail_after(2):
+            await fake.wait_until(lambda: not fake.pbx.channels)
+        ends: list[base.CallEnded] = []
+        with anyio.fail_after(3):
+            async for event in switch.events():
+                if isinstance(event, base.CallEnded):
+                    ends.append(event)
+                    if len(ends) == len(numbers):
+                        break
+        assert sorted(e.call_id for e in ends) == [f"c{i}" for i in range(len(numbers))]
+        assert "consumer of ARI events is slow" in caplog.text
+
+
+async def test_a_server_that_never_answers_times_out() -> None:
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+
+    async def hold(stream: anyio.abc.ByteStream) -> None:
+        async with stream:
+            await anyio.sleep_forever()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, hold)
+        settings = AriSettings(url=f"http://127.0.0.1:{port}", password="pw", request_timeout=0.2)
+        switch = AriSwitch(settings=settings)
+        switch._client.open()
+        try:
+            with pytest.raises(BackendTimeout, match="no reply within 0.2 s"):
+                await switch.originate("t1", "+79500000001", caller_id=None, ring_timeout=5)
+        finally:
+            await switch._client.aclose()
+        tg.cancel_scope.cancel()
+
+
+async def test_wrong_password_is_refused_without_showing_it(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with make_fake() as fake:
+        switch = make_switch(fake, password="hunter2-wrong")
+        with pytest.raises(BackendUnavailable) as info:
+            await switch.connect()
+        assert "401" in str(info.value)
+        assert "hunter2" not in str(info.value)
+        assert "hunter2" not in repr(switch)
+        assert "hunter2" not in caplog.text
+        assert switch.connected is False
+
+
+async def test_application_replaced_ends_the_older_stream_without_a_fight() -> None:
+    async with make_fake() as fake, make_switch(fake) as first:
+        async with make_switch(fake) as second:
+            with anyio.fail_after(2):
+                async for event in first.events():
+                    raise AssertionError(f"the replaced switch got {event!r}")
+            assert first.replaced
+            await answered(second, "c1", "+79500000001")
+            assert not second.replaced
+            assert fake.websocket_connected("autoinformer")

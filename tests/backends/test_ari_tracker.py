@@ -1,0 +1,132 @@
+"""The pure parts of the ARI backend: decoder errors, cause resolution, ordering, resync."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoinformer.backends import base
+from autoinformer.backends.ari import events as ari
+from autoinformer.backends.ari.tracker import (
+    LOCAL_HALF_WAIT,
+    CallTracker,
+    ContinueToAmd,
+    HangupChannel,
+    resolve_unanswered_cause,
+)
+from autoinformer.outcomes import HangupCause
+
+C = HangupCause
+
+
+def _ch(channel_id: str, state: str = "Up", app_data: str = "") -> dict[str, object]:
+    return {
+        "id": channel_id,
+        "name": f"PJSIP/x-{channel_id}",
+        "state": state,
+        "dialplan": {"app_data": app_data},
+    }
+
+
+def _feed(tracker: CallTracker, event: dict[str, object], now: float = 0.0) -> list[object]:
+    return list(tracker.feed(ari.decode_event(event), now))
+
+
+@pytest.mark.parametrize(
+    ("dialstatus", "own", "other", "expected"),
+    [
+        ("BUSY", 0, None, C.USER_BUSY),
+        ("NOANSWER", 19, 19, C.NO_ANSWER),
+        ("CONGESTION", 0, 21, C.CALL_REJECTED),  # the ;2 half knows better than the status
+        ("CONGESTION", 0, None, C.NORMAL_CIRCUIT_CONGESTION),
+        ("CHANUNAVAIL", 0, None, C.SUBSCRIBER_ABSENT),
+        ("", 1, None, C.UNALLOCATED_NUMBER),  # a PJSIP channel carries the cause itself
+        ("RINGING", 16, 16, C.NORMAL_CLEARING),  # we hung up while it rang
+        ("CANCEL", 16, None, C.NORMAL_CLEARING),
+        ("", 0, None, C.UNSPECIFIED),
+    ],
+)
+def test_resolve_unanswered_cause(
+    dialstatus: str, own: int, other: int | None, expected: HangupCause
+) -> None:
+    assert resolve_unanswered_cause(dialstatus, own, other) is expected
+
+
+def test_decoder_rejects_what_it_cannot_use() -> None:
+    with pytest.raises(ari.AriDecodeError, match="not JSON"):
+        ari.decode_event("{nope")
+    with pytest.raises(ari.AriDecodeError, match="type"):
+        ari.decode_event({"channel": {}})
+    with pytest.raises(ari.AriDecodeError, match="cause"):
+        ari.decode_event({"type": "ChannelDestroyed", "channel": _ch("a"), "cause": "16"})
+    assert ari.decode_event({"type": "SomethingNew", "x": 1}) == ari.OtherEvent("SomethingNew")
+
+
+def test_local_half_zero_waits_for_the_other_half_then_gives_up() -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1", other_id="c1-2")
+    _feed(tracker, {"type": "Dial", "dialstatus": "CONGESTION", "peer": _ch("c1", "Down")})
+    assert (
+        _feed(tracker, {"type": "ChannelDestroyed", "cause": 0, "channel": _ch("c1")}, 10.0) == []
+    )
+    assert tracker.next_deadline() == 10.0 + LOCAL_HALF_WAIT
+    assert tracker.due(10.5) == []
+    (ended,) = tracker.due(10.0 + LOCAL_HALF_WAIT)
+    assert ended == base.CallEnded(
+        "c1", C.NORMAL_CIRCUIT_CONGESTION, detail="dialstatus=CONGESTION cause=0"
+    )
+    assert tracker.next_deadline() is None
+
+
+def test_other_half_first_then_ours_ends_at_once() -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1", other_id="c1-2")
+    assert _feed(tracker, {"type": "ChannelDestroyed", "cause": 21, "channel": _ch("c1-2")}) == []
+    (ended,) = _feed(tracker, {"type": "ChannelDestroyed", "cause": 0, "channel": _ch("c1")})
+    assert isinstance(ended, base.CallEnded)
+    assert ended.cause is C.CALL_REJECTED
+
+
+def test_stasis_start_with_amd_continues_then_reports_the_verdict() -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1", detect_machine=True)
+    start = {"type": "StasisStart", "args": ["dial"], "channel": _ch("c1")}
+    assert _feed(tracker, start) == [base.CallAnswered("c1"), ContinueToAmd("c1")]
+    assert _feed(tracker, {"type": "StasisEnd", "channel": _ch("c1")}) == []
+    verdict = {
+        "type": "StasisStart",
+        "args": ["amd", "MACHINE", "LONGGREETING"],
+        "channel": _ch("c1"),
+    }
+    assert _feed(tracker, verdict) == [base.MachineDetected("c1", machine=True)]
+
+
+def test_events_for_strangers_and_digits_before_answer_are_ignored() -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1")
+    dtmf = {"type": "ChannelDtmfReceived", "digit": "5", "duration_ms": 90, "channel": _ch("c1")}
+    assert _feed(tracker, dtmf) == []  # not answered yet
+    other = {"type": "StasisStart", "args": [], "channel": _ch("someone-else")}
+    assert _feed(tracker, other) == []
+
+
+def test_reconcile_adopts_loses_and_hangs_up_orphans() -> None:
+    tracker = CallTracker(app="app")
+    for call_id in ("alive", "gone", "ringing"):
+        tracker.expect_call(call_id)
+    _feed(tracker, {"type": "StasisStart", "args": ["dial"], "channel": _ch("alive")})
+    _feed(tracker, {"type": "StasisStart", "args": ["dial"], "channel": _ch("gone")})
+    channels = [
+        ari.ChannelRef("alive", state="Up", app_data="app,dial"),
+        ari.ChannelRef("ringing", state="Up", app_data="app,dial"),  # answered in the gap
+        ari.ChannelRef("orphan", state="Up", app_data="app,dial"),
+        ari.ChannelRef("not-ours", state="Up", app_data="otherapp,x"),
+    ]
+    out = tracker.reconcile(channels, gap_seconds=3.0)
+    assert out[0] == base.BackendGap(seconds=3.0, adopted=("alive", "ringing"), lost=("gone",))
+    assert base.CallAnswered("ringing") in out
+    assert HangupChannel("orphan") in out
+    assert not [o for o in out if getattr(o, "channel_id", None) == "not-ours"]
+    assert out[-1] == base.CallEnded(
+        "gone", C.NORMAL_CLEARING, answered=True, detail="cause=16 lost during an event gap"
+    )
+    assert tracker.active_calls() == ("alive", "ringing")
