@@ -15,6 +15,7 @@ consumed three ways:
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Literal
 from xml.sax.saxutils import escape, quoteattr
 
@@ -95,9 +96,16 @@ Unit = Synth | Silence | Play
 _SAY_AS = {"digits": "digits", "letters": "characters"}
 
 
+_SPACES = re.compile(r"\s+")
+_SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?\u2026])")
+
+
 def _tidy(text: str) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return re.sub(r"\s+([,.;:!?\u2026])", r"\1", text)
+    return _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", text).strip())
+
+
+# Template phrases repeat for every contact: tidy each once.
+_tidy_phrase = lru_cache(maxsize=4096)(_tidy)
 
 
 @attrs.frozen
@@ -169,8 +177,10 @@ class SpeechPlan:
                 for chunk in piece.chunks or (piece.text,):
                     # Template phrases keep their final punctuation (it shapes intonation);
                     # personal words lose it so "roubles," and "roubles" share a fragment.
-                    tidy = _tidy(chunk)
-                    clean = tidy.lstrip(_PUNCT_EDGES) if piece.fixed else tidy.strip(_PUNCT_EDGES)
+                    if piece.fixed:
+                        clean = _tidy_phrase(chunk).lstrip(_PUNCT_EDGES)
+                    else:  # already single words from a reading
+                        clean = chunk.strip(_PUNCT_EDGES)
                     if clean.strip(_PUNCT_EDGES):
                         units.append(Synth(clean))
         flush()

@@ -380,6 +380,7 @@ def read_time(time: dt.time, lang: str) -> str:
 _NUMBER_IN_TEXT = re.compile(r"(?<![\w.])[+\-\u2212]?\d+(?:[.,]\d+)?(?![\w])")
 
 
+@lru_cache(maxsize=4096)
 def spell_numbers_in(text: str, lang: str) -> str:
     """Spell out the written numbers in running text ("Press 1" -> "Press one").
 

@@ -1,0 +1,46 @@
+"""Properties: the parser never fails with anything but a positioned TemplateError, and every
+amount reads without error in the seeds' languages."""
+
+from __future__ import annotations
+
+import decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autoinformer.contacts.model import Contact
+from autoinformer.errors import TemplateError
+from autoinformer.speech import Template
+from autoinformer.speech.plan import Silence, Synth
+
+PIECES = st.sampled_from(
+    ["{", "}", "{{", "}}", "%VAR:", "%", "<", ">", "</", "<stop:", "{stop:", "1s", "500ms",
+     "NAME", "|abs", "|", "<digits>", "</digits>", "<currency>", "</currency>", "RUB", " ",
+     "12", "-3.5", "<date>", "</date>", "2026-01-16", "x", "<audio:", "a.wav", ":"]
+)  # fmt: skip
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=12).map("".join))
+def test_parse_succeeds_or_points_inside_the_template(source: str) -> None:
+    try:
+        Template.parse(source)
+    except TemplateError as exc:
+        assert 0 <= exc.position <= len(source)
+        assert exc.message
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.decimals(min_value=-10**7, max_value=10**7, places=2, allow_nan=False),
+    st.sampled_from(["en", "ru", "id"]),
+)
+def test_every_amount_reads_and_fragments_into_words(value: decimal.Decimal, lang: str) -> None:
+    t = Template.parse("Debt <currency>{B|abs} RUB</currency>.<stop:1s>")
+    plan = t.plan(Contact(id="1", variables={"B": str(value)}), lang)
+    text = plan.text()
+    assert text.startswith("Debt ")
+    assert not any(c.isdigit() for c in text)
+    units = plan.units("fragment")
+    assert units[-1] == Silence(1000)
+    assert all(" " not in u.text for u in units[1:-1] if isinstance(u, Synth))
