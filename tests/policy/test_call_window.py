@@ -137,6 +137,19 @@ def test_daylight_saving_fold_reopens_the_window() -> None:
     assert window.next_allowed(after_first) == utc(2026, 11, 1, 6, 0)  # 01:00 EST
 
 
+def test_describe() -> None:
+    window = CallWindow.parse(
+        hours={"mon-fri": "09:00-13:00,14:00-20:00", "sat": "10:00-14:00"},
+        timezone="Europe/Moscow",
+        holidays=["2026-01-01"],
+        end="2026-12-31",
+    )
+    assert window.describe() == (
+        "mon-fri 09:00-13:00,14:00-20:00; sat 10:00-14:00 (Europe/Moscow), 1 holiday(s), "
+        "until 2027-01-01 00:00+03:00"
+    )
+
+
 def test_always() -> None:
     window = CallWindow.always()
     assert window.allows(utc(2026, 1, 17, 3, 33))

@@ -403,6 +403,30 @@ class CallWindow:
         full = (TimeRange(0, _MINUTES_PER_DAY),)
         return cls(weekly=(full,) * 7, timezone=to_zone(timezone))
 
+    def describe(self) -> str:
+        """One line for logs and the CLI: ``mon-fri 09:00-20:00; sat 10:00-14:00 (UTC)``."""
+        groups: list[tuple[int, int, tuple[TimeRange, ...]]] = []
+        for day, ranges in enumerate(self.weekly):
+            if not ranges:
+                continue
+            if groups and groups[-1][1] == day - 1 and groups[-1][2] == ranges:
+                groups[-1] = (groups[-1][0], day, ranges)
+            else:
+                groups.append((day, day, ranges))
+        parts = []
+        for first, last, ranges in groups:
+            days = _WEEKDAYS[first] if first == last else f"{_WEEKDAYS[first]}-{_WEEKDAYS[last]}"
+            parts.append(f"{days} {','.join(str(r) for r in ranges)}")
+        text = "; ".join(parts) or "never"
+        text += f" ({self.timezone})"
+        if self.holidays:
+            text += f", {len(self.holidays)} holiday(s)"
+        if self.start is not None:
+            text += f", from {self.start.isoformat(' ', 'minutes')}"
+        if self.end is not None:
+            text += f", until {self.end.isoformat(' ', 'minutes')}"
+        return text
+
     def _zones(self, zones: Sequence[dt.tzinfo]) -> tuple[dt.tzinfo, ...]:
         return tuple(zones) or (self.timezone,)
 
