@@ -13,7 +13,9 @@ DEBT = "Hello {NAME}, your debt is <currency>{BALANCE|abs} RUB</currency>.<stop:
 
 
 def test_text_in_russian(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["say", "Долг <currency>{B|abs} RUB</currency>", "--var", "B=-525.19", "--lang", "ru"])
+    code = main(
+        ["say", "Долг <currency>{B|abs} RUB</currency>", "--var", "B=-525.19", "--lang", "ru"]
+    )
     assert code == 0
     assert capsys.readouterr().out == "Долг пятьсот двадцать пять рублей девятнадцать копеек\n"
 
