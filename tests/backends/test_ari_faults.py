@@ -105,7 +105,7 @@ async def test_rest_errors_become_library_errors() -> None:
         fake.fail_next("originate", 503)
         with pytest.raises(BackendUnavailable):
             await switch.originate("away", "+79500000001", caller_id=None, ring_timeout=5)
-        with pytest.raises(OriginateError, match="E.164"):
+        with pytest.raises(OriginateError, match=r"E\.164"):
             await switch.originate("bad", "8-950-000", caller_id=None, ring_timeout=5)
 
         with pytest.raises(CallNotFound):
@@ -165,7 +165,7 @@ async def test_a_server_that_never_answers_times_out() -> None:
         switch = AriSwitch(settings=settings)
         switch._client.open()
         try:
-            with pytest.raises(BackendTimeout, match="no reply within 0.2 s"):
+            with pytest.raises(BackendTimeout, match=r"no reply within 0\.2 s"):
                 await switch.originate("t1", "+79500000001", caller_id=None, ring_timeout=5)
         finally:
             await switch._client.aclose()
@@ -188,12 +188,11 @@ async def test_wrong_password_is_refused_without_showing_it(
 
 
 async def test_application_replaced_ends_the_older_stream_without_a_fight() -> None:
-    async with make_fake() as fake, make_switch(fake) as first:
-        async with make_switch(fake) as second:
-            with anyio.fail_after(2):
-                async for event in first.events():
-                    raise AssertionError(f"the replaced switch got {event!r}")
-            assert first.replaced
-            await answered(second, "c1", "+79500000001")
-            assert not second.replaced
-            assert fake.websocket_connected("autoinformer")
+    async with make_fake() as fake, make_switch(fake) as first, make_switch(fake) as second:
+        with anyio.fail_after(2):
+            async for event in first.events():
+                raise AssertionError(f"the replaced switch got {event!r}")
+        assert first.replaced
+        await answered(second, "c1", "+79500000001")
+        assert not second.replaced
+        assert fake.websocket_connected("autoinformer")

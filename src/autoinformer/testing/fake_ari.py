@@ -62,6 +62,12 @@ class _Socket:
     ws: wsproto.WSConnection
     queue: MemoryObjectSendStream[str]
     closed: anyio.Event = attrs.field(factory=anyio.Event)
+    lock: anyio.Lock = attrs.field(factory=anyio.Lock)
+
+    async def send(self, event: wse.Event) -> None:
+        """Send one WebSocket event; the writer and the reader (pongs) share the stream."""
+        async with self.lock:
+            await self.stream.send(self.ws.send(event))
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -414,7 +420,7 @@ class FakeAri:
                     async for text in receive:
                         if self.event_delay:
                             await anyio.sleep(self.event_delay)
-                        await stream.send(ws.send(wse.TextMessage(text)))
+                        await socket.send(wse.TextMessage(text))
                 tg.cancel_scope.cancel()
 
             async def read() -> None:
@@ -424,9 +430,9 @@ class FakeAri:
                     while True:
                         for event in ws.events():
                             if isinstance(event, wse.Ping):
-                                await stream.send(ws.send(event.response()))
+                                await socket.send(event.response())
                             elif isinstance(event, wse.CloseConnection):
-                                await stream.send(ws.send(event.response()))
+                                await socket.send(event.response())
                                 return
                         ws.receive_data(await stream.receive())
                 tg.cancel_scope.cancel()

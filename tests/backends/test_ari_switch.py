@@ -1,0 +1,106 @@
+"""AriSwitch against the fake server: what the conformance suite does not look at."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import pytest
+
+from autoinformer.backends import base
+from autoinformer.backends.ari import AriSettings, AriSwitch
+from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
+from autoinformer.testing.fake_ari import FakeAri
+
+REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+
+pytestmark = pytest.mark.anyio
+
+
+async def collect_until_ended(switch: AriSwitch, call_ids: set[str]) -> list[base.SwitchEvent]:
+    seen: list[base.SwitchEvent] = []
+    open_calls = set(call_ids)
+    with anyio.fail_after(3):
+        async for event in switch.events():
+            seen.append(event)
+            if isinstance(event, base.CallEnded):
+                open_calls.discard(event.call_id)
+                if not open_calls:
+                    return seen
+    raise AssertionError("event stream ended")
+
+
+async def test_originate_passes_caller_id_variables_and_our_ids(tmp_path: Path) -> None:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+        settings = AriSettings(
+            url=fake.url,
+            username=fake.username,
+            password=fake.password,
+            endpoint="Local/{national}@phones",
+            sounds_dir=tmp_path / "sounds",
+        )
+        async with AriSwitch(settings=settings) as switch:
+            await switch.originate(
+                "call-1",
+                "+79508881231",
+                caller_id="+74950001122",
+                ring_timeout=20,
+                variables={"CONTACT": "debtor-7"},
+            )
+            channel = fake.pbx.channels["call-1"]
+            assert channel.endpoint == "Local/89508881231@phones"
+            assert channel.caller_number == "74950001122"
+            assert channel.variables == {"CONTACT": "debtor-7"}
+            assert channel.half_two is not None
+            assert channel.half_two.id == "call-1-2"
+            with anyio.fail_after(2):
+                async for event in switch.events():
+                    if isinstance(event, base.CallAnswered):
+                        break
+            wav = tmp_path / "greeting.wav"
+            wav.write_bytes(b"RIFF....WAVEfmt fake")
+            await switch.play("call-1", base.Media(path=wav), playback_id="pb-file")
+            await switch.hangup("call-1")
+            events = await collect_until_ended(switch, {"call-1"})
+        assert base.PlaybackFinished("call-1", "pb-file", completed=False) in events
+        assert len(list((tmp_path / "sounds").glob("*.wav"))) == 1
+        assert fake.violations == []
+        assert ("POST", "play") in fake.requests
+
+
+async def test_operator_leg_that_fails_leaves_the_customer_up() -> None:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+        settings = AriSettings(
+            url=fake.url,
+            username=fake.username,
+            password=fake.password,
+            endpoint="PJSIP/{digits}@trunk",
+        )
+        async with AriSwitch(settings=settings) as switch:
+            await switch.originate("cust", "+79500000001", caller_id=None, ring_timeout=20)
+            # The operator's phone is busy (the agent endpoint's last digit 2 is a busy party).
+            await switch.originate(
+                "agent", "PJSIP/agent-1002", caller_id=None, ring_timeout=10, operator=True
+            )
+            events = await collect_until_ended(switch, {"agent"})
+            ended = events[-1]
+            assert isinstance(ended, base.CallEnded)
+            assert ended.cause is HangupCause.USER_BUSY
+            assert outcome_for_unanswered(ended.cause) is Outcome.BUSY
+            assert base.CallAnswered("cust") in events
+            assert "cust" in fake.pbx.channels  # the customer is still up for the core to decide
+            await switch.hangup("cust", HangupCause.NORMAL_CLEARING)
+            await collect_until_ended(switch, {"cust"})
+        assert fake.violations == []
+
+
+async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        switch = AriSwitch(settings=settings)
+        async with switch:
+            await switch.originate("c1", "+79500000003", caller_id=None, ring_timeout=30)
+        assert "c1" in fake.pbx.channels
+        assert not fake.websocket_connected("autoinformer")
+        with pytest.raises(Exception, match="not connected"):
+            await switch.hangup("c1")
