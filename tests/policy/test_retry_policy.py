@@ -55,6 +55,12 @@ def test_per_outcome_rules_and_spellings() -> None:
     assert policy.decide(Outcome.FAILED, 1, 0, 1, NOW).at == NOW + 20 * M  # default delay
 
 
+def test_a_rule_without_delay_takes_the_default_delay() -> None:
+    policy = RetryPolicy(default_delay="45m", rules={"busy": RetryRule(retry=True)})
+    assert policy.rule(Outcome.BUSY).delay == 45 * M
+    assert policy.decide(Outcome.BUSY, 1, 0, 1, NOW).at == NOW + 45 * M
+
+
 def test_budget_is_shared_by_every_outcome() -> None:
     policy = RetryPolicy(attempts=3, rules={"busy": "1m"})
     assert policy.decide(Outcome.BUSY, 2, 0, 1, NOW).retry

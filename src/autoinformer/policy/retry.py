@@ -40,8 +40,8 @@ _PERSON_REACHED = frozenset({Outcome.HUNG_UP_EARLY, Outcome.ABANDONED, Outcome.A
 """A person answered on this number: the next attempt uses the same number."""
 
 
-def _delay(value: DurationLike) -> dt.timedelta:
-    return parse_duration(value, "delay")
+def _delay(value: DurationLike | None) -> dt.timedelta | None:
+    return None if value is None else parse_duration(value, "delay")
 
 
 @attrs.frozen
@@ -50,11 +50,12 @@ class RetryRule:
 
     Attributes:
         retry: whether to call again (budget permitting).
-        delay: how long to wait before the next attempt (``"20m"`` accepted).
+        delay: how long to wait before the next attempt (``"20m"`` accepted); None: the
+            policy's ``default_delay``. :meth:`RetryPolicy.rule` always returns it resolved.
     """
 
     retry: bool
-    delay: dt.timedelta = attrs.field(default=dt.timedelta(minutes=20), converter=_delay)
+    delay: dt.timedelta | None = attrs.field(default=None, converter=_delay)
 
 
 @attrs.frozen
@@ -191,10 +192,18 @@ class RetryPolicy:
         return build(cls, data, prefix, keys, aliases={"interval": "default_delay"})
 
     def rule(self, outcome: Outcome) -> RetryRule:
-        """The rule in force for ``outcome`` (explicit, else the default, else no retry)."""
+        """The rule in force for ``outcome``, its delay resolved (never None).
+
+        Final outcomes: no retry. Outcomes without a rule: retry after ``default_delay``.
+        """
         if outcome in FINAL_OUTCOMES:
             return RetryRule(retry=False, delay=dt.timedelta(0))
-        return self.rules.get(outcome) or RetryRule(retry=True, delay=self.default_delay)
+        rule = self.rules.get(outcome)
+        if rule is None:
+            return RetryRule(retry=True, delay=self.default_delay)
+        if rule.delay is None:
+            return RetryRule(retry=rule.retry, delay=self.default_delay)
+        return rule
 
     def ring_timeout_for(self, requested: float | None = None) -> float:
         """Seconds to ring for one call: ``requested`` (or the policy's) raised to the floor."""
@@ -252,7 +261,7 @@ class RetryPolicy:
                 number_index,
                 f"attempt budget used ({attempts_made} of {self.attempts})",
             )
-        delay = rule.delay
+        delay = rule.delay if rule.delay is not None else self.default_delay
         reason = f"retry after {outcome.value}"
         lifted = operator_guaranteed and self.cooldown_unless_operator_guaranteed
         if outcome is Outcome.ABANDONED and not lifted and self.abandoned_cooldown > delay:
