@@ -190,3 +190,43 @@ def test_compiled_validity_on_every_example_number() -> None:
             assert is_valid_national(example.country_code, nsn) == expected, (region, kind)
             checked += 1
     assert checked > 1000
+
+
+_REGIONS = sorted(phonenumbers.SUPPORTED_REGIONS)
+
+
+@st.composite
+def _written_numbers(draw: st.DrawFn) -> tuple[str, str]:
+    """A region and a number written as people do: national, with a trunk or country code,
+    formatted with spaces/brackets/dashes, sometimes a digit off."""
+    region = draw(st.sampled_from(_REGIONS))
+    examples = [phonenumbers.example_number_for_type(region, kind) for kind in range(12)]
+    nsns = [phonenumbers.national_significant_number(e) for e in examples if e is not None]
+    if nsns and draw(st.booleans()):
+        digits = draw(st.sampled_from(nsns))
+        digits = draw(st.sampled_from(["", "0", "8", "1", "00", "810"])) + digits
+        if draw(st.booleans()):
+            digits = str(phonenumbers.country_code_for_region(region)) + digits
+        if draw(st.booleans()):
+            digits = digits[:-1] + str(draw(st.integers(0, 9)))
+    else:
+        digits = draw(st.from_regex(r"[0-9]{3,14}", fullmatch=True))
+    if len(digits) > 6 and draw(st.booleans()):
+        digits = f"{digits[:1]} ({digits[1:4]}) {digits[4:6]}-{digits[6:]}"
+    return region, digits
+
+
+@settings(max_examples=400, deadline=None)
+@given(case=_written_numbers())
+def test_fast_paths_agree_with_the_full_parse(case: tuple[str, str]) -> None:
+    region, text = case
+    reference = PhoneNormalizer(region=region)
+    try:
+        expected: str | None = reference._slow(text)
+    except PhoneNumberError:
+        expected = None
+    try:
+        got: str | None = PhoneNormalizer(region=region).normalize(text)
+    except PhoneNumberError:
+        got = None
+    assert got == expected

@@ -98,3 +98,111 @@ def is_valid_national(cc: int, nsn: str) -> bool:
         elif region.known_type(nsn):
             return True
     return False
+
+
+_TOO_SHORT, _POSSIBLE, _LOCAL_ONLY, _INVALID_LENGTH, _TOO_LONG = range(5)
+
+
+@attrs.frozen
+class _Home:
+    """One default region's parsing data, compiled once."""
+
+    cc: int
+    cc_text: str
+    idd: re.Pattern[str] | None
+    national_prefix: re.Pattern[str] | None
+    has_transform: bool
+    general: re.Pattern[str] | None
+    lengths: tuple[int, ...]
+    local_lengths: frozenset[int]
+
+    def viable(self, digits: str) -> bool:
+        return self.general is not None and self.general.fullmatch(digits) is not None
+
+    def length(self, digits: str) -> int:
+        """phonenumbers' ``_test_number_length`` against the general description."""
+        size = len(digits)
+        if size in self.local_lengths:
+            return _LOCAL_ONLY
+        if not self.lengths:
+            return _INVALID_LENGTH
+        if self.lengths[0] == size:
+            return _POSSIBLE
+        if self.lengths[0] > size:
+            return _TOO_SHORT
+        if self.lengths[-1] < size:
+            return _TOO_LONG
+        return _POSSIBLE if size in self.lengths[1:] else _INVALID_LENGTH
+
+    def strip_national_prefix(self, digits: str) -> str | None:
+        """``_maybe_strip_national_prefix_carrier_code``; None where a transform rule applies."""
+        if not digits or self.national_prefix is None:
+            return digits
+        match = self.national_prefix.match(digits)
+        if match is None:
+            return digits
+        groups = match.groups()
+        if self.has_transform and groups and groups[-1] is not None:
+            return None
+        rest = digits[match.end() :]
+        if self.viable(digits) and not self.viable(rest):
+            return digits
+        return rest
+
+
+@cache
+def _home(region: str) -> _Home | None:
+    metadata = PhoneMetadata.metadata_for_region(region, None)
+    if metadata is None or metadata.country_code is None:
+        return None
+    if phonenumbers.region_code_for_country_code(metadata.country_code) != region:
+        return None  # parse would switch to the main region's metadata: leave it to parse
+    general = metadata.general_desc
+    pattern = getattr(general, "national_number_pattern", None)
+    return _Home(
+        cc=metadata.country_code,
+        cc_text=str(metadata.country_code),
+        idd=re.compile(metadata.international_prefix) if metadata.international_prefix else None,
+        national_prefix=(
+            re.compile(metadata.national_prefix_for_parsing)
+            if metadata.national_prefix_for_parsing
+            else None
+        ),
+        has_transform=bool(metadata.national_prefix_transform_rule),
+        general=re.compile(pattern) if pattern else None,
+        lengths=tuple(general.possible_length or ()) if general is not None else (),
+        local_lengths=frozenset(general.possible_length_local_only or ())
+        if general is not None
+        else frozenset(),
+    )
+
+
+def parse_national(digits: str, region: str) -> tuple[int, str] | None:
+    """(country code, national significant number) exactly as ``phonenumbers.parse`` finds them
+    for a string of ASCII digits in ``region``; None when unsure (then call ``parse``).
+
+    It follows parse's steps for plain digits: an international prefix (left to parse), the
+    region's country code written without ``+``, then the national prefix.
+    """
+    home = _home(region)
+    if home is None or len(digits) < 3 or not digits.isascii() or not digits.isdigit():
+        return None
+    if home.idd is not None and home.idd.match(digits) is not None:
+        return None
+    national = digits
+    if digits.startswith(home.cc_text):
+        stripped = home.strip_national_prefix(digits[len(home.cc_text) :])
+        if stripped is None:
+            return None
+        if (not home.viable(digits) and home.viable(stripped)) or home.length(digits) == _TOO_LONG:
+            national = stripped
+    if len(national) < 2:
+        return None
+    candidate = home.strip_national_prefix(national)
+    if candidate is None:
+        return None
+    if home.length(candidate) not in (_TOO_SHORT, _LOCAL_ONLY, _INVALID_LENGTH):
+        national = candidate
+    if not 2 <= len(national) <= 17 or national.strip("0") == "":
+        return None
+    return home.cc, national

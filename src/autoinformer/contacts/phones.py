@@ -10,10 +10,11 @@ lists need on top of it:
   digits are tried as an international number;
 * spreadsheet damage: ``87630021323.0``, scientific notation and numeric cells are turned back
   into the digits the person typed, or reported when digits were lost; never guessed;
-* speed for million-row lists: a cache by raw text, and a fast path for text that is already
-  ``+`` and digits, which skips ``phonenumbers.parse`` (it falls back to the full parse whenever
-  it could disagree with it), and phonenumbers' validity rule with its regexes compiled once
-  (:mod:`autoinformer.contacts._validity`).
+* speed for million-row lists: a cache by raw text; fast paths for ``+`` and digits and for
+  plain (or simply formatted) national digits that follow ``phonenumbers.parse``'s own steps
+  with the metadata's regexes compiled once, and give way to the full parse whenever they could
+  disagree with it (:mod:`autoinformer.contacts._validity`, checked against phonenumbers by
+  the tests).
 
 Everything here is pure: no I/O, no clock.
 """
@@ -29,7 +30,7 @@ import attrs
 import phonenumbers
 from phonenumbers import NumberParseException, PhoneNumber, ValidationResult
 
-from autoinformer.contacts._validity import is_valid_national
+from autoinformer.contacts._validity import is_valid_national, parse_national
 from autoinformer.errors import InputError, SettingsError
 
 __all__ = [
@@ -44,6 +45,8 @@ __all__ = [
 _E164 = re.compile(r"\+[1-9][0-9]{3,16}")
 _SCIENTIFIC = re.compile(r"([+-]?)([0-9]*)(?:[.,]([0-9]*))?[eE]\+?([0-9]{1,3})")
 _FLOAT_TEXT = re.compile(r"([0-9]+)\.0+")
+_FORMATTED_DIGITS = re.compile(r"[0-9][0-9 ()\-.]*[0-9]")
+_FORMATTING = re.compile(r"[ ()\-.]")
 _SPLIT = re.compile(r"[;,|\n\r]+")
 _NON_DIGITS = re.compile(r"[^0-9]")
 _CACHE_LIMIT = 65_536
@@ -241,6 +244,10 @@ class PhoneNormalizer:
             fast = self._fast_e164(cleaned)
             if fast is not None:
                 return fast
+        elif self.region is not None and _FORMATTED_DIGITS.fullmatch(cleaned) is not None:
+            parsed = parse_national(_FORMATTING.sub("", cleaned), self.region)
+            if parsed is not None and is_valid_national(*parsed):
+                return f"+{parsed[0]}{parsed[1]}"
         try:
             return self._slow(cleaned)
         except PhoneNumberError as exc:
