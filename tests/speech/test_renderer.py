@@ -163,6 +163,10 @@ async def test_recordings_are_played_in_place(
     assert hi is not None
     assert len(payload) == 8000 + 1600 + len(hi)
     assert payload[8000:9600] == TELEPHONE.silence(100)
+    # The estimate counts the recording's real length, the pause and the words.
+    hi_seconds = 2 / ToneEngine().chars_per_second("en")
+    expected = 0.5 + 0.1 + hi_seconds
+    assert r.estimate_seconds(template, Contact(id="1")) == pytest.approx(expected, abs=0.01)
 
 
 @attrs.define(kw_only=True)

@@ -29,7 +29,7 @@ from autoinformer.speech.audio import TELEPHONE, AudioFormat, decode_to_fragment
 from autoinformer.speech.audio import write_wav as _write_wav
 from autoinformer.speech.cache import FragmentCache, fragment_key
 from autoinformer.speech.engines.base import Engine
-from autoinformer.speech.errors import EngineError
+from autoinformer.speech.errors import AudioFileError, EngineError
 from autoinformer.speech.plan import Mode, Play, Silence, SpeechPlan, Synth, estimate_plan_seconds
 from autoinformer.speech.template import Template
 
@@ -115,10 +115,37 @@ class EngineRenderer:
         """How long the message plays, from the engine's speaking rate (no synthesis)."""
         plan = template.plan(contact, lang)
         seconds = estimate_plan_seconds(plan, chars_per_second=self.engine.chars_per_second(lang))
+        seconds += sum(self._recording_seconds(p) for p in plan.pieces if isinstance(p, Play))
         if self.mode == "fragment":
             synths = sum(1 for u in plan.units("fragment") if isinstance(u, Synth))
             seconds += max(synths - 1, 0) * self.gap_ms / 1000
         return seconds
+
+    def _recording_seconds(self, play: Play) -> float:
+        """A recording's length: exact once converted, else probed once (0 if unreadable)."""
+        path = self._resolve(play)
+        ident = self._ident(path)
+        data = self._recordings.get(ident)
+        if data is None:
+            try:
+                data = self._recordings[ident] = to_fragment(path, self.format)
+            except AudioFileError:
+                return 0.0
+        return self.format.seconds(data)
+
+    def _resolve(self, play: Play) -> Path:
+        path = Path(play.path)
+        if not path.is_absolute() and self.recordings_dir is not None:
+            path = self.recordings_dir / path
+        return path
+
+    @staticmethod
+    def _ident(path: Path) -> tuple[str, float, int]:
+        try:
+            stat = path.stat()
+        except OSError:
+            return (str(path), 0.0, -1)
+        return (str(path), stat.st_mtime, stat.st_size)
 
     # ------------------------------------------------------------------ steps
 
@@ -220,14 +247,8 @@ class EngineRenderer:
         Raises:
             AudioFileError: missing or undecodable.
         """
-        path = Path(play.path)
-        if not path.is_absolute() and self.recordings_dir is not None:
-            path = self.recordings_dir / path
-        try:
-            stat = path.stat()
-            ident = (str(path), stat.st_mtime, stat.st_size)
-        except OSError:
-            ident = (str(path), 0.0, -1)
+        path = self._resolve(play)
+        ident = self._ident(path)
         data = self._recordings.get(ident)
         if data is None:
             data = await anyio.to_thread.run_sync(to_fragment, path, self.format)
