@@ -47,3 +47,25 @@ def test_every_amount_reads_and_fragments_into_words(value: decimal.Decimal, lan
     units = plan.units("fragment")
     assert units[-1] == Silence(1000)
     assert all(" " not in u.text for u in units[1:-1] if isinstance(u, Synth))
+
+
+def test_every_num2words_language_renders_or_fails_as_input_error() -> None:
+    from num2words import CONVERTER_CLASSES
+
+    from autoinformer.errors import InputError
+
+    t = Template.parse(
+        "<currency>{B|abs} RUB</currency> <currency>{B} USD</currency> <date>2026-01-16</date> "
+        "<time>14:05</time> <number>12.5</number> <digits>123</digits>"
+    )
+    contact = Contact(id="1", variables={"B": "-525.19"})
+    rendered = 0
+    for lang in CONVERTER_CLASSES:
+        try:
+            text = t.render_text(contact, lang)
+        except InputError as exc:  # never a raw TypeError/KeyError from a converter
+            assert str(exc)
+            continue
+        assert "525" not in text
+        rendered += 1
+    assert rendered >= 40

@@ -215,13 +215,28 @@ def _clean(words: str) -> str:
     return re.sub(r"\s+", " ", words.replace(",", " ")).strip()
 
 
+def _n2w(value: decimal.Decimal | int, lang: str, **kwargs: str) -> str:
+    """num2words, with its assorted failures (TypeError, KeyError, IndexError... from
+    converters that do not cover a case) turned into one ValueError that says what failed."""
+    try:
+        return str(num2words(value, lang=normalise_lang(lang), **kwargs))
+    except LanguageNotSupported:
+        raise
+    except Exception as exc:  # third-party converters raise anything
+        how = kwargs.get("to", "cardinal")
+        raise ValueError(
+            f"num2words cannot read {value} as {how} in {lang!r} ({type(exc).__name__})"
+        ) from None
+
+
 @lru_cache(maxsize=65536)
 def _cardinal(value: decimal.Decimal, lang: str, gender: str = "") -> str:
-    kwargs: dict[str, str] = {"gender": gender} if gender else {}
-    try:
-        return _clean(num2words(value, lang=normalise_lang(lang), **kwargs))
-    except TypeError:
-        return _clean(num2words(value, lang=normalise_lang(lang)))
+    if gender:
+        try:
+            return _clean(_n2w(value, lang, gender=gender))
+        except ValueError:
+            pass
+    return _clean(_n2w(value, lang))
 
 
 def read_number(value: decimal.Decimal | int, lang: str) -> str:
@@ -276,14 +291,13 @@ def read_date(date: dt.date, lang: str) -> str:
     ("format") form, in the order of the locale's long date pattern.
     """
     base = _base(lang)
-    nl = normalise_lang(lang)
     if base == "en":
-        day = num2words(date.day, lang=nl, to="ordinal")
-        year = num2words(date.year, lang=nl, to="year")
+        day = _n2w(date.day, lang, to="ordinal")
+        year = _n2w(date.year, lang, to="year")
         return _clean(f"{_month(date, lang)} {day} {year}")
     if base == "ru":
-        day = num2words(date.day, lang=nl, to="ordinal", gender="n")
-        year = num2words(date.year, lang=nl, to="ordinal", case="g")
+        day = _n2w(date.day, lang, to="ordinal", gender="n")
+        year = _n2w(date.year, lang, to="ordinal", case="g")
         return _clean(f"{day} {_month(date, lang)} {year} года")
     day_words = _cardinal(decimal.Decimal(date.day), lang)
     year_words = _cardinal(decimal.Decimal(date.year), lang)
@@ -317,17 +331,16 @@ def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
     currency's spoken name (babel, with babel's plural rules), and the minor units, when not
     zero, as a cardinal followed by the minor unit. Zero minor units are not read.
     """
-    nl = normalise_lang(lang)
     value = value.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
     negative = value < 0
     magnitude = -value if negative else value
     whole = int(magnitude)
     cents = int((magnitude - whole) * 100)
     try:
-        words = num2words(magnitude, lang=nl, to="currency", currency=currency, separator="|")
-        major, _, minor = str(words).partition("|")
+        words = _n2w(magnitude, lang, to="currency", currency=currency, separator="|")
+        major, _, minor = words.partition("|")
         text = major if cents == 0 else f"{major} {minor}"
-    except (NotImplementedError, TypeError, KeyError):
+    except ValueError:  # num2words has no forms for this currency in this language
         name = _generic_currency_name(currency, lang, whole)
         text = f"{_cardinal(decimal.Decimal(whole), lang)} {name}"
         if cents:
@@ -338,10 +351,15 @@ def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
     return _clean(text)
 
 
+@lru_cache(maxsize=64)
 def _minus(lang: str) -> str:
-    words = _cardinal(decimal.Decimal(-1), lang)
+    """The language's word for minus, as num2words says it ("minus", "минус", "min")."""
+    try:
+        words = _cardinal(decimal.Decimal(-1), lang)
+    except ValueError:
+        return "minus"
     one = _cardinal(decimal.Decimal(1), lang)
-    return words.replace(one, "").strip() or "-"
+    return words.replace(one, "").strip(" -()") or "minus"
 
 
 def read_time(time: dt.time, lang: str) -> str:
