@@ -97,3 +97,19 @@ def test_template_command_writes_a_checkable_file(
 def test_check_reads_a_copied_example(tmp_path: Path) -> None:
     shutil.copy(EXAMPLES / "debtors.csv", tmp_path / "list.csv")
     assert main(["contacts", "check", str(tmp_path / "list.csv"), "--format", "seed"]) == 1
+
+
+def test_check_reads_pasted_text_from_stdin() -> None:
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "autoinformer", "contacts", "check", "-", "--region", "ID"],
+        input="Budi\t87630021323\nSiti\t12\n",
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 1
+    assert "2 rows: 1 valid, 1 invalid" in proc.stdout
+    assert "row 2, column B: '12'" in proc.stdout
