@@ -46,7 +46,6 @@ _DAY_NAMES: dict[str, int] = {
 _EVERY_DAY = {"daily", "all", "*", "every day", "everyday"}
 _CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?")
 _MAX_HOLIDAY_SPAN = 3 * 366
-_SEARCH_CHUNK = dt.timedelta(days=7)
 _SEARCH_HORIZON = dt.timedelta(days=371)
 
 
@@ -482,13 +481,23 @@ class CallWindow:
         limit = max([first, *self._holiday_instants()]) + _SEARCH_HORIZON
         if self.end is not None:
             limit = min(limit, self.end)
-        chunk = first
-        while chunk < limit:
-            chunk_end = min(chunk + _SEARCH_CHUNK, limit)
-            for candidate in sorted(self._candidates(chunk, chunk_end, zs)):
-                if self.allows(candidate, zs):
-                    return candidate
-            chunk = chunk_end
+        # Leapfrog: the answer is open in every zone, so it is no earlier than the latest of the
+        # zones' own next openings; move there and ask again until all zones agree.
+        at = first
+        opens: dict[int, dt.datetime] = {}
+        while at < limit:
+            latest = at
+            for i, zone in enumerate(zs):
+                known = opens.get(i)
+                if known is None or known < at:  # a zone's next opening stays valid until passed
+                    found = self._next_in_zone(at, zone, limit)
+                    if found is None:
+                        return None
+                    opens[i] = known = found
+                latest = max(latest, known)
+            if latest == at:
+                return at
+            at = latest
         return None
 
     def _holiday_instants(self) -> list[dt.datetime]:
@@ -497,20 +506,29 @@ class CallWindow:
         last = max(self.holidays) + 2 * _DAY
         return [dt.datetime.combine(last, dt.time(0), tzinfo=_UTC)]
 
-    def _candidates(
-        self, lo: dt.datetime, hi: dt.datetime, zones: tuple[dt.tzinfo, ...]
-    ) -> set[dt.datetime]:
-        """Local range openings in ``[lo, hi)``: the only places an allowed stretch can begin."""
-        found: set[dt.datetime] = set()
-        for zone in zones:
-            day = lo.astimezone(zone).date() - _DAY
-            last = hi.astimezone(zone).date() + _DAY
-            while day <= last:
-                if day not in self.holidays:
-                    for r in self.weekly[day.weekday()]:
-                        at = _first_local_instant(day, r.start, zone)
-                        if lo <= at < hi:
-                            found.add(at)
-                day += _DAY
-            found.update(t for t in _transitions(lo, hi, zone) if lo <= t < hi)
-        return found
+    def _next_in_zone(
+        self, at: dt.datetime, zone: dt.tzinfo, limit: dt.datetime
+    ) -> dt.datetime | None:
+        """The first instant in ``[at, limit)`` at which the hours are open in ``zone``.
+
+        An open stretch can only begin at a range's local start or at a change of the zone's
+        UTC offset (after the clocks go back), so only those instants are tried, day by day.
+        """
+        if self._open_locally(at, zone):
+            return at
+        day = at.astimezone(zone).date()
+        last = limit.astimezone(zone).date()
+        while day <= last:
+            ranges = () if day in self.holidays else self.weekly[day.weekday()]
+            if ranges:
+                begin = _first_local_instant(day, 0, zone)
+                finish = _first_local_instant(day + _DAY, 0, zone)
+                found = {_first_local_instant(day, r.start, zone) for r in ranges}
+                found.update(_transitions(begin, finish, zone))
+                for candidate in sorted(found):
+                    if candidate >= limit:
+                        return None
+                    if candidate >= at and self._open_locally(candidate, zone):
+                        return candidate
+            day += _DAY
+        return None
