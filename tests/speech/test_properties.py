@@ -63,8 +63,7 @@ def test_every_num2words_language_renders_or_fails_as_input_error() -> None:
     for lang in CONVERTER_CLASSES:
         try:
             text = t.render_text(contact, lang)
-        except InputError as exc:  # never a raw TypeError/KeyError from a converter
-            assert str(exc)
+        except InputError:  # never a raw TypeError/KeyError from a converter
             continue
         assert "525" not in text
         rendered += 1

@@ -212,3 +212,33 @@ async def test_espeak_end_to_end(tmp_path: Path, lang: str) -> None:
         seconds = w.getnframes() / 8000
     assert seconds == pytest.approx(r.estimate_seconds(DEBT, contact, lang), rel=0.4)
     assert seconds > 2.0
+
+
+@pytest.mark.anyio
+async def test_ssml_engines_get_one_document_per_stretch(
+    tmp_path: Path, tone_wav: Callable[..., bytes]
+) -> None:
+    (tmp_path / "intro.wav").write_bytes(tone_wav(0.2, rate=8000))
+    template = Template.parse("<audio:intro.wav>Code <letters>VIP</letters>.<stop:1s>Bye")
+    r = renderer(tmp_path, mode="sentence", use_ssml=True, recordings_dir=tmp_path)
+    await r.render(template, Contact(id="1"), "en")
+    engine = r.engine
+    assert isinstance(engine, ToneEngine)
+    assert engine.calls == [
+        '<speak version="1.1" xml:lang="en">Code <say-as interpret-as="characters">VIP'
+        '</say-as>. <break time="1000ms"/> Bye</speak>'
+    ]
+    # Fragment mode never sends SSML: fragments must stay shareable words.
+    fragments = renderer(tmp_path / "f", mode="fragment", use_ssml=True, recordings_dir=tmp_path)
+    await fragments.render(template, Contact(id="1"), "en")
+    assert isinstance(fragments.engine, ToneEngine)
+    assert not any(c.startswith("<speak") for c in fragments.engine.calls)
+
+
+@pytest.mark.skipif(not espeak_available(), reason="espeak-ng binary not installed")
+@pytest.mark.anyio
+async def test_espeak_times_ssml_breaks(tmp_path: Path) -> None:
+    r = renderer(tmp_path, engine=EspeakEngine(), mode="sentence", use_ssml=True)
+    with_pause = await r.audio(Template.parse("one<stop:2s>two").plan(Contact(id="1")))
+    without = await r.audio(Template.parse("one two").plan(Contact(id="1")))
+    assert TELEPHONE.seconds(with_pause) - TELEPHONE.seconds(without) > 1.5

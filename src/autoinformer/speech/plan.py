@@ -29,6 +29,7 @@ __all__ = [
     "Silence",
     "SpeechPlan",
     "Synth",
+    "Unit",
     "estimate_plan_seconds",
 ]
 
@@ -78,9 +79,10 @@ Piece = Say | Pause | Play
 
 @attrs.frozen
 class Synth:
-    """A synthesis unit: text an engine turns into one cached fragment."""
+    """A synthesis unit: text (or an SSML document) an engine turns into one fragment."""
 
     text: str
+    ssml: bool = False
 
 
 @attrs.frozen
@@ -142,6 +144,28 @@ class SpeechPlan:
                 out.append(escape(piece.text))
         body = _tidy(" ".join(out))
         return f'<speak version="1.1" xml:lang={quoteattr(self.lang)}>{body}</speak>'
+
+    def ssml_units(self) -> list[Unit]:
+        """Units for SSML engines: one SSML document per stretch between recordings, with
+        the pauses inside it as ``<break>`` (the engine times them, prosody flows across)."""
+        units: list[Unit] = []
+        group: list[Piece] = []
+
+        def flush() -> None:
+            if any(isinstance(p, Say) and p.text.strip(_PUNCT_EDGES) for p in group):
+                units.append(Synth(SpeechPlan(tuple(group), self.lang).ssml(), ssml=True))
+            elif group:  # pauses only
+                units.extend(Silence(p.ms) for p in group if isinstance(p, Pause))
+            group.clear()
+
+        for piece in self.pieces:
+            if isinstance(piece, Play):
+                flush()
+                units.append(piece)
+            else:
+                group.append(piece)
+        flush()
+        return units
 
     def units(self, mode: Mode = "fragment") -> list[Unit]:
         """The synthesis units for the renderer.

@@ -30,7 +30,15 @@ from autoinformer.speech.audio import write_wav as _write_wav
 from autoinformer.speech.cache import FragmentCache, fragment_key
 from autoinformer.speech.engines.base import Engine
 from autoinformer.speech.errors import AudioFileError, EngineError
-from autoinformer.speech.plan import Mode, Play, Silence, SpeechPlan, Synth, estimate_plan_seconds
+from autoinformer.speech.plan import (
+    Mode,
+    Play,
+    Silence,
+    SpeechPlan,
+    Synth,
+    Unit,
+    estimate_plan_seconds,
+)
 from autoinformer.speech.template import Template
 
 __all__ = ["EngineRenderer", "SpeechRenderer"]
@@ -84,6 +92,8 @@ class EngineRenderer:
         gap_ms: silence between fragments in fragment mode (joins sound less rushed).
         recordings_dir: where relative ``<audio:...>`` paths are looked up.
         max_engine_calls: engine calls allowed in flight at once.
+        use_ssml: in sentence mode, send engines that take SSML one SSML document per stretch
+            between recordings (pauses become ``<break>``; ``<say-as>`` reaches the engine).
         engine_calls: engine calls made so far (for reports and benchmarks).
     """
 
@@ -95,6 +105,7 @@ class EngineRenderer:
     gap_ms: int = attrs.field(default=40, validator=_check_nonneg)
     recordings_dir: Path | None = None
     max_engine_calls: int = attrs.field(default=4, validator=_check_positive)
+    use_ssml: bool = False
     engine_calls: int = attrs.field(default=0, init=False)
     _inflight: dict[str, anyio.Event] = attrs.field(factory=dict, init=False)
     _limiter: anyio.CapacityLimiter | None = attrs.field(default=None, init=False)
@@ -158,15 +169,21 @@ class EngineRenderer:
             await anyio.to_thread.run_sync(_write_wav, path, payload, self.format)
         return path
 
+    def units(self, plan: SpeechPlan) -> list[Unit]:
+        """The synthesis units this renderer makes of a plan (mode, SSML)."""
+        if self.use_ssml and self.mode == "sentence" and self.engine.supports_ssml:
+            return plan.ssml_units()
+        return plan.units(self.mode)
+
     async def audio(self, plan: SpeechPlan) -> bytes:
         """The plan's raw samples in :attr:`format`, synthesising only missing fragments."""
         parts: list[bytes] = []
         previous_synth = False
-        for unit in plan.units(self.mode):
+        for unit in self.units(plan):
             if isinstance(unit, Synth):
                 if previous_synth and self.gap_ms:
                     parts.append(self.format.silence(self.gap_ms))
-                parts.append(await self.fragment(unit.text, plan.lang))
+                parts.append(await self.fragment(unit.text, plan.lang, ssml=unit.ssml))
                 previous_synth = True
             elif isinstance(unit, Silence):
                 parts.append(self.format.silence(unit.ms))
@@ -184,11 +201,9 @@ class EngineRenderer:
         """
         parts: list[bytes] = []
         previous_synth = False
-        for unit in plan.units(self.mode):
+        for unit in self.units(plan):
             if isinstance(unit, Synth):
-                key = fragment_key(
-                    self.engine.cache_id(plan.lang), plan.lang, unit.text, self.format
-                )
+                key = self._key(unit.text, plan.lang, unit.ssml)
                 data = self.cache.get_memory(key)
                 if data is None:
                     return None
@@ -203,13 +218,17 @@ class EngineRenderer:
                 return None
         return b"".join(parts)
 
-    async def fragment(self, text: str, lang: str) -> bytes:
+    def _key(self, text: str, lang: str, ssml: bool) -> str:
+        engine_id = self.engine.cache_id(lang) + ("/ssml" if ssml else "")
+        return fragment_key(engine_id, lang, text, self.format)
+
+    async def fragment(self, text: str, lang: str, *, ssml: bool = False) -> bytes:
         """One fragment's samples: from the cache, else synthesised once and cached.
 
         Raises:
             EngineError: the engine failed (tasks that waited for it then try themselves).
         """
-        key = fragment_key(self.engine.cache_id(lang), lang, text, self.format)
+        key = self._key(text, lang, ssml)
         data = self.cache.get_memory(key)
         if data is not None:
             return data
@@ -227,7 +246,7 @@ class EngineRenderer:
                     self._limiter = anyio.CapacityLimiter(self.max_engine_calls)
                 async with self._limiter:
                     self.engine_calls += 1
-                    raw = await self.engine.synthesize(text, lang=lang)
+                    raw = await self.engine.synthesize(text, lang=lang, ssml=ssml)
                 data = await anyio.to_thread.run_sync(self._convert_and_store, key, raw)
         finally:
             del self._inflight[key]
