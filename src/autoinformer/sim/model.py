@@ -24,10 +24,9 @@ from __future__ import annotations
 
 import hashlib
 import math
-import random
 import re
-from collections.abc import Mapping
-from typing import Protocol
+from collections.abc import Mapping, Sequence
+from typing import Protocol, TypeVar
 
 import attrs
 
@@ -41,7 +40,9 @@ __all__ = [
     "OperatorFate",
     "PartiesModel",
     "PopulationModel",
+    "SeededStream",
     "seeded_random",
+    "seeded_uniform",
 ]
 
 
@@ -111,15 +112,86 @@ class CallModel(Protocol):
         ...
 
 
-def seeded_random(seed: int, *key: object) -> random.Random:
+T = TypeVar("T")
+_M64 = (1 << 64) - 1
+_UNIT = 1.0 / (1 << 53)
+
+
+class SeededStream:
+    """A small random stream (splitmix64) whose seeding costs nothing.
+
+    A simulation seeds one generator per call attempt, so seeding must be cheap: Mersenne
+    Twister's (``random.Random``) costs ~10 us, more than the whole draw. splitmix64 passes
+    BigCrush, and streams from distinct hashed seeds are independent enough for a callee model.
+    """
+
+    __slots__ = ("_state",)
+
+    def __init__(self, state: int) -> None:
+        self._state = state & _M64
+
+    def _next(self) -> int:
+        self._state = z = (self._state + 0x9E3779B97F4A7C15) & _M64
+        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _M64
+        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _M64
+        return z ^ (z >> 31)
+
+    def random(self) -> float:
+        """A uniform float in [0, 1)."""
+        return (self._next() >> 11) * _UNIT
+
+    def uniform(self, low: float, high: float) -> float:
+        """A uniform float between ``low`` and ``high``."""
+        return low + (high - low) * self.random()
+
+    def gauss(self, mu: float = 0.0, sigma: float = 1.0) -> float:
+        """A normal deviate (Box-Muller)."""
+        radius = math.sqrt(-2.0 * math.log(1.0 - self.random()))
+        return mu + sigma * radius * math.cos(math.tau * self.random())
+
+    def randrange(self, start: int, stop: int | None = None) -> int:
+        """A uniform integer in ``range(start, stop)`` (or ``range(start)``), unbiased."""
+        low, high = (0, start) if stop is None else (start, stop)
+        width = high - low
+        if width <= 0:
+            raise ValueError(f"empty range for randrange({low}, {high})")
+        k = width.bit_length()
+        while True:  # rejection sampling: no modulo bias
+            value = self.getrandbits(k)
+            if value < width:
+                return low + value
+
+    def choice(self, items: Sequence[T]) -> T:
+        """A uniformly chosen element of a non-empty sequence."""
+        if not items:
+            raise IndexError("cannot choose from an empty sequence")
+        return items[self.randrange(len(items))]
+
+    def getrandbits(self, k: int) -> int:
+        """A non-negative integer with ``k`` random bits."""
+        bits = 0
+        for shift in range(0, k, 64):
+            bits |= self._next() << shift
+        return bits & ((1 << k) - 1)
+
+
+def _digest(seed: int, key: tuple[object, ...]) -> int:
+    text = "\x1f".join(str(part) for part in (seed, *key))
+    return int.from_bytes(hashlib.blake2b(text.encode(), digest_size=8).digest(), "big")
+
+
+def seeded_random(seed: int, *key: object) -> SeededStream:
     """A generator seeded by a stable hash of ``seed`` and ``key`` (not Python's ``hash``).
 
     Python's ``hash`` of a string changes between processes; blake2b does not, so a seed means
     the same thing on every run and every machine.
     """
-    text = "\x1f".join(str(part) for part in (seed, *key))
-    digest = hashlib.blake2b(text.encode(), digest_size=8).digest()
-    return random.Random(int.from_bytes(digest, "big"))
+    return SeededStream(_digest(seed, key))
+
+
+def seeded_uniform(seed: int, *key: object) -> float:
+    """One uniform number in [0, 1) for ``seed`` and ``key``, without building a generator."""
+    return (_digest(seed, key) >> 11) * _UNIT
 
 
 # --- the test-party convention ------------------------------------------------------------
@@ -199,7 +271,7 @@ def _positive(name: str, value: float) -> None:
         raise SettingsError(name, f"must be a finite number > 0, got {value!r}")
 
 
-def _lognormal(rng: random.Random, median: float, sigma: float) -> float:
+def _lognormal(rng: SeededStream, median: float, sigma: float) -> float:
     return median * math.exp(sigma * rng.gauss(0.0, 1.0))
 
 
@@ -301,7 +373,7 @@ class PopulationModel:
             raise SettingsError("digit_rates", f"rates add up to {total:g} > 1")
 
     def callee(self, number: str, attempt_no: int) -> CalleeFate:
-        if seeded_random(self.seed, "number", number).random() < self.invalid_rate:
+        if seeded_uniform(self.seed, "number", number) < self.invalid_rate:
             return CalleeFate(
                 answers=False, ring_s=0.3, fail_cause=HangupCause.INVALID_NUMBER_FORMAT
             )
