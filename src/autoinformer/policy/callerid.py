@@ -136,7 +136,7 @@ class _Usage:
     today: int = 0
 
 
-@attrs.define(kw_only=True)
+@attrs.define(kw_only=True, init=False)
 class CallerIdCarousel:
     """Picks caller IDs from a pool, remembering uses, caps, cool-downs and sticky bindings.
 
@@ -146,13 +146,17 @@ class CallerIdCarousel:
     :meth:`record` replays uses from the store after a restart.
     """
 
-    pool: CallerIdPool = attrs.field(kw_only=False)
-    _usage: dict[str, _Usage] = attrs.field(init=False, factory=dict)
-    _sticky: dict[str, str] = attrs.field(init=False, factory=dict)
-    _cursor: int = attrs.field(init=False, default=0)
-    _rng: random.Random = attrs.field(init=False)
-    _places: dict[str, tuple[int, str]] = attrs.field(init=False, factory=dict)
-    _order: dict[str, int] = attrs.field(init=False, factory=dict)
+    pool: CallerIdPool
+    _usage: dict[str, _Usage] = attrs.field(init=False, factory=dict, repr=False)
+    _sticky: dict[str, str] = attrs.field(init=False, factory=dict, repr=False)
+    _cursor: int = attrs.field(init=False, default=0, repr=False)
+    _rng: random.Random = attrs.field(init=False, repr=False)
+    _places: dict[str, tuple[int, str]] = attrs.field(init=False, factory=dict, repr=False)
+    _order: dict[str, int] = attrs.field(init=False, factory=dict, repr=False)
+
+    def __init__(self, pool: CallerIdPool) -> None:
+        """Args: pool: the campaign's caller-ID pool."""
+        self.__attrs_init__(pool=pool)
 
     @_rng.default
     def _make_rng(self) -> random.Random:
