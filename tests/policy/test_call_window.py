@@ -61,6 +61,19 @@ def test_several_ranges_and_per_day_hours() -> None:
     assert window.next_allowed(utc(2026, 1, 17, 15, 0)) == utc(2026, 1, 19, 9, 0)
 
 
+@pytest.mark.parametrize(
+    "hours", ["09:00-20:00", "9-20", "9.00-20.00", "9am-8pm", "9 a.m. - 8 p.m.", "9:00 AM-8:00 PM"]
+)
+def test_spellings_of_hours(hours: str) -> None:
+    assert CallWindow.parse(hours=hours).weekly[0] == (TimeRange(540, 1200),)
+
+
+def test_twelve_am_and_pm() -> None:
+    assert CallWindow.parse(hours="12am-12pm").weekly[0] == (TimeRange(0, 720),)
+    with pytest.raises(SettingsError, match="no such time"):
+        CallWindow.parse(hours="13pm-14pm")
+
+
 def test_range_past_midnight_spills_into_the_next_day() -> None:
     window = CallWindow.parse(days="fri", hours="22:00-02:00", timezone="UTC")
     assert window.allows(utc(2026, 1, 16, 23, 0))

@@ -44,7 +44,7 @@ _DAY_NAMES: dict[str, int] = {
     "sunday": 6,
 }
 _EVERY_DAY = {"daily", "all", "*", "every day", "everyday"}
-_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?")
+_CLOCK = re.compile(r"(\d{1,2})(?:[:.](\d{2}))?\s*(?:([ap])\.?\s*m\.?)?", re.IGNORECASE)
 _MAX_HOLIDAY_SPAN = 3 * 366
 _SEARCH_HORIZON = dt.timedelta(days=371)
 
@@ -84,6 +84,10 @@ def _parse_clock(text: str, field: str) -> int:
     if match is None:
         raise SettingsError(field, f"expected a time like '09:00', got {text.strip()!r}")
     hours, minutes = int(match.group(1)), int(match.group(2) or 0)
+    if match.group(3):  # 9am, 8 p.m., 12am = midnight, 12pm = noon
+        if not 1 <= hours <= 12:
+            raise SettingsError(field, f"no such time of day: {text.strip()!r}")
+        hours = hours % 12 + (12 if match.group(3).lower() == "p" else 0)
     if minutes >= 60 or hours > 24 or (hours == 24 and minutes):
         raise SettingsError(field, f"no such time of day: {text.strip()!r}")
     return hours * 60 + minutes
