@@ -22,6 +22,7 @@ import attrs
 from autoinformer.errors import SettingsError
 from autoinformer.policy._config import build
 from autoinformer.policy.durations import DurationLike, parse_duration
+from autoinformer.policy.zones import first_local_instant
 
 __all__ = ["ContactLimits", "LineLimit"]
 
@@ -47,11 +48,8 @@ def _aware(value: dt.datetime, field: str) -> None:
 
 def _local_day_bounds(now: dt.datetime, tz: dt.tzinfo) -> tuple[dt.datetime, dt.datetime]:
     """The UTC instants at which the local calendar day containing ``now`` starts and ends."""
-    local = now.astimezone(tz)
-    day = local.date()
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=tz).astimezone(_UTC)
-    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=tz).astimezone(_UTC)
-    return start, end
+    day = now.astimezone(tz).date()
+    return first_local_instant(day, 0, tz), first_local_instant(day + dt.timedelta(days=1), 0, tz)
 
 
 @attrs.frozen

@@ -14,7 +14,6 @@ or naive time is read in the campaign's zone; an ``end`` given as a date include
 from __future__ import annotations
 
 import datetime as dt
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 
@@ -22,7 +21,7 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.policy._config import build
-from autoinformer.policy.zones import ZoneLike, to_zone
+from autoinformer.policy.zones import ZoneLike, bisect_seconds, first_local_instant, to_zone
 
 __all__ = ["CallWindow", "TimeRange", "parse_days", "parse_hours"]
 
@@ -249,37 +248,6 @@ def _validate_weekly(instance: object, attribute: object, value: tuple[object, .
         raise SettingsError("weekly", "expected 7 tuples of TimeRange, Monday first")
 
 
-def _first_local_instant(day: dt.date, minutes: int, zone: dt.tzinfo) -> dt.datetime:
-    """The first UTC instant at which the local clock in ``zone`` reads ``day minutes`` or later.
-
-    Usually the local time itself; in a daylight-saving gap (02:30 that never happens) it is the
-    moment the clocks jump forward; in a fold (01:30 that happens twice) the first occurrence.
-    """
-    naive = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60))
-    early = naive.replace(tzinfo=zone, fold=0).astimezone(_UTC)
-    late = naive.replace(tzinfo=zone, fold=1).astimezone(_UTC)
-    low, high = min(early, late), max(early, late)
-    if low.astimezone(zone).replace(tzinfo=None) == naive:
-        return low
-    if high.astimezone(zone).replace(tzinfo=None) != naive:  # a gap: find the jump
-        return _bisect(low, high, lambda t: t.astimezone(zone).replace(tzinfo=None) >= naive)
-    return high
-
-
-def _bisect(
-    low: dt.datetime, high: dt.datetime, after: Callable[[dt.datetime], bool]
-) -> dt.datetime:
-    """The first whole second in ``(low, high]`` where ``after`` holds (it holds at ``high``)."""
-    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if after(dt.datetime.fromtimestamp(mid, _UTC)):
-            hi = mid
-        else:
-            lo = mid
-    return dt.datetime.fromtimestamp(hi, _UTC)
-
-
 def _offset_differs(zone: dt.tzinfo, before: dt.timedelta | None) -> Callable[[dt.datetime], bool]:
     def differs(t: dt.datetime) -> bool:
         return t.astimezone(zone).utcoffset() != before
@@ -299,7 +267,9 @@ def _transitions(lo: dt.datetime, hi: dt.datetime, zone: dt.tzinfo) -> list[dt.d
     while a < hi:
         b = min(a + step, hi)
         if a.astimezone(zone).utcoffset() != b.astimezone(zone).utcoffset():
-            found.append(_bisect(a, b, _offset_differs(zone, a.astimezone(zone).utcoffset())))
+            found.append(
+                bisect_seconds(a, b, _offset_differs(zone, a.astimezone(zone).utcoffset()))
+            )
         a = b
     return found
 
@@ -525,9 +495,9 @@ class CallWindow:
         while day <= last:
             ranges = () if day in self.holidays else self.weekly[day.weekday()]
             if ranges:
-                begin = _first_local_instant(day, 0, zone)
-                finish = _first_local_instant(day + _DAY, 0, zone)
-                found = {_first_local_instant(day, r.start, zone) for r in ranges}
+                begin = first_local_instant(day, 0, zone)
+                finish = first_local_instant(day + _DAY, 0, zone)
+                found = {first_local_instant(day, r.start, zone) for r in ranges}
                 found.update(_transitions(begin, finish, zone))
                 for candidate in sorted(found):
                     if candidate >= limit:

@@ -12,14 +12,23 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import math
 import zoneinfo
+from collections.abc import Callable
 
 import phonenumbers
 from phonenumbers import timezone as pn_timezone
 
 from autoinformer.errors import SettingsError
 
-__all__ = ["ZoneLike", "callee_zones", "number_zones", "to_zone"]
+__all__ = [
+    "ZoneLike",
+    "bisect_seconds",
+    "callee_zones",
+    "first_local_instant",
+    "number_zones",
+    "to_zone",
+]
 
 ZoneLike = str | dt.tzinfo
 """An IANA zone name (``"Europe/Moscow"``) or a tzinfo object."""
@@ -101,3 +110,34 @@ def callee_zones(
     if not strict:
         return (campaign,)
     return zones
+
+
+def first_local_instant(day: dt.date, minutes: int, zone: dt.tzinfo) -> dt.datetime:
+    """The first UTC instant at which the local clock in ``zone`` reads ``day minutes`` or later.
+
+    Usually the local time itself; in a daylight-saving gap (02:30 that never happens) it is the
+    moment the clocks jump forward; in a fold (01:30 that happens twice) the first occurrence.
+    """
+    naive = dt.datetime.combine(day, dt.time(minutes // 60, minutes % 60))
+    early = naive.replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
+    late = naive.replace(tzinfo=zone, fold=1).astimezone(dt.UTC)
+    low, high = min(early, late), max(early, late)
+    if low.astimezone(zone).replace(tzinfo=None) == naive:
+        return low
+    if high.astimezone(zone).replace(tzinfo=None) != naive:  # a gap: find the jump
+        return bisect_seconds(low, high, lambda t: t.astimezone(zone).replace(tzinfo=None) >= naive)
+    return high
+
+
+def bisect_seconds(
+    low: dt.datetime, high: dt.datetime, after: Callable[[dt.datetime], bool]
+) -> dt.datetime:
+    """The first whole second in ``(low, high]`` where ``after`` holds (it holds at ``high``)."""
+    lo, hi = math.floor(low.timestamp()), math.ceil(high.timestamp())
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if after(dt.datetime.fromtimestamp(mid, dt.UTC)):
+            hi = mid
+        else:
+            lo = mid
+    return dt.datetime.fromtimestamp(hi, dt.UTC)
