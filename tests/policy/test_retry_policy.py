@@ -127,6 +127,8 @@ def test_bad_arguments() -> None:
         policy.decide(Outcome.BUSY, 1, 2, 2, NOW)
     with pytest.raises(SettingsError, match="now"):
         policy.decide(Outcome.BUSY, 1, 0, 1, dt.datetime(2026, 1, 1))
+    with pytest.raises(SettingsError, match="outcome"):
+        policy.decide("sleepy", 1, 0, 1, NOW)  # type: ignore[arg-type]
 
 
 def test_minimum_delivered_duration() -> None:

@@ -248,7 +248,10 @@ class RetryPolicy:
             raise SettingsError(
                 "number_index", f"expected 0..{phone_count - 1}, got {number_index}"
             )
-        outcome = Outcome(outcome)
+        try:
+            outcome = Outcome(outcome)
+        except ValueError:
+            raise SettingsError("outcome", f"unknown outcome {outcome!r}") from None
         if outcome in FINAL_OUTCOMES:
             return RetryDecision(False, None, number_index, f"final outcome: {outcome.value}")
         rule = self.rule(outcome)
