@@ -343,7 +343,10 @@ class RowBuilder:
             row: the row's number as a spreadsheet shows it (header = 1).
             cells: the row's cell values (``str`` from text files; XLSX values as stored).
         """
-        if all(c is None or c == "" or (isinstance(c, str) and not c.strip()) for c in cells):
+        first = cells[0] if cells else None
+        if not (isinstance(first, str) and first.strip()) and all(
+            c is None or c == "" or (isinstance(c, str) and not c.strip()) for c in cells
+        ):
             return None
         layout = self.layout
         headers = layout.headers
