@@ -113,3 +113,15 @@ def test_check_reads_pasted_text_from_stdin() -> None:
     assert proc.returncode == 1
     assert "2 rows: 1 valid, 1 invalid" in proc.stdout
     assert "row 2, column B: '12'" in proc.stdout
+
+
+def test_progress_bar_follows_absolute_figures(capsys: pytest.CaptureFixture[str]) -> None:
+    from autoinformer.cli.contacts import _Bar
+
+    bar = _Bar()
+    bar(40, 100)
+    bar(100, 100)
+    bar(100, 100)
+    assert (bar._bar.n, bar._bar.total) == (100, 100)
+    bar.close()
+    assert capsys.readouterr().out == ""  # never on stdout, where --json goes
