@@ -242,3 +242,16 @@ async def test_espeak_times_ssml_breaks(tmp_path: Path) -> None:
     with_pause = await r.audio(Template.parse("one<stop:2s>two").plan(Contact(id="1")))
     without = await r.audio(Template.parse("one two").plan(Contact(id="1")))
     assert TELEPHONE.seconds(with_pause) - TELEPHONE.seconds(without) > 1.5
+
+
+@pytest.mark.anyio
+async def test_old_messages_are_pruned_least_recently_handed_out_first(tmp_path: Path) -> None:
+    r = renderer(tmp_path, keep_messages=2)
+    a = await r.render(DEBT, debtor(1, "1"), "en")
+    b = await r.render(DEBT, debtor(2, "2"), "en")
+    assert await r.render(DEBT, debtor(3, "1"), "en") == a  # a is handed out again
+    c = await r.render(DEBT, debtor(4, "3"), "en")
+    assert (a.exists(), b.exists(), c.exists()) == (True, False, True)
+    assert sorted(r.messages_dir.iterdir()) == sorted([a, c])
+    with pytest.raises(SettingsError, match="keep_messages"):
+        renderer(tmp_path, keep_messages=0)

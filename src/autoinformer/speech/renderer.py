@@ -16,8 +16,10 @@ with an :class:`~autoinformer.speech.engines.base.Engine`, a
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from functools import partial
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import anyio
 import anyio.to_thread
@@ -72,6 +74,11 @@ def _check_nonneg(_: object, attribute: attrs.Attribute[int], value: int) -> Non
         raise SettingsError(attribute.name, f"expected 0 or more, got {value}")
 
 
+def _check_keep(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if value is not None and value < 1:
+        raise SettingsError(attribute.name, f"expected 1 or more (or None), got {value}")
+
+
 def _check_positive(_: object, attribute: attrs.Attribute[int], value: int) -> None:
     if value < 1:
         raise SettingsError(attribute.name, f"expected 1 or more, got {value}")
@@ -94,6 +101,9 @@ class EngineRenderer:
         max_engine_calls: engine calls allowed in flight at once.
         use_ssml: in sentence mode, send engines that take SSML one SSML document per stretch
             between recordings (pauses become ``<break>``; ``<say-as>`` reaches the engine).
+        keep_messages: how many assembled WAV files this renderer keeps; past that, the file
+            handed out least recently is deleted (a message is needed only while its call
+            plays it; 100,000 kept messages would be ~10 GB). None keeps them all.
         engine_calls: engine calls made so far (for reports and benchmarks).
     """
 
@@ -106,10 +116,12 @@ class EngineRenderer:
     recordings_dir: Path | None = None
     max_engine_calls: int = attrs.field(default=4, validator=_check_positive)
     use_ssml: bool = False
+    keep_messages: int | None = attrs.field(default=10_000, validator=_check_keep)
     engine_calls: int = attrs.field(default=0, init=False)
     _inflight: dict[str, anyio.Event] = attrs.field(factory=dict, init=False)
     _limiter: anyio.CapacityLimiter | None = attrs.field(default=None, init=False)
     _recordings: dict[tuple[str, float, int], bytes] = attrs.field(factory=dict, init=False)
+    _messages: OrderedDict[Path, None] = attrs.field(factory=OrderedDict, init=False)
 
     @property
     def messages_dir(self) -> Path:
@@ -167,6 +179,12 @@ class EngineRenderer:
         path = self.messages_dir / f"{digest}-{self.format.key}.wav"
         if not await anyio.Path(path).exists():
             await anyio.to_thread.run_sync(_write_wav, path, payload, self.format)
+        self._messages[path] = None
+        self._messages.move_to_end(path)
+        if self.keep_messages is not None:
+            while len(self._messages) > self.keep_messages:
+                old, _ = self._messages.popitem(last=False)
+                await anyio.to_thread.run_sync(partial(old.unlink, missing_ok=True))
         return path
 
     def units(self, plan: SpeechPlan) -> list[Unit]:
