@@ -1,0 +1,240 @@
+"""The field's pacing policies, emulated from their documented formulas (benchmark baselines).
+
+These exist so the benchmark compares the predictive policy with what call centres run today;
+docs/pacing.md states each formula and where our emulation has to choose.
+
+- :class:`VicidialPacing`: VICIdial's ``RATIO`` dial method and its adaptive methods
+  ``ADAPT_HARD_LIMIT``, ``ADAPT_TAPERED`` and ``ADAPT_AVERAGE`` (AST_VDauto_dial.pl places
+  ``dial_level * active agents - calls in progress`` calls; AST_VDadapt.pl moves the dial level
+  every 15 s from the agents-waiting differential and applies the drop-rate rules).
+- :class:`AnswerRatePowerPacing`: a power dialer with ``1 / answer rate`` lines per idle
+  operator (Issabel's dialer).
+- :class:`UccxPacing`: a lines-per-operator ratio corrected from the abandon rate every
+  ``correction_pace`` calls by ``gain`` (Cisco UCCX's predictiveCorrectionPace /
+  predictiveGain).
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from autoinformer.errors import SettingsError
+from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing.base import Observation
+
+__all__ = ["AnswerRatePowerPacing", "UccxPacing", "VicidialMethod", "VicidialPacing"]
+
+_ANSWERED = Observation.ANSWERED
+_NOT_ANSWERED = Observation.NOT_ANSWERED
+_ABANDONED = Observation.ABANDONED
+
+
+class VicidialMethod(enum.StrEnum):
+    """VICIdial's dial methods that the emulation covers."""
+
+    RATIO = "RATIO"
+    ADAPT_HARD_LIMIT = "ADAPT_HARD_LIMIT"
+    ADAPT_TAPERED = "ADAPT_TAPERED"
+    ADAPT_AVERAGE = "ADAPT_AVERAGE"
+
+
+def _level(field: str) -> object:
+    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not 1.0 <= value <= 10.0:
+            raise SettingsError(field, f"must be between 1.0 and 10.0, got {value}")
+
+    return check
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class VicidialPacing(RawPacing):
+    """VICIdial's RATIO and ADAPT_* dial methods.
+
+    Attributes:
+        method: the dial method.
+        dial_level: ``auto_dial_level``: lines per active agent (RATIO) or the starting level.
+        max_level: ``adaptive_maximum_level`` (3.0 in the issue's comparison).
+        dropped_percentage: ``adaptive_dropped_percentage``, percent of answered calls.
+        intensity: ``adaptive_intensity`` (-40 .. 40): speeds up or slows down the adaptation.
+        dl_diff_target: ``adaptive_dl_diff_target``: agents-waiting differential to aim at.
+        interval: seconds between adaptations (AST_VDadapt.pl: 15).
+        latest_time: ``adaptive_latest_server_time`` as seconds from the shift start (TAPERED).
+        available_only: ``available_only_ratio_tally``: count only ready agents.
+    """
+
+    method: VicidialMethod = VicidialMethod.RATIO
+    dial_level: float = attrs.field(default=1.0, validator=_level("dial_level"))  # type: ignore[arg-type]
+    max_level: float = attrs.field(default=3.0, validator=_level("max_level"))  # type: ignore[arg-type]
+    dropped_percentage: float = 3.0
+    intensity: int = 0
+    dl_diff_target: float = 0.0
+    interval: float = 15.0
+    latest_time: float = 8 * 3600.0
+    available_only: bool = False
+
+    _level_now: float = attrs.field(init=False, default=0.0)
+    _start: float | None = attrs.field(init=False, default=None)
+    _next_adapt: float = attrs.field(init=False, default=0.0)
+    _diff_sum: float = attrs.field(init=False, default=0.0)
+    _agents_sum: float = attrs.field(init=False, default=0.0)
+    _samples: int = attrs.field(init=False, default=0)
+    _answers: int = attrs.field(init=False, default=0)
+    _drops: int = attrs.field(init=False, default=0)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 < self.dropped_percentage < 100:
+            raise SettingsError("dropped_percentage", "must be a percentage between 0 and 100")
+        if not -40 <= self.intensity <= 40:
+            raise SettingsError("intensity", "must be between -40 and 40")
+        self._level_now = self.dial_level
+
+    @property
+    def level(self) -> float:
+        """The dial level in force now."""
+        return self._level_now
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        if kind is _ANSWERED:
+            self._answers += 1
+        elif kind is _ABANDONED:
+            self._drops += 1
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        if self.method is not VicidialMethod.RATIO:
+            self._adapt(now, idle, waiting, idle + wrapup + talking)
+        agents = idle if self.available_only else idle + wrapup + talking
+        existing = dialing + waiting + (0 if self.available_only else talking)
+        n = int(self._level_now * agents + 0.5) - existing
+        if n > lines_free:
+            n = lines_free
+        return n if n > 0 else 0
+
+    def _adapt(self, now: float, ready: int, waiting: int, agents: int) -> None:
+        if self._start is None:
+            self._start = now
+            self._next_adapt = now + self.interval
+        self._diff_sum += ready - waiting
+        self._agents_sum += agents
+        self._samples += 1
+        if now < self._next_adapt:
+            return
+        self._next_adapt = now + self.interval
+        diff = self._diff_sum / self._samples - self.dl_diff_target
+        agents_avg = self._agents_sum / self._samples
+        self._diff_sum = self._agents_sum = 0.0
+        self._samples = 0
+        level = self._level_now
+        if agents_avg > 0:
+            level += (diff / agents_avg) * (1.0 + self.intensity / 20.0)
+        drop_pct = 100.0 * self._drops / self._answers if self._answers else 0.0
+        limit = self.dropped_percentage
+        if self.method is VicidialMethod.ADAPT_HARD_LIMIT:
+            if drop_pct >= limit:
+                level = 1.0
+        elif self.method is VicidialMethod.ADAPT_TAPERED:
+            left = max(0.0, 1.0 - (now - self._start) / self.latest_time)
+            allowed = limit * (1.0 + left)
+            if drop_pct > allowed:
+                level = min(level, self._level_now * allowed / drop_pct)
+        elif drop_pct > limit:  # ADAPT_AVERAGE
+            level = min(level, self._level_now * limit / drop_pct)
+        self._level_now = min(self.max_level, max(1.0, level))
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class AnswerRatePowerPacing(RawPacing):
+    """A power dialer with ``1 / answer rate`` lines per idle operator (as Issabel's).
+
+    The answer rate is the running ratio of answers to resolved calls (``prior`` until
+    ``min_calls`` were seen).
+    """
+
+    prior: float = 0.3
+    min_calls: int = 20
+    _answers: int = attrs.field(init=False, default=0)
+    _resolved: int = attrs.field(init=False, default=0)
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        if kind is _ANSWERED:
+            self._answers += 1
+            self._resolved += 1
+        elif kind is _NOT_ANSWERED:
+            self._resolved += 1
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        if self._resolved >= self.min_calls and self._answers:
+            rate = self._answers / self._resolved
+        else:
+            rate = self.prior
+        n = int(idle / rate + 0.5) - dialing - waiting
+        if n > lines_free:
+            n = lines_free
+        return n if n > 0 else 0
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class UccxPacing(RawPacing):
+    """Lines per idle operator corrected from the abandon rate (Cisco UCCX predictive).
+
+    Every ``correction_pace`` answered calls the ratio moves by
+    ``gain * (target - abandon rate of the window) / target`` (relative), within
+    ``[1, max_ratio]``.
+    """
+
+    ratio: float = 1.5
+    max_ratio: float = 5.0
+    target: float = 0.03
+    correction_pace: int = 50
+    gain: float = 0.5
+    _window_answers: int = attrs.field(init=False, default=0)
+    _window_abandons: int = attrs.field(init=False, default=0)
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        if kind is _ANSWERED:
+            self._window_answers += 1
+            if self._window_answers >= self.correction_pace:
+                rate = self._window_abandons / self._window_answers
+                step = self.gain * (self.target - rate) / self.target
+                step = max(-0.5, min(0.5, step))
+                self.ratio = min(self.max_ratio, max(1.0, self.ratio * (1.0 + step * 0.2)))
+                self._window_answers = self._window_abandons = 0
+        elif kind is _ABANDONED:
+            self._window_abandons += 1
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        n = int(self.ratio * idle + 1e-9) - dialing - waiting
+        if n > lines_free:
+            n = lines_free
+        return n if n > 0 else 0

@@ -1,0 +1,129 @@
+"""Online estimators for pacing: answer rate, ring times, talk times.
+
+Small, allocation-free and O(1) per observation, because a policy sees every call. They hold no
+clock: every update carries the value it learns from.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+__all__ = ["DiscountedRate", "DiscountedMean", "RingHistogram"]
+
+
+@attrs.define(kw_only=True)
+class DiscountedRate:
+    """A success rate with exponential forgetting over about ``memory`` trials.
+
+    The answer probability drifts during a day (people go to lunch, come home); a discounted
+    count follows it while a plain average would average the morning into the evening.
+
+    Attributes:
+        memory: the effective number of recent trials that count (weights ``1 - 1/memory``).
+        prior: the rate reported before any trial.
+    """
+
+    memory: float = 600.0
+    prior: float = 0.3
+    successes: float = 0.0
+    trials: float = 0.0
+    count: int = 0
+
+    def add(self, success: bool) -> None:
+        """Record one trial."""
+        keep = 1.0 - 1.0 / self.memory
+        self.successes = self.successes * keep + (1.0 if success else 0.0)
+        self.trials = self.trials * keep + 1.0
+        self.count += 1
+
+    @property
+    def value(self) -> float:
+        """The current estimate (the prior until something was seen)."""
+        if self.trials <= 0.0:
+            return self.prior
+        return self.successes / self.trials
+
+    @property
+    def effective_trials(self) -> float:
+        """How many trials the estimate rests on (for confidence bounds)."""
+        return self.trials
+
+
+@attrs.define(kw_only=True)
+class DiscountedMean:
+    """A mean (and second moment) with exponential forgetting over about ``memory`` values."""
+
+    memory: float = 400.0
+    prior: float = 120.0
+    weight: float = 0.0
+    total: float = 0.0
+    total_sq: float = 0.0
+    count: int = 0
+
+    def add(self, x: float) -> None:
+        """Record one value."""
+        keep = 1.0 - 1.0 / self.memory
+        self.weight = self.weight * keep + 1.0
+        self.total = self.total * keep + x
+        self.total_sq = self.total_sq * keep + x * x
+        self.count += 1
+
+    @property
+    def mean(self) -> float:
+        """The current mean (the prior until something was seen)."""
+        return self.total / self.weight if self.weight > 0.0 else self.prior
+
+    @property
+    def cv(self) -> float:
+        """The coefficient of variation (1.0, the exponential's, until two values were seen)."""
+        if self.count < 2 or self.total <= 0.0:
+            return 1.0
+        m = self.total / self.weight
+        var = max(0.0, self.total_sq / self.weight - m * m)
+        return math.sqrt(var) / m
+
+
+@attrs.define(kw_only=True)
+class RingHistogram:
+    """Ring times of answered calls in one-second bins: gives P(ring <= t) for the pacing model.
+
+    Attributes:
+        bins: number of one-second bins (longer rings land in the last one).
+    """
+
+    bins: int = 64
+    counts: list[float] = attrs.field(init=False)
+    total: float = 0.0
+    sum: float = 0.0
+
+    def __attrs_post_init__(self) -> None:
+        self.counts = [0.0] * self.bins
+
+    def add(self, seconds: float) -> None:
+        """Record one answered call's ring time."""
+        i = int(seconds)
+        if i >= self.bins:
+            i = self.bins - 1
+        elif i < 0:
+            i = 0
+        self.counts[i] += 1.0
+        self.total += 1.0
+        self.sum += seconds
+
+    @property
+    def mean(self) -> float:
+        """Mean ring time of answered calls (15 s until something was seen)."""
+        return self.sum / self.total if self.total else 15.0
+
+    def survival_table(self) -> list[float]:
+        """``S[k]`` = P(ring > k seconds) for k = 0..bins (linear inside each bin)."""
+        out = [1.0] * (self.bins + 1)
+        if not self.total:
+            return out
+        acc = 0.0
+        for k in range(self.bins):
+            acc += self.counts[k]
+            out[k + 1] = max(0.0, 1.0 - acc / self.total)
+        return out

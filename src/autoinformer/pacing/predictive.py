@@ -1,0 +1,313 @@
+"""Predictive pacing: launch calls so operators wait as little as possible, under an abandon cap.
+
+How it decides (docs/pacing.md has the long version):
+
+1. It learns online, from the calls it sees, the answer probability ``p`` (discounted, so it
+   follows drift), the ring-time distribution of answered calls, when unanswered calls are
+   released, and the mean talk time. It needs no scenario parameters.
+2. At each decision it counts the operators *supply* expected free within the look-ahead ``L``
+   (the mean ring time of answered calls): idle ones, those in wrap-up, and the talking ones
+   that will have finished (``talking * L / mean talk``, the renewal rate), and the *demand*:
+   callees waiting plus the expected answers from the calls already ringing (each call's answer
+   probability given how long it has rung, from the ring-time distribution).
+3. It launches the largest ``n`` for which ``demand + n p + z sd <= supply`` (a normal bound on
+   the answers exceeding the operators; ``sd`` includes the ``n`` new calls), never fewer than
+   progressive would.
+4. ``z`` is set by an integral controller on the campaign's pooled abandon count: every abandon
+   above the set point (``aim * max_abandon_rate`` of live answers) makes it more careful, every
+   answer below it bolder. A hard guard falls back to progressive (which cannot abandon) while
+   the campaign's remaining abandon budget (``max_abandon_rate * answers - abandons``) is small,
+   so a small team's few answers never let an unlucky run end over the cap.
+
+Every call is O(1) amortised: the sum over ringing calls is refreshed at most once per virtual
+second and adjusted incrementally in between.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import attrs
+
+from autoinformer.errors import SettingsError
+from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing.base import Observation
+from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
+
+__all__ = ["PredictivePacing"]
+
+_DIALED = Observation.DIALED
+_ANSWERED = Observation.ANSWERED
+_NOT_ANSWERED = Observation.NOT_ANSWERED
+_TALK_ENDED = Observation.TALK_ENDED
+_ABANDONED = Observation.ABANDONED
+_CONNECTED = Observation.CONNECTED
+_ROW_PAD = 1024
+
+
+def _fraction(field: str) -> object:
+    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not 0.0 < value < 1.0:
+            raise SettingsError(field, f"must be between 0 and 1 (exclusive), got {value}")
+
+    return check
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class PredictivePacing(RawPacing):
+    """Predictive pacing with an abandon-rate cap (3% of live answers by default).
+
+    Attributes:
+        max_abandon_rate: the cap on abandoned / live answers for the campaign (US FCC, UK Ofcom:
+            3%).
+        aim: the controller's set point as a fraction of the cap (headroom for bad luck).
+        gain: how much one abandon above the set point raises the safety margin ``z``.
+        z_start: the safety margin before the controller has learnt anything.
+        guard: fall back to progressive while fewer than this many abandons remain in budget.
+        warmup: resolved calls to see (dialling progressively) before predicting.
+        memory: trials the answer-rate estimate remembers (drift tracking).
+    """
+
+    max_abandon_rate: float = attrs.field(default=0.03, validator=_fraction("max_abandon_rate"))  # type: ignore[arg-type]
+    aim: float = attrs.field(default=0.8, validator=_fraction("aim"))  # type: ignore[arg-type]
+    gain: float = 0.08
+    z_start: float = 1.95
+    z_team_slope: float = 0.4
+    talk_warmup: int = 200
+    z_min: float = -1.5
+    z_max: float = 5.0
+    guard: float = 1.5
+    warmup: int = 20
+    memory: float = 500.0
+
+    patience: float = 2.0
+    look_extra: float = 0.0
+
+    _p: DiscountedRate = attrs.field(init=False)
+    _ring: RingHistogram = attrs.field(init=False, factory=RingHistogram)
+    _talk: DiscountedMean = attrs.field(init=False, factory=DiscountedMean)
+    _wrap: DiscountedMean = attrs.field(init=False, factory=lambda: DiscountedMean(prior=0.0))
+    _wrap_starts: list[float] = attrs.field(init=False, factory=list)
+    _no_answer_after: float = attrs.field(init=False, default=30.0)
+    _launches: list[float] = attrs.field(init=False, factory=list)
+    _answers: int = attrs.field(init=False, default=0)
+    _abandons: int = attrs.field(init=False, default=0)
+    # _row[k]: P(a ringing call will be answered | it has rung k seconds), padded with zeros
+    _row: list[float] = attrs.field(init=False, factory=list)
+    _row_stale: int = attrs.field(init=False, default=1 << 30)
+    _ringing: float = attrs.field(init=False, default=0.0)  # expected answers of ringing calls
+    _ringing_at: float = attrs.field(init=False, default=-1e18)
+    _p_now: float = attrs.field(init=False, default=0.3)
+    _look: float = attrs.field(init=False, default=15.0)
+    _wrap_mean: float = attrs.field(init=False, default=0.0)
+    _team: int = attrs.field(init=False, default=-1)
+    _talk_done: float = attrs.field(init=False, default=0.0)
+    _talk_started_sum: float = attrs.field(init=False, default=0.0)
+    _talking: int = attrs.field(init=False, default=0)
+    _z_prior: float = attrs.field(init=False, default=2.0)
+    _gain_now: float = attrs.field(init=False, default=0.05)
+
+    def __attrs_post_init__(self) -> None:
+        if self.memory < 10:
+            raise SettingsError("pacing.memory", f"must be >= 10 calls, got {self.memory}")
+        self._p = DiscountedRate(memory=self.memory)
+
+    # -- learning -------------------------------------------------------------------------
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        if kind is _DIALED:
+            self._launches.append(now)
+            if self._row:
+                self._ringing += self._row[0]
+        elif kind is _ANSWERED:
+            self._resolve(now - seconds)
+            self._p.add(True)
+            self._ring.add(seconds)
+            self._answers += 1
+            self._row_stale += 1
+        elif kind is _NOT_ANSWERED:
+            self._resolve(now - seconds)
+            self._p.add(False)
+            self._no_answer_after = seconds
+            self._row_stale += 1
+        elif kind is _TALK_ENDED:
+            self._talk.add(seconds)
+            self._talk_done += seconds
+            self._talk_started_sum -= now - seconds
+            self._talking -= 1
+            self._wrap_starts.append(now)
+        elif kind is _CONNECTED:
+            self._talk_started_sum += now
+            self._talking += 1
+        elif kind is _ABANDONED:
+            self._abandons += 1
+
+    def _resolve(self, launched_at: float) -> None:
+        """Forget the ringing call launched at ``launched_at`` (the nearest one)."""
+        launches = self._launches
+        if not launches:
+            return
+        i = bisect.bisect_left(launches, launched_at - 1e-6)
+        if i >= len(launches):
+            i = len(launches) - 1
+        elif i > 0 and launched_at - launches[i - 1] < launches[i] - launched_at:
+            i -= 1
+        if self._row:
+            age = int(self._ringing_at - launches[i])
+            self._ringing -= self._row[age if age > 0 else 0]
+        del launches[i]
+
+    def _refresh_row(self) -> None:
+        p = self._p.value
+        surv = self._ring.survival_table()
+        size = len(surv)
+        row = []
+        for k in range(int(self._no_answer_after) + 1):
+            alive_answer = p * (surv[k] if k < size else 0.0)
+            row.append(alive_answer / (alive_answer + 1.0 - p) if alive_answer > 0 else 0.0)
+        row.extend([0.0] * _ROW_PAD)
+        self._row = row
+        self._row_stale = 0
+        self._p_now = p if p > 0.005 else 0.005
+        self._look = self._ring.mean + self.look_extra
+        self._ringing_at = -1e18  # force a full recount
+
+    def _recount(self, now: float) -> None:
+        """Expected answers of the ringing calls, from their ages (C-level loops only)."""
+        try:
+            self._ringing = sum(
+                map(self._row.__getitem__, map(int, map(now.__sub__, self._launches)))
+            )
+        except IndexError:  # a call rang for longer than the table covers (odd driver timing)
+            size = len(self._row)
+            self._ringing = sum(
+                self._row[min(size - 1, max(0, int(now - s)))] for s in self._launches
+            )
+        self._ringing_at = now
+
+    # -- deciding -------------------------------------------------------------------------
+    @property
+    def safety(self) -> float:
+        """The current safety margin ``z`` (standard deviations of answers over operators).
+
+        A prior that grows with the team (the mismatch between when answers arrive and when
+        operators free up grows with the flow of calls), corrected by the integral of abandons
+        above the set point, per abandon less for larger teams (they abandon in larger bursts).
+        """
+        z = self._z_prior + self._gain_now * (
+            self._abandons - self.aim * self.max_abandon_rate * self._answers
+        )
+        return self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
+
+    def _team_changed(self, logged_in: int) -> None:
+        self._team = logged_in
+        ratio = max(1, logged_in) / 20.0
+        slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * 0.6
+        self._z_prior = self.z_start + slope * math.log(ratio)
+        self._gain_now = self.gain / math.sqrt(ratio)
+
+    @property
+    def answer_rate(self) -> float:
+        """The current estimate of the answer probability."""
+        return self._p.value
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        n = idle - dialing - waiting  # progressive: the floor
+        if logged_in != self._team:
+            self._team_changed(logged_in)
+        if (
+            self._p.count >= self.warmup
+            and self._talk.count >= 3
+            and self.max_abandon_rate * self._answers - self._abandons >= self.guard
+        ):
+            predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
+            if predicted > n:
+                n = predicted
+        if n > lines_free:
+            n = lines_free
+        return n if n > 0 else 0
+
+    def _predict(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> int:
+        if self._row_stale >= 256 or not self._row:
+            self._refresh_row()
+        if now - self._ringing_at >= 1.0:
+            self._recount(now)
+        p = self._p_now
+        look = self._look
+        supply, var = self._supply(now, idle, wrapup, talking, look)
+        if len(self._launches) == dialing:
+            ringing = self._ringing
+            if ringing < 0.0:
+                ringing = 0.0
+            if dialing:
+                var += ringing * (1.0 - ringing / dialing)
+        else:  # the driver does not report DIALED: treat the calls as fresh
+            ringing = dialing * p
+            var += ringing * (1.0 - p)
+        return _largest_launch(supply - waiting - ringing, var, p, self.safety)
+
+
+    def _supply(
+        self, now: float, idle: int, wrapup: int, talking: int, look: float
+    ) -> tuple[float, float]:
+        """Operators expected free within ``look`` seconds, and the variance of that count.
+
+        Idle ones; those in wrap-up whose (learnt) wrap-up time ends in time; and each talking
+        one with probability ``look / mean talk`` (the renewal rate of a busy operator).
+        """
+        starts = self._wrap_starts
+        if len(starts) > wrapup:
+            while len(starts) > wrapup:  # the oldest left wrap-up: learn how long it took
+                self._wrap.add(now - starts.pop(0))
+            self._wrap_mean = self._wrap.mean
+        f = look / self._mean_talk(now)
+        if f > 1.0:
+            f = 1.0
+        supply = idle + talking * f
+        if starts:
+            supply += bisect.bisect_right(starts, now + look - self._wrap_mean)
+        return supply, talking * f * (1.0 - f)
+
+
+    def _mean_talk(self, now: float) -> float:
+        """Mean talk time; early on, corrected for the calls still in progress.
+
+        The first talks to end are the short ones, so a plain mean of the first few is far too
+        low. Until enough have ended, use the censored estimate (completed talk time plus the
+        time the ongoing calls have run so far, per completed call), which the long calls in
+        progress pull up.
+        """
+        talk = self._talk
+        if talk.count >= self.talk_warmup:
+            return talk.mean
+        ongoing = self._talking * now - self._talk_started_sum
+        return (self._talk_done + max(0.0, ongoing)) / talk.count if talk.count else talk.prior
+
+
+def _largest_launch(margin: float, var: float, p: float, z: float) -> int:
+    """The largest n with ``n p + z sqrt(var + n p (1 - p)) <= margin`` (0 if none)."""
+    if p <= 0.0:
+        return 1 << 30 if margin - z * math.sqrt(var) >= 0 else 0
+    q = 1.0 - p
+    if q <= 1e-9:
+        n = margin / p
+        return int(n) if n > 0 else 0
+    # with x = sqrt(var + n p q): x^2 + q z x - (var + q margin) <= 0
+    c = var + q * margin
+    if c <= 0.0:
+        return 0
+    x = (-q * z + math.sqrt(q * q * z * z + 4.0 * c)) / 2.0
+    n = (x * x - var) / (p * q)
+    return int(n) if n > 0 else 0

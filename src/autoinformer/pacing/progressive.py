@@ -1,0 +1,76 @@
+"""Progressive and power pacing: the simple, exact policies.
+
+Progressive launches one call per idle operator and so never abandons a call: every answered
+callee finds the operator the call was launched for. Power launches a fixed number of lines per
+idle operator; it is fast and blind, the ``ratio`` decides both its occupancy and its abandons.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from autoinformer.errors import SettingsError
+from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing.base import Observation
+
+__all__ = ["PowerPacing", "ProgressivePacing"]
+
+
+@attrs.define(kw_only=True)
+class ProgressivePacing(RawPacing):
+    """One call in flight per idle operator (a call waiting for an operator counts as one)."""
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        n = idle - dialing - waiting
+        if n > lines_free:
+            n = lines_free
+        return n if n > 0 else 0
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        """Progressive learns nothing."""
+
+
+def _check_ratio(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if not value >= 1.0:
+        raise SettingsError("pacing.ratio", f"must be >= 1.0 lines per idle operator, got {value}")
+
+
+@attrs.define(kw_only=True)
+class PowerPacing(RawPacing):
+    """A fixed ratio: keep ``ratio`` calls in flight per idle operator.
+
+    Attributes:
+        ratio: lines per idle operator (1.0 is progressive); the calls already ringing and the
+            answered callees waiting for an operator count against it.
+    """
+
+    ratio: float = attrs.field(default=2.0, validator=_check_ratio)
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        n = int(self.ratio * idle + 1e-9) - dialing - waiting
+        if n > lines_free:
+            n = lines_free
+        return n if n > 0 else 0
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        """A fixed ratio learns nothing."""

@@ -1,0 +1,466 @@
+"""A fast discrete-event simulator for pacing, operators and their queue.
+
+One shift of a predictive campaign in virtual time: an event heap of plain floats, operators
+handed answered calls longest-idle first, callees who wait ``patience`` seconds for an operator
+and then hear the identification message (an abandoned call). It runs the same policy objects the
+dialer core runs, through :class:`~autoinformer.pacing._raw.RawPacing`'s fast path when the
+policy has one and through the plain :class:`~autoinformer.pacing.base.PacingPolicy` contract
+otherwise.
+
+Common random numbers: lead number ``i`` (the i-th call launched) always draws the same three
+numbers from the seed (answer draw, ring time, talk time), whatever the policy, so two policies
+run on one seed meet the same people in the same order. With a drifting answer rate the draw is
+compared with the answer probability at the moment of dialing.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+import random
+from collections import deque
+from collections.abc import Callable
+
+import attrs
+
+from autoinformer.errors import SettingsError
+from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing.base import Observation, PacingObservation, PacingPolicy, PacingView
+from autoinformer.pacing.predictive import PredictivePacing
+
+__all__ = ["SCENARIOS", "Scenario", "SimResult", "TalkOracle", "simulate"]
+
+_HOUR = 3600.0
+
+# event kinds (ints: compared only when two events share a time and a sequence number, never)
+_ANSWER = 0
+_NO_ANSWER = 1
+_PATIENCE = 2
+_TALK_END = 3
+_WRAP_END = 4
+
+
+def _positive(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
+    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not value > 0:
+            raise SettingsError(field, f"must be > 0, got {value}")
+
+    return check
+
+
+def _non_negative(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
+    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not value >= 0:
+            raise SettingsError(field, f"must be >= 0, got {value}")
+
+    return check
+
+
+@attrs.frozen
+class Scenario:
+    """A campaign shift to simulate.
+
+    Attributes:
+        agents: operators logged in for the whole shift.
+        answer_rate: probability that a dialled person answers.
+        answer_rate_drift: amplitude A of ``answer_rate + A cos(2 pi t / shift)``.
+        ring_min: shortest ring time of an answered call, seconds.
+        ring_max: longest ring time of an answered call, seconds.
+        no_answer_timeout: an unanswered call is released after this many seconds.
+        talk_mean: mean talk time, seconds (lognormal).
+        talk_cv: coefficient of variation of the talk time.
+        wrapup: after-call work, seconds.
+        patience: an answered callee waits this long for an operator, then the call is abandoned.
+        hours: shift length; no call is launched after it (calls in progress finish).
+        contacts: size of the list (None: enough people for the whole shift).
+        lines: campaign line limit (None: no limit).
+        name: a label for reports.
+    """
+
+    agents: int = 20
+    answer_rate: float = 0.3
+    answer_rate_drift: float = 0.0
+    ring_min: float = attrs.field(default=5.0, validator=_non_negative("ring_min"))
+    ring_max: float = 25.0
+    no_answer_timeout: float = attrs.field(default=25.0, validator=_positive("no_answer_timeout"))
+    talk_mean: float = attrs.field(default=120.0, validator=_positive("talk_mean"))
+    talk_cv: float = attrs.field(default=1.0, validator=_non_negative("talk_cv"))
+    wrapup: float = attrs.field(default=10.0, validator=_non_negative("wrapup"))
+    patience: float = attrs.field(default=2.0, validator=_non_negative("patience"))
+    hours: float = attrs.field(default=8.0, validator=_positive("hours"))
+    contacts: int | None = None
+    lines: int | None = None
+    name: str = "custom"
+
+    def __attrs_post_init__(self) -> None:
+        if self.agents < 1:
+            raise SettingsError("agents", f"must be >= 1, got {self.agents}")
+        if not 0 < self.answer_rate <= 1:
+            raise SettingsError("answer_rate", f"must be in (0, 1], got {self.answer_rate}")
+        lo = self.answer_rate - abs(self.answer_rate_drift)
+        hi = self.answer_rate + abs(self.answer_rate_drift)
+        if lo < 0 or hi > 1:
+            raise SettingsError(
+                "answer_rate_drift",
+                f"answer_rate +- drift must stay within [0, 1], got [{lo:g}, {hi:g}]",
+            )
+        if self.ring_max < self.ring_min:
+            raise SettingsError("ring_max", f"must be >= ring_min ({self.ring_min})")
+        if self.contacts is not None and self.contacts < 0:
+            raise SettingsError("contacts", f"must be >= 0, got {self.contacts}")
+        if self.lines is not None and self.lines < 1:
+            raise SettingsError("lines", f"must be >= 1, got {self.lines}")
+
+    @property
+    def shift_seconds(self) -> float:
+        """The shift length in seconds."""
+        return self.hours * _HOUR
+
+    def answer_probability(self, t: float) -> float:
+        """The answer probability for a call dialled at ``t`` seconds into the shift."""
+        if self.answer_rate_drift == 0.0:
+            return self.answer_rate
+        return self.answer_rate + self.answer_rate_drift * math.cos(
+            2.0 * math.pi * t / self.shift_seconds
+        )
+
+
+#: The benchmark scenarios (issue #5): 8-hour shifts, ring 5-25 s, released at 25 s, wrap 10 s.
+SCENARIOS: dict[str, Scenario] = {
+    "S1": Scenario(name="S1 base"),
+    "S2": Scenario(name="S2 small team", agents=5),
+    "S3": Scenario(name="S3 large team", agents=100),
+    "S4": Scenario(name="S4 low answer rate", answer_rate=0.1),
+    "S5": Scenario(name="S5 drifting answers", answer_rate=0.22, answer_rate_drift=0.12),
+    "S6": Scenario(name="S6 heavy-tailed talk", talk_cv=2.5),
+}
+
+
+@attrs.frozen
+class SimResult:
+    """What one simulated shift produced.
+
+    Attributes:
+        dials: calls launched.
+        answers: live answers.
+        abandoned: answered callees who waited ``patience`` and got no operator.
+        connects: answered callees handed to an operator.
+        busy_seconds: operator talk plus wrap-up inside the shift.
+        logged_in_seconds: operators times shift length.
+        hourly_answers: live answers per hour of the shift (by answer time).
+        hourly_abandoned: abandoned calls per hour of the shift.
+        finished_after_s: when the last call of the list ended (None: the list was not exhausted).
+        shift_seconds: the shift length.
+        agents: operators logged in.
+    """
+
+    dials: int
+    answers: int
+    abandoned: int
+    connects: int
+    busy_seconds: float
+    logged_in_seconds: float
+    hourly_answers: tuple[int, ...]
+    hourly_abandoned: tuple[int, ...]
+    finished_after_s: float | None
+    shift_seconds: float
+    agents: int
+
+    @property
+    def occupancy(self) -> float:
+        """(talk + wrap-up) / logged-in time."""
+        return self.busy_seconds / self.logged_in_seconds if self.logged_in_seconds else 0.0
+
+    @property
+    def abandon_rate(self) -> float:
+        """Abandoned calls / live answers."""
+        return self.abandoned / self.answers if self.answers else 0.0
+
+    @property
+    def agent_hours(self) -> float:
+        """Operator-hours logged in."""
+        return self.logged_in_seconds / _HOUR
+
+    @property
+    def connects_per_agent_hour(self) -> float:
+        """Calls handed to operators per operator-hour."""
+        return self.connects / self.agent_hours if self.agent_hours else 0.0
+
+    @property
+    def dials_per_agent_hour(self) -> float:
+        """Calls launched per operator-hour."""
+        return self.dials / self.agent_hours if self.agent_hours else 0.0
+
+    @property
+    def idle_per_connect_s(self) -> float:
+        """Operator idle seconds per call handed to an operator."""
+        idle = self.logged_in_seconds - self.busy_seconds
+        return idle / self.connects if self.connects else float("inf")
+
+    @property
+    def worst_hour_abandon_rate(self) -> float:
+        """The highest hourly abandon rate (hours with at least one answer)."""
+        rates = [b / a for a, b in zip(self.hourly_answers, self.hourly_abandoned, strict=True) if a]
+        return max(rates, default=0.0)
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        """The figures as plain JSON-ready values."""
+        return {
+            "occupancy": self.occupancy,
+            "abandon_rate": self.abandon_rate,
+            "dials": self.dials,
+            "answers": self.answers,
+            "abandoned": self.abandoned,
+            "connects": self.connects,
+            "connects_per_agent_hour": self.connects_per_agent_hour,
+            "dials_per_agent_hour": self.dials_per_agent_hour,
+            "idle_per_connect_s": self.idle_per_connect_s,
+            "worst_hour_abandon_rate": self.worst_hour_abandon_rate,
+            "finished_after_s": self.finished_after_s,
+        }
+
+
+class _Adapter(RawPacing):
+    """Gives a plain PacingPolicy the fast-path face (builds the view and observation objects)."""
+
+    __slots__ = ("policy",)
+
+    def __init__(self, policy: PacingPolicy) -> None:
+        self.policy = policy
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        return self.policy.calls_to_launch(
+            PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+        )
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        self.policy.observe(PacingObservation(kind, now, seconds))
+
+
+def simulate(
+    scenario: Scenario,
+    policy: PacingPolicy,
+    seed: int = 0,
+    *,
+    progress: Callable[[float], None] | None = None,
+) -> SimResult:
+    """Run one shift of ``scenario`` with ``policy`` on the people drawn from ``seed``.
+
+    Args:
+        scenario: the campaign, operators and callee model.
+        policy: a pacing policy (used through its fast path when it has one).
+        seed: chooses the people; the same seed gives every policy the same people.
+        progress: called now and then with the virtual time reached (for a progress bar).
+
+    Returns:
+        The shift's figures.
+    """
+    raw: RawPacing = policy if isinstance(policy, RawPacing) else _Adapter(policy)
+    decide = raw.decide
+    note = raw.note
+    o_dialed, o_answered, o_not_answered = (
+        Observation.DIALED,
+        Observation.ANSWERED,
+        Observation.NOT_ANSWERED,
+    )
+    o_connected, o_abandoned, o_talk_ended = (
+        Observation.CONNECTED,
+        Observation.ABANDONED,
+        Observation.TALK_ENDED,
+    )
+
+    rng = random.Random(seed)
+    rand = rng.random
+    lognorm = rng.lognormvariate
+    sigma = math.sqrt(math.log1p(scenario.talk_cv**2))
+    mu = math.log(scenario.talk_mean) - sigma * sigma / 2.0
+    ring_lo, ring_span = scenario.ring_min, scenario.ring_max - scenario.ring_min
+    no_answer = scenario.no_answer_timeout
+    wrap = scenario.wrapup
+    patience = scenario.patience
+    shift = scenario.shift_seconds
+    n_agents = scenario.agents
+    fixed_p = scenario.answer_rate if scenario.answer_rate_drift == 0.0 else -1.0
+    p_of = scenario.answer_probability
+    contacts_left = scenario.contacts if scenario.contacts is not None else -1
+    lines = scenario.lines if scenario.lines is not None else 1 << 30
+    oracle = getattr(policy, "bind_free_times", None)
+
+    heap: list[tuple[float, int, int, object]] = []
+    push, pop = heapq.heappush, heapq.heappop
+    seq = itertools.count().__next__
+    idle_agents: deque[int] = deque(range(n_agents))
+    free_at = [0.0] * n_agents  # when each operator is next free (talk end + wrap-up)
+    if oracle is not None:
+        oracle(free_at)
+    waiting_q: deque[list[float]] = deque()  # [answer time, talk, still waiting (1.0/0.0)]
+    n_hours = max(1, math.ceil(scenario.hours))
+    hourly_ans = [0] * (n_hours + 1)
+    hourly_ab = [0] * (n_hours + 1)
+
+    dialing = waiting = talking = wrapping = 0
+    dials = answers = abandoned = connects = 0
+    busy = 0.0
+    last_end = 0.0
+    list_done = False
+    now = 0.0
+    next_progress = 600.0
+
+    def launch_many(n: int, now: float) -> int:
+        nonlocal dials, contacts_left, list_done
+        launched = 0
+        p = fixed_p if fixed_p >= 0.0 else p_of(now)
+        for _ in range(n):
+            if contacts_left == 0:
+                list_done = True
+                break
+            if contacts_left > 0:
+                contacts_left -= 1
+            u = rand()
+            ring = ring_lo + ring_span * rand()
+            talk = lognorm(mu, sigma)
+            if u < p:
+                push(heap, (now + ring, seq(), _ANSWER, (ring, talk)))
+            else:
+                push(heap, (now + no_answer, seq(), _NO_ANSWER, None))
+            dials += 1
+            launched += 1
+            note(o_dialed, now, 0.0)
+        return launched
+
+    def connect(agent: int, talk: float, now: float) -> None:
+        nonlocal busy
+        end = now + talk
+        free_at[agent] = end + wrap
+        push(heap, (end, seq(), _TALK_END, (agent, talk)))
+        if now < shift:
+            busy += min(end + wrap, shift) - now
+
+    def ask(now: float) -> None:
+        nonlocal dialing
+        if now >= shift or list_done:
+            return
+        n = decide(
+            now,
+            lines - dialing - waiting - talking,
+            dialing,
+            waiting,
+            n_agents,
+            len(idle_agents),
+            wrapping,
+            talking,
+        )
+        if n > 0:
+            dialing += launch_many(n, now)
+
+    ask(0.0)
+    while heap:
+        now, _, kind, payload = pop(heap)
+        if kind == _NO_ANSWER:
+            dialing -= 1
+            note(o_not_answered, now, no_answer)
+            last_end = now
+        elif kind == _ANSWER:
+            ring, talk = payload  # type: ignore[misc]
+            dialing -= 1
+            answers += 1
+            hour = int(now // _HOUR)
+            hourly_ans[hour if hour < n_hours else n_hours] += 1
+            note(o_answered, now, ring)
+            if idle_agents:
+                agent = idle_agents.popleft()
+                talking += 1
+                connects += 1
+                note(o_connected, now, 0.0)
+                connect(agent, talk, now)
+            else:
+                entry = [now, talk, 1.0]
+                waiting_q.append(entry)
+                waiting += 1
+                push(heap, (now + patience, seq(), _PATIENCE, entry))
+        elif kind == _TALK_END:
+            agent, talk = payload  # type: ignore[misc]
+            talking -= 1
+            wrapping += 1
+            note(o_talk_ended, now, talk)
+            last_end = now
+            push(heap, (now + wrap, seq(), _WRAP_END, agent))
+        elif kind == _WRAP_END:
+            wrapping -= 1
+            agent = payload  # type: ignore[assignment]
+            served = False
+            while waiting_q:
+                entry = waiting_q.popleft()
+                if entry[2]:
+                    entry[2] = 0.0
+                    waiting -= 1
+                    talking += 1
+                    connects += 1
+                    note(o_connected, now, now - entry[0])
+                    connect(agent, entry[1], now)  # type: ignore[arg-type]
+                    served = True
+                    break
+            if not served:
+                idle_agents.append(agent)
+        else:  # _PATIENCE
+            entry = payload  # type: ignore[assignment]
+            if entry[2]:  # type: ignore[index]
+                entry[2] = 0.0  # type: ignore[index]
+                waiting -= 1
+                abandoned += 1
+                hour = int(entry[0] // _HOUR)  # type: ignore[index]
+                hourly_ab[hour if hour < n_hours else n_hours] += 1
+                note(o_abandoned, now, now - entry[0])  # type: ignore[index]
+                last_end = now
+        ask(now)
+        if progress is not None and now >= next_progress:
+            progress(min(now, shift))
+            next_progress += 600.0
+
+    if progress is not None:
+        progress(shift)
+    finished = last_end if contacts_left == 0 else None
+    return SimResult(
+        dials=dials,
+        answers=answers,
+        abandoned=abandoned,
+        connects=connects,
+        busy_seconds=busy,
+        logged_in_seconds=n_agents * shift,
+        hourly_answers=tuple(hourly_ans[:n_hours]),
+        hourly_abandoned=tuple(hourly_ab[:n_hours]),
+        finished_after_s=finished,
+        shift_seconds=shift,
+        agents=n_agents,
+    )
+
+
+class TalkOracle(PredictivePacing):
+    """A reference, not a policy: the predictive policy told exactly when each operator will be
+    free (talk end plus wrap-up), which no real dialer knows. The gap between it and
+    :class:`~autoinformer.pacing.predictive.PredictivePacing` is what better talk-time
+    prediction could still win.
+    """
+
+    _free_at: list[float]
+
+    def bind_free_times(self, free_at: list[float]) -> None:
+        """The simulator hands over its live list of per-operator free times."""
+        object.__setattr__(self, "_free_at", free_at)
+
+    def _supply(
+        self, now: float, idle: int, wrapup: int, talking: int, look: float
+    ) -> tuple[float, float]:
+        horizon = now + look
+        return float(sum(1 for t in self._free_at if t <= horizon)), 0.0
