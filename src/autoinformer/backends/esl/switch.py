@@ -1,0 +1,762 @@
+"""EslSwitch: FreeSWITCH as a :class:`~autoinformer.backends.base.Switch`, over inbound ESL.
+
+How the contract maps onto FreeSWITCH (details in ``docs/backends/freeswitch.md``):
+
+- ``originate``: ``bgapi originate {origination_uuid=OURS,...}DIAL &park()`` with our own
+  ``Job-UUID``; the call is registered before the command goes out. Progress comes from
+  CHANNEL_PROGRESS(_MEDIA) / CHANNEL_ANSWER; the end from CHANNEL_HANGUP_COMPLETE's
+  ``Hangup-Cause`` or the BACKGROUND_JOB's ``-ERR CAUSE``, whichever comes first (on a real
+  server CHANNEL_ANSWER can precede the job's ``+OK``). Causes go through
+  :meth:`HangupCause.from_name`, outcomes through ``outcome_for_unanswered``: one mapping.
+- ``play``: ``sendmsg`` execute ``playback`` with our ``event-uuid``, matched to
+  CHANNEL_EXECUTE(_COMPLETE)'s ``Application-UUID``; ``stop_playback``: ``uuid_break``.
+- ``bridge``: ``uuid_bridge`` of two legs; when a bridged leg ends we hang its peer up.
+- ``hangup``: ``uuid_kill UUID CAUSE`` (deferred until CHANNEL_CREATE if the channel is not
+  there yet).
+- Machine detection: ``mod_amd`` (``amd`` app, ``amd_result``) or ``mod_avmd`` (``avmd_start``,
+  CUSTOM ``avmd::beep``), whichever the server has (``module_exists`` at connect).
+
+The reader only routes: each event updates a call's state and may put a SwitchEvent into a
+bounded stream; anything that must talk to the switch is started as a task. On a dropped
+connection the switch reconnects, resubscribes, lists the channels (``show channels as json``),
+adopts the calls still up, hangs up orphans, and reports a BackendGap followed by a CallEnded
+for each call lost in the gap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import uuid as uuidlib
+from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import anyio
+import anyio.abc
+import attrs
+from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
+
+from autoinformer.backends.base import (
+    BackendGap,
+    Bridged,
+    CallAnswered,
+    CallEnded,
+    CallProgress,
+    DigitReceived,
+    MachineDetected,
+    Media,
+    PlaybackFinished,
+    Switch,
+    SwitchEvent,
+)
+from autoinformer.backends.esl import commands
+from autoinformer.backends.esl.client import EslCommandError, EslConnection
+from autoinformer.backends.esl.parser import EslEvent
+from autoinformer.errors import (
+    BackendError,
+    BackendTimeout,
+    BackendUnavailable,
+    CallNotFound,
+    OriginateError,
+    SettingsError,
+    WrongCallState,
+)
+from autoinformer.outcomes import HangupCause
+
+__all__ = ["EVENTS", "EslSwitch"]
+
+log = logging.getLogger(__name__)
+
+EVENTS = (
+    "CHANNEL_CREATE CHANNEL_PROGRESS CHANNEL_PROGRESS_MEDIA CHANNEL_ANSWER "
+    "CHANNEL_HANGUP_COMPLETE CHANNEL_EXECUTE CHANNEL_EXECUTE_COMPLETE CHANNEL_BRIDGE DTMF "
+    "BACKGROUND_JOB CUSTOM avmd::beep"
+)
+"""The events the switch subscribes to (``event plain|json ...``)."""
+
+_PLAYBACK_FAILED = ("FILE NOT FOUND", "PLAYBACK ERROR", "-ERR")
+
+
+@attrs.define(eq=False)
+class _Playback:
+    playback_id: str
+    started: bool = False
+    stopped: bool = False
+
+
+@attrs.define(eq=False)
+class _Call:
+    call_id: str
+    uuid: str
+    job: str
+    detect_machine: bool
+    created: bool = False
+    answered: bool = False
+    progress: str | None = None
+    ended: bool = False
+    kill_cause: HangupCause | None = None
+    bridge_id: str | None = None
+    bridged: bool = False
+    machine_done: bool = False
+    dtmf_started: bool = False
+    playbacks: dict[str, _Playback] = attrs.field(factory=dict)  # by event-uuid
+
+
+def _positive(field: str) -> Any:
+    def check(_: Any, attribute: attrs.Attribute[Any], value: float) -> None:
+        if not (isinstance(value, int | float) and value > 0 and math.isfinite(value)):
+            raise SettingsError(field, f"must be a positive number of seconds, got {value!r}")
+
+    return check
+
+
+@attrs.define(kw_only=True, eq=False)
+class EslSwitch(Switch):
+    """FreeSWITCH over its inbound Event Socket. Use as ``async with EslSwitch(...) as sw``.
+
+    Settings (the ``[backend]`` table with ``kind = "esl"``) are checked at construction and a
+    wrong one raises :class:`~autoinformer.errors.SettingsError` naming the field.
+
+    Attributes:
+        host: the switch's address.
+        port: its Event Socket port (``event_socket.conf.xml``, default 8021).
+        password: the Event Socket password; prefer ``password_env``. Never logged or shown.
+        password_env: the environment variable that holds the password.
+        dial: the dial-string template for customer numbers, with ``{number}``, ``{digits}``
+            or ``{national}`` (``sofia/gateway/gw1/{digits}``).
+        audio_dir: local directory of the audio we play (synthesised speech, greetings).
+        switch_audio_dir: the same directory as the switch sees it (shared storage).
+        audio_url: or: the HTTP base URL where ``audio_dir`` is served (``http_cache://``).
+        event_format: ``plain`` (default) or ``json`` events.
+        machine_detection: ``auto`` (use what the server has), ``amd``, ``avmd`` or ``none``.
+        amd_args: arguments for the ``amd`` application (``mod_amd``).
+        avmd_timeout: seconds after answer without a beep before ``avmd`` says "person".
+        inband_dtmf: start in-band DTMF detection (``start_dtmf``) when digits matter.
+        connect_timeout: seconds for connecting and the auth handshake.
+        command_timeout: seconds to wait for a command's reply.
+        reconnect_for: seconds to keep trying to reconnect before giving up (0: never).
+        event_buffer: SwitchEvents held for a slow consumer before dropping (loudly).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 8021
+    password: str | None = attrs.field(default=None, repr=False)
+    password_env: str | None = None
+    dial: str = "sofia/gateway/gw1/{digits}"
+    audio_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    switch_audio_dir: str | None = None
+    audio_url: str | None = None
+    event_format: Literal["plain", "json"] = "plain"
+    machine_detection: Literal["auto", "amd", "avmd", "none"] = "auto"
+    amd_args: str = ""
+    avmd_timeout: float = attrs.field(default=8.0, validator=_positive("backend.avmd_timeout"))
+    inband_dtmf: bool = False
+    connect_timeout: float = attrs.field(
+        default=5.0, validator=_positive("backend.connect_timeout")
+    )
+    command_timeout: float = attrs.field(
+        default=10.0, validator=_positive("backend.command_timeout")
+    )
+    reconnect_for: float = 60.0
+    event_buffer: int = 10_000
+
+    _secret: str = attrs.field(init=False, repr=False, default="")
+    _conn: EslConnection | None = attrs.field(init=False, default=None, repr=False)
+    _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None, repr=False)
+    _send: MemoryObjectSendStream[SwitchEvent] = attrs.field(init=False, repr=False)
+    _receive: MemoryObjectReceiveStream[SwitchEvent] = attrs.field(init=False, repr=False)
+    _calls: dict[str, _Call] = attrs.field(init=False, factory=dict, repr=False)
+    _by_uuid: dict[str, _Call] = attrs.field(init=False, factory=dict, repr=False)
+    _jobs: dict[str, _Call] = attrs.field(init=False, factory=dict, repr=False)
+    _waiters: dict[str, tuple[anyio.Event, list[str]]] = attrs.field(
+        init=False, factory=dict, repr=False
+    )
+    _bridges: dict[str, tuple[str, ...]] = attrs.field(init=False, factory=dict, repr=False)
+    _orphans: set[str] = attrs.field(init=False, factory=set, repr=False)
+    _detector: str | None = attrs.field(init=False, default=None, repr=False)
+    _closing: bool = attrs.field(init=False, default=False, repr=False)
+    dropped_events: int = attrs.field(init=False, default=0)
+    """SwitchEvents dropped because the consumer fell ``event_buffer`` behind."""
+
+    def __attrs_post_init__(self) -> None:
+        if not self.host:
+            raise SettingsError("backend.host", "must not be empty")
+        if not (isinstance(self.port, int) and 0 < self.port < 65536):
+            raise SettingsError("backend.port", f"must be a TCP port 1-65535, got {self.port!r}")
+        commands.validate_dial_template(self.dial)
+        if self.event_format not in ("plain", "json"):
+            raise SettingsError("backend.event_format", "expected 'plain' or 'json'")
+        if self.machine_detection not in ("auto", "amd", "avmd", "none"):
+            raise SettingsError(
+                "backend.machine_detection", "expected 'auto', 'amd', 'avmd' or 'none'"
+            )
+        if (self.switch_audio_dir or self.audio_url) and self.audio_dir is None:
+            raise SettingsError(
+                "backend.audio_dir", "needed with switch_audio_dir or audio_url (what to map)"
+            )
+        if self.switch_audio_dir and self.audio_url:
+            raise SettingsError("backend.audio_url", "give switch_audio_dir or audio_url, not both")
+        if "\n" in self.amd_args or "\r" in self.amd_args:
+            raise SettingsError("backend.amd_args", "must not contain a line break")
+        if not (self.reconnect_for >= 0 and math.isfinite(self.reconnect_for)):
+            raise SettingsError("backend.reconnect_for", "must be a number of seconds >= 0")
+        if not (isinstance(self.event_buffer, int) and self.event_buffer >= 1):
+            raise SettingsError("backend.event_buffer", "must be a whole number >= 1")
+        if self.password is not None:
+            self._secret = self.password
+        elif self.password_env is not None:
+            value = os.environ.get(self.password_env)
+            if value is None:
+                raise SettingsError(
+                    "backend.password_env",
+                    f"environment variable {self.password_env} is not set",
+                )
+            self._secret = value
+        else:
+            self._secret = "ClueCon"  # FreeSWITCH's out-of-the-box password
+        self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](
+            self.event_buffer
+        )
+
+    # --- public face ---------------------------------------------------------------------
+
+    @property
+    def machine_detector(self) -> str | None:
+        """``amd``, ``avmd`` or None: the detector in use (known after :meth:`connect`)."""
+        return self._detector
+
+    async def connect(self) -> None:
+        """Connect, authenticate, subscribe and find out the machine detector.
+
+        Raises:
+            BackendUnavailable: the switch cannot be reached or refused the password.
+            BackendTimeout: it did not answer in time.
+        """
+        conn = await EslConnection.open(
+            self.host, self.port, self._secret, handshake_timeout=self.connect_timeout
+        )
+        tg = anyio.create_task_group()
+        await tg.__aenter__()
+        self._tg = tg
+        try:
+            await tg.start(self._supervise, conn)
+        except BaseException as exc:
+            self._tg = None
+            tg.cancel_scope.cancel()
+            await conn.aclose()
+            with contextlib.suppress(BaseException):  # the first failure is the one to report
+                await tg.__aexit__(None, None, None)
+            if isinstance(exc, BaseExceptionGroup):
+                leaf = exc.exceptions[0]
+                if isinstance(leaf, BackendError):
+                    raise leaf from None
+            raise
+
+    async def close(self) -> None:
+        """Close the connection; calls in progress are left to the switch."""
+        self._closing = True
+        tg, self._tg = self._tg, None
+        if self._conn is not None:
+            await self._conn.aclose()
+        if tg is not None:
+            tg.cancel_scope.cancel()
+            await tg.__aexit__(None, None, None)
+        self._send.close()
+
+    def events(self) -> AsyncIterator[SwitchEvent]:
+        """The one stream of events, in the order the switch sent them."""
+        return self._receive
+
+    async def originate(
+        self,
+        call_id: str,
+        destination: str,
+        *,
+        caller_id: str | None,
+        ring_timeout: float,
+        variables: Mapping[str, str] | None = None,
+        operator: bool = False,
+        detect_machine: bool = False,
+    ) -> None:
+        """Place a call (see :meth:`Switch.originate`); ``bgapi originate ... &park()``."""
+        if call_id in self._calls:
+            raise OriginateError(f"call id {call_id!r} is already in use")
+        dial = (
+            commands.operator_dial_string(destination)
+            if operator
+            else commands.dial_string(self.dial, destination)
+        )
+        uuid = str(uuidlib.uuid4())
+        command = commands.originate_command(
+            uuid=uuid,
+            dial=dial,
+            caller_id=caller_id,
+            ring_timeout=ring_timeout,
+            variables=variables,
+            call_id=call_id,
+        )
+        conn = self._connection()
+        job = str(uuidlib.uuid4())
+        call = _Call(call_id=call_id, uuid=uuid, job=job, detect_machine=detect_machine)
+        self._calls[call_id] = call
+        self._by_uuid[uuid] = call
+        self._jobs[job] = call
+        try:
+            await conn.command(
+                f"bgapi {command}", {"Job-UUID": job}, reply_timeout=self.command_timeout
+            )
+        except EslCommandError as exc:
+            self._forget(call)
+            self._jobs.pop(job, None)
+            raise OriginateError(f"the switch refused the call: {exc.reply}") from None
+        except BackendError:
+            # The command may or may not have reached the switch: a resync hangs it up.
+            self._forget(call)
+            self._jobs.pop(job, None)
+            self._orphans.add(uuid)
+            raise
+
+    async def play(self, call_id: str, media: Media, *, playback_id: str) -> None:
+        """Play ``media`` (``sendmsg`` execute ``playback`` with our ``event-uuid``)."""
+        call = self._live(call_id)
+        arg = commands.media_argument(
+            path=media.path,
+            builtin=media.builtin,
+            audio_dir=self.audio_dir,
+            switch_audio_dir=self.switch_audio_dir,
+            audio_url=self.audio_url,
+        )
+        event_uuid = str(uuidlib.uuid4())
+        call.playbacks[event_uuid] = _Playback(playback_id)
+        try:
+            await self._execute(call, "playback", arg, event_uuid)
+        except BackendError:
+            call.playbacks.pop(event_uuid, None)
+            raise
+
+    async def stop_playback(self, call_id: str, playback_id: str) -> None:
+        """Stop a playback (``uuid_break``); a queued one is broken as soon as it starts."""
+        call = self._calls.get(call_id)
+        if call is None or call.ended:
+            return
+        for playback in call.playbacks.values():
+            if playback.playback_id == playback_id and not playback.stopped:
+                playback.stopped = True
+                if playback.started:
+                    await self._api(f"uuid_break {call.uuid}")
+
+    async def collect_digits(self, call_id: str) -> None:
+        """With ``inband_dtmf``, start in-band DTMF detection on the call (once)."""
+        call = self._live(call_id)
+        if self.inband_dtmf and not call.dtmf_started:
+            call.dtmf_started = True
+            await self._execute(call, "start_dtmf", "", str(uuidlib.uuid4()))
+
+    async def bridge(self, bridge_id: str, call_ids: tuple[str, ...]) -> None:
+        """Bridge two answered calls (``uuid_bridge``); Bridged follows for both.
+
+        Raises:
+            BackendError: not exactly two calls (FreeSWITCH bridges pairs).
+            CallNotFound: a call is gone.
+            WrongCallState: the switch refused the bridge.
+        """
+        if len(call_ids) != 2:
+            raise BackendError(f"FreeSWITCH bridges exactly two calls, got {len(call_ids)}")
+        first, second = (self._live(call_id) for call_id in call_ids)
+        self._bridges[bridge_id] = call_ids
+        first.bridge_id = second.bridge_id = bridge_id
+        result = await self._bgapi(f"uuid_bridge {first.uuid} {second.uuid}")
+        if result.startswith("-ERR"):
+            first.bridge_id = second.bridge_id = None
+            self._bridges.pop(bridge_id, None)
+            raise WrongCallState(f"the switch refused the bridge: {result.strip()}")
+
+    async def hangup(self, call_id: str, cause: HangupCause = HangupCause.NORMAL_CLEARING) -> None:
+        """Hang up with ``cause`` (``uuid_kill``); no error if the call is already gone."""
+        call = self._calls.get(call_id)
+        if call is None or call.ended or call.kill_cause is not None:
+            return
+        call.kill_cause = cause
+        if call.created:
+            await self._kill(call.uuid, cause)
+
+    # --- commands ------------------------------------------------------------------------
+
+    def _connection(self) -> EslConnection:
+        conn = self._conn
+        if conn is None or conn.closed:
+            raise BackendUnavailable(f"ESL {self.host}:{self.port}: not connected")
+        return conn
+
+    def _live(self, call_id: str) -> _Call:
+        call = self._calls.get(call_id)
+        if call is None or call.ended:
+            raise CallNotFound(f"no call {call_id!r} on the switch")
+        return call
+
+    async def _execute(self, call: _Call, app: str, arg: str, event_uuid: str) -> None:
+        headers = {
+            "call-command": "execute",
+            "execute-app-name": app,
+            "event-uuid": event_uuid,
+            "event-lock": "true",
+        }
+        if arg:
+            headers["execute-app-arg"] = arg
+        try:
+            await self._connection().command(
+                f"sendmsg {call.uuid}", headers, reply_timeout=self.command_timeout
+            )
+        except EslCommandError as exc:
+            raise CallNotFound(f"call {call.call_id!r}: {exc.reply}") from None
+
+    async def _api(self, command: str) -> None:
+        """Fire a ``bgapi`` command whose result does not matter (its job is ignored)."""
+        await self._connection().command(
+            f"bgapi {command}",
+            {"Job-UUID": str(uuidlib.uuid4())},
+            reply_timeout=self.command_timeout,
+        )
+
+    async def _bgapi(self, command: str, conn: EslConnection | None = None) -> str:
+        """Run ``bgapi command`` and return the BACKGROUND_JOB body (``+OK ...``/``-ERR ...``)."""
+        conn = conn or self._connection()
+        job = str(uuidlib.uuid4())
+        done = anyio.Event()
+        box: list[str] = []
+        self._waiters[job] = (done, box)
+        try:
+            await conn.command(
+                f"bgapi {command}", {"Job-UUID": job}, reply_timeout=self.command_timeout
+            )
+            with anyio.fail_after(self.command_timeout):
+                await done.wait()
+        except TimeoutError:
+            raise BackendTimeout(
+                f"ESL {self.host}:{self.port}: no result for {command.split()[0]!r}"
+            ) from None
+        finally:
+            self._waiters.pop(job, None)
+        if not box:
+            raise BackendUnavailable(f"ESL {self.host}:{self.port}: connection lost")
+        return box[0]
+
+    async def _kill(self, uuid: str, cause: HangupCause) -> None:
+        try:
+            await self._api(f"uuid_kill {uuid} {cause.name}")
+        except BackendUnavailable:
+            log.warning("ESL: could not hang up %s: not connected (the resync will)", uuid)
+
+    def _spawn(self, func: Any, *args: Any) -> None:
+        """Run switch I/O the reader cannot await; failures are logged, never raised there."""
+        if self._tg is None:
+            return
+
+        async def guarded() -> None:
+            try:
+                await func(*args)
+            except BackendError as exc:
+                log.warning("ESL: %s failed: %s", getattr(func, "__name__", func), exc)
+
+        self._tg.start_soon(guarded)
+
+    # --- the connection's life -------------------------------------------------------------
+
+    async def _supervise(
+        self, conn: EslConnection, *, task_status: anyio.abc.TaskStatus[None]
+    ) -> None:
+        started: anyio.abc.TaskStatus[None] | None = task_status
+        gap_from: float | None = None
+        while True:
+            error = await self._serve(conn, gap_from, started)
+            if error is not None and started is not None:
+                raise error  # the first setup failed: connect() reports it
+            started = None
+            if self._closing:
+                return
+            gap_from = anyio.current_time()
+            log.warning("ESL %s:%s: connection lost; reconnecting", self.host, self.port)
+            new = await self._reconnect()
+            if new is None:
+                self._give_up()
+                return
+            conn = new
+
+    async def _serve(
+        self,
+        conn: EslConnection,
+        gap_from: float | None,
+        task_status: anyio.abc.TaskStatus[None] | None,
+    ) -> BackendError | None:
+        """Read one connection until it drops; set it up (and resync) meanwhile."""
+        setup_error: BackendError | None = None
+        async with anyio.create_task_group() as tg:
+
+            async def reader() -> None:
+                try:
+                    await conn.read_events(self._on_event)
+                except BackendUnavailable:
+                    pass
+                finally:
+                    self._conn = None
+                    for done, _ in list(self._waiters.values()):
+                        done.set()
+
+            tg.start_soon(reader)
+            self._conn = conn
+            try:
+                await self._setup(conn)
+                if gap_from is not None:
+                    await self._resync(conn, gap_from)
+            except BackendError as exc:
+                setup_error = exc
+                await conn.aclose()
+            if setup_error is None and task_status is not None:
+                task_status.started()
+                task_status = None
+        return setup_error if task_status is not None else None
+
+    async def _setup(self, conn: EslConnection) -> None:
+        await conn.command(
+            f"event {self.event_format} {EVENTS}", reply_timeout=self.command_timeout
+        )
+        wanted = self.machine_detection
+        self._detector = None
+        if wanted in ("auto", "amd") and await self._has_module(conn, "mod_amd"):
+            self._detector = "amd"
+        elif wanted in ("auto", "avmd") and await self._has_module(conn, "mod_avmd"):
+            self._detector = "avmd"
+        elif wanted in ("amd", "avmd"):
+            log.warning("ESL: machine_detection=%s but the switch has no mod_%s", wanted, wanted)
+
+    async def _has_module(self, conn: EslConnection, module: str) -> bool:
+        return (await self._bgapi(f"module_exists {module}", conn)).strip() == "true"
+
+    async def _reconnect(self) -> EslConnection | None:
+        deadline = anyio.current_time() + self.reconnect_for
+        delay = 0.05
+        while not self._closing:
+            try:
+                return await EslConnection.open(
+                    self.host, self.port, self._secret, handshake_timeout=self.connect_timeout
+                )
+            except BackendError as exc:
+                log.warning("ESL %s:%s: reconnect failed: %s", self.host, self.port, exc)
+            if anyio.current_time() + delay > deadline:
+                return None
+            await anyio.sleep(delay)
+            delay = min(delay * 2, 5.0)
+        return None
+
+    async def _resync(self, conn: EslConnection, gap_from: float) -> None:
+        """After a reconnect: adopt the calls still up, end the lost ones, kill orphans."""
+        body = await self._bgapi("show channels as json", conn)
+        try:
+            rows = json.loads(body).get("rows") or []
+        except (ValueError, AttributeError):
+            raise BackendUnavailable(
+                f"ESL resync: unreadable channel list: {body[:80]!r}"
+            ) from None
+        live = {str(row.get("uuid")): row for row in rows if isinstance(row, dict)}
+        adopted: list[str] = []
+        lost: list[_Call] = []
+        for call in list(self._calls.values()):
+            row = live.get(call.uuid)
+            if row is None:
+                lost.append(call)
+                continue
+            adopted.append(call.call_id)
+        for uuid in list(self._orphans):
+            self._orphans.discard(uuid)
+            if uuid in live:
+                log.warning("ESL resync: hanging up orphan channel %s", uuid)
+                self._spawn(self._kill, uuid, HangupCause.NORMAL_CLEARING)
+        self._emit(
+            BackendGap(
+                seconds=anyio.current_time() - gap_from,
+                adopted=tuple(adopted),
+                lost=tuple(c.call_id for c in lost),
+            )
+        )
+        for call_id in adopted:
+            call = self._calls[call_id]
+            row = live[call.uuid]
+            if not call.answered and str(row.get("callstate", "")).upper() == "ACTIVE":
+                call.created = call.answered = True
+                self._emit(CallAnswered(call.call_id))
+        for call in lost:
+            self._end(call, HangupCause.UNSPECIFIED, "ended while the connection was down")
+
+    def _give_up(self) -> None:
+        log.error("ESL %s:%s: gave up reconnecting", self.host, self.port)
+        for call in list(self._calls.values()):
+            self._end(call, HangupCause.NETWORK_OUT_OF_ORDER, "lost the connection to the switch")
+        self._send.close()
+
+    # --- routing (runs inside the reader: no awaits, no user code) --------------------------
+
+    def _emit(self, event: SwitchEvent) -> None:
+        try:
+            self._send.send_nowait(event)
+        except anyio.WouldBlock:
+            self.dropped_events += 1
+            log.error(
+                "ESL: the event consumer is %d events behind; dropped %r",
+                self.event_buffer,
+                event,
+            )
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            pass
+
+    def _forget(self, call: _Call) -> None:
+        self._calls.pop(call.call_id, None)
+        self._by_uuid.pop(call.uuid, None)
+
+    def _end(self, call: _Call, cause: HangupCause, detail: str) -> None:
+        if call.ended:
+            return
+        call.ended = True
+        for playback in call.playbacks.values():
+            self._emit(PlaybackFinished(call.call_id, playback.playback_id, completed=False))
+        call.playbacks.clear()
+        self._forget(call)
+        self._jobs.pop(call.job, None)
+        if call.bridge_id is not None:
+            for peer_id in self._bridges.pop(call.bridge_id, ()):
+                peer = self._calls.get(peer_id)
+                if peer is not None and peer is not call:
+                    peer.bridge_id = None
+                    if peer.kill_cause is None:
+                        peer.kill_cause = HangupCause.NORMAL_CLEARING
+                        self._spawn(self._kill, peer.uuid, HangupCause.NORMAL_CLEARING)
+        self._emit(CallEnded(call.call_id, cause, answered=call.answered, detail=detail))
+
+    def _on_event(self, event: EslEvent) -> None:
+        name = event.name
+        if name == "BACKGROUND_JOB":
+            self._on_job(event)
+            return
+        call = self._by_uuid.get(event.get("Unique-ID") or "")
+        if call is None:
+            if name == "CHANNEL_BRIDGE":
+                call = self._by_uuid.get(event.get("Other-Leg-Unique-ID") or "")
+            if call is None:
+                return
+        handler = _HANDLERS.get(name)
+        if handler is not None:
+            handler(self, call, event)
+
+    def _on_job(self, event: EslEvent) -> None:
+        job = event.get("Job-UUID") or ""
+        waiter = self._waiters.get(job)
+        if waiter is not None:
+            done, box = waiter
+            box.append(event.body)
+            done.set()
+            return
+        call = self._jobs.pop(job, None)
+        if call is None or call.ended:
+            return
+        result = event.body.strip()
+        if result.startswith("-ERR"):
+            words = result[4:].split()
+            cause = HangupCause.from_name(words[0]) if words else HangupCause.UNSPECIFIED
+            if call.kill_cause is not None:
+                cause = call.kill_cause
+            self._end(call, cause, result)
+
+    def _on_create(self, call: _Call, event: EslEvent) -> None:
+        call.created = True
+        if call.kill_cause is not None:
+            self._spawn(self._kill, call.uuid, call.kill_cause)
+
+    def _on_progress(self, call: _Call, event: EslEvent) -> None:
+        state: Literal["ringing", "early_media"] = (
+            "early_media" if event.name == "CHANNEL_PROGRESS_MEDIA" else "ringing"
+        )
+        if not call.answered and call.progress != state:
+            call.progress = state
+            self._emit(CallProgress(call.call_id, state))
+
+    def _on_answer(self, call: _Call, event: EslEvent) -> None:
+        call.created = True
+        if call.answered:
+            return
+        call.answered = True
+        self._emit(CallAnswered(call.call_id))
+        if call.detect_machine and call.kill_cause is None:
+            if self._detector == "amd":
+                self._spawn(self._execute, call, "amd", self.amd_args, str(uuidlib.uuid4()))
+            elif self._detector == "avmd":
+                self._spawn(self._execute, call, "avmd_start", "", str(uuidlib.uuid4()))
+                self._spawn(self._avmd_deadline, call)
+
+    async def _avmd_deadline(self, call: _Call) -> None:
+        await anyio.sleep(self.avmd_timeout)
+        if not call.ended and not call.machine_done:
+            call.machine_done = True
+            self._emit(MachineDetected(call.call_id, machine=False))
+            await self._execute(call, "avmd_stop", "", str(uuidlib.uuid4()))
+
+    def _on_dtmf(self, call: _Call, event: EslEvent) -> None:
+        digit = event.get("DTMF-Digit") or ""
+        if digit:
+            self._emit(DigitReceived(call.call_id, digit))
+
+    def _on_execute(self, call: _Call, event: EslEvent) -> None:
+        playback = call.playbacks.get(event.get("Application-UUID") or "")
+        if playback is not None:
+            playback.started = True
+            if playback.stopped:
+                self._spawn(self._api, f"uuid_break {call.uuid}")
+
+    def _on_execute_complete(self, call: _Call, event: EslEvent) -> None:
+        app = event.get("Application") or ""
+        playback = call.playbacks.pop(event.get("Application-UUID") or "", None)
+        if playback is not None:
+            response = (event.get("Application-Response") or "").upper()
+            completed = not playback.stopped and not response.startswith(_PLAYBACK_FAILED)
+            self._emit(PlaybackFinished(call.call_id, playback.playback_id, completed=completed))
+        elif app == "amd" and not call.machine_done:
+            result = (event.get("variable_amd_result") or "").upper()
+            call.machine_done = True
+            self._emit(MachineDetected(call.call_id, machine=result == "MACHINE"))
+
+    def _on_custom(self, call: _Call, event: EslEvent) -> None:
+        if event.subclass == "avmd::beep" and not call.machine_done:
+            call.machine_done = True
+            self._emit(MachineDetected(call.call_id, machine=True, beep=True))
+
+    def _on_bridge(self, call: _Call, event: EslEvent) -> None:
+        if call.bridge_id is None:
+            return
+        for call_id in self._bridges.get(call.bridge_id, ()):
+            leg = self._calls.get(call_id)
+            if leg is not None and not leg.bridged:
+                leg.bridged = True
+                self._emit(Bridged(leg.call_id, call.bridge_id))
+
+    def _on_hangup_complete(self, call: _Call, event: EslEvent) -> None:
+        name = event.get("Hangup-Cause") or ""
+        answered_at = event.get("Caller-Channel-Answered-Time") or "0"
+        call.answered = call.answered or answered_at not in ("", "0")
+        cause = HangupCause.from_name(name) if name else HangupCause.UNSPECIFIED
+        self._end(call, cause, f"Hangup-Cause: {name or '?'}")
+
+
+_HANDLERS = {
+    "CHANNEL_CREATE": EslSwitch._on_create,
+    "CHANNEL_PROGRESS": EslSwitch._on_progress,
+    "CHANNEL_PROGRESS_MEDIA": EslSwitch._on_progress,
+    "CHANNEL_ANSWER": EslSwitch._on_answer,
+    "DTMF": EslSwitch._on_dtmf,
+    "CHANNEL_EXECUTE": EslSwitch._on_execute,
+    "CHANNEL_EXECUTE_COMPLETE": EslSwitch._on_execute_complete,
+    "CUSTOM": EslSwitch._on_custom,
+    "CHANNEL_BRIDGE": EslSwitch._on_bridge,
+    "CHANNEL_HANGUP_COMPLETE": EslSwitch._on_hangup_complete,
+}
