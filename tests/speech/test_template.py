@@ -172,10 +172,12 @@ def test_fragment_units_split_personal_numbers_into_words() -> None:
         Synth("Hello"),
         Synth("Ilya"),
         Synth("your debt is"),
-        *(
-            Synth(w)
-            for w in ["five", "hundred", "and", "twenty-five", "roubles", "nineteen", "kopeks"]
-        ),
+        Synth("five hundred"),  # multipliers stay with their digit word
+        Synth("and"),
+        Synth("twenty-five"),
+        Synth("roubles"),
+        Synth("nineteen"),
+        Synth("kopeks"),
         Silence(1000),
         Synth("Press one."),
     ]
@@ -199,3 +201,25 @@ def test_unsupported_language_is_an_input_error() -> None:
 
 def test_preview_shows_placeholders() -> None:
     assert Template.parse("Hello, {phone}, <stop:1s>shipped").preview() == "Hello, {phone}, shipped"
+
+
+@pytest.mark.parametrize(
+    ("lang", "balance", "chunks"),
+    [
+        ("en", "123456", ["one hundred", "and", "twenty-three thousand", "four hundred", "and",
+                          "fifty-six", "roubles"]),
+        ("ru", "25000", ["двадцать", "пять тысяч", "рублей"]),
+        ("id", "150000", ["seratus", "lima puluh ribu", "rubel"]),
+    ],
+)  # fmt: skip
+def test_fragment_chunks_per_language(lang: str, balance: str, chunks: list[str]) -> None:
+    plan = Template.parse("<currency>{B} RUB</currency>").plan(contact(B=balance), lang)
+    assert [u.text for u in plan.units("fragment") if isinstance(u, Synth)] == chunks
+
+
+def test_digits_and_letters_are_one_fragment_per_symbol() -> None:
+    plan = Template.parse("<digits>{P}</digits><letters>{L}</letters>").plan(
+        contact(P="100", L="ab")
+    )
+    texts = [u.text for u in plan.units("fragment") if isinstance(u, Synth)]
+    assert texts == ["one", "zero", "zero", "A", "B"]

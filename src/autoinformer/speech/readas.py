@@ -28,6 +28,7 @@ from num2words import CONVERTER_CLASSES, num2words
 __all__ = [
     "Amount",
     "LanguageNotSupported",
+    "fragment_chunks",
     "normalise_lang",
     "parse_amount",
     "parse_date",
@@ -417,3 +418,30 @@ def spell_numbers_in(text: str, lang: str) -> str:
             return token
 
     return _NUMBER_IN_TEXT.sub(replace, text)
+
+
+# Words that are spoken as one unit with the word before them ("five hundred", "dua puluh",
+# "пять тысяч"). Fragments joined there sound like one phrase, and the number of distinct
+# fragments stays small: a digit word times a handful of multipliers.
+_ATTACH = {
+    "en": frozenset({"hundred", "thousand", "million", "billion"}),
+    "id": frozenset({"puluh", "ratus", "belas", "ribu", "juta", "miliar"}),
+    "ru": frozenset({"тысяча", "тысячи", "тысяч", "миллион", "миллиона", "миллионов"}),
+}
+
+
+def fragment_chunks(words: str, lang: str) -> tuple[str, ...]:
+    """Split read-out personal data into cacheable fragments.
+
+    One word per fragment, except that multiplier words stay with the word before them, so
+    "five hundred and twenty-five roubles" gives "five hundred", "and", "twenty-five",
+    "roubles". Languages without rules here split into words.
+    """
+    attach = _ATTACH.get(_base(lang), frozenset())
+    chunks: list[str] = []
+    for word in words.split():
+        if chunks and word.lower().strip(",.") in attach:
+            chunks[-1] = f"{chunks[-1]} {word}"
+        else:
+            chunks.append(word)
+    return tuple(chunks)

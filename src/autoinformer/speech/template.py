@@ -426,7 +426,7 @@ class Template:
             spoken = readas.read_digits(value, lang)
             return Say(spoken, False, tuple(spoken.split()), "digits", value)
         spoken = readas.read_number(number, lang)
-        return Say(spoken, False, tuple(spoken.split()), "number", value)
+        return Say(spoken, False, readas.fragment_chunks(spoken, lang), "number", value)
 
     def _say_span(self, contact: Contact, span: Span, lang: str) -> Say:
         values = {id(p): self._value(contact, p) for p in span.parts if isinstance(p, Var)}
@@ -439,7 +439,12 @@ class Template:
                 f"contact {contact.id!r}: <{span.kind}> with {names or 'no variables'}: {exc}"
             ) from None
         fixed = not values
-        chunks = (spoken,) if fixed else tuple(spoken.split())
+        if fixed:
+            chunks: tuple[str, ...] = (spoken,)
+        elif span.kind in ("digits", "letters"):
+            chunks = tuple(spoken.split())
+        else:
+            chunks = readas.fragment_chunks(spoken, lang)
         return Say(spoken, fixed, chunks, span.kind, content)
 
     def render_text(self, contact: Contact, lang: str = "en") -> str:
