@@ -151,6 +151,11 @@ class FakeEslServer:
     max_backlog: int = 500
     refuse: str | None = None
     hangup_bridge_peer: bool = False
+    accepting: bool = True
+    """False: new connections are closed at once (the switch is down)."""
+    drop_after: str | None = None
+    """A regex: the connection is dropped right after a matching ``bgapi`` is carried out,
+    before its reply is sent (the reply is lost; the channel exists)."""
 
     channels: dict[str, FakeChannel] = attrs.field(init=False, factory=dict)
     commands: list[str] = attrs.field(init=False, factory=list)
@@ -218,6 +223,9 @@ class FakeEslServer:
     # --- the connection ------------------------------------------------------------------
 
     async def _handle(self, stream: anyio.abc.SocketStream) -> None:
+        if not self.accepting:
+            await stream.aclose()
+            return
         listener = _Listener(stream)
         self._listeners.append(listener)
         self.connections += 1
@@ -318,7 +326,13 @@ class FakeEslServer:
             if self.refuse and re.search(self.refuse, rest):
                 self._push(listener, _reply("-ERR refused"))
                 return
-            self._push(listener, _reply(f"+OK Job-UUID: {job}", f"Job-UUID: {job}\n"))
+            if self.drop_after and re.search(self.drop_after, rest):
+                listener.closed = True
+                listener.queue.clear()
+                assert self._tg is not None
+                self._tg.start_soon(self._drop, listener)
+            else:
+                self._push(listener, _reply(f"+OK Job-UUID: {job}", f"Job-UUID: {job}\n"))
             if rest.startswith("originate "):
                 self._originate(rest[len("originate ") :], job)
             else:
