@@ -70,19 +70,19 @@ class PredictivePacing(RawPacing):
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=_fraction("max_abandon_rate"))  # type: ignore[arg-type]
-    aim: float = attrs.field(default=0.8, validator=_fraction("aim"))  # type: ignore[arg-type]
-    gain: float = 0.08
-    z_start: float = 1.95
+    aim: float = attrs.field(default=0.9, validator=_fraction("aim"))  # type: ignore[arg-type]
+    gain: float = 0.05
+    z_start: float = 1.85
     z_team_slope: float = 0.4
     talk_warmup: int = 200
     z_min: float = -1.5
     z_max: float = 5.0
-    guard: float = 1.5
+    guard: float = 0.5
     warmup: int = 20
     memory: float = 500.0
 
     patience: float = 2.0
-    look_extra: float = 0.0
+    look_extra: float = -4.0
 
     _p: DiscountedRate = attrs.field(init=False)
     _ring: RingHistogram = attrs.field(init=False, factory=RingHistogram)
@@ -240,7 +240,7 @@ class PredictivePacing(RawPacing):
     def _predict(
         self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
     ) -> int:
-        if self._row_stale >= 256 or not self._row:
+        if self._row_stale >= 64 or not self._row:
             self._refresh_row()
         if now - self._ringing_at >= 1.0:
             self._recount(now)

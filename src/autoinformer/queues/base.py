@@ -47,9 +47,10 @@ class Operator:
 
 @attrs.define(kw_only=True)
 class OperatorStatus:
-    """An operator's live state and statistics inside a queue."""
+    """An operator's live state and statistics inside a queue (``position``: member order)."""
 
     operator: Operator
+    position: int = 0
     state: OperatorState = OperatorState.IDLE
     since: float = 0.0
     calls: int = 0
@@ -103,7 +104,8 @@ class OperatorQueue:
     @classmethod
     def of(cls, name: str, operators: Sequence[Operator], **kwargs: object) -> OperatorQueue:
         """A queue with these operators, all idle."""
-        return cls(name=name, members=[OperatorStatus(operator=op) for op in operators], **kwargs)  # type: ignore[arg-type]
+        members = [OperatorStatus(operator=op, position=i) for i, op in enumerate(operators)]
+        return cls(name=name, members=members, **kwargs)  # type: ignore[arg-type]
 
     def _refresh(self, now: float) -> None:
         for m in self.members:
