@@ -226,3 +226,24 @@ def test_progress_reports_bytes_up_to_the_file_size(tmp_path: Path) -> None:
     assert report.valid == 20_000
     assert seen[-1] == (path.stat().st_size, path.stat().st_size)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+
+
+def test_encoding_error_after_the_sample_names_the_row_and_the_fix(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    good = "".join(f"+7916{n:07d},Имя {n}\n" for n in range(5000))  # well past the sample
+    path.write_bytes(("phone,name\n" + good).encode() + b"+79161234567,\xff\xfe\n")
+    results = read_contacts(path)
+    with pytest.raises(ContactListError, match=r"not readable as utf-8 after row \d+.*encoding="):
+        for _ in results:
+            pass
+
+
+def test_given_encoding_is_used(tmp_path: Path) -> None:
+    path = tmp_path / "list.csv"
+    path.write_bytes("phone,name\n+79161234567,Игорь\n".encode("utf-16"))
+    (result,) = read_contacts(path)  # BOM: detected
+    assert result.contact is not None
+    assert result.contact.name == "Игорь"
+    path.write_bytes("phone,name\n+79161234567,Igor\n".encode("cp1252"))
+    with pytest.raises(SettingsError):
+        read_contacts(path, encoding="no-such-codec").__next__()

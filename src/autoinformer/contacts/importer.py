@@ -18,9 +18,11 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator, Sequence
+from typing import Any
 
 from autoinformer.contacts.phones import PhoneNormalizer, check_region
 from autoinformer.contacts.readers import (
+    Format,
     ProgressHook,
     Source,
     detect_format,
@@ -107,7 +109,7 @@ def read_contacts(
 def _stream(
     source: Source,
     *,
-    fmt: str,
+    fmt: Format,
     normalizer: PhoneNormalizer,
     phones: tuple[str, ...],
     name_column: str | None,
@@ -117,7 +119,7 @@ def _stream(
     sheet: str | None,
     progress: ProgressHook | None,
 ) -> Iterator[RowResult]:
-    rows = iter_rows(source, fmt, encoding=encoding, sheet=sheet, progress=progress)  # type: ignore[arg-type]
+    rows = iter_rows(source, fmt, encoding=encoding, sheet=sheet, progress=progress)
     builder: RowBuilder | None = None
     for number, cells in rows:
         if builder is None:
@@ -169,7 +171,7 @@ def check_contacts(
     *,
     region: str | None = None,
     keep_contacts: bool = True,
-    **options: object,
+    **options: Any,
 ) -> ImportReport:
     """Read a whole list and return the report (counts, problems, and the valid contacts).
 
@@ -184,6 +186,6 @@ def check_contacts(
     """
     name = str(source) if isinstance(source, str | os.PathLike) else "<text>"
     report = ImportReport(source=name, keep_contacts=keep_contacts)
-    for result in read_contacts(source, region=region, **options):  # type: ignore[arg-type]
+    for result in read_contacts(source, region=region, **options):
         report.add(result)
     return report
