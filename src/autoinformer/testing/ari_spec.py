@@ -79,6 +79,7 @@ class AriSpec:
 
     operations: list[Operation]
     models: dict[str, Mapping[str, Any]]
+    _cache: dict[str, dict[str, Mapping[str, Any]]] = attrs.field(init=False, factory=dict)
 
     @classmethod
     def load(cls, directory: Path | str | None = None) -> AriSpec:
@@ -190,11 +191,15 @@ class AriSpec:
 
     def _properties(self, name: str) -> dict[str, Mapping[str, Any]]:
         """Properties of model ``name`` including those of the models it extends."""
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
         props: dict[str, Mapping[str, Any]] = {}
         for parent_name, parent in self.models.items():
             if name in parent.get("subTypes", []) and parent_name != name:
                 props.update(self._properties(parent_name))
         props.update(self.models[name].get("properties", {}))
+        self._cache[name] = props
         return props
 
     def check_model(self, name: str, value: Any, where: str = "") -> list[str]:

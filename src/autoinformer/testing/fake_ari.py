@@ -226,10 +226,12 @@ class FakeAri:
                 response_headers = [("Content-Length", str(len(data)))]
                 if data:
                     response_headers.append(("Content-Type", "application/json"))
+                # One write per response: a split write meets Nagle and delayed ACKs.
                 await stream.send(
                     conn.send(h11.Response(status_code=status, headers=response_headers))
+                    + conn.send(h11.Data(data=data))
+                    + conn.send(h11.EndOfMessage())
                 )
-                await stream.send(conn.send(h11.Data(data=data)) + conn.send(h11.EndOfMessage()))
                 conn.start_next_cycle()
         except (
             anyio.EndOfStream,

@@ -12,9 +12,11 @@ Credentials travel in the Authorization header only and never appear in messages
 from __future__ import annotations
 
 import math
+import socket
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import anyio
 import attrs
 import httpx
 
@@ -29,6 +31,11 @@ from autoinformer.errors import (
 )
 
 __all__ = ["AriClient", "error_for_status"]
+
+_MAX_CONNECTIONS = 32
+_NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+"""httpcore writes a request's head and body separately; without TCP_NODELAY, Nagle and the
+peer's delayed ACK hold each request back (measured: 130 -> 750 sequential requests/s)."""
 
 _REASONS: dict[int, str] = {
     1: "unallocated",
@@ -77,6 +84,7 @@ class AriClient:
     settings: AriSettings
     transport: httpx.AsyncBaseTransport | None = None
     _http: httpx.AsyncClient | None = attrs.field(init=False, default=None)
+    _limiter: anyio.CapacityLimiter | None = attrs.field(init=False, default=None)
 
     def open(self) -> httpx.AsyncClient:
         """Create the pooled HTTP client (also used for the WebSocket upgrade)."""
@@ -84,9 +92,17 @@ class AriClient:
             base_url=self.settings.base_url,
             auth=httpx.BasicAuth(self.settings.username, self.settings.password),
             timeout=httpx.Timeout(self.settings.request_timeout),
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=64),
-            transport=self.transport,
+            transport=self.transport
+            or httpx.AsyncHTTPTransport(
+                limits=httpx.Limits(
+                    max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS
+                ),
+                socket_options=_NODELAY,
+            ),
         )
+        # Requests wait their turn here, not in httpcore's pool queue: its scan of queued
+        # requests grows with the square of the queue and stalls the loop under a burst.
+        self._limiter = anyio.CapacityLimiter(_MAX_CONNECTIONS)
         return self._http
 
     async def aclose(self) -> None:
@@ -117,8 +133,11 @@ class AriClient:
         Raises:
             BackendError: a subclass as described in the module docstring.
         """
+        http = self.http
+        assert self._limiter is not None
         try:
-            response = await self.http.request(method, path, params=list(params), json=body)
+            async with self._limiter:
+                response = await http.request(method, path, params=list(params), json=body)
         except httpx.TimeoutException:
             raise BackendTimeout(
                 f"{what}: no reply within {self.settings.request_timeout} s"

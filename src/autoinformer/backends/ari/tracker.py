@@ -115,7 +115,6 @@ class _Call:
     dialstatus: str = ""
     own_cause: int | None = None
     other_cause: int | None = None
-    end_due: float | None = None
     playbacks: set[str] = attrs.field(factory=set)
     bridge_id: str | None = None
 
@@ -136,6 +135,7 @@ class CallTracker:
     _playbacks: dict[str, str] = attrs.field(init=False, factory=dict)
     _stopped: set[str] = attrs.field(init=False, factory=set)
     _bridges: dict[str, set[str]] = attrs.field(init=False, factory=dict)
+    _waiting: dict[str, float] = attrs.field(init=False, factory=dict)
 
     # --- registration (before the request goes out) -----------------------------------------
 
@@ -158,6 +158,7 @@ class CallTracker:
     def forget_call(self, call_id: str) -> None:
         """Drop a call whose originate request failed (no event will come for it)."""
         call = self._calls.pop(call_id, None)
+        self._waiting.pop(call_id, None)
         if call is None:
             return
         self._channels.pop(call_id, None)
@@ -245,15 +246,15 @@ class CallTracker:
     def due(self, now: float) -> list[Output]:
         """Outputs whose wait ran out by ``now`` (a Local ``;2`` half that never reported)."""
         out: list[Output] = []
-        for call in [c for c in self._calls.values() if c.end_due is not None]:
-            if call.end_due is not None and call.end_due <= now:
+        for call_id, due in list(self._waiting.items()):
+            call = self._calls.get(call_id)
+            if call is not None and due <= now:
                 self._end(call, out)
         return out
 
     def next_deadline(self) -> float | None:
         """When :meth:`due` next has something to do (None: nothing is waiting)."""
-        dues = [c.end_due for c in self._calls.values() if c.end_due is not None]
-        return min(dues) if dues else None
+        return min(self._waiting.values()) if self._waiting else None
 
     def reconcile(self, channels: Iterable[ari.ChannelRef], *, gap_seconds: float) -> list[Output]:
         """After a reconnect: compare our records with ``GET /channels``.
@@ -360,7 +361,7 @@ class CallTracker:
             and call.dialstatus not in _DEFINITIVE_STATUSES
         )
         if waiting_for_other:
-            call.end_due = now + LOCAL_HALF_WAIT
+            self._waiting[call.call_id] = now + LOCAL_HALF_WAIT
             return
         self._end(call, out)
 
