@@ -121,6 +121,7 @@ class _Listener:
     json_format: bool = False
     authed: bool = False
     closed: bool = False
+    finish: bool = False  # send what is queued, then hang up
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -262,6 +263,9 @@ class FakeEslServer:
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
                     listener.closed = True
                     return
+            if listener.finish:
+                await self._drop(listener)
+                return
             listener.ready = anyio.Event()
             if not listener.queue:
                 await listener.ready.wait()
@@ -299,8 +303,7 @@ class FakeEslServer:
             else:
                 self._push(listener, _reply("-ERR invalid"))
                 self._push(listener, b"Content-Type: text/disconnect-notice\nContent-Length: 0\n\n")
-                listener.closed = True
-                listener.ready.set()
+                listener.finish = True
             return
         if word == "event":
             fmt, _, names = rest.partition(" ")
@@ -318,7 +321,7 @@ class FakeEslServer:
         elif word == "exit":
             self._push(listener, _reply("+OK bye"))
             self._push(listener, b"Content-Type: text/disconnect-notice\nContent-Length: 0\n\n")
-            listener.closed = True
+            listener.finish = True
         elif word == "api":
             self._push(listener, _api_response(self._api(rest, job=None)))
         elif word == "bgapi":
@@ -487,7 +490,7 @@ class FakeEslServer:
                 {
                     "Application": channel.current.split("|")[0],
                     "Application-UUID": channel.current.split("|")[1],
-                    "Application-Response": "FILE PLAYED",
+                    "Application-Response": "PLAYBACK ERROR",  # what playback says on hang-up
                 },
             )
             channel.current = None

@@ -78,7 +78,7 @@ def dial_string(template: str, destination: str) -> str:
     Raises:
         OriginateError: ``destination`` is not a phone number.
     """
-    number = destination.strip()
+    number = destination
     if not _NUMBER.fullmatch(number):
         raise OriginateError(f"not a phone number: {destination!r}")
     digits = number.lstrip("+")
