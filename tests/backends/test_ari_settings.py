@@ -63,6 +63,18 @@ def test_bad_settings_name_the_field(change: dict[str, object], field: str, word
     assert words in info.value.message
 
 
+def test_keyword_settings_build_the_same_switch() -> None:
+    table = {k: v for k, v in TABLE.items() if k != "kind"}
+    switch = AriSwitch(**table, environ={"PBX_PASSWORD": "pw-1"})
+    assert (
+        switch.settings == AriSwitch.from_settings(TABLE, environ={"PBX_PASSWORD": "pw-1"}).settings
+    )
+    direct = AriSwitch(url="http://pbx:8088", password="pw-2")
+    assert direct.settings.password == "pw-2"
+    with pytest.raises(SettingsError, match="either"):
+        AriSwitch(direct.settings, url="http://other:8088")
+
+
 def test_missing_url_is_named() -> None:
     table = {k: v for k, v in TABLE.items() if k != "url"}
     with pytest.raises(SettingsError, match=r"backend\.url: missing"):

@@ -50,6 +50,7 @@ from autoinformer.errors import (
     BackendUnavailable,
     CallNotFound,
     OriginateError,
+    SettingsError,
     WrongCallState,
 )
 from autoinformer.outcomes import HangupCause
@@ -66,15 +67,25 @@ def other_half_id(call_id: str) -> str:
     return f"{call_id}-2"
 
 
-@attrs.define(kw_only=True, eq=False)
+@attrs.define(kw_only=True, eq=False, init=False)
 class AriSwitch(base.Switch):
     """A :class:`~autoinformer.backends.base.Switch` on Asterisk through ARI.
+
+    Build it from :class:`AriSettings`, or from the campaign file's ``[backend]`` keys as
+    keyword arguments (``AriSwitch(url=..., username=..., password_env=..., app=...,
+    endpoint=...)``, the same as :meth:`from_settings`)::
+
+        AriSwitch(url="http://pbx:8088", username="dialer", password_env="ARI_PASSWORD",
+                  endpoint="PJSIP/{digits}@trunk")
 
     Args:
         settings: where Asterisk is and how to dial (see :class:`AriSettings`).
         transport: an httpx transport for the REST half (tests); the default is the network.
+        environ: where ``password_env`` is looked up (default ``os.environ``).
+        **options: the ``[backend]`` keys, when ``settings`` is not given.
 
-    Build it from a campaign file's ``[backend]`` table with :meth:`from_settings`.
+    Raises:
+        SettingsError: a setting is missing or wrong (the message names it).
     """
 
     settings: AriSettings
@@ -96,6 +107,23 @@ class AriSwitch(base.Switch):
     replaced: bool = attrs.field(init=False, default=False)
     """True once another client took our application name over (the event stream ended)."""
 
+    def __init__(
+        self,
+        settings: AriSettings | None = None,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        environ: Mapping[str, str] | None = None,
+        **options: Any,
+    ) -> None:
+        if settings is None:
+            password = options.pop("password", None)
+            settings = AriSettings.from_settings(options, environ=environ)
+            if password is not None:
+                settings = attrs.evolve(settings, password=str(password))
+        elif options:
+            raise SettingsError("backend", "give either settings= or the keyword settings")
+        self.__attrs_init__(settings=settings, transport=transport)
+
     def __attrs_post_init__(self) -> None:
         self._client = AriClient(settings=self.settings, transport=self.transport)
         self._tracker = CallTracker(
@@ -116,7 +144,7 @@ class AriSwitch(base.Switch):
         Raises:
             SettingsError: a key is unknown, missing or wrong (the message names it).
         """
-        return cls(settings=AriSettings.from_settings(settings, environ=environ))
+        return cls(AriSettings.from_settings(settings, environ=environ))
 
     # --- life cycle -----------------------------------------------------------------------------
 
