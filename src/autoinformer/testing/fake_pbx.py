@@ -229,6 +229,8 @@ class FakePbx:
             fails = party is not None and party.fail_cause is not None
             if (answers or fails) and ring < ring_limit:
                 await self._sleep(ring)
+                if channel.destroyed:  # hung up while the sleep was ending
+                    return
                 if answers:
                     await self._answered(channel, app, party)
                     return
@@ -240,6 +242,8 @@ class FakePbx:
                 self.destroy(channel, cause, before_answer=True)
                 return
             await self._sleep(ring_limit)
+            if channel.destroyed:
+                return
             self.emit({"type": "Dial", "dialstatus": "NOANSWER", "peer": channel.snapshot()})
             self.destroy(channel, 19, before_answer=True)
 
@@ -263,6 +267,8 @@ class FakePbx:
         for at, digit in sorted(timeline, key=lambda item: item[0]):
             await self._sleep(at - elapsed)
             elapsed = at
+            if channel.destroyed:
+                return
             if digit:
                 self.emit(
                     {
@@ -406,7 +412,10 @@ class FakePbx:
         with scope:
             for uri in media:
                 await self._sleep(self.media_seconds(uri))
-            target, uri, _ = self.playbacks.pop(playback_id)
+            entry = self.playbacks.pop(playback_id, None)
+            if entry is None:  # stopped or hung up while the last sleep was ending
+                return
+            target, uri, _ = entry
             self.emit(
                 {
                     "type": "PlaybackFinished",
