@@ -27,7 +27,9 @@ Behaviour worth knowing (what the core may rely on from every backend):
   like FreeSWITCH's ``uuid_bridge``; the ARI backend does the same by deleting the peers.
 - Playback duration: a :class:`~autoinformer.backends.base.Media` path is read with
   :mod:`wave`; a file that cannot be read fails at once with ``completed=False`` (as ARI reports
-  a failed playback); builtin names last ``builtin_seconds`` (default 1 s).
+  a failed playback); builtin names last ``builtin_seconds`` (default 1 s), except speech
+  the runtime sends without a renderer (``tts:<text>``): 14 characters a second, at least 1 s,
+  as the virtual-time driver assumes.
 - The attempt number given to the model is the ``AUTOINFORMER_ATTEMPT`` channel variable when
   set, else the count of originates to that destination on this switch.
 - Faults: :class:`~autoinformer.sim.faults.Faults` refuses originates (OriginateError);
@@ -76,10 +78,13 @@ from autoinformer.outcomes import HangupCause
 from autoinformer.sim.faults import Faults
 from autoinformer.sim.model import CallModel, PartiesModel
 
-__all__ = ["ATTEMPT_VARIABLE", "SimSwitch"]
+__all__ = ["ATTEMPT_VARIABLE", "SPEECH_CHARS_PER_SECOND", "SimSwitch"]
 
 ATTEMPT_VARIABLE = "AUTOINFORMER_ATTEMPT"
 """Channel variable that tells the model which attempt this is (1-based)."""
+
+SPEECH_CHARS_PER_SECOND = 14.0
+"""How fast simulated speech (``tts:<text>`` builtins) is spoken, as the driver assumes."""
 
 _RINGING_CAUSES = (None, HangupCause.CALL_REJECTED)
 
@@ -494,7 +499,11 @@ class SimSwitch(Switch):
 
     def _media_seconds(self, media: Media) -> float | None:
         if media.builtin is not None:
-            return self._builtin_seconds.get(media.builtin, self._default_builtin)
+            if media.builtin in self._builtin_seconds:
+                return self._builtin_seconds[media.builtin]
+            if media.builtin.startswith("tts:"):  # the runtime's speech without a renderer
+                return max(1.0, len(media.builtin[4:]) / SPEECH_CHARS_PER_SECOND)
+            return self._default_builtin
         path = media.path
         assert path is not None  # Media guarantees exactly one of path / builtin
         if path not in self._wav_seconds:

@@ -1,0 +1,60 @@
+"""Both faces of the simulator, one model: the virtual-time driver and the runtime on SimSwitch
+give every contact the same outcome and digits for the same seed."""
+
+from __future__ import annotations
+
+import pytest
+
+from autoinformer.backends.sim import SimSwitch
+from autoinformer.campaign import Campaign, QueueSettings
+from autoinformer.clock import ScaledClock
+from autoinformer.contacts.model import Contact
+from autoinformer.outcomes import Outcome
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.queues.base import Operator
+from autoinformer.records import AttemptRecord
+from autoinformer.runtime import Runtime
+from autoinformer.script import Script, menu, play, transfer
+from autoinformer.sim.driver import simulate
+from autoinformer.sim.model import PartiesModel
+from autoinformer.store.memory import MemoryStore
+from autoinformer.testing.parties import PARTIES
+
+CAMPAIGN = Campaign(
+    name="faces",
+    script=Script.of(
+        play("sound:greeting"),
+        menu("Press 1 for an operator.", {"1": transfer("operators")}, timeout=4),
+    ),
+    lines=10,
+    min_delivered_seconds=10,
+    retry=RetryPolicy.simple(attempts=1),
+    queues=[
+        QueueSettings(name="operators", operators=(Operator("anna", "PJSIP/101"),), max_wait=10.0)
+    ],
+)
+CONTACTS = [Contact(id=f"p{d}", phones=(f"+7950000000{d}",)) for d in sorted(PARTIES)]
+
+
+def by_contact(records: list[AttemptRecord]) -> dict[str, tuple[Outcome | None, str]]:
+    return {r.contact_id: (r.outcome, r.digits) for r in records}
+
+
+@pytest.mark.anyio
+async def test_driver_and_runtime_on_simswitch_agree() -> None:
+    model = PartiesModel(seed=3)
+    virtual = simulate(CAMPAIGN, CONTACTS, model=model)
+    expected = by_contact(list(virtual.records))
+    assert len(expected) == len(CONTACTS)
+
+    clock = ScaledClock(speed=50)
+    store = MemoryStore()
+    async with SimSwitch(model=model, clock=clock) as switch:
+        await Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock).run(CONTACTS)
+    real = by_contact(list(store.attempts(CAMPAIGN.name)))
+
+    assert real == expected
+    # and the convention's outcomes hold where the script does not change them
+    for digit in "123456790":
+        assert real[f"p{digit}"][0] is PARTIES[digit].expected, (digit, real[f"p{digit}"])
+    assert real["p8"] == (Outcome.TRANSFERRED, "1")
