@@ -415,3 +415,21 @@ async def test_the_suite_fails_a_broken_backend(
 ) -> None:
     with pytest.raises(AssertionError, match=message):
         await check(harness_for(cls))
+
+
+@pytest.mark.anyio
+async def test_runtime_speech_lasts_14_characters_a_second() -> None:
+    clock = JumpClock()
+    text = "Your debt is 525 roubles and 19 kopecks."  # 40 characters
+    async with SimSwitch(clock=clock, builtin_seconds={"tts:Hi": 0.5}) as sw:
+        await sw.originate("c", "+79500000001", caller_id=None, ring_timeout=30)
+        await timed_events(sw, clock, lambda e: isinstance(e, CallAnswered))
+        await sw.play("c", Media(builtin=f"tts:{text}"), playback_id="long")
+        await sw.play("c", Media(builtin="tts:Hi"), playback_id="short")
+        await sw.play("c", Media(builtin="tts:Yes"), playback_id="min")
+        got = await timed_events(sw, clock, lambda e: getattr(e, "playback_id", "") == "long")
+    assert [(t, e.playback_id) for t, e in got] == [  # type: ignore[union-attr]
+        (1.5, "short"),
+        (2.0, "min"),
+        (round(1.0 + 40 / 14, 6), "long"),
+    ]
