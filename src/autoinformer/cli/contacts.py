@@ -78,10 +78,10 @@ def _usage(parser: argparse.ArgumentParser) -> int:
 class _Bar:
     """A tqdm progress bar on stderr, fed with absolute (done, total) figures."""
 
-    def __init__(self) -> None:
+    def __init__(self, unit: str = "B") -> None:
         from tqdm import tqdm
 
-        self._bar = tqdm(file=sys.stderr, unit="B", unit_scale=True, leave=False)
+        self._bar = tqdm(file=sys.stderr, unit=unit, unit_scale=True, leave=False)
         self._done = 0
 
     def __call__(self, done: int, total: int | None) -> None:
@@ -99,7 +99,10 @@ def _check(args: argparse.Namespace) -> int:
     from autoinformer.contacts.importer import check_contacts
 
     source: Any = sys.stdin if args.file == "-" else args.file
-    bar = _Bar() if sys.stderr.isatty() and args.file != "-" else None
+    bar = None
+    if sys.stderr.isatty() and args.file != "-":
+        xlsx = args.format == "xlsx" or args.file.lower().endswith((".xlsx", ".xlsm"))
+        bar = _Bar(" rows" if xlsx else "B")  # XLSX progress counts rows, text counts bytes
     try:
         report = check_contacts(
             source,
