@@ -76,7 +76,7 @@ def test_seed_spellings_are_the_same_variable() -> None:
     assert a.variables == frozenset({"BALANCE", "NAME"})
     plan = a.plan(contact(BALANCE="5", NAME="Ann"))
     assert Pause(1000) in plan.pieces
-    assert plan.text() == "Debt five rub, Ann done"
+    assert plan.text() == "Debt five roubles, Ann done"  # seed 001: "rub" after a number
 
 
 def test_builtins_and_case_insensitive_lookup() -> None:
@@ -223,3 +223,19 @@ def test_digits_and_letters_are_one_fragment_per_symbol() -> None:
     )
     texts = [u.text for u in plan.units("fragment") if isinstance(u, Synth)]
     assert texts == ["one", "zero", "zero", "A", "B"]
+
+
+@pytest.mark.parametrize(
+    ("source", "lang", "expected"),
+    [
+        ("Your debt is %VAR:BALANCE% rub.", "en",
+         "Your debt is minus sixty-eight roubles twenty-seven kopeks."),
+        ("Долг {BALANCE|abs} руб. Всё", "ru",
+         "Долг шестьдесят восемь рублей двадцать семь копеек Всё"),
+        ("Debt {BALANCE|abs} RUB", "en", "Debt sixty-eight roubles twenty-seven kopeks"),
+        ("Hi {NAME} usd", "en", "Hi Ann usd"),  # not a number: no amount
+    ],
+)  # fmt: skip
+def test_seed_001_amount_written_after_the_variable(source: str, lang: str, expected: str) -> None:
+    t = Template.parse(source)
+    assert t.render_text(contact(BALANCE="-68.27", NAME="Ann"), lang) == expected

@@ -28,6 +28,7 @@ from num2words import CONVERTER_CLASSES, num2words
 __all__ = [
     "Amount",
     "LanguageNotSupported",
+    "currency_code",
     "fragment_chunks",
     "normalise_lang",
     "parse_amount",
@@ -131,7 +132,8 @@ def parse_decimal(text: str) -> decimal.Decimal:
 
 
 @lru_cache(maxsize=4096)
-def _currency_code(token: str) -> str | None:
+def currency_code(token: str) -> str | None:
+    """The ISO 4217 code a written marker stands for (``"rub"``, ``"₽"``, ``"CNY"``), or None."""
     lowered = token.lower()
     if lowered in _CURRENCY_SYMBOLS:
         return _CURRENCY_SYMBOLS[lowered]
@@ -173,7 +175,7 @@ def parse_amount(text: str) -> Amount:
         raise ValueError(
             f"expected an amount with one currency code like '199 CNY', got {text.strip()!r}"
         )
-    code = _currency_code(marker)
+    code = currency_code(marker)
     if code is None:
         raise ValueError(
             f"expected an ISO 4217 currency code (RUB, USD, CNY, IDR...), got {marker!r}"

@@ -38,6 +38,7 @@ MAX_RECOMMENDED_LENGTH = 120
 MAX_PAUSE_MS = 10_000
 
 _NAME = re.compile(r"[^\W\d]\w*")
+_FIRST_TOKEN = re.compile(r"\s*(\S+)")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s)")
 
 
@@ -400,7 +401,17 @@ class Template:
         except readas.LanguageNotSupported as exc:
             raise InputError(str(exc)) from None
         pieces: list[Say | Pause | Play] = []
-        for node in self.nodes:
+        skip_to = 0
+        for index, node in enumerate(self.nodes):
+            if index < skip_to:
+                continue
+            following = self.nodes[index + 1] if index + 1 < len(self.nodes) else None
+            if isinstance(node, Var) and isinstance(following, Text):
+                money = self._money_after(contact, node, following, lang)
+                if money is not None:
+                    pieces.extend(money)
+                    skip_to = index + 2
+                    continue
             if isinstance(node, Text):
                 text = readas.spell_numbers_in(node.text, lang)
                 pieces.append(Say(text, True, (text,)))
@@ -413,6 +424,33 @@ class Template:
             else:
                 pieces.append(self._say_span(contact, node, lang))
         return SpeechPlan(tuple(pieces), lang)
+
+    def _money_after(self, contact: Contact, var: Var, text: Text, lang: str) -> list[Say] | None:
+        """Seed 001 writes amounts as ``%VAR:BALANCE% rub``: a number-valued variable followed
+        by a currency code or symbol is read as an amount, as if in ``<currency>``."""
+        m = _FIRST_TOKEN.match(text.text)
+        if m is None:
+            return None
+        token = m.group(1)
+        code = readas.currency_code(token)
+        used = token
+        if code is None:
+            used = token.rstrip(".,;:!?")
+            code = readas.currency_code(used) if used else None
+        if code is None:
+            return None
+        value = self._value(contact, var)
+        try:
+            amount = readas.parse_decimal(value)
+        except ValueError:
+            return None
+        spoken = readas.read_currency(amount, code, lang)
+        say = Say(spoken, False, readas.fragment_chunks(spoken, lang), "currency", value)
+        rest = text.text[m.start(1) + len(used) :]
+        if not rest.strip():
+            return [say]
+        rest = readas.spell_numbers_in(rest, lang)
+        return [say, Say(rest, True, (rest,))]
 
     def _say_var(self, contact: Contact, var: Var, lang: str) -> Say:
         value = self._value(contact, var)
