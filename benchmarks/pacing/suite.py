@@ -11,6 +11,7 @@ predictive policy told when each operator will be free).
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -20,13 +21,13 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from autoinformer.pacing.base import PacingPolicy
 from autoinformer.pacing.baselines import (
     AnswerRatePowerPacing,
     UccxPacing,
     VicidialMethod,
     VicidialPacing,
 )
-from autoinformer.pacing.base import PacingPolicy
 from autoinformer.pacing.predictive import PredictivePacing
 from autoinformer.pacing.progressive import PowerPacing, ProgressivePacing
 from autoinformer.sim.pacing import SCENARIOS, Scenario, TalkOracle, simulate
@@ -147,7 +148,7 @@ def _at_cap(points: list[tuple[float, float]]) -> float | None:
     """Occupancy at exactly 3% pooled abandons, interpolated along the sweep (None: not
     bracketed)."""
     pts = sorted(points)
-    for (a0, o0), (a1, o1) in zip(pts, pts[1:], strict=False):
+    for (a0, o0), (a1, o1) in itertools.pairwise(pts):
         if a0 <= CAP <= a1 and a1 > a0:
             return o0 + (o1 - o0) * (CAP - a0) / (a1 - a0)
     return None
@@ -187,14 +188,26 @@ def main(argv: list[str] | None = None) -> int:
             "policies": {},
         }
         for name, (_, kind, grid) in POLICIES.items():
-            default = [r for r in runs if r["scenario"] == sc and r["policy"] == name and r["knob"] is None]
+            default = [
+                r for r in runs if r["scenario"] == sc and r["policy"] == name and r["knob"] is None
+            ]
             summary = _summarise(default)
             summary["kind"] = kind
             sweep = []
             for knob in grid:
-                pts = [r for r in runs if r["scenario"] == sc and r["policy"] == name and r["knob"] == knob]
+                pts = [
+                    r
+                    for r in runs
+                    if r["scenario"] == sc and r["policy"] == name and r["knob"] == knob
+                ]
                 sm = _summarise(pts)
-                sweep.append({"knob": knob, "occupancy": sm["occupancy"], "abandon_pooled": sm["abandon_pooled"]})
+                sweep.append(
+                    {
+                        "knob": knob,
+                        "occupancy": sm["occupancy"],
+                        "abandon_pooled": sm["abandon_pooled"],
+                    }
+                )
             summary["sweep"] = sweep
             summary["occupancy_at_3pct"] = _at_cap(
                 [(p["abandon_pooled"], p["occupancy"]) for p in sweep]
@@ -246,7 +259,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         f" aggressiveness sweep ({report['sweep_seeds']} seeds per point).",
         "",
     ]
-    for sc, entry in report["scenarios"].items():
+    for entry in report["scenarios"].values():
         lines += [
             f"## {entry['scenario']}",
             "",

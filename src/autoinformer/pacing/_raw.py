@@ -1,7 +1,8 @@
 """A fast path for pacing policies: plain arguments instead of view and observation objects.
 
 The :class:`~autoinformer.pacing.base.PacingPolicy` contract passes a frozen
-:class:`~autoinformer.pacing.base.PacingView` and :class:`~autoinformer.pacing.base.PacingObservation`.
+:class:`~autoinformer.pacing.base.PacingView` and a
+:class:`~autoinformer.pacing.base.PacingObservation`.
 That is the right face for the dialer core, but an 8-hour shift with 100 operators asks a policy
 about 100,000 times, and building two small objects per question is a measurable share of the
 simulator's budget. Policies built on :class:`RawPacing` implement :meth:`RawPacing.decide` and

@@ -17,6 +17,7 @@ docs/pacing.md states each formula and where our emulation has to choose.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 
 import attrs
 
@@ -40,7 +41,7 @@ class VicidialMethod(enum.StrEnum):
     ADAPT_AVERAGE = "ADAPT_AVERAGE"
 
 
-def _level(field: str) -> object:
+def _level(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
     def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
         if not 1.0 <= value <= 10.0:
             raise SettingsError(field, f"must be between 1.0 and 10.0, got {value}")
@@ -65,8 +66,8 @@ class VicidialPacing(RawPacing):
     """
 
     method: VicidialMethod = VicidialMethod.RATIO
-    dial_level: float = attrs.field(default=1.0, validator=_level("dial_level"))  # type: ignore[arg-type]
-    max_level: float = attrs.field(default=3.0, validator=_level("max_level"))  # type: ignore[arg-type]
+    dial_level: float = attrs.field(default=1.0, validator=_level("dial_level"))
+    max_level: float = attrs.field(default=3.0, validator=_level("max_level"))
     dropped_percentage: float = 3.0
     intensity: int = 0
     dl_diff_target: float = 0.0

@@ -10,7 +10,7 @@ import math
 
 import attrs
 
-__all__ = ["DiscountedRate", "DiscountedMean", "RingHistogram"]
+__all__ = ["DiscountedMean", "DiscountedRate", "RingHistogram"]
 
 
 @attrs.define(kw_only=True)

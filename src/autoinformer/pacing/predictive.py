@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Callable
 
 import attrs
 
@@ -46,7 +47,7 @@ _CONNECTED = Observation.CONNECTED
 _ROW_PAD = 1024
 
 
-def _fraction(field: str) -> object:
+def _fraction(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
     def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
         if not 0.0 < value < 1.0:
             raise SettingsError(field, f"must be between 0 and 1 (exclusive), got {value}")
@@ -69,8 +70,8 @@ class PredictivePacing(RawPacing):
         memory: trials the answer-rate estimate remembers (drift tracking).
     """
 
-    max_abandon_rate: float = attrs.field(default=0.03, validator=_fraction("max_abandon_rate"))  # type: ignore[arg-type]
-    aim: float = attrs.field(default=0.9, validator=_fraction("aim"))  # type: ignore[arg-type]
+    max_abandon_rate: float = attrs.field(default=0.03, validator=_fraction("max_abandon_rate"))
+    aim: float = attrs.field(default=0.9, validator=_fraction("aim"))
     gain: float = 0.05
     z_start: float = 1.85
     z_team_slope: float = 0.4
@@ -258,7 +259,6 @@ class PredictivePacing(RawPacing):
             var += ringing * (1.0 - p)
         return _largest_launch(supply - waiting - ringing, var, p, self.safety)
 
-
     def _supply(
         self, now: float, idle: int, wrapup: int, talking: int, look: float
     ) -> tuple[float, float]:
@@ -279,7 +279,6 @@ class PredictivePacing(RawPacing):
         if starts:
             supply += bisect.bisect_right(starts, now + look - self._wrap_mean)
         return supply, talking * f * (1.0 - f)
-
 
     def _mean_talk(self, now: float) -> float:
         """Mean talk time; early on, corrected for the calls still in progress.

@@ -192,4 +192,6 @@ def strategy_named(name: str) -> DistributionStrategy:
         return STRATEGIES[name.strip().lower()]()
     except KeyError:
         known = ", ".join(sorted(STRATEGIES))
-        raise SettingsError("queue.strategy", f"unknown strategy {name!r}; known: {known}") from None
+        raise SettingsError(
+            "queue.strategy", f"unknown strategy {name!r}; known: {known}"
+        ) from None

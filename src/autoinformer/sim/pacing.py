@@ -21,6 +21,7 @@ import math
 import random
 from collections import deque
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -201,7 +202,9 @@ class SimResult:
     @property
     def worst_hour_abandon_rate(self) -> float:
         """The highest hourly abandon rate (hours with at least one answer)."""
-        rates = [b / a for a, b in zip(self.hourly_answers, self.hourly_abandoned, strict=True) if a]
+        rates = [
+            b / a for a, b in zip(self.hourly_answers, self.hourly_abandoned, strict=True) if a
+        ]
         return max(rates, default=0.0)
 
     def as_dict(self) -> dict[str, float | int | None]:
@@ -297,7 +300,7 @@ def simulate(
     lines = scenario.lines if scenario.lines is not None else 1 << 30
     oracle = getattr(policy, "bind_free_times", None)
 
-    heap: list[tuple[float, int, int, object]] = []
+    heap: list[tuple[float, int, int, Any]] = []
     push, pop = heapq.heappush, heapq.heappop
     seq = itertools.count().__next__
     idle_agents: deque[int] = deque(range(n_agents))
@@ -372,7 +375,7 @@ def simulate(
             note(o_not_answered, now, no_answer)
             last_end = now
         elif kind == _ANSWER:
-            ring, talk = payload  # type: ignore[misc]
+            ring, talk = payload[0], payload[1]
             dialing -= 1
             answers += 1
             hour = int(now // _HOUR)
@@ -390,7 +393,7 @@ def simulate(
                 waiting += 1
                 push(heap, (now + patience, seq(), _PATIENCE, entry))
         elif kind == _TALK_END:
-            agent, talk = payload  # type: ignore[misc]
+            agent, talk = payload[0], payload[1]
             talking -= 1
             wrapping += 1
             note(o_talk_ended, now, talk)
@@ -398,7 +401,7 @@ def simulate(
             push(heap, (now + wrap, seq(), _WRAP_END, agent))
         elif kind == _WRAP_END:
             wrapping -= 1
-            agent = payload  # type: ignore[assignment]
+            agent = payload
             served = False
             while waiting_q:
                 entry = waiting_q.popleft()
@@ -408,20 +411,20 @@ def simulate(
                     talking += 1
                     connects += 1
                     note(o_connected, now, now - entry[0])
-                    connect(agent, entry[1], now)  # type: ignore[arg-type]
+                    connect(agent, entry[1], now)
                     served = True
                     break
             if not served:
                 idle_agents.append(agent)
         else:  # _PATIENCE
-            entry = payload  # type: ignore[assignment]
-            if entry[2]:  # type: ignore[index]
-                entry[2] = 0.0  # type: ignore[index]
+            entry = payload
+            if entry[2]:
+                entry[2] = 0.0
                 waiting -= 1
                 abandoned += 1
-                hour = int(entry[0] // _HOUR)  # type: ignore[index]
+                hour = int(entry[0] // _HOUR)
                 hourly_ab[hour if hour < n_hours else n_hours] += 1
-                note(o_abandoned, now, now - entry[0])  # type: ignore[index]
+                note(o_abandoned, now, now - entry[0])
                 last_end = now
         ask(now)
         if progress is not None and now >= next_progress:

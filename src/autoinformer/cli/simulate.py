@@ -1,0 +1,154 @@
+"""``autoinformer simulate``: one shift of a campaign in virtual time, for capacity planning.
+
+Runs the fast pacing simulator (autoinformer.sim.pacing) with the chosen pacing policy and
+prints the shift's figures, as text or as JSON (``--json``). With ``--contacts N`` it answers
+"when will this list be done?" (``finished_after_s``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+from autoinformer.errors import SettingsError
+from autoinformer.pacing.base import BroadcastPacing, PacingPolicy
+from autoinformer.pacing.predictive import PredictivePacing
+from autoinformer.pacing.progressive import PowerPacing, ProgressivePacing
+from autoinformer.sim.pacing import Scenario, simulate
+
+__all__ = ["register"]
+
+EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``simulate`` sub-command."""
+    p = subparsers.add_parser(
+        "simulate",
+        help="simulate a shift of dialling (pacing, operators, abandons) in virtual time",
+        description=__doc__,
+    )
+    p.add_argument("--agents", type=int, default=20, help="operators logged in (default 20)")
+    p.add_argument("--answer-rate", type=float, default=0.3, help="answer probability")
+    p.add_argument(
+        "--answer-rate-drift",
+        type=float,
+        default=0.0,
+        metavar="A",
+        help="answer probability is P + A cos(2 pi t / shift)",
+    )
+    p.add_argument("--ring", default="5,25", metavar="LO,HI", help="ring time of answered calls")
+    p.add_argument("--no-answer-timeout", type=float, default=25.0, metavar="S")
+    p.add_argument("--talk-mean", type=float, default=120.0, metavar="S")
+    p.add_argument("--talk-cv", type=float, default=1.0, metavar="C")
+    p.add_argument("--wrap", type=float, default=10.0, metavar="S", help="wrap-up seconds")
+    p.add_argument("--hours", type=float, default=8.0, help="shift length (default 8)")
+    p.add_argument("--contacts", type=int, default=None, help="list size (default: unlimited)")
+    p.add_argument(
+        "--pacing",
+        choices=("broadcast", "progressive", "power", "predictive"),
+        default="predictive",
+    )
+    p.add_argument("--ratio", type=float, default=2.0, help="lines per idle operator (power)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print the figures as JSON")
+    p.set_defaults(handler=run)
+
+
+def _ring(text: str) -> tuple[float, float]:
+    try:
+        lo, hi = (float(x) for x in text.split(","))
+    except ValueError:
+        raise SettingsError(
+            "--ring", f"expected LO,HI in seconds (like 5,25), got {text!r}"
+        ) from None
+    return lo, hi
+
+
+def _policy(args: argparse.Namespace) -> PacingPolicy:
+    if args.pacing == "broadcast":
+        return BroadcastPacing()
+    if args.pacing == "progressive":
+        return ProgressivePacing()
+    if args.pacing == "power":
+        return PowerPacing(ratio=args.ratio)
+    return PredictivePacing()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Simulate and print; exit 2 with a message naming the option on bad settings."""
+    try:
+        lo, hi = _ring(args.ring)
+        broadcast = args.pacing == "broadcast"
+        scenario = Scenario(
+            agents=args.agents,
+            answer_rate=args.answer_rate,
+            answer_rate_drift=args.answer_rate_drift,
+            ring_min=lo,
+            ring_max=hi,
+            no_answer_timeout=args.no_answer_timeout,
+            talk_mean=args.talk_mean,
+            talk_cv=args.talk_cv,
+            wrapup=args.wrap,
+            hours=args.hours,
+            contacts=args.contacts,
+            # broadcast has no operators to pace by: one line per "agent" is the line limit
+            lines=args.agents if broadcast else None,
+        )
+        policy = _policy(args)
+    except SettingsError as exc:
+        print(f"autoinformer simulate: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    bar = _progress_bar(scenario.shift_seconds)
+    try:
+        result = simulate(scenario, policy, args.seed, progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    figures = result.as_dict()
+    if args.json:
+        print(json.dumps(figures, indent=2))
+        return EXIT_OK
+    print(
+        f"{args.pacing} pacing, {args.agents} operators, {args.hours:g} h"
+        f" (seed {args.seed}):\n"
+        f"  occupancy            {100 * result.occupancy:.1f}%\n"
+        f"  abandoned            {result.abandoned} of {result.answers} live answers"
+        f" ({100 * result.abandon_rate:.2f}%)\n"
+        f"  dials                {result.dials}\n"
+        f"  connects per op-hour {result.connects_per_agent_hour:.1f}\n"
+        f"  idle s per connect   {result.idle_per_connect_s:.1f}"
+    )
+    if args.contacts is not None:
+        done = result.finished_after_s
+        print(
+            "  list finished after  "
+            + ("not within the shift" if done is None else f"{done / 3600:.2f} h")
+        )
+    return EXIT_OK
+
+
+class _Bar:
+    def __init__(self, total: float) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=round(total), unit="s", file=sys.stderr, leave=False)
+        self._at = 0
+
+    def update(self, t: float) -> None:
+        step = round(t) - self._at
+        if step > 0:
+            self._bar.update(step)
+            self._at += step
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _progress_bar(total: float) -> _Bar | None:
+    """A tqdm bar on stderr for long runs when stderr is a terminal."""
+    if not sys.stderr.isatty() or total < 4 * 3600:
+        return None
+    return _Bar(total)

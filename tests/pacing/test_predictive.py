@@ -1,0 +1,95 @@
+"""Predictive pacing: the 3% gate on small teams, occupancy, the learning and the guard."""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from autoinformer.errors import SettingsError
+from autoinformer.pacing.base import Observation, PacingObservation, PacingView
+from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
+from autoinformer.pacing.predictive import PredictivePacing
+from autoinformer.sim.pacing import SCENARIOS, simulate
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_small_team_stays_under_three_percent(seed: int) -> None:
+    r = simulate(SCENARIOS["S2"], PredictivePacing(), seed)
+    assert r.abandon_rate <= 0.03
+    assert r.occupancy > 0.66, "and still beats progressive (63.9%)"
+
+
+def test_base_scenario_beats_progressive_by_far_within_the_cap() -> None:
+    r = simulate(SCENARIOS["S1"], PredictivePacing(), 11)
+    assert r.abandon_rate <= 0.03
+    assert r.occupancy > 0.83
+
+
+def test_learns_the_answer_rate_without_being_told() -> None:
+    policy = PredictivePacing()
+    simulate(attrs.evolve(SCENARIOS["S4"], hours=1.0), policy, 0)
+    assert policy.answer_rate == pytest.approx(0.1, abs=0.03)
+
+
+def test_starts_progressive_until_it_has_data() -> None:
+    policy = PredictivePacing()
+    view = PacingView(now=0.0, lines_free=100, agents_logged_in=10, agents_idle=10)
+    assert policy.calls_to_launch(view) == 10
+    busy = PacingView(now=1.0, lines_free=100, dialing=10, agents_logged_in=10, agents_idle=10)
+    assert policy.calls_to_launch(busy) == 0
+
+
+def test_never_more_than_the_free_lines() -> None:
+    policy = PredictivePacing()
+    view = PacingView(now=0.0, lines_free=3, agents_logged_in=10, agents_idle=10)
+    assert policy.calls_to_launch(view) == 3
+
+
+def _feed(policy: PredictivePacing, now: float, kind: Observation, seconds: float = 0.0) -> None:
+    policy.observe(PacingObservation(kind, now, seconds))
+
+
+def test_falls_back_to_progressive_when_the_abandon_budget_is_spent() -> None:
+    policy = PredictivePacing()
+    t = 0.0
+    for i in range(200):  # 200 answered, talked calls: plenty of data
+        _feed(policy, t, Observation.DIALED)
+        _feed(policy, t + 10, Observation.ANSWERED, 10.0)
+        _feed(policy, t + 10, Observation.CONNECTED)
+        _feed(policy, t + 70, Observation.TALK_ENDED, 60.0)
+        t += 1.0 + (i % 3)
+    view = PacingView(
+        now=t + 100, lines_free=100, agents_logged_in=20, agents_idle=2, agents_talking=18
+    )
+    aggressive = policy.calls_to_launch(view)
+    assert aggressive > 2, "with data and budget it dials ahead of the idle operators"
+    for _ in range(7):  # 7 abandons out of 200 answers: 3.5%, over the cap
+        _feed(policy, t + 100, Observation.ABANDONED, 2.0)
+    assert policy.calls_to_launch(view) == 2, "progressive: one call per idle operator"
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(SettingsError, match="max_abandon_rate"):
+        PredictivePacing(max_abandon_rate=0.0)
+    with pytest.raises(SettingsError, match=r"pacing\.memory"):
+        PredictivePacing(memory=1)
+
+
+def test_estimators() -> None:
+    rate = DiscountedRate(memory=50)
+    for _ in range(300):
+        rate.add(True)
+    for _ in range(300):
+        rate.add(False)
+    assert rate.value < 0.01, "forgets the old answers"
+    mean = DiscountedMean(memory=1000)
+    for x in (10.0, 20.0, 30.0):
+        mean.add(x)
+    assert mean.mean == pytest.approx(20.0, rel=0.01)
+    ring = RingHistogram()
+    for x in (5.5, 15.5, 25.5):
+        ring.add(x)
+    surv = ring.survival_table()
+    assert surv[0] == 1.0
+    assert surv[6] == pytest.approx(2 / 3)
+    assert surv[26] == 0.0
