@@ -433,3 +433,13 @@ async def test_runtime_speech_lasts_14_characters_a_second() -> None:
         (2.0, "min"),
         (round(1.0 + 40 / 14, 6), "long"),
     ]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"speed": 0}, "speed"), ({"slack": -1}, "slack"), ({"ring_timeout": 1.5}, "ring_timeout")],
+)
+def test_harness_settings_are_validated(kwargs: dict[str, float], field: str) -> None:
+    with pytest.raises(SettingsError) as exc:
+        attrs.evolve(sim_harness(), **kwargs)
+    assert exc.value.field == field

@@ -56,7 +56,7 @@ from autoinformer.backends.base import (
     Switch,
     SwitchEvent,
 )
-from autoinformer.errors import OriginateError
+from autoinformer.errors import OriginateError, SettingsError
 from autoinformer.outcomes import HangupCause, outcome_for_unanswered
 from autoinformer.testing.parties import PARTIES
 
@@ -96,7 +96,10 @@ class SwitchHarness:
             detection is not supported (the check is skipped).
         refused_destination: a destination the switch refuses outright (OriginateError), or
             None to skip that check.
-        ring_timeout: the ring timeout used for every call (model seconds; >= 2).
+        ring_timeout: the ring timeout used for every call (model seconds; > 2).
+
+    Raises:
+        SettingsError: a speed, slack or ring timeout the checks cannot work with.
     """
 
     connect: Callable[[], AbstractAsyncContextManager[Switch]]
@@ -109,6 +112,19 @@ class SwitchHarness:
     machine_number: str | None = None
     refused_destination: str | None = None
     ring_timeout: float = 4.0
+
+    def __attrs_post_init__(self) -> None:
+        if not (self.speed > 0 and math.isfinite(self.speed)):
+            raise SettingsError("speed", f"expected a finite number > 0, got {self.speed!r}")
+        if not self.slack >= 0:
+            raise SettingsError("slack", f"expected seconds >= 0, got {self.slack!r}")
+        longest = max(p.ring_seconds for p in PARTIES.values() if p.answers)
+        if not self.ring_timeout > longest + 1:
+            raise SettingsError(
+                "ring_timeout",
+                f"must exceed the parties' ring time ({longest:g} s) by more than 1 s, "
+                f"got {self.ring_timeout!r}",
+            )
 
     def number(self, digit: str) -> str:
         """The customer number whose party is ``PARTIES[digit]``."""
@@ -455,9 +471,6 @@ def sim_harness(speed: float = 100.0) -> SwitchHarness:
     from autoinformer.backends.sim import SimSwitch
     from autoinformer.clock import ScaledClock
     from autoinformer.sim.faults import Faults
-
-    if not (speed > 0 and math.isfinite(speed)):
-        raise ValueError(f"speed must be a finite number > 0, got {speed!r}")
 
     def connect() -> AbstractAsyncContextManager[Switch]:
         return SimSwitch(
