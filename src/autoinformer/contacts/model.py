@@ -50,8 +50,15 @@ class Contact:
             raise KeyError(f"contact {self.id!r} has no variable {key!r}") from None
 
     def decimal(self, key: str) -> decimal.Decimal:
-        """The variable as an exact decimal (``"-68.27"``, ``"1 234,50"``)."""
-        raw = self.var(key).strip().replace("\u00a0", "").replace(" ", "")
+        """The variable as an exact decimal (``"-68.27"``, ``"1 234,50"``, ``"1.234,50"``).
+
+        With both ``.`` and ``,`` in the text, the last one is the decimal separator and the
+        other groups thousands (``"1,234.50"`` and ``"1.234,50"`` are both 1234.50).
+        """
+        raw = self.var(key).strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "")
+        if "," in raw and "." in raw:
+            grouping = "," if raw.rfind(",") < raw.rfind(".") else "."
+            raw = raw.replace(grouping, "")
         if raw.count(",") == 1 and "." not in raw:
             raw = raw.replace(",", ".")
         try:
@@ -62,9 +69,14 @@ class Contact:
             ) from None
 
     def date(self, key: str) -> dt.date:
-        """The variable as a date (ISO ``2026-01-16`` or ``16.01.2026``)."""
+        """The variable as a date (ISO ``2026-01-16``, ``2026-01-16 10:30:00`` as an XLSX date
+        cell reads, or ``16.01.2026``)."""
         raw = self.var(key).strip()
-        for fmt in ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"):
+        try:
+            return dt.datetime.fromisoformat(raw).date()
+        except ValueError:
+            pass
+        for fmt in ("%d.%m.%Y", "%d/%m/%Y"):
             try:
                 return dt.datetime.strptime(raw, fmt).date()
             except ValueError:
