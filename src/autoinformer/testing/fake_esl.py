@@ -27,7 +27,7 @@ import re
 import time
 import uuid as uuidlib
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from types import TracebackType
@@ -171,6 +171,7 @@ class FakeEslServer:
     )
     _seq: itertools.count[int] = attrs.field(init=False, factory=lambda: itertools.count(1000))
     port: int = attrs.field(init=False, default=0)
+    _changed: anyio.Event = attrs.field(init=False, factory=anyio.Event)
 
     async def __aenter__(self) -> Self:
         listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
@@ -216,6 +217,20 @@ class FakeEslServer:
         """Send an event about ``channel`` to the subscribed listeners (storms, oddities)."""
         self._emit(name, channel, extra)
 
+    async def wait_until(self, condition: Callable[[], bool], within: float = 5.0) -> None:
+        """Wait until ``condition()`` holds (checked after every change the fake sees).
+
+        Raises:
+            TimeoutError: it did not hold within ``within`` real seconds.
+        """
+        with anyio.fail_after(within):
+            while not condition():
+                await self._changed.wait()
+
+    def _touch(self) -> None:
+        self._changed.set()
+        self._changed = anyio.Event()
+
     @property
     def listeners(self) -> int:
         """Clients connected now."""
@@ -257,7 +272,8 @@ class FakeEslServer:
     async def _writer(self, listener: _Listener) -> None:
         while not listener.closed:
             while listener.queue:
-                data = listener.queue.popleft()
+                data = b"".join(listener.queue)
+                listener.queue.clear()
                 try:
                     await listener.stream.send(data)
                 except (anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
@@ -278,6 +294,7 @@ class FakeEslServer:
         if len(listener.queue) > self.max_backlog:
             # FreeSWITCH: "killing listener ... too many lost events"
             self.dropped_listeners += 1
+            self._touch()
             listener.closed = True
             listener.queue.clear()
             if self._tg is not None:
@@ -289,12 +306,14 @@ class FakeEslServer:
         listener.ready.set()
         if listener in self._listeners:
             self._listeners.remove(listener)
+            self._touch()
         with anyio.CancelScope(shield=True):
             with contextlib.suppress(OSError, anyio.BrokenResourceError):
                 await listener.stream.aclose()
 
     def _command(self, listener: _Listener, line: str, headers: dict[str, str]) -> None:
         self.commands.append("auth ****" if line.startswith("auth ") else line)
+        self._touch()
         word, _, rest = line.partition(" ")
         if not listener.authed:
             if word == "auth" and rest == self.password:
@@ -622,6 +641,7 @@ class FakeEslServer:
         self._broadcast(name, headers)
 
     def _broadcast(self, name: str, headers: Mapping[str, str], body: str = "") -> None:
+        self._touch()
         now = time.time()
         full = {
             "Event-Name": name,

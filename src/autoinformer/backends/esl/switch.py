@@ -79,6 +79,7 @@ EVENTS = (
 """The events the switch subscribes to (``event plain|json ...``)."""
 
 _PLAYBACK_FAILED = ("FILE NOT FOUND", "PLAYBACK ERROR", "-ERR")
+_CRITICAL = (CallAnswered, CallEnded, BackendGap)
 
 
 @attrs.define(eq=False)
@@ -179,6 +180,7 @@ class EslSwitch(Switch):
     _orphans: set[str] = attrs.field(init=False, factory=set, repr=False)
     _detector: str | None = attrs.field(init=False, default=None, repr=False)
     _closing: bool = attrs.field(init=False, default=False, repr=False)
+    _dropping: bool = attrs.field(init=False, default=False, repr=False)
     dropped_events: int = attrs.field(init=False, default=0)
     """SwitchEvents dropped because the consumer fell ``event_buffer`` behind."""
 
@@ -343,11 +345,12 @@ class EslSwitch(Switch):
         call = self._calls.get(call_id)
         if call is None or call.ended:
             return
-        for playback in call.playbacks.values():
+        for playback in list(call.playbacks.values()):
             if playback.playback_id == playback_id and not playback.stopped:
                 playback.stopped = True
                 if playback.started:
                     await self._api(f"uuid_break {call.uuid}")
+                return
 
     async def collect_digits(self, call_id: str) -> None:
         """With ``inband_dtmf``, start in-band DTMF detection on the call (once)."""
@@ -600,17 +603,34 @@ class EslSwitch(Switch):
     # --- routing (runs inside the reader: no awaits, no user code) --------------------------
 
     def _emit(self, event: SwitchEvent) -> None:
-        try:
-            self._send.send_nowait(event)
-        except anyio.WouldBlock:
+        """Queue an event for the consumer; never block the reader.
+
+        When the consumer falls behind, events are dropped, loudly (one error when dropping
+        starts, one warning with the count when it stops); the last tenth of the buffer is
+        kept for the events whose loss would lose a result (answer, end, gap).
+        """
+        limit = self.event_buffer
+        if not isinstance(event, _CRITICAL):
+            limit -= max(1, self.event_buffer // 10)
+        if self._send.statistics().current_buffer_used >= limit:
             self.dropped_events += 1
-            log.error(
-                "ESL: the event consumer is %d events behind; dropped %r",
-                self.event_buffer,
-                event,
+            if not self._dropping:
+                self._dropping = True
+                log.error(
+                    "ESL: the event consumer is %d events behind; dropping events (first: %r)",
+                    limit,
+                    event,
+                )
+            return
+        if self._dropping:
+            self._dropping = False
+            log.warning(
+                "ESL: the consumer caught up; %d events dropped so far", self.dropped_events
             )
-        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
-            pass
+        with contextlib.suppress(
+            anyio.WouldBlock, anyio.ClosedResourceError, anyio.BrokenResourceError
+        ):
+            self._send.send_nowait(event)
 
     def _forget(self, call: _Call) -> None:
         self._calls.pop(call.call_id, None)

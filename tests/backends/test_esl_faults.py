@@ -1,0 +1,160 @@
+"""Faults: the connection dropped mid-call, ``-ERR`` replies, a slow consumer, a slow reader."""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+import anyio.lowlevel
+import pytest
+from test_esl_switch import session
+
+from autoinformer.backends.base import (
+    BackendGap,
+    CallAnswered,
+    CallEnded,
+    CallProgress,
+    DigitReceived,
+    Media,
+)
+from autoinformer.errors import (
+    BackendUnavailable,
+    CallNotFound,
+    OriginateError,
+    WrongCallState,
+)
+from autoinformer.outcomes import HangupCause
+from autoinformer.testing.fake_esl import FakeEslServer
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_dropped_connection_mid_call_reconnects_and_resyncs() -> None:
+    async with session() as (server, switch, rec):
+        for call_id in ("stays", "goes"):
+            await switch.originate(call_id, "+79500000001", caller_id=None, ring_timeout=4)
+            await rec.wait_for(CallAnswered, call_id, 3)
+        server.accepting = False
+        await server.drop_connections()
+        # While we are away, one call ends: its events are lost with the connection.
+        server.hang_up(server.channel_for("goes").uuid)
+        with pytest.raises(BackendUnavailable):
+            await switch.originate("meanwhile", "+79500000001", caller_id=None, ring_timeout=4)
+        server.accepting = True
+        with anyio.fail_after(5):
+            while not any(isinstance(e, BackendGap) for e in rec.events):
+                await rec._changed.wait()
+        gap = next(e for e in rec.events if isinstance(e, BackendGap))
+        assert gap.adopted == ("stays",)
+        assert gap.lost == ("goes",)
+        assert gap.seconds > 0
+        ended = await rec.wait_for(CallEnded, "goes", 1)
+        assert rec.events.index(gap) < rec.events.index(ended), "CallEnded follows the gap"
+        assert ended.answered
+        assert "connection" in ended.detail
+        # Resubscribed: the adopted call still reports, and commands work again.
+        assert server.connections == 2
+        assert sum(c.startswith("event plain") for c in server.commands) == 2
+        await switch.hangup("stays", HangupCause.CALL_REJECTED)
+        ended = await rec.wait_for(CallEnded, "stays", 2)
+        assert ended.cause is HangupCause.CALL_REJECTED
+        rec.assert_ended_last("goes")
+        rec.assert_ended_last("stays")
+
+
+async def test_orphan_of_a_lost_reply_is_hung_up_after_reconnect() -> None:
+    async with session({"drop_after": "^originate"}) as (server, switch, rec):
+        with pytest.raises(BackendUnavailable):
+            await switch.originate("orphan", "+79500000001", caller_id=None, ring_timeout=4)
+        [channel] = server.channels.values()
+        server.drop_after = None
+        await server.wait_until(lambda: not server.channels)  # the resync kills the orphan
+        assert any(c.startswith(f"bgapi uuid_kill {channel.uuid}") for c in server.commands)
+        assert rec.of("orphan") == []
+        gap = next(e for e in rec.events if isinstance(e, BackendGap))
+        assert gap.adopted == gap.lost == ()
+
+
+async def test_gives_up_after_reconnect_for() -> None:
+    async with session(reconnect_for=0.2) as (server, switch, rec):
+        await switch.originate("c1", "+79500000001", caller_id=None, ring_timeout=4)
+        await rec.wait_for(CallAnswered, "c1", 3)
+        server.accepting = False
+        await server.drop_connections()
+        ended = await rec.wait_for(CallEnded, "c1", 3)
+        assert ended.cause is HangupCause.NETWORK_OUT_OF_ORDER
+        with pytest.raises(BackendUnavailable):
+            await switch.originate("c2", "+79500000001", caller_id=None, ring_timeout=4)
+
+
+async def test_err_replies_become_our_errors() -> None:
+    async with session({"refuse": "^originate"}) as (server, switch, rec):
+        with pytest.raises(OriginateError, match="-ERR refused"):
+            await switch.originate("r", "+79500000001", caller_id=None, ring_timeout=4)
+        server.refuse = None
+        await switch.originate("a", "+79500000001", caller_id=None, ring_timeout=4)
+        await switch.originate("b", "+79500000001", caller_id=None, ring_timeout=4)
+        await rec.wait_for(CallAnswered, "a", 3)
+        await rec.wait_for(CallAnswered, "b", 3)
+        # The switch forgets "b" behind our back: sendmsg and uuid_bridge get -ERR.
+        server.channels.pop(server.channel_for("b").uuid)
+        with pytest.raises(CallNotFound, match="invalid session id"):
+            await switch.play("b", Media(builtin="tone_stream://%(100,0,800)"), playback_id="p")
+        with pytest.raises(WrongCallState, match="-ERR"):
+            await switch.bridge("br", ("a", "b"))
+        await switch.hangup("a")
+        await rec.wait_for(CallEnded, "a", 2)
+        assert rec.of("r") == []
+
+
+async def test_a_stalled_consumer_never_stalls_the_reader(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR)
+    async with FakeEslServer(speed=50) as server:
+        from autoinformer.backends.esl import EslSwitch
+
+        async with EslSwitch(port=server.port, event_buffer=100) as switch:
+            # Nobody reads switch.events(); a DTMF storm of 3,000 events arrives.
+            await switch.originate("c1", "+79500000001", caller_id=None, ring_timeout=4)
+            await server.wait_until(
+                lambda: any(c.call_id == "c1" and c.answered_at for c in server.channels.values())
+            )
+            channel = server.channel_for("c1")
+            for burst in range(30):
+                for _ in range(100):
+                    server.emit("DTMF", channel, **{"DTMF-Digit": str(burst % 10)})
+                await anyio.lowlevel.checkpoint()
+            # The reader kept up: the switch did not drop us and commands still work.
+            await switch.hangup("c1")
+            await server.wait_until(lambda: not server.channels)
+            assert server.dropped_listeners == 0
+            assert server.listeners == 1
+            assert switch.dropped_events > 2_000
+            assert "behind" in caplog.text
+            received = []
+            with anyio.move_on_after(0.2):
+                async for event in switch.events():
+                    received.append(event)
+            # 90 ordinary events fit; the last tenth of the buffer kept the call's end.
+            assert len(received) == 91
+            assert [type(e) for e in received[:3]] == [CallProgress, CallAnswered, DigitReceived]
+            assert isinstance(received[-1], CallEnded)
+
+
+async def test_fake_drops_a_listener_that_stops_reading() -> None:
+    """Negative control: a client that never reads is dropped, as FreeSWITCH does."""
+    async with FakeEslServer(speed=50, max_backlog=500) as server:
+        stream = await anyio.connect_tcp("127.0.0.1", server.port)
+        await stream.send(b"auth ClueCon\n\nevent plain ALL\n\n")
+        await server.wait_until(lambda: server.commands[-1:] == ["event plain ALL"])
+        await stream.send(b"bgapi originate {origination_uuid=u1}sofia/gw/79500000001 &park()\n\n")
+        await server.wait_until(lambda: "u1" in server.channels)
+        channel = server.channels["u1"]
+        with anyio.fail_after(10):
+            while server.dropped_listeners == 0:
+                for _ in range(200):
+                    server.emit("DTMF", channel, **{"DTMF-Digit": "1"})
+                await anyio.lowlevel.checkpoint()
+        await server.wait_until(lambda: server.listeners == 0)
+        await stream.aclose()
