@@ -33,10 +33,11 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.dialer import DialerCore, DoNotCall
-from autoinformer.errors import AutoinformerError, BackendError, StoreError
+from autoinformer.errors import AutoinformerError, BackendError, CallNotFound, StoreError
 from autoinformer.outcomes import Outcome
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
+from autoinformer.sim.driver import load_from_store
 from autoinformer.speech import Template
 from autoinformer.store.base import Store
 
@@ -216,15 +217,7 @@ class Runtime:
         name, store = self.campaign.name, self.store
 
         def load() -> e.ContactsRestored:
-            if contacts:
-                store.add_contacts(name, contacts)
-            by_contact: dict[str, list[AttemptRecord]] = collections.defaultdict(list)
-            for record in store.attempts(name):
-                by_contact[record.contact_id].append(record)
-            return e.ContactsRestored(
-                e.RestoredContact(contact, progress, tuple(by_contact.get(contact.id, ())))
-                for contact, progress in store.contacts(name)
-            )
+            return load_from_store(store, name, contacts)[0]
 
         restored = await self._store_call(load)
         await self._handle(restored)
@@ -267,6 +260,14 @@ class Runtime:
         if isinstance(cmd, c.Journal):
             write = self.store.begin_attempt if cmd.begin else self.store.finish_attempt
             await self._store_call(write, cmd.record)
+            log.debug(
+                "journaled %s %s contact=%s attempt=%d outcome=%s",
+                "begin" if cmd.begin else "result",
+                cmd.record.attempt_id,
+                cmd.record.contact_id,
+                cmd.record.attempt_no,
+                cmd.record.outcome,
+            )
         elif isinstance(cmd, c.SaveProgress):
             await self._store_call(self.store.save_progress, self.campaign.name, cmd.progress)
         elif isinstance(cmd, c.Originate):
@@ -347,6 +348,8 @@ class Runtime:
                 )
                 media = Media(path=path)
             await self.switch.play(cmd.call_id, media, playback_id=cmd.playback_id)
+        except CallNotFound:
+            log.debug("speech for %s: the call already ended", cmd.call_id)
         except (AutoinformerError, OSError) as exc:
             log.warning("speech for %s failed: %s", cmd.call_id, exc)
             await self._inbox_send.send(e.CommandFailed(cmd.call_id, f"speech failed: {exc}"))

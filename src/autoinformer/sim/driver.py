@@ -378,6 +378,11 @@ def simulate(
     Returns:
         The attempts, the contacts' final progress and the SMS sent.
     """
+    contacts = tuple(contacts)
+    restored: e.ContactsRestored | None = None
+    if store is not None:
+        restored, last = load_from_store(store, campaign.name, contacts)
+        start = max(start, last)
     sim = Simulation(
         campaign=campaign,
         model=model if model is not None else PartiesModel(seed=seed),
@@ -387,5 +392,25 @@ def simulate(
         store=store,
         hooks=dict(hooks or {}),
     )
-    sim.at(start, e.ContactsAdded(tuple(contacts)))
+    sim.at(start, restored if restored is not None else e.ContactsAdded(contacts))
     return sim.run(until=until)
+
+
+def load_from_store(
+    store: Store, campaign: str, contacts: Iterable[Contact] = ()
+) -> tuple[e.ContactsRestored, float]:
+    """Add ``contacts`` to the store (known ids are kept as they are) and read the campaign
+    back as the core's ``ContactsRestored`` event, with the latest time the store mentions
+    (a resumed simulation starts there)."""
+    contacts = tuple(contacts)
+    if contacts:
+        store.add_contacts(campaign, contacts)
+    by_contact: dict[str, list[AttemptRecord]] = collections.defaultdict(list)
+    last = 0.0
+    for record in store.attempts(campaign):
+        by_contact[record.contact_id].append(record)
+        last = max(last, record.ended_at or record.started_at)
+    entries = []
+    for contact, progress in store.contacts(campaign):
+        entries.append(e.RestoredContact(contact, progress, tuple(by_contact.get(contact.id, ()))))
+    return e.ContactsRestored(entries), last

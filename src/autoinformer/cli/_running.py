@@ -1,0 +1,175 @@
+"""What ``demo`` and ``run`` share: running a campaign on a store and reporting it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from autoinformer.backends.base import Switch
+from autoinformer.campaign import Campaign
+from autoinformer.clock import Clock
+from autoinformer.contacts.model import Contact
+from autoinformer.core.dialer import DoNotCall
+from autoinformer.records import AttemptRecord
+from autoinformer.runtime import Runtime, summarize
+from autoinformer.sim.driver import Hook, simulate
+from autoinformer.sim.model import CallModel
+from autoinformer.store.sqlite import SqliteStore
+
+__all__ = [
+    "add_common_arguments",
+    "latest_time",
+    "open_store",
+    "print_summary",
+    "run_realtime",
+    "run_virtual",
+    "setup_logging",
+]
+
+
+def add_common_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--store``, ``--json`` and ``--verbose``, shared by ``demo`` and ``run``."""
+    parser.add_argument("--store", help="SQLite store to write (resumed if it exists)")
+    parser.add_argument("--json", action="store_true", help="print the summary as JSON")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="log every journal write to stderr"
+    )
+
+
+def setup_logging(verbose: bool) -> None:
+    """Log to stderr: warnings, or everything (each journal write) with ``--verbose``."""
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(name)s: %(message)s",
+    )
+    if verbose:  # only ours: asyncio and friends stay quiet
+        for name in ("asyncio", "trio", "httpx", "httpcore"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def latest_time(store: SqliteStore, campaign: str) -> float | None:
+    """The latest time the store mentions for the campaign (a resumed clock starts there)."""
+    last: float | None = None
+    for record in store.attempts(campaign):
+        t = record.ended_at or record.started_at
+        last = t if last is None else max(last, t)
+    return last
+
+
+def open_store(path: str | None) -> tuple[SqliteStore, Path]:
+    """The SQLite store at ``path`` (resumed if it exists), or a new temporary one.
+
+    Commits are synced the ``normal`` way (WAL): every committed write survives the process
+    being killed at any moment; only a power cut may lose the last few.
+    """
+    if path is None:
+        target = Path(tempfile.mkdtemp(prefix="autoinformer-")) / "campaign.sqlite"
+    else:
+        target = Path(path)
+    return SqliteStore(target, durability="normal"), target
+
+
+def run_virtual(
+    campaign: Campaign,
+    contacts: Sequence[Contact],
+    store: SqliteStore,
+    *,
+    model: CallModel,
+    dnc: DoNotCall | None = None,
+    hooks: Mapping[str, Hook] | None = None,
+) -> dict[str, Any]:
+    """Run the campaign in virtual time against ``model``, journaling into ``store``."""
+    started = time.perf_counter()
+    result = simulate(campaign, contacts, model=model, store=store, dnc=dnc, hooks=hooks)
+    summary = summarize(store, campaign.name)
+    summary["mode"] = "virtual time"
+    summary["simulated_seconds"] = round(result.ended_at - result.started_at, 1)
+    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    summary["sms"] = len(result.sms)
+    return summary
+
+
+def run_realtime(
+    campaign: Campaign,
+    contacts: Sequence[Contact],
+    store: SqliteStore,
+    *,
+    switch: Callable[[], Switch],
+    clock: Clock,
+    dnc: DoNotCall | None = None,
+    progress: bool = False,
+) -> dict[str, Any]:
+    """Run the campaign with the anyio runtime on ``switch()`` and ``clock``."""
+    started = time.perf_counter()
+    t0 = clock.now()
+
+    async def main() -> dict[str, Any]:
+        async with switch() as sw:
+            runtime = Runtime(campaign=campaign, switch=sw, store=store, clock=clock, dnc=dnc)
+            bar = _progress_bar(len(contacts)) if progress else None
+            if bar is not None:
+                seen: set[str] = set()
+
+                def tick(record: AttemptRecord) -> None:
+                    slot = runtime.core.book.slots.get(record.contact_id)
+                    finished = slot is not None and slot.state.value not in (
+                        "pending",
+                        "scheduled",
+                    )
+                    if finished and record.contact_id not in seen:
+                        seen.add(record.contact_id)
+                        bar.update(1)
+
+                runtime.on_result(tick)
+            try:
+                return await runtime.run(contacts)
+            finally:
+                if bar is not None:
+                    bar.close()
+
+    summary = anyio.run(main)
+    summary["mode"] = "real time" if clock.__class__.__name__ == "WallClock" else "scaled time"
+    summary["simulated_seconds"] = round(clock.now() - t0, 1)
+    summary["wall_seconds"] = round(time.perf_counter() - started, 3)
+    return summary
+
+
+def _progress_bar(total: int) -> Any:
+    if not sys.stderr.isatty():
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="contact", file=sys.stderr, leave=False)
+
+
+def print_summary(summary: Mapping[str, Any], *, as_json: bool) -> None:
+    """Print the run's summary: JSON, or a table a person reads."""
+    if as_json:
+        print(json.dumps(summary, indent=2, sort_keys=True))
+        return
+    minutes = summary.get("simulated_seconds", 0) / 60
+    print(
+        f"{summary['campaign']}: {summary['attempts']} attempts, "
+        f"{sum(summary['contacts'].values())} contacts, {minutes:.0f} min of "
+        f"{summary.get('mode', 'time')} in {summary.get('wall_seconds', 0):.2f} s"
+    )
+    print("outcomes:")
+    for name, count in summary["outcomes"].items():
+        if count:
+            print(f"  {name:<15} {count:>6}")
+    states = ", ".join(f"{k} {v}" for k, v in summary["contacts"].items())
+    print(f"contacts: {states}")
+    if summary.get("unfinished"):
+        print(f"unfinished attempts: {summary['unfinished']} (reconciled on the next run)")
+    if "store" in summary:
+        print(f"store: {summary['store']} (run again with --store to resume)")
