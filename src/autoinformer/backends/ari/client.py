@@ -32,7 +32,6 @@ from autoinformer.errors import (
 
 __all__ = ["AriClient", "error_for_status"]
 
-_MAX_CONNECTIONS = 32
 _NODELAY = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 """httpcore writes a request's head and body separately; without TCP_NODELAY, Nagle and the
 peer's delayed ACK hold each request back (measured: 130 -> 750 sequential requests/s)."""
@@ -95,14 +94,15 @@ class AriClient:
             transport=self.transport
             or httpx.AsyncHTTPTransport(
                 limits=httpx.Limits(
-                    max_connections=_MAX_CONNECTIONS, max_keepalive_connections=_MAX_CONNECTIONS
+                    max_connections=self.settings.max_connections,
+                    max_keepalive_connections=self.settings.max_connections,
                 ),
                 socket_options=_NODELAY,
             ),
         )
         # Requests wait their turn here, not in httpcore's pool queue: its scan of queued
         # requests grows with the square of the queue and stalls the loop under a burst.
-        self._limiter = anyio.CapacityLimiter(_MAX_CONNECTIONS)
+        self._limiter = anyio.CapacityLimiter(self.settings.max_connections)
         return self._http
 
     async def aclose(self) -> None:

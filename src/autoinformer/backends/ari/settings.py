@@ -134,6 +134,8 @@ class AriSettings:
         reconnect_max: the longest pause between two reconnection attempts.
         hangup_bridge_peers: when one side of a bridge hangs up, hang up the others too.
         event_buffer: how many events may wait for the consumer before the reader slows down.
+        max_connections: REST connections kept open (and requests in flight); more only helps
+            when the round trip to Asterisk is long, and each costs CPU per request in httpx.
     """
 
     url: str = attrs.field(validator=_check_url)
@@ -150,6 +152,7 @@ class AriSettings:
     reconnect_max: float = attrs.field(default=30.0, validator=_check_positive)
     hangup_bridge_peers: bool = True
     event_buffer: int = attrs.field(default=10_000, validator=_check_positive)
+    max_connections: int = attrs.field(default=8, validator=_check_positive)
 
     def __attrs_post_init__(self) -> None:
         _check_template(self.endpoint)
