@@ -365,10 +365,10 @@ class RowBuilder:
             given = cell_text(_cell(cells, layout.id))
             if given:
                 contact_id = given
-                first = self._seen_ids.get(given)
-                if first is not None:
+                earlier = self._seen_ids.get(given)
+                if earlier is not None:
                     problems.append(
-                        RowProblem(row, headers[layout.id], given, f"the same id as row {first}")
+                        RowProblem(row, headers[layout.id], given, f"the same id as row {earlier}")
                     )
         if problems:
             return RowResult(row, RowStatus.INVALID, None, tuple(problems))
