@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from itertools import repeat
+from types import MappingProxyType
 from typing import Any, Final
-from urllib.parse import unquote_to_bytes
+from urllib.parse import unquote
 
 from autoinformer.errors import BackendError
 
@@ -41,7 +41,6 @@ __all__ = [
 
 _SEP: Final = b"\n\n"
 _COLON: Final = b": "
-_split = bytes.split
 
 DEFAULT_MAX_MESSAGE: Final = 64 * 1024 * 1024
 """No real ESL message comes near this; a larger Content-Length means a corrupt stream."""
@@ -53,31 +52,8 @@ class EslProtocolError(BackendError):
 
 def _decode(value: bytes) -> str:
     """A raw (URL-encoded) header value as text."""
-    if b"%" in value:
-        value = unquote_to_bytes(value)
-    return value.decode("utf-8", "replace")
-
-
-def _split_headers(block: bytes) -> dict[bytes, bytes]:
-    """``Name: value`` lines -> raw dict (the first occurrence of a repeated name wins).
-
-    The fast path is C-level (split, map, dict); a line without ``": "`` falls back to a
-    per-line loop that keeps the other headers intact.
-    """
-    if not block:
-        return {}
-    lines = block.split(b"\n")
-    lines.reverse()
-    try:
-        return dict(map(_split, lines, repeat(_COLON), repeat(1)))  # type: ignore[misc, unused-ignore]
-    except ValueError:
-        headers: dict[bytes, bytes] = {}
-        for line in lines:
-            name, _, value = line.partition(_COLON)
-            name = name.rstrip(b":\r")
-            if name:
-                headers[name] = value.rstrip(b"\r")
-        return headers
+    text = value.decode("utf-8", "replace")
+    return _unquote(text) if "%" in text else text
 
 
 def _find_raw(block: bytes, name: bytes) -> bytes | None:
@@ -97,6 +73,37 @@ def _find_raw(block: bytes, name: bytes) -> bytes | None:
     stop = block.find(b"\n", start)
     value = block[start:] if stop < 0 else block[start:stop]
     return value[:-1] if value.endswith(b"\r") else value
+
+
+def _unquote(value: str) -> str:
+    """URL-decode a header value; the two escapes FreeSWITCH writes most are replaced in C.
+
+    In a well-formed value every ``%`` starts an escape, so replacing the exact tokens ``%20``
+    and ``%3A`` first is the same as decoding them; whatever ``%`` is left goes to ``unquote``.
+    """
+    value = value.replace("%20", " ").replace("%3A", ":")
+    if "%" in value:
+        value = unquote(value, errors="replace")
+    return value
+
+
+def _decode_block(block: bytes) -> dict[str, str]:
+    """Every header of a block, decoded: split first, then unquote only the values with ``%``.
+
+    The block is decoded to text once; each line is split at its first ``": "`` *before* its
+    value is unquoted (an encoded newline or colon stays data). A plain loop with
+    ``partition`` measured faster here than the C-level ``map``/``dict`` variants.
+    """
+    text = block.decode("utf-8", "replace")
+    headers: dict[str, str] = {}
+    percent = "%" in text
+    for line in reversed(text.split("\n")):  # the first of a repeated name wins
+        name, _, value = line.partition(": ")
+        if percent and "%" in value:
+            value = _unquote(value)
+        headers[name] = value
+    headers.pop("", None)
+    return headers
 
 
 class EslEvent(Mapping[str, str]):
@@ -131,6 +138,11 @@ class EslEvent(Mapping[str, str]):
         return self.get("Event-Subclass") or ""
 
     @property
+    def headers(self) -> Mapping[str, str]:
+        """Every header, decoded (read-only); the first access decodes them all at once."""
+        return MappingProxyType(self._all())
+
+    @property
     def body(self) -> str:
         """The event's own body (``+OK <uuid>`` for a BACKGROUND_JOB), or ``""``."""
         body = self._body
@@ -162,8 +174,7 @@ class EslEvent(Mapping[str, str]):
 
     def _all(self) -> dict[str, str]:
         if self._decoded is None:
-            raw = _split_headers(self._block)
-            self._decoded = {k.decode("utf-8", "replace"): _decode(v) for k, v in raw.items()}
+            self._decoded = _decode_block(self._block)
             self._block = b""
         return self._decoded
 
