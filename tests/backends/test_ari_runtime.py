@@ -1,0 +1,67 @@
+"""A whole campaign (the seed 000 flow: a greeting, a menu, an operator on 1) through the
+runtime on AriSwitch and the fake ARI server: every test party ends as the convention says."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from autoinformer.backends.ari import AriSwitch
+from autoinformer.campaign import Campaign, QueueSettings
+from autoinformer.clock import ScaledClock
+from autoinformer.contacts.model import Contact
+from autoinformer.outcomes import Outcome
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.queues.base import Operator
+from autoinformer.runtime import Runtime
+from autoinformer.script import Script, menu, play, transfer
+from autoinformer.store.memory import MemoryStore
+from autoinformer.testing.fake_ari import FakeAri
+from autoinformer.testing.parties import PARTIES
+
+REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+SPEED = 50.0
+
+CAMPAIGN = Campaign(
+    name="seed000-ari",
+    script=Script.of(
+        play("sound:greeting"),
+        menu("Press 1 for an operator.", {"1": transfer("operators")}, timeout=4),
+    ),
+    lines=10,
+    min_delivered_seconds=10,
+    retry=RetryPolicy.simple(attempts=1),
+    queues=[
+        QueueSettings(
+            name="operators",
+            operators=(Operator("anna", "PJSIP/operator-101"),),
+            max_wait=10.0,
+        )
+    ],
+)
+CONTACTS = [Contact(id=f"p{d}", phones=(f"+7950000000{d}",)) for d in sorted(PARTIES)]
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("endpoint", ["PJSIP/{digits}@trunk", "Local/{digits}@phones"])
+async def test_campaign_on_the_fake_asterisk(endpoint: str) -> None:
+    clock = ScaledClock(speed=SPEED)
+    store = MemoryStore()
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1 / SPEED) as fake:
+        switch = AriSwitch(
+            url=fake.url, username=fake.username, password=fake.password, endpoint=endpoint
+        )
+        async with switch:
+            summary = await Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock).run(
+                CONTACTS
+            )
+        assert fake.violations == []
+        assert fake.pbx.channels == {}
+    records = {r.contact_id: r for r in store.attempts(CAMPAIGN.name)}
+    assert summary["attempts"] == len(CONTACTS)
+    for digit, party in PARTIES.items():
+        record = records[f"p{digit}"]
+        assert record.outcome is party.expected, (digit, record)
+        assert record.digits == party.expected_digits, (digit, record)
+    assert records["p8"].outcome is Outcome.TRANSFERRED
