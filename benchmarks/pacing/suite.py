@@ -51,11 +51,11 @@ def _fixed_z(cls: type[PredictivePacing]) -> Factory:
 POLICIES: dict[str, tuple[Factory, str, tuple[float, ...]]] = {
     "predictive": (_fixed_z(PredictivePacing), "ours", (1.4, 1.8, 2.2, 2.6, 3.0)),
     "progressive": (lambda x: ProgressivePacing(), "reference", ()),
-    "talk oracle": (_fixed_z(TalkOracle), "reference", (1.0, 1.4, 1.8, 2.2, 2.6)),
+    "talk oracle": (_fixed_z(TalkOracle), "reference", (0.6, 1.0, 1.4, 1.8, 2.2, 2.6)),
     "power 3.0 (tuned for S1)": (
         lambda x: PowerPacing(ratio=3.0 if x is None else x),
         "baseline",
-        (1.5, 2.0, 2.5, 3.0, 3.5, 4.5),
+        (1.5, 2.0, 2.5, 3.0, 3.5, 4.5, 6.0, 9.0),
     ),
     "VICIdial RATIO 1.5": (
         lambda x: VicidialPacing(dial_level=1.5 if x is None else x),
@@ -87,7 +87,7 @@ POLICIES: dict[str, tuple[Factory, str, tuple[float, ...]]] = {
     "UCCX abandon feedback": (
         lambda x: UccxPacing(target=0.03 if x is None else x),
         "baseline",
-        (0.01, 0.02, 0.03, 0.05, 0.08),
+        (0.01, 0.02, 0.03, 0.05, 0.08, 0.15, 0.3),
     ),
 }
 

@@ -62,7 +62,8 @@ class PredictivePacing(RawPacing):
     Attributes:
         max_abandon_rate: the cap on abandoned / live answers for the campaign (US FCC, UK Ofcom:
             3%).
-        aim: the controller's set point as a fraction of the cap (headroom for bad luck).
+        aim: the highest set point of the controller, as a fraction of the cap.
+        headroom: binomial standard deviations of the abandon rate kept below the cap.
         gain: how much one abandon above the set point raises the safety margin ``z``.
         z_start: the safety margin before the controller has learnt anything.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
@@ -71,7 +72,8 @@ class PredictivePacing(RawPacing):
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=_fraction("max_abandon_rate"))
-    aim: float = attrs.field(default=0.9, validator=_fraction("aim"))
+    aim: float = attrs.field(default=0.97, validator=_fraction("aim"))
+    headroom: float = 1.0
     gain: float = 0.05
     z_start: float = 1.85
     z_team_slope: float = 0.4
@@ -188,6 +190,20 @@ class PredictivePacing(RawPacing):
 
     # -- deciding -------------------------------------------------------------------------
     @property
+    def set_point(self) -> float:
+        """The abandon rate the controller aims at now.
+
+        The cap less ``headroom`` binomial standard deviations of the rate at the answers seen
+        so far (so a small team, whose final rate is noisier, aims lower), and never above
+        ``aim`` times the cap.
+        """
+        cap = self.max_abandon_rate
+        answers = self._answers if self._answers > 1 else 1
+        rate = cap - self.headroom * math.sqrt(cap * (1.0 - cap) / answers)
+        top = self.aim * cap
+        return top if rate > top else rate if rate > 0.0 else 0.0
+
+    @property
     def safety(self) -> float:
         """The current safety margin ``z`` (standard deviations of answers over operators).
 
@@ -195,9 +211,7 @@ class PredictivePacing(RawPacing):
         operators free up grows with the flow of calls), corrected by the integral of abandons
         above the set point, per abandon less for larger teams (they abandon in larger bursts).
         """
-        z = self._z_prior + self._gain_now * (
-            self._abandons - self.aim * self.max_abandon_rate * self._answers
-        )
+        z = self._z_prior + self._gain_now * (self._abandons - self.set_point * self._answers)
         return self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
 
     def _team_changed(self, logged_in: int) -> None:
