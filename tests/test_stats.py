@@ -122,6 +122,20 @@ def test_hours_are_counted_in_the_campaign_zone() -> None:
     assert next(iter(moscow.by_hour)) == "2026-01-16T13:00:00+03:00"
 
 
+@pytest.mark.parametrize(
+    ("zone", "before", "after"),
+    [
+        ("Asia/Kolkata", "2026-01-16T15:00:00+05:30", "2026-01-16T16:00:00+05:30"),
+        ("Asia/Kathmandu", "2026-01-16T15:00:00+05:45", "2026-01-16T16:00:00+05:45"),
+    ],
+)
+def test_hours_in_zones_with_odd_offsets(zone: str, before: str, after: str) -> None:
+    # 10:14:59 UTC is 15:44:59 in Kolkata and 15:59:59 in Kathmandu; 10:31 UTC is past 16:00
+    records = [rec(1, Outcome.BUSY, start=14 * 60 + 59), rec(2, Outcome.BUSY, start=31 * 60)]
+    stats = CampaignStats.from_records(records, timezone=zone)
+    assert stats.by_hour == {before: {Outcome.BUSY: 1}, after: {Outcome.BUSY: 1}}
+
+
 def test_to_dict_is_json_with_vocabulary_words() -> None:
     d = CampaignStats.from_records(RECORDS, rate_per_minute="1.8").to_dict()
     back = json.loads(json.dumps(d))

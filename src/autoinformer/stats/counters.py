@@ -154,6 +154,7 @@ class CampaignStats:
 
         by_outcome: collections.Counter[Outcome] = collections.Counter()
         by_hour: dict[str, collections.Counter[Outcome]] = {}
+        hours: dict[int, str] = {}  # quarter-hour index -> local hour label (a cache)
         digits: collections.Counter[str] = collections.Counter()
         digit_entries: collections.Counter[str] = collections.Counter()
         by_operator: collections.Counter[str] = collections.Counter()
@@ -168,11 +169,14 @@ class CampaignStats:
                 in_flight += 1
                 continue
             by_outcome[outcome] += 1
-            hour = (
-                dt.datetime.fromtimestamp(record.started_at, zone)
-                .replace(minute=0, second=0, microsecond=0)
-                .isoformat()
-            )
+            quarter = int(record.started_at // 900)  # every UTC offset is whole quarters
+            hour = hours.get(quarter)
+            if hour is None:
+                hour = hours[quarter] = (
+                    dt.datetime.fromtimestamp(quarter * 900, zone)
+                    .replace(minute=0, second=0, microsecond=0)
+                    .isoformat()
+                )
             by_hour.setdefault(hour, collections.Counter())[outcome] += 1
             if outcome in _REACHED:
                 reached.add(record.contact_id)
