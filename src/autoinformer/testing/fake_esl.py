@@ -130,6 +130,7 @@ class FakeEslServer:
 
     Attributes:
         password: the Event Socket password it accepts.
+        bind_port: the port to listen on (0: any free port).
         speed: model seconds per real second (party ring and talk times are divided by it).
         modules: loaded modules, as ``module_exists`` reports them (``mod_amd``, ``mod_avmd``).
         machine_numbers: dial-string endings answered by an answering machine.
@@ -144,6 +145,7 @@ class FakeEslServer:
     """
 
     password: str = "ClueCon"
+    bind_port: int = 0
     speed: float = 50.0
     modules: frozenset[str] = frozenset({"mod_amd"})
     machine_numbers: tuple[str, ...] = ()
@@ -174,7 +176,9 @@ class FakeEslServer:
     _changed: anyio.Event = attrs.field(init=False, factory=anyio.Event)
 
     async def __aenter__(self) -> Self:
-        listener = await anyio.create_tcp_listener(local_host="127.0.0.1", local_port=0)
+        listener = await anyio.create_tcp_listener(
+            local_host="127.0.0.1", local_port=self.bind_port
+        )
         self._listener = listener
         self.port = int(listener.extra(anyio.abc.SocketAttribute.local_port))
         tg = anyio.create_task_group()
@@ -716,3 +720,40 @@ def esl_harness(
         machine_number="+15550100001",
         refused_destination="refused:+79500000001",
     )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the fake on its own: ``python -m autoinformer.testing.fake_esl --port 8021``.
+
+    Prints ``fake ESL on 127.0.0.1:PORT`` once it listens (benchmarks read that line), then
+    serves until interrupted.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="A fake FreeSWITCH Event Socket server.")
+    parser.add_argument("--port", type=int, default=8021)
+    parser.add_argument("--speed", type=float, default=1.0, help="model seconds per second")
+    parser.add_argument("--password", default="ClueCon")
+    parser.add_argument("--modules", default="mod_amd", help="comma-separated loaded modules")
+    options = parser.parse_args(argv)
+
+    async def serve() -> None:
+        server = FakeEslServer(
+            bind_port=options.port,
+            speed=options.speed,
+            password=options.password,
+            modules=frozenset(m for m in options.modules.split(",") if m),
+        )
+        async with server:
+            print(f"fake ESL on 127.0.0.1:{server.port}", flush=True)
+            await anyio.sleep_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(serve)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
