@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import wave
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def test_text_in_russian(capsys: pytest.CaptureFixture[str]) -> None:
 def test_ssml(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["say", "Code <letters>VIP</letters><stop:1s>", "--ssml"]) == 0
     assert capsys.readouterr().out == (
-        '<speak version="1.1" xml:lang="en">Code '
+        '<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en">'
+        "Code "
         '<say-as interpret-as="characters">VIP</say-as> <break time="1000ms"/></speak>\n'
     )
 
@@ -73,3 +75,63 @@ def test_engine_failure_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "espeak-ng" in capsys.readouterr().err
     assert main([*args, "--engine", "polly"]) == 2
     assert "unknown engine 'polly'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("options", "header"),
+    [
+        ([], (1, 1, 8000, 16000, 2, 16)),  # WAVE_FORMAT_PCM, mono, 8 kHz, 16-bit
+        (["--rate", "16000"], (1, 1, 16000, 32000, 2, 16)),
+        (["--ulaw"], (7, 1, 8000, 8000, 1, 8)),  # WAVE_FORMAT_MULAW, 8 bits a sample
+        (["--rate", "16000", "--ulaw"], (7, 1, 16000, 16000, 1, 8)),
+    ],
+)
+def test_out_writes_the_asked_format(
+    tmp_path: Path, options: list[str], header: tuple[int, ...]
+) -> None:
+    out = tmp_path / "p.wav"
+    args = ["say", "Due <time>{T}</time><stop:200ms>", "--var", "T=14:30", "--out", str(out)]
+    assert main([*args, *options, "--engine", "tone", "--cache", str(tmp_path / "c")]) == 0
+    data = out.read_bytes()
+    assert data[:4] == b"RIFF"
+    assert data[8:16] == b"WAVEfmt "
+    assert struct.unpack_from("<HHIIHH", data, 20) == header
+    data_at = data.find(b"data")
+    (size,) = struct.unpack_from("<I", data, data_at + 4)
+    rate, width = header[2], header[4]
+    assert size / (rate * width) > 0.2  # the 200 ms pause alone
+    if header[0] == 1:
+        with wave.open(str(out)) as w:  # PCM: the wave module agrees with the header
+            assert (w.getnchannels(), w.getsampwidth(), w.getframerate()) == (1, 2, rate)
+            assert w.getnframes() * 2 == size
+
+
+def test_a_value_that_does_not_read_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["say", "Debt <number>{B}</number>", "--var", "B=lots"]) == 2
+    err = capsys.readouterr().err
+    assert "'B'" in err
+    assert "expected a number like 525.19, got 'lots'" in err
+
+
+def test_unknown_language_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["say", "hi", "--lang", "xx"]) == 2
+    assert "language 'xx' is not supported" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("template", "caret_at", "message"),
+    [
+        ("Hi <digits>{P}", 14, "<digits> opened at 3 is never closed: expected </digits>"),
+        ("Hi {stop:1s", 11, "expected '}' to close the pause"),
+        ("<date><time>1</time></date>", 6, "<time> cannot go inside <date>: expected </date>"),
+        ("Hi %VAR:NAME", 12, "expected '%' to close the variable 'NAME'"),
+    ],
+)
+def test_template_errors_print_the_caret_under_the_position(
+    capsys: pytest.CaptureFixture[str], template: str, caret_at: int, message: str
+) -> None:
+    assert main(["say", template]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"autoinformer: template error: {message}"
+    assert err[1] == template
+    assert err[2] == " " * caret_at + "^"

@@ -225,7 +225,8 @@ async def test_ssml_engines_get_one_document_per_stretch(
     engine = r.engine
     assert isinstance(engine, ToneEngine)
     assert engine.calls == [
-        '<speak version="1.1" xml:lang="en">Code <say-as interpret-as="characters">VIP'
+        '<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en">'
+        'Code <say-as interpret-as="characters">VIP'
         '</say-as>. <break time="1000ms"/> Bye</speak>'
     ]
     # Fragment mode never sends SSML: fragments must stay shareable words.

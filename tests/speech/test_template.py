@@ -62,7 +62,7 @@ def test_without_abs_a_debt_reads_minus() -> None:
         ("<currency>199 CNY</currency>", "en", "one hundred and ninety-nine yuan"),
         ("<currency>199 CNY</currency>", "ru", "сто девяносто девять юаней"),
         ("<number>1234</number>", "en", "one thousand two hundred and thirty-four"),
-        ("<time>14:30</time>", "en", "two thirty p m"),
+        ("<time>14:30</time>", "en", "two thirty PM"),
         ("<time>14:30</time>", "ru", "четырнадцать часов тридцать минут"),
         ("<time>9:05</time>", "id", "pukul sembilan lewat lima menit"),
     ],
@@ -154,7 +154,8 @@ def test_ssml_has_breaks_say_as_and_escapes() -> None:
     t = Template.parse("Hi {N} & co<stop:500ms><letters>VIP</letters> <digits>{P}</digits>")
     ssml = t.render_ssml(contact(N="<Ann>", P="123"), "en")
     assert ssml == (
-        '<speak version="1.1" xml:lang="en">Hi &lt;Ann&gt; &amp; co <break time="500ms"/> '
+        '<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en">'
+        'Hi &lt;Ann&gt; &amp; co <break time="500ms"/> '
         '<say-as interpret-as="characters">VIP</say-as> '
         '<say-as interpret-as="digits">123</say-as></speak>'
     )

@@ -22,6 +22,7 @@ from xml.sax.saxutils import escape, quoteattr
 import attrs
 
 __all__ = [
+    "SSML_NAMESPACE",
     "Mode",
     "Pause",
     "Play",
@@ -34,6 +35,9 @@ __all__ = [
 ]
 
 Mode = Literal["fragment", "sentence"]
+
+SSML_NAMESPACE = "http://www.w3.org/2001/10/synthesis"
+"""The SSML namespace; engines that validate SSML (cloud engines) require it on ``<speak>``."""
 
 _PUNCT_EDGES = " \t\n,.;:!?\u2026\u00bb\u00ab\"'()"
 
@@ -128,7 +132,8 @@ class SpeechPlan:
 
     def ssml(self) -> str:
         """SSML 1.1 for engines that take it: ``<break time="..."/>``, ``<say-as>`` for digits
-        and letters, ``<audio src=...>`` for recordings."""
+        and letters, ``<audio src=...>`` for recordings. Well-formed XML in the SSML namespace;
+        the language tag is the plan's (``en``, ``ru``, ``pt-BR``)."""
         out: list[str] = []
         for piece in self.pieces:
             if isinstance(piece, Pause):
@@ -143,7 +148,8 @@ class SpeechPlan:
             else:
                 out.append(escape(piece.text))
         body = _tidy(" ".join(out))
-        return f'<speak version="1.1" xml:lang={quoteattr(self.lang)}>{body}</speak>'
+        lang = quoteattr(self.lang.replace("_", "-"))  # BCP 47: pt-BR, not pt_BR
+        return f'<speak version="1.1" xmlns="{SSML_NAMESPACE}" xml:lang={lang}>{body}</speak>'
 
     def ssml_units(self) -> list[Unit]:
         """Units for SSML engines: one SSML document per stretch between recordings, with

@@ -62,19 +62,31 @@ _CURRENCY_SYMBOLS = {
 }
 
 # How a currency is called in running speech when num2words does not know it and babel's
-# display name is a label rather than a word people say ("Chinese yuan" -> "yuan").
-_SPOKEN_CURRENCY = {
-    ("en", "CNY"): ("yuan", "yuan"),
-    ("en", "IDR"): ("rupiah", "rupiah"),
-    ("id", "IDR"): ("rupiah", "rupiah"),
-    ("id", "RUB"): ("rubel", "rubel"),
-    ("id", "USD"): ("dolar", "dolar"),
-    ("id", "CNY"): ("yuan", "yuan"),
-    ("ru", "CNY"): ("юань", "юаней"),
+# display name is a label rather than a word people say ("Chinese yuan" -> "yuan"), by CLDR
+# plural category ("other" is the fallback; Russian fractions take "other", the genitive).
+_SPOKEN_CURRENCY: dict[tuple[str, str], dict[str, str]] = {
+    ("en", "CNY"): {"other": "yuan"},
+    ("en", "IDR"): {"other": "rupiah"},
+    ("en", "JPY"): {"other": "yen"},
+    ("id", "IDR"): {"other": "rupiah"},
+    ("id", "RUB"): {"other": "rubel"},
+    ("id", "USD"): {"other": "dolar"},
+    ("id", "EUR"): {"other": "euro"},
+    ("id", "CNY"): {"other": "yuan"},
+    ("ru", "CNY"): {"one": "юань", "few": "юаня", "many": "юаней", "other": "юаня"},
 }
 
-# Minor units read by the generic path (languages/currencies num2words has no forms for).
-_MINOR_WORD = {"id": "sen", "en": "cents"}
+# Minor units for the generic path, per (language, currency), then per language ("*").
+# Where none is known the amount is read as a decimal number ("две целых пять десятых юаня")
+# rather than with a wrong unit.
+_MINOR_UNIT: dict[tuple[str, str], dict[str, str]] = {
+    ("en", "CNY"): {"other": "fen"},
+    ("en", "IDR"): {"other": "sen"},
+    ("en", "JPY"): {"other": "sen"},
+    ("ru", "CNY"): {"one": "фэнь", "few": "фэня", "many": "фэней", "other": "фэня"},
+    ("en", "*"): {"one": "cent", "other": "cents"},
+    ("id", "*"): {"other": "sen"},
+}
 
 
 class LanguageNotSupported(ValueError):
@@ -115,18 +127,68 @@ def _base(lang: str) -> str:
 # --------------------------------------------------------------------------------- parsing
 
 
-def parse_decimal(text: str) -> decimal.Decimal:
-    """A written number (``"-525.19"``, ``"1 234,50"``, ``"1,234.50"``) as an exact decimal.
+_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+# "150.000" where "." groups thousands (id, de): a digit other than a leading 0, then groups of 3.
+_DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")
+_SPACES_IN_NUMBERS = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, "\u2212": "-"})
+
+
+@lru_cache(maxsize=64)
+def _locale_or_none(lang: str | None) -> babel.Locale | None:
+    if lang is None:
+        return None
+    try:
+        return _locale(lang)
+    except LanguageNotSupported:
+        return None
+
+
+@lru_cache(maxsize=64)
+def _groups_with_dot(locale: babel.Locale) -> bool:
+    return str(babel.numbers.get_group_symbol(locale=locale)) == "."
+
+
+def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
+    """A written number as an exact decimal, read the way the language writes numbers.
+
+    Machine form (``"-525.19"``, ``"150000"``) reads the same everywhere. A comma is read with
+    the language's own conventions (babel's ``parse_decimal`` for the locale, strict about
+    grouping): ``"1,234"`` is one thousand two hundred and thirty-four in English but 1.234 in
+    Russian and Indonesian, where the comma is the decimal separator. Where ``"."`` groups
+    thousands (Indonesian, German), ``"150.000"`` is a hundred and fifty thousand, while
+    ``"525.19"`` and ``"0.125"`` stay decimals. When the locale does not accept the text, or
+    no language is given: with both ``.`` and ``,`` the last one is the decimal separator
+    (``"1.234,56"``, ``"1,234.56"``); several commas group thousands; a single comma is a
+    decimal separator (``"12,5"``). Spaces (also no-break ones) group thousands.
+
+    Args:
+        text: the written number.
+        lang: the language the list is written in (``"en"``, ``"ru"``, ``"id"``); None reads
+            only the language-neutral forms above.
 
     Raises:
         ValueError: the text is not a number.
     """
-    raw = text.strip().replace("\u00a0", "").replace(" ", "").replace("\u2212", "-")
-    if raw.count(",") == 1 and "." not in raw:
-        raw = raw.replace(",", ".")
-    elif "," in raw and "." in raw:
-        raw = raw.replace(",", "")
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", raw):
+    raw = text.strip().translate(_SPACES_IN_NUMBERS)
+    plain = _PLAIN.fullmatch(raw) is not None
+    locale = _locale_or_none(lang)
+    if locale is not None and (
+        ("," in raw and not plain)
+        or (_groups_with_dot(locale) and _DOT_GROUPED.fullmatch(raw) is not None)
+    ):
+        try:
+            return decimal.Decimal(babel.numbers.parse_decimal(raw, locale=locale, strict=True))
+        except (babel.numbers.NumberFormatError, decimal.InvalidOperation):
+            pass
+    if not plain:
+        if "," in raw and "." in raw:
+            grouping = "," if raw.rfind(",") < raw.rfind(".") else "."
+            raw = raw.replace(grouping, "").replace(",", ".")
+        elif raw.count(",") > 1 or raw.count(".") > 1:
+            raw = raw.replace(",", "") if raw.count(",") > 1 else raw.replace(".", "")
+        else:
+            raw = raw.replace(",", ".")
+    if not _PLAIN.fullmatch(raw):
         raise ValueError(f"expected a number like 525.19, got {text.strip()!r}")
     return decimal.Decimal(raw)
 
@@ -161,8 +223,10 @@ _AMOUNT = re.compile(
 )
 
 
-def parse_amount(text: str) -> Amount:
+def parse_amount(text: str, lang: str | None = None) -> Amount:
     """A written amount: ``"199 CNY"``, ``"-525.19 RUB"``, ``"$5"``, ``"525,19 руб."``.
+
+    The number is read as :func:`parse_decimal` reads it in ``lang``.
 
     Raises:
         ValueError: no number, or no known currency (ISO code or a common symbol).
@@ -180,11 +244,12 @@ def parse_amount(text: str) -> Amount:
         raise ValueError(
             f"expected an ISO 4217 currency code (RUB, USD, CNY, IDR...), got {marker!r}"
         )
-    return Amount(parse_decimal(m.group("num")), code)
+    return Amount(parse_decimal(m.group("num"), lang), code)
 
 
 def parse_date(text: str) -> dt.date:
-    """A written date: ISO ``2026-01-16`` or ``16.01.2026`` / ``16/01/2026``.
+    """A written date: ISO ``2026-01-16``, ``16.01.2026`` / ``16/01/2026``, or a date-time
+    such as ``2026-01-16 00:00:00`` (how a spreadsheet date cell reads; the time is ignored).
 
     Raises:
         ValueError: not one of those forms, or not a real day.
@@ -195,18 +260,27 @@ def parse_date(text: str) -> dt.date:
             return dt.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
+    if len(raw) > 10:
+        try:
+            return dt.datetime.fromisoformat(raw).date()
+        except ValueError:
+            pass
     raise ValueError(f"expected a date like 2026-01-16, got {raw!r}")
 
 
+_TIME = re.compile(r"(?:\d{4}-\d{2}-\d{2}[ T])?(\d{1,2})[:.](\d{2})(?::(\d{2})(?:\.\d+)?)?")
+
+
 def parse_time(text: str) -> dt.time:
-    """A written time of day: ``14:30`` or ``9:05``.
+    """A written time of day: ``14:30``, ``9:05``, ``14:30:00`` or a date-time such as
+    ``2026-01-16 14:30:00`` (how a spreadsheet cell reads; seconds are not read aloud).
 
     Raises:
         ValueError: not HH:MM, or out of range.
     """
     raw = text.strip()
-    m = re.fullmatch(r"(\d{1,2})[:.](\d{2})", raw)
-    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+    m = _TIME.fullmatch(raw)
+    if m is None or int(m.group(1)) > 23 or int(m.group(2)) > 59 or int(m.group(3) or 0) > 59:
         raise ValueError(f"expected a time like 14:30, got {raw!r}")
     return dt.time(int(m.group(1)), int(m.group(2)))
 
@@ -313,16 +387,20 @@ def read_date(date: dt.date, lang: str) -> str:
     return _clean(" ".join(parts[key] for key, _ in order))
 
 
-def _plural(lang: str, n: int) -> str:
+def _plural(lang: str, n: int | decimal.Decimal) -> str:
     return str(_locale(lang).plural_form(n))
 
 
-def _generic_currency_name(code: str, lang: str, n: int) -> str:
-    base = _base(lang)
-    if (base, code) in _SPOKEN_CURRENCY:
-        one, many = _SPOKEN_CURRENCY[(base, code)]
-        return one if _plural(lang, n) == "one" else many
-    return str(babel.numbers.get_currency_name(code, count=n, locale=_locale(lang))).lower()
+def _form(forms: dict[str, str], lang: str, n: int | decimal.Decimal) -> str:
+    return forms.get(_plural(lang, n), forms["other"])
+
+
+def _generic_currency_name(code: str, lang: str, n: int | decimal.Decimal) -> str:
+    forms = _SPOKEN_CURRENCY.get((_base(lang), code))
+    if forms is not None:
+        return _form(forms, lang, n)
+    count = n if isinstance(n, int) else float(n)
+    return str(babel.numbers.get_currency_name(code, count=count, locale=_locale(lang))).lower()
 
 
 @lru_cache(maxsize=65536)
@@ -332,23 +410,40 @@ def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
     ``num2words`` does the reading when it knows the currency in that language (it agrees
     "рубль / рубля / рублей"); otherwise the integer part is read as a cardinal followed by the
     currency's spoken name (babel, with babel's plural rules), and the minor units, when not
-    zero, as a cardinal followed by the minor unit. Zero minor units are not read.
+    zero, as a cardinal followed by the minor unit's name. Zero minor units are not read, and
+    neither is a zero major part when there are minor units (0.01 RUB is "одна копейка"). When
+    the minor unit has no known name in the language, the amount is read as a decimal number
+    followed by the currency's name ("две целых пять десятых юаня").
     """
     value = value.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
     negative = value < 0
     magnitude = -value if negative else value
     whole = int(magnitude)
     cents = int((magnitude - whole) * 100)
+    base = _base(lang)
     try:
         words = _n2w(magnitude, lang, to="currency", currency=currency, separator="|")
         major, _, minor = words.partition("|")
-        text = major if cents == 0 else f"{major} {minor}"
+        if cents == 0:
+            text = major
+        elif whole == 0 and minor.strip():
+            text = minor
+        else:
+            text = f"{major} {minor}"
     except ValueError:  # num2words has no forms for this currency in this language
-        name = _generic_currency_name(currency, lang, whole)
-        text = f"{_cardinal(decimal.Decimal(whole), lang)} {name}"
-        if cents:
-            minor_word = _MINOR_WORD.get(_base(lang), "")
-            text += f" {_cardinal(decimal.Decimal(cents), lang)} {minor_word}"
+        minor_forms = _MINOR_UNIT.get((base, currency)) or _MINOR_UNIT.get((base, "*"))
+        if cents and minor_forms is None:
+            number = magnitude.normalize()
+            text = f"{_cardinal(number, lang)} {_generic_currency_name(currency, lang, number)}"
+        else:
+            parts = []
+            if whole or not cents:
+                name = _generic_currency_name(currency, lang, whole)
+                parts.append(f"{_cardinal(decimal.Decimal(whole), lang)} {name}")
+            if cents and minor_forms is not None:
+                minor_word = _form(minor_forms, lang, cents)
+                parts.append(f"{_cardinal(decimal.Decimal(cents), lang)} {minor_word}")
+            text = " ".join(parts)
     if negative:
         text = f"{_minus(lang)} {text}"
     return _clean(text)
@@ -366,19 +461,23 @@ def _minus(lang: str) -> str:
 
 
 def read_time(time: dt.time, lang: str) -> str:
-    """A time of day: en "two thirty p m", ru "четырнадцать часов тридцать минут",
-    id "pukul empat belas lewat tiga puluh menit"; other languages "HOURS MINUTES"."""
+    """A time of day: en "two thirty PM", "nine oh five AM", "two PM", "noon", "midnight";
+    ru "четырнадцать часов тридцать минут"; id "pukul empat belas lewat tiga puluh menit";
+    other languages "HOURS MINUTES".
+
+    English says "AM"/"PM" in capitals: engines read them as the abbreviations (espeak-ng
+    says "p.m." as one word-like unit), and the word stays whole in fragment mode.
+    """
     base = _base(lang)
     h, m = time.hour, time.minute
     if base == "en":
+        if m == 0 and h in (0, 12):
+            return "midnight" if h == 0 else "noon"
         hour12 = h % 12 or 12
-        suffix = "a m" if h < 12 else "p m"
+        suffix = "AM" if h < 12 else "PM"
         if m == 0:
-            minutes = "o'clock"
-        elif m < 10:
-            minutes = f"oh {read_number(m, lang)}"
-        else:
-            minutes = read_number(m, lang)
+            return _clean(f"{read_number(hour12, lang)} {suffix}")
+        minutes = f"oh {read_number(m, lang)}" if m < 10 else read_number(m, lang)
         return _clean(f"{read_number(hour12, lang)} {minutes} {suffix}")
     if base == "ru":
         hour_word = {"one": "час", "few": "часа"}.get(_plural(lang, h), "часов")
@@ -415,7 +514,7 @@ def spell_numbers_in(text: str, lang: str) -> str:
         if digits.isdigit() and (len(digits) >= 7 or (len(digits) > 1 and digits[0] == "0")):
             return read_digits(digits, lang)
         try:
-            return read_number(parse_decimal(token), lang)
+            return read_number(parse_decimal(token, lang), lang)
         except ValueError:  # pragma: no cover - the pattern only matches numbers
             return token
 

@@ -274,8 +274,8 @@ def _read_span(kind: str, content: str, lang: str) -> str:
     if kind == "time":
         return readas.read_time(readas.parse_time(content), lang)
     if kind == "number":
-        return readas.read_number(readas.parse_decimal(content), lang)
-    amount = readas.parse_amount(content)
+        return readas.read_number(readas.parse_decimal(content, lang), lang)
+    amount = readas.parse_amount(content, lang)
     return readas.read_currency(amount.value, amount.currency, lang)
 
 
@@ -376,18 +376,21 @@ class Template:
             return [str(exc)]
         return []
 
-    def _value(self, contact: Contact, var: Var) -> str:
+    def _value(self, contact: Contact, var: Var, lang: str) -> str:
         value = _lookup(contact, var.name)
         if value is None or not value.strip():
             raise InputError(f"contact {contact.id!r} has no variable {var.name!r}")
+        value = value.strip()
         if "abs" in var.filters:
             try:
-                value = str(abs(readas.parse_decimal(value)))
+                readas.parse_decimal(value, lang)
             except ValueError as exc:
                 raise InputError(
                     f"contact {contact.id!r}: variable {var.name!r} |abs: {exc}"
                 ) from None
-        return value.strip()
+            # Drop the sign but keep the written form, so "-1 234,56" reads as it is written.
+            value = value.lstrip("+-\u2212").strip()
+        return value
 
     def plan(self, contact: Contact, lang: str = "en") -> SpeechPlan:
         """What this contact hears, in order (pure: no I/O).
@@ -439,9 +442,9 @@ class Template:
             code = readas.currency_code(used) if used else None
         if code is None:
             return None
-        value = self._value(contact, var)
+        value = self._value(contact, var, lang)
         try:
-            amount = readas.parse_decimal(value)
+            amount = readas.parse_decimal(value, lang)
         except ValueError:
             return None
         spoken = readas.read_currency(amount, code, lang)
@@ -453,9 +456,9 @@ class Template:
         return [say, Say(rest, True, (rest,))]
 
     def _say_var(self, contact: Contact, var: Var, lang: str) -> Say:
-        value = self._value(contact, var)
+        value = self._value(contact, var, lang)
         try:
-            number = readas.parse_decimal(value)
+            number = readas.parse_decimal(value, lang)
         except ValueError:
             spoken = readas.spell_numbers_in(value, lang)
             return Say(spoken, False, (spoken,), None, value)
@@ -467,7 +470,7 @@ class Template:
         return Say(spoken, False, readas.fragment_chunks(spoken, lang), "number", value)
 
     def _say_span(self, contact: Contact, span: Span, lang: str) -> Say:
-        values = {id(p): self._value(contact, p) for p in span.parts if isinstance(p, Var)}
+        values = {id(p): self._value(contact, p, lang) for p in span.parts if isinstance(p, Var)}
         content = "".join(p.text if isinstance(p, Text) else values[id(p)] for p in span.parts)
         try:
             spoken = _read_span(span.kind, content, lang)
