@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from autoinformer.contacts.model import Contact
+from autoinformer.errors import TemplateError
 from autoinformer.speech import Template
 from autoinformer.speech.plan import SSML_NAMESPACE, Synth
 from autoinformer.speech.readas import parse_amount, parse_decimal
@@ -189,3 +190,15 @@ def test_ssml_is_well_formed_in_the_ssml_namespace(lang: str) -> None:
     assert says == [("characters", "A&B"), ("digits", "12")]
     (audio,) = root.iter(f"{ns}audio")
     assert audio.get("src") == 'a&b "1".wav'
+
+
+def test_currency_code_from_a_list_column() -> None:
+    t = Template.parse("<currency>{B|abs} {CUR}</currency>")  # passes the parse-time check
+    assert say(t.source, "ru", B="-2", CUR="CNY") == "два юаня"
+    assert say(t.source, "en", B="3", CUR="$") == "three dollars"
+    (reason,) = t.check(Contact(id="c3", variables={"B": "3", "CUR": "XYZ"}))
+    assert "'B', 'CUR'" in reason
+    assert "expected an ISO 4217 currency code" in reason
+    with pytest.raises(TemplateError, match="ISO 4217") as info:
+        Template.parse("Due <currency>{B} XYZ</currency>")
+    assert info.value.position == 14

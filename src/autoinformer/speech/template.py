@@ -247,21 +247,34 @@ _PLACEHOLDER = {"digits": "1", "letters": "A", "number": "1", "currency": "1"}
 
 
 def _check_span_shape(span: Span, source: str) -> None:
-    """Read the span with placeholders for its variables, so a bad span stops the campaign."""
+    """Read the span with placeholders for its variables, so a bad span stops the campaign.
+
+    In a ``<currency>`` span a variable may hold the amount or the currency code (a list with
+    a CURRENCY column: ``<currency>{B} {CUR}</currency>``), so the span passes when either
+    reading fits.
+    """
     only_var = len(span.parts) == 1 and isinstance(span.parts[0], Var)
-    has_var = any(isinstance(p, Var) for p in span.parts)
-    if only_var or (has_var and span.kind not in _PLACEHOLDER):
+    variables = [p for p in span.parts if isinstance(p, Var)]
+    if only_var or (variables and span.kind not in _PLACEHOLDER):
         return
-    content = "".join(
-        p.text if isinstance(p, Text) else _PLACEHOLDER.get(span.kind, "") for p in span.parts
-    )
-    try:
-        _read_span(span.kind, content, "en")
-    except ValueError as exc:
-        first = span.parts[0]
-        raise TemplateError(
-            f"<{span.kind}>: {exc}", template=source, position=first.position
-        ) from None
+    fill = _PLACEHOLDER.get(span.kind, "")
+    tries: list[dict[int, str]] = [{}]
+    if span.kind == "currency" and variables:
+        tries += [{id(variables[0]): "USD"}, {id(variables[-1]): "USD"}]
+    error: ValueError | None = None
+    for special in tries:
+        content = "".join(
+            p.text if isinstance(p, Text) else special.get(id(p), fill) for p in span.parts
+        )
+        try:
+            _read_span(span.kind, content, "en")
+            return
+        except ValueError as exc:
+            error = error or exc
+    first = span.parts[0]
+    raise TemplateError(
+        f"<{span.kind}>: {error}", template=source, position=first.position
+    ) from None
 
 
 def _read_span(kind: str, content: str, lang: str) -> str:
