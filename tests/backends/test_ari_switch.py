@@ -108,6 +108,7 @@ async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
         async with switch:
             await switch.originate("c1", "+79500000003", caller_id=None, ring_timeout=30)
         assert "c1" in fake.pbx.channels
-        assert not fake.websocket_connected("autoinformer")
+        with anyio.fail_after(2):
+            await fake.wait_until(lambda: not fake.websocket_connected("autoinformer"))
         with pytest.raises(Exception, match="not connected"):
             await switch.hangup("c1")

@@ -168,23 +168,31 @@ class AriSpec:
                     problems.append(f"{where}: {name}={item!r} is not a {param.data_type}")
                 if param.allowed is not None and item not in param.allowed:
                     problems.append(f"{where}: {name}={item!r} not one of {list(param.allowed)}")
+        body_params = [p for p in op.parameters if p.kind == "body"]
         body_fields: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
         if body is not None and not isinstance(body, Mapping):
             problems.append(f"{where}: the JSON body should be an object")
-        for name, value in body_fields.items():
-            param = op.parameter(name)
-            if param is None:
-                problems.append(f"{where}: unknown body field {name!r}")
-            elif param.data_type == "containers" and not (
-                isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values())
-            ):
-                problems.append(f"{where}: {name!r} should be an object of strings")
+        elif body is not None and not body_params:
+            problems.append(f"{where}: takes no body")
+        for param in body_params:
+            # Asterisk hands the whole body to the body parameter. A ``containers`` one
+            # (channel variables) is read from the key of its own name, e.g.
+            # {"variables": {"A": "1"}}; an ``object`` one (an event filter) is free-form.
+            if param.data_type != "containers":
+                continue
+            for name, value in body_fields.items():
+                if name != param.name:
+                    problems.append(f"{where}: unknown body field {name!r}")
+                elif not (
+                    isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values())
+                ):
+                    problems.append(f"{where}: {name!r} should be an object of strings")
         for param in op.parameters:
             missing = param.name not in seen and param.name not in body_fields
             if param.required and param.kind == "query" and missing:
                 problems.append(f"{where}: required parameter {param.name!r} missing")
-            if param.required and param.kind == "body" and param.name not in body_fields:
-                problems.append(f"{where}: required body field {param.name!r} missing")
+            if param.required and param.kind == "body" and body is None:
+                problems.append(f"{where}: required body {param.name!r} missing")
         return problems
 
     # --- models -----------------------------------------------------------------------------

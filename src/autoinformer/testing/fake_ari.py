@@ -103,6 +103,9 @@ class FakeAri:
     _spec: AriSpec = attrs.field(init=False)
     _sockets: dict[str, _Socket] = attrs.field(init=False, factory=dict)
     _failures: dict[str, deque[int]] = attrs.field(init=False, factory=dict)
+    _filters: dict[str, tuple[frozenset[str], frozenset[str]]] = attrs.field(
+        init=False, factory=dict
+    )
     _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None)
     _changed: anyio.Event | None = attrs.field(init=False, default=None)
     refuse_websocket: bool = attrs.field(init=False, default=False)
@@ -161,6 +164,7 @@ class FakeAri:
         for name, socket in list(self._sockets.items()):
             if app is None or name == app:
                 self._sockets.pop(name, None)
+                self._filters.pop(name, None)
                 await socket.stream.aclose()
                 socket.closed.set()
 
@@ -191,6 +195,9 @@ class FakeAri:
     def _emit(self, body: dict[str, Any]) -> None:
         self._notify()
         for app, socket in list(self._sockets.items()):
+            allowed, disallowed = self._filters.get(app, (frozenset(), frozenset()))
+            if body["type"] in disallowed or (allowed and body["type"] not in allowed):
+                continue
             event = {
                 **body,
                 "timestamp": _timestamp(),
@@ -288,7 +295,7 @@ class FakeAri:
         args.update(path_params)
         variables = data.get("variables", {}) if isinstance(data, dict) else {}
         try:
-            return self._operate(method, op.path, args, query, variables)
+            return self._operate(method, op.path, args, query, variables, data)
         except AriHttpError as exc:
             return exc.status, {"message": exc.message}
 
@@ -299,6 +306,7 @@ class FakeAri:
         args: dict[str, str],
         query: list[tuple[str, str]],
         variables: dict[str, str],
+        body: Any = None,
     ) -> tuple[int, Any]:
         pbx = self.pbx
         key = f"{method} {path}"
@@ -355,9 +363,42 @@ class FakeAri:
         if key == "DELETE /bridges/{bridgeId}":
             pbx.destroy_bridge(args["bridgeId"])
             return 204, None
+        if key == "PUT /applications/{applicationName}/eventFilter":
+            return 200, self._set_filter(args["applicationName"], body)
         if key == "GET /asterisk/info":
             return 200, {}
         return 501, {"message": f"{key} is valid ARI but not modelled by this fake"}
+
+    def _set_filter(self, app: str, body: Any) -> dict[str, Any]:
+        """``PUT /applications/{app}/eventFilter`` with Asterisk's rules (see applications.json)."""
+        if app not in self._sockets:
+            raise AriHttpError(404, "Application does not exist.")
+        body = body if isinstance(body, dict) else {}
+        allowed, disallowed = self._filters.get(app, (frozenset(), frozenset()))
+        lists: list[frozenset[str]] = []
+        for key, current in (("allowed", allowed), ("disallowed", disallowed)):
+            if not body:
+                lists.append(frozenset())
+                continue
+            items = body.get(key)
+            if items is None:
+                lists.append(current)
+                continue
+            if not isinstance(items, list) or not all(
+                isinstance(i, dict) and isinstance(i.get("type"), str) for i in items
+            ):
+                raise AriHttpError(400, f"{key} should be a list of {{'type': name}} objects")
+            lists.append(frozenset(i["type"] for i in items))
+        self._filters[app] = (lists[0], lists[1])
+        return {
+            "name": app,
+            "channel_ids": [c.id for c in self.pbx.channels.values()],
+            "bridge_ids": list(self.pbx.bridges),
+            "endpoint_ids": [],
+            "device_names": [],
+            "events_allowed": [{"type": t} for t in sorted(lists[0])],
+            "events_disallowed": [{"type": t} for t in sorted(lists[1])],
+        }
 
     def _app_of(self, channel_id: str) -> str:
         channel = self.pbx.channel(channel_id)
@@ -445,6 +486,8 @@ class FakeAri:
             tg.cancel_scope.cancel()
         if self._sockets.get(socket.app) is socket:
             del self._sockets[socket.app]
+            self._filters.pop(socket.app, None)
+            self._notify()
 
 
 class _quiet:

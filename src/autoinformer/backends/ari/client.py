@@ -240,6 +240,15 @@ class AriClient:
         """``DELETE /bridges/{id}``."""
         await self.request("DELETE", f"/bridges/{bridge_id}", what=f"destroy bridge {bridge_id}")
 
+    async def set_event_filter(self, allowed: Sequence[str]) -> None:
+        """``PUT /applications/{app}/eventFilter``: only these event types (Asterisk 16.3+)."""
+        await self.request(
+            "PUT",
+            f"/applications/{self.settings.app}/eventFilter",
+            what="set the event filter",
+            body={"allowed": [{"type": name} for name in allowed]},
+        )
+
     async def list_channels(self) -> list[ChannelRef]:
         """``GET /channels``: every channel Asterisk has now."""
         data = await self.request("GET", "/channels", what="list channels")
