@@ -42,18 +42,22 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 
 from autoinformer.backends.base import (
     BackendGap,
-    Bridged,
     CallAnswered,
     CallEnded,
-    CallProgress,
-    DigitReceived,
-    MachineDetected,
     Media,
-    PlaybackFinished,
     Switch,
     SwitchEvent,
 )
 from autoinformer.backends.esl import commands
+from autoinformer.backends.esl.calls import (
+    Action,
+    Call,
+    CallTable,
+    Execute,
+    Kill,
+    Playback,
+    StopAvmdLater,
+)
 from autoinformer.backends.esl.client import EslCommandError, EslConnection
 from autoinformer.backends.esl.parser import EslEvent
 from autoinformer.errors import (
@@ -78,33 +82,7 @@ EVENTS = (
 )
 """The events the switch subscribes to (``event plain|json ...``)."""
 
-_PLAYBACK_FAILED = ("FILE NOT FOUND", "PLAYBACK ERROR", "-ERR")
 _CRITICAL = (CallAnswered, CallEnded, BackendGap)
-
-
-@attrs.define(eq=False)
-class _Playback:
-    playback_id: str
-    started: bool = False
-    stopped: bool = False
-
-
-@attrs.define(eq=False)
-class _Call:
-    call_id: str
-    uuid: str
-    job: str
-    detect_machine: bool
-    created: bool = False
-    answered: bool = False
-    progress: str | None = None
-    ended: bool = False
-    kill_cause: HangupCause | None = None
-    bridge_id: str | None = None
-    bridged: bool = False
-    machine_done: bool = False
-    dtmf_started: bool = False
-    playbacks: dict[str, _Playback] = attrs.field(factory=dict)  # by event-uuid
 
 
 def _positive(field: str) -> Any:
@@ -170,15 +148,11 @@ class EslSwitch(Switch):
     _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None, repr=False)
     _send: MemoryObjectSendStream[SwitchEvent] = attrs.field(init=False, repr=False)
     _receive: MemoryObjectReceiveStream[SwitchEvent] = attrs.field(init=False, repr=False)
-    _calls: dict[str, _Call] = attrs.field(init=False, factory=dict, repr=False)
-    _by_uuid: dict[str, _Call] = attrs.field(init=False, factory=dict, repr=False)
-    _jobs: dict[str, _Call] = attrs.field(init=False, factory=dict, repr=False)
+    _table: CallTable = attrs.field(init=False, repr=False)
     _waiters: dict[str, tuple[anyio.Event, list[str]]] = attrs.field(
         init=False, factory=dict, repr=False
     )
-    _bridges: dict[str, tuple[str, ...]] = attrs.field(init=False, factory=dict, repr=False)
     _orphans: set[str] = attrs.field(init=False, factory=set, repr=False)
-    _detector: str | None = attrs.field(init=False, default=None, repr=False)
     _closing: bool = attrs.field(init=False, default=False, repr=False)
     _dropping: bool = attrs.field(init=False, default=False, repr=False)
     dropped_events: int = attrs.field(init=False, default=0)
@@ -223,13 +197,14 @@ class EslSwitch(Switch):
         self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](
             self.event_buffer
         )
+        self._table = CallTable(emit=self._emit, act=self._act, amd_args=self.amd_args)
 
     # --- public face ---------------------------------------------------------------------
 
     @property
     def machine_detector(self) -> str | None:
         """``amd``, ``avmd`` or None: the detector in use (known after :meth:`connect`)."""
-        return self._detector
+        return self._table.detector
 
     async def connect(self) -> None:
         """Connect, authenticate, subscribe and find out the machine detector.
@@ -285,7 +260,7 @@ class EslSwitch(Switch):
         detect_machine: bool = False,
     ) -> None:
         """Place a call (see :meth:`Switch.originate`); ``bgapi originate ... &park()``."""
-        if call_id in self._calls:
+        if call_id in self._table.calls:
             raise OriginateError(f"call id {call_id!r} is already in use")
         dial = (
             commands.operator_dial_string(destination)
@@ -303,22 +278,18 @@ class EslSwitch(Switch):
         )
         conn = self._connection()
         job = str(uuidlib.uuid4())
-        call = _Call(call_id=call_id, uuid=uuid, job=job, detect_machine=detect_machine)
-        self._calls[call_id] = call
-        self._by_uuid[uuid] = call
-        self._jobs[job] = call
+        call = Call(call_id=call_id, uuid=uuid, job=job, detect_machine=detect_machine)
+        self._table.add(call)
         try:
             await conn.command(
                 f"bgapi {command}", {"Job-UUID": job}, reply_timeout=self.command_timeout
             )
         except EslCommandError as exc:
-            self._forget(call)
-            self._jobs.pop(job, None)
+            self._table.forget(call)
             raise OriginateError(f"the switch refused the call: {exc.reply}") from None
         except BackendError:
             # The command may or may not have reached the switch: a resync hangs it up.
-            self._forget(call)
-            self._jobs.pop(job, None)
+            self._table.forget(call)
             self._orphans.add(uuid)
             raise
 
@@ -333,7 +304,7 @@ class EslSwitch(Switch):
             audio_url=self.audio_url,
         )
         event_uuid = str(uuidlib.uuid4())
-        call.playbacks[event_uuid] = _Playback(playback_id)
+        call.playbacks[event_uuid] = Playback(playback_id)
         try:
             await self._execute(call, "playback", arg, event_uuid)
         except BackendError:
@@ -342,8 +313,8 @@ class EslSwitch(Switch):
 
     async def stop_playback(self, call_id: str, playback_id: str) -> None:
         """Stop a playback (``uuid_break``); a queued one is broken as soon as it starts."""
-        call = self._calls.get(call_id)
-        if call is None or call.ended:
+        call = self._table.live(call_id)
+        if call is None:
             return
         for playback in list(call.playbacks.values()):
             if playback.playback_id == playback_id and not playback.stopped:
@@ -370,21 +341,22 @@ class EslSwitch(Switch):
         if len(call_ids) != 2:
             raise BackendError(f"FreeSWITCH bridges exactly two calls, got {len(call_ids)}")
         first, second = (self._live(call_id) for call_id in call_ids)
-        self._bridges[bridge_id] = call_ids
-        first.bridge_id = second.bridge_id = bridge_id
-        result = await self._bgapi(f"uuid_bridge {first.uuid} {second.uuid}")
+        self._table.add_bridge(bridge_id, (first, second))
+        try:
+            result = await self._bgapi(f"uuid_bridge {first.uuid} {second.uuid}")
+        except BackendError:
+            self._table.drop_bridge(bridge_id)
+            raise
         if result.startswith("-ERR"):
-            first.bridge_id = second.bridge_id = None
-            self._bridges.pop(bridge_id, None)
+            self._table.drop_bridge(bridge_id)
             raise WrongCallState(f"the switch refused the bridge: {result.strip()}")
 
     async def hangup(self, call_id: str, cause: HangupCause = HangupCause.NORMAL_CLEARING) -> None:
         """Hang up with ``cause`` (``uuid_kill``); no error if the call is already gone."""
-        call = self._calls.get(call_id)
-        if call is None or call.ended or call.kill_cause is not None:
+        call = self._table.live(call_id)
+        if call is None or call.kill_cause is not None:
             return
-        call.kill_cause = cause
-        if call.created:
+        if self._table.request_hangup(call, cause):
             await self._kill(call.uuid, cause)
 
     # --- commands ------------------------------------------------------------------------
@@ -395,13 +367,13 @@ class EslSwitch(Switch):
             raise BackendUnavailable(f"ESL {self.host}:{self.port}: not connected")
         return conn
 
-    def _live(self, call_id: str) -> _Call:
-        call = self._calls.get(call_id)
-        if call is None or call.ended:
+    def _live(self, call_id: str) -> Call:
+        call = self._table.live(call_id)
+        if call is None:
             raise CallNotFound(f"no call {call_id!r} on the switch")
         return call
 
-    async def _execute(self, call: _Call, app: str, arg: str, event_uuid: str) -> None:
+    async def _execute(self, call: Call, app: str, arg: str, event_uuid: str) -> None:
         headers = {
             "call-command": "execute",
             "execute-app-name": app,
@@ -454,18 +426,33 @@ class EslSwitch(Switch):
         except BackendUnavailable:
             log.warning("ESL: could not hang up %s: not connected (the resync will)", uuid)
 
-    def _spawn(self, func: Any, *args: Any) -> None:
-        """Run switch I/O the reader cannot await; failures are logged, never raised there."""
+    def _act(self, action: Action) -> None:
+        """Carry out what the call table asks for, as a task (the reader cannot await)."""
         if self._tg is None:
             return
+        self._tg.start_soon(self._carry_out, action)
 
-        async def guarded() -> None:
-            try:
-                await func(*args)
-            except BackendError as exc:
-                log.warning("ESL: %s failed: %s", getattr(func, "__name__", func), exc)
+    async def _carry_out(self, action: Action) -> None:
+        try:
+            if isinstance(action, Kill):
+                await self._kill(action.uuid, action.cause)
+            elif isinstance(action, StopAvmdLater):
+                await anyio.sleep(self.avmd_timeout)
+                if self._table.machine_timeout(action.call_id):
+                    await self._act_execute(Execute(action.call_id, "avmd_stop"))
+            else:
+                await self._act_execute(action)
+        except BackendError as exc:
+            log.warning("ESL: %s failed: %s", type(action).__name__, exc)
 
-        self._tg.start_soon(guarded)
+    async def _act_execute(self, action: Execute) -> None:
+        call = self._table.live(action.call_id)
+        if call is None:
+            return
+        if action.app == "uuid_break":
+            await self._api(f"uuid_break {call.uuid}")
+        else:
+            await self._execute(call, action.app, action.arg, str(uuidlib.uuid4()))
 
     # --- the connection's life -------------------------------------------------------------
 
@@ -528,11 +515,11 @@ class EslSwitch(Switch):
             f"event {self.event_format} {EVENTS}", reply_timeout=self.command_timeout
         )
         wanted = self.machine_detection
-        self._detector = None
+        self._table.detector = None
         if wanted in ("auto", "amd") and await self._has_module(conn, "mod_amd"):
-            self._detector = "amd"
+            self._table.detector = "amd"
         elif wanted in ("auto", "avmd") and await self._has_module(conn, "mod_avmd"):
-            self._detector = "avmd"
+            self._table.detector = "avmd"
         elif wanted in ("amd", "avmd"):
             log.warning("ESL: machine_detection=%s but the switch has no mod_%s", wanted, wanted)
 
@@ -564,43 +551,19 @@ class EslSwitch(Switch):
             raise BackendUnavailable(
                 f"ESL resync: unreadable channel list: {body[:80]!r}"
             ) from None
-        live = {str(row.get("uuid")): row for row in rows if isinstance(row, dict)}
-        adopted: list[str] = []
-        lost: list[_Call] = []
-        for call in list(self._calls.values()):
-            row = live.get(call.uuid)
-            if row is None:
-                lost.append(call)
-                continue
-            adopted.append(call.call_id)
-        for uuid in list(self._orphans):
-            self._orphans.discard(uuid)
-            if uuid in live:
-                log.warning("ESL resync: hanging up orphan channel %s", uuid)
-                self._spawn(self._kill, uuid, HangupCause.NORMAL_CLEARING)
-        self._emit(
-            BackendGap(
-                seconds=anyio.current_time() - gap_from,
-                adopted=tuple(adopted),
-                lost=tuple(c.call_id for c in lost),
-            )
-        )
-        for call_id in adopted:
-            call = self._calls[call_id]
-            row = live[call.uuid]
-            if not call.answered and str(row.get("callstate", "")).upper() == "ACTIVE":
-                call.created = call.answered = True
-                self._emit(CallAnswered(call.call_id))
-        for call in lost:
-            self._end(call, HangupCause.UNSPECIFIED, "ended while the connection was down")
+        rows = [row for row in rows if isinstance(row, dict)]
+        orphans = self._table.resync(rows, self._orphans, anyio.current_time() - gap_from)
+        self._orphans.clear()
+        for uuid in orphans:
+            log.warning("ESL resync: hanging up orphan channel %s", uuid)
+            self._act(Kill(uuid, HangupCause.NORMAL_CLEARING))
 
     def _give_up(self) -> None:
         log.error("ESL %s:%s: gave up reconnecting", self.host, self.port)
-        for call in list(self._calls.values()):
-            self._end(call, HangupCause.NETWORK_OUT_OF_ORDER, "lost the connection to the switch")
+        self._table.end_all(HangupCause.NETWORK_OUT_OF_ORDER, "lost the connection to the switch")
         self._send.close()
 
-    # --- routing (runs inside the reader: no awaits, no user code) --------------------------
+    # --- events (runs inside the reader: no awaits, no user code) ---------------------------
 
     def _emit(self, event: SwitchEvent) -> None:
         """Queue an event for the consumer; never block the reader.
@@ -632,151 +595,13 @@ class EslSwitch(Switch):
         ):
             self._send.send_nowait(event)
 
-    def _forget(self, call: _Call) -> None:
-        self._calls.pop(call.call_id, None)
-        self._by_uuid.pop(call.uuid, None)
-
-    def _end(self, call: _Call, cause: HangupCause, detail: str) -> None:
-        if call.ended:
-            return
-        call.ended = True
-        for playback in call.playbacks.values():
-            self._emit(PlaybackFinished(call.call_id, playback.playback_id, completed=False))
-        call.playbacks.clear()
-        self._forget(call)
-        self._jobs.pop(call.job, None)
-        if call.bridge_id is not None:
-            for peer_id in self._bridges.pop(call.bridge_id, ()):
-                peer = self._calls.get(peer_id)
-                if peer is not None and peer is not call:
-                    peer.bridge_id = None
-                    if peer.kill_cause is None:
-                        peer.kill_cause = HangupCause.NORMAL_CLEARING
-                        self._spawn(self._kill, peer.uuid, HangupCause.NORMAL_CLEARING)
-        self._emit(CallEnded(call.call_id, cause, answered=call.answered, detail=detail))
-
     def _on_event(self, event: EslEvent) -> None:
-        name = event.name
-        if name == "BACKGROUND_JOB":
-            self._on_job(event)
-            return
-        call = self._by_uuid.get(event.get("Unique-ID") or "")
-        if call is None:
-            if name == "CHANNEL_BRIDGE":
-                call = self._by_uuid.get(event.get("Other-Leg-Unique-ID") or "")
-            if call is None:
+        """The reader's callback: our own job waiters first, then the call table."""
+        if event.name == "BACKGROUND_JOB":
+            waiter = self._waiters.get(event.get("Job-UUID") or "")
+            if waiter is not None:
+                done, box = waiter
+                box.append(event.body)
+                done.set()
                 return
-        handler = _HANDLERS.get(name)
-        if handler is not None:
-            handler(self, call, event)
-
-    def _on_job(self, event: EslEvent) -> None:
-        job = event.get("Job-UUID") or ""
-        waiter = self._waiters.get(job)
-        if waiter is not None:
-            done, box = waiter
-            box.append(event.body)
-            done.set()
-            return
-        call = self._jobs.pop(job, None)
-        if call is None or call.ended:
-            return
-        result = event.body.strip()
-        if result.startswith("-ERR"):
-            words = result[4:].split()
-            cause = HangupCause.from_name(words[0]) if words else HangupCause.UNSPECIFIED
-            if call.kill_cause is not None:
-                cause = call.kill_cause
-            self._end(call, cause, result)
-
-    def _on_create(self, call: _Call, event: EslEvent) -> None:
-        call.created = True
-        if call.kill_cause is not None:
-            self._spawn(self._kill, call.uuid, call.kill_cause)
-
-    def _on_progress(self, call: _Call, event: EslEvent) -> None:
-        state: Literal["ringing", "early_media"] = (
-            "early_media" if event.name == "CHANNEL_PROGRESS_MEDIA" else "ringing"
-        )
-        if not call.answered and call.progress != state:
-            call.progress = state
-            self._emit(CallProgress(call.call_id, state))
-
-    def _on_answer(self, call: _Call, event: EslEvent) -> None:
-        call.created = True
-        if call.answered:
-            return
-        call.answered = True
-        self._emit(CallAnswered(call.call_id))
-        if call.detect_machine and call.kill_cause is None:
-            if self._detector == "amd":
-                self._spawn(self._execute, call, "amd", self.amd_args, str(uuidlib.uuid4()))
-            elif self._detector == "avmd":
-                self._spawn(self._execute, call, "avmd_start", "", str(uuidlib.uuid4()))
-                self._spawn(self._avmd_deadline, call)
-
-    async def _avmd_deadline(self, call: _Call) -> None:
-        await anyio.sleep(self.avmd_timeout)
-        if not call.ended and not call.machine_done:
-            call.machine_done = True
-            self._emit(MachineDetected(call.call_id, machine=False))
-            await self._execute(call, "avmd_stop", "", str(uuidlib.uuid4()))
-
-    def _on_dtmf(self, call: _Call, event: EslEvent) -> None:
-        digit = event.get("DTMF-Digit") or ""
-        if digit:
-            self._emit(DigitReceived(call.call_id, digit))
-
-    def _on_execute(self, call: _Call, event: EslEvent) -> None:
-        playback = call.playbacks.get(event.get("Application-UUID") or "")
-        if playback is not None:
-            playback.started = True
-            if playback.stopped:
-                self._spawn(self._api, f"uuid_break {call.uuid}")
-
-    def _on_execute_complete(self, call: _Call, event: EslEvent) -> None:
-        app = event.get("Application") or ""
-        playback = call.playbacks.pop(event.get("Application-UUID") or "", None)
-        if playback is not None:
-            response = (event.get("Application-Response") or "").upper()
-            completed = not playback.stopped and not response.startswith(_PLAYBACK_FAILED)
-            self._emit(PlaybackFinished(call.call_id, playback.playback_id, completed=completed))
-        elif app == "amd" and not call.machine_done:
-            result = (event.get("variable_amd_result") or "").upper()
-            call.machine_done = True
-            self._emit(MachineDetected(call.call_id, machine=result == "MACHINE"))
-
-    def _on_custom(self, call: _Call, event: EslEvent) -> None:
-        if event.subclass == "avmd::beep" and not call.machine_done:
-            call.machine_done = True
-            self._emit(MachineDetected(call.call_id, machine=True, beep=True))
-
-    def _on_bridge(self, call: _Call, event: EslEvent) -> None:
-        if call.bridge_id is None:
-            return
-        for call_id in self._bridges.get(call.bridge_id, ()):
-            leg = self._calls.get(call_id)
-            if leg is not None and not leg.bridged:
-                leg.bridged = True
-                self._emit(Bridged(leg.call_id, call.bridge_id))
-
-    def _on_hangup_complete(self, call: _Call, event: EslEvent) -> None:
-        name = event.get("Hangup-Cause") or ""
-        answered_at = event.get("Caller-Channel-Answered-Time") or "0"
-        call.answered = call.answered or answered_at not in ("", "0")
-        cause = HangupCause.from_name(name) if name else HangupCause.UNSPECIFIED
-        self._end(call, cause, f"Hangup-Cause: {name or '?'}")
-
-
-_HANDLERS = {
-    "CHANNEL_CREATE": EslSwitch._on_create,
-    "CHANNEL_PROGRESS": EslSwitch._on_progress,
-    "CHANNEL_PROGRESS_MEDIA": EslSwitch._on_progress,
-    "CHANNEL_ANSWER": EslSwitch._on_answer,
-    "DTMF": EslSwitch._on_dtmf,
-    "CHANNEL_EXECUTE": EslSwitch._on_execute,
-    "CHANNEL_EXECUTE_COMPLETE": EslSwitch._on_execute_complete,
-    "CUSTOM": EslSwitch._on_custom,
-    "CHANNEL_BRIDGE": EslSwitch._on_bridge,
-    "CHANNEL_HANGUP_COMPLETE": EslSwitch._on_hangup_complete,
-}
+        self._table.on_event(event)
