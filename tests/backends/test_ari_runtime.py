@@ -44,8 +44,8 @@ CONTACTS = [Contact(id=f"p{d}", phones=(f"+7950000000{d}",)) for d in sorted(PAR
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("endpoint", ["PJSIP/{digits}@trunk", "Local/{digits}@phones"])
-async def test_campaign_on_the_fake_asterisk(endpoint: str) -> None:
+async def test_campaign_on_the_fake_asterisk() -> None:
+    endpoint = "Local/{digits}@phones"  # the harder case: causes split over two halves
     clock = ScaledClock(speed=SPEED)
     store = MemoryStore()
     async with FakeAri(reference_dir=REFERENCE, time_scale=1 / SPEED) as fake:
