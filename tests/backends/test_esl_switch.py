@@ -91,6 +91,25 @@ def test_bad_settings_name_the_field(options: dict[str, Any], field: str) -> Non
     assert info.value.field == field
 
 
+def test_from_the_backend_table() -> None:
+    switch = EslSwitch.from_settings(
+        {
+            "kind": "esl",
+            "host": "fs1.example",
+            "port": 8022,
+            "password": "pw",
+            "dial": "sofia/gateway/gw1/{national}",
+            "audio_dir": "/var/lib/autoinformer/audio",
+            "audio_url": "http://dialer:8080/audio",
+        }
+    )
+    assert switch.port == 8022
+    assert switch.audio_dir == Path("/var/lib/autoinformer/audio")
+    with pytest.raises(SettingsError) as info:
+        EslSwitch.from_settings({"kind": "esl", "hots": "x"})
+    assert info.value.field == "backend.hots"
+
+
 def test_dial_templates() -> None:
     assert dial_string("sofia/gateway/gw1/{digits}", "+79508881234") == (
         "sofia/gateway/gw1/79508881234"

@@ -199,6 +199,22 @@ class EslSwitch(Switch):
         )
         self._table = CallTable(emit=self._emit, act=self._act, amd_args=self.amd_args)
 
+    @classmethod
+    def from_settings(cls, table: Mapping[str, Any]) -> EslSwitch:
+        """Build from a campaign file's ``[backend]`` table (``kind = "esl"`` is ignored).
+
+        Raises:
+            SettingsError: an unknown key or a wrong value, naming ``backend.<key>``.
+        """
+        known = {a.alias for a in attrs.fields(cls) if a.init}
+        options = {k: v for k, v in table.items() if k != "kind"}
+        for key in options:
+            if key not in known:
+                raise SettingsError(
+                    f"backend.{key}", f"unknown setting; expected one of {', '.join(sorted(known))}"
+                )
+        return cls(**options)
+
     # --- public face ---------------------------------------------------------------------
 
     @property
