@@ -211,3 +211,16 @@ def test_wav_bytes_pcm_is_a_valid_wave() -> None:
     with wave.open(io.BytesIO(data)) as w:
         assert w.getframerate() == 16000
         assert w.getnframes() == 16000
+
+
+def test_mp3_recordings_are_measured_by_ffmpeg(
+    tmp_path: Path, make_mp3: Callable[[Path, float], Path]
+) -> None:
+    long = make_mp3(tmp_path / "long.mp3", 31.0)
+    assert long.stat().st_size < 1_000_000  # too long, not too big: the duration is decoded
+    with pytest.raises(AudioFileError, match=r"recording is 31\.\d s long; the limit is 30 s"):
+        check_recording(long)
+    renamed = tmp_path / "fake.wav"
+    renamed.write_bytes(make_mp3(tmp_path / "short.mp3", 1.0).read_bytes())
+    with pytest.raises(AudioFileError, match=r"not a valid wav file"):
+        check_recording(renamed)  # an mp3 with a .wav name is not accepted as wav

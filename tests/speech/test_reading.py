@@ -202,3 +202,27 @@ def test_currency_code_from_a_list_column() -> None:
     with pytest.raises(TemplateError, match="ISO 4217") as info:
         Template.parse("Due <currency>{B} XYZ</currency>")
     assert info.value.position == 14
+
+
+@pytest.mark.parametrize(
+    ("source", "lang", "expected"),
+    [
+        ("Pay by 16.01.2026.", "en", "Pay by January sixteenth twenty twenty-six."),
+        ("Pay by 2026-01-16, thanks", "ru",
+         "Pay by шестнадцатое января две тысячи двадцать шестого года, thanks"),
+        ("Come at 14:30 today", "en", "Come at two thirty PM today"),
+        ("Come at 9:05", "id", "Come at pukul sembilan lewat lima menit"),
+        ("Pay 1,500 now", "en", "Pay one thousand five hundred now"),
+        ("Pay 1,234,567", "en",
+         "Pay one million two hundred and thirty-four thousand five hundred and sixty-seven"),
+        ("Bayar 150.000 sekarang", "id", "Bayar seratus lima puluh ribu sekarang"),
+        ("Press 1, 2 or 3.", "en", "Press one, two or three."),
+        ("Code 25:99", "en", "Code twenty-five ninety-nine"),  # not a time: just numbers
+        ("Due {D} at {T}", "en",
+         "Due January sixteenth twenty twenty-six at nine thirty AM"),  # variables too
+    ],
+)  # fmt: skip
+def test_dates_times_and_grouped_numbers_in_running_text(
+    source: str, lang: str, expected: str
+) -> None:
+    assert say(source, lang, D="2026-01-16", T="9:30") == expected

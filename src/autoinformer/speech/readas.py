@@ -497,28 +497,53 @@ def read_time(time: dt.time, lang: str) -> str:
     return _clean(text)
 
 
-_NUMBER_IN_TEXT = re.compile(r"(?<![\w.])[+\-\u2212]?\d+(?:[.,]\d+)?(?![\w])")
+_NUMBER_IN_TEXT = re.compile(
+    r"(?<![\w.])[+\-\u2212]?(?:\d{1,3}(?:[,.]\d{3})+(?:[.,]\d+)?|\d+(?:[.,]\d+)?)(?![\w])"
+)
+# Dates and times written in running text ("Pay by 16.01.2026", "at 14:30"): read as such,
+# not as "sixteen point zero one" or "fourteen:thirty".
+_DATE_IN_TEXT = re.compile(
+    r"(?<![\w.,/-])(?:\d{4}-\d{2}-\d{2}|\d{1,2}([./])\d{1,2}\1\d{4})(?![\w])"
+)
+_TIME_IN_TEXT = re.compile(r"(?<![\w.,:])\d{1,2}:\d{2}(?![\w:])")
 
 
 @lru_cache(maxsize=4096)
 def spell_numbers_in(text: str, lang: str) -> str:
     """Spell out the written numbers in running text ("Press 1" -> "Press one").
 
-    Long digit strings (7 digits or more, or starting with 0: phone numbers, account numbers)
-    are read digit by digit, as a person would read them.
+    Dates (``2026-01-16``, ``16.01.2026``) and times (``14:30``) are read as in ``<date>``
+    and ``<time>``; grouped thousands (``1,500`` in English, ``150.000`` in Indonesian) as
+    :func:`parse_decimal` reads them in ``lang``. Long digit strings (7 digits or more, or
+    starting with 0: phone numbers, account numbers) are read digit by digit, as a person
+    would read them.
     """
 
-    def replace(m: re.Match[str]) -> str:
+    def date(m: re.Match[str]) -> str:
+        try:
+            return read_date(parse_date(m.group(0)), lang)
+        except ValueError:  # not a real day: read the numbers
+            return m.group(0).replace(".", " ").replace("/", " ").replace("-", " ")
+
+    def time(m: re.Match[str]) -> str:
+        try:
+            return read_time(parse_time(m.group(0)), lang)
+        except ValueError:  # 25:99 is not a time: read the numbers
+            return m.group(0).replace(":", " ")
+
+    def number(m: re.Match[str]) -> str:
         token = m.group(0)
         digits = token.lstrip("+-\u2212")
         if digits.isdigit() and (len(digits) >= 7 or (len(digits) > 1 and digits[0] == "0")):
             return read_digits(digits, lang)
         try:
             return read_number(parse_decimal(token, lang), lang)
-        except ValueError:  # pragma: no cover - the pattern only matches numbers
-            return token
+        except ValueError:  # grouping the language does not use ("1.500" in English)
+            return " ".join(read_number(int(part), lang) for part in re.findall(r"\d+", token))
 
-    return _NUMBER_IN_TEXT.sub(replace, text)
+    text = _DATE_IN_TEXT.sub(date, text)
+    text = _TIME_IN_TEXT.sub(time, text)
+    return _NUMBER_IN_TEXT.sub(number, text)
 
 
 # Words that are spoken as one unit with the word before them ("five hundred", "dua puluh",
