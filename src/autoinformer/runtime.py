@@ -110,6 +110,7 @@ class Runtime:
         sms: the SMS sender for the campaign's SMS rules (None: SMS are logged only).
         keep_open: keep running when every contact is finished, waiting for
             :meth:`add_contacts` until :meth:`stop` (seed 001: "call until it is paid off").
+        start_paused: load the campaign but place no call until :meth:`resume`.
         result_buffer: size of the bounded streams feeding callbacks and :meth:`results`; a
             slow consumer holds the dialer back rather than losing results.
     """
@@ -124,6 +125,7 @@ class Runtime:
     hooks: Mapping[str, Hook] = attrs.field(factory=dict)
     sms: SmsSender | None = None
     keep_open: bool = False
+    start_paused: bool = False
     result_buffer: int = 256
     core: DialerCore = attrs.field(init=False)
     _inbox_send: MemoryObjectSendStream[object] = attrs.field(init=False)
@@ -220,6 +222,8 @@ class Runtime:
             return load_from_store(store, name, contacts)[0]
 
         restored = await self._store_call(load)
+        if self.start_paused:
+            await self._handle(e.Pause())
         await self._handle(restored)
 
     async def _loop(self) -> None:

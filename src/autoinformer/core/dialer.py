@@ -114,6 +114,7 @@ class DialerCore:
     _paused: bool = attrs.field(default=False, init=False)
     _stopping: bool = attrs.field(default=False, init=False)
     _done_sent: bool = attrs.field(default=False, init=False)
+    _stop_sent: bool = attrs.field(default=False, init=False)
     _last_wake: float | None = attrs.field(default=None, init=False)
     _hold_until: float = attrs.field(default=0.0, init=False)
     _dialing: int = attrs.field(default=0, init=False)
@@ -702,12 +703,13 @@ class DialerCore:
         if wake is not None and wake != self._last_wake:
             self._last_wake = wake
             out.append(c.WakeAt(max(wake, now)))
-        if self.calls or self._done_sent:
+        if self.calls:
             return
         if self._stopping:
-            self._done_sent = True
-            out.append(c.Done("stopped"))
-        elif self.book.open_count == 0:
+            if not self._stop_sent:
+                self._stop_sent = True
+                out.append(c.Done("stopped"))
+        elif not self._paused and not self._done_sent and self.book.open_count == 0:
             self._done_sent = True
             out.append(c.Done("finished"))
 

@@ -1,0 +1,171 @@
+"""The anyio runtime on asyncio and trio: SimSwitch on a scaled clock, a real store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import anyio
+import anyio.lowlevel
+import pytest
+
+from autoinformer.backends.sim import SimSwitch
+from autoinformer.campaign import Campaign, QueueSettings
+from autoinformer.clock import ScaledClock
+from autoinformer.contacts.model import Contact
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.queues.base import Operator
+from autoinformer.records import AttemptRecord
+from autoinformer.runtime import Runtime
+from autoinformer.script import Script, callback, menu, play, say, transfer
+from autoinformer.store.memory import MemoryStore
+from autoinformer.store.sqlite import SqliteStore
+from autoinformer.testing.parties import PARTIES
+
+SPEED = 40.0
+DEADLINE = 30.0
+
+SCRIPT = Script.of(
+    play("sound:greeting"),
+    say("Your debt is {BALANCE} RUB."),
+    menu("Press 1 for an operator.", {"1": transfer("operators"), "2": callback("note")}),
+)
+
+
+def _campaign(**kw: object) -> Campaign:
+    settings: dict[str, object] = {
+        "name": "rt",
+        "script": SCRIPT,
+        "lines": 10,
+        "queues": [QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/101")])],
+        "retry": RetryPolicy.simple(attempts=1),
+    }
+    settings.update(kw)
+    return Campaign(**settings)  # type: ignore[arg-type]
+
+
+def _contact(cid: str, number: str) -> Contact:
+    return Contact(id=cid, phones=(number,), variables={"BALANCE": "-10"})
+
+
+PARTY_CONTACTS = [_contact(f"p{d}", f"+7950000000{d}") for d in PARTIES if d != "0"]
+
+
+@pytest.mark.anyio
+async def test_runs_a_campaign_with_results_stream_callbacks_and_hooks(tmp_path: Path) -> None:
+    clock = ScaledClock(speed=SPEED)
+    store = SqliteStore(tmp_path / "rt.sqlite", durability="normal")
+    streamed: list[AttemptRecord] = []
+    called: list[AttemptRecord] = []
+    hooked: list[str] = []
+
+    async def note(contact: Contact, digits: str) -> str:
+        await anyio.lowlevel.checkpoint()
+        hooked.append(contact.id)
+        return f"noted {digits}"
+
+    async with SimSwitch(clock=clock) as switch:
+        runtime = Runtime(
+            campaign=_campaign(), switch=switch, store=store, clock=clock, hooks={"note": note}
+        )
+        runtime.on_result(called.append)
+        results = runtime.results()
+
+        async def consume() -> None:
+            async with results:
+                async for record in results:
+                    streamed.append(record)
+
+        with anyio.fail_after(DEADLINE):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(consume)
+                summary = await runtime.run(PARTY_CONTACTS)
+
+    by_contact = {r.contact_id: r for r in store.attempts("rt")}
+    for digit, party in PARTIES.items():
+        if digit != "0":
+            assert by_contact[f"p{digit}"].outcome is party.expected, digit
+    assert by_contact["p7"].callback_result == "noted 2"
+    assert hooked == ["p7"]
+    assert by_contact["p8"].operator == "anna"
+    assert [r.attempt_id for r in streamed] == [r.attempt_id for r in called]
+    assert len(called) == len(PARTY_CONTACTS) == summary["attempts"]
+    assert sum(summary["outcomes"].values()) == summary["attempts"]
+    assert summary["unfinished"] == 0
+    store.close()
+
+
+@pytest.mark.anyio
+async def test_start_paused_places_no_call_before_resume() -> None:
+    clock = ScaledClock(speed=SPEED)
+    store = MemoryStore()
+    resumed_at: list[float] = []
+    async with SimSwitch(clock=clock) as switch:
+        runtime = Runtime(
+            campaign=_campaign(), switch=switch, store=store, clock=clock, start_paused=True
+        )
+        with anyio.fail_after(DEADLINE):
+            async with anyio.create_task_group() as tg:
+
+                async def run() -> None:
+                    await runtime.run([_contact("a", "+79500000001")])
+
+                tg.start_soon(run)
+                await clock.sleep_until(clock.now() + 20.0)  # model time passes, paused
+                assert list(store.attempts("rt")) == []
+                resumed_at.append(clock.now())
+                runtime.resume()
+    (record,) = store.attempts("rt")
+    assert record.started_at >= resumed_at[0]
+    assert record.outcome is Outcome.DELIVERED
+
+
+@pytest.mark.anyio
+async def test_add_and_cancel_contacts_on_a_running_campaign_then_stop() -> None:
+    clock = ScaledClock(speed=SPEED)
+    store = MemoryStore()
+    campaign = _campaign(retry=RetryPolicy.simple(attempts=5, interval="10m"))
+    async with SimSwitch(clock=clock) as switch:
+        runtime = Runtime(
+            campaign=campaign, switch=switch, store=store, clock=clock, keep_open=True
+        )
+
+        def on_result(record: AttemptRecord) -> None:
+            if record.contact_id == "debtor":  # seed 001: the debt was paid meanwhile
+                runtime.cancel("debtor", "debt paid")
+                runtime.add_contacts([_contact("new", "+79500000001")])
+            elif record.contact_id == "new":
+                runtime.stop()
+
+        runtime.on_result(on_result)
+        with anyio.fail_after(DEADLINE):
+            summary = await runtime.run([_contact("debtor", "+79500000002")])  # busy
+    progress = {contact.id: p for contact, p in store.contacts("rt")}
+    assert progress["debtor"].state is ContactState.CANCELLED
+    assert progress["debtor"].reason == "debt paid"
+    assert len(list(store.attempts("rt", "debtor"))) == 1
+    assert progress["new"].state is ContactState.DONE
+    assert summary["contacts"] == {"cancelled": 1, "done": 1}
+
+
+@pytest.mark.anyio
+async def test_stop_with_hangup_records_the_calls_in_progress() -> None:
+    clock = ScaledClock(speed=SPEED)
+    store = MemoryStore()
+    contacts = [_contact(f"c{i}", f"+7950000{i:03d}3") for i in range(5)]  # ring, no answer
+    async with SimSwitch(clock=clock) as switch:
+        runtime = Runtime(campaign=_campaign(), switch=switch, store=store, clock=clock)
+        with anyio.fail_after(DEADLINE):
+            async with anyio.create_task_group() as tg:
+
+                async def run() -> None:
+                    await runtime.run(contacts)
+
+                tg.start_soon(run)
+                await clock.sleep_until(clock.now() + 5.0)
+                runtime.stop(hangup=True)
+    records = list(store.attempts("rt"))
+    assert len(records) == 5
+    assert all(r.outcome is Outcome.NO_ANSWER for r in records)
+    assert all((r.ended_at or 0) - r.started_at < 15 for r in records)  # cut short
+    assert store.unfinished_attempts("rt") == []
