@@ -10,6 +10,8 @@ import anyio
 import anyio.lowlevel
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autoinformer.backends.base import (
     BackendGap,
@@ -43,7 +45,7 @@ from autoinformer.testing.conformance import (
     check_transfer,
     sim_harness,
 )
-from autoinformer.testing.parties import OPERATOR_TALK_SECONDS
+from autoinformer.testing.parties import OPERATOR_TALK_SECONDS, PARTIES
 
 
 @pytest.mark.anyio
@@ -443,3 +445,77 @@ def test_harness_settings_are_validated(kwargs: dict[str, float], field: str) ->
     with pytest.raises(SettingsError) as exc:
         attrs.evolve(sim_harness(), **kwargs)
     assert exc.value.field == field
+
+
+# --- invariants under arbitrary call plans ------------------------------------------------
+
+PLAN = st.lists(
+    st.tuples(
+        st.sampled_from(sorted(PARTIES)),
+        st.floats(0.3, 25.0),  # ring timeout
+        st.one_of(st.none(), st.floats(0.0, 30.0)),  # we hang up this long after originate
+        st.booleans(),  # detect_machine
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+async def run_plan(plan: list[tuple[str, float, float | None, bool]]) -> list[SwitchEvent]:
+    clock = JumpClock()
+    seen: list[SwitchEvent] = []
+    async with SimSwitch(clock=clock) as sw:
+        hangups: list[tuple[float, str]] = []
+        for i, (digit, ring_timeout, hang_after, amd) in enumerate(plan):
+            call_id = f"c{i}"
+            await sw.originate(
+                call_id,
+                f"+7950000000{digit}",
+                caller_id=None,
+                ring_timeout=ring_timeout,
+                detect_machine=amd,
+            )
+            if hang_after is None and PARTIES[digit].stays_seconds is None:
+                hang_after = 40.0  # party 1 stays until we hang up
+            if hang_after is not None:
+                hangups.append((clock.now() + hang_after, call_id))
+        hangups.sort()
+        left = len(plan)
+        events = sw.events()
+        with anyio.fail_after(5):
+            while left:
+                # our hang-up goes first when nothing on the switch is due before it
+                # (peeking at the simulator's heap: this test drives virtual time by hand)
+                due = sw._next_due()
+                if hangups and not sw._ready and (due is None or hangups[0][0] < due):
+                    at, call_id = hangups.pop(0)
+                    clock.t = max(clock.t, at)
+                    await sw.hangup(call_id, HangupCause.CALL_REJECTED)
+                    continue
+                event = await events.__anext__()
+                seen.append(event)
+                left -= isinstance(event, CallEnded)
+    return seen
+
+
+@settings(max_examples=60, deadline=None)
+@given(plan=PLAN)
+def test_every_call_ends_once_and_nothing_follows(
+    plan: list[tuple[str, float, float | None, bool]],
+) -> None:
+    events = anyio.run(run_plan, plan)
+    for i, (digit, _, _, amd) in enumerate(plan):
+        mine = [e for e in events if getattr(e, "call_id", None) == f"c{i}"]
+        kinds = [type(e) for e in mine]
+        assert kinds.count(CallEnded) == 1, mine
+        assert kinds[-1] is CallEnded, mine
+        ended = mine[-1]
+        assert isinstance(ended, CallEnded)
+        assert ended.answered == (CallAnswered in kinds), mine
+        if DigitReceived in kinds or MachineDetected in kinds:
+            assert CallAnswered in kinds, mine
+            assert kinds.index(CallAnswered) < len(kinds) - 1
+        if MachineDetected in kinds:
+            assert amd, mine
+        if not PARTIES[digit].answers:
+            assert CallAnswered not in kinds, mine
