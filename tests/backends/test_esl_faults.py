@@ -62,6 +62,20 @@ async def test_dropped_connection_mid_call_reconnects_and_resyncs() -> None:
         rec.assert_ended_last("stays")
 
 
+async def test_hangup_during_the_gap_is_repeated_after_it() -> None:
+    async with session() as (server, switch, rec):
+        await switch.originate("c1", "+79500000001", caller_id=None, ring_timeout=4)
+        await rec.wait_for(CallAnswered, "c1", 3)
+        server.accepting = False
+        await server.drop_connections()
+        await switch.hangup("c1", HangupCause.USER_BUSY)  # cannot reach the switch: no error
+        assert server.channels  # still up on the switch
+        server.accepting = True
+        ended = await rec.wait_for(CallEnded, "c1", 5 * 50)
+        assert ended.cause is HangupCause.USER_BUSY
+        assert not server.channels
+
+
 async def test_orphan_of_a_lost_reply_is_hung_up_after_reconnect() -> None:
     async with session({"drop_after": "^originate"}) as (server, switch, rec):
         with pytest.raises(BackendUnavailable):

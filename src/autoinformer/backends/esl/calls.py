@@ -181,7 +181,8 @@ class CallTable:
         """After a reconnect, from ``show channels``: adopt, end the lost, name orphans to kill.
 
         Emits BackendGap, then CallAnswered for calls answered during the gap, then CallEnded
-        for each lost call. Returns the orphan channels (``orphans`` that are still up).
+        for each lost call; repeats our hang-up of adopted calls we had asked to end. Returns
+        the orphan channels (``orphans`` that are still up).
         """
         live = {str(row.get("uuid")): row for row in rows}
         adopted = [c for c in self.calls.values() if c.uuid in live]
@@ -199,6 +200,8 @@ class CallTable:
             if not call.answered and state == "ACTIVE":
                 call.answered = True
                 self.emit(CallAnswered(call.call_id))
+            if call.kill_cause is not None:  # our hang-up may have been lost with the connection
+                self.act(Kill(call.uuid, call.kill_cause))
         for call in lost:
             self.end(call, HangupCause.UNSPECIFIED, "ended while the connection was down")
         return [uuid for uuid in orphans if uuid in live]
