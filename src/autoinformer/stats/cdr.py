@@ -206,7 +206,10 @@ def _write_xlsx(records: Iterable[AttemptRecord], fh: IO[bytes], sheet: str) -> 
     def cell(value: Cell) -> Any:
         if not isinstance(value, str):
             return value
-        c = WriteOnlyCell(ws, value=_xlsx_text(value))
+        text = _xlsx_text(value)
+        if not text.startswith("="):
+            return text  # openpyxl stores any other text as a string cell already
+        c = WriteOnlyCell(ws, value=text)
         c.data_type = "s"  # openpyxl would make "=..." a formula; a string it stays
         return c
 
