@@ -42,7 +42,9 @@ def test_retry_time_and_lifetime_cap() -> None:
     )
 
 
-numbers = st.sampled_from(["+17605632123", "+74951234567", "+79508881234", "+447400123456"])
+numbers = st.sampled_from(
+    ["+17605632123", "+74951234567", "+79508881234", "+447400123456", "+19282831234"]
+)
 
 
 @settings(max_examples=100, deadline=None)
@@ -69,3 +71,34 @@ def test_the_answer_satisfies_both(
     zones = callee_zones(number, None, window.timezone, at, strict=strict)
     assert window.allows(at, zones)
     assert limits.allows(history, at, zones[0] if len(zones) == 1 else window.timezone)
+
+
+# A Flagstaff-area number may be in Denver or in Phoenix: one offset in winter (UTC-7), two in
+# summer, when Denver keeps daylight-saving time and Arizona does not.
+DENVER, PHOENIX = ZoneInfo("America/Denver"), ZoneInfo("America/Phoenix")
+FLAGSTAFF = "+19282831234"
+
+
+def test_strict_mode_judges_every_zone_even_when_they_agree_today() -> None:
+    winter = dt.datetime(2026, 1, 16, 12, 0, tzinfo=UTC)
+    assert set(callee_zones(FLAGSTAFF, None, "UTC", winter, strict=True)) == {DENVER, PHOENIX}
+    window = CallWindow.parse(
+        days="daily", hours="09:00-20:00", timezone="UTC", start="2026-07-01 12:00", strict=True
+    )
+    at = next_call_time(winter, window=window, number_e164=FLAGSTAFF)
+    # 09:00 in Denver (MDT) is 08:00 in Phoenix (MST): strict waits for 09:00 in Phoenix.
+    assert at == dt.datetime(2026, 7, 1, 9, 0, tzinfo=PHOENIX)
+    assert window.allows(at, [DENVER, PHOENIX])
+
+
+def test_zones_are_judged_at_the_time_of_the_call_not_at_the_time_of_asking() -> None:
+    winter = dt.datetime(2026, 1, 16, 12, 0, tzinfo=UTC)
+    window = CallWindow.parse(
+        days="daily", hours="09:00-20:00", timezone="America/New_York", start="2026-07-01"
+    )
+    at = next_call_time(winter, window=window, number_e164=FLAGSTAFF)
+    assert at is not None
+    # In July the number's zones disagree, so the campaign's zone decides (DESIGN.md), not
+    # the zone that happened to agree in January.
+    assert callee_zones(FLAGSTAFF, None, window.timezone, at) == (window.timezone,)
+    assert at == dt.datetime(2026, 7, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))

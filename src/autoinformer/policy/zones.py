@@ -86,12 +86,14 @@ def callee_zones(
         campaign_tz: the campaign's zone, the fallback.
         now: the time of the call (timezone-aware); decides whether several zones of a number
             share one UTC offset.
-        strict: for a number in several zones with different offsets, return all of them
-            (the window must hold in each) instead of falling back to the campaign's zone.
+        strict: for a number in several zones, return all of them (the window must hold in
+            each) instead of one of them or the campaign's zone.
 
     Returns:
         One zone, or in strict mode possibly several (every zone of the number, sorted by
-        name: zones that agree now may differ after a daylight-saving change).
+        name, even when they share an offset now: zones that agree now may differ after a
+        daylight-saving change). Without strict mode the answer holds for ``now`` only: a
+        number whose zones agree in winter may fall back to the campaign's zone in summer.
 
     Raises:
         SettingsError: a zone name is unknown, or ``now`` is naive.
@@ -105,11 +107,13 @@ def callee_zones(
     if not names:
         return (campaign,)
     zones = tuple(zoneinfo.ZoneInfo(name) for name in names)
+    if strict:
+        # Every zone, even when they agree now: they may not at the time the call is made
+        # (Denver and Phoenix share UTC-7 in winter only), and agreeing zones cost nothing.
+        return zones
     if len(_offsets(zones, now)) == 1:
         return (zones[0],)
-    if not strict:
-        return (campaign,)
-    return zones
+    return (campaign,)
 
 
 def first_local_instant(day: dt.date, minutes: int, zone: dt.tzinfo) -> dt.datetime:
