@@ -328,9 +328,11 @@ class AriSwitch(base.Switch):
         while True:
             deadline = self._tracker.next_deadline()
             text: str | None = None
-            wait = math.inf if deadline is None else max(0.0, deadline - time.monotonic())
-            with anyio.move_on_after(wait):
-                text = await ws.receive_text()
+            if deadline is None:
+                text = await ws.receive_text()  # no cancel scope per event when none is due
+            else:
+                with anyio.move_on_after(max(0.0, deadline - time.monotonic())):
+                    text = await ws.receive_text()
             now = time.monotonic()
             if text is None:
                 await self._dispatch(self._tracker.due(now))
