@@ -23,6 +23,7 @@ from autoinformer.backends.base import (
 from autoinformer.backends.esl import EslSwitch
 from autoinformer.backends.esl.commands import channel_vars, dial_string, media_argument
 from autoinformer.errors import (
+    BackendError,
     BackendUnavailable,
     CallNotFound,
     OriginateError,
@@ -282,6 +283,17 @@ async def test_wrong_password_is_unavailable_and_never_logged(
         assert "wrong-pw-123" not in str(info.value)
         assert "auth ****" in server.commands
     assert "wrong-pw-123" not in caplog.text
+
+
+@pytest.mark.anyio
+async def test_a_failed_setup_fails_connect_cleanly() -> None:
+    async with FakeEslServer(refuse="^module_exists") as server:
+        switch = EslSwitch(port=server.port)
+        with pytest.raises(BackendError, match="refused"):
+            await switch.connect()
+        await server.wait_until(lambda: server.listeners == 0)
+        with pytest.raises(BackendUnavailable):
+            await switch.originate("c", "+79500000001", caller_id=None, ring_timeout=4)
 
 
 @pytest.mark.anyio
