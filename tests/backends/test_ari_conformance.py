@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from autoinformer.testing.ari_harness import ari_harness
 from autoinformer.testing.conformance import CHECKS, SwitchHarness
-from autoinformer.testing.fake_ari import ari_harness
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
 

@@ -24,8 +24,9 @@ from autoinformer.errors import (
     WrongCallState,
 )
 from autoinformer.outcomes import HangupCause
+from autoinformer.testing.ari_harness import ari_harness
 from autoinformer.testing.conformance import check_hangup_cause, check_transfer
-from autoinformer.testing.fake_ari import FakeAri, ari_harness
+from autoinformer.testing.fake_ari import FakeAri
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
 E = TypeVar("E", bound=base.SwitchEvent)

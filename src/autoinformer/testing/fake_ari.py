@@ -50,7 +50,7 @@ from anyio.streams.memory import MemoryObjectSendStream
 from autoinformer.testing.ari_spec import AriSpec
 from autoinformer.testing.fake_pbx import HANGUP_REASONS, AriHttpError, FakePbx
 
-__all__ = ["FakeAri", "ari_harness", "main"]
+__all__ = ["FakeAri", "main"]
 
 _ASTERISK_ID = "02:fc:00:00:00:01"
 
@@ -564,54 +564,3 @@ def main(argv: list[str] | None = None, *, ready: Callable[[int], None] | None =
 
 if __name__ == "__main__":
     main()
-
-
-def ari_harness(
-    reference_dir: Path | None = None,
-    *,
-    endpoint: str = "Local/{digits}@phones",
-    time_scale: float = 0.01,
-    machine_number: str = "+15550100001",
-    **fake_options: Any,
-) -> Any:
-    """The conformance-suite harness for AriSwitch against a fresh FakeAri per check.
-
-    Each check gets its own server (checking requests and events against ``reference_dir``)
-    and asserts at the end that the server saw no violation of the ARI definitions.
-    """
-    import contextlib
-    from collections.abc import AsyncIterator
-
-    from autoinformer.backends.ari import AriSettings, AriSwitch
-    from autoinformer.backends.base import Media, Switch
-    from autoinformer.testing.conformance import SwitchHarness
-
-    @contextlib.asynccontextmanager
-    async def connect() -> AsyncIterator[Switch]:
-        fake = FakeAri(
-            reference_dir=reference_dir,
-            time_scale=time_scale,
-            builtin_seconds={"beep": 0.5},
-            machine_numbers=frozenset({machine_number}),
-            **fake_options,
-        )
-        async with fake:
-            settings = AriSettings(
-                url=fake.url, username=fake.username, password=fake.password, endpoint=endpoint
-            )
-            async with AriSwitch(settings=settings) as switch:
-                yield switch
-            assert fake.violations == [], (
-                f"requests or events broke the ARI definitions: {fake.violations}"
-            )
-
-    return SwitchHarness(
-        connect=connect,
-        speed=1 / time_scale,
-        slack=2.0,
-        operator_endpoint="PJSIP/operator-1001",
-        media=Media(builtin="beep"),
-        media_seconds=0.5,
-        machine_number=machine_number,
-        refused_destination="refused:+79500000001",
-    )
