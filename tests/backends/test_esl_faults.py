@@ -18,6 +18,7 @@ from autoinformer.backends.base import (
     Media,
 )
 from autoinformer.errors import (
+    BackendTimeout,
     BackendUnavailable,
     CallNotFound,
     OriginateError,
@@ -87,6 +88,15 @@ async def test_orphan_of_a_lost_reply_is_hung_up_after_reconnect() -> None:
         assert rec.of("orphan") == []
         gap = next(e for e in rec.events if isinstance(e, BackendGap))
         assert gap.adopted == gap.lost == ()
+
+
+async def test_unanswered_originate_times_out_and_its_channel_is_killed() -> None:
+    async with session({"mute": "^originate"}, command_timeout=0.3) as (server, switch, rec):
+        with pytest.raises(BackendTimeout):
+            await switch.originate("slow", "+79500000001", caller_id=None, ring_timeout=4)
+        await server.wait_until(lambda: not server.channels)
+        assert any(c.startswith("bgapi uuid_kill") for c in server.commands)
+        assert rec.of("slow") == []
 
 
 async def test_gives_up_after_reconnect_for() -> None:

@@ -42,7 +42,7 @@ def replay(chunk_seed: int | None = None) -> tuple[list[SwitchEvent], list[Actio
     actions: list[Action] = []
     table = CallTable(emit=events.append, act=actions.append)
     for call_id, uuid, job in CALLS:
-        table.add(Call(call_id=call_id, uuid=uuid, job=job))
+        table.add(Call(call_id=call_id, uuid=uuid, job=job, confirmed=True))
     table.add_bridge("br", (table.calls["hold-a"], table.calls["hold-b"]))
     data = received_bytes()
     parser = EslParser()
@@ -120,12 +120,25 @@ def test_replay_is_the_same_at_any_chunking() -> None:
         assert replay(seed) == whole
 
 
+def test_events_wait_for_the_originate_to_be_accepted() -> None:
+    events: list[SwitchEvent] = []
+    table = CallTable(emit=events.append, act=lambda action: None)
+    table.add(Call(call_id="c", uuid="u1", job="j1"))
+    table.end(table.calls["c"], HangupCause.USER_BUSY, "-ERR USER_BUSY")
+    assert events == []
+    accepted = Call(call_id="d", uuid="u2", job="j2")
+    table.add(accepted)
+    table.end(accepted, HangupCause.USER_BUSY, "-ERR USER_BUSY")
+    table.confirm(accepted)
+    assert events == [CallEnded("d", HangupCause.USER_BUSY, detail="-ERR USER_BUSY")]
+
+
 def test_resync_adopts_and_ends() -> None:
     events: list[SwitchEvent] = []
     actions: list[Action] = []
     table = CallTable(emit=events.append, act=actions.append)
-    table.add(Call(call_id="up", uuid="u1", job="j1"))
-    table.add(Call(call_id="gone", uuid="u2", job="j2", answered=True))
+    table.add(Call(call_id="up", uuid="u1", job="j1", confirmed=True))
+    table.add(Call(call_id="gone", uuid="u2", job="j2", answered=True, confirmed=True))
     orphans = table.resync(
         [{"uuid": "u1", "callstate": "ACTIVE"}, {"uuid": "u9"}], {"u9", "u8"}, 1.5
     )

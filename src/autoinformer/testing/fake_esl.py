@@ -154,6 +154,8 @@ class FakeEslServer:
     max_backlog: int = 500
     refuse: str | None = None
     hangup_bridge_peer: bool = False
+    mute: str | None = None
+    """A regex: matching ``bgapi`` commands are carried out but never answered (a hung switch)."""
     accepting: bool = True
     """False: new connections are closed at once (the switch is down)."""
     drop_after: str | None = None
@@ -352,7 +354,9 @@ class FakeEslServer:
             if self.refuse and re.search(self.refuse, rest):
                 self._push(listener, _reply("-ERR refused"))
                 return
-            if self.drop_after and re.search(self.drop_after, rest):
+            if self.mute and re.search(self.mute, rest):
+                pass
+            elif self.drop_after and re.search(self.drop_after, rest):
                 listener.closed = True
                 listener.queue.clear()
                 assert self._tg is not None

@@ -89,6 +89,8 @@ class Call:
     bridged: bool = False
     machine_done: bool = False
     dtmf_started: bool = False
+    confirmed: bool = False
+    held: list[SwitchEvent] = attrs.field(factory=list)
     playbacks: dict[str, Playback] = attrs.field(factory=dict)
 
 
@@ -117,6 +119,23 @@ class CallTable:
         self.calls[call.call_id] = call
         self._by_uuid[call.uuid] = call
         self._jobs[call.job] = call
+
+    def confirm(self, call: Call) -> None:
+        """The switch accepted the originate: release the events held until now.
+
+        Events about a call are held until its ``bgapi originate`` is accepted, so a call
+        whose originate raised never shows up in the event stream.
+        """
+        call.confirmed = True
+        held, call.held = call.held, []
+        for event in held:
+            self.emit(event)
+
+    def _out(self, call: Call, event: SwitchEvent) -> None:
+        if call.confirmed:
+            self.emit(event)
+        else:
+            call.held.append(event)
 
     def forget(self, call: Call) -> None:
         """Drop a call that never reached the switch (its originate failed)."""
@@ -153,7 +172,7 @@ class CallTable:
             return
         call.ended = True
         for playback in call.playbacks.values():
-            self.emit(PlaybackFinished(call.call_id, playback.playback_id, completed=False))
+            self._out(call, PlaybackFinished(call.call_id, playback.playback_id, completed=False))
         call.playbacks.clear()
         self.forget(call)
         if call.bridge_id is not None:
@@ -164,7 +183,7 @@ class CallTable:
                     if peer.kill_cause is None:
                         peer.kill_cause = HangupCause.NORMAL_CLEARING
                         self.act(Kill(peer.uuid, HangupCause.NORMAL_CLEARING))
-        self.emit(CallEnded(call.call_id, cause, answered=call.answered, detail=detail))
+        self._out(call, CallEnded(call.call_id, cause, answered=call.answered, detail=detail))
 
     def machine_timeout(self, call_id: str) -> bool:
         """The avmd deadline passed: a person, unless a beep came first. True if it decided."""
@@ -172,7 +191,7 @@ class CallTable:
         if call is None or call.machine_done:
             return False
         call.machine_done = True
-        self.emit(MachineDetected(call.call_id, machine=False))
+        self._out(call, MachineDetected(call.call_id, machine=False))
         return True
 
     def resync(
@@ -249,14 +268,14 @@ class CallTable:
         )
         if not call.answered and call.progress != state:
             call.progress = state
-            self.emit(CallProgress(call.call_id, state))
+            self._out(call, CallProgress(call.call_id, state))
 
     def _on_answer(self, call: Call, event: EslEvent) -> None:
         call.created = True
         if call.answered:
             return
         call.answered = True
-        self.emit(CallAnswered(call.call_id))
+        self._out(call, CallAnswered(call.call_id))
         if call.detect_machine and call.kill_cause is None:
             if self.detector == "amd":
                 self.act(Execute(call.call_id, "amd", self.amd_args))
@@ -267,7 +286,7 @@ class CallTable:
     def _on_dtmf(self, call: Call, event: EslEvent) -> None:
         digit = event.get("DTMF-Digit") or ""
         if digit:
-            self.emit(DigitReceived(call.call_id, digit))
+            self._out(call, DigitReceived(call.call_id, digit))
 
     def _on_execute(self, call: Call, event: EslEvent) -> None:
         playback = call.playbacks.get(event.get("Application-UUID") or "")
@@ -281,16 +300,18 @@ class CallTable:
         if playback is not None:
             response = (event.get("Application-Response") or "").upper()
             completed = not playback.stopped and not response.startswith(_PLAYBACK_FAILED)
-            self.emit(PlaybackFinished(call.call_id, playback.playback_id, completed=completed))
+            self._out(
+                call, PlaybackFinished(call.call_id, playback.playback_id, completed=completed)
+            )
         elif event.get("Application") == "amd" and not call.machine_done:
             call.machine_done = True
             result = (event.get("variable_amd_result") or "").upper()
-            self.emit(MachineDetected(call.call_id, machine=result == "MACHINE"))
+            self._out(call, MachineDetected(call.call_id, machine=result == "MACHINE"))
 
     def _on_custom(self, call: Call, event: EslEvent) -> None:
         if event.subclass == "avmd::beep" and not call.machine_done:
             call.machine_done = True
-            self.emit(MachineDetected(call.call_id, machine=True, beep=True))
+            self._out(call, MachineDetected(call.call_id, machine=True, beep=True))
 
     def _on_bridge(self, call: Call, event: EslEvent) -> None:
         if call.bridge_id is None:
@@ -299,7 +320,7 @@ class CallTable:
             leg = self.calls.get(call_id)
             if leg is not None and not leg.bridged:
                 leg.bridged = True
-                self.emit(Bridged(leg.call_id, call.bridge_id))
+                self._out(leg, Bridged(leg.call_id, call.bridge_id))
 
     def _on_hangup_complete(self, call: Call, event: EslEvent) -> None:
         name = event.get("Hangup-Cause") or ""

@@ -56,7 +56,6 @@ class _Waiter:
     done: anyio.Event = attrs.field(factory=anyio.Event)
     reply: EslMessage | None = None
     error: BaseException | None = None
-    abandoned: bool = False
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -189,7 +188,9 @@ class EslConnection:
             with anyio.fail_after(reply_timeout):
                 await waiter.done.wait()
         except TimeoutError:
-            waiter.abandoned = True
+            # Replies come in order: one that never came leaves every later reply unmatched,
+            # so the connection is useless now. Close it; the owner reconnects and resyncs.
+            await self.aclose()
             raise BackendTimeout(
                 f"ESL {self.host}:{self.port}: no reply to {waiter.command!r} "
                 f"within {reply_timeout:g} s"

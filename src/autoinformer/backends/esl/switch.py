@@ -304,10 +304,13 @@ class EslSwitch(Switch):
             self._table.forget(call)
             raise OriginateError(f"the switch refused the call: {exc.reply}") from None
         except BackendError:
-            # The command may or may not have reached the switch: a resync hangs it up.
+            # The command may or may not have reached the switch: the caller is told it
+            # failed, so the channel, if any, must not live on: the resync after the
+            # reconnect (a reply timeout closes the connection too) hangs it up.
             self._table.forget(call)
             self._orphans.add(uuid)
             raise
+        self._table.confirm(call)
 
     async def play(self, call_id: str, media: Media, *, playback_id: str) -> None:
         """Play ``media`` (``sendmsg`` execute ``playback`` with our ``event-uuid``)."""
