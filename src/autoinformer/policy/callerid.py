@@ -16,6 +16,7 @@ default); ``cooldown`` is the least time between two uses of one number, counted
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import random
 from collections.abc import Iterable, Mapping
 from typing import Literal
@@ -85,6 +86,7 @@ def _zone(value: ZoneLike) -> dt.tzinfo:
     return to_zone(value, "cap_timezone")
 
 
+@functools.lru_cache(maxsize=65536)
 def _place(number: str) -> tuple[int, str]:
     """(country code, area code) of a number; area '' when it has no geographic area code."""
     try:

@@ -49,11 +49,24 @@ def to_zone(value: ZoneLike, field: str = "timezone") -> dt.tzinfo:
             field, f"expected an IANA time zone like 'Europe/Moscow', got {value!r}"
         )
     try:
-        return zoneinfo.ZoneInfo(value.strip())
+        return _load_zone(value.strip())
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise SettingsError(
             field, f"unknown time zone {value!r} (expected an IANA name like 'Europe/Moscow')"
         ) from None
+
+
+@functools.lru_cache(maxsize=1024)
+def _load_zone(name: str) -> zoneinfo.ZoneInfo:
+    """A zone by name, kept alive here: ``ZoneInfo`` itself keeps only its 8 most recent zones
+    strongly, so the 16 zones of a Russian mobile number would be read from disk on every call.
+    """
+    return zoneinfo.ZoneInfo(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _number_zone_objects(number_e164: str) -> tuple[zoneinfo.ZoneInfo, ...]:
+    return tuple(_load_zone(name) for name in number_zones(number_e164))
 
 
 @functools.lru_cache(maxsize=4096)
@@ -67,8 +80,10 @@ def number_zones(number_e164: str) -> tuple[str, ...]:
     return tuple(sorted(name for name in set(names) if name != _UNKNOWN))
 
 
-def _offsets(zones: tuple[dt.tzinfo, ...], now: dt.datetime) -> set[dt.timedelta | None]:
-    return {now.astimezone(zone).utcoffset() for zone in zones}
+def _one_offset(zones: tuple[dt.tzinfo, ...], now: dt.datetime) -> bool:
+    """True when every zone has the same UTC offset at ``now`` (stops at the first that differs)."""
+    first = zones[0].utcoffset(now.astimezone(zones[0]))
+    return all(zone.utcoffset(now.astimezone(zone)) == first for zone in zones[1:])
 
 
 def callee_zones(
@@ -103,15 +118,14 @@ def callee_zones(
     if contact_tz is not None:
         return (to_zone(contact_tz, "contact_tz"),)
     campaign = to_zone(campaign_tz, "campaign_tz")
-    names = number_zones(number_e164)
-    if not names:
+    zones = _number_zone_objects(number_e164)
+    if not zones:
         return (campaign,)
-    zones = tuple(zoneinfo.ZoneInfo(name) for name in names)
     if strict:
         # Every zone, even when they agree now: they may not at the time the call is made
         # (Denver and Phoenix share UTC-7 in winter only), and agreeing zones cost nothing.
         return zones
-    if len(_offsets(zones, now)) == 1:
+    if _one_offset(zones, now):
         return (zones[0],)
     return (campaign,)
 
