@@ -66,7 +66,7 @@ from autoinformer.backends.base import (
     Switch,
     SwitchEvent,
 )
-from autoinformer.clock import Clock, WallClock
+from autoinformer.clock import Clock, ScaledClock, WallClock
 from autoinformer.errors import (
     BackendUnavailable,
     CallNotFound,
@@ -534,7 +534,16 @@ class SimSwitch(Switch):
 
 
 async def _sleep_or_wake(clock: Clock, due: float, wake: anyio.Event) -> None:
-    """Return when the clock reaches ``due`` or ``wake`` is set, whichever comes first."""
+    """Return when the clock reaches ``due`` or ``wake`` is set, whichever comes first.
+
+    The clocks of :mod:`autoinformer.clock` map model time to real time linearly, so a timeout
+    on the wake event does it; any other clock gets a sleeper task raced against the event.
+    """
+    if isinstance(clock, ScaledClock | WallClock):
+        speed = clock.speed if isinstance(clock, ScaledClock) else 1.0
+        with anyio.move_on_after(max(0.0, (due - clock.now()) / speed)):
+            await wake.wait()
+        return
     async with anyio.create_task_group() as tg:
 
         async def sleeper() -> None:
