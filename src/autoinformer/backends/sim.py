@@ -32,7 +32,8 @@ Behaviour worth knowing (what the core may rely on from every backend):
   as the virtual-time driver assumes.
 - The attempt number given to the model is the ``AUTOINFORMER_ATTEMPT`` channel variable when
   set, else the count of originates to that destination on this switch.
-- Faults: :class:`~autoinformer.sim.faults.Faults` refuses originates (OriginateError);
+- Faults: :class:`~autoinformer.sim.faults.Faults` refuses originates (OriginateError) and,
+  during its planned outages, connects and originates (BackendUnavailable);
   :meth:`SimSwitch.go_away` makes every command and the event stream raise
   BackendUnavailable; :meth:`SimSwitch.come_back` then reports a ``BackendGap`` listing the
   calls lost meanwhile, each followed by its ``CallEnded``; :meth:`SimSwitch.gap` reports a
