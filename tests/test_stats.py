@@ -8,8 +8,12 @@ import io
 import json
 from pathlib import Path
 
+import attrs
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from autoinformer.errors import AutoinformerError, SettingsError
 from autoinformer.outcomes import Outcome
@@ -285,3 +289,33 @@ def test_unwritable_target_raises_our_error(tmp_path: Path, writer: object) -> N
     with pytest.raises(ExportError, match="missing-dir") as exc:
         writer(RECORDS, target)  # type: ignore[operator]
     assert isinstance(exc.value, AutoinformerError)
+
+
+# --- properties: any text survives, none is executed ---------------------------------------
+
+TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
+
+
+@given(value=TEXT)
+def test_csv_cell_is_never_executed_and_reads_back(value: str) -> None:
+    out = io.StringIO(newline="")
+    write_cdr_csv([attrs.evolve(RECORDS[0], detail=value)], out)
+    row = next(csv.DictReader(io.StringIO(out.getvalue())))
+    cell = row["detail"]
+    assert not cell.startswith(("=", "+", "-", "@", "\t", "\r"))
+    assert (cell[1:] if cell != value else cell) == value
+
+
+@settings(max_examples=25, deadline=None)
+@given(value=TEXT)
+def test_xlsx_text_is_a_string_cell_with_the_same_text(value: str) -> None:
+    buffer = io.BytesIO()
+    write_cdr_xlsx([attrs.evolve(RECORDS[0], detail=value)], buffer)
+    ws = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert ws is not None
+    cell = ws.cell(row=2, column=CDR_COLUMNS.index("detail") + 1)
+    kept = ILLEGAL_CHARACTERS_RE.sub("", value)
+    if kept:
+        assert cell.data_type == "s"
+        # XML normalises line ends on reading: \r\n and \r come back as \n
+        assert cell.value == kept.replace("\r\n", "\n").replace("\r", "\n")
