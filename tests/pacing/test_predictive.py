@@ -93,3 +93,14 @@ def test_estimators() -> None:
     assert surv[0] == 1.0
     assert surv[6] == pytest.approx(2 / 3)
     assert surv[26] == 0.0
+
+
+def test_copes_with_a_driver_that_reports_talk_ends_without_connects() -> None:
+    policy = PredictivePacing()
+    for i in range(50):  # message-only answered calls: talk ended, never connected
+        _feed(policy, float(i), Observation.DIALED)
+        _feed(policy, i + 10.0, Observation.ANSWERED, 10.0)
+        _feed(policy, i + 40.0, Observation.TALK_ENDED, 30.0)
+    view = PacingView(now=100.0, lines_free=50, agents_logged_in=4, agents_idle=4)
+    n = policy.calls_to_launch(view)
+    assert 4 <= n <= 50

@@ -136,9 +136,10 @@ class PredictivePacing(RawPacing):
         elif kind is _TALK_ENDED:
             self._talk.add(seconds)
             self._talk_done += seconds
-            self._talk_started_sum -= now - seconds
-            self._talking -= 1
-            self._wrap_starts.append(now)
+            if self._talking > 0:  # an operator's call (not a message-only one): wrap-up next
+                self._talk_started_sum -= now - seconds
+                self._talking -= 1
+                self._wrap_starts.append(now)
         elif kind is _CONNECTED:
             self._talk_started_sum += now
             self._talking += 1
@@ -271,7 +272,7 @@ class PredictivePacing(RawPacing):
         else:  # the driver does not report DIALED: treat the calls as fresh
             ringing = dialing * p
             var += ringing * (1.0 - p)
-        return _largest_launch(supply - waiting - ringing, var, p, self.safety)
+        return _largest_launch(supply - waiting - ringing, var, p, self.safety, 1.0 - p)
 
     def _supply(
         self, now: float, idle: int, wrapup: int, talking: int, look: float
@@ -309,18 +310,15 @@ class PredictivePacing(RawPacing):
         return (self._talk_done + max(0.0, ongoing)) / talk.count if talk.count else talk.prior
 
 
-def _largest_launch(margin: float, var: float, p: float, z: float) -> int:
-    """The largest n with ``n p + z sqrt(var + n p (1 - p)) <= margin`` (0 if none)."""
-    if p <= 0.0:
-        return 1 << 30 if margin - z * math.sqrt(var) >= 0 else 0
-    q = 1.0 - p
-    if q <= 1e-9:
+def _largest_launch(margin: float, var: float, p: float, z: float, unit_var: float) -> int:
+    """The largest n with ``n p + z sqrt(var + n p unit_var) <= margin`` (0 if none)."""
+    if unit_var <= 1e-9:
         n = margin / p
         return int(n) if n > 0 else 0
-    # with x = sqrt(var + n p q): x^2 + q z x - (var + q margin) <= 0
-    c = var + q * margin
+    # with x = sqrt(var + n p v): x^2 + v z x - (var + v margin) <= 0
+    c = var + unit_var * margin
     if c <= 0.0:
         return 0
-    x = (-q * z + math.sqrt(q * q * z * z + 4.0 * c)) / 2.0
-    n = (x * x - var) / (p * q)
+    x = (-unit_var * z + math.sqrt(unit_var * unit_var * z * z + 4.0 * c)) / 2.0
+    n = (x * x - var) / (p * unit_var)
     return int(n) if n > 0 else 0
