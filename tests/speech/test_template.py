@@ -136,6 +136,14 @@ def test_warns_above_120_characters() -> None:
         ("<digits>1<stop:1s></digits>", 9, "pause or recording cannot go inside"),
         ("<digits></digits>", 0, "is empty"),
         ("%VAR:%", 5, "expected a variable name"),
+        ("Hi <Digits>1</Digits>", 3, "tags are written in lower case: expected <digits>"),
+        ("Hi <STOP:1s>", 3, "tags are written in lower case: expected <stop:...>"),
+        ("<digits>1</digits", 17, "expected '>' to close </digits>"),
+        ("<digits 1</digits>", 7, "expected '>' to close <digits>"),
+        ("Hi {{NAME}", 9, "expected '}}' to close the variable 'NAME'"),
+        ("Hi <stop:1s", 11, "expected '>' to close the pause"),
+        ("<date>x</time>", 7, "unexpected </time>: expected </date>"),
+        ("<audio:>", 7, "expected a file path"),
     ],
 )
 def test_syntax_errors_point_at_the_problem(source: str, position: int, expected: str) -> None:

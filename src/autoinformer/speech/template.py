@@ -214,13 +214,21 @@ class _Parser:
         closing = src.startswith("</", start)
         m = _NAME.match(src, start + (2 if closing else 1))
         kind = m.group(0) if m else ""
-        if kind not in SPAN_KINDS or not src.startswith(">", m.end() if m else start):
+        slash = "/" if closing else ""
+        if m is not None and kind in SPAN_KINDS and not src.startswith(">", m.end()):
+            self.i = m.end()
+            raise self.error(f"expected '>' to close <{slash}{kind}>")
+        if m is None or kind not in SPAN_KINDS:
             self.i = start
+            lowered = kind.lower()
+            if lowered in SPAN_KINDS:
+                raise self.error(f"tags are written in lower case: expected <{slash}{lowered}>")
+            if lowered in ("stop", "audio"):
+                raise self.error(f"tags are written in lower case: expected <{lowered}:...>")
             raise self.error(
                 "unknown tag: expected <stop:1s>, <audio:FILE> or one of "
                 + ", ".join(f"<{k}>" for k in SPAN_KINDS)
             )
-        assert m is not None
         self.i = m.end() + 1
         if not closing:
             if self.span is not None:
