@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing.base import Observation, PacingObservation, PacingView
@@ -104,3 +106,39 @@ def test_copes_with_a_driver_that_reports_talk_ends_without_connects() -> None:
     view = PacingView(now=100.0, lines_free=50, agents_logged_in=4, agents_idle=4)
     n = policy.calls_to_launch(view)
     assert 4 <= n <= 50
+
+
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from(list(Observation)),
+            st.floats(0.0, 300.0),
+            st.integers(0, 30),
+            st.integers(0, 40),
+            st.integers(0, 5),
+            st.integers(0, 30),
+        ),
+        max_size=80,
+    )
+)
+@settings(max_examples=60, deadline=None)
+def test_never_below_progressive_nor_above_the_lines(
+    steps: list[tuple[Observation, float, int, int, int, int]],
+) -> None:
+    policy = PredictivePacing(warmup=3)
+    now = 0.0
+    for kind, seconds, idle, dialing, waiting, lines in steps:
+        now += 1.0
+        policy.observe(PacingObservation(kind, now, seconds))
+        view = PacingView(
+            now=now,
+            lines_free=lines,
+            dialing=dialing,
+            waiting=waiting,
+            agents_logged_in=30,
+            agents_idle=idle,
+            agents_talking=30 - idle,
+        )
+        n = policy.calls_to_launch(view)
+        assert 0 <= n <= lines
+        assert n >= min(lines, idle - dialing - waiting)
