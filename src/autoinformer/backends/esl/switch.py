@@ -440,8 +440,10 @@ class EslSwitch(Switch):
         return box[0]
 
     async def _kill(self, uuid: str, cause: HangupCause) -> None:
+        # FreeSWITCH knows every Q.850 name we have except 0, which it calls NONE.
+        name = cause.name if cause is not HangupCause.UNSPECIFIED else "NORMAL_CLEARING"
         try:
-            await self._api(f"uuid_kill {uuid} {cause.name}")
+            await self._api(f"uuid_kill {uuid} {name}")
         except BackendUnavailable:
             log.warning("ESL: could not hang up %s: not connected (the resync will)", uuid)
 
