@@ -67,9 +67,15 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def one_run(url: str, calls: int, rate: float, tag: str) -> dict[str, Any]:
+async def one_run(
+    url: str, calls: int, rate: float, tag: str, connections: int = 4
+) -> dict[str, Any]:
     settings = AriSettings(
-        url=url, username="autoinformer", password=PASSWORD, endpoint="PJSIP/{digits}@trunk"
+        url=url,
+        username="autoinformer",
+        password=PASSWORD,
+        endpoint="PJSIP/{digits}@trunk",
+        max_connections=connections,
     )
     originate_rtt: list[float] = []
     to_answer: list[float] = []
@@ -200,9 +206,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=200.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--loops", default="asyncio,trio")
+    parser.add_argument(
+        "--max-connections", type=int, default=AriSettings.__attrs_attrs__.max_connections.default
+    )
     options = parser.parse_args(argv)
     RESULTS.mkdir(exist_ok=True)
-    summary: dict[str, Any] = {"calls": options.calls, "rate": options.rate, "runs": options.runs}
+    summary: dict[str, Any] = {
+        "calls": options.calls,
+        "rate": options.rate,
+        "runs": options.runs,
+        "max_connections": options.max_connections,
+    }
     rows = []
     for loop in options.loops.split(","):
         runs = []
@@ -210,7 +224,15 @@ def main(argv: list[str] | None = None) -> int:
             proc, url = start_fake()
             try:
                 runs.append(
-                    anyio.run(one_run, url, options.calls, options.rate, f"{loop}{n}", backend=loop)
+                    anyio.run(
+                        one_run,
+                        url,
+                        options.calls,
+                        options.rate,
+                        f"{loop}{n}",
+                        options.max_connections,
+                        backend=loop,
+                    )
                 )
             finally:
                 proc.terminate()

@@ -173,6 +173,19 @@ async def test_a_server_that_never_answers_times_out() -> None:
         tg.cancel_scope.cancel()
 
 
+async def test_originate_reply_too_late_hangs_the_call_up() -> None:
+    async with make_fake() as fake, make_switch(fake, request_timeout=0.2) as switch:
+        fake.delay_reply("originate", 0.5)  # Asterisk placed the call, the reply is late
+        with pytest.raises(BackendTimeout):
+            await switch.originate("late", "+79500000001", caller_id=None, ring_timeout=30)
+        with anyio.fail_after(2):
+            await fake.wait_until(lambda: "late" not in fake.pbx.channels)
+        assert ("DELETE", "hangup") in fake.requests
+        await switch.originate("next", "+79500000002", caller_id=None, ring_timeout=30)
+        ended = await next_of(switch.events(), base.CallEnded)
+        assert ended.call_id == "next"  # the abandoned call is not reported as ending
+
+
 async def test_wrong_password_is_refused_without_showing_it(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

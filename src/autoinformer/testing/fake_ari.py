@@ -103,6 +103,7 @@ class FakeAri:
     _spec: AriSpec = attrs.field(init=False)
     _sockets: dict[str, _Socket] = attrs.field(init=False, factory=dict)
     _failures: dict[str, deque[int]] = attrs.field(init=False, factory=dict)
+    _delays: dict[str, deque[float]] = attrs.field(init=False, factory=dict)
     _filters: dict[str, tuple[frozenset[str], frozenset[str]]] = attrs.field(
         init=False, factory=dict
     )
@@ -154,6 +155,10 @@ class FakeAri:
             await anyio.sleep_forever()
 
     # --- faults -----------------------------------------------------------------------------
+
+    def delay_reply(self, nickname: str, seconds: float, times: int = 1) -> None:
+        """The next ``times`` replies to ``nickname`` leave ``seconds`` late (after the work)."""
+        self._delays.setdefault(nickname, deque()).extend([seconds] * times)
 
     def fail_next(self, nickname: str, status: int, times: int = 1) -> None:
         """The next ``times`` requests for the operation ``nickname`` answer ``status``."""
@@ -228,7 +233,12 @@ class FakeAri:
                 if headers.get("upgrade", "").lower() == "websocket":
                     await self._websocket(stream, conn, request, target, headers)
                     return
+                before = len(self.requests)
                 status, payload = self._rest(request.method.decode(), target, headers, body)
+                if len(self.requests) > before:
+                    delays = self._delays.get(self.requests[-1][1])
+                    if delays:
+                        await anyio.sleep(delays.popleft())
                 data = b"" if payload is None else json.dumps(payload).encode()
                 response_headers = [("Content-Length", str(len(data)))]
                 if data:

@@ -235,7 +235,12 @@ class AriSwitch(base.Switch):
                 refused=OriginateError,
             )
         except BackendTimeout:
-            raise  # the call may exist: keep tracking it, events will tell
+            # The call may exist on Asterisk although we report failure: make sure it does
+            # not ring on unobserved. Its events are ignored from now on.
+            self._tracker.forget_call(call_id)
+            if self._tg is not None:
+                self._tg.start_soon(self._quietly, self._client.hangup(call_id, 16))
+            raise
         except BackendUnavailable:
             self._tracker.forget_call(call_id)
             raise
