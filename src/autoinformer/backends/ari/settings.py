@@ -152,7 +152,7 @@ class AriSettings:
     reconnect_max: float = attrs.field(default=30.0, validator=_check_positive)
     hangup_bridge_peers: bool = True
     event_buffer: int = attrs.field(default=10_000, validator=_check_positive)
-    max_connections: int = attrs.field(default=8, validator=_check_positive)
+    max_connections: int = attrs.field(default=4, validator=_check_positive)
 
     def __attrs_post_init__(self) -> None:
         _check_template(self.endpoint)
