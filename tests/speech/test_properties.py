@@ -4,6 +4,7 @@ amount reads without error in the seeds' languages."""
 from __future__ import annotations
 
 import decimal
+import re
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -69,3 +70,21 @@ def test_every_num2words_language_renders_or_fails_as_input_error() -> None:
         assert "525" not in text
         rendered += 1
     assert rendered >= 40
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.decimals(min_value=-(10**9), max_value=10**9, places=3, allow_nan=False),
+    st.sampled_from(["en", "ru", "id", "de"]),
+)
+def test_numbers_written_the_locales_way_read_back(value: decimal.Decimal, lang: str) -> None:
+    import babel.numbers
+
+    from autoinformer.speech.readas import parse_decimal
+
+    written = babel.numbers.format_decimal(value, locale=lang, decimal_quantization=False)
+    assert parse_decimal(written, lang) == value
+    machine = str(value)
+    ambiguous = lang in ("id", "de") and re.fullmatch(r"-?[1-9]\d{0,2}\.\d{3}", machine)
+    if not ambiguous:  # "1.000" is a thousand where "." groups thousands (documented)
+        assert parse_decimal(machine, lang) == value
