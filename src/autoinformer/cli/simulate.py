@@ -30,7 +30,12 @@ def register(subparsers: Any) -> None:
         help="simulate a shift of dialling (pacing, operators, abandons) in virtual time",
         description=__doc__,
     )
-    p.add_argument("--agents", type=int, default=20, help="operators logged in (default 20)")
+    p.add_argument(
+        "--agents",
+        type=int,
+        default=20,
+        help="operators logged in (default 20); with --pacing broadcast also the line limit",
+    )
     p.add_argument("--answer-rate", type=float, default=0.3, help="answer probability")
     p.add_argument(
         "--answer-rate-drift",
