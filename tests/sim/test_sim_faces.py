@@ -47,7 +47,9 @@ async def test_driver_and_runtime_on_simswitch_agree() -> None:
     expected = by_contact(list(virtual.records))
     assert len(expected) == len(CONTACTS)
 
-    clock = ScaledClock(speed=50)
+    # speed 25: the runtime reacts to events a little late in model time (jitter x speed);
+    # the script's closest margin (party 7's digit vs the end of the greeting) is 0.7 s
+    clock = ScaledClock(speed=25)
     store = MemoryStore()
     async with SimSwitch(model=model, clock=clock) as switch:
         await Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock).run(CONTACTS)
