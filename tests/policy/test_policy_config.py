@@ -48,6 +48,9 @@ def test_tables_build_settings() -> None:
         (RetryPolicy.from_config, {"attempts": 0}, "retry.attempts"),
         (RetryPolicy.from_config, {"rules": {"busy": "x"}}, "retry.rules[busy]"),
         (RetryPolicy.from_config, {"interval": "1m", "default_delay": "2m"}, "retry.default_delay"),
+        (RetryPolicy.from_config, {"rules": {"busy": {"delay": "x"}}}, "retry.rules[busy].delay"),
+        (RetryPolicy.from_config, {"rules": {"busy": {"retyr": True}}}, "retry.rules[busy].retyr"),
+        (RetryPolicy.from_config, {"rules": {"busy": {"retry": "yes"}}}, "retry.rules[busy].retry"),
         (ContactLimits.from_config, {"per_week": 3}, "limits.per_week"),
         (CallerIdPool.from_config, {"numbers": ["123"]}, "caller_ids.numbers[0]"),
         (DeliveryRule.from_config, {"min_duration": "long"}, "delivery.min_duration"),
@@ -57,3 +60,22 @@ def test_errors_name_the_key(build: object, data: object, field: str) -> None:
     with pytest.raises(SettingsError) as info:
         build(data)  # type: ignore[operator]
     assert info.value.field == field
+
+
+def test_retry_rules_as_tables() -> None:
+    # TOML: [retry.rules] no_answer = { retry = true, delay = "2h" }, machine = { retry = false }
+    retry = RetryPolicy.from_config(
+        {
+            "rules": {
+                "no_answer": {"retry": True, "delay": "2h"},
+                "machine": {"retry": False},
+                "busy": {"delay": "5m"},  # retry defaults to true
+                "failed": {"retry": True},  # delay defaults to the policy's
+            }
+        }
+    )
+    assert retry.rule(Outcome.NO_ANSWER).delay == dt.timedelta(hours=2)
+    assert not retry.rule(Outcome.MACHINE).retry
+    assert retry.rule(Outcome.BUSY).retry
+    assert retry.rule(Outcome.BUSY).delay == dt.timedelta(minutes=5)
+    assert retry.rule(Outcome.FAILED).delay == retry.default_delay

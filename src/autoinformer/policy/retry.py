@@ -86,9 +86,22 @@ def _rule_from(outcome: Outcome, value: object) -> RetryRule:
         rule = RetryRule(retry=False)
     elif isinstance(value, str | int | float | dt.timedelta):
         rule = RetryRule(retry=True, delay=parse_duration(value, field))
+    elif isinstance(value, Mapping):  # a campaign file's table: { retry = true, delay = "2h" }
+        for key in value:
+            if key not in ("retry", "delay"):
+                raise SettingsError(f"{field}.{key}", "unknown setting (expected retry, delay)")
+        retry = value.get("retry", True)
+        if not isinstance(retry, bool):
+            raise SettingsError(f"{field}.retry", f"expected true or false, got {retry!r}")
+        delay = value.get("delay")
+        rule = RetryRule(
+            retry=retry, delay=None if delay is None else parse_duration(delay, f"{field}.delay")
+        )
     else:
         raise SettingsError(
-            field, f"expected a RetryRule, a delay like '20m' or False, got {value!r}"
+            field,
+            f"expected a RetryRule, a delay like '20m', False, or a table with retry and delay, "
+            f"got {value!r}",
         )
     if rule.retry and outcome in FINAL_OUTCOMES:
         raise SettingsError(field, f"{outcome.value} is final and never retries")
@@ -136,8 +149,8 @@ class RetryPolicy:
     Attributes:
         attempts: total attempts per contact, the first call included (>= 1).
         rules: per-outcome :class:`RetryRule` (or a delay like ``"5m"`` meaning "retry after",
-            or False meaning "do not retry"). Outcomes not listed retry after
-            ``default_delay``, except the final ones.
+            False meaning "do not retry", or a table ``{"retry": True, "delay": "2h"}``).
+            Outcomes not listed retry after ``default_delay``, except the final ones.
         default_delay: delay for outcomes without a rule (``"20m"``).
         alternate_numbers: move to the contact's next number when the last attempt did not
             reach a person (no answer, busy, rejected, unreachable, failed, machine, unknown);
