@@ -40,6 +40,7 @@ def rec(
     start: float = 0.0,
     ring: float = 5.0,
     talk: float | None = None,
+    caller_id: str | None = "+74950000000",
     **kw: object,
 ) -> AttemptRecord:
     started = T0 + start
@@ -51,7 +52,7 @@ def rec(
         contact_id=contact or f"c{n}",
         attempt_no=1,
         number=f"+7950888{n:04d}",
-        caller_id="+74950000000",
+        caller_id=caller_id,
         started_at=started,
         answered_at=answered,
         ended_at=None if outcome is None else ended,
@@ -92,10 +93,26 @@ def test_counts_rates_and_cost() -> None:
     assert stats.digits == {"#": 1, "1": 3, "2": 2}
     assert stats.digit_entries == {"1": 2, "12#": 1, "2": 1}
     assert stats.by_operator == {"ivanova": 1, "petrov": 1}
+    assert stats.by_caller_id == {"+74950000000": {"attempts": 9, "answered": 7}}
     assert stats.talk_seconds == pytest.approx(186.9)
     # per started minute: 30->60, 60->60, 61->120, 12->60, 20->60, 3.5->60, 0.4->60
     assert stats.billed_seconds == 480
     assert stats.cost == decimal.Decimal("14.4")
+
+
+def test_answer_rate_per_caller_id() -> None:
+    records = [
+        rec(1, Outcome.DELIVERED, talk=30.0, caller_id="+74951110000"),
+        rec(2, Outcome.NO_ANSWER, caller_id="+74951110000"),
+        rec(3, Outcome.NO_ANSWER, caller_id="+74952220000"),
+        rec(4, Outcome.BUSY, caller_id=None),
+    ]
+    stats = CampaignStats.from_records(records)
+    assert stats.by_caller_id == {
+        "": {"attempts": 1, "answered": 0},
+        "+74951110000": {"attempts": 2, "answered": 1},
+        "+74952220000": {"attempts": 1, "answered": 0},
+    }
 
 
 def test_per_second_billing_and_float_noise() -> None:

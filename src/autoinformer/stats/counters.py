@@ -92,6 +92,8 @@ class CampaignStats:
         digits: how many times each DTMF digit was pressed.
         digit_entries: how many attempts entered each whole digit string (``"1"``, ``"12#"``).
         by_operator: transferred attempts per operator.
+        by_caller_id: per caller ID presented, ``{"attempts": n, "answered": m}`` (a number
+            whose answer rate drops may be labelled as spam by the networks).
         talk_seconds: total answer-to-end seconds of answered attempts.
         billed_seconds: total seconds billed (see :func:`billed_seconds`).
         rate_per_minute: the price of a billed minute.
@@ -110,6 +112,7 @@ class CampaignStats:
     digits: Mapping[str, int]
     digit_entries: Mapping[str, int]
     by_operator: Mapping[str, int]
+    by_caller_id: Mapping[str, Mapping[str, int]]
     talk_seconds: float
     billed_seconds: int
     rate_per_minute: decimal.Decimal
@@ -158,6 +161,7 @@ class CampaignStats:
         digits: collections.Counter[str] = collections.Counter()
         digit_entries: collections.Counter[str] = collections.Counter()
         by_operator: collections.Counter[str] = collections.Counter()
+        by_caller_id: dict[str, dict[str, int]] = {}
         contacts: set[str] = set()
         reached: set[str] = set()
         in_flight = answered = machines = billed = 0
@@ -180,6 +184,8 @@ class CampaignStats:
             by_hour.setdefault(hour, collections.Counter())[outcome] += 1
             if outcome in _REACHED:
                 reached.add(record.contact_id)
+            caller = by_caller_id.setdefault(record.caller_id or "", {"attempts": 0, "answered": 0})
+            caller["attempts"] += 1
             if outcome is Outcome.TRANSFERRED and record.operator:
                 by_operator[record.operator] += 1
             if record.digits:
@@ -187,6 +193,7 @@ class CampaignStats:
                 digit_entries[record.digits] += 1
             if outcome.answered or record.answered_at is not None:
                 answered += 1
+                caller["answered"] += 1
                 if record.machine or outcome is Outcome.MACHINE:
                     machines += 1
                 talk += record.talk_seconds
@@ -203,6 +210,7 @@ class CampaignStats:
             digits=dict(sorted(digits.items())),
             digit_entries=dict(sorted(digit_entries.items())),
             by_operator=dict(sorted(by_operator.items())),
+            by_caller_id=dict(sorted(by_caller_id.items())),
             talk_seconds=talk,
             billed_seconds=billed,
             rate_per_minute=rate,
@@ -267,6 +275,7 @@ class CampaignStats:
             "digits": dict(self.digits),
             "digit_entries": dict(self.digit_entries),
             "by_operator": dict(self.by_operator),
+            "by_caller_id": {k: dict(v) for k, v in self.by_caller_id.items()},
             "talk_minutes": round(self.talk_minutes, 2),
             "billed_minutes": str(self.billed_minutes.quantize(decimal.Decimal("0.01"))),
             "rate_per_minute": str(self.rate_per_minute),
