@@ -135,3 +135,10 @@ def test_template_errors_print_the_caret_under_the_position(
     assert err[0] == f"autoinformer: template error: {message}"
     assert err[1] == template
     assert err[2] == " " * caret_at + "^"
+
+
+def test_out_must_be_a_wav_name(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "x.mp3"
+    assert main(["say", "hi", "--out", str(out), "--engine", "tone", "--cache", str(tmp_path)]) == 2
+    assert "--out: expected a .wav file name" in capsys.readouterr().err
+    assert not out.exists()

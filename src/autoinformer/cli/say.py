@@ -125,6 +125,8 @@ def _write_audio(args: argparse.Namespace, template: Any, contact: Contact) -> i
     cache = FragmentCache(directory=args.cache or default_cache_dir())
     renderer = EngineRenderer(engine=engine, cache=cache, format=fmt, mode=args.mode)
     out: Path = args.out
+    if out.suffix.lower() != ".wav":
+        raise InputError(f"--out: expected a .wav file name (the audio is WAV), got {str(out)!r}")
     if not out.parent.is_dir():
         raise InputError(f"--out: directory {str(out.parent)!r} does not exist")
     try:
