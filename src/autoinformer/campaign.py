@@ -185,7 +185,7 @@ class Campaign:
     def _check_templates(self) -> None:
         from autoinformer.speech import Template
 
-        texts = [("script", t) for t in self.script.templates()]
+        texts = list(self.script.located_templates())
         texts += [(f"sms.{f}", getattr(self.sms, f)) for f in ("on_hangup", "on_missed")]
         for field, text in texts:
             if text is None:

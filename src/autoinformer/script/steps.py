@@ -237,6 +237,25 @@ class Script:
                     out.extend(steps)
         return out
 
+    def located_templates(self) -> list[tuple[str, str]]:
+        """(where, template) for every ``say`` text: ``script[1].say``,
+        ``script[2].menu``, ``script[2].options.1``."""
+        out: list[tuple[str, str]] = []
+        for i, step in enumerate(self.steps):
+            where = f"script[{i}]"
+            if isinstance(step, Say):
+                out.append((f"{where}.say", step.template))
+            elif isinstance(step, Menu):
+                if isinstance(step.prompt, Say):
+                    out.append((f"{where}.menu", step.prompt.template))
+                for digit, steps in step.options.items():
+                    out += [
+                        (f"{where}.options.{digit}", s.template)
+                        for s in steps
+                        if isinstance(s, Say)
+                    ]
+        return out
+
     def templates(self) -> list[str]:
         """The text of every ``say`` step (to check variables before anyone is called)."""
         return [s.template for s in self.walk() if isinstance(s, Say)]

@@ -1,0 +1,385 @@
+"""The campaign file: a whole campaign in one TOML file (``autoinformer run CAMPAIGN.toml``).
+
+Every key is checked before anyone is called; a wrong one raises
+:class:`~autoinformer.errors.SettingsError` whose ``field`` is the dotted key path
+(``campaign.window.hours``, ``script[2].options.1``) and whose message says what was expected.
+Paths (contacts, prerecorded files, the do-not-call list) are relative to the file.
+
+The key names in ``docs/quickstart.md`` are a public contract. The ``[backend]`` table is
+passed through to the backend's constructor (``load_backend(kind)(**settings)``), except
+``kind``; ``[sim]`` sets the simulated population of ``kind = "sim"``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+
+from autoinformer.campaign import Campaign, QueueSettings, SmsRules
+from autoinformer.errors import InputError, SettingsError, TemplateError
+from autoinformer.policy.callerid import CallerIdPool
+from autoinformer.policy.limits import ContactLimits
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.policy.schedule import CallWindow
+from autoinformer.queues.base import Operator
+from autoinformer.script.steps import (
+    Callback,
+    Hangup,
+    Menu,
+    OptOut,
+    Play,
+    Say,
+    Script,
+    Step,
+    Transfer,
+    parse_action,
+)
+
+__all__ = ["CampaignFile", "load_campaign_file", "parse_campaign"]
+
+_STEP_KEYS = ("play", "say", "menu", "transfer", "callback", "opt_out", "hangup")
+
+
+@attrs.frozen
+class CampaignFile:
+    """A loaded campaign file.
+
+    Attributes:
+        path: the file.
+        campaign: the validated campaign.
+        contacts: the contact list (None: contacts come from the store or the app).
+        do_not_call: a do-not-call list file (None: none).
+        backend: ``kind`` (``sim``, ``ari``, ``esl``).
+        backend_settings: the rest of the ``[backend]`` table, for the backend's constructor.
+        sim: the ``[sim]`` table (population model settings; ``seed``).
+    """
+
+    path: Path
+    campaign: Campaign
+    contacts: Path | None
+    do_not_call: Path | None
+    backend: str
+    backend_settings: Mapping[str, Any]
+    sim: Mapping[str, Any]
+
+
+def load_campaign_file(path: str | Path) -> CampaignFile:
+    """Read and validate a campaign file.
+
+    Raises:
+        SettingsError: a key is wrong (``field`` is its dotted path).
+        InputError: the file cannot be read or is not TOML.
+    """
+    target = Path(path)
+    try:
+        text = target.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read campaign file {str(target)!r}: {exc}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{target}: not valid TOML: {exc}") from None
+    return parse_campaign(data, base=target.parent, path=target)
+
+
+def parse_campaign(
+    data: Mapping[str, Any], *, base: Path, path: Path | None = None
+) -> CampaignFile:
+    """Build the campaign from already-parsed TOML data (paths relative to ``base``)."""
+    _only(data, "", {"campaign", "script", "operators", "queues", "backend", "sim"})
+    camp = _table(data, "campaign", required=True)
+    _only(
+        camp,
+        "campaign",
+        {
+            "name",
+            "contacts",
+            "region",
+            "lines",
+            "min_delivered_seconds",
+            "timezone",
+            "window",
+            "retry",
+            "limits",
+            "caller_id",
+            "sms",
+            "machine_detection",
+            "on_machine",
+            "machine_wait",
+            "abandon_message",
+            "callback_timeout",
+            "lang",
+            "do_not_call",
+        },
+    )
+    timezone = _get(camp, "campaign", "timezone", str, "UTC")
+    script = _script(data.get("script"), base)
+    queues = _queues(data, base)
+    kwargs: dict[str, Any] = {
+        "name": _get(camp, "campaign", "name", str, required=True),
+        "script": script,
+        "lines": _get(camp, "campaign", "lines", int, 1),
+        "min_delivered_seconds": float(
+            _get(camp, "campaign", "min_delivered_seconds", (int, float), 10)
+        ),
+        "region": _get(camp, "campaign", "region", str, "RU"),
+        "timezone": timezone,
+        "queues": queues,
+        "machine_detection": _get(camp, "campaign", "machine_detection", bool, False),
+        "on_machine": _get(camp, "campaign", "on_machine", str, "hangup"),
+        "machine_wait": float(_get(camp, "campaign", "machine_wait", (int, float), 5.0)),
+        "callback_timeout": float(_get(camp, "campaign", "callback_timeout", (int, float), 10.0)),
+        "lang": _get(camp, "campaign", "lang", str, "en"),
+    }
+    abandon = _get(camp, "campaign", "abandon_message", str, None)
+    if abandon is not None:
+        kwargs["abandon_message"] = _media_path(abandon, base)
+    if "window" in camp:
+        kwargs["window"] = _window(_table(camp, "window", prefix="campaign"), timezone)
+    if "retry" in camp:
+        kwargs["retry"] = _retry(_table(camp, "retry", prefix="campaign"))
+    if "limits" in camp:
+        kwargs["limits"] = _build(
+            "campaign.limits", ContactLimits, _table(camp, "limits", prefix="campaign")
+        )
+    if "caller_id" in camp:
+        kwargs["caller_ids"] = _build(
+            "campaign.caller_id", CallerIdPool, _table(camp, "caller_id", prefix="campaign")
+        )
+    if "sms" in camp:
+        kwargs["sms"] = _build("campaign.sms", SmsRules, _table(camp, "sms", prefix="campaign"))
+    campaign = _build("campaign", Campaign, kwargs)
+
+    contacts = _get(camp, "campaign", "contacts", str, None)
+    dnc = _get(camp, "campaign", "do_not_call", str, None)
+    backend = dict(_table(data, "backend"))
+    kind = backend.pop("kind", "sim")
+    if not isinstance(kind, str) or kind not in ("sim", "ari", "esl"):
+        raise SettingsError("backend.kind", f"expected one of ari, esl, sim, got {kind!r}")
+    return CampaignFile(
+        path=path or base / "campaign.toml",
+        campaign=campaign,
+        contacts=base / contacts if contacts is not None else None,
+        do_not_call=base / dnc if dnc is not None else None,
+        backend=kind,
+        backend_settings=backend,
+        sim=dict(_table(data, "sim")),
+    )
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def _key(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _only(table: Mapping[str, Any], prefix: str, allowed: set[str]) -> None:
+    for name in table:
+        if name not in allowed:
+            where = f"[{prefix}]" if prefix else "the top level"
+            raise SettingsError(
+                _key(prefix, name),
+                f"unknown key in {where} (expected one of {', '.join(sorted(allowed))})",
+            )
+
+
+def _table(
+    data: Mapping[str, Any], name: str, *, prefix: str = "", required: bool = False
+) -> Mapping[str, Any]:
+    value = data.get(name)
+    if value is None:
+        if required:
+            raise SettingsError(_key(prefix, name), "missing table")
+        return {}
+    if not isinstance(value, Mapping):
+        raise SettingsError(_key(prefix, name), f"expected a table, got {value!r}")
+    return value
+
+
+def _get(
+    table: Mapping[str, Any],
+    prefix: str,
+    name: str,
+    kind: type | tuple[type, ...],
+    default: Any = None,
+    *,
+    required: bool = False,
+) -> Any:
+    if name not in table:
+        if required:
+            raise SettingsError(_key(prefix, name), "missing")
+        return default
+    value = table[name]
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    if isinstance(value, bool) and bool not in kinds:
+        raise SettingsError(_key(prefix, name), f"expected {_names(kinds)}, got {value!r}")
+    if not isinstance(value, kinds):
+        raise SettingsError(_key(prefix, name), f"expected {_names(kinds)}, got {value!r}")
+    return value
+
+
+def _names(kinds: tuple[type, ...]) -> str:
+    words = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
+    return " or ".join(words.get(k, k.__name__) for k in kinds)
+
+
+def _build(prefix: str, factory: Callable[..., Any], kwargs: Mapping[str, Any]) -> Any:
+    """Call ``factory(**kwargs)``, putting ``prefix`` in front of the field of any error."""
+    try:
+        return factory(**kwargs)
+    except SettingsError as exc:
+        keep = exc.field.startswith((prefix, "script", "queues", "operators"))
+        field = exc.field if keep else _key(prefix, exc.field)
+        raise SettingsError(field, exc.message) from None
+    except TemplateError as exc:
+        raise SettingsError(prefix, str(exc)) from None
+    except TypeError as exc:  # an unknown keyword
+        raise SettingsError(prefix, f"unexpected key: {exc}") from None
+
+
+def _media_path(value: str, base: Path) -> str:
+    if value.startswith(("sound:", "tone_stream:", "builtin:")):
+        return value
+    return str(base / value)
+
+
+def _window(table: Mapping[str, Any], timezone: str) -> CallWindow:
+    prefix = "campaign.window"
+    _only(table, prefix, {"days", "hours", "timezone", "holidays", "start", "end", "strict"})
+    kwargs = dict(table)
+    kwargs.setdefault("timezone", timezone)
+    try:
+        return CallWindow.parse(**kwargs)
+    except SettingsError as exc:
+        field = exc.field if exc.field.startswith(prefix) else _key(prefix, exc.field)
+        raise SettingsError(field, exc.message) from None
+
+
+def _retry(table: Mapping[str, Any]) -> RetryPolicy:
+    prefix = "campaign.retry"
+    _only(
+        table,
+        prefix,
+        {
+            "attempts",
+            "interval",
+            "rules",
+            "alternate_numbers",
+            "abandoned_cooldown",
+            "cooldown_unless_operator_guaranteed",
+            "min_ring_seconds",
+            "ring_timeout",
+        },
+    )
+    kwargs = dict(table)
+    if "interval" in kwargs:
+        kwargs["default_delay"] = kwargs.pop("interval")
+    return _build(prefix, RetryPolicy, kwargs)  # type: ignore[no-any-return]
+
+
+def _queues(data: Mapping[str, Any], base: Path) -> list[QueueSettings]:
+    tables = _table(data, "queues")
+    members: dict[str, list[Operator]] = {}
+    listed = data.get("operators", [])
+    if not isinstance(listed, list):
+        raise SettingsError("operators", "expected [[operators]] entries")
+    for i, entry in enumerate(listed):
+        prefix = f"operators[{i}]"
+        if not isinstance(entry, Mapping):
+            raise SettingsError(prefix, "expected a table with id and endpoint")
+        _only(entry, prefix, {"id", "endpoint", "queue", "weight", "penalty"})
+        queue = _get(entry, prefix, "queue", str, "operators")
+        operator = Operator(
+            id=_get(entry, prefix, "id", str, required=True),
+            endpoint=_get(entry, prefix, "endpoint", str, required=True),
+            weight=_get(entry, prefix, "weight", int, 1),
+            penalty=_get(entry, prefix, "penalty", int, 0),
+        )
+        members.setdefault(queue, []).append(operator)
+    out = []
+    for name in sorted(set(tables) | set(members)):
+        prefix = f"queues.{name}"
+        table = _table(tables, name, prefix="queues")
+        _only(table, prefix, {"max_wait", "wrapup", "ring_timeout", "hold_music"})
+        kwargs: dict[str, Any] = {"name": name, "operators": tuple(members.get(name, ()))}
+        for key in ("max_wait", "wrapup", "ring_timeout"):
+            if key in table:
+                kwargs[key] = float(_get(table, prefix, key, (int, float)))
+        hold = _get(table, prefix, "hold_music", str, None)
+        if hold is not None:
+            kwargs["hold_music"] = _media_path(hold, base)
+        out.append(_build(prefix, QueueSettings, kwargs))
+    return out
+
+
+def _script(entries: Any, base: Path) -> Script:
+    if not isinstance(entries, list) or not entries:
+        raise SettingsError("script", "expected one or more [[script]] steps")
+    steps = [_step(entry, f"script[{i}]", base) for i, entry in enumerate(entries)]
+    return Script(steps)
+
+
+def _step(entry: Any, prefix: str, base: Path) -> Step:
+    if not isinstance(entry, Mapping):
+        raise SettingsError(prefix, "expected a table")
+    kinds = [k for k in _STEP_KEYS if k in entry]
+    if len(kinds) != 1:
+        raise SettingsError(prefix, f"expected exactly one of {', '.join(_STEP_KEYS)}")
+    kind = kinds[0]
+    allowed = {kind, "options", "timeout", "retries"} if kind == "menu" else {kind}
+    _only(entry, prefix, allowed)
+    value = entry[kind]
+    field = f"{prefix}.{kind}"
+    try:
+        if kind == "play":
+            return Play(_media_path(_get(entry, prefix, "play", str), base))
+        if kind == "say":
+            return Say(_get(entry, prefix, "say", str))
+        if kind == "transfer":
+            return Transfer(_get(entry, prefix, "transfer", str))
+        if kind == "callback":
+            return Callback(_get(entry, prefix, "callback", str))
+        if value is not True and kind in ("opt_out", "hangup"):
+            raise SettingsError(field, "expected true")
+        if kind == "opt_out":
+            return OptOut()
+        if kind == "hangup":
+            return Hangup()
+        return _menu(entry, prefix, base)
+    except SettingsError as exc:
+        if exc.field.startswith(prefix):
+            raise
+        raise SettingsError(field, exc.message) from None
+
+
+def _menu(entry: Mapping[str, Any], prefix: str, base: Path) -> Menu:
+    prompt_text = _get(entry, prefix, "menu", str)
+    prompt: Play | Say = Say(prompt_text)
+    if prompt_text.startswith("play:"):
+        prompt = Play(_media_path(prompt_text.removeprefix("play:").strip(), base))
+    options = _table(entry, "options", prefix=prefix, required=True)
+    parsed: dict[str, Step] = {}
+    for digit, action in options.items():
+        field = f"{prefix}.options.{digit}"
+        if not isinstance(action, str):
+            raise SettingsError(
+                field, f"expected a string like 'transfer:operators', got {action!r}"
+            )
+        step = parse_action(action, field=field)
+        if isinstance(step, Play):
+            step = Play(_media_path(step.file, base))
+        parsed[str(digit)] = step
+    try:
+        return Menu(
+            prompt,
+            parsed,
+            timeout=float(_get(entry, prefix, "timeout", (int, float), 5.0)),
+            retries=_get(entry, prefix, "retries", int, 1),
+        )
+    except SettingsError as exc:
+        raise SettingsError(f"{prefix}.{exc.field.removeprefix('menu.')}", exc.message) from None

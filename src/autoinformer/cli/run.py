@@ -1,0 +1,156 @@
+"""``autoinformer run CAMPAIGN.toml``: run a campaign file.
+
+The file says everything (see ``docs/quickstart.md``): the campaign, its contact list, its
+script, operators and backend. Every key is checked before anyone is called. Results are
+journaled in the embedded SQLite store (a temporary file unless ``--store`` is given; an
+existing store is resumed).
+
+With ``kind = "sim"`` the campaign runs against the simulated population of the ``[sim]``
+table: in virtual time by default (instant, the same seed gives the same statistics), or with
+the async runtime on a scaled clock with ``--speed X``. With ``ari`` or ``esl`` it runs in real
+time against the switch; stop it with Ctrl-C and run it again with the same ``--store`` to
+carry on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from autoinformer.backends import load_backend
+from autoinformer.campaign_file import CampaignFile, load_campaign_file
+from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from autoinformer.cli._running import (
+    add_common_arguments,
+    latest_time,
+    open_store,
+    print_summary,
+    run_realtime,
+    run_virtual,
+    setup_logging,
+)
+from autoinformer.contacts import Contact, DoNotCallList, read_contacts
+from autoinformer.errors import SettingsError
+
+__all__ = ["load_contacts", "register"]
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``run`` command."""
+    parser = subparsers.add_parser(
+        "run",
+        help="run a campaign file (TOML)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("campaign", help="the campaign file (.toml)")
+    parser.add_argument("--seed", type=int, help="the simulated population's seed ([sim] seed)")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        help="kind = sim: run with the async runtime on a clock this many times faster",
+    )
+    add_common_arguments(parser)
+    parser.set_defaults(handler=_handle)
+
+
+def load_contacts(spec: CampaignFile) -> tuple[list[Contact], list[str]]:
+    """The valid contacts of the file's list and a line per rejected row."""
+    if spec.contacts is None:
+        return [], []
+    contacts: list[Contact] = []
+    problems: list[str] = []
+    for row in read_contacts(spec.contacts, region=spec.campaign.region):
+        if row.contact is not None:
+            contacts.append(row.contact)
+        else:
+            reasons = "; ".join(f"{p.column}: {p.reason} ({p.value!r})" for p in row.problems)
+            problems.append(f"{spec.contacts.name} row {row.row}: {reasons}")
+    return contacts, problems
+
+
+def _handle(args: argparse.Namespace) -> int:
+    setup_logging(args.verbose)
+    spec = load_campaign_file(args.campaign)
+    if args.speed is not None and (args.speed <= 0 or spec.backend != "sim"):
+        print("autoinformer run: error: --speed needs a number > 0 and kind = sim", file=sys.stderr)
+        return EXIT_USAGE
+    contacts, problems = load_contacts(spec)
+    for line in problems:
+        print(f"skipped: {line}", file=sys.stderr)
+    dnc = None
+    if spec.do_not_call is not None:
+        dnc = DoNotCallList.from_file(spec.do_not_call, region=spec.campaign.region, create=True)
+    store, path = open_store(args.store)
+    with store:
+        if spec.backend == "sim":
+            summary = _run_sim(spec, contacts, store, args, dnc)
+        else:
+            from autoinformer.clock import WallClock
+
+            cls = load_backend(spec.backend)
+
+            def switch() -> Any:
+                try:
+                    return cls(**spec.backend_settings)
+                except TypeError as exc:
+                    raise SettingsError("backend", f"unexpected key: {exc}") from None
+
+            summary = run_realtime(
+                spec.campaign,
+                contacts,
+                store,
+                switch=switch,
+                clock=WallClock(),
+                dnc=dnc,
+                progress=not args.json,
+            )
+    summary["store"] = str(path)
+    summary["rejected_rows"] = len(problems)
+    print_summary(summary, as_json=args.json)
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _run_sim(
+    spec: CampaignFile,
+    contacts: list[Contact],
+    store: Any,
+    args: argparse.Namespace,
+    dnc: DoNotCallList | None,
+) -> dict[str, Any]:
+    from autoinformer.sim.model import PartiesModel, PopulationModel
+
+    settings = dict(spec.sim)
+    kind = settings.pop("model", "population")
+    if args.seed is not None:
+        settings["seed"] = args.seed
+    try:
+        if kind == "population":
+            model: Any = PopulationModel(**settings)
+        elif kind == "parties":
+            model = PartiesModel(**settings)
+        else:
+            raise SettingsError("sim.model", f"expected population or parties, got {kind!r}")
+    except TypeError as exc:
+        raise SettingsError("sim", f"unexpected key: {exc}") from None
+    except SettingsError as exc:
+        raise SettingsError(f"sim.{exc.field.removeprefix('sim.')}", exc.message) from None
+    if args.speed is None:
+        return run_virtual(spec.campaign, contacts, store, model=model, dnc=dnc)
+    from autoinformer.backends.sim import SimSwitch
+    from autoinformer.clock import ScaledClock
+
+    clock = ScaledClock(speed=args.speed)
+    resumed_at = latest_time(store, spec.campaign.name)
+    if resumed_at is not None:
+        clock = ScaledClock(speed=args.speed, start=max(clock.start, resumed_at + 1))
+    return run_realtime(
+        spec.campaign,
+        contacts,
+        store,
+        switch=lambda: SimSwitch(model=model, clock=clock),
+        clock=clock,
+        dnc=dnc,
+        progress=not args.json,
+    )
