@@ -1,0 +1,117 @@
+"""The campaign file and the ``run`` / ``demo`` commands."""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from autoinformer.campaign_file import load_campaign_file, parse_campaign
+from autoinformer.cli import main
+from autoinformer.errors import InputError, SettingsError
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.script import Menu, Play, Say, Transfer
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "campaign" / "campaign.toml"
+
+
+def _data() -> dict[str, object]:
+    return tomllib.loads(EXAMPLE.read_text())
+
+
+def test_example_file_loads_with_paths_relative_to_it() -> None:
+    spec = load_campaign_file(EXAMPLE)
+    campaign = spec.campaign
+    assert campaign.name == "HOA debt"
+    assert campaign.lines == 3
+    assert spec.contacts == EXAMPLE.parent / "debtors.csv"
+    play, say, menu = campaign.script.steps
+    assert play == Play(str(EXAMPLE.parent / "greeting.wav"))
+    assert isinstance(say, Say)
+    assert isinstance(menu, Menu)
+    assert menu.options["1"] == (Transfer("operators"),)
+    assert [op.id for op in campaign.queues["operators"].operators] == ["anna", "boris"]
+    assert campaign.window is not None
+    assert campaign.retry.attempts == 3
+    assert spec.backend == "sim"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        (("campaign", "window", "hours"), "9-25", "campaign.window.hours"),
+        (("campaign", "lines"), "three", "campaign.lines"),
+        (("campaign", "retry", "attempts"), 0, "campaign.retry.attempts"),
+        (("campaign", "retry", "interval"), "soon", "campaign.retry"),
+        (("campaign", "colour"), "red", "campaign.colour"),
+        (("backend", "kind"), "pbx", "backend.kind"),
+        (("campaign", "sms", "on_missed"), "{oops", "campaign.sms"),
+    ],
+)
+def test_bad_keys_name_the_dotted_path(path: tuple[str, ...], value: object, field: str) -> None:
+    data = _data()
+    table = data
+    for key in path[:-1]:
+        table = table.setdefault(key, {})  # type: ignore[assignment]
+    table[path[-1]] = value
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field.startswith(field), info.value
+
+
+def test_bad_script_steps_name_the_step() -> None:
+    data = _data()
+    data["script"][2]["options"]["1"] = "teleport:now"  # type: ignore[index]
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field == "script[2].options.1"
+    data = _data()
+    data["script"][1]["say"] = "Your debt is {BALANCE"  # type: ignore[index]
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field == "script[1].say"
+    data = _data()
+    data["script"][2]["options"]["1"] = "transfer:nobody"  # type: ignore[index]
+    with pytest.raises(SettingsError, match="unknown queue 'nobody'"):
+        parse_campaign(data, base=EXAMPLE.parent)
+
+
+def test_unreadable_file_is_an_input_error(tmp_path: Path) -> None:
+    with pytest.raises(InputError):
+        load_campaign_file(tmp_path / "missing.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[campaign\nname = 1")
+    with pytest.raises(InputError, match="not valid TOML"):
+        load_campaign_file(bad)
+    assert main(["run", str(bad)]) == 2
+
+
+def test_run_command_json_summary_adds_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = tmp_path / "run.sqlite"
+    assert main(["run", str(EXAMPLE), "--store", str(store), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert set(summary["outcomes"]) == {o.value for o in Outcome}
+    assert sum(summary["outcomes"].values()) == summary["attempts"] > 0
+    assert sum(summary["contacts"].values()) == 10
+    assert set(summary["contacts"]) <= {s.value for s in ContactState}
+    # running it again resumes: nothing left to call, nothing called twice
+    assert main(["run", str(EXAMPLE), "--store", str(store), "--json"]) == 0
+    again = json.loads(capsys.readouterr().out)
+    assert again["attempts"] == summary["attempts"]
+
+
+def test_demo_same_seed_same_statistics(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    runs = []
+    for name in ("a", "b"):
+        args = ["demo", "--contacts", "60", "--seed", "4", "--json"]
+        assert main([*args, "--store", str(tmp_path / f"{name}.sqlite")]) == 0
+        runs.append(json.loads(capsys.readouterr().out))
+    for key in ("attempts", "outcomes", "contacts", "simulated_seconds"):
+        assert runs[0][key] == runs[1][key]
+    assert sum(runs[0]["outcomes"].values()) == runs[0]["attempts"]
+    assert runs[0]["outcomes"]["transferred"] > 0
+    assert main(["demo", "--contacts", "0"]) == 2
