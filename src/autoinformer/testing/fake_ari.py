@@ -96,6 +96,8 @@ class FakeAri:
     operator_marker: str = "operator"
     amd_context: str = "autoinformer-amd"
     builtin_seconds: dict[str, float] = attrs.field(factory=dict)
+    check_events: bool = True
+    """Check every event against events.json (turn off only to spare CPU in load tests)."""
     violations: list[str] = attrs.field(init=False, factory=list)
     requests: list[tuple[str, str]] = attrs.field(init=False, factory=list)
     """(method, operation nickname) of every request, in order."""
@@ -216,6 +218,8 @@ class FakeAri:
             self._check_event({**body, "timestamp": _timestamp(), "application": "none"})
 
     def _check_event(self, event: dict[str, Any]) -> None:
+        if not self.check_events:
+            return
         problems = self._spec.check_event(event)
         self.violations.extend(f"event {event.get('type')}: {p}" for p in problems)
 
@@ -557,11 +561,17 @@ def main(argv: list[str] | None = None, *, ready: Callable[[int], None] | None =
     parser.add_argument("--port", type=int, default=8088)
     parser.add_argument("--time-scale", type=float, default=1.0)
     parser.add_argument("--password", default="fake-secret")
+    parser.add_argument(
+        "--no-event-check", action="store_true", help="do not check events (load tests)"
+    )
     options = parser.parse_args(argv)
 
     async def run() -> None:
         async with FakeAri(
-            port=options.port, time_scale=options.time_scale, password=options.password
+            port=options.port,
+            time_scale=options.time_scale,
+            password=options.password,
+            check_events=not options.no_event_check,
         ) as fake:
             if ready is not None:
                 ready(fake.port)
