@@ -263,7 +263,7 @@ def test_campaign_validation_names_the_field() -> None:
         _campaign(queues=[])
     with pytest.raises(SettingsError) as info:
         _campaign(script=Script.of(say("Your debt is {BALANCE")))
-    assert info.value.field == "script"
+    assert info.value.field == "script[0].say"
     with pytest.raises(SettingsError, match="lines"):
         _campaign(lines=0)
     with pytest.raises(SettingsError, match="on_machine"):

@@ -34,10 +34,17 @@ from autoinformer.campaign import Campaign
 from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
+from autoinformer.core import gates, intake
 from autoinformer.core.book import ContactBook, Slot
 from autoinformer.core.calls import Call, Stage
 from autoinformer.core.operators import OperatorDesk
-from autoinformer.outcomes import MISSED_OUTCOMES, ContactState, HangupCause, Outcome
+from autoinformer.outcomes import (
+    MISSED_OUTCOMES,
+    ContactState,
+    HangupCause,
+    Outcome,
+    outcome_for_unanswered,
+)
 from autoinformer.pacing.base import (
     BroadcastPacing,
     Observation,
@@ -47,7 +54,6 @@ from autoinformer.pacing.base import (
 )
 from autoinformer.policy.callerid import CallerIdCarousel
 from autoinformer.policy.retry import RetryDecision
-from autoinformer.policy.zones import callee_zones
 from autoinformer.records import AttemptRecord
 from autoinformer.script import machine as m
 from autoinformer.script.steps import Play as PlayStep
@@ -77,7 +83,7 @@ class DoNotCall(Protocol):
         ...
 
 
-def _utc(now: float) -> dt.datetime:
+def utc(now: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(now, tz=dt.UTC)
 
 
@@ -155,11 +161,11 @@ class DialerCore:
         elif isinstance(event, e.Tick | CallProgress | BackendGap):
             pass
         elif isinstance(event, e.ContactsAdded):
-            self._on_added(event.contacts, out)
+            intake.add_contacts(self, event.contacts, out)
         elif isinstance(event, e.ContactsRestored):
-            self._on_restored(now, event, out)
+            intake.restore_contacts(self, now, event, out)
         elif isinstance(event, e.ContactCancelled):
-            self._on_cancelled(event, out)
+            intake.cancel_contact(self, event, out)
         elif isinstance(event, e.CallbackDone):
             self._on_callback(now, event.call_id, event.result, out)
         elif isinstance(event, e.CommandFailed):
@@ -192,87 +198,9 @@ class DialerCore:
 
     # --- contacts ------------------------------------------------------------------------
 
-    def _missing(self, contact: Contact) -> list[str]:
-        missing: list[str] = []
-        for tpl in self._templates.values():
-            missing += [v for v in tpl.missing(contact) if v not in missing]
-        return missing
-
-    def _on_added(self, contacts: tuple[Contact, ...], out: list[c.Command]) -> None:
-        for contact in contacts:
-            if contact.id in self.book:
-                continue
-            slot = Slot(contact=contact)
-            self.book.add(slot)
-            self._done_sent = False
-            reason = self._skip_reason(contact)
-            if reason:
-                self._close(slot, ContactState.SKIPPED, reason, out)
-
-    def _skip_reason(self, contact: Contact) -> str:
-        if not contact.phones:
-            return "no phone number"
-        missing = self._missing(contact)
-        if missing:
-            return "missing variable(s): " + ", ".join(missing)
-        return ""
-
-    def _on_restored(self, now: float, event: e.ContactsRestored, out: list[c.Command]) -> None:
-        for entry in event.entries:
-            contact, progress = entry.contact, entry.progress
-            if contact.id in self.book:
-                continue
-            records = sorted(entry.attempts, key=lambda r: r.attempt_no)
-            attempts = max([progress.attempts, *(r.attempt_no for r in records)])
-            slot = Slot(
-                contact=contact,
-                state=progress.state,
-                attempts=attempts,
-                next_at=progress.next_at,
-                reason=progress.reason,
-                history=[_utc(r.started_at) for r in records],
-            )
-            last = records[-1] if records else None
-            if last is not None and last.number in contact.phones:
-                slot.number_index = contact.phones.index(last.number)
-            unfinished = [r for r in records if r.outcome is None]
-            in_flight = slot.state is ContactState.IN_CALL or bool(unfinished)
-            if in_flight:
-                slot.state = ContactState.PENDING  # not open-counted twice below
-            elif slot.state is ContactState.SCHEDULED and last is not None:
-                decision = self._decide(slot, last.outcome or Outcome.UNKNOWN, now)
-                slot.number_index = decision.number_index
-            self.book.add(slot)
-            self._done_sent = False
-            if not in_flight:
-                continue
-            self.book.set_state(slot, ContactState.IN_CALL)
-            for record in unfinished:
-                final = attrs.evolve(
-                    record,
-                    outcome=Outcome.UNKNOWN,
-                    ended_at=now,
-                    detail="in flight when the process stopped",
-                )
-                out += [c.Journal(final, begin=False), c.Notify(final)]
-                last = final
-            self._after_attempt(now, slot, last.outcome if last else None, out)
-
-    def _on_cancelled(self, event: e.ContactCancelled, out: list[c.Command]) -> None:
-        slot = self.book.slots.get(event.contact_id)
-        if slot is None or slot.state not in (
-            ContactState.PENDING,
-            ContactState.SCHEDULED,
-            ContactState.IN_CALL,
-        ):
-            return
-        if slot.state is ContactState.IN_CALL:
-            slot.cancel_after_call = True
-            slot.reason = event.reason
-            return
-        self._close(slot, ContactState.CANCELLED, event.reason, out)
-
-    def _close(self, slot: Slot, state: ContactState, reason: str, out: list[c.Command]) -> None:
+    def close_contact(
+        self, slot: Slot, state: ContactState, reason: str, out: list[c.Command]
+    ) -> None:
         self.book.set_state(slot, state, reason)
         if self._carousel is not None:
             self._carousel.forget(slot.contact.id)
@@ -281,7 +209,7 @@ class DialerCore:
     def _decide(self, slot: Slot, outcome: Outcome, now: float) -> RetryDecision:
         phones = max(1, len(slot.contact.phones))
         index = min(slot.number_index, phones - 1)
-        return self.campaign.retry.decide(outcome, slot.attempts, index, phones, _utc(now))
+        return self.campaign.retry.decide(outcome, slot.attempts, index, phones, utc(now))
 
     def _after_attempt(
         self, now: float, slot: Slot, outcome: Outcome | None, out: list[c.Command]
@@ -290,7 +218,7 @@ class DialerCore:
         slot.call_id = None
         outcome = outcome or Outcome.UNKNOWN
         if slot.cancel_after_call:
-            self._close(slot, ContactState.CANCELLED, slot.reason or "cancelled", out)
+            self.close_contact(slot, ContactState.CANCELLED, slot.reason or "cancelled", out)
             return False
         decision = self._decide(slot, outcome, now)
         if decision.retry and decision.at is not None:
@@ -305,7 +233,7 @@ class DialerCore:
             state = ContactState.SKIPPED
         else:
             state = ContactState.EXHAUSTED
-        self._close(slot, state, decision.reason, out)
+        self.close_contact(slot, state, decision.reason, out)
         return False
 
     # --- dialling ------------------------------------------------------------------------
@@ -343,7 +271,8 @@ class DialerCore:
                 return
             wanted -= int(placed)
 
-    def _blocked(self, number: str) -> bool:
+    def blocked(self, number: str) -> bool:
+        """True when ``number`` is on the do-not-call list (or opted out in this run)."""
         if number in self._opted_out:
             return True
         return self._blocks is not None and bool(self._blocks(number))
@@ -352,43 +281,10 @@ class DialerCore:
         """Gate and place one call; False: the contact was deferred or closed; None: stop
         dialling for now (no caller ID free)."""
         contact, campaign = slot.contact, self.campaign
-        phones = contact.phones
-        index = None
-        for k in range(len(phones)):
-            i = (slot.number_index + k) % len(phones)
-            if not self._blocked(phones[i]):
-                index = i
-                break
-        if index is None:
-            self._close(slot, ContactState.SKIPPED, "do-not-call list", out)
+        gated = gates.check(self, now, slot, out)
+        if gated is None:
             return False
-        number = phones[index]
-        at = _utc(now)
-        window = campaign.window
-        zones: tuple[dt.tzinfo, ...] = ()
-        if window is not None or campaign.limits is not None:
-            zones = callee_zones(
-                number,
-                contact.timezone,
-                window.timezone if window is not None else campaign.timezone,
-                at,
-                strict=window.strict if window is not None else False,
-            )
-        if window is not None and not window.allows(at, zones):
-            nxt = window.next_allowed(at, zones)
-            if nxt is None:
-                self._close(slot, ContactState.SKIPPED, "outside the campaign's dates", out)
-            else:
-                self.book.wait_until(slot, max(nxt.timestamp(), now + 1e-3))
-            return False
-        limits = campaign.limits
-        if limits is not None and not limits.allows(slot.history, at, zones[0]):
-            nxt = limits.next_allowed(slot.history, at, zones[0])
-            if nxt is None:
-                self._close(slot, ContactState.EXHAUSTED, "lifetime call limit reached", out)
-            else:
-                self.book.wait_until(slot, max(nxt.timestamp(), now + 1e-3))
-            return False
+        index, number, at = gated
         caller_id: str | None = None
         if self._carousel is not None:
             caller_id = self._carousel.pick(number, contact.id, at)
@@ -585,7 +481,7 @@ class DialerCore:
             call.run.stop()
         if call.answered_at is None:
             self._dialing -= 1
-            outcome = outcome_unanswered(event.cause)
+            outcome = outcome_for_unanswered(event.cause)
             self.pacing.observe(
                 PacingObservation(Observation.NOT_ANSWERED, now, now - call.record.started_at)
             )
@@ -634,7 +530,7 @@ class DialerCore:
             and (rules.missed_when == "every" or not retried)
         ):
             text, rule = rules.on_missed, "on_missed"
-        if text is not None and not self._blocked(number):
+        if text is not None and not self.blocked(number):
             rendered = self._templates[text].render_text(contact, self.campaign.lang)
             out.append(c.SendSms(number, rendered, contact.id, rule))
 
@@ -712,10 +608,3 @@ class DialerCore:
         elif not self._paused and not self._done_sent and self.book.open_count == 0:
             self._done_sent = True
             out.append(c.Done("finished"))
-
-
-def outcome_unanswered(cause: HangupCause) -> Outcome:
-    """The outcome of a call that was never answered (see ``outcomes.outcome_for_unanswered``)."""
-    from autoinformer.outcomes import outcome_for_unanswered
-
-    return outcome_for_unanswered(cause)

@@ -1,0 +1,122 @@
+"""Contacts entering the core: new ones, ones restored from the store, cancelled ones.
+
+Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`); split out so
+each module keeps one job. Restoring is where crash safety is decided: attempts journaled
+without a result were in flight when the process stopped, and become ``unknown``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+import attrs
+
+from autoinformer.contacts.model import Contact
+from autoinformer.core import commands as c
+from autoinformer.core import events as e
+from autoinformer.core.book import Slot
+from autoinformer.outcomes import ContactState, Outcome
+
+if TYPE_CHECKING:
+    from autoinformer.core.dialer import DialerCore
+
+__all__ = ["add_contacts", "cancel_contact", "missing_variables", "restore_contacts", "skip_reason"]
+
+
+def missing_variables(core: DialerCore, contact: Contact) -> list[str]:
+    """The variables the campaign's templates need that ``contact`` lacks."""
+    missing: list[str] = []
+    for tpl in core._templates.values():
+        missing += [v for v in tpl.missing(contact) if v not in missing]
+    return missing
+
+
+def add_contacts(core: DialerCore, contacts: tuple[Contact, ...], out: list[c.Command]) -> None:
+    """New contacts: pending, or skipped at once with the reason (no number, a variable
+    the script needs is missing). Ids already known are ignored."""
+    for contact in contacts:
+        if contact.id in core.book:
+            continue
+        slot = Slot(contact=contact)
+        core.book.add(slot)
+        core._done_sent = False
+        reason = skip_reason(core, contact)
+        if reason:
+            core.close_contact(slot, ContactState.SKIPPED, reason, out)
+
+
+def skip_reason(core: DialerCore, contact: Contact) -> str:
+    """Why ``contact`` can never be called ("" when it can)."""
+    if not contact.phones:
+        return "no phone number"
+    missing = missing_variables(core, contact)
+    if missing:
+        return "missing variable(s): " + ", ".join(missing)
+    return ""
+
+
+def restore_contacts(
+    core: DialerCore, now: float, event: e.ContactsRestored, out: list[c.Command]
+) -> None:
+    """Contacts from the store: attempts in flight at a crash become ``unknown`` (journaled
+    and notified) and the retry policy decides what follows, as after any attempt."""
+    for entry in event.entries:
+        contact, progress = entry.contact, entry.progress
+        if contact.id in core.book:
+            continue
+        records = sorted(entry.attempts, key=lambda r: r.attempt_no)
+        attempts = max([progress.attempts, *(r.attempt_no for r in records)])
+        slot = Slot(
+            contact=contact,
+            state=progress.state,
+            attempts=attempts,
+            next_at=progress.next_at,
+            reason=progress.reason,
+            history=[_utc(r.started_at) for r in records],
+        )
+        last = records[-1] if records else None
+        if last is not None and last.number in contact.phones:
+            slot.number_index = contact.phones.index(last.number)
+        unfinished = [r for r in records if r.outcome is None]
+        in_flight = slot.state is ContactState.IN_CALL or bool(unfinished)
+        if in_flight:
+            slot.state = ContactState.PENDING  # not open-counted twice below
+        elif slot.state is ContactState.SCHEDULED and last is not None:
+            decision = core._decide(slot, last.outcome or Outcome.UNKNOWN, now)
+            slot.number_index = decision.number_index
+        core.book.add(slot)
+        core._done_sent = False
+        if not in_flight:
+            continue
+        core.book.set_state(slot, ContactState.IN_CALL)
+        for record in unfinished:
+            final = attrs.evolve(
+                record,
+                outcome=Outcome.UNKNOWN,
+                ended_at=now,
+                detail="in flight when the process stopped",
+            )
+            out += [c.Journal(final, begin=False), c.Notify(final)]
+            last = final
+        core._after_attempt(now, slot, last.outcome if last else None, out)
+
+
+def cancel_contact(core: DialerCore, event: e.ContactCancelled, out: list[c.Command]) -> None:
+    """The app cancels a contact; one in a call is cancelled when the call ends."""
+    slot = core.book.slots.get(event.contact_id)
+    if slot is None or slot.state not in (
+        ContactState.PENDING,
+        ContactState.SCHEDULED,
+        ContactState.IN_CALL,
+    ):
+        return
+    if slot.state is ContactState.IN_CALL:
+        slot.cancel_after_call = True
+        slot.reason = event.reason
+        return
+    core.close_contact(slot, ContactState.CANCELLED, event.reason, out)
+
+
+def _utc(now: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(now, tz=dt.UTC)
