@@ -70,25 +70,33 @@ def simpy_progressive(s: Scenario, seed: int) -> dict[str, float]:
     return stats
 
 
-def _time(fn: Any, runs: int) -> tuple[float, Any]:
-    times, out = [], None
+def _interleaved(fns: list[Any], runs: int) -> list[tuple[float, Any]]:
+    """Median time of each function, run in turns so they share the machine's load alike."""
+    times: list[list[float]] = [[] for _ in fns]
+    outs: list[Any] = [None] * len(fns)
     for i in range(runs):
-        t0 = time.perf_counter()
-        out = fn(i)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+        for k, fn in enumerate(fns):
+            t0 = time.perf_counter()
+            outs[k] = fn(i)
+            times[k].append(time.perf_counter() - t0)
+    return [(statistics.median(t), out) for t, out in zip(times, outs, strict=True)]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args(argv)
     s3 = SCENARIOS["S3"]
     runs = args.runs
 
-    t_pred, r_pred = _time(lambda i: simulate(s3, PredictivePacing(), i), runs)
-    t_prog, r_prog = _time(lambda i: simulate(s3, ProgressivePacing(), i), runs)
-    t_simpy, r_simpy = _time(lambda i: simpy_progressive(s3, i), runs)
+    (t_pred, r_pred), (t_prog, r_prog), (t_simpy, r_simpy) = _interleaved(
+        [
+            lambda i: simulate(s3, PredictivePacing(), i),
+            lambda i: simulate(s3, ProgressivePacing(), i),
+            lambda i: simpy_progressive(s3, i),
+        ],
+        runs,
+    )
     rows = [
         ("ours, predictive (decisions included)", t_pred, r_pred.dials, r_pred.occupancy),
         ("ours, progressive", t_prog, r_prog.dials, r_prog.occupancy),

@@ -110,6 +110,7 @@ class PredictivePacing(RawPacing):
     _talking: int = attrs.field(init=False, default=0)
     _z_prior: float = attrs.field(init=False, default=2.0)
     _gain_now: float = attrs.field(init=False, default=0.05)
+    _z: float = attrs.field(init=False, default=2.0)
 
     def __attrs_post_init__(self) -> None:
         if self.memory < 10:
@@ -128,6 +129,7 @@ class PredictivePacing(RawPacing):
             self._ring.add(seconds)
             self._answers += 1
             self._row_stale += 1
+            self._update_z()
         elif kind is _NOT_ANSWERED:
             self._resolve(now - seconds)
             self._p.add(False)
@@ -145,6 +147,7 @@ class PredictivePacing(RawPacing):
             self._talking += 1
         elif kind is _ABANDONED:
             self._abandons += 1
+            self._update_z()
 
     def _resolve(self, launched_at: float) -> None:
         """Forget the ringing call launched at ``launched_at`` (the nearest one)."""
@@ -212,8 +215,11 @@ class PredictivePacing(RawPacing):
         operators free up grows with the flow of calls), corrected by the integral of abandons
         above the set point, per abandon less for larger teams (they abandon in larger bursts).
         """
+        return self._z
+
+    def _update_z(self) -> None:
         z = self._z_prior + self._gain_now * (self._abandons - self.set_point * self._answers)
-        return self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
+        self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
 
     def _team_changed(self, logged_in: int) -> None:
         self._team = logged_in
@@ -221,6 +227,7 @@ class PredictivePacing(RawPacing):
         slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * 0.6
         self._z_prior = self.z_start + slope * math.log(ratio)
         self._gain_now = self.gain / math.sqrt(ratio)
+        self._update_z()
 
     @property
     def answer_rate(self) -> float:
@@ -272,7 +279,7 @@ class PredictivePacing(RawPacing):
         else:  # the driver does not report DIALED: treat the calls as fresh
             ringing = dialing * p
             var += ringing * (1.0 - p)
-        return _largest_launch(supply - waiting - ringing, var, p, self.safety, 1.0 - p)
+        return _largest_launch(supply - waiting - ringing, var, p, self._z, 1.0 - p)
 
     def _supply(
         self, now: float, idle: int, wrapup: int, talking: int, look: float
@@ -305,7 +312,7 @@ class PredictivePacing(RawPacing):
         """
         talk = self._talk
         if talk.count >= self.talk_warmup:
-            return talk.mean
+            return talk.total / talk.weight
         ongoing = self._talking * now - self._talk_started_sum
         return (self._talk_done + max(0.0, ongoing)) / talk.count if talk.count else talk.prior
 
