@@ -282,3 +282,17 @@ def test_pause_resume_and_stop() -> None:
     ended = CallEnded(originate.call_id, HangupCause.NORMAL_CLEARING)
     out = core.handle(DEFAULT_START + 2, ended)
     assert out[-1] == c.Done("stopped")
+
+
+def test_caller_ids_come_from_the_pool_and_caps_hold_calls_back() -> None:
+    from autoinformer.policy.callerid import CallerIdPool
+
+    pool = CallerIdPool(["+74950000001", "+74950000002"], daily_cap=2, sticky=False)
+    contacts = [_contact(f"c{i}", f"+7950000{i:03d}1") for i in range(6)]
+    result = simulate(_campaign(caller_ids=pool, lines=6), contacts)
+    used = [r.caller_id for r in result.records]
+    assert set(used) <= set(pool.numbers)
+    assert used.count("+74950000001") <= 2 * 2  # two days at most for six calls
+    day_one = [r for r in result.records if r.started_at < DEFAULT_START + 14 * 3600]
+    assert len(day_one) == 4  # the caps (2 x 2) hold the rest until the next day
+    assert len(result.records) == 6

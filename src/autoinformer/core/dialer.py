@@ -112,7 +112,7 @@ class DialerCore:
     calls: dict[str, Call] = attrs.field(factory=dict, init=False)
     legs: dict[str, str] = attrs.field(factory=dict, init=False)
     _desk: OperatorDesk = attrs.field(init=False)
-    _carousel: CallerIdCarousel | None = attrs.field(init=False, default=None)
+    carousel: CallerIdCarousel | None = attrs.field(init=False, default=None)
     _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
     _opted_out: set[str] = attrs.field(factory=set, init=False)
     _timers: list[tuple[float, int, str, str, int]] = attrs.field(factory=list, init=False)
@@ -129,7 +129,7 @@ class DialerCore:
     def __attrs_post_init__(self) -> None:
         self._desk = OperatorDesk.from_settings(self.campaign.queues)
         if self.campaign.caller_ids is not None:
-            self._carousel = CallerIdCarousel(self.campaign.caller_ids)
+            self.carousel = CallerIdCarousel(self.campaign.caller_ids)
         texts = [*self.campaign.script.templates(), self.campaign.sms.on_hangup]
         texts.append(self.campaign.sms.on_missed)
         for text in texts:
@@ -202,8 +202,8 @@ class DialerCore:
         self, slot: Slot, state: ContactState, reason: str, out: list[c.Command]
     ) -> None:
         self.book.set_state(slot, state, reason)
-        if self._carousel is not None:
-            self._carousel.forget(slot.contact.id)
+        if self.carousel is not None:
+            self.carousel.forget(slot.contact.id)
         out.append(c.SaveProgress(slot.progress()))
 
     def _decide(self, slot: Slot, outcome: Outcome, now: float) -> RetryDecision:
@@ -286,11 +286,11 @@ class DialerCore:
             return False
         index, number, at = gated
         caller_id: str | None = None
-        if self._carousel is not None:
-            caller_id = self._carousel.pick(number, contact.id, at)
+        if self.carousel is not None:
+            caller_id = self.carousel.pick(number, contact.id, at)
             if caller_id is None:
                 self.book.push_front(slot)
-                nxt_free = self._carousel.next_available(at)
+                nxt_free = self.carousel.next_available(at)
                 self._hold_until = (
                     nxt_free.timestamp() if nxt_free is not None else now + _CALLER_ID_RETRY
                 )

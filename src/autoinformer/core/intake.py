@@ -75,6 +75,11 @@ def restore_contacts(
             reason=progress.reason,
             history=[_utc(r.started_at) for r in records],
         )
+        carousel = core.carousel
+        if carousel is not None:  # caps and cool-downs count the uses before the restart
+            for record in records:
+                if record.caller_id is not None:
+                    carousel.record(record.caller_id, _utc(record.started_at), contact.id)
         last = records[-1] if records else None
         if last is not None and last.number in contact.phones:
             slot.number_index = contact.phones.index(last.number)
