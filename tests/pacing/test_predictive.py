@@ -142,3 +142,37 @@ def test_never_below_progressive_nor_above_the_lines(
         n = policy.calls_to_launch(view)
         assert 0 <= n <= lines
         assert n >= min(lines, idle - dialing - waiting)
+
+
+def _history(policy: PredictivePacing) -> float:
+    t = 0.0
+    for i in range(300):  # one in three answers and talks for a minute
+        _feed(policy, t, Observation.DIALED)
+        if i % 3:
+            _feed(policy, t + 25, Observation.NOT_ANSWERED, 25.0)
+        else:
+            _feed(policy, t + 10, Observation.ANSWERED, 10.0)
+            _feed(policy, t + 10, Observation.CONNECTED)
+            _feed(policy, t + 70, Observation.TALK_ENDED, 60.0)
+        t += 1.0
+    return t + 100
+
+
+def test_forgets_calls_that_ended_without_an_observation() -> None:
+    ghosts, clean = PredictivePacing(), PredictivePacing()
+    t = _history(ghosts)
+    _history(clean)
+    for _ in range(40):  # originates the driver never reported back on
+        _feed(ghosts, t - 20, Observation.DIALED)
+    for policy in (ghosts, clean):
+        for k in range(5):
+            _feed(policy, t - 12 + k, Observation.DIALED)  # rung 8-12 s: most are past it
+    view = PacingView(
+        now=t,
+        lines_free=100,
+        agents_logged_in=20,
+        agents_idle=6,
+        agents_talking=14,
+        dialing=5,
+    )
+    assert ghosts.calls_to_launch(view) == clean.calls_to_launch(view) > 1  # > progressive

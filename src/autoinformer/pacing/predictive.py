@@ -265,6 +265,10 @@ class PredictivePacing(RawPacing):
     ) -> int:
         if self._row_stale >= 64 or not self._row:
             self._refresh_row()
+        launches = self._launches
+        if len(launches) > dialing:  # calls ended without an observation: forget the oldest
+            del launches[: len(launches) - dialing]
+            self._ringing_at = -1e18
         if now - self._ringing_at >= 1.0:
             self._recount(now)
         p = self._p_now
