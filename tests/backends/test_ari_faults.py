@@ -173,6 +173,29 @@ async def test_a_server_that_never_answers_times_out() -> None:
         tg.cancel_scope.cancel()
 
 
+async def test_events_that_overtake_the_originate_reply_are_not_lost() -> None:
+    async with make_fake() as fake, make_switch(fake) as switch:
+        # The reply leaves 50 ms late: the callee (ring 1 model second = 10 ms) has answered
+        # and StasisStart reached us before originate() returns.
+        fake.delay_reply("originate", 0.05)
+        await switch.originate("quick", "+79500000001", caller_id=None, ring_timeout=30)
+        assert fake.pbx.channels["quick"].in_stasis
+        await next_of(switch.events(), base.CallAnswered, "quick")
+
+
+async def test_resync_failure_still_reports_the_gap() -> None:
+    async with make_fake() as fake, make_switch(fake) as switch:
+        await answered(switch, "c1", "+79500000001")
+        fake.fail_next("list", 500)  # GET /channels fails after the reconnect
+        await fake.drop_websocket()
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.adopted == ("c1",)
+        assert gap.lost == ()
+        await switch.hangup("c1")
+        ended = await next_of(switch.events(), base.CallEnded, "c1")
+        assert ended.answered
+
+
 async def test_originate_reply_too_late_hangs_the_call_up() -> None:
     async with make_fake() as fake, make_switch(fake, request_timeout=0.2) as switch:
         fake.delay_reply("originate", 0.5)  # Asterisk placed the call, the reply is late
