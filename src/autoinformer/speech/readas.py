@@ -74,6 +74,7 @@ _SPOKEN_CURRENCY: dict[tuple[str, str], dict[str, str]] = {
     ("id", "EUR"): {"other": "euro"},
     ("id", "CNY"): {"other": "yuan"},
     ("ru", "CNY"): {"one": "юань", "few": "юаня", "many": "юаней", "other": "юаня"},
+    ("ru", "IDR"): {"one": "рупия", "few": "рупии", "many": "рупий", "other": "рупии"},
 }
 
 # Minor units for the generic path, per (language, currency), then per language ("*").
@@ -403,6 +404,15 @@ def _generic_currency_name(code: str, lang: str, n: int | decimal.Decimal) -> st
     return str(babel.numbers.get_currency_name(code, count=count, locale=_locale(lang))).lower()
 
 
+@lru_cache(maxsize=256)
+def _currency_gender(code: str, lang: str) -> str:
+    """``"f"`` when the number before the currency must be feminine (Russian "две иены",
+    "одна рупия": names ending in -а/-я are feminine), else ``""``."""
+    if _base(lang) != "ru":
+        return ""
+    return "f" if _generic_currency_name(code, lang, 1).endswith(("а", "я")) else ""
+
+
 @lru_cache(maxsize=65536)
 def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
     """An amount of money in words, with the grammatical agreement of the language.
@@ -432,14 +442,16 @@ def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
             text = f"{major} {minor}"
     except ValueError:  # num2words has no forms for this currency in this language
         minor_forms = _MINOR_UNIT.get((base, currency)) or _MINOR_UNIT.get((base, "*"))
+        gender = _currency_gender(currency, lang)
         if cents and minor_forms is None:
             number = magnitude.normalize()
-            text = f"{_cardinal(number, lang)} {_generic_currency_name(currency, lang, number)}"
+            name = _generic_currency_name(currency, lang, number)
+            text = f"{_cardinal(number, lang, gender)} {name}"
         else:
             parts = []
             if whole or not cents:
                 name = _generic_currency_name(currency, lang, whole)
-                parts.append(f"{_cardinal(decimal.Decimal(whole), lang)} {name}")
+                parts.append(f"{_cardinal(decimal.Decimal(whole), lang, gender)} {name}")
             if cents and minor_forms is not None:
                 minor_word = _form(minor_forms, lang, cents)
                 parts.append(f"{_cardinal(decimal.Decimal(cents), lang)} {minor_word}")
