@@ -62,3 +62,19 @@ def test_paused_operators_get_no_calls() -> None:
 def test_queue_settings_are_validated() -> None:
     with pytest.raises(SettingsError, match=r"queue\.max_wait"):
         OperatorQueue(name="q", max_wait=-1)
+
+
+def test_member_order_is_recorded_however_the_queue_is_built() -> None:
+    from autoinformer.queues.base import OperatorStatus
+    from autoinformer.queues.strategies import RoundRobin
+
+    members = [
+        OperatorStatus(operator=Operator(id=f"op{i}", endpoint=f"SIP/{i}")) for i in range(3)
+    ]
+    q = OperatorQueue(name="q", members=members, strategy=RoundRobin())
+    picks = []
+    for t in range(6):
+        op = q.pick(float(t))
+        assert op is not None
+        picks.append(op.id)
+    assert picks == ["op0", "op1", "op2", "op0", "op1", "op2"]

@@ -100,6 +100,8 @@ class OperatorQueue:
             raise SettingsError("queue.max_wait", "must be >= 0 seconds")
         if self.wrapup < 0:
             raise SettingsError("queue.wrapup", "must be >= 0 seconds")
+        for i, m in enumerate(self.members):  # strategies read member order from here
+            m.position = i
 
     @classmethod
     def of(cls, name: str, operators: Sequence[Operator], **kwargs: object) -> OperatorQueue:
