@@ -42,7 +42,8 @@ class Stage(enum.Enum):
 
 @attrs.define(kw_only=True)
 class Call:
-    """A customer's call: its attempt record, script run, operator leg and timers."""
+    """A customer's call: its attempt record (as journaled before the originate), script run,
+    operator leg, timers, and what will go into the final record."""
 
     call_id: str
     slot: Slot
@@ -59,3 +60,28 @@ class Call:
     legs: int = 0
     wait_started: float = 0.0
     aux_playback: str | None = None
+    operator_id: str | None = None
+    callback_result: str | None = None
+    detail: str = ""
+
+    def finished(self, now: float, outcome: Outcome, cause: int, detail: str) -> AttemptRecord:
+        """The attempt's record with its result (built once: records are frozen values)."""
+        r = self.record
+        return AttemptRecord(
+            attempt_id=r.attempt_id,
+            campaign=r.campaign,
+            contact_id=r.contact_id,
+            attempt_no=r.attempt_no,
+            number=r.number,
+            caller_id=r.caller_id,
+            started_at=r.started_at,
+            answered_at=self.answered_at,
+            ended_at=now,
+            outcome=outcome,
+            cause=cause,
+            digits=self.run.digits if self.run is not None else "",
+            operator=self.operator_id,
+            machine=self.machine,
+            detail=self.detail or detail,
+            callback_result=self.callback_result,
+        )

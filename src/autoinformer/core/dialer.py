@@ -345,7 +345,6 @@ class DialerCore:
             return
         call.answered_at = now
         self._dialing -= 1
-        call.record = attrs.evolve(call.record, answered_at=now)
         self.pacing.observe(
             PacingObservation(Observation.ANSWERED, now, now - call.record.started_at)
         )
@@ -371,7 +370,6 @@ class DialerCore:
 
     def _machine_found(self, now: float, call: Call, *, beep: bool, out: list[c.Command]) -> None:
         call.machine = True
-        call.record = attrs.evolve(call.record, machine=True)
         if self.campaign.on_machine == "hangup":
             call.outcome = Outcome.MACHINE
             self.hangup_call(call, out)
@@ -427,7 +425,7 @@ class DialerCore:
                 if call.outcome is None:
                     call.outcome = Outcome.MACHINE if call.machine else Outcome.DELIVERED
                 if call.machine:
-                    call.record = attrs.evolve(call.record, detail="message left")
+                    call.detail = "message left"
                 self.hangup_call(call, out)
 
     def _on_playback(self, now: float, event: PlaybackFinished, out: list[c.Command]) -> None:
@@ -441,9 +439,9 @@ class DialerCore:
 
     def _on_callback(self, now: float, call_id: str, result: str, out: list[c.Command]) -> None:
         call = self.calls.get(call_id)
-        if call is None or call.run is None or call.record.callback_result is not None:
+        if call is None or call.run is None or call.callback_result is not None:
             return
-        call.record = attrs.evolve(call.record, callback_result=result)
+        call.callback_result = result
         call.tokens["callback"] = call.tokens.get("callback", 0) + 1
         self._script(now, call, call.run.callback_done(now), out)
 
@@ -466,7 +464,7 @@ class DialerCore:
             )
             self._on_ended(now, ended, out)
         elif call.answered_at is not None:
-            call.record = attrs.evolve(call.record, detail=event.detail)
+            call.detail = event.detail
             self.hangup_call(call, out)
 
     def _on_ended(self, now: float, event: CallEnded, out: list[c.Command]) -> None:
@@ -491,15 +489,7 @@ class DialerCore:
                 PacingObservation(Observation.TALK_ENDED, now, now - call.answered_at)
             )
         self._desk.customer_gone(now, self, call, out)
-        digits = call.run.digits if call.run is not None else ""
-        record = attrs.evolve(
-            call.record,
-            ended_at=now,
-            outcome=outcome,
-            cause=int(event.cause),
-            digits=digits,
-            detail=call.record.detail or event.detail,
-        )
+        record = call.finished(now, outcome, int(event.cause), event.detail)
         out += [c.Journal(record, begin=False), c.Notify(record)]
         retried = self._after_attempt(now, call.slot, outcome, out)
         self._sms(call.slot.contact, record.number, outcome, retried, out)

@@ -162,7 +162,7 @@ class OperatorDesk:
         if call.stage is not Stage.BRIDGING or call.operator is None:
             return
         call.stage, call.outcome = Stage.BRIDGED, Outcome.TRANSFERRED
-        call.record = attrs.evolve(call.record, operator=call.operator.id)
+        call.operator_id = call.operator.id
         core.pacing.observe(PacingObservation(Observation.CONNECTED, now, now - call.wait_started))
 
     def leg_ended(
@@ -187,7 +187,7 @@ class OperatorDesk:
         if call.stage in (Stage.OPERATOR_RINGING, Stage.BRIDGING):
             call.outcome = Outcome.AGENT_ERROR
             if operator is not None:
-                call.record = attrs.evolve(call.record, operator=operator.id)
+                call.operator_id = operator.id
             self._give_up(core, call, out)
         elif call.stage is Stage.BRIDGED:
             core.hangup_call(call, out)
