@@ -16,7 +16,6 @@ import pytest
 from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
 from autoinformer.errors import (
-    BackendError,
     BackendTimeout,
     BackendUnavailable,
     CallNotFound,
@@ -114,7 +113,7 @@ async def test_rest_errors_become_library_errors() -> None:
         await switch.originate("ringing", "+79500000003", caller_id=None, ring_timeout=30)
         with pytest.raises(WrongCallState):  # 409: not in Stasis until answered
             await switch.play("ringing", base.Media(builtin="beep"), playback_id="p2")
-        with pytest.raises(BackendError, match="422"):
+        with pytest.raises(WrongCallState, match="422"):
             await switch.bridge("b1", ("ringing",))
         assert fake.pbx.bridges == {}  # the half-made bridge was removed
         await switch.hangup("nobody")  # gone already: not an error

@@ -3,7 +3,7 @@
 Each method is one documented ARI operation (``channels.json``, ``bridges.json``,
 ``playbacks.json``); the fake server in :mod:`autoinformer.testing.fake_ari` checks every request
 against those definitions. HTTP failures become the library's exceptions here, once:
-404 -> :class:`CallNotFound`, 409/412 -> :class:`WrongCallState`, other refusals ->
+404 -> :class:`CallNotFound`, 409/412/422 -> :class:`WrongCallState`, other refusals ->
 :class:`BackendError` (or the ``refused`` class the caller names, e.g. OriginateError),
 connection problems -> :class:`BackendUnavailable`, timeouts -> :class:`BackendTimeout`.
 Credentials travel in the Authorization header only and never appear in messages.
@@ -57,7 +57,7 @@ def error_for_status(
     text = f"{what}: HTTP {status}: {message}"
     if status == 404:
         return CallNotFound(text)
-    if status in (409, 412):
+    if status in (409, 412, 422):  # 422: a channel not in Stasis (bridges)
         return WrongCallState(text)
     if status in (401, 403):
         return BackendUnavailable(f"{what}: HTTP {status}: check the ARI username and password")
