@@ -14,10 +14,11 @@ runtime against the simulated switch on a clock X times faster than real time in
 from __future__ import annotations
 
 import argparse
+import sys
 from typing import Any
 
 from autoinformer.campaign import Campaign, QueueSettings
-from autoinformer.cli import EXIT_OK, EXIT_USAGE
+from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._running import (
     add_common_arguments,
     latest_time,
@@ -28,6 +29,7 @@ from autoinformer.cli._running import (
     setup_logging,
 )
 from autoinformer.contacts.model import Contact
+from autoinformer.errors import BackendError, StoreError
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
 from autoinformer.script import Script, menu, play, say, transfer
@@ -123,12 +125,20 @@ def register(subparsers: Any) -> None:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (BackendError, StoreError) as exc:
+        print(f"autoinformer: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def _run(args: argparse.Namespace) -> int:
     if args.contacts < 1:
         parser_error = "--contacts: expected a whole number >= 1"
-        print(f"autoinformer demo: error: {parser_error}")
+        print(f"autoinformer demo: error: {parser_error}", file=sys.stderr)
         return EXIT_USAGE
     if args.speed is not None and args.speed <= 0:
-        print("autoinformer demo: error: --speed: expected a number > 0")
+        print("autoinformer demo: error: --speed: expected a number > 0", file=sys.stderr)
         return EXIT_USAGE
     setup_logging(args.verbose)
     campaign = demo_campaign(lines=args.lines, retry_interval=args.retry_interval)

@@ -31,7 +31,7 @@ from autoinformer.cli._running import (
     setup_logging,
 )
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
-from autoinformer.errors import SettingsError
+from autoinformer.errors import BackendError, SettingsError, StoreError
 
 __all__ = ["load_contacts", "register"]
 
@@ -71,6 +71,14 @@ def load_contacts(spec: CampaignFile) -> tuple[list[Contact], list[str]]:
 
 
 def _handle(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except (BackendError, StoreError) as exc:
+        print(f"autoinformer: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
+
+
+def _run(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
     spec = load_campaign_file(args.campaign)
     if args.speed is not None and (args.speed <= 0 or spec.backend != "sim"):
