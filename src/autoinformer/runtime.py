@@ -45,6 +45,9 @@ __all__ = ["Runtime", "SmsSender", "SpeechRenderer", "summarize"]
 
 log = logging.getLogger("autoinformer.runtime")
 
+DRAIN_SECONDS = 10.0
+"""At the end of a run, how long to wait for SMS still being sent and hooks still running."""
+
 ResultCallback = Callable[[AttemptRecord], Awaitable[None] | None]
 Hook = Callable[[Contact, str], Awaitable[str] | str]
 
@@ -136,6 +139,8 @@ class Runtime:
     _wake_changed: anyio.Event = attrs.field(factory=anyio.Event, init=False)
     _tg: anyio.abc.TaskGroup | None = attrs.field(default=None, init=False)
     _finished: bool = attrs.field(default=False, init=False)
+    _busy: int = attrs.field(default=0, init=False)
+    _idle: anyio.Event = attrs.field(factory=anyio.Event, init=False)
     _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -209,6 +214,10 @@ class Runtime:
                 for sink in self._sinks:
                     sink.close()
                 await notified.wait()  # every callback ran before run() returns
+                with anyio.move_on_after(DRAIN_SECONDS):  # SMS being sent, hooks answering
+                    while self._busy:
+                        await self._idle.wait()
+                        self._idle = anyio.Event()
                 tg.cancel_scope.cancel()
         finally:
             for sink in self._sinks:
@@ -336,7 +345,16 @@ class Runtime:
 
     def _spawn(self, fn: Callable[[Any], Coroutine[Any, Any, None]], arg: Any) -> None:
         assert self._tg is not None
-        self._tg.start_soon(fn, arg)
+        self._busy += 1
+
+        async def task() -> None:
+            try:
+                await fn(arg)
+            finally:
+                self._busy -= 1
+                self._idle.set()
+
+        self._tg.start_soon(task)
 
     async def _play_speech(self, cmd: c.Play) -> None:
         speech = cmd.media

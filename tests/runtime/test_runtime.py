@@ -169,3 +169,23 @@ async def test_stop_with_hangup_records_the_calls_in_progress() -> None:
     assert all(r.outcome is Outcome.NO_ANSWER for r in records)
     assert all((r.ended_at or 0) - r.started_at < 15 for r in records)  # cut short
     assert store.unfinished_attempts("rt") == []
+
+
+@pytest.mark.anyio
+async def test_sms_rules_go_to_the_sender_before_run_returns() -> None:
+    from autoinformer.campaign import SmsRules
+    from autoinformer.sms import LogSmsSender
+
+    clock = ScaledClock(speed=SPEED)
+    sender = LogSmsSender(clock=clock)
+    campaign = _campaign(
+        sms=SmsRules(on_hangup="Thanks for listening.", on_missed="We missed you.")
+    )
+    async with SimSwitch(clock=clock) as switch:
+        runtime = Runtime(
+            campaign=campaign, switch=switch, store=MemoryStore(), clock=clock, sms=sender
+        )
+        with anyio.fail_after(DEADLINE):
+            await runtime.run([_contact("d", "+79500000001"), _contact("b", "+79500000002")])
+    sent = sorted((m.to, m.text) for m in sender.sent)
+    assert sent == [("+79500000001", "Thanks for listening."), ("+79500000002", "We missed you.")]
