@@ -87,10 +87,24 @@ def run_virtual(
     model: CallModel,
     dnc: DoNotCall | None = None,
     hooks: Mapping[str, Hook] | None = None,
+    progress: bool = False,
 ) -> dict[str, Any]:
     """Run the campaign in virtual time against ``model``, journaling into ``store``."""
     started = time.perf_counter()
-    result = simulate(campaign, contacts, model=model, store=store, dnc=dnc, hooks=hooks)
+    bar = _progress_bar(None, unit="attempt") if progress else None
+    try:
+        result = simulate(
+            campaign,
+            contacts,
+            model=model,
+            store=store,
+            dnc=dnc,
+            hooks=hooks,
+            on_result=(lambda _record: bar.update(1)) if bar is not None else None,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
     summary = summarize(store, campaign.name)
     summary["mode"] = "virtual time"
     summary["simulated_seconds"] = round(result.ended_at - result.started_at, 1)
@@ -116,7 +130,7 @@ def run_realtime(
     async def main() -> dict[str, Any]:
         async with switch() as sw:
             runtime = Runtime(campaign=campaign, switch=sw, store=store, clock=clock, dnc=dnc)
-            bar = _progress_bar(len(contacts)) if progress else None
+            bar = _progress_bar(None, unit="attempt") if progress else None
             if bar is not None:
                 seen: set[str] = set()
 
@@ -144,12 +158,13 @@ def run_realtime(
     return summary
 
 
-def _progress_bar(total: int) -> Any:
+def _progress_bar(total: int | None, unit: str = "contact") -> Any:
+    """A tqdm bar on stderr when it is a terminal (None otherwise)."""
     if not sys.stderr.isatty():
         return None
     from tqdm import tqdm
 
-    return tqdm(total=total, unit="contact", file=sys.stderr, leave=False)
+    return tqdm(total=total, unit=unit, file=sys.stderr, leave=False)
 
 
 def print_summary(summary: Mapping[str, Any], *, as_json: bool) -> None:

@@ -146,7 +146,9 @@ def _run(args: argparse.Namespace) -> int:
     store, path = open_store(args.store)
     with store:
         if args.speed is None:
-            summary = run_virtual(campaign, contacts, store, model=demo_model(args.seed))
+            summary = run_virtual(
+                campaign, contacts, store, model=demo_model(args.seed), progress=not args.json
+            )
         else:
             from autoinformer.backends.sim import SimSwitch
             from autoinformer.clock import ScaledClock

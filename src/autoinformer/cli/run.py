@@ -145,7 +145,9 @@ def _run_sim(
     except SettingsError as exc:
         raise SettingsError(f"sim.{exc.field.removeprefix('sim.')}", exc.message) from None
     if args.speed is None:
-        return run_virtual(spec.campaign, contacts, store, model=model, dnc=dnc)
+        return run_virtual(
+            spec.campaign, contacts, store, model=model, dnc=dnc, progress=not args.json
+        )
     from autoinformer.backends.sim import SimSwitch
     from autoinformer.clock import ScaledClock
 

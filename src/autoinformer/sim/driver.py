@@ -118,6 +118,7 @@ class Simulation:
         store: journal attempts and progress here too (None: results are only returned).
         hooks: ``callback`` step hooks by name.
         speech_seconds: how long speech plays, by text (default: its length at 14 chars/s).
+        on_result: called with each finished attempt (progress displays).
     """
 
     campaign: Campaign
@@ -128,6 +129,7 @@ class Simulation:
     store: Store | None = None
     hooks: Mapping[str, Hook] = attrs.field(factory=dict)
     speech_seconds: Callable[[c.Speech], float] | None = None
+    on_result: Callable[[AttemptRecord], None] | None = None
     core: DialerCore = attrs.field(init=False)
     now: float = attrs.field(init=False)
     _heap: list[tuple[float, int, object]] = attrs.field(factory=list, init=False)
@@ -237,6 +239,8 @@ class Simulation:
                 if self.store is not None:
                     self.store.finish_attempt(cmd.record)
                 self._records.append(cmd.record)
+                if self.on_result is not None:
+                    self.on_result(cmd.record)
         elif isinstance(cmd, c.SaveProgress):
             self._progress[cmd.progress.contact_id] = cmd.progress
             if self.store is not None:
@@ -360,6 +364,7 @@ def simulate(
     store: Store | None = None,
     hooks: Mapping[str, Hook] | None = None,
     until: float | None = None,
+    on_result: Callable[[AttemptRecord], None] | None = None,
 ) -> SimResult:
     """Run a campaign against a model in virtual time.
 
@@ -374,6 +379,7 @@ def simulate(
         store: also journal into this store.
         hooks: ``callback`` hooks by name.
         until: stop at this virtual time even if the campaign is not finished.
+        on_result: called with each finished attempt.
 
     Returns:
         The attempts, the contacts' final progress and the SMS sent.
@@ -391,6 +397,7 @@ def simulate(
         dnc=dnc,
         store=store,
         hooks=dict(hooks or {}),
+        on_result=on_result,
     )
     sim.at(start, restored if restored is not None else e.ContactsAdded(contacts))
     return sim.run(until=until)
