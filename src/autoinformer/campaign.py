@@ -133,6 +133,8 @@ class Campaign:
         abandon_message: a file played to a callee no operator could take (None: hang up).
         callback_timeout: seconds a ``callback`` hook may take before ``timeout`` is recorded.
         lang: language for speech and SMS templates.
+        max_call_seconds: an answered call is hung up after this long (a safety net: nothing
+            waits forever, even if a switch never reports an end).
     """
 
     name: str
@@ -153,6 +155,7 @@ class Campaign:
     abandon_message: str | None = None
     callback_timeout: float = 10.0
     lang: str = "en"
+    max_call_seconds: float = 3600.0
 
     def __attrs_post_init__(self) -> None:
         if not self.name.strip():
@@ -169,6 +172,8 @@ class Campaign:
             )
         if self.machine_wait <= 0:
             raise SettingsError("machine_wait", "must be > 0 seconds")
+        if self.max_call_seconds <= 0:
+            raise SettingsError("max_call_seconds", "must be > 0 seconds")
         if self.callback_timeout <= 0:
             raise SettingsError("callback_timeout", "must be > 0 seconds")
         for name, queue in self.queues.items():

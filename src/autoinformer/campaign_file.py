@@ -114,6 +114,7 @@ def parse_campaign(
             "callback_timeout",
             "lang",
             "do_not_call",
+            "max_call_seconds",
         },
     )
     timezone = _get(camp, "campaign", "timezone", str, "UTC")
@@ -134,6 +135,7 @@ def parse_campaign(
         "machine_wait": float(_get(camp, "campaign", "machine_wait", (int, float), 5.0)),
         "callback_timeout": float(_get(camp, "campaign", "callback_timeout", (int, float), 10.0)),
         "lang": _get(camp, "campaign", "lang", str, "en"),
+        "max_call_seconds": float(_get(camp, "campaign", "max_call_seconds", (int, float), 3600.0)),
     }
     abandon = _get(camp, "campaign", "abandon_message", str, None)
     if abandon is not None:

@@ -296,3 +296,24 @@ def test_caller_ids_come_from_the_pool_and_caps_hold_calls_back() -> None:
     day_one = [r for r in result.records if r.started_at < DEFAULT_START + 14 * 3600]
     assert len(day_one) == 4  # the caps (2 x 2) hold the rest until the next day
     assert len(result.records) == 6
+
+
+def test_nothing_waits_forever_when_the_switch_goes_silent() -> None:
+    core = DialerCore(campaign=_campaign(lines=1))
+    out = core.handle(DEFAULT_START, e.ContactsAdded([_contact("a", "+79500000001")]))
+    originate = next(cmd for cmd in out if isinstance(cmd, c.Originate))
+    wakes = [cmd.time for cmd in out if isinstance(cmd, c.WakeAt)]
+    assert wakes
+    assert wakes[-1] <= DEFAULT_START + originate.ring_timeout + 31
+    # no event at all from the switch: the core hangs up after ring timeout + grace ...
+    t = DEFAULT_START + originate.ring_timeout + 31
+    out = core.handle(t, e.Tick())
+    assert c.Hangup(originate.call_id) in out
+    # ... and if even the hang-up is never confirmed, it ends the attempt itself
+    out = core.handle(t + 31, e.Tick())
+    final = next(cmd for cmd in out if isinstance(cmd, c.Journal))
+    assert final.record.outcome is Outcome.FAILED
+    assert "never" in final.record.detail
+    assert out[-1] == c.Done("finished")
+    # a late CallEnded for it changes nothing
+    assert core.handle(t + 40, CallEnded(originate.call_id, HangupCause.NO_ANSWER)) == []

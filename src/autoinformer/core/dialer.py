@@ -73,6 +73,9 @@ _PERSON_OUTCOMES = frozenset(
 _REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
 _CALLER_ID_RETRY = 30.0
 _PACING_POLL = 1.0
+SWITCH_GRACE = 30.0
+"""Seconds the core waits for the switch to report a call's end it expects (after our ring
+timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
 
 
 class DoNotCall(Protocol):
@@ -121,6 +124,7 @@ class DialerCore:
     _stopping: bool = attrs.field(default=False, init=False)
     _done_sent: bool = attrs.field(default=False, init=False)
     _stop_sent: bool = attrs.field(default=False, init=False)
+    _now: float = attrs.field(default=0.0, init=False)
     _last_wake: float | None = attrs.field(default=None, init=False)
     _hold_until: float = attrs.field(default=0.0, init=False)
     _dialing: int = attrs.field(default=0, init=False)
@@ -144,6 +148,7 @@ class DialerCore:
     def handle(self, now: float, event: e.Event) -> list[c.Command]:
         """Take one event at time ``now`` (POSIX seconds) and return the commands to run."""
         out: list[c.Command] = []
+        self._now = now
         if isinstance(event, CallEnded):
             self._on_ended(now, event, out)
         elif isinstance(event, CallAnswered):
@@ -331,6 +336,8 @@ class DialerCore:
             )
         )
         self.pacing.observe(PacingObservation(Observation.DIALED, now))
+        ring = campaign.retry.ring_timeout_for()
+        self.set_timer(now + ring + SWITCH_GRACE, call, "ring")
         return True
 
     # --- call events ---------------------------------------------------------------------
@@ -344,6 +351,7 @@ class DialerCore:
         if call is None or call.stage is not Stage.DIALING:
             return
         call.answered_at = now
+        self.set_timer(now + self.campaign.max_call_seconds, call, "max")
         self._dialing -= 1
         self.pacing.observe(
             PacingObservation(Observation.ANSWERED, now, now - call.record.started_at)
@@ -530,6 +538,7 @@ class DialerCore:
             return
         call.stage = Stage.ENDING
         out.append(c.Hangup(call.call_id))
+        self.set_timer(self._now + SWITCH_GRACE, call, "gone")
 
     # --- timers --------------------------------------------------------------------------
 
@@ -559,6 +568,20 @@ class DialerCore:
                 self._on_callback(now, call_id, "timeout", out)
             elif kind == "queue":
                 self._desk.wait_expired(now, self, call, out)
+            elif kind == "ring" and call.stage is Stage.DIALING:
+                call.detail = "the switch never reported the end of ringing"
+                self.hangup_call(call, out)
+            elif kind == "max":
+                call.detail = "longer than the campaign's max_call_seconds"
+                self.hangup_call(call, out)
+            elif kind == "gone":  # no CallEnded after our hangup: end it ourselves
+                ended = CallEnded(
+                    call_id,
+                    HangupCause.NORMAL_TEMPORARY_FAILURE,
+                    answered=call.answered_at is not None,
+                    detail="the switch never confirmed the hang-up",
+                )
+                self._on_ended(now, ended, out)
         self._desk.serve(now, self, out)
 
     def _next_wake(self, now: float) -> float | None:
