@@ -21,11 +21,13 @@ import attrs
 
 from autoinformer.campaign import Campaign, QueueSettings, SmsRules
 from autoinformer.errors import InputError, SettingsError, TemplateError
+from autoinformer.pacing.base import BroadcastPacing, PacingPolicy
 from autoinformer.policy.callerid import CallerIdPool
 from autoinformer.policy.limits import ContactLimits
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.policy.schedule import CallWindow
 from autoinformer.queues.base import Operator
+from autoinformer.queues.strategies import STRATEGIES
 from autoinformer.script.steps import (
     Callback,
     Hangup,
@@ -56,6 +58,7 @@ class CampaignFile:
         backend: ``kind`` (``sim``, ``ari``, ``esl``).
         backend_settings: the rest of the ``[backend]`` table, for the backend's constructor.
         sim: the ``[sim]`` table (population model settings; ``seed``).
+        pacing: makes the pacing policy of ``[campaign.pacing]`` (default broadcast).
     """
 
     path: Path
@@ -65,6 +68,7 @@ class CampaignFile:
     backend: str
     backend_settings: Mapping[str, Any]
     sim: Mapping[str, Any]
+    pacing: Callable[[], PacingPolicy] = BroadcastPacing
 
 
 def load_campaign_file(path: str | Path) -> CampaignFile:
@@ -115,6 +119,7 @@ def parse_campaign(
             "lang",
             "do_not_call",
             "max_call_seconds",
+            "pacing",
         },
     )
     timezone = _get(camp, "campaign", "timezone", str, "UTC")
@@ -170,6 +175,7 @@ def parse_campaign(
         backend=kind,
         backend_settings=backend,
         sim=dict(_table(data, "sim")),
+        pacing=_pacing(_table(camp, "pacing", prefix="campaign")),
     )
 
 
@@ -262,6 +268,26 @@ def _window(table: Mapping[str, Any], timezone: str) -> CallWindow:
         raise SettingsError(field, exc.message) from None
 
 
+def _pacing(table: Mapping[str, Any]) -> Callable[[], PacingPolicy]:
+    """A factory for the pacing policy (policies learn, so each run gets a fresh one)."""
+    from autoinformer.pacing import PowerPacing, PredictivePacing, ProgressivePacing
+
+    prefix = "campaign.pacing"
+    kinds: dict[str, Callable[..., PacingPolicy]] = {
+        "broadcast": BroadcastPacing,
+        "progressive": ProgressivePacing,
+        "power": PowerPacing,
+        "predictive": PredictivePacing,
+    }
+    options = dict(table)
+    kind = options.pop("kind", "broadcast")
+    if kind not in kinds:
+        raise SettingsError(f"{prefix}.kind", f"expected one of {', '.join(kinds)}, got {kind!r}")
+    factory = kinds[kind]
+    _build(prefix, factory, options)  # validate now, before anyone is called
+    return lambda: factory(**options)
+
+
 def _retry(table: Mapping[str, Any]) -> RetryPolicy:
     prefix = "campaign.retry"
     _only(
@@ -307,11 +333,17 @@ def _queues(data: Mapping[str, Any], base: Path) -> list[QueueSettings]:
     for name in sorted(set(tables) | set(members)):
         prefix = f"queues.{name}"
         table = _table(tables, name, prefix="queues")
-        _only(table, prefix, {"max_wait", "wrapup", "ring_timeout", "hold_music"})
+        _only(table, prefix, {"max_wait", "wrapup", "ring_timeout", "hold_music", "strategy"})
         kwargs: dict[str, Any] = {"name": name, "operators": tuple(members.get(name, ()))}
         for key in ("max_wait", "wrapup", "ring_timeout"):
             if key in table:
                 kwargs[key] = float(_get(table, prefix, key, (int, float)))
+        strategy = _get(table, prefix, "strategy", str, None)
+        if strategy is not None:
+            if strategy.strip().lower() not in STRATEGIES:
+                known = ", ".join(sorted(STRATEGIES))
+                raise SettingsError(f"{prefix}.strategy", f"expected one of {known}")
+            kwargs["strategy"] = STRATEGIES[strategy.strip().lower()]
         hold = _get(table, prefix, "hold_music", str, None)
         if hold is not None:
             kwargs["hold_music"] = _media_path(hold, base)

@@ -115,3 +115,45 @@ def test_demo_same_seed_same_statistics(tmp_path: Path, capsys: pytest.CaptureFi
     assert sum(runs[0]["outcomes"].values()) == runs[0]["attempts"]
     assert runs[0]["outcomes"]["transferred"] > 0
     assert main(["demo", "--contacts", "0"]) == 2
+
+
+def test_pacing_and_queue_strategy_keys() -> None:
+    from autoinformer.pacing import ProgressivePacing
+    from autoinformer.queues.strategies import LongestIdle
+    from autoinformer.sim.driver import simulate
+    from autoinformer.sim.model import PopulationModel
+
+    data = _data()
+    data["campaign"]["pacing"] = {"kind": "progressive"}  # type: ignore[index]
+    data["queues"]["operators"]["strategy"] = "leastrecent"  # type: ignore[index]
+    spec = parse_campaign(data, base=EXAMPLE.parent)
+    assert isinstance(spec.pacing(), ProgressivePacing)
+    assert isinstance(spec.campaign.queues["operators"].strategy(), LongestIdle)
+    from autoinformer.contacts.model import Contact
+
+    contacts = [
+        Contact(id=f"c{i}", phones=(f"+7950{i:07d}",), variables={"BALANCE": "1"})
+        for i in range(40)
+    ]
+    result = simulate(
+        spec.campaign,
+        contacts,
+        model=PopulationModel(seed=2, digit_rates={"1": 0.5}),
+        pacing=spec.pacing(),
+    )
+    assert {p.state.value for p in result.progress.values()} <= {"done", "exhausted", "skipped"}
+    assert result.outcomes()["transferred"] > 0
+
+    data["campaign"]["pacing"] = {"kind": "telepathic"}  # type: ignore[index]
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field == "campaign.pacing.kind"
+    data["campaign"]["pacing"] = {"kind": "power", "ratio": -1}  # type: ignore[index]
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field.startswith("campaign.pacing")
+    data["campaign"]["pacing"] = {"kind": "progressive"}  # type: ignore[index]
+    data["queues"]["operators"]["strategy"] = "loudest"  # type: ignore[index]
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field == "queues.operators.strategy"

@@ -19,6 +19,7 @@ from autoinformer.campaign import Campaign
 from autoinformer.clock import Clock
 from autoinformer.contacts.model import Contact
 from autoinformer.core.dialer import DoNotCall
+from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
 from autoinformer.runtime import Runtime, summarize
 from autoinformer.sim.driver import Hook, simulate
@@ -88,6 +89,7 @@ def run_virtual(
     dnc: DoNotCall | None = None,
     hooks: Mapping[str, Hook] | None = None,
     progress: bool = False,
+    pacing: PacingPolicy | None = None,
 ) -> dict[str, Any]:
     """Run the campaign in virtual time against ``model``, journaling into ``store``."""
     started = time.perf_counter()
@@ -100,6 +102,7 @@ def run_virtual(
             store=store,
             dnc=dnc,
             hooks=hooks,
+            pacing=pacing,
             on_result=(lambda _record: bar.update(1)) if bar is not None else None,
         )
     finally:
@@ -122,6 +125,7 @@ def run_realtime(
     clock: Clock,
     dnc: DoNotCall | None = None,
     progress: bool = False,
+    pacing: PacingPolicy | None = None,
 ) -> dict[str, Any]:
     """Run the campaign with the anyio runtime on ``switch()`` and ``clock``."""
     started = time.perf_counter()
@@ -129,7 +133,9 @@ def run_realtime(
 
     async def main() -> dict[str, Any]:
         async with switch() as sw:
-            runtime = Runtime(campaign=campaign, switch=sw, store=store, clock=clock, dnc=dnc)
+            runtime = Runtime(
+                campaign=campaign, switch=sw, store=store, clock=clock, dnc=dnc, pacing=pacing
+            )
             bar = _progress_bar(None, unit="attempt") if progress else None
             if bar is not None:
                 seen: set[str] = set()

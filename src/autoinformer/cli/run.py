@@ -113,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
                 clock=WallClock(),
                 dnc=dnc,
                 progress=not args.json,
+                pacing=spec.pacing(),
             )
     summary["store"] = str(path)
     summary["rejected_rows"] = len(problems)
@@ -146,7 +147,13 @@ def _run_sim(
         raise SettingsError(f"sim.{exc.field.removeprefix('sim.')}", exc.message) from None
     if args.speed is None:
         return run_virtual(
-            spec.campaign, contacts, store, model=model, dnc=dnc, progress=not args.json
+            spec.campaign,
+            contacts,
+            store,
+            model=model,
+            dnc=dnc,
+            progress=not args.json,
+            pacing=spec.pacing(),
         )
     from autoinformer.backends.sim import SimSwitch
     from autoinformer.clock import ScaledClock
@@ -163,4 +170,5 @@ def _run_sim(
         clock=clock,
         dnc=dnc,
         progress=not args.json,
+        pacing=spec.pacing(),
     )
