@@ -8,7 +8,7 @@ import itertools
 import attrs
 import pytest
 
-from autoinformer.backends.base import CallEnded
+from autoinformer.backends.base import CallAnswered, CallEnded
 from autoinformer.campaign import Campaign, QueueSettings, SmsRules
 from autoinformer.contacts.dnc import DoNotCallList
 from autoinformer.contacts.model import Contact
@@ -317,3 +317,17 @@ def test_nothing_waits_forever_when_the_switch_goes_silent() -> None:
     assert out[-1] == c.Done("finished")
     # a late CallEnded for it changes nothing
     assert core.handle(t + 40, CallEnded(originate.call_id, HangupCause.NO_ANSWER)) == []
+
+
+def test_a_playback_the_switch_refuses_ends_the_call_as_failed() -> None:
+    core = DialerCore(campaign=_campaign(lines=1))
+    out = core.handle(DEFAULT_START, e.ContactsAdded([_contact("a", "+79500000001")]))
+    call_id = next(cmd for cmd in out if isinstance(cmd, c.Originate)).call_id
+    out = core.handle(DEFAULT_START + 1, CallAnswered(call_id))
+    assert any(isinstance(cmd, c.Play) for cmd in out)
+    out = core.handle(DEFAULT_START + 1.1, e.CommandFailed(call_id, "file not found"))
+    assert c.Hangup(call_id) in out
+    out = core.handle(DEFAULT_START + 1.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, True))
+    final = next(cmd for cmd in out if isinstance(cmd, c.Journal))
+    assert final.record.outcome is Outcome.FAILED
+    assert final.record.detail == "file not found"

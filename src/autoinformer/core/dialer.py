@@ -473,6 +473,10 @@ class DialerCore:
             self._on_ended(now, ended, out)
         elif call.answered_at is not None:
             call.detail = event.detail
+            if call.stage in (Stage.OPERATOR_RINGING, Stage.BRIDGING):
+                call.outcome = Outcome.AGENT_ERROR  # the bridge to the operator failed
+            elif call.outcome is None and call.stage is not Stage.ENDING:
+                call.outcome = Outcome.FAILED  # we could not play the message: our fault
             self.hangup_call(call, out)
 
     def _on_ended(self, now: float, event: CallEnded, out: list[c.Command]) -> None:
