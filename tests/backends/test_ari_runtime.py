@@ -49,8 +49,13 @@ async def test_campaign_on_the_fake_asterisk() -> None:
     clock = ScaledClock(speed=SPEED)
     store = MemoryStore()
     async with FakeAri(reference_dir=REFERENCE, time_scale=1 / SPEED) as fake:
+        # The campaign file's keys, the password from the environment variable they name.
         switch = AriSwitch(
-            url=fake.url, username=fake.username, password=fake.password, endpoint=endpoint
+            url=fake.url,
+            username=fake.username,
+            password_env="FAKE_ARI_PASSWORD",
+            endpoint=endpoint,
+            environ={"FAKE_ARI_PASSWORD": fake.password},
         )
         async with switch:
             summary = await Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock).run(

@@ -69,10 +69,58 @@ def test_keyword_settings_build_the_same_switch() -> None:
     assert (
         switch.settings == AriSwitch.from_settings(TABLE, environ={"PBX_PASSWORD": "pw-1"}).settings
     )
-    direct = AriSwitch(url="http://pbx:8088", password="pw-2")
+    direct = AriSwitch(AriSettings(url="http://pbx:8088", password="pw-2"))
     assert direct.settings.password == "pw-2"
     with pytest.raises(SettingsError, match="either"):
         AriSwitch(direct.settings, url="http://other:8088")
+
+
+@pytest.mark.parametrize("password", ["inline", ""])
+def test_a_password_key_is_refused_the_same_way_everywhere(password: str) -> None:
+    # The keyword form is what `[backend] kind = "ari"` builds in the CLI: it must refuse a
+    # password written into the campaign file exactly as from_settings does.
+    errors = []
+    for build in (
+        lambda: AriSwitch(url="http://pbx:8088", password=password),
+        lambda: AriSwitch.from_settings({"url": "http://pbx:8088", "password": password}),
+        lambda: AriSettings.from_settings({"url": "http://pbx:8088", "password": password}),
+    ):
+        with pytest.raises(SettingsError) as info:
+            build()
+        errors.append(info.value)
+    for error in errors:
+        assert error.field == "backend.password"
+        assert "password_env" in error.message
+    assert all(password not in str(e) for e in errors if password)
+
+
+def test_campaign_file_backend_table_builds_the_switch(tmp_path: Path) -> None:
+    from autoinformer.campaign_file import load_campaign_file
+
+    body = """
+[campaign]
+name = "ari-file"
+
+[[script]]
+play = "sound:hello-world"
+
+[backend]
+kind = "ari"
+url = "http://pbx.example:8088"
+username = "dialer"
+password_env = "PBX_PASSWORD"
+endpoint = "Local/{digits}@phones"
+"""
+    path = tmp_path / "campaign.toml"
+    path.write_text(body, encoding="utf-8")
+    spec = load_campaign_file(path)
+    assert spec.backend == "ari"
+    switch = AriSwitch(**spec.backend_settings, environ={"PBX_PASSWORD": "pw-3"})
+    assert switch.settings.endpoint == "Local/{digits}@phones"
+    assert switch.settings.password == "pw-3"
+    path.write_text(body + 'password = "inline"\n', encoding="utf-8")
+    with pytest.raises(SettingsError, match=r"backend\.password: .*password_env"):
+        AriSwitch(**load_campaign_file(path).backend_settings, environ={"PBX_PASSWORD": "x"})
 
 
 def test_missing_url_is_named() -> None:

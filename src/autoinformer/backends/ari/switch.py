@@ -86,10 +86,14 @@ class AriSwitch(base.Switch):
 
     Build it from :class:`AriSettings`, or from the campaign file's ``[backend]`` keys as
     keyword arguments (``AriSwitch(url=..., username=..., password_env=..., app=...,
-    endpoint=...)``, the same as :meth:`from_settings`)::
+    endpoint=...)``, the same checks as :meth:`from_settings`)::
 
         AriSwitch(url="http://pbx:8088", username="dialer", password_env="ARI_PASSWORD",
                   endpoint="PJSIP/{digits}@trunk")
+
+    The keyword form refuses a plain ``password`` (it comes from a campaign file, where a
+    password must not be written); code that holds the password itself passes
+    ``AriSettings(..., password=...)``.
 
     Args:
         settings: where Asterisk is and how to dial (see :class:`AriSettings`).
@@ -129,10 +133,9 @@ class AriSwitch(base.Switch):
         **options: Any,
     ) -> None:
         if settings is None:
-            password = options.pop("password", None)
+            # The same checks as from_settings (a plain ``password`` key is refused): this is
+            # what the CLI builds from a campaign file's ``[backend]`` table.
             settings = AriSettings.from_settings(options, environ=environ)
-            if password is not None:
-                settings = attrs.evolve(settings, password=str(password))
         elif options:
             raise SettingsError("backend", "give either settings= or the keyword settings")
         self.__attrs_init__(settings=settings, transport=transport)
