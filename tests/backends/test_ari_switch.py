@@ -112,3 +112,38 @@ async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
             await fake.wait_until(lambda: not fake.websocket_connected("autoinformer"))
         with pytest.raises(Exception, match="not connected"):
             await switch.hangup("c1")
+
+
+async def test_events_end_after_close_and_a_new_connection_streams_again() -> None:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        switch = AriSwitch(settings=settings)
+        seen: list[base.SwitchEvent] = []
+        call_over, stream_over = anyio.Event(), anyio.Event()
+
+        async def consume() -> None:
+            async for event in switch.events():
+                seen.append(event)
+                if isinstance(event, base.CallEnded):
+                    call_over.set()
+            stream_over.set()
+
+        async with anyio.create_task_group() as tg:
+            await switch.connect()
+            tg.start_soon(consume)
+            await switch.originate("busy", "+79500000002", caller_id=None, ring_timeout=30)
+            with anyio.fail_after(2):
+                await call_over.wait()
+            await switch.close()
+            with anyio.fail_after(2):
+                await stream_over.wait()  # the stream ends instead of waiting forever
+        assert isinstance(seen[-1], base.CallEnded)
+        assert seen[-1].call_id == "busy"
+        assert seen[-1].cause is HangupCause.USER_BUSY
+
+        async with switch:  # connecting again gives a fresh stream
+            await switch.originate("again", "+79500000002", caller_id=None, ring_timeout=30)
+            events = await collect_until_ended(switch, {"again"})
+        assert events[-1] == base.CallEnded(
+            "again", HangupCause.USER_BUSY, detail="dialstatus=BUSY cause=17"
+        )

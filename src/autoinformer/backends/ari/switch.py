@@ -116,6 +116,7 @@ class AriSwitch(base.Switch):
     _first_attempt: anyio.Event | None = attrs.field(init=False, default=None)
     _first_error: str | None = attrs.field(init=False, default=None)
     _closing: bool = attrs.field(init=False, default=False)
+    _stream_closed: bool = attrs.field(init=False, default=False)
     _slow_consumer_logged: bool = attrs.field(init=False, default=False)
     connected: bool = attrs.field(init=False, default=False)
     """True while the event WebSocket is up."""
@@ -172,6 +173,11 @@ class AriSwitch(base.Switch):
         """
         if self._tg is not None:
             return
+        if self._stream_closed:  # closed before: a fresh stream for the new connection
+            self._send, self._receive = anyio.create_memory_object_stream[base.SwitchEvent](
+                self.settings.event_buffer
+            )
+            self._stream_closed = False
         self._closing = False
         self._client.open()
         self._first_attempt = anyio.Event()
@@ -187,7 +193,11 @@ class AriSwitch(base.Switch):
             raise BackendUnavailable(f"cannot open the ARI event stream: {error}")
 
     async def close(self) -> None:
-        """Stop the reader and close the connections; calls in progress stay on Asterisk."""
+        """Stop the reader and close the connections; calls in progress stay on Asterisk.
+
+        The event stream ends: a consumer gets the events already received, then the end of
+        the iteration (after a new :meth:`connect`, :meth:`events` gives a fresh stream).
+        """
         self._closing = True
         tg, self._tg = self._tg, None
         if tg is not None:
@@ -195,9 +205,11 @@ class AriSwitch(base.Switch):
             await tg.__aexit__(None, None, None)
         await self._client.aclose()
         self.connected = False
+        self._send.close()
+        self._stream_closed = True
 
     def events(self) -> AsyncIterator[base.SwitchEvent]:
-        """The one stream of events, in the order Asterisk sent them."""
+        """The one stream of events, in the order Asterisk sent them; ends at :meth:`close`."""
         return self._receive
 
     # --- requests ----------------------------------------------------------------------------
@@ -318,6 +330,7 @@ class AriSwitch(base.Switch):
                         self.settings.app,
                     )
                     self._send.close()
+                    self._stream_closed = True
                     return
                 if self._first_attempt is not None and not self._first_attempt.is_set():
                     self._first_error = _describe(exc)
@@ -400,6 +413,9 @@ class AriSwitch(base.Switch):
     async def _emit(self, event: base.SwitchEvent) -> None:
         try:
             self._send.send_nowait(event)
+        except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+            # close() ended the stream, or the consumer closed its end: nobody listens.
+            log.debug("event for nobody dropped: %r", event)
         except anyio.WouldBlock:
             if not self._slow_consumer_logged:
                 self._slow_consumer_logged = True
@@ -407,7 +423,8 @@ class AriSwitch(base.Switch):
                     "the consumer of ARI events is slow (%d waiting); reading slows down",
                     self.settings.event_buffer,
                 )
-            await self._send.send(event)
+            with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
+                await self._send.send(event)
 
     async def _send_to_amd(self, call_id: str) -> None:
         try:
