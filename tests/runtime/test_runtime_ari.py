@@ -44,7 +44,9 @@ async def test_campaign_over_ari_with_rendered_speech(tmp_path: Path) -> None:
         ],
         retry=RetryPolicy.simple(attempts=1),
     )
-    digits = ["1", "2", "5", "6", "8"]
+    # 6 (hangs up at 2 s of a 10 s minimum) and 0 (12 s) sit near a time boundary that a
+    # loaded machine can blur on a scaled clock; virtual-time tests check them exactly.
+    digits = ["1", "2", "5", "7", "8"]
     contacts = [
         Contact(id=f"p{d}", phones=(f"+7950000000{d}",), variables={"BALANCE": "-42"})
         for d in digits
