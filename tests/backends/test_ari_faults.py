@@ -196,16 +196,50 @@ async def test_resync_failure_still_reports_the_gap() -> None:
 
 
 async def test_originate_reply_too_late_hangs_the_call_up() -> None:
-    async with make_fake() as fake, make_switch(fake, request_timeout=0.2) as switch:
-        fake.delay_reply("originate", 0.5)  # Asterisk placed the call, the reply is late
+    async with make_fake() as fake, make_switch(fake, request_timeout=0.5) as switch:
+        fake.delay_reply("originate", 5.0)  # Asterisk placed the call, the reply is late
         with pytest.raises(BackendTimeout):
-            await switch.originate("late", "+79500000001", caller_id=None, ring_timeout=30)
+            await switch.originate("late", "+79500000003", caller_id=None, ring_timeout=300)
         with anyio.fail_after(2):
             await fake.wait_until(lambda: "late" not in fake.pbx.channels)
         assert ("DELETE", "hangup") in fake.requests
         await switch.originate("next", "+79500000002", caller_id=None, ring_timeout=30)
-        ended = await next_of(switch.events(), base.CallEnded)
-        assert ended.call_id == "next"  # the abandoned call is not reported as ending
+        seen: list[base.SwitchEvent] = []
+        with anyio.fail_after(2):
+            async for event in switch.events():
+                seen.append(event)
+                if isinstance(event, base.CallEnded) and event.call_id == "next":
+                    break
+        # The ringing that overtook the missing reply was reported, so the call is closed
+        # with a CallEnded (and nothing about it follows); the next call goes on as usual.
+        late = [e for e in seen if getattr(e, "call_id", None) == "late"]
+        assert late[0] == base.CallProgress("late", "ringing")
+        assert late[-1] == base.CallEnded(
+            "late",
+            HangupCause.NORMAL_TEMPORARY_FAILURE,
+            detail="dialstatus=RINGING cause=41 originate failed: originate late: "
+            "no reply within 0.5 s",
+        )
+        assert [e for e in late if isinstance(e, base.CallEnded)] == late[-1:]
+
+
+async def test_an_answer_that_overtakes_a_lost_originate_reply_is_closed() -> None:
+    async with make_fake() as fake, make_switch(fake, request_timeout=0.5) as switch:
+        fake.delay_reply("originate", 5.0)
+        async with anyio.create_task_group() as tg:
+
+            async def originate() -> None:
+                with pytest.raises(BackendTimeout):
+                    await switch.originate("up", "+79500000001", caller_id=None, ring_timeout=30)
+
+            tg.start_soon(originate)
+            # The callee answers (10 ms) long before the request times out (500 ms).
+            await next_of(switch.events(), base.CallAnswered, "up")
+            ended = await next_of(switch.events(), base.CallEnded, "up")
+        assert ended.answered
+        assert ended.cause is HangupCause.NORMAL_TEMPORARY_FAILURE
+        with anyio.fail_after(2):
+            await fake.wait_until(lambda: "up" not in fake.pbx.channels)  # and hung up
 
 
 async def test_wrong_password_is_refused_without_showing_it(

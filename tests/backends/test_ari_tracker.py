@@ -130,3 +130,28 @@ def test_reconcile_adopts_loses_and_hangs_up_orphans() -> None:
         "gone", C.NORMAL_CLEARING, answered=True, detail="cause=16 lost during an event gap"
     )
     assert tracker.active_calls() == ("alive", "ringing")
+
+
+def test_abandoned_originate_closes_what_was_reported_and_ignores_the_rest() -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("quiet", other_id="quiet-2")
+    tracker.expect_call("rang", other_id="rang-2")
+    tracker.expect_call("up", other_id="up-2")
+    ringing = {"type": "Dial", "dialstatus": "RINGING", "peer": _ch("rang", "Ringing")}
+    assert _feed(tracker, ringing) == [base.CallProgress("rang")]
+    _feed(tracker, {"type": "StasisStart", "args": ["dial"], "channel": _ch("up")})
+
+    # No reply to the originate: nothing was said about "quiet", so nothing is said now.
+    assert tracker.abandon_call("quiet", "no reply") == []
+    (rang,) = tracker.abandon_call("rang", "no reply")
+    assert rang == base.CallEnded(
+        "rang", C.NORMAL_TEMPORARY_FAILURE, detail="dialstatus=RINGING cause=41 no reply"
+    )
+    (up,) = tracker.abandon_call("up", "no reply")
+    assert up == base.CallEnded(
+        "up", C.NORMAL_TEMPORARY_FAILURE, answered=True, detail="cause=41 no reply"
+    )
+    assert tracker.active_calls() == ()
+    # Later events about the abandoned calls are ignored.
+    assert _feed(tracker, {"type": "ChannelDestroyed", "cause": 16, "channel": _ch("up")}) == []
+    assert _feed(tracker, {"type": "Dial", "dialstatus": "BUSY", "peer": _ch("quiet")}) == []

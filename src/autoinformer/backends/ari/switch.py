@@ -249,15 +249,14 @@ class AriSwitch(base.Switch):
                 variables=variables or {},
                 refused=OriginateError,
             )
-        except BackendTimeout:
-            # The call may exist on Asterisk although we report failure: make sure it does
-            # not ring on unobserved. Its events are ignored from now on.
-            self._tracker.forget_call(call_id)
-            if self._tg is not None:
+        except (BackendTimeout, BackendUnavailable) as exc:
+            # No clear answer: the call may exist on Asterisk although we report failure.
+            # Its events are ignored from now on; those that overtook the reply are closed
+            # with a CallEnded, and the call is hung up so it does not ring on unobserved.
+            closing = self._tracker.abandon_call(call_id, f"originate failed: {exc}")
+            if self._tg is not None and (closing or isinstance(exc, BackendTimeout)):
                 self._tg.start_soon(self._quietly, self._client.hangup(call_id, 16))
-            raise
-        except BackendUnavailable:
-            self._tracker.forget_call(call_id)
+            await self._dispatch(closing)
             raise
         except BackendError as exc:
             self._tracker.forget_call(call_id)

@@ -165,6 +165,29 @@ class CallTracker:
         if call.other_id is not None:
             self._channels.pop(call.other_id, None)
 
+    def abandon_call(self, call_id: str, detail: str) -> list[Output]:
+        """Give up a call whose originate got no clear answer (no reply, connection lost).
+
+        The call may exist on Asterisk (the caller hangs it up); its events are ignored from
+        now on. Events can overtake the reply, so some may already be out: then a
+        :class:`~autoinformer.backends.base.CallEnded` (NORMAL_TEMPORARY_FAILURE, ``detail``)
+        closes the call, keeping the promise that every reported call ends. A call nothing
+        was said about just disappears, like a refused one.
+
+        Returns:
+            The outputs that close the call (empty when nothing was reported).
+        """
+        call = self._calls.get(call_id)
+        if call is None:  # unknown, or it already ended on its own (CallEnded is out)
+            return []
+        if not (call.answered or call.progress or call.playbacks):
+            self.forget_call(call_id)
+            return []
+        call.own_cause = HangupCause.NORMAL_TEMPORARY_FAILURE
+        out: list[Output] = []
+        self._end(call, out, detail=detail)
+        return out
+
     def expect_playback(self, call_id: str, playback_id: str) -> None:
         """Register a playback about to be started on ``call_id``."""
         call = self._calls.get(call_id)
