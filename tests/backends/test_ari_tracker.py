@@ -127,7 +127,7 @@ def test_reconcile_adopts_loses_and_hangs_up_orphans() -> None:
     assert HangupChannel("orphan") in out
     assert not [o for o in out if getattr(o, "channel_id", None) == "not-ours"]
     assert out[-1] == base.CallEnded(
-        "gone", C.NORMAL_CLEARING, answered=True, detail="cause=16 lost during an event gap"
+        "gone", C.NORMAL_CLEARING, answered=True, detail="cause=unknown lost during an event gap"
     )
     assert tracker.active_calls() == ("alive", "ringing")
 
@@ -155,3 +155,25 @@ def test_abandoned_originate_closes_what_was_reported_and_ignores_the_rest() -> 
     # Later events about the abandoned calls are ignored.
     assert _feed(tracker, {"type": "ChannelDestroyed", "cause": 16, "channel": _ch("up")}) == []
     assert _feed(tracker, {"type": "Dial", "dialstatus": "BUSY", "peer": _ch("quiet")}) == []
+
+
+def test_calls_lost_in_a_gap_keep_what_was_known_before_it() -> None:
+    tracker = CallTracker(app="app")
+    for call_id in ("busy", "congested", "ringing", "silent"):
+        tracker.expect_call(call_id, other_id=f"{call_id}-2")
+    # Seen before the gap: a final BUSY status (its ChannelDestroyed was lost), a Local ;1
+    # half destroyed with cause 0 while the ;2 half's cause was still to come, and ringing.
+    _feed(tracker, {"type": "Dial", "dialstatus": "BUSY", "peer": _ch("busy", "Down")})
+    _feed(tracker, {"type": "Dial", "dialstatus": "CONGESTION", "peer": _ch("congested")})
+    _feed(tracker, {"type": "ChannelDestroyed", "cause": 0, "channel": _ch("congested")})
+    _feed(tracker, {"type": "Dial", "dialstatus": "RINGING", "peer": _ch("ringing", "Ringing")})
+    out = tracker.reconcile([], gap_seconds=2.0)
+    ends = {o.call_id: o for o in out if isinstance(o, base.CallEnded)}
+    assert ends["busy"].cause is C.USER_BUSY
+    assert ends["congested"].cause is C.NORMAL_CIRCUIT_CONGESTION
+    # Nothing final was known: the call may have failed, timed out, or been answered and
+    # dropped by Asterisk (no Stasis application): a temporary failure, worth a retry.
+    assert ends["ringing"].cause is C.NORMAL_TEMPORARY_FAILURE
+    assert ends["silent"].cause is C.NORMAL_TEMPORARY_FAILURE
+    assert all("lost during an event gap" in e.detail for e in ends.values())
+    assert tracker.next_deadline() is None  # the ;2 wait is over too

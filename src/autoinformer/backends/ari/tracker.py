@@ -283,10 +283,16 @@ class CallTracker:
         """After a reconnect: compare our records with ``GET /channels``.
 
         Calls still on the switch are adopted (and reported answered if they reached Stasis
-        during the gap); calls that vanished are lost and end with
-        NORMAL_TEMPORARY_FAILURE (or NORMAL_CLEARING if they had been answered); channels in
-        our Stasis application that we do not know are orphans of an earlier run and are hung
-        up. The :class:`~autoinformer.backends.base.BackendGap` comes first, then the rest.
+        during the gap); calls that vanished are lost and end with the cause their last known
+        state gives: a final ``Dial`` status or a cause seen before the gap (a BUSY whose
+        ChannelDestroyed was lost, a Local ``;1`` half waiting for its ``;2``) decides as
+        usual; an answered call ends with NORMAL_CLEARING (a ``;2`` half's cause if one
+        was seen); a call that was only ringing ends with NORMAL_TEMPORARY_FAILURE, since it
+        may have failed, timed out, or been answered and dropped by Asterisk for want of a
+        Stasis application: nothing tells which, and a temporary failure is worth a retry.
+        Channels in our Stasis application that we do not know are orphans of an earlier
+        run and are hung up. The :class:`~autoinformer.backends.base.BackendGap` comes first,
+        then the rest.
         """
         present = {channel.id: channel for channel in channels}
         adopted: list[str] = []
@@ -308,11 +314,13 @@ class CallTracker:
                 follow.append(HangupChannel(channel.id))
         ends: list[Output] = []
         for call in lost:
-            call.own_cause = (
-                HangupCause.NORMAL_CLEARING
-                if call.answered
-                else HangupCause.NORMAL_TEMPORARY_FAILURE
+            knew_the_end = (
+                call.own_cause is not None
+                or call.other_cause is not None
+                or call.dialstatus in DIALSTATUS_CAUSES
             )
+            if not call.answered and not knew_the_end:
+                call.own_cause = HangupCause.NORMAL_TEMPORARY_FAILURE
             self._end(call, ends, detail="lost during an event gap")
         gap = base.BackendGap(
             seconds=gap_seconds,
@@ -398,7 +406,7 @@ class CallTracker:
         else:
             cause = resolve_unanswered_cause(call.dialstatus, call.own_cause, call.other_cause)
         words = [f"dialstatus={call.dialstatus}"] if call.dialstatus else []
-        words.append(f"cause={call.own_cause}")
+        words.append(f"cause={'unknown' if call.own_cause is None else call.own_cause}")
         if call.other_cause is not None:
             words.append(f"other_cause={call.other_cause}")
         if detail:
