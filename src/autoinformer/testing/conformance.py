@@ -232,14 +232,19 @@ def _leaves(group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
 
 
 async def _originate(
-    h: SwitchHarness, rec: EventRecorder, digit: str, *, detect_machine: bool = False
+    h: SwitchHarness,
+    rec: EventRecorder,
+    digit: str,
+    *,
+    detect_machine: bool = False,
+    ring_timeout: float | None = None,
 ) -> str:
     call_id = _new_id(f"p{digit}")
     await rec.switch.originate(
         call_id,
         h.number(digit),
         caller_id="+74950000000",
-        ring_timeout=h.ring_timeout,
+        ring_timeout=h.ring_timeout if ring_timeout is None else ring_timeout,
         detect_machine=detect_machine,
     )
     return call_id
@@ -307,7 +312,9 @@ async def check_hangup_cause(h: SwitchHarness) -> None:
         assert ended.cause is HangupCause.NO_ANSWER, f"ring timeout gives NO_ANSWER: {ended!r}"
         assert not ended.answered, f"ring timeout: answered=True in {ended!r}"
 
-        cancelled = await _originate(h, rec, "3")
+        # A long ring timeout: on a busy machine our hang-up may come late in model time,
+        # and it must still find the call ringing.
+        cancelled = await _originate(h, rec, "3", ring_timeout=max(60.0, h.ring_timeout))
         await rec.switch.hangup(cancelled)  # we give up while it rings
         ended = await rec.wait_for(CallEnded, cancelled, 2, "hang-up while ringing")
         assert ended.cause is HangupCause.NORMAL_CLEARING, f"cancel while ringing: {ended!r}"
