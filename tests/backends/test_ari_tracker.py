@@ -177,3 +177,28 @@ def test_calls_lost_in_a_gap_keep_what_was_known_before_it() -> None:
     assert ends["silent"].cause is C.NORMAL_TEMPORARY_FAILURE
     assert all("lost during an event gap" in e.detail for e in ends.values())
     assert tracker.next_deadline() is None  # the ;2 wait is over too
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["amd", "MACHINE", "LONGGREETING-1600-1500"], [base.MachineDetected("c1", True)]),
+        # The documented WaitForSilence variant: silence after the greeting is the moment to
+        # leave the message, which is what beep=True means to the core.
+        (
+            ["amd", "MACHINE", "MAXWORDS-3-3", "SILENCE"],
+            [base.MachineDetected("c1", machine=True, beep=True)],
+        ),
+        (["amd", "MACHINE", "MAXWORDS-3-3", "TIMEOUT"], [base.MachineDetected("c1", True)]),
+        (["amd", "HUMAN", "HUMAN-300-500", ""], [base.MachineDetected("c1", False)]),
+        (["amd", "notsure", "TOOLONG-4000"], [base.MachineDetected("c1", False)]),
+        (["amd", "HANGUP", ""], []),  # the callee left during detection: CallEnded follows
+        (["amd"], []),
+    ],
+)
+def test_amd_verdicts(args: list[str], expected: list[object]) -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1", detect_machine=True)
+    _feed(tracker, {"type": "StasisStart", "args": ["dial"], "channel": _ch("c1")})
+    _feed(tracker, {"type": "StasisEnd", "channel": _ch("c1")})
+    assert _feed(tracker, {"type": "StasisStart", "args": args, "channel": _ch("c1")}) == expected

@@ -351,9 +351,7 @@ class CallTracker:
         if call is None:
             return
         if event.args and event.args[0] == "amd":
-            status = event.args[1].upper() if len(event.args) > 1 else ""
-            if status in ("MACHINE", "HUMAN", "NOTSURE"):
-                out.append(base.MachineDetected(call.call_id, machine=status == "MACHINE"))
+            self._amd_verdict(call, event.args[1:], out)
             return
         if call.answered:
             return
@@ -361,6 +359,23 @@ class CallTracker:
         out.append(base.CallAnswered(call.call_id))
         if call.detect_machine:
             out.append(ContinueToAmd(call.call_id))
+
+    @staticmethod
+    def _amd_verdict(call: _Call, args: tuple[str, ...], out: list[Output]) -> None:
+        """``Stasis(app,amd,${AMDSTATUS},${AMDCAUSE}[,${WAITSTATUS}])`` from the AMD context.
+
+        Asterisk's AMD() listens for speech and silence, not for tones: it never hears the
+        beep. The optional third argument is the WaitForSilence() status of the documented
+        dialplan variant; ``SILENCE`` after a machine's greeting is the moment to leave the
+        message, reported as ``beep=True``. NOTSURE counts as a person; HANGUP (the callee
+        left during detection) reports nothing, its CallEnded follows.
+        """
+        status = args[0].upper() if args else ""
+        if status not in ("MACHINE", "HUMAN", "NOTSURE"):
+            return
+        machine = status == "MACHINE"
+        beep = machine and len(args) > 2 and args[2].upper() == "SILENCE"
+        out.append(base.MachineDetected(call.call_id, machine=machine, beep=beep))
 
     def _playback_finished(self, playback_id: str, done: bool, out: list[Output]) -> None:
         call_id = self._playbacks.pop(playback_id, None)
