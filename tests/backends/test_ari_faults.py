@@ -16,6 +16,7 @@ import pytest
 from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
 from autoinformer.errors import (
+    BackendError,
     BackendTimeout,
     BackendUnavailable,
     CallNotFound,
@@ -124,6 +125,36 @@ async def test_rest_errors_become_library_errors() -> None:
         assert ended.cause is HangupCause.NORMAL_CLEARING
         assert not ended.answered
         assert fake.violations == []
+
+
+@pytest.mark.parametrize(
+    ("status", "on_originate", "on_play"),
+    [
+        (400, OriginateError, BackendError),
+        (404, OriginateError, CallNotFound),
+        (409, OriginateError, WrongCallState),
+        (412, OriginateError, WrongCallState),
+        (422, OriginateError, WrongCallState),
+        (401, BackendUnavailable, BackendUnavailable),
+        (403, BackendUnavailable, BackendUnavailable),
+        (500, BackendUnavailable, BackendUnavailable),
+        (503, BackendUnavailable, BackendUnavailable),
+    ],
+)
+async def test_each_rest_status_becomes_its_library_error(
+    status: int, on_originate: type[Exception], on_play: type[Exception]
+) -> None:
+    async with make_fake() as fake, make_switch(fake) as switch:
+        fake.fail_next("originate", status)
+        with pytest.raises(on_originate, match=str(status)) as refused:
+            await switch.originate("c1", "+79500000001", caller_id=None, ring_timeout=5)
+        await answered(switch, "c1", "+79500000001")  # nothing was left behind under the id
+        fake.fail_next("play", status)
+        with pytest.raises(on_play, match=str(status)) as failed:
+            await switch.play("c1", base.Media(builtin="beep"), playback_id="p1")
+        for info in (refused, failed):
+            assert not isinstance(info.value, httpx.HTTPError)
+            assert fake.password not in str(info.value)
 
 
 @pytest.mark.parametrize("check", [check_hangup_cause, check_transfer], ids=lambda c: c.__name__)

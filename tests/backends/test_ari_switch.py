@@ -101,6 +101,43 @@ async def test_operator_leg_that_fails_leaves_the_customer_up() -> None:
         assert fake.violations == []
 
 
+async def test_customer_hanging_up_in_the_bridge_ends_the_operator_leg_too() -> None:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        async with AriSwitch(settings=settings) as switch:
+            await switch.originate("cust", "+79500000001", caller_id=None, ring_timeout=20)
+            await switch.originate(
+                "agent", "PJSIP/operator-1001", caller_id=None, ring_timeout=10, operator=True
+            )
+            answered: set[str] = set()
+            with anyio.fail_after(2):
+                async for event in switch.events():
+                    if isinstance(event, base.CallAnswered):
+                        answered.add(event.call_id)
+                    if answered == {"cust", "agent"}:
+                        break
+            await switch.bridge("br-1", ("cust", "agent"))
+            bridged: set[str] = set()
+            with anyio.fail_after(2):
+                async for event in switch.events():
+                    if isinstance(event, base.Bridged):
+                        bridged.add(event.call_id)
+                    if bridged == {"cust", "agent"}:
+                        break
+            fake.pbx.destroy(fake.pbx.channels["cust"], 16)  # the customer hangs up first
+            events = await collect_until_ended(switch, {"cust", "agent"})
+            with anyio.fail_after(2):
+                await fake.wait_until(lambda: not fake.pbx.bridges)  # the bridge is removed
+        ends = {e.call_id: e for e in events if isinstance(e, base.CallEnded)}
+        assert ends["cust"] == base.CallEnded(
+            "cust", HangupCause.NORMAL_CLEARING, answered=True, detail="dialstatus=ANSWER cause=16"
+        )
+        assert ends["agent"].answered
+        assert ("DELETE", "hangup") in fake.requests  # the backend ended the operator leg
+        assert fake.pbx.channels == {}
+        assert fake.violations == []
+
+
 async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
     async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
