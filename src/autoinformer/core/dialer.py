@@ -206,6 +206,7 @@ class DialerCore:
     def close_contact(
         self, slot: Slot, state: ContactState, reason: str, out: list[c.Command]
     ) -> None:
+        """Move a contact to a final state (with the reason) and save it."""
         self.book.set_state(slot, state, reason)
         if self.carousel is not None:
             self.carousel.forget(slot.contact.id)
