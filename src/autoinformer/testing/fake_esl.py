@@ -13,6 +13,10 @@ Like FreeSWITCH, it drops a listener that falls more than ``max_backlog`` events
 it offers faults for tests: :meth:`FakeEslServer.drop_connections`, :meth:`hang_up`, a regex of
 commands to refuse with ``-ERR``, a wrong password.
 
+The wire format and data types live in :mod:`~autoinformer.testing.fake_esl_wire`, the
+conformance harness and the command line in :mod:`~autoinformer.testing.fake_esl_harness`;
+both are re-exported here.
+
     async with FakeEslServer(speed=50) as fs:
         async with EslSwitch(port=fs.port, dial="sofia/gateway/gw1/{digits}") as switch:
             ...
@@ -26,102 +30,27 @@ import json
 import re
 import time
 import uuid as uuidlib
-from collections import deque
 from collections.abc import Callable, Mapping
-from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
-from urllib.parse import quote
+from typing import Self
 
 import anyio
 import anyio.abc
 import attrs
 
-from autoinformer.testing.parties import OPERATOR_TALK_SECONDS, Party, party_for
+from autoinformer.testing.fake_esl_harness import esl_harness, main
+from autoinformer.testing.fake_esl_wire import (
+    CORE_UUID,
+    FakeChannel,
+    Listener,
+    api_response,
+    command_reply,
+    media_seconds,
+    serialize_event,
+)
+from autoinformer.testing.parties import OPERATOR_TALK_SECONDS, party_for
 
-if TYPE_CHECKING:
-    from autoinformer.backends.base import Switch
-    from autoinformer.testing.conformance import SwitchHarness
-
-__all__ = ["FakeChannel", "FakeEslServer", "esl_harness"]
-
-_CORE_UUID = "5e0e1f0a-0000-4000-8000-00000000fa4e"
-_TONE = re.compile(r"%\((\d+),(\d+)")
-_LOOPS = re.compile(r"loops=(-?\d+)")
-
-
-def _encode(value: str) -> str:
-    return quote(value, safe="/,()")
-
-
-def serialize_event(
-    headers: Mapping[str, str], body: str = "", *, json_format: bool = False
-) -> bytes:
-    """One event as FreeSWITCH writes it on the socket (outer framing included)."""
-    if json_format:
-        obj: dict[str, str] = dict(headers)
-        if body:
-            obj["Content-Length"] = str(len(body.encode()))
-            obj["_body"] = body
-        inner = json.dumps(obj).encode()
-        kind = "text/event-json"
-    else:
-        lines = [f"{k}: {_encode(v)}\n" for k, v in headers.items()]
-        raw_body = body.encode()
-        if raw_body:
-            lines.append(f"Content-Length: {len(raw_body)}\n")
-        inner = "".join(lines).encode() + b"\n" + raw_body
-        kind = "text/event-plain"
-    return f"Content-Length: {len(inner)}\nContent-Type: {kind}\n\n".encode() + inner
-
-
-def _reply(text: str, extra: str = "") -> bytes:
-    return f"Content-Type: command/reply\nReply-Text: {text}\n{extra}\n".encode()
-
-
-def _api_response(body: str) -> bytes:
-    raw = body.encode()
-    return f"Content-Type: api/response\nContent-Length: {len(raw)}\n\n".encode() + raw
-
-
-@attrs.define(kw_only=True, eq=False)
-class FakeChannel:
-    """One simulated call leg."""
-
-    uuid: str
-    job: str
-    dial: str
-    variables: dict[str, str]
-    party: Party | None  # None: an operator
-    machine: bool = False
-    answered_at: float = 0.0
-    state: str = "DOWN"
-    alive: bool = True
-    job_done: bool = False
-    peer: str | None = None
-    apps: deque[tuple[str, str, str]] = attrs.field(factory=deque)
-    wake: anyio.Event = attrs.field(factory=anyio.Event)
-    current: str | None = None
-    broken: anyio.Event = attrs.field(factory=anyio.Event)
-    scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
-
-    @property
-    def call_id(self) -> str:
-        """Our client's call id (the ``autoinformer_call_id`` channel variable)."""
-        return self.variables.get("autoinformer_call_id", "")
-
-
-@attrs.define(eq=False)
-class _Listener:
-    stream: anyio.abc.SocketStream
-    queue: deque[bytes] = attrs.field(factory=deque)
-    ready: anyio.Event = attrs.field(factory=anyio.Event)
-    events: set[str] = attrs.field(factory=set)
-    json_format: bool = False
-    authed: bool = False
-    closed: bool = False
-    finish: bool = False  # send what is queued, then hang up
+__all__ = ["FakeChannel", "FakeEslServer", "esl_harness", "main", "serialize_event"]
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -168,7 +97,7 @@ class FakeEslServer:
     dropped_listeners: int = attrs.field(init=False, default=0)
     max_queue: int = attrs.field(init=False, default=0)
     connections: int = attrs.field(init=False, default=0)
-    _listeners: list[_Listener] = attrs.field(init=False, factory=list)
+    _listeners: list[Listener] = attrs.field(init=False, factory=list)
     _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None)
     _listener: anyio.abc.Listener[anyio.abc.SocketStream] | None = attrs.field(
         init=False, default=None
@@ -248,7 +177,7 @@ class FakeEslServer:
         if not self.accepting:
             await stream.aclose()
             return
-        listener = _Listener(stream)
+        listener = Listener(stream)
         self._listeners.append(listener)
         self.connections += 1
         self._push(listener, b"Content-Type: auth/request\n\n")
@@ -275,7 +204,7 @@ class FakeEslServer:
         finally:
             await self._drop(listener)
 
-    async def _writer(self, listener: _Listener) -> None:
+    async def _writer(self, listener: Listener) -> None:
         while not listener.closed:
             while listener.queue:
                 data = b"".join(listener.queue)
@@ -292,7 +221,7 @@ class FakeEslServer:
             if not listener.queue:
                 await listener.ready.wait()
 
-    def _push(self, listener: _Listener, data: bytes) -> None:
+    def _push(self, listener: Listener, data: bytes) -> None:
         if listener.closed:
             return
         listener.queue.append(data)
@@ -307,7 +236,7 @@ class FakeEslServer:
                 self._tg.start_soon(self._drop, listener)
         listener.ready.set()
 
-    async def _drop(self, listener: _Listener) -> None:
+    async def _drop(self, listener: Listener) -> None:
         listener.closed = True
         listener.ready.set()
         if listener in self._listeners:
@@ -317,16 +246,16 @@ class FakeEslServer:
             with contextlib.suppress(OSError, anyio.BrokenResourceError):
                 await listener.stream.aclose()
 
-    def _command(self, listener: _Listener, line: str, headers: dict[str, str]) -> None:
+    def _command(self, listener: Listener, line: str, headers: dict[str, str]) -> None:
         self.commands.append("auth ****" if line.startswith("auth ") else line)
         self._touch()
         word, _, rest = line.partition(" ")
         if not listener.authed:
             if word == "auth" and rest == self.password:
                 listener.authed = True
-                self._push(listener, _reply("+OK accepted"))
+                self._push(listener, command_reply("+OK accepted"))
             else:
-                self._push(listener, _reply("-ERR invalid"))
+                self._push(listener, command_reply("-ERR invalid"))
                 self._push(listener, b"Content-Type: text/disconnect-notice\nContent-Length: 0\n\n")
                 listener.finish = True
             return
@@ -334,25 +263,25 @@ class FakeEslServer:
             fmt, _, names = rest.partition(" ")
             listener.json_format = fmt == "json"
             listener.events.update(names.split())
-            self._push(listener, _reply(f"+OK event listener enabled {fmt}"))
+            self._push(listener, command_reply(f"+OK event listener enabled {fmt}"))
         elif word in ("noevents", "nixevent"):
             if word == "noevents":
                 listener.events.clear()
             else:
                 listener.events.difference_update(rest.split())
-            self._push(listener, _reply("+OK no longer listening for events"))
+            self._push(listener, command_reply("+OK no longer listening for events"))
         elif word == "filter":
-            self._push(listener, _reply(f"+OK filter added. [{rest}]"))
+            self._push(listener, command_reply(f"+OK filter added. [{rest}]"))
         elif word == "exit":
-            self._push(listener, _reply("+OK bye"))
+            self._push(listener, command_reply("+OK bye"))
             self._push(listener, b"Content-Type: text/disconnect-notice\nContent-Length: 0\n\n")
             listener.finish = True
         elif word == "api":
-            self._push(listener, _api_response(self._api(rest, job=None)))
+            self._push(listener, api_response(self._api(rest, job=None)))
         elif word == "bgapi":
             job = headers.get("Job-UUID") or str(uuidlib.uuid4())
             if self.refuse and re.search(self.refuse, rest):
-                self._push(listener, _reply("-ERR refused"))
+                self._push(listener, command_reply("-ERR refused"))
                 return
             if self.mute and re.search(self.mute, rest):
                 pass
@@ -362,7 +291,7 @@ class FakeEslServer:
                 assert self._tg is not None
                 self._tg.start_soon(self._drop, listener)
             else:
-                self._push(listener, _reply(f"+OK Job-UUID: {job}", f"Job-UUID: {job}\n"))
+                self._push(listener, command_reply(f"+OK Job-UUID: {job}", f"Job-UUID: {job}\n"))
             if rest.startswith("originate "):
                 self._originate(rest[len("originate ") :], job)
             else:
@@ -371,7 +300,7 @@ class FakeEslServer:
         elif word == "sendmsg":
             self._sendmsg(listener, rest.strip(), headers)
         else:
-            self._push(listener, _reply("-ERR command not found"))
+            self._push(listener, command_reply("-ERR command not found"))
 
     # --- API commands ----------------------------------------------------------------------
 
@@ -542,10 +471,10 @@ class FakeEslServer:
         second.broken.set()
         self._emit("CHANNEL_BRIDGE", first, {"Other-Leg-Unique-ID": second.uuid})
 
-    def _sendmsg(self, listener: _Listener, uuid: str, headers: dict[str, str]) -> None:
+    def _sendmsg(self, listener: Listener, uuid: str, headers: dict[str, str]) -> None:
         channel = self.channels.get(uuid)
         if channel is None or not channel.alive:
-            self._push(listener, _reply(f"-ERR invalid session id [{uuid}]"))
+            self._push(listener, command_reply(f"-ERR invalid session id [{uuid}]"))
             return
         command = headers.get("call-command", "")
         if command == "execute":
@@ -559,28 +488,7 @@ class FakeEslServer:
             channel.wake.set()
         elif command == "hangup":
             self._hangup(channel, headers.get("hangup-cause", "NORMAL_CLEARING"))
-        self._push(listener, _reply("+OK"))
-
-    def _media_seconds(self, arg: str) -> float | None:
-        if arg in self.builtin_seconds:
-            return float(self.builtin_seconds[arg])
-        if arg.startswith("tone_stream://"):
-            tones = _TONE.findall(arg)
-            loops = _LOOPS.search(arg)
-            once = sum(int(on) + int(off) for on, off in tones) / 1000 or 1.0
-            return once * (max(1, int(loops.group(1))) if loops else 1)
-        if arg.startswith("/"):
-            path = Path(arg)
-            if not path.exists():
-                return None
-            if path.suffix == ".wav":
-                import wave
-
-                with wave.open(str(path)) as wav:
-                    frames: int = wav.getnframes()
-                    rate: int = wav.getframerate()
-                return frames / float(rate)
-        return 1.0
+        self._push(listener, command_reply("+OK"))
 
     async def _run_apps(self, channel: FakeChannel) -> None:
         while channel.alive:
@@ -596,7 +504,7 @@ class FakeEslServer:
             response = "_none_"
             extra: dict[str, str] = {}
             if app == "playback":
-                seconds = self._media_seconds(arg)
+                seconds = media_seconds(arg, self.builtin_seconds)
                 if seconds is None:
                     response = "FILE NOT FOUND"
                 else:
@@ -653,7 +561,7 @@ class FakeEslServer:
         now = time.time()
         full = {
             "Event-Name": name,
-            "Core-UUID": _CORE_UUID,
+            "Core-UUID": CORE_UUID,
             "FreeSWITCH-Hostname": "fake",
             "FreeSWITCH-IPv6": "::1",
             "Event-Date-Local": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(now)),
@@ -673,90 +581,6 @@ class FakeEslServer:
                 data = serialize_event(full, body, json_format=listener.json_format)
                 cache[listener.json_format] = data
             self._push(listener, data)
-
-
-def esl_harness(
-    speed: float = 50.0,
-    *,
-    switch_options: Mapping[str, Any] | None = None,
-    **server_options: Any,
-) -> SwitchHarness:
-    """The conformance harness for :class:`~autoinformer.backends.esl.EslSwitch` on this fake.
-
-    Args:
-        speed: model seconds per real second, for the fake and the harness's deadlines.
-        switch_options: extra EslSwitch settings (``event_format="json"``...).
-        server_options: extra FakeEslServer settings (``modules=...``...).
-    """
-    from contextlib import asynccontextmanager
-
-    from autoinformer.backends.base import Media
-    from autoinformer.backends.esl import EslSwitch
-    from autoinformer.testing.conformance import SwitchHarness
-
-    options: dict[str, Any] = {"speed": speed, "machine_numbers": ("15550100001",)}
-    options.update(server_options)
-
-    @asynccontextmanager
-    async def session() -> Any:
-        async with FakeEslServer(**options) as server:
-            switch = EslSwitch(
-                port=server.port,
-                password=server.password,
-                dial="sofia/gateway/gw1/{digits}",
-                avmd_timeout=4.0 / speed,
-                command_timeout=5.0,
-                **(switch_options or {}),
-            )
-            async with switch:
-                yield switch
-
-    def connect() -> AbstractAsyncContextManager[Switch]:
-        return session()  # type: ignore[no-any-return, unused-ignore]
-
-    return SwitchHarness(
-        connect=connect,
-        speed=speed,
-        slack=2.0,
-        operator_endpoint="user/1001",
-        media=Media(builtin="tone_stream://%(500,0,800)"),
-        media_seconds=0.5,
-        machine_number="+15550100001",
-        refused_destination="refused:+79500000001",
-    )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the fake on its own: ``python -m autoinformer.testing.fake_esl --port 8021``.
-
-    Prints ``fake ESL on 127.0.0.1:PORT`` once it listens (benchmarks read that line), then
-    serves until interrupted.
-    """
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(description="A fake FreeSWITCH Event Socket server.")
-    parser.add_argument("--port", type=int, default=8021)
-    parser.add_argument("--speed", type=float, default=1.0, help="model seconds per second")
-    parser.add_argument("--password", default="ClueCon")
-    parser.add_argument("--modules", default="mod_amd", help="comma-separated loaded modules")
-    options = parser.parse_args(argv)
-
-    async def serve() -> None:
-        server = FakeEslServer(
-            bind_port=options.port,
-            speed=options.speed,
-            password=options.password,
-            modules=frozenset(m for m in options.modules.split(",") if m),
-        )
-        async with server:
-            print(f"fake ESL on 127.0.0.1:{server.port}", flush=True)
-            await anyio.sleep_forever()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve)
-    sys.stdout.flush()
-    return 0
 
 
 if __name__ == "__main__":
