@@ -70,9 +70,47 @@ def test_falls_back_to_progressive_when_the_abandon_budget_is_spent() -> None:
     assert policy.calls_to_launch(view) == 2, "progressive: one call per idle operator"
 
 
+def test_short_small_team_campaigns_stay_under_the_cap() -> None:
+    # one hour of 5 operators is about 100 answers, a budget of 3 abandons: without the brake
+    # 3 of these 50 runs (seeds 17, 29, 42) ended at 3.1-3.2%
+    one_hour = attrs.evolve(SCENARIOS["S2"], hours=1.0)
+    rates = [simulate(one_hour, PredictivePacing(), seed).abandon_rate for seed in range(50)]
+    assert max(rates) <= 0.03
+
+
+def _answered(policy: PredictivePacing, answers: int) -> float:
+    t = 0.0
+    for _ in range(answers):
+        _feed(policy, t, Observation.DIALED)
+        _feed(policy, t + 10, Observation.ANSWERED, 10.0)
+        t += 1.0
+    return t
+
+
+def test_the_brake_tightens_as_the_abandon_budget_runs_out() -> None:
+    braked, plain = PredictivePacing(), PredictivePacing(brake=0.0)
+    for policy in (braked, plain):
+        _answered(policy, 400)  # budget: 12 abandons
+    steps = []
+    for policy in (braked, plain):
+        before = policy.safety
+        rises = []
+        for _ in range(11):
+            _feed(policy, 500.0, Observation.ABANDONED, 2.0)
+            rises.append(policy.safety - before)
+            before = policy.safety
+        steps.append(rises)
+    braked_rises, plain_rises = steps
+    assert braked_rises[:8] == pytest.approx(plain_rises[:8]), "a full budget: no brake"
+    # from 9 abandons on, fewer than 3 remain: each one adds the brake's 0.4 on top
+    assert braked_rises[-1] == pytest.approx(plain_rises[-1] + 0.4)
+
+
 def test_settings_are_validated() -> None:
     with pytest.raises(SettingsError, match="max_abandon_rate"):
         PredictivePacing(max_abandon_rate=0.0)
+    with pytest.raises(SettingsError, match=r"pacing\.brake"):
+        PredictivePacing(brake=-1.0)
     with pytest.raises(SettingsError, match=r"pacing\.memory"):
         PredictivePacing(memory=1)
 

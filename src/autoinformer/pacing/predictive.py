@@ -15,9 +15,12 @@ How it decides (docs/pacing.md has the long version):
    progressive would.
 4. ``z`` is set by an integral controller on the campaign's pooled abandon count: every abandon
    above the set point (``aim * max_abandon_rate`` of live answers) makes it more careful, every
-   answer below it bolder. A hard guard falls back to progressive (which cannot abandon) while
-   the campaign's remaining abandon budget (``max_abandon_rate * answers - abandons``) is small,
-   so a small team's few answers never let an unlucky run end over the cap.
+   answer below it bolder. A brake adds to ``z`` in proportion to how far the campaign's
+   remaining abandon budget (``max_abandon_rate * answers - abandons``) has fallen below a few
+   abandons, so a burst (a rising answer rate the estimate has not caught up with, the first
+   minutes of a large team) is damped before the budget is gone. A hard guard falls back to
+   progressive (which cannot abandon) while the budget is under half an abandon, so a small
+   team's few answers never let an unlucky run end over the cap.
 
 Every call is O(1) amortised: the sum over ringing calls is refreshed at most once per virtual
 second and adjusted incrementally in between.
@@ -55,6 +58,14 @@ def _fraction(field: str) -> Callable[[object, attrs.Attribute[float], float], N
     return check
 
 
+def _non_negative(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
+    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
+        if not value >= 0.0:
+            raise SettingsError(field, f"must be >= 0, got {value}")
+
+    return check
+
+
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class PredictivePacing(RawPacing):
     """Predictive pacing with an abandon-rate cap (3% of live answers by default).
@@ -66,6 +77,8 @@ class PredictivePacing(RawPacing):
         headroom: binomial standard deviations of the abandon rate kept below the cap.
         gain: how much one abandon above the set point raises the safety margin ``z``.
         z_start: the safety margin before the controller has learnt anything.
+        brake: how much ``z`` rises per abandon the remaining budget is below ``brake_below``.
+        brake_below: the remaining abandon budget (in abandons) under which the brake acts.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
         warmup: resolved calls to see (dialling progressively) before predicting.
         memory: trials the answer-rate estimate remembers (drift tracking).
@@ -80,6 +93,8 @@ class PredictivePacing(RawPacing):
     talk_warmup: int = 200
     z_min: float = -1.5
     z_max: float = 5.0
+    brake: float = attrs.field(default=0.4, validator=_non_negative("pacing.brake"))
+    brake_below: float = attrs.field(default=3.0, validator=_non_negative("pacing.brake_below"))
     guard: float = 0.5
     warmup: int = 20
     memory: float = 500.0
@@ -213,12 +228,16 @@ class PredictivePacing(RawPacing):
 
         A prior that grows with the team (the mismatch between when answers arrive and when
         operators free up grows with the flow of calls), corrected by the integral of abandons
-        above the set point, per abandon less for larger teams (they abandon in larger bursts).
+        above the set point, per abandon less for larger teams (they abandon in larger bursts),
+        plus the brake while fewer than ``brake_below`` abandons remain in budget.
         """
         return self._z
 
     def _update_z(self) -> None:
         z = self._z_prior + self._gain_now * (self._abandons - self.set_point * self._answers)
+        short = self.brake_below - (self.max_abandon_rate * self._answers - self._abandons)
+        if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
+            z += self.brake * short
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
 
     def _team_changed(self, logged_in: int) -> None:
