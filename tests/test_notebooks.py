@@ -1,7 +1,7 @@
 """The notebooks in docs/notebooks run, without Jupyter, so they cannot rot.
 
 Each notebook's code cells are executed in order in one namespace, in a scratch directory that
-holds a copy of ``examples/`` (as the notebooks expect to run from the repository root), with
+holds a copy of ``examples/`` (the notebooks look for it from the working directory up), with
 matplotlib on its non-interactive Agg backend. No kernel and no ``nbformat`` are needed: a
 notebook is JSON. The committed files must stay small (outputs stripped, no embedded blobs),
 and the notebooks may only use the public API.
