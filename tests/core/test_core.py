@@ -331,3 +331,18 @@ def test_a_playback_the_switch_refuses_ends_the_call_as_failed() -> None:
     final = next(cmd for cmd in out if isinstance(cmd, c.Journal))
     assert final.record.outcome is Outcome.FAILED
     assert final.record.detail == "file not found"
+
+
+def test_refused_originates_back_off_instead_of_burning_the_list() -> None:
+    core = DialerCore(campaign=_campaign(lines=1))
+    contacts = [_contact(f"c{i}", f"+7950000000{i}") for i in range(1, 4)]
+    out = core.handle(DEFAULT_START, e.ContactsAdded(contacts))
+    first = next(cmd for cmd in out if isinstance(cmd, c.Originate))
+    out = core.handle(DEFAULT_START, e.CommandFailed(first.call_id, "switch down", True))
+    assert not any(isinstance(cmd, c.Originate) for cmd in out)  # holds back 1 s
+    wake = [cmd.time for cmd in out if isinstance(cmd, c.WakeAt)][-1]
+    assert wake == DEFAULT_START + 1
+    out = core.handle(wake, e.Tick())
+    second = next(cmd for cmd in out if isinstance(cmd, c.Originate))
+    out = core.handle(wake, e.CommandFailed(second.call_id, "switch down", True))
+    assert [cmd.time for cmd in out if isinstance(cmd, c.WakeAt)][-1] == wake + 2  # doubles

@@ -73,6 +73,8 @@ _PERSON_OUTCOMES = frozenset(
 _REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
 _CALLER_ID_RETRY = 30.0
 _PACING_POLL = 1.0
+MAX_BACKOFF = 60.0
+"""Longest pause in dialling after the switch refused originates in a row (1, 2, 4... s)."""
 SWITCH_GRACE = 30.0
 """Seconds the core waits for the switch to report a call's end it expects (after our ring
 timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
@@ -125,6 +127,7 @@ class DialerCore:
     _done_sent: bool = attrs.field(default=False, init=False)
     _stop_sent: bool = attrs.field(default=False, init=False)
     _now: float = attrs.field(default=0.0, init=False)
+    _backoff: float = attrs.field(default=0.0, init=False)
     _last_wake: float | None = attrs.field(default=None, init=False)
     _hold_until: float = attrs.field(default=0.0, init=False)
     _dialing: int = attrs.field(default=0, init=False)
@@ -352,6 +355,7 @@ class DialerCore:
         if call is None or call.stage is not Stage.DIALING:
             return
         call.answered_at = now
+        self._backoff = 0.0
         self.set_timer(now + self.campaign.max_call_seconds, call, "max")
         self._dialing -= 1
         self.pacing.observe(
@@ -468,6 +472,9 @@ class DialerCore:
         if call is None:
             return
         if event.originate:
+            # the switch refuses calls (down, overloaded): back off instead of burning the list
+            self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
+            self._hold_until = max(self._hold_until, now + self._backoff)
             ended = CallEnded(
                 call.call_id, HangupCause.NORMAL_TEMPORARY_FAILURE, detail=event.detail
             )
