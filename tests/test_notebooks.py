@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import shutil
+import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
@@ -66,8 +67,11 @@ def run_notebook(path: Path, workdir: Path) -> dict[str, Any]:
 
 @pytest.fixture
 def scratch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A working directory with a copy of examples/, and matplotlib on Agg."""
+    """A working directory with a copy of examples/, matplotlib on Agg, and the temporary
+    directories the notebooks make (tempfile.mkdtemp) kept inside it."""
     shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     return tmp_path
