@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from pathlib import Path
 
 import attrs
 import pytest
@@ -346,3 +347,25 @@ def test_refused_originates_back_off_instead_of_burning_the_list() -> None:
     second = next(cmd for cmd in out if isinstance(cmd, c.Originate))
     out = core.handle(wake, e.CommandFailed(second.call_id, "switch down", True))
     assert [cmd.time for cmd in out if isinstance(cmd, c.WakeAt)][-1] == wake + 2  # doubles
+
+
+def test_resume_from_the_store_after_a_cut_reconciles_in_flight_calls(tmp_path: Path) -> None:
+    from autoinformer.store.sqlite import SqliteStore
+
+    campaign = _campaign(lines=4, retry=RetryPolicy.simple(attempts=3, interval="2m"))
+    contacts = [_contact(f"c{i}", f"+7950{i:06d}{i % 10}") for i in range(20)]
+    with SqliteStore(tmp_path / "cut.sqlite", durability="normal") as store:
+        first = simulate(campaign, contacts, store=store, until=DEFAULT_START + 40)
+        in_flight = {r.attempt_id for r in store.unfinished_attempts("test")}
+        assert in_flight, "the cut should land while calls are in flight"
+        assert len(first.records) < len(list(store.attempts("test")))
+        second = simulate(campaign, contacts, store=store)  # resumes: same store
+        records = {r.attempt_id: r for r in store.attempts("test")}
+    assert all(records[a].outcome is Outcome.UNKNOWN for a in in_flight)
+    assert all(r.outcome is not None for r in records.values())
+    for contact in contacts:
+        numbers = sorted(r.attempt_no for r in records.values() if r.contact_id == contact.id)
+        assert numbers == list(range(1, len(numbers) + 1))
+        assert len(numbers) <= 3
+    states = {p.state for p in second.progress.values()}
+    assert states <= {ContactState.DONE, ContactState.EXHAUSTED, ContactState.SKIPPED}
