@@ -84,7 +84,8 @@ def test_the_three_notebooks_are_there() -> None:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, scratch: Path) -> None:
     matplotlib = pytest.importorskip("matplotlib")
-    matplotlib.use("Agg", force=True)
+    backend = matplotlib.get_backend()
+    matplotlib.use("Agg", force=True)  # MPLBACKEND only counts before the first import
     import matplotlib.pyplot as plt
 
     plt.close("all")
@@ -96,6 +97,7 @@ def test_notebook_runs(path: Path, scratch: Path) -> None:
         figures = plt.get_fignums()
     finally:
         plt.close("all")
+        matplotlib.use(backend)
     assert namespace["__name__"] == f"notebook_{path.stem}"
     expected = FIGURES.get(path.stem, 1)
     assert len(figures) >= expected, f"{path.name} drew {len(figures)} figures, not {expected}"
