@@ -41,7 +41,7 @@ from autoinformer.script.steps import (
     parse_action,
 )
 
-__all__ = ["CampaignFile", "load_campaign_file", "parse_campaign"]
+__all__ = ["CampaignFile", "load_campaign_file", "parse_campaign", "resolve_hooks"]
 
 _STEP_KEYS = ("play", "say", "menu", "transfer", "callback", "opt_out", "hangup")
 
@@ -59,6 +59,8 @@ class CampaignFile:
         backend_settings: the rest of the ``[backend]`` table, for the backend's constructor.
         sim: the ``[sim]`` table (population model settings; ``seed``).
         pacing: makes the pacing policy of ``[campaign.pacing]`` (default broadcast).
+        hooks: ``callback`` hooks by name, as ``"package.module:function"`` import paths
+            (``[hooks]``); see :func:`resolve_hooks`.
     """
 
     path: Path
@@ -69,6 +71,7 @@ class CampaignFile:
     backend_settings: Mapping[str, Any]
     sim: Mapping[str, Any]
     pacing: Callable[[], PacingPolicy] = BroadcastPacing
+    hooks: Mapping[str, str] = attrs.field(factory=dict)
 
 
 def load_campaign_file(path: str | Path) -> CampaignFile:
@@ -94,7 +97,7 @@ def parse_campaign(
     data: Mapping[str, Any], *, base: Path, path: Path | None = None
 ) -> CampaignFile:
     """Build the campaign from already-parsed TOML data (paths relative to ``base``)."""
-    _only(data, "", {"campaign", "script", "operators", "queues", "backend", "sim"})
+    _only(data, "", {"campaign", "script", "operators", "queues", "backend", "sim", "hooks"})
     camp = _table(data, "campaign", required=True)
     _only(
         camp,
@@ -176,7 +179,40 @@ def parse_campaign(
         backend_settings=backend,
         sim=dict(_table(data, "sim")),
         pacing=_pacing(_table(camp, "pacing", prefix="campaign")),
+        hooks=_hooks(_table(data, "hooks")),
     )
+
+
+def resolve_hooks(spec: CampaignFile) -> dict[str, Callable[..., Any]]:
+    """Import the ``[hooks]`` functions (``cancel_order = "shop.hooks:cancel_order"``).
+
+    Raises:
+        SettingsError: a hook cannot be imported (``field`` is ``hooks.NAME``).
+    """
+    import importlib
+
+    out: dict[str, Callable[..., Any]] = {}
+    for name, target in spec.hooks.items():
+        module_name, _, attr = target.partition(":")
+        try:
+            value = getattr(importlib.import_module(module_name), attr)
+        except (ImportError, AttributeError, ValueError) as exc:
+            raise SettingsError(f"hooks.{name}", f"cannot import {target!r}: {exc}") from None
+        if not callable(value):
+            raise SettingsError(f"hooks.{name}", f"{target!r} is not callable")
+        out[name] = value
+    return out
+
+
+def _hooks(table: Mapping[str, Any]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for name, target in table.items():
+        if not isinstance(target, str) or ":" not in target:
+            raise SettingsError(
+                f"hooks.{name}", f"expected 'package.module:function', got {target!r}"
+            )
+        out[name] = target
+    return out
 
 
 # --- helpers --------------------------------------------------------------------------------

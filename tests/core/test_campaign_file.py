@@ -157,3 +157,27 @@ def test_pacing_and_queue_strategy_keys() -> None:
     with pytest.raises(SettingsError) as info:
         parse_campaign(data, base=EXAMPLE.parent)
     assert info.value.field == "queues.operators.strategy"
+
+
+def test_hooks_table_imports_callbacks_before_anyone_is_called(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autoinformer.campaign_file import resolve_hooks
+
+    (tmp_path / "shophooks.py").write_text(
+        "def cancel_order(contact, digits):\n    return 'cancelled ' + contact.id\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    data = _data()
+    data["script"][2]["options"]["2"] = "callback:cancel_order"  # type: ignore[index]
+    data["hooks"] = {"cancel_order": "shophooks:cancel_order"}
+    spec = parse_campaign(data, base=EXAMPLE.parent)
+    hooks = resolve_hooks(spec)
+    assert hooks["cancel_order"].__name__ == "cancel_order"
+    data["hooks"] = {"cancel_order": "shophooks:nope"}
+    with pytest.raises(SettingsError) as info:
+        resolve_hooks(parse_campaign(data, base=EXAMPLE.parent))
+    assert info.value.field == "hooks.cancel_order"
+    data["hooks"] = {"cancel_order": "no-colon"}
+    with pytest.raises(SettingsError, match=r"package\.module:function"):
+        parse_campaign(data, base=EXAMPLE.parent)

@@ -126,6 +126,7 @@ def run_realtime(
     dnc: DoNotCall | None = None,
     progress: bool = False,
     pacing: PacingPolicy | None = None,
+    hooks: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run the campaign with the anyio runtime on ``switch()`` and ``clock``."""
     started = time.perf_counter()
@@ -134,7 +135,13 @@ def run_realtime(
     async def main() -> dict[str, Any]:
         async with switch() as sw:
             runtime = Runtime(
-                campaign=campaign, switch=sw, store=store, clock=clock, dnc=dnc, pacing=pacing
+                campaign=campaign,
+                switch=sw,
+                store=store,
+                clock=clock,
+                dnc=dnc,
+                pacing=pacing,
+                hooks=dict(hooks or {}),
             )
             bar = _progress_bar(None, unit="attempt") if progress else None
             if bar is not None:

@@ -19,7 +19,7 @@ import sys
 from typing import Any
 
 from autoinformer.backends import load_backend
-from autoinformer.campaign_file import CampaignFile, load_campaign_file
+from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve_hooks
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._running import (
     add_common_arguments,
@@ -81,6 +81,7 @@ def _handle(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     setup_logging(args.verbose)
     spec = load_campaign_file(args.campaign)
+    hooks = resolve_hooks(spec)  # before anyone is called
     if args.speed is not None and (args.speed <= 0 or spec.backend != "sim"):
         print("autoinformer run: error: --speed needs a number > 0 and kind = sim", file=sys.stderr)
         return EXIT_USAGE
@@ -93,7 +94,7 @@ def _run(args: argparse.Namespace) -> int:
     store, path = open_store(args.store)
     with store:
         if spec.backend == "sim":
-            summary = _run_sim(spec, contacts, store, args, dnc)
+            summary = _run_sim(spec, contacts, store, args, dnc, hooks)
         else:
             from autoinformer.clock import WallClock
 
@@ -114,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
                 dnc=dnc,
                 progress=not args.json,
                 pacing=spec.pacing(),
+                hooks=hooks,
             )
     summary["store"] = str(path)
     summary["rejected_rows"] = len(problems)
@@ -127,6 +129,7 @@ def _run_sim(
     store: Any,
     args: argparse.Namespace,
     dnc: DoNotCallList | None,
+    hooks: dict[str, Any],
 ) -> dict[str, Any]:
     from autoinformer.sim.model import PartiesModel, PopulationModel
 
@@ -154,6 +157,7 @@ def _run_sim(
             dnc=dnc,
             progress=not args.json,
             pacing=spec.pacing(),
+            hooks=hooks,
         )
     from autoinformer.backends.sim import SimSwitch
     from autoinformer.clock import ScaledClock
@@ -171,4 +175,5 @@ def _run_sim(
         dnc=dnc,
         progress=not args.json,
         pacing=spec.pacing(),
+        hooks=hooks,
     )
