@@ -251,7 +251,7 @@ async def test_hangup_before_the_channel_exists_is_deferred() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("modules", [frozenset(), frozenset({"mod_avmd"})])
 async def test_machine_detector_found_at_run_time(modules: frozenset[str]) -> None:
-    async with session({"modules": modules, "machine_numbers": ("0001",)}, avmd_timeout=0.1) as (
+    async with session({"modules": modules, "machine_numbers": ("0001",)}, avmd_timeout=1.0) as (
         _,
         switch,
         rec,
@@ -317,3 +317,41 @@ async def test_calls_on_unknown_or_ended_calls() -> None:
             await switch.originate(
                 "y", "user/1001 &eval", caller_id=None, ring_timeout=4, operator=True
             )
+
+
+@pytest.mark.anyio
+async def test_only_bgapi_with_our_job_uuids_and_sendmsg_with_our_event_uuids() -> None:
+    """Never a blocking ``api`` on the event connection; every job and app is ours to match."""
+    async with session({"modules": frozenset({"mod_avmd"})}) as (server, switch, rec):
+        await switch.originate("c1", "+79500000001", caller_id=None, ring_timeout=4)
+        await switch.originate("op", "user/1001", caller_id=None, ring_timeout=10, operator=True)
+        await rec.wait_for(CallAnswered, "c1", 3)
+        await rec.wait_for(CallAnswered, "op", 3)
+        await switch.play("c1", Media(builtin="tone_stream://%(100,0,800)"), playback_id="p1")
+        await rec.wait_for(PlaybackFinished, "c1", 2, where=lambda e: e.playback_id == "p1")
+        await switch.play("c1", Media(builtin="tone_stream://%(5000,0,800)"), playback_id="p2")
+        await switch.stop_playback("c1", "p2")
+        await switch.bridge("b1", ("c1", "op"))
+        await switch.hangup("op", HangupCause.NORMAL_CLEARING)
+        await rec.wait_for(CallEnded, "c1", 3)
+
+        words = {line.split(" ", 1)[0] for line, _ in server.requests}
+        assert words <= {"auth", "event", "filter", "bgapi", "sendmsg", "exit"}, words
+        jobs = [h.get("Job-UUID") for line, h in server.requests if line.startswith("bgapi ")]
+        kinds = {line.split()[1] for line, _ in server.requests if line.startswith("bgapi ")}
+        assert {"originate", "uuid_break", "uuid_bridge", "uuid_kill"} <= kinds, kinds
+        assert all(jobs), "a bgapi without our Job-UUID"
+        assert len(set(jobs)) == len(jobs), "Job-UUIDs are reused"
+        executes = [
+            h for line, h in server.requests if line.startswith("sendmsg ") and h.get("event-uuid")
+        ]
+        played = [h for h in executes if h.get("execute-app-name") == "playback"]
+        assert len(played) == 2, server.requests
+        assert all(h["call-command"] == "execute" for h in executes)
+        assert len({h["event-uuid"] for h in executes}) == len(executes)
+        # each origination carries our own channel uuid, known before the switch answers
+        originates = [line for line, _ in server.requests if line.startswith("bgapi originate")]
+        uuids = [line.split("origination_uuid=", 1)[1].split(",", 1)[0] for line in originates]
+        assert len(set(uuids)) == 2
+        rec.assert_ended_last("c1")
+        rec.assert_ended_last("op")

@@ -94,6 +94,8 @@ class FakeEslServer:
     channels: dict[str, FakeChannel] = attrs.field(init=False, factory=dict)
     commands: list[str] = attrs.field(init=False, factory=list)
     """Every command line received (the ``auth`` password is masked)."""
+    requests: list[tuple[str, dict[str, str]]] = attrs.field(init=False, factory=list)
+    """Every command with its header lines (``Job-UUID``, ``event-uuid``...), as received."""
     dropped_listeners: int = attrs.field(init=False, default=0)
     max_queue: int = attrs.field(init=False, default=0)
     connections: int = attrs.field(init=False, default=0)
@@ -247,7 +249,9 @@ class FakeEslServer:
                 await listener.stream.aclose()
 
     def _command(self, listener: Listener, line: str, headers: dict[str, str]) -> None:
-        self.commands.append("auth ****" if line.startswith("auth ") else line)
+        masked = "auth ****" if line.startswith("auth ") else line
+        self.commands.append(masked)
+        self.requests.append((masked, dict(headers)))
         self._touch()
         word, _, rest = line.partition(" ")
         if not listener.authed:
