@@ -257,3 +257,18 @@ async def test_file_sender_error_is_ours(tmp_path: Path) -> None:
     with pytest.raises(SmsError, match="no-such-dir") as exc:
         await sender.send("+79508881234", "hello")
     assert isinstance(exc.value, BackendError)
+
+
+def test_sms_errors_live_in_the_one_tree() -> None:
+    import autoinformer.errors as errors
+
+    assert SmsError is errors.SmsError
+    assert SmsRejected is errors.SmsRejected
+    assert SmsUnavailable is errors.SmsUnavailable
+    assert issubclass(SmsError, BackendError)
+    assert issubclass(SmsRejected, SmsError)
+    assert issubclass(SmsUnavailable, SmsError)
+    assert issubclass(SmsUnavailable, BackendUnavailable)
+    rejected = errors.SmsRejected("HTTP 400", status=400, reason="bad number")
+    assert (rejected.status, rejected.reason) == (400, "bad number")
+    assert "SmsError" in (errors.__doc__ or "")

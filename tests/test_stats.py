@@ -336,3 +336,12 @@ def test_xlsx_text_is_a_string_cell_with_the_same_text(value: str) -> None:
         assert cell.data_type == "s"
         # XML normalises line ends on reading: \r\n and \r come back as \n
         assert cell.value == kept.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def test_export_error_lives_in_the_one_tree() -> None:
+    import autoinformer.errors as errors
+    import autoinformer.stats.cdr as cdr
+
+    assert ExportError is errors.ExportError is cdr.ExportError
+    assert issubclass(ExportError, AutoinformerError)
+    assert "ExportError" in (errors.__doc__ or "")

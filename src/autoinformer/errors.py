@@ -11,12 +11,19 @@ catch everything of ours with one ``except`` clause and nothing of ours escapes 
     │   └── TemplateError          a speech template with a syntax error (has a position)
     ├── PolicyError                a call the compliance rules forbid
     ├── StoreError                 the durable store failed
-    └── BackendError               talking to a switch failed
+    ├── ExportError                a call-record export (CSV, XLSX) could not be written
+    └── BackendError               talking to a switch (or an SMS gateway) failed
         ├── BackendUnavailable     cannot connect / connection lost
         ├── OriginateError         the switch refused to place the call
         ├── CallNotFound           the call no longer exists on the switch (ARI 404)
         ├── WrongCallState         the call is not in a state that allows this (ARI 409/412)
-        └── BackendTimeout         a reply or event did not arrive before its deadline
+        ├── BackendTimeout         a reply or event did not arrive before its deadline
+        └── SmsError               a text message could not be handed to the SMS gateway
+            ├── SmsRejected        the gateway refused it (HTTP 4xx): retrying will not help
+            └── SmsUnavailable     unreachable or failing after retries (also BackendUnavailable)
+
+The SMS errors are importable from :mod:`autoinformer.sms` and ExportError from
+:mod:`autoinformer.stats` as well, where they are raised.
 """
 
 from __future__ import annotations
@@ -28,10 +35,14 @@ __all__ = [
     "BackendUnavailable",
     "CallNotFound",
     "ContactListError",
+    "ExportError",
     "InputError",
     "OriginateError",
     "PolicyError",
     "SettingsError",
+    "SmsError",
+    "SmsRejected",
+    "SmsUnavailable",
     "StoreError",
     "TemplateError",
     "WrongCallState",
@@ -81,8 +92,12 @@ class StoreError(AutoinformerError):
     """The durable store could not read or write."""
 
 
+class ExportError(AutoinformerError):
+    """An export could not be written (the message names the file)."""
+
+
 class BackendError(AutoinformerError):
-    """Talking to a telephone switch failed."""
+    """Talking to a telephone switch (or another outside service, an SMS gateway) failed."""
 
 
 class BackendUnavailable(BackendError):
@@ -103,3 +118,23 @@ class WrongCallState(BackendError):
 
 class BackendTimeout(BackendError):
     """A reply or an event did not arrive before its deadline."""
+
+
+class SmsError(BackendError):
+    """An SMS could not be delivered to the gateway."""
+
+
+class SmsRejected(SmsError):
+    """The gateway refused the message (HTTP 4xx other than 429); retrying will not help.
+
+    ``status`` is the HTTP status; ``reason`` the start of the gateway's answer.
+    """
+
+    def __init__(self, message: str, *, status: int, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class SmsUnavailable(SmsError, BackendUnavailable):
+    """The gateway could not be reached or kept failing (5xx, 429, network) after retries."""

@@ -28,7 +28,13 @@ import anyio
 import attrs
 
 from autoinformer.clock import Clock, WallClock
-from autoinformer.errors import BackendError, BackendUnavailable, InputError, SettingsError
+from autoinformer.errors import (
+    InputError,
+    SettingsError,
+    SmsError,
+    SmsRejected,
+    SmsUnavailable,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -45,26 +51,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("autoinformer.sms")
-
-
-class SmsError(BackendError):
-    """An SMS could not be delivered to the gateway."""
-
-
-class SmsRejected(SmsError):
-    """The gateway refused the message (HTTP 4xx other than 429); retrying will not help.
-
-    ``status`` is the HTTP status; ``reason`` the start of the gateway's answer.
-    """
-
-    def __init__(self, message: str, *, status: int, reason: str = "") -> None:
-        super().__init__(message)
-        self.status = status
-        self.reason = reason
-
-
-class SmsUnavailable(SmsError, BackendUnavailable):
-    """The gateway could not be reached or kept failing (5xx, 429, network) after retries."""
 
 
 class SmsSender(Protocol):

@@ -21,7 +21,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from autoinformer.errors import AutoinformerError
+from autoinformer.errors import ExportError
 from autoinformer.outcomes import HangupCause
 from autoinformer.records import AttemptRecord
 
@@ -59,10 +59,6 @@ CDR_COLUMNS: tuple[str, ...] = (
 _DANGEROUS_START = ("=", "+", "-", "@", "\t", "\r")
 
 Cell = str | int | float | None
-
-
-class ExportError(AutoinformerError):
-    """An export could not be written (the message names the file)."""
 
 
 def iso_utc(t: float | None) -> str | None:
