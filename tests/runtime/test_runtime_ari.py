@@ -40,7 +40,12 @@ async def test_campaign_over_ari_with_rendered_speech(tmp_path: Path) -> None:
         ),
         lines=5,
         queues=[
-            QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/operator-101")])
+            QueueSettings(
+                name="operators",
+                operators=[Operator("anna", "PJSIP/operator-101")],
+                ring_timeout=60.0,  # generous in model time: a loaded machine delays events
+                max_wait=90.0,
+            )
         ],
         retry=RetryPolicy.simple(attempts=1),
     )
@@ -71,7 +76,8 @@ async def test_campaign_over_ari_with_rendered_speech(tmp_path: Path) -> None:
                 summary = await runtime.run(contacts)
         assert fake.violations == []
     outcomes = {r.contact_id: r.outcome for r in store.attempts("ari")}
-    assert outcomes == {f"p{d}": PARTIES[d].expected for d in digits}
+    details = {r.contact_id: (r.outcome, r.detail, r.cause) for r in store.attempts("ari")}
+    assert outcomes == {f"p{d}": PARTIES[d].expected for d in digits}, details
     assert outcomes["p8"] is Outcome.TRANSFERRED
     assert summary["attempts"] == len(digits)
     assert engine.calls, "speech was rendered by the engine"
