@@ -37,7 +37,14 @@ def _campaign(**kw: object) -> Campaign:
         "name": "rt",
         "script": SCRIPT,
         "lines": 10,
-        "queues": [QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/101")])],
+        "queues": [  # generous model-time limits: a loaded machine delays events
+            QueueSettings(
+                name="operators",
+                operators=[Operator("anna", "PJSIP/101")],
+                ring_timeout=60.0,
+                max_wait=120.0,
+            )
+        ],
         "retry": RetryPolicy.simple(attempts=1),
     }
     settings.update(kw)
