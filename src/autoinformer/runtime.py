@@ -318,8 +318,11 @@ class Runtime:
             self._wake = cmd.time
             self._wake_changed.set()
         elif isinstance(cmd, c.Notify):
-            for sink in self._sinks:
-                await sink.send(cmd.record)
+            for sink in list(self._sinks):
+                try:
+                    await sink.send(cmd.record)
+                except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                    self._sinks.remove(sink)  # the app stopped reading: the store has it all
         elif isinstance(cmd, c.RunCallback):
             self._spawn(self._run_hook, cmd)
         elif isinstance(cmd, c.SendSms):
