@@ -185,3 +185,20 @@ async def test_fake_drops_a_listener_that_stops_reading() -> None:
                 await anyio.lowlevel.checkpoint()
         await server.wait_until(lambda: server.listeners == 0)
         await stream.aclose()
+
+
+async def test_a_job_result_that_never_comes_times_out() -> None:
+    """The +OK arrives but the BACKGROUND_JOB never does: the wait has a deadline too."""
+    async with session({"silent_jobs": "^uuid_bridge"}, command_timeout=0.3) as (
+        server,
+        switch,
+        rec,
+    ):
+        for call_id in ("a", "b"):
+            await switch.originate(call_id, "+79500000001", caller_id=None, ring_timeout=4)
+            await rec.wait_for(CallAnswered, call_id, 3)
+        with anyio.fail_after(5), pytest.raises(BackendTimeout, match="uuid_bridge"):
+            await switch.bridge("br", ("a", "b"))
+        assert any(c.startswith("bgapi uuid_bridge") for c in server.commands)
+        await switch.hangup("a")  # the switch still works afterwards
+        await rec.wait_for(CallEnded, "a", 2)

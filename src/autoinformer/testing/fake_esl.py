@@ -85,6 +85,9 @@ class FakeEslServer:
     hangup_bridge_peer: bool = False
     mute: str | None = None
     """A regex: matching ``bgapi`` commands are carried out but never answered (a hung switch)."""
+    silent_jobs: str | None = None
+    """A regex: matching ``bgapi`` commands get their ``+OK`` and are carried out, but their
+    BACKGROUND_JOB never comes (a lost event)."""
     accepting: bool = True
     """False: new connections are closed at once (the switch is down)."""
     drop_after: str | None = None
@@ -300,7 +303,8 @@ class FakeEslServer:
                 self._originate(rest[len("originate ") :], job)
             else:
                 result = self._api(rest, job=job)
-                self._emit_job(job, rest, result)
+                if not (self.silent_jobs and re.search(self.silent_jobs, rest)):
+                    self._emit_job(job, rest, result)
         elif word == "sendmsg":
             self._sendmsg(listener, rest.strip(), headers)
         else:
