@@ -13,6 +13,7 @@ Run: ``python benchmarks/core_dialer.py`` (prints a Markdown table, writes
 from __future__ import annotations
 
 import json
+import os
 import platform
 import statistics
 import sys
@@ -110,6 +111,7 @@ def main() -> int:
         "runs": RUNS,
         "python": sys.version.split()[0],
         "machine": platform.machine(),
+        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews it
         "rows": rows,
     }
     (RESULTS / "core_dialer.json").write_text(json.dumps(out, indent=2) + "\n")
