@@ -48,6 +48,9 @@ def test_example_file_loads_with_paths_relative_to_it() -> None:
         (("campaign", "colour"), "red", "campaign.colour"),
         (("backend", "kind"), "pbx", "backend.kind"),
         (("campaign", "sms", "on_missed"), "{oops", "campaign.sms"),
+        (("campaign", "caller_id", "numbers"), ["not a number"], "campaign.caller_id"),
+        (("queues", "operators", "max_wait"), "long", "queues.operators.max_wait"),
+        (("operators",), [{"id": "x"}], "operators[0].endpoint"),
     ],
 )
 def test_bad_keys_name_the_dotted_path(path: tuple[str, ...], value: object, field: str) -> None:
@@ -115,6 +118,19 @@ def test_demo_same_seed_same_statistics(tmp_path: Path, capsys: pytest.CaptureFi
     assert sum(runs[0]["outcomes"].values()) == runs[0]["attempts"]
     assert runs[0]["outcomes"]["transferred"] > 0
     assert main(["demo", "--contacts", "0"]) == 2
+
+
+def test_caller_id_pool_from_the_file() -> None:
+    data = _data()
+    data["campaign"]["caller_id"] = {  # type: ignore[index]
+        "numbers": ["+74950000001", "+74950000002"],
+        "strategy": "lru",
+        "daily_cap": 100,
+    }
+    pool = parse_campaign(data, base=EXAMPLE.parent).campaign.caller_ids
+    assert pool is not None
+    assert pool.numbers == ("+74950000001", "+74950000002")
+    assert pool.strategy == "lru"
 
 
 def test_pacing_and_queue_strategy_keys() -> None:
