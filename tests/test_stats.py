@@ -313,6 +313,7 @@ def test_unwritable_target_raises_our_error(tmp_path: Path, writer: object) -> N
 TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
 
 
+@settings(deadline=None)  # no wall-clock limit: a busy CI machine must not fail it
 @given(value=TEXT)
 def test_csv_cell_is_never_executed_and_reads_back(value: str) -> None:
     out = io.StringIO(newline="")
@@ -334,8 +335,9 @@ def test_xlsx_text_is_a_string_cell_with_the_same_text(value: str) -> None:
     kept = ILLEGAL_CHARACTERS_RE.sub("", value)
     if kept:
         assert cell.data_type == "s"
-        # XML normalises line ends on reading: \r\n and \r come back as \n
-        assert cell.value == kept.replace("\r\n", "\n").replace("\r", "\n")
+        # With lxml, openpyxl writes a CR as &#13; and the text comes back exactly; without it,
+        # XML's line-end normalisation on reading turns \r\n and \r into \n.
+        assert cell.value in (kept, kept.replace("\r\n", "\n").replace("\r", "\n"))
 
 
 def test_export_error_lives_in_the_one_tree() -> None:
