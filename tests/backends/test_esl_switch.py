@@ -226,7 +226,8 @@ async def test_play_a_wav_file(tmp_path: Path) -> None:
         assert not missing.completed
         assert any(c == f"sendmsg {server.channel_for('c1').uuid}" for c in server.commands)
         # A playback still going when the call ends finishes (not completed) before CallEnded.
-        await switch.play("c1", Media(path=path), playback_id="cut")
+        # (a 10-minute tone: it must still be playing when our hang-up arrives, however late)
+        await switch.play("c1", Media(builtin="tone_stream://%(600000,0,800)"), playback_id="cut")
         await switch.hangup("c1")
         await rec.wait_for(CallEnded, "c1", 2)
         cut = [
@@ -329,7 +330,7 @@ async def test_only_bgapi_with_our_job_uuids_and_sendmsg_with_our_event_uuids() 
         await rec.wait_for(CallAnswered, "op", 3)
         await switch.play("c1", Media(builtin="tone_stream://%(100,0,800)"), playback_id="p1")
         await rec.wait_for(PlaybackFinished, "c1", 2, where=lambda e: e.playback_id == "p1")
-        await switch.play("c1", Media(builtin="tone_stream://%(5000,0,800)"), playback_id="p2")
+        await switch.play("c1", Media(builtin="tone_stream://%(600000,0,800)"), playback_id="p2")
         await switch.stop_playback("c1", "p2")
         await switch.bridge("b1", ("c1", "op"))
         await switch.hangup("op", HangupCause.NORMAL_CLEARING)

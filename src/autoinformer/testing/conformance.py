@@ -92,6 +92,9 @@ class SwitchHarness:
         operator_endpoint: an operator endpoint that answers and talks (15 s).
         media: a playable media; ``media_seconds`` its duration in model seconds, or None
             when the backend cannot promise it (the timing assertion is skipped).
+        long_media: a media that plays for a minute or more, for the stop check (a short one
+            may finish by itself before ``stop_playback`` reaches a busy switch); None: use
+            ``media``.
         machine_number: a number answered by a machine, or None when answering-machine
             detection is not supported (the check is skipped).
         refused_destination: a destination the switch refuses outright (OriginateError), or
@@ -109,6 +112,7 @@ class SwitchHarness:
     operator_endpoint: str = "operator/1001"
     media: Media = _BEEP
     media_seconds: float | None = None
+    long_media: Media | None = None
     machine_number: str | None = None
     refused_destination: str | None = None
     ring_timeout: float = 4.0
@@ -341,7 +345,8 @@ async def check_play(h: SwitchHarness) -> None:
                 f"playback of {h.media_seconds:g} s finished after {elapsed:.3f} model seconds"
             )
 
-        await rec.switch.play(call_id, h.media, playback_id="pb-stop")
+        long_media = h.long_media if h.long_media is not None else h.media
+        await rec.switch.play(call_id, long_media, playback_id="pb-stop")
         await rec.switch.stop_playback(call_id, "pb-stop")
         stopped = await rec.wait_for(
             PlaybackFinished, call_id, 2, "stopped playback", lambda e: e.playback_id == "pb-stop"
@@ -483,7 +488,7 @@ def sim_harness(speed: float = 100.0) -> SwitchHarness:
         return SimSwitch(
             clock=ScaledClock(speed=speed),
             faults=Faults(refuse_pattern=r"^refused:"),
-            builtin_seconds={"beep": 0.5},
+            builtin_seconds={"beep": 0.5, "hold-music": 600.0},
         )
 
     return SwitchHarness(
@@ -491,6 +496,7 @@ def sim_harness(speed: float = 100.0) -> SwitchHarness:
         speed=speed,
         media=Media(builtin="beep"),
         media_seconds=0.5,
+        long_media=Media(builtin="hold-music"),
         machine_number="+15550100001",
         refused_destination="refused:+79500000001",
     )

@@ -74,6 +74,7 @@ def esl_harness(
         operator_endpoint="user/1001",
         media=Media(builtin="tone_stream://%(500,0,800)"),
         media_seconds=0.5,
+        long_media=Media(builtin="tone_stream://%(600000,0,800)"),  # 10 minutes
         machine_number="+15550100001",
         refused_destination="refused:+79500000001",
     )
