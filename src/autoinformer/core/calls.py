@@ -64,6 +64,20 @@ class Call:
     callback_result: str | None = None
     detail: str = ""
 
+    def answered_outcome(self, now: float, min_delivered_seconds: float) -> Outcome:
+        """The outcome of this answered call as it ends at ``now`` (see docs/outcomes.md)."""
+        if self.outcome is not None:
+            return self.outcome
+        if self.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING):
+            return Outcome.ABANDONED  # the callee did not wait for the operator
+        if self.machine:
+            return Outcome.MACHINE
+        assert self.answered_at is not None
+        heard = self.run is not None and self.run.reached_end
+        if heard or now - self.answered_at >= min_delivered_seconds:
+            return Outcome.DELIVERED
+        return Outcome.HUNG_UP_EARLY
+
     def finished(self, now: float, outcome: Outcome, cause: int, detail: str) -> AttemptRecord:
         """The attempt's record with its result (built once: records are frozen values)."""
         r = self.record

@@ -31,15 +31,14 @@ from autoinformer.backends.base import (
     PlaybackFinished,
 )
 from autoinformer.campaign import Campaign
-from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core import gates, intake
 from autoinformer.core.book import ContactBook, Slot
 from autoinformer.core.calls import Call, Stage
 from autoinformer.core.operators import OperatorDesk
+from autoinformer.core.sms import sms_for
 from autoinformer.outcomes import (
-    MISSED_OUTCOMES,
     ContactState,
     HangupCause,
     Outcome,
@@ -61,15 +60,6 @@ from autoinformer.speech import Template
 
 __all__ = ["DialerCore", "DoNotCall"]
 
-_PERSON_OUTCOMES = frozenset(
-    {
-        Outcome.DELIVERED,
-        Outcome.HUNG_UP_EARLY,
-        Outcome.TRANSFERRED,
-        Outcome.ABANDONED,
-        Outcome.AGENT_ERROR,
-    }
-)
 _REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
 _CALLER_ID_RETRY = 30.0
 _PACING_POLL = 1.0
@@ -504,7 +494,7 @@ class DialerCore:
                 PacingObservation(Observation.NOT_ANSWERED, now, now - call.record.started_at)
             )
         else:
-            outcome = self._answered_outcome(now, call)
+            outcome = call.answered_outcome(now, self.campaign.min_delivered_seconds)
             self.pacing.observe(
                 PacingObservation(Observation.TALK_ENDED, now, now - call.answered_at)
             )
@@ -512,37 +502,12 @@ class DialerCore:
         record = call.finished(now, outcome, int(event.cause), event.detail)
         out += [c.Journal(record, begin=False), c.Notify(record)]
         retried = self._after_attempt(now, call.slot, outcome, out)
-        self._sms(call.slot.contact, record.number, outcome, retried, out)
-
-    def _answered_outcome(self, now: float, call: Call) -> Outcome:
-        if call.outcome is not None:
-            return call.outcome
-        if call.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING):
-            return Outcome.ABANDONED
-        if call.machine:
-            return Outcome.MACHINE
-        assert call.answered_at is not None
-        heard = call.run is not None and call.run.reached_end
-        if heard or now - call.answered_at >= self.campaign.min_delivered_seconds:
-            return Outcome.DELIVERED
-        return Outcome.HUNG_UP_EARLY
-
-    def _sms(
-        self, contact: Contact, number: str, outcome: Outcome, retried: bool, out: list[c.Command]
-    ) -> None:
-        rules = self.campaign.sms
-        text, rule = None, ""
-        if outcome in _PERSON_OUTCOMES and rules.on_hangup is not None:
-            text, rule = rules.on_hangup, "on_hangup"
-        elif (
-            outcome in MISSED_OUTCOMES
-            and rules.on_missed is not None
-            and (rules.missed_when == "every" or not retried)
-        ):
-            text, rule = rules.on_missed, "on_missed"
-        if text is not None and not self.blocked(number):
-            rendered = self._templates[text].render_text(contact, self.campaign.lang)
-            out.append(c.SendSms(number, rendered, contact.id, rule))
+        sms = sms_for(self.campaign, self._templates, call.slot.contact, record.number, outcome)
+        due = sms is not None and (
+            sms.rule == "on_hangup" or self.campaign.sms.missed_when == "every" or not retried
+        )
+        if sms is not None and due and not self.blocked(record.number):
+            out.append(sms)
 
     def hangup_call(self, call: Call, out: list[c.Command]) -> None:
         """Hang the customer's call up (once)."""
