@@ -2,6 +2,9 @@
 
 - :mod:`.parser`: the sans-IO framing parser (bytes in, messages and events out).
 - :mod:`.client`: one anyio TCP connection: auth, subscriptions, commands and their replies.
+- :mod:`.commands`: dial strings, channel variables and media arguments (pure).
+- :mod:`.calls`: the call table: events in, SwitchEvents and actions out (no I/O).
+- :mod:`.settings`: :class:`~.settings.EslSettings`, the ``[backend]`` settings, checked.
 - :mod:`.switch`: :class:`EslSwitch`, the :class:`~autoinformer.backends.base.Switch` on top.
 """
 
