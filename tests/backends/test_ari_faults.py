@@ -203,6 +203,24 @@ async def test_a_server_that_never_answers_times_out() -> None:
         tg.cancel_scope.cancel()
 
 
+async def test_connect_to_a_server_that_never_answers_gives_up() -> None:
+    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+    port = listener.extra(anyio.abc.SocketAttribute.local_port)
+
+    async def hold(stream: anyio.abc.ByteStream) -> None:
+        async with stream:
+            await anyio.sleep_forever()
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(listener.serve, hold)
+        settings = AriSettings(url=f"http://127.0.0.1:{port}", password="pw", request_timeout=0.2)
+        switch = AriSwitch(settings=settings)
+        with anyio.fail_after(3), pytest.raises(BackendUnavailable, match="event stream"):
+            await switch.connect()  # the WebSocket upgrade is never answered
+        assert not switch.connected
+        tg.cancel_scope.cancel()
+
+
 async def test_events_that_overtake_the_originate_reply_are_not_lost() -> None:
     async with make_fake() as fake, make_switch(fake) as switch:
         # The reply leaves 50 ms late: the callee (ring 1 model second = 10 ms) has answered
