@@ -157,6 +157,28 @@ async def test_each_rest_status_becomes_its_library_error(
             assert fake.password not in str(info.value)
 
 
+@pytest.mark.parametrize("failing", ["create", "addChannel"])
+async def test_a_failed_bridge_does_not_tie_the_calls_together(failing: str) -> None:
+    async with make_fake() as fake, make_switch(fake) as switch:
+        await answered(switch, "cust", "+79500000001")
+        await switch.originate(
+            "agent", "PJSIP/operator-1001", caller_id=None, ring_timeout=10, operator=True
+        )
+        await next_of(switch.events(), base.CallAnswered, "agent")
+        fake.fail_next(failing, 500)
+        with pytest.raises(BackendUnavailable):
+            await switch.bridge("br-1", ("cust", "agent"))
+        await switch.hangup("agent")  # the core gives the operator leg up
+        await next_of(switch.events(), base.CallEnded, "agent")
+        # The customer is not hung up as a bridge peer: it is still there to play to.
+        await switch.play("cust", base.Media(builtin="beep"), playback_id="after")
+        done = await next_of(switch.events(), base.PlaybackFinished, "cust")
+        assert done.completed
+        assert "cust" in fake.pbx.channels
+        assert fake.requests.count(("DELETE", "hangup")) == 1
+        assert fake.pbx.bridges == {}
+
+
 @pytest.mark.parametrize("check", [check_hangup_cause, check_transfer], ids=lambda c: c.__name__)
 async def test_slow_events_still_conform(check: Any) -> None:
     # Every event reaches the client 20 ms (2 model seconds) after the REST reply that

@@ -280,10 +280,16 @@ class AriSwitch(base.Switch):
 
     async def bridge(self, bridge_id: str, call_ids: tuple[str, ...]) -> None:
         self._tracker.expect_bridge(bridge_id, call_ids)
-        await self._client.create_bridge(bridge_id)
+        try:
+            await self._client.create_bridge(bridge_id)
+        except BackendError:
+            self._tracker.forget_bridge(bridge_id)
+            raise
         try:
             await self._client.add_channels(bridge_id, call_ids)
         except BackendError:
+            # Not bridged: a leg ending later must not take the other down as its peer.
+            self._tracker.forget_bridge(bridge_id)
             await self._quietly(self._client.destroy_bridge(bridge_id))
             raise
 

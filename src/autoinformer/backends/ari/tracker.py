@@ -216,6 +216,13 @@ class CallTracker:
             if call is not None:
                 call.bridge_id = bridge_id
 
+    def forget_bridge(self, bridge_id: str) -> None:
+        """Drop a bridge whose creation failed: its calls are no longer each other's peers."""
+        for call_id in self._bridges.pop(bridge_id, set()):
+            call = self._calls.get(call_id)
+            if call is not None and call.bridge_id == bridge_id:
+                call.bridge_id = None
+
     def has_call(self, call_id: str) -> bool:
         """True while the call is known and has not ended."""
         return call_id in self._calls
