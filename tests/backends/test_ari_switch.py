@@ -138,6 +138,31 @@ async def test_customer_hanging_up_in_the_bridge_ends_the_operator_leg_too() -> 
         assert fake.violations == []
 
 
+async def test_play_during_machine_detection_waits_for_the_call_to_come_back() -> None:
+    # The core stops waiting for a verdict after machine_wait and plays to the callee as to a
+    # person; if AMD() still runs, the call is outside Stasis and Asterisk answers 409. The
+    # switch holds the play until the call is back (with a deadline) instead of failing it.
+    fake = FakeAri(reference_dir=REFERENCE, time_scale=0.02, builtin_seconds={"beep": 100})
+    async with fake:
+        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        async with AriSwitch(settings=settings) as switch:
+            await switch.originate(
+                "c1", "+79500000001", caller_id=None, ring_timeout=20, detect_machine=True
+            )
+            with anyio.fail_after(2):
+                async for event in switch.events():
+                    if isinstance(event, base.CallAnswered):
+                        break
+                await fake.wait_until(lambda: fake.pbx.channels["c1"].app_name == "AMD")
+            await switch.play("c1", base.Media(builtin="beep"), playback_id="pb-1")
+            assert fake.pbx.channels["c1"].in_stasis  # played only once the verdict was in
+            await switch.hangup("c1")
+            events = await collect_until_ended(switch, {"c1"})
+        assert events[0] == base.MachineDetected("c1", machine=False)
+        assert base.PlaybackFinished("c1", "pb-1", completed=False) in events
+        assert fake.violations == []
+
+
 async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
     async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)

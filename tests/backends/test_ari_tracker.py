@@ -179,6 +179,25 @@ def test_calls_lost_in_a_gap_keep_what_was_known_before_it() -> None:
     assert tracker.next_deadline() is None  # the ;2 wait is over too
 
 
+def test_a_call_is_in_amd_from_the_continue_until_its_verdict_or_a_failed_continue() -> None:
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1", detect_machine=True)
+    tracker.expect_call("c2", detect_machine=True)
+    tracker.expect_call("plain")
+    for call_id in ("c1", "c2", "plain"):
+        _feed(tracker, {"type": "StasisStart", "args": ["dial"], "channel": _ch(call_id)})
+    assert (tracker.in_amd("c1"), tracker.in_amd("c2"), tracker.in_amd("plain")) == (
+        True,
+        True,
+        False,
+    )
+    _feed(tracker, {"type": "StasisStart", "args": ["amd", "HUMAN", "x"], "channel": _ch("c1")})
+    assert not tracker.in_amd("c1")
+    tracker.amd_not_started("c2")
+    assert not tracker.in_amd("c2")
+    assert not tracker.in_amd("unknown")
+
+
 @pytest.mark.parametrize(
     ("args", "expected"),
     [

@@ -117,6 +117,7 @@ class AriSwitch(base.Switch):
     _first_error: str | None = attrs.field(init=False, default=None)
     _closing: bool = attrs.field(init=False, default=False)
     _stream_closed: bool = attrs.field(init=False, default=False)
+    _amd_waiters: dict[str, anyio.Event] = attrs.field(init=False, factory=dict)
     _slow_consumer_logged: bool = attrs.field(init=False, default=False)
     connected: bool = attrs.field(init=False, default=False)
     """True while the event WebSocket is up."""
@@ -207,6 +208,9 @@ class AriSwitch(base.Switch):
         self.connected = False
         self._send.close()
         self._stream_closed = True
+        for back in self._amd_waiters.values():  # held plays go on (and fail: not connected)
+            back.set()
+        self._amd_waiters.clear()
 
     def events(self) -> AsyncIterator[base.SwitchEvent]:
         """The one stream of events, in the order Asterisk sent them; ends at :meth:`close`."""
@@ -266,6 +270,13 @@ class AriSwitch(base.Switch):
 
     async def play(self, call_id: str, media: base.Media, *, playback_id: str) -> None:
         uri = await self._media.uri(media)
+        if self._tracker.in_amd(call_id):
+            # AMD() still runs (the caller stopped waiting for its verdict): Asterisk would
+            # refuse the play (409) as the call is outside Stasis. Wait for it to come back,
+            # or end, within one request timeout; then play (or fail) as usual.
+            back = self._amd_waiters.setdefault(call_id, anyio.Event())
+            with anyio.move_on_after(self.settings.request_timeout):
+                await back.wait()
         self._tracker.expect_playback(call_id, playback_id)
         try:
             await self._client.play(call_id, playback_id, uri)
@@ -414,6 +425,8 @@ class AriSwitch(base.Switch):
                     tg.start_soon(self._quietly, self._client.destroy_bridge(output.bridge_id))
             else:
                 await self._emit(output)
+        if self._amd_waiters:
+            self._wake_amd_waiters()
 
     async def _emit(self, event: base.SwitchEvent) -> None:
         try:
@@ -431,6 +444,13 @@ class AriSwitch(base.Switch):
             with contextlib.suppress(anyio.ClosedResourceError, anyio.BrokenResourceError):
                 await self._send.send(event)
 
+    def _wake_amd_waiters(self) -> None:
+        """Release the plays held for calls that are back from AMD (or gone)."""
+        for call_id, back in list(self._amd_waiters.items()):
+            if not self._tracker.in_amd(call_id):
+                del self._amd_waiters[call_id]
+                back.set()
+
     async def _send_to_amd(self, call_id: str) -> None:
         try:
             await self._client.continue_in_dialplan(call_id, self.settings.amd_context)
@@ -438,6 +458,8 @@ class AriSwitch(base.Switch):
             pass  # the call ended meanwhile; its CallEnded reports it
         except BackendError as exc:
             log.error("cannot start machine detection on %s: %s", call_id, exc)
+            self._tracker.amd_not_started(call_id)  # still in Stasis: no verdict will come
+            self._wake_amd_waiters()
 
     @staticmethod
     async def _quietly(request: Any) -> None:

@@ -117,6 +117,7 @@ class _Call:
     other_cause: int | None = None
     playbacks: set[str] = attrs.field(factory=set)
     bridge_id: str | None = None
+    in_amd: bool = False
 
 
 @attrs.define(kw_only=True)
@@ -223,6 +224,17 @@ class CallTracker:
             if call is not None and call.bridge_id == bridge_id:
                 call.bridge_id = None
 
+    def in_amd(self, call_id: str) -> bool:
+        """True while the call is out of Stasis for machine detection (nothing can play)."""
+        call = self._calls.get(call_id)
+        return call is not None and call.in_amd
+
+    def amd_not_started(self, call_id: str) -> None:
+        """The request to send the call to the AMD context failed: it never left Stasis."""
+        call = self._calls.get(call_id)
+        if call is not None:
+            call.in_amd = False
+
     def has_call(self, call_id: str) -> bool:
         """True while the call is known and has not ended."""
         return call_id in self._calls
@@ -315,6 +327,7 @@ class CallTracker:
                 call.answered = True
                 follow.append(base.CallAnswered(call.call_id))
                 if call.detect_machine:
+                    call.in_amd = True
                     follow.append(ContinueToAmd(call.call_id))
         for channel in present.values():
             if channel.id not in self._channels and self._in_our_app(channel):
@@ -358,6 +371,7 @@ class CallTracker:
         if call is None:
             return
         if event.args and event.args[0] == "amd":
+            call.in_amd = False
             self._amd_verdict(call, event.args[1:], out)
             return
         if call.answered:
@@ -365,6 +379,7 @@ class CallTracker:
         call.answered = True
         out.append(base.CallAnswered(call.call_id))
         if call.detect_machine:
+            call.in_amd = True
             out.append(ContinueToAmd(call.call_id))
 
     @staticmethod
