@@ -40,7 +40,7 @@ def ari_harness(
         fake = FakeAri(
             reference_dir=reference_dir,
             time_scale=time_scale,
-            builtin_seconds={"beep": 0.5},
+            builtin_seconds={"beep": 0.5, "hold-music": 600.0},
             machine_numbers=frozenset({machine_number}),
             **fake_options,
         )
@@ -61,6 +61,7 @@ def ari_harness(
         operator_endpoint="PJSIP/operator-1001",
         media=Media(builtin="beep"),
         media_seconds=0.5,
+        long_media=Media(builtin="hold-music"),  # a stop, however late, finds it playing
         machine_number=machine_number,
         refused_destination="refused:+79500000001",
     )
