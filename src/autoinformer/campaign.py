@@ -102,6 +102,12 @@ def _default_retry() -> RetryPolicy:
     return RetryPolicy()
 
 
+def _default_limits() -> ContactLimits:
+    from autoinformer.policy.limits import ContactLimits
+
+    return ContactLimits()
+
+
 def _queues(value: object) -> Mapping[str, QueueSettings]:
     if isinstance(value, Mapping):
         return dict(value)
@@ -123,7 +129,8 @@ class Campaign:
         window: when calls may be placed (None: any time).
         retry: the retry policy (default: 3 attempts, 20 minutes apart); its ``ring_timeout``
             (at least 15 s, a compliance default) is how long a call rings.
-        limits: per-contact frequency caps (None: only the retry policy's budget).
+        limits: per-contact frequency caps; the default keeps the compliance cap of 7 calls in
+            7 days (None turns every cap off: only the retry policy's budget applies).
         caller_ids: the caller-ID pool (None: the switch's default caller ID).
         queues: operator queues by name, for ``transfer`` steps.
         machine_detection: ask the switch for answering-machine detection.
@@ -145,7 +152,7 @@ class Campaign:
     timezone: str = "UTC"
     window: CallWindow | None = None
     retry: RetryPolicy = attrs.field(factory=_default_retry)
-    limits: ContactLimits | None = None
+    limits: ContactLimits | None = attrs.field(factory=_default_limits)
     caller_ids: CallerIdPool | None = None
     queues: Mapping[str, QueueSettings] = attrs.field(factory=dict, converter=_queues)
     machine_detection: bool = False

@@ -236,6 +236,8 @@ class Runtime:
         await self._handle(restored)
 
     async def _loop(self) -> None:
+        if self._finished:  # a restored store can already be finished: nothing to wait for
+            return
         async for item in self._inbox:
             if isinstance(item, _Add):
 

@@ -198,3 +198,21 @@ async def test_sms_rules_go_to_the_sender_before_run_returns() -> None:
             await runtime.run([_contact("d", "+79500000001"), _contact("b", "+79500000002")])
     sent = sorted((m.to, m.text) for m in sender.sent)
     assert sent == [("+79500000001", "Thanks for listening."), ("+79500000002", "We missed you.")]
+
+
+@pytest.mark.anyio
+async def test_a_finished_store_returns_at_once_and_calls_nobody_again(tmp_path: Path) -> None:
+    """Resuming a campaign whose store is already finished must not wait for an event."""
+    clock = ScaledClock(speed=SPEED)
+    path = tmp_path / "done.sqlite"
+    contacts = [_contact("p1", "+79990000001")]
+    for _ in range(2):
+        store = SqliteStore(path, durability="normal")
+        async with SimSwitch(clock=clock) as switch:
+            runtime = Runtime(campaign=_campaign(), switch=switch, store=store, clock=clock)
+            with anyio.fail_after(DEADLINE):
+                summary = await runtime.run(contacts)
+        attempts = list(store.attempts("rt"))
+        store.close()
+        assert len(attempts) == 1
+        assert summary["attempts"] == 1
