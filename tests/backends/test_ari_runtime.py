@@ -1,15 +1,24 @@
 """A whole campaign (the seed 000 flow: a greeting, a menu, an operator on 1) through the
-runtime on AriSwitch and the fake ARI server: every test party ends as the convention says."""
+runtime on AriSwitch and the fake ARI server: every test party ends as the convention says.
+
+Virtual time (:mod:`autoinformer.testing.virtual_time`): the fake's callees and the runtime's
+clock run on the event loop's clock, which jumps to the next timer only when no byte is on the
+wire and no worker thread runs. The tightest margins of the convention are 2 model seconds
+(p0 stays 12 s for a 10 s minimum; p6 leaves 2 s after answer, before its greeting ends); on a
+scaled real-time clock a loaded 2-core machine blurred them (a late answer made p0
+hung_up_early; a late play reached p6 after it had gone), in virtual time they hold exactly.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
+import anyio
 import pytest
 
 from autoinformer.backends.ari import AriSwitch
 from autoinformer.campaign import Campaign, QueueSettings
-from autoinformer.clock import ScaledClock
 from autoinformer.contacts.model import Contact
 from autoinformer.outcomes import Outcome
 from autoinformer.policy.retry import RetryPolicy
@@ -19,15 +28,10 @@ from autoinformer.script import Script, menu, play, transfer
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.parties import PARTIES
+from autoinformer.testing.virtual_time import LoopClock, virtual_backend
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
-SPEED = 5.0
-"""Model seconds per real second. The fake's callees and the runtime's clock both run on real
-time here, so every real millisecond the loop is late costs SPEED model milliseconds. The
-tightest margins of the convention are 2 model seconds (p0 stays 12 s for a 10 s minimum; p6
-leaves 2 s after answer, before its greeting ends): 400 ms of real lateness at this speed. At
-10 it failed on a 2-core machine kept busy by other processes (a late answer made p0
-hung_up_early; a late play reached p6 after it had gone)."""
+DEADLINE = 600.0  # virtual seconds: a hang fails at once, a slow machine never does
 
 CAMPAIGN = Campaign(
     name="seed000-ari",
@@ -49,12 +53,20 @@ CAMPAIGN = Campaign(
 CONTACTS = [Contact(id=f"p{d}", phones=(f"+7950000000{d}",)) for d in sorted(PARTIES)]
 
 
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, dict[str, Any]]:
+    """Both backends as in tests/conftest.py, each in virtual time."""
+    return virtual_backend(str(request.param), monkeypatch)
+
+
 @pytest.mark.anyio
 async def test_campaign_on_the_fake_asterisk() -> None:
     endpoint = "Local/{digits}@phones"  # the harder case: causes split over two halves
-    clock = ScaledClock(speed=SPEED)
+    clock = LoopClock()
     store = MemoryStore()
-    async with FakeAri(reference_dir=REFERENCE, time_scale=1 / SPEED) as fake:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1.0) as fake:
         # The campaign file's keys, the password from the environment variable they name.
         switch = AriSwitch(
             url=fake.url,
@@ -63,10 +75,10 @@ async def test_campaign_on_the_fake_asterisk() -> None:
             endpoint=endpoint,
             environ={"FAKE_ARI_PASSWORD": fake.password},
         )
+        runtime = Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock)
         async with switch:
-            summary = await Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock).run(
-                CONTACTS
-            )
+            with anyio.fail_after(DEADLINE):
+                summary = await runtime.run(CONTACTS)
         assert fake.violations == []
         assert fake.pbx.channels == {}
     records = {r.contact_id: r for r in store.attempts(CAMPAIGN.name)}
