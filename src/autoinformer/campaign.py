@@ -108,6 +108,12 @@ def _default_limits() -> ContactLimits:
     return ContactLimits()
 
 
+def _default_window(self: Campaign) -> CallWindow:
+    from autoinformer.policy.schedule import CallWindow
+
+    return CallWindow.safe_default(self.timezone)
+
+
 def _queues(value: object) -> Mapping[str, QueueSettings]:
     if isinstance(value, Mapping):
         return dict(value)
@@ -126,7 +132,12 @@ class Campaign:
             (or when the message was heard to the end); shorter is ``hung_up_early``.
         region: default region for numbers written without a country code.
         timezone: the campaign's zone (calling hours fall back to it).
-        window: when calls may be placed (None: any time).
+        window: when calls may be placed, in the callee's local time. The default is the
+            compliance default :meth:`CallWindow.safe_default <autoinformer.policy.schedule.
+            CallWindow.safe_default>`: 09:00-20:00 every day (inside both the US TCPA's
+            08:00-21:00 and Russia's 230-FZ debt-collection hours, 08:00-22:00 weekdays and
+            09:00-20:00 weekends), with ``timezone`` as the fallback zone. Calling at any
+            hour needs the explicit ``CallWindow.any_time()``.
         retry: the retry policy (default: 3 attempts, 20 minutes apart); its ``ring_timeout``
             (at least 15 s, a compliance default) is how long a call rings.
         limits: per-contact frequency caps; the default keeps the compliance cap of 7 calls in
@@ -138,6 +149,10 @@ class Campaign:
         machine_wait: seconds to wait for detection (then the callee is taken for a person).
         sms: SMS rules.
         abandon_message: a file played to a callee no operator could take (None: hang up).
+        abandon_cap: the most abandoned calls allowed, as a fraction of live answers (default
+            0.03: the US FCC and UK Ofcom cap). When the script can transfer, the core holds
+            any pacing policy to it (:mod:`autoinformer.core.abandon_guard`); 1.0 turns the
+            guard off.
         callback_timeout: seconds a ``callback`` hook may take before ``timeout`` is recorded.
         lang: language for speech and SMS templates.
         max_call_seconds: an answered call is hung up after this long (a safety net: nothing
@@ -150,7 +165,7 @@ class Campaign:
     min_delivered_seconds: float = 10.0
     region: str = "RU"
     timezone: str = "UTC"
-    window: CallWindow | None = None
+    window: CallWindow = attrs.field(default=attrs.Factory(_default_window, takes_self=True))
     retry: RetryPolicy = attrs.field(factory=_default_retry)
     limits: ContactLimits | None = attrs.field(factory=_default_limits)
     caller_ids: CallerIdPool | None = None
@@ -160,6 +175,7 @@ class Campaign:
     machine_wait: float = 5.0
     sms: SmsRules = attrs.field(factory=SmsRules)
     abandon_message: str | None = None
+    abandon_cap: float = 0.03
     callback_timeout: float = 10.0
     lang: str = "en"
     max_call_seconds: float = 3600.0
@@ -179,6 +195,19 @@ class Campaign:
             )
         if self.machine_wait <= 0:
             raise SettingsError("machine_wait", "must be > 0 seconds")
+        if self.window is None:
+            raise SettingsError(
+                "window", "None does not mean any time: pass CallWindow.any_time() to opt out"
+            )
+        if (
+            isinstance(self.abandon_cap, bool)
+            or not isinstance(self.abandon_cap, int | float)
+            or not 0.0 <= self.abandon_cap <= 1.0
+        ):
+            raise SettingsError(
+                "abandon_cap",
+                f"expected a fraction of live answers from 0 to 1, got {self.abandon_cap!r}",
+            )
         if self.max_call_seconds <= 0:
             raise SettingsError("max_call_seconds", "must be > 0 seconds")
         if self.callback_timeout <= 0:

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 
 from autoinformer.campaign import Campaign, QueueSettings, SmsRules
+from autoinformer.core.abandon_guard import default_pacing
 from autoinformer.errors import InputError, SettingsError, TemplateError
 from autoinformer.pacing.base import BroadcastPacing, PacingPolicy
 from autoinformer.policy.callerid import CallerIdPool
@@ -58,7 +59,8 @@ class CampaignFile:
         backend: ``kind`` (``sim``, ``ari``, ``esl``).
         backend_settings: the rest of the ``[backend]`` table, for the backend's constructor.
         sim: the ``[sim]`` table (population model settings; ``seed``).
-        pacing: makes the pacing policy of ``[campaign.pacing]`` (default broadcast).
+        pacing: makes the pacing policy of ``[campaign.pacing]`` (default: progressive when
+            the script transfers to operators, else broadcast).
         hooks: ``callback`` hooks by name, as ``"package.module:function"`` import paths
             (``[hooks]``); see :func:`resolve_hooks`.
     """
@@ -118,6 +120,7 @@ def parse_campaign(
             "on_machine",
             "machine_wait",
             "abandon_message",
+            "abandon_cap",
             "callback_timeout",
             "lang",
             "do_not_call",
@@ -144,6 +147,7 @@ def parse_campaign(
         "callback_timeout": float(_get(camp, "campaign", "callback_timeout", (int, float), 10.0)),
         "lang": _get(camp, "campaign", "lang", str, "en"),
         "max_call_seconds": float(_get(camp, "campaign", "max_call_seconds", (int, float), 3600.0)),
+        "abandon_cap": float(_get(camp, "campaign", "abandon_cap", (int, float), 0.03)),
     }
     abandon = _get(camp, "campaign", "abandon_message", str, None)
     if abandon is not None:
@@ -178,7 +182,7 @@ def parse_campaign(
         backend=kind,
         backend_settings=backend,
         sim=dict(_table(data, "sim")),
-        pacing=_pacing(_table(camp, "pacing", prefix="campaign")),
+        pacing=_pacing(_table(camp, "pacing", prefix="campaign"), campaign),
         hooks=_hooks(_table(data, "hooks")),
     )
 
@@ -304,8 +308,12 @@ def _window(table: Mapping[str, Any], timezone: str) -> CallWindow:
         raise SettingsError(field, exc.message) from None
 
 
-def _pacing(table: Mapping[str, Any]) -> Callable[[], PacingPolicy]:
-    """A factory for the pacing policy (policies learn, so each run gets a fresh one)."""
+def _pacing(table: Mapping[str, Any], campaign: Campaign) -> Callable[[], PacingPolicy]:
+    """A factory for the pacing policy (policies learn, so each run gets a fresh one).
+
+    Without a ``kind`` the campaign gets the core's default: progressive when the script can
+    transfer to operators, broadcast otherwise (:func:`default_pacing`).
+    """
     from autoinformer.pacing import PowerPacing, PredictivePacing, ProgressivePacing
 
     prefix = "campaign.pacing"
@@ -316,7 +324,11 @@ def _pacing(table: Mapping[str, Any]) -> Callable[[], PacingPolicy]:
         "predictive": PredictivePacing,
     }
     options = dict(table)
-    kind = options.pop("kind", "broadcast")
+    if "kind" not in options:
+        if options:
+            raise SettingsError(f"{prefix}.kind", "missing (the options need a pacing kind)")
+        return lambda: default_pacing(campaign)
+    kind = options.pop("kind")
     if kind not in kinds:
         raise SettingsError(f"{prefix}.kind", f"expected one of {', '.join(kinds)}, got {kind!r}")
     factory = kinds[kind]

@@ -162,8 +162,10 @@ async def test_stop_with_hangup_records_the_calls_in_progress() -> None:
     clock = ScaledClock(speed=SPEED)
     store = MemoryStore()
     contacts = [_contact(f"c{i}", f"+7950000{i:03d}3") for i in range(5)]  # ring, no answer
+    # A broadcast script: with a transfer, pacing would keep one call per operator in flight.
+    broadcast = _campaign(script=Script.of(say("Your debt is {BALANCE} RUB.")), queues=[])
     async with SimSwitch(clock=clock) as switch:
-        runtime = Runtime(campaign=_campaign(), switch=switch, store=store, clock=clock)
+        runtime = Runtime(campaign=broadcast, switch=switch, store=store, clock=clock)
         with anyio.fail_after(DEADLINE):
             async with anyio.create_task_group() as tg:
 

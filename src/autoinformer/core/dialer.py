@@ -34,6 +34,7 @@ from autoinformer.campaign import Campaign
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core import gates, intake
+from autoinformer.core.abandon_guard import AbandonGuard, default_pacing
 from autoinformer.core.book import ContactBook, Slot
 from autoinformer.core.calls import Call, Stage
 from autoinformer.core.operators import OperatorDesk
@@ -45,7 +46,6 @@ from autoinformer.outcomes import (
     outcome_for_unanswered,
 )
 from autoinformer.pacing.base import (
-    BroadcastPacing,
     Observation,
     PacingObservation,
     PacingPolicy,
@@ -94,14 +94,21 @@ class DialerCore:
 
     Args:
         campaign: the validated settings.
-        pacing: how many calls to launch (default :class:`BroadcastPacing`); the campaign's
-            ``lines`` is a hard cap over it.
+        pacing: how many calls to launch (default: progressive when the script can transfer
+            to operators, else broadcast; see :func:`~autoinformer.core.abandon_guard.
+            default_pacing`); the campaign's ``lines`` is a hard cap over it. When the script
+            can transfer, the policy is wrapped in an
+            :class:`~autoinformer.core.abandon_guard.AbandonGuard` holding it to the
+            campaign's ``abandon_cap`` (``abandon_cap=1.0`` is the explicit opt-out).
         dnc: a do-not-call list (an object with ``blocks(number)``, or a callable), consulted
-            at dial time for every number.
+            at dial time for every number. A list that raises blocks the number for now (fail
+            safe); ``dnc_errors`` counts such failures and ``dnc_last_error`` says the last.
     """
 
     campaign: Campaign
-    pacing: PacingPolicy = attrs.field(factory=BroadcastPacing)
+    pacing: PacingPolicy = attrs.field(
+        default=attrs.Factory(lambda self: default_pacing(self.campaign), takes_self=True)
+    )
     dnc: DoNotCall | Callable[[str], bool] | None = None
     book: ContactBook = attrs.field(factory=ContactBook, init=False)
     calls: dict[str, Call] = attrs.field(factory=dict, init=False)
@@ -122,6 +129,8 @@ class DialerCore:
     _hold_until: float = attrs.field(default=0.0, init=False)
     _dialing: int = attrs.field(default=0, init=False)
     _blocks: Callable[[str], bool] | None = attrs.field(default=None, init=False)
+    dnc_errors: int = attrs.field(default=0, init=False)
+    dnc_last_error: str = attrs.field(default="", init=False)
 
     def __attrs_post_init__(self) -> None:
         self._desk = OperatorDesk.from_settings(self.campaign.queues)
@@ -132,6 +141,9 @@ class DialerCore:
         for text in texts:
             if text is not None and text not in self._templates:
                 self._templates[text] = Template.parse(text)
+        guarded = self.campaign.script.queues() and self.campaign.abandon_cap < 1.0
+        if guarded and not isinstance(self.pacing, AbandonGuard):
+            self.pacing = AbandonGuard(inner=self.pacing, cap=self.campaign.abandon_cap)
         if self.dnc is not None:
             blocks = getattr(self.dnc, "blocks", None)
             self._blocks = blocks if callable(blocks) else self.dnc  # type: ignore[assignment]
@@ -271,10 +283,30 @@ class DialerCore:
             wanted -= int(placed)
 
     def blocked(self, number: str) -> bool:
-        """True when ``number`` is on the do-not-call list (or opted out in this run)."""
+        """True when ``number`` must not be called now: on the do-not-call list, opted out in
+        this run, or the list could not answer (fail safe)."""
+        return self.dnc_verdict(number) is not None
+
+    def dnc_verdict(self, number: str) -> str | None:
+        """Why ``number`` must not be called now (None: it may be).
+
+        ``"do-not-call list"`` when it is listed or opted out; a reason starting with
+        ``"do-not-call list unavailable"`` when the list raised (a file that cannot be read,
+        a :class:`~autoinformer.errors.PolicyError`, anything a user's list raises): the number
+        is blocked for now, never called on a guess, and the failure is counted in
+        ``dnc_errors`` (``dnc_last_error`` says what it was, for the runtime's log).
+        """
         if number in self._opted_out:
-            return True
-        return self._blocks is not None and bool(self._blocks(number))
+            return "do-not-call list"
+        if self._blocks is None:
+            return None
+        try:
+            listed = bool(self._blocks(number))
+        except Exception as exc:  # any list, the user's own too: whatever it raises, fail safe
+            self.dnc_errors += 1
+            self.dnc_last_error = f"{type(exc).__name__}: {exc}"
+            return f"do-not-call list unavailable ({self.dnc_last_error})"
+        return "do-not-call list" if listed else None
 
     def _try_dial(self, now: float, slot: Slot, out: list[c.Command]) -> bool | None:
         """Gate and place one call; False: the contact was deferred or closed; None: stop

@@ -5,24 +5,63 @@ when the list is imported: a number added to the do-not-call list an hour ago, o
 that closed a minute ago, stops the call. A contact the window or a limit holds back is put to
 wait until the earliest moment it may be called; one it can never be called again is closed
 with the reason.
+
+Two rules fail safe. A do-not-call list that cannot answer (its ``blocks`` raised) blocks the
+number for now, and the contact is asked again later rather than called. And when the number
+may be in several zones (strict mode), the per-day cap must hold in every one of them: the
+contact is held back until no zone's local day is over its cap.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from autoinformer.core import commands as c
 from autoinformer.core.book import Slot
 from autoinformer.outcomes import ContactState
+from autoinformer.policy.limits import ContactLimits
 from autoinformer.policy.zones import callee_zones
 
 if TYPE_CHECKING:
     from autoinformer.core.dialer import DialerCore
 
-__all__ = ["check"]
+__all__ = ["DNC_RETRY", "check", "limits_next_allowed"]
 
 _LATER = 1e-3  # a contact held back waits at least this long (no busy loop on equal times)
+DNC_RETRY = 60.0
+"""Seconds before a contact held back by an unanswering do-not-call list is tried again."""
+
+
+def limits_next_allowed(
+    limits: ContactLimits,
+    history: Sequence[dt.datetime],
+    at: dt.datetime,
+    zones: Sequence[dt.tzinfo],
+) -> dt.datetime | None:
+    """The first moment at or after ``at`` when the limits hold in every one of ``zones``.
+
+    A number that may be in several zones (strict mode) is judged conservatively: no zone's
+    local calendar day may be over the per-day cap. Each zone's answer only moves time forward,
+    so asking every zone again from the latest answer until they all agree finds the first
+    moment that suits them all.
+
+    Returns:
+        ``at`` when allowed now; a later time; None when a lifetime cap is reached.
+    """
+    candidate = at
+    for _ in range(len(zones) * (len(history) + 3) + 1):
+        latest = candidate
+        for zone in zones or (None,):
+            found = limits.next_allowed(history, candidate, zone)
+            if found is None:
+                return None
+            latest = max(latest, found)
+        if latest == candidate:
+            return candidate
+        candidate = latest
+    return candidate  # pragma: no cover - each rule is monotone and settles above
 
 
 def check(
@@ -33,38 +72,40 @@ def check(
     contact, campaign = slot.contact, core.campaign
     phones = contact.phones
     index = None
+    unsure = ""
     for k in range(len(phones)):
         i = (slot.number_index + k) % len(phones)
-        if not core.blocked(phones[i]):
+        verdict = core.dnc_verdict(phones[i])
+        if verdict is None:
             index = i
             break
+        if verdict != "do-not-call list":
+            unsure = verdict
     if index is None:
-        core.close_contact(slot, ContactState.SKIPPED, "do-not-call list", out)
+        if unsure:  # the list could not answer: do not call, ask again later
+            slot.reason = unsure
+            core.book.wait_until(slot, now + DNC_RETRY)
+            out.append(c.SaveProgress(slot.progress()))
+        else:
+            core.close_contact(slot, ContactState.SKIPPED, "do-not-call list", out)
         return None
     number = phones[index]
     at = dt.datetime.fromtimestamp(now, tz=dt.UTC)
     window, limits = campaign.window, campaign.limits
-    if window is None and limits is None:
-        return index, number, at
-    zones = callee_zones(
-        number,
-        contact.timezone,
-        window.timezone if window is not None else campaign.timezone,
-        at,
-        strict=window.strict if window is not None else False,
-    )
-    if window is not None and not window.allows(at, zones):
+    zones = callee_zones(number, contact.timezone, window.timezone, at, strict=window.strict)
+    if not window.allows(at, zones):
         nxt = window.next_allowed(at, zones)
         if nxt is None:
             core.close_contact(slot, ContactState.SKIPPED, "outside the campaign's dates", out)
         else:
             core.book.wait_until(slot, max(nxt.timestamp(), now + _LATER))
         return None
-    if limits is not None and not limits.allows(slot.history, at, zones[0]):
-        nxt = limits.next_allowed(slot.history, at, zones[0])
+    if limits is not None:
+        nxt = limits_next_allowed(limits, slot.history, at, zones)
         if nxt is None:
             core.close_contact(slot, ContactState.EXHAUSTED, "lifetime call limit reached", out)
-        else:
+            return None
+        if nxt != at:
             core.book.wait_until(slot, max(nxt.timestamp(), now + _LATER))
-        return None
+            return None
     return index, number, at

@@ -21,7 +21,14 @@ from autoinformer.outcomes import ContactState, Outcome
 if TYPE_CHECKING:
     from autoinformer.core.dialer import DialerCore
 
-__all__ = ["add_contacts", "cancel_contact", "missing_variables", "restore_contacts", "skip_reason"]
+__all__ = [
+    "add_contacts",
+    "cancel_contact",
+    "missing_variables",
+    "restore_contacts",
+    "skip_reason",
+    "template_problems",
+]
 
 
 def missing_variables(core: DialerCore, contact: Contact) -> list[str]:
@@ -32,9 +39,29 @@ def missing_variables(core: DialerCore, contact: Contact) -> list[str]:
     return missing
 
 
+def template_problems(core: DialerCore, contact: Contact) -> list[str]:
+    """Why the campaign's templates cannot be spoken for ``contact`` (empty when they can).
+
+    The speech template's full check (:meth:`autoinformer.speech.Template.check`): a value
+    that does not read as its span expects (a BALANCE that is not a number inside
+    ``<currency>``, a date that is no date) would stop the call half-way or say nonsense, so
+    such a contact is skipped before it is dialled. Whatever the check raises is a problem of
+    this contact only: it is reported as its reason and never stops the campaign.
+    """
+    problems: list[str] = []
+    lang = core.campaign.lang
+    for tpl in core._templates.values():
+        try:
+            found = tpl.check(contact, lang)
+        except Exception as exc:  # one bad contact must never stop the campaign
+            found = [f"{type(exc).__name__}: {exc}"]
+        problems += [p for p in found if p not in problems]
+    return problems
+
+
 def add_contacts(core: DialerCore, contacts: tuple[Contact, ...], out: list[c.Command]) -> None:
     """New contacts: pending, or skipped at once with the reason (no number, a variable
-    the script needs is missing). Ids already known are ignored."""
+    the script needs is missing or cannot be spoken). Ids already known are ignored."""
     for contact in contacts:
         if contact.id in core.book:
             continue
@@ -47,12 +74,16 @@ def add_contacts(core: DialerCore, contacts: tuple[Contact, ...], out: list[c.Co
 
 
 def skip_reason(core: DialerCore, contact: Contact) -> str:
-    """Why ``contact`` can never be called ("" when it can)."""
+    """Why ``contact`` can never be called ("" when it can): no number, a variable the
+    script needs is missing, or a value the script cannot speak."""
     if not contact.phones:
         return "no phone number"
     missing = missing_variables(core, contact)
     if missing:
         return "missing variable(s): " + ", ".join(missing)
+    problems = template_problems(core, contact)
+    if problems:
+        return "cannot speak the script: " + "; ".join(problems)
     return ""
 
 
@@ -93,6 +124,10 @@ def restore_contacts(
         core.book.add(slot)
         core._done_sent = False
         if not in_flight:
+            if slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+                reason = skip_reason(core, contact)  # the list or the script may have changed
+                if reason:
+                    core.close_contact(slot, ContactState.SKIPPED, reason, out)
             continue
         core.book.set_state(slot, ContactState.IN_CALL)
         for record in unfinished:

@@ -23,7 +23,19 @@ from autoinformer.errors import SettingsError
 from autoinformer.policy._config import build
 from autoinformer.policy.zones import ZoneLike, bisect_seconds, first_local_instant, to_zone
 
-__all__ = ["CallWindow", "TimeRange", "parse_days", "parse_hours"]
+__all__ = ["ANY_HOURS", "SAFE_HOURS", "CallWindow", "TimeRange", "parse_days", "parse_hours"]
+
+SAFE_HOURS = "09:00-20:00"
+"""The default calling hours, every day, in the callee's local time.
+
+The intersection of the rules a debt reminder most often falls under: the US TCPA allows
+08:00-21:00 local time, and Russia's 230-FZ (debt collection) 08:00-22:00 on weekdays and
+09:00-20:00 at weekends. 09:00-20:00 every day is inside both on every day of the week, so a
+campaign that says nothing about hours is lawful in both places without a per-country table.
+"""
+
+ANY_HOURS = frozenset({"any", "any time", "anytime", "always"})
+"""Spellings of ``hours`` that turn the hours rule off (an explicit opt-out)."""
 
 _UTC = dt.UTC
 _DAY = dt.timedelta(days=1)
@@ -318,11 +330,11 @@ class CallWindow:
         """A window from the spellings people use in campaign files.
 
         Args:
-            days: weekdays for ``hours`` (``"mon-fri"`` when not given); not allowed together
-                with per-day ``hours``.
-            hours: ``"09:00-20:00"``, several ranges ``"09:00-13:00,14:00-20:00"`` (or a list
-                of ranges), a range
-                past midnight ``"22:00-02:00"``, or per-day hours
+            days: weekdays for ``hours`` (``"mon-fri"`` when not given, every day with
+                ``hours="any"``); not allowed together with per-day ``hours``.
+            hours: ``"any"`` (all day: the explicit opt-out of safe hours),
+                ``"09:00-20:00"``, several ranges ``"09:00-13:00,14:00-20:00"`` (or a list
+                of ranges), a range past midnight ``"22:00-02:00"``, or per-day hours
                 ``{"mon-fri": "09:00-20:00", "sat": "10:00-14:00"}`` (days not named: no calls).
             timezone: the campaign's IANA zone (the fallback callee zone, and how naive
                 ``start``/``end`` are read).
@@ -339,6 +351,8 @@ class CallWindow:
             SettingsError: naming the field that is wrong.
         """
         zone = to_zone(timezone)
+        if isinstance(hours, str) and hours.strip().lower() in ANY_HOURS:
+            hours, days = "00:00-24:00", "daily" if days is None else days
         if isinstance(hours, Mapping):
             if days is not None:
                 raise SettingsError("days", "give the days inside per-day hours, not both")
@@ -375,6 +389,25 @@ class CallWindow:
         """Every day, all day (tests, internal numbers, or a user who turns the rule off)."""
         full = (TimeRange(0, _MINUTES_PER_DAY),)
         return cls(weekly=(full,) * 7, timezone=to_zone(timezone))
+
+    @classmethod
+    def any_time(cls, timezone: ZoneLike = "UTC") -> CallWindow:
+        """Every day, all day: the explicit opt-out of the safe default hours.
+
+        ``Campaign(window=CallWindow.any_time())`` or ``hours = "any"`` in a campaign file;
+        the same as :meth:`always`, spelled so that a reader sees the rule was turned off.
+        """
+        return cls.always(timezone)
+
+    @classmethod
+    def safe_default(cls, timezone: ZoneLike = "UTC") -> CallWindow:
+        """The compliance default: :data:`SAFE_HOURS` (09:00-20:00) every day, callee-local.
+
+        Why these hours: they are inside both the US TCPA's 08:00-21:00 and Russia's 230-FZ
+        debt-collection hours (08:00-22:00 weekdays, 09:00-20:00 weekends) on every day of
+        the week. ``timezone`` is only the fallback for numbers whose zone is not known.
+        """
+        return cls.parse(days="daily", hours=SAFE_HOURS, timezone=timezone)
 
     def describe(self) -> str:
         """One line for logs and the CLI: ``mon-fri 09:00-20:00; sat 10:00-14:00 (UTC)``."""
