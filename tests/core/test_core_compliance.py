@@ -1,0 +1,357 @@
+"""The compliance defaults made real in the dialer core (DESIGN.md, "Compliance defaults").
+
+Safe calling hours unless turned off explicitly, the per-day cap judged in every zone of a
+number in strict mode, contacts whose values the script cannot speak skipped before dialling,
+a failing do-not-call list that blocks instead of crashing, and the abandon-rate cap held over
+any pacing policy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import attrs
+import pytest
+
+from autoinformer.campaign import Campaign, QueueSettings
+from autoinformer.campaign_file import parse_campaign
+from autoinformer.cli import main
+from autoinformer.cli.demo import demo_campaign, demo_contacts
+from autoinformer.contacts.model import Contact
+from autoinformer.core import DialerCore
+from autoinformer.core import commands as c
+from autoinformer.core import events as e
+from autoinformer.core.abandon_guard import AbandonGuard, default_pacing
+from autoinformer.core.gates import DNC_RETRY, limits_next_allowed
+from autoinformer.errors import PolicyError, SettingsError
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.pacing import BroadcastPacing, PredictivePacing, ProgressivePacing
+from autoinformer.pacing.base import Observation, PacingObservation, PacingView
+from autoinformer.policy.limits import ContactLimits
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.policy.schedule import CallWindow
+from autoinformer.policy.zones import callee_zones
+from autoinformer.queues.base import Operator
+from autoinformer.script import Script, menu, say, transfer
+from autoinformer.sim.driver import simulate
+from autoinformer.sim.model import PopulationModel
+
+UTC = dt.UTC
+TRANSFER = Script.of(
+    say("Your debt is {BALANCE} RUB."),
+    menu("Press 1 for an operator.", {"1": transfer("operators")}),
+)
+BROADCAST = Script.of(say("Your debt is {BALANCE} RUB."))
+OPERATORS = QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/101")])
+
+
+def _campaign(**kw: object) -> Campaign:
+    settings: dict[str, object] = {
+        "name": "compliance",
+        "script": BROADCAST,
+        "lines": 3,
+        "retry": RetryPolicy.simple(attempts=1),
+    }
+    settings.update(kw)
+    return Campaign(**settings)  # type: ignore[arg-type]
+
+
+def _contact(cid: str, *phones: str, **variables: str) -> Contact:
+    return Contact(id=cid, phones=phones, variables={"BALANCE": "-5.00", **variables})
+
+
+def _ts(*args: int) -> float:
+    return dt.datetime(*args, tzinfo=UTC).timestamp()
+
+
+# --- 1. safe calling hours by default ---------------------------------------------------------
+
+
+def test_default_window_is_nine_to_eight_every_day_with_the_campaign_zone_as_fallback() -> None:
+    window = _campaign(timezone="Europe/Moscow").window
+    assert window.describe() == "mon-sun 09:00-20:00 (Europe/Moscow)"
+    sunday_noon = dt.datetime(2026, 1, 4, 9, 0, tzinfo=UTC)  # 12:00 in Moscow
+    assert window.allows(sunday_noon)
+    assert not window.allows(dt.datetime(2026, 1, 4, 17, 0, tzinfo=UTC))  # 20:00 Moscow
+
+
+def test_a_call_at_night_in_the_callee_zone_waits_for_nine_there() -> None:
+    start = _ts(2026, 1, 6, 10, 0)  # 10:00 UTC: 05:00 in New York, 13:00 in Moscow
+    contacts = [_contact("ny", "+12125550101"), _contact("ru", "+79500000001")]
+    result = simulate(_campaign(timezone="Europe/Moscow"), contacts, start=start)
+    started = {r.contact_id: r.started_at for r in result.records}
+    assert started["ru"] == pytest.approx(start, abs=1.0)  # inside the hours: at once
+    assert started["ny"] == pytest.approx(_ts(2026, 1, 6, 14, 0), abs=1.0)  # 09:00 New York
+
+
+def test_any_time_needs_an_explicit_opt_out() -> None:
+    night = _ts(2026, 1, 6, 0, 30)  # 03:30 in Moscow
+    contact = _contact("ru", "+79500000001")
+    deferred = simulate(_campaign(timezone="Europe/Moscow"), [contact], start=night)
+    assert deferred.records[0].started_at == pytest.approx(_ts(2026, 1, 6, 6, 0), abs=1.0)
+    anytime = _campaign(window=CallWindow.any_time("Europe/Moscow"))
+    assert simulate(anytime, [contact], start=night).records[0].started_at == night
+    with pytest.raises(SettingsError) as info:
+        _campaign(window=None)
+    assert info.value.field == "window"
+    assert "any_time" in info.value.message
+
+
+def _file(window: str = "", extra: str = "") -> dict[str, object]:
+    import tomllib
+
+    text = f"""
+[campaign]
+name = "file"
+timezone = "Europe/Moscow"
+{extra}
+{window}
+[[script]]
+say = "Hello."
+"""
+    return tomllib.loads(text)
+
+
+def test_campaign_file_window_defaults_safe_and_hours_any_opts_out() -> None:
+    night = dt.datetime(2026, 1, 6, 0, 30, tzinfo=UTC)
+    default = parse_campaign(_file(), base=Path(".")).campaign.window
+    assert default == CallWindow.safe_default("Europe/Moscow")
+    assert not default.allows(night)
+    table = '[campaign.window]\nhours = "any"\nholidays = ["2026-01-07"]'
+    opted = parse_campaign(_file(table), base=Path(".")).campaign.window
+    assert opted.allows(night)
+    assert opted.describe().startswith("mon-sun 00:00-24:00 (Europe/Moscow)")
+    assert not opted.allows(dt.datetime(2026, 1, 7, 12, 0, tzinfo=UTC))  # holidays still hold
+
+
+# --- 2. strict mode: the per-day cap holds in every zone of the number ------------------------
+
+
+def test_per_day_cap_in_strict_mode_waits_for_the_new_day_in_every_zone() -> None:
+    number = "+79500000003"  # a Russian mobile: 16 zones from UTC+2 to UTC+12; rings, no answer
+    first = dt.datetime(2026, 1, 6, 11, 0, tzinfo=UTC)  # 13:00 Bucharest, 23:00 Kamchatka
+    later = dt.datetime(2026, 1, 6, 13, 0, tzinfo=UTC)  # Jan 7 in the east, Jan 6 in the west
+    zones = callee_zones(number, None, "UTC", later, strict=True)
+    limits = ContactLimits(per_day=1)
+    one_zone = limits.next_allowed([first], later, zones[0])
+    assert one_zone is not None
+    assert one_zone < dt.datetime(2026, 1, 6, 22, 0, tzinfo=UTC)
+    midnight_west = dt.datetime(2026, 1, 6, 22, 0, tzinfo=UTC)  # 00:00 Jan 7 in Bucharest
+    assert limits_next_allowed(limits, [first], later, zones) == midnight_west
+
+    window = CallWindow.parse(hours="any", timezone="Europe/Moscow", strict=True)
+    campaign = _campaign(
+        window=window, limits=limits, retry=RetryPolicy.simple(attempts=2, interval="1m")
+    )
+    result = simulate(campaign, [_contact("east-west", number)], start=first.timestamp())
+    assert [r.started_at for r in result.records] == pytest.approx(
+        [first.timestamp(), midnight_west.timestamp()], abs=1.0
+    )
+
+
+# --- 3. the speech template's full check gates contacts ---------------------------------------
+
+
+def test_a_value_the_script_cannot_speak_skips_the_contact_not_the_campaign() -> None:
+    script = Script.of(say("Your debt is <currency>{BALANCE|abs} RUB</currency>, due {DUE}."))
+    campaign = _campaign(script=script)
+    contacts = [
+        _contact("words", "+79500000001", BALANCE="a lot", DUE="Friday"),
+        _contact("fine", "+79500000011", DUE="Friday"),
+        Contact(id="nodue", phones=("+79500000021",), variables={"BALANCE": "-1"}),
+    ]
+    result = simulate(campaign, contacts)
+    assert [r.contact_id for r in result.records] == ["fine"]
+    assert result.records[0].outcome is Outcome.DELIVERED
+    words = result.progress["words"]
+    assert words.state is ContactState.SKIPPED
+    assert "BALANCE" in words.reason
+    assert "a lot" in words.reason
+    assert result.progress["nodue"].state is ContactState.SKIPPED
+    assert "DUE" in result.progress["nodue"].reason
+
+
+def test_a_bad_date_span_is_skipped_with_the_reason() -> None:
+    campaign = _campaign(script=Script.of(say("Please pay by <date>{DUE}</date>.")))
+    contacts = [_contact("bad", "+79500000001", DUE="the 45th of Smarch")]
+    result = simulate(campaign, contacts)
+    assert result.records == ()
+    assert result.progress["bad"].state is ContactState.SKIPPED
+    assert "DUE" in result.progress["bad"].reason or "45th" in result.progress["bad"].reason
+
+
+# --- 4. a do-not-call list that raises never escapes -----------------------------------------
+
+
+class _FlakyList:
+    """A do-not-call list whose backing file goes away for a while."""
+
+    def __init__(self, error: Exception, failures: int) -> None:
+        self.error, self.failures, self.asked = error, failures, 0
+
+    def blocks(self, number: str) -> bool:
+        self.asked += 1
+        if self.asked <= self.failures:
+            raise self.error
+        return number.endswith("9")
+
+
+@pytest.mark.parametrize(
+    "error", [OSError(5, "Input/output error"), PolicyError("the DNC service timed out")]
+)
+def test_a_failing_dnc_list_blocks_for_now_and_the_contact_is_retried(error: Exception) -> None:
+    dnc = _FlakyList(error, failures=1)
+    core = DialerCore(campaign=_campaign(), dnc=dnc)
+    now = _ts(2026, 1, 6, 10, 0)
+    out = core.handle(now, e.ContactsAdded((_contact("a", "+79500000001"),)))
+    assert not any(isinstance(cmd, c.Originate) for cmd in out)  # never dialled on a guess
+    saved = [cmd.progress for cmd in out if isinstance(cmd, c.SaveProgress)]
+    assert saved
+    assert saved[-1].state is ContactState.PENDING
+    assert "do-not-call list unavailable" in saved[-1].reason
+    assert core.dnc_errors == 1
+    assert type(error).__name__ in core.dnc_last_error
+    assert c.WakeAt(now + DNC_RETRY) in out
+    again = core.handle(now + DNC_RETRY, e.Tick())
+    assert [cmd.number for cmd in again if isinstance(cmd, c.Originate)] == ["+79500000001"]
+
+
+class _HalfBrokenList:
+    def blocks(self, number: str) -> bool:
+        if number.endswith("1"):
+            raise OSError("dnc.txt: No such file or directory")
+        return False
+
+
+def test_a_dnc_list_failing_on_one_number_lets_the_other_number_be_called() -> None:
+    contact = _contact("two", "+79500000001", "+79500000010")
+    result = simulate(_campaign(), [contact], dnc=_HalfBrokenList())
+    assert [r.number for r in result.records] == ["+79500000010"]
+
+
+def test_a_dnc_list_that_keeps_failing_never_calls_and_never_crashes() -> None:
+    dnc = _FlakyList(OSError("gone"), failures=10**9)
+    result = simulate(_campaign(), [_contact("a", "+79500000001")], dnc=dnc, until=_ts(2026, 1, 2))
+    assert result.records == ()
+    assert dnc.asked > 10  # asked again and again, a minute apart
+    assert "unavailable" in result.progress["a"].reason
+
+
+# --- 5. the abandon-rate cap over any pacing --------------------------------------------------
+
+
+def _view(**kw: int) -> PacingView:
+    fields: dict[str, float] = {"now": 0.0, "lines_free": 10, "agents_idle": 2}
+    fields.update(kw)
+    return PacingView(**fields)  # type: ignore[arg-type]
+
+
+def _feed(guard: AbandonGuard, kind: Observation, n: int) -> None:
+    for _ in range(n):
+        guard.observe(PacingObservation(kind, 0.0))
+
+
+def test_guard_limits_to_progressive_until_the_budget_covers_more() -> None:
+    guard = AbandonGuard(inner=BroadcastPacing(), cap=0.03)
+    assert guard.calls_to_launch(_view()) == 2  # nothing learnt: one call per idle operator
+    assert guard.limited == 1
+    # 1000 answered calls, one in ten asked for an operator, none abandoned: room to spare
+    _feed(guard, Observation.DIALED, 2000)
+    _feed(guard, Observation.ANSWERED, 1000)
+    _feed(guard, Observation.NOT_ANSWERED, 1000)
+    _feed(guard, Observation.TALK_ENDED, 1000)
+    _feed(guard, Observation.CONNECTED, 100)
+    assert guard.calls_to_launch(_view()) == 10
+    _feed(guard, Observation.ABANDONED, 29)  # 29 of 1000: one more would pass 3%
+    assert guard.rate() == pytest.approx(0.029)
+    assert guard.calls_to_launch(_view()) == 2
+    assert guard.calls_to_launch(_view(agents_idle=0)) == 0
+
+
+def test_guard_never_raises_what_the_inner_policy_asks_for() -> None:
+    guard = AbandonGuard(inner=ProgressivePacing(), cap=0.03)
+    assert guard.calls_to_launch(_view(agents_idle=3, dialing=1)) == 2
+    assert guard.limited == 0
+    with pytest.raises(SettingsError) as info:
+        AbandonGuard(inner=BroadcastPacing(), cap=1.5)
+    assert info.value.field == "abandon_cap"
+
+
+@pytest.mark.parametrize("cap", [-0.1, 1.01, "3%"])
+def test_abandon_cap_is_validated(cap: object) -> None:
+    with pytest.raises(SettingsError) as info:
+        _campaign(abandon_cap=cap)
+    assert info.value.field == "abandon_cap"
+
+
+def test_default_pacing_is_progressive_when_the_script_transfers_and_guarded() -> None:
+    transfers = _campaign(script=TRANSFER, queues=[OPERATORS])
+    core = DialerCore(campaign=transfers)
+    assert isinstance(core.pacing, AbandonGuard)
+    assert isinstance(core.pacing.inner, ProgressivePacing)
+    assert isinstance(default_pacing(transfers), ProgressivePacing)
+    assert isinstance(DialerCore(campaign=_campaign()).pacing, BroadcastPacing)
+    mine = PredictivePacing()
+    guarded = DialerCore(campaign=transfers, pacing=mine).pacing
+    assert isinstance(guarded, AbandonGuard)
+    assert guarded.inner is mine
+    opted = DialerCore(campaign=_campaign(script=TRANSFER, queues=[OPERATORS], abandon_cap=1.0))
+    assert isinstance(opted.pacing, ProgressivePacing)
+    data = _file(extra="abandon_cap = 0.02")
+    data["script"] = [{"menu": "Press 1.", "options": {"1": "transfer:operators"}}]
+    data["operators"] = [{"id": "anna", "endpoint": "PJSIP/101"}]
+    spec = parse_campaign(data, base=Path("."))
+    assert spec.campaign.abandon_cap == 0.02
+    assert isinstance(spec.pacing(), ProgressivePacing)
+
+
+def _answered_and_abandoned(outcomes: dict[str, int]) -> tuple[int, int]:
+    answered = sum(
+        outcomes[o.value]
+        for o in (Outcome.DELIVERED, Outcome.HUNG_UP_EARLY, Outcome.TRANSFERRED, Outcome.ABANDONED)
+    )
+    return answered, outcomes[Outcome.ABANDONED.value]
+
+
+@pytest.mark.parametrize("seed", [1, 3, 5])
+def test_broadcast_pacing_with_transfers_stays_under_the_cap(seed: int) -> None:
+    contacts = demo_contacts(300, seed)
+    model = PopulationModel(seed=seed, digit_rates={"1": 0.3}, talk_median_s=60.0)
+    guarded = simulate(demo_campaign(), contacts, model=model, pacing=BroadcastPacing())
+    answered, abandoned = _answered_and_abandoned(guarded.outcomes())
+    assert answered > 200
+    assert abandoned <= 0.03 * answered
+    # the same campaign with the guard turned off explicitly: far over the cap
+    loose = attrs.evolve(demo_campaign(), abandon_cap=1.0)
+    model = PopulationModel(seed=seed, digit_rates={"1": 0.3}, talk_median_s=60.0)
+    unguarded = simulate(loose, contacts, model=model, pacing=BroadcastPacing())
+    answered, abandoned = _answered_and_abandoned(unguarded.outcomes())
+    assert abandoned > 0.06 * answered
+
+
+def test_broadcast_without_operators_keeps_every_line_busy() -> None:
+    contacts = [_contact(f"c{i}", f"+7950{i:07d}") for i in range(100)]
+    result = simulate(_campaign(lines=7), contacts, model=PopulationModel(seed=2))
+    edges = sorted(
+        [(r.started_at, 1) for r in result.records]
+        + [(r.ended_at or 0.0, -1) for r in result.records]
+    )
+    level = peak = 0
+    for _, step in edges:
+        level += step
+        peak = max(peak, level)
+    assert peak == 7
+
+
+def test_demo_shows_abandoned_at_or_under_three_percent(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code = main(["demo", "--json", "--store", str(tmp_path / "demo.sqlite")])
+    assert code == 0
+    summary = json.loads(capsys.readouterr().out)
+    answered, abandoned = _answered_and_abandoned(summary["outcomes"])
+    assert answered > 50
+    assert abandoned <= 0.03 * answered
+    assert summary["wall_seconds"] < 30
