@@ -344,8 +344,9 @@ class Runtime:
             await request
         except BackendError as exc:
             if not quiet:
+                # CallNotFound: the callee has just hung up; the core waits for the CallEnded
                 log.info("switch request for %s failed: %s", call_id, exc)
-                return e.CommandFailed(call_id, str(exc))
+                return e.CommandFailed(call_id, str(exc), gone=isinstance(exc, CallNotFound))
         return None
 
     def _spawn(self, fn: Callable[[Any], Coroutine[Any, Any, None]], arg: Any) -> None:
@@ -375,8 +376,9 @@ class Runtime:
                 )
                 media = Media(path=path)
             await self.switch.play(cmd.call_id, media, playback_id=cmd.playback_id)
-        except CallNotFound:
+        except CallNotFound as exc:  # the callee has just hung up: its CallEnded decides
             log.debug("speech for %s: the call already ended", cmd.call_id)
+            await self._inbox_send.send(e.CommandFailed(cmd.call_id, str(exc), gone=True))
         except (AutoinformerError, OSError) as exc:
             log.warning("speech for %s failed: %s", cmd.call_id, exc)
             await self._inbox_send.send(e.CommandFailed(cmd.call_id, f"speech failed: {exc}"))

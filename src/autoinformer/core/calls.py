@@ -43,7 +43,14 @@ class Stage(enum.Enum):
 @attrs.define(kw_only=True)
 class Call:
     """A customer's call: its attempt record (as journaled before the originate), script run,
-    operator leg, timers, and what will go into the final record."""
+    operator leg, timers, and what will go into the final record.
+
+    Operator fields: ``ringing`` holds the operator legs ringing for the call now (several at
+    once for a ring-all queue); ``op_leg``/``operator`` the leg that answered; ``tried`` the
+    operators whose leg failed for this call (id -> why), who are not rung again for it.
+    ``gone_at`` is when the switch said the call no longer exists (a play answered "no such
+    channel"): the callee had hung up by then, so the outcome is judged at that time.
+    """
 
     call_id: str
     slot: Slot
@@ -58,6 +65,10 @@ class Call:
     op_leg: str | None = None
     operator: Operator | None = None
     legs: int = 0
+    ringing: list[str] = attrs.field(factory=list)
+    tried: dict[str, str] = attrs.field(factory=dict)
+    hold_started: float = 0.0
+    gone_at: float | None = None
     wait_started: float = 0.0
     aux_playback: str | None = None
     operator_id: str | None = None
@@ -68,11 +79,13 @@ class Call:
         """The outcome of this answered call as it ends at ``now`` (see docs/outcomes.md)."""
         if self.outcome is not None:
             return self.outcome
-        if self.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING):
+        if self.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING, Stage.BRIDGING):
             return Outcome.ABANDONED  # the callee did not wait for the operator
         if self.machine:
             return Outcome.MACHINE
         assert self.answered_at is not None
+        if self.gone_at is not None:
+            now = min(now, self.gone_at)  # the callee had left when the switch said so
         heard = self.run is not None and self.run.reached_end
         if heard or now - self.answered_at >= min_delivered_seconds:
             return Outcome.DELIVERED

@@ -469,6 +469,11 @@ class DialerCore:
             return
         if call.stage is Stage.ABANDON_MESSAGE and event.playback_id == call.aux_playback:
             self.hangup_call(call, out)
+        elif event.playback_id == call.aux_playback and call.stage in (
+            Stage.QUEUED,
+            Stage.OPERATOR_RINGING,
+        ):
+            self._desk.hold_finished(now, call, event.completed, out)
         elif call.stage is Stage.SCRIPT and call.run is not None:
             self._script(now, call, call.run.playback_finished(event.playback_id, now), out)
 
@@ -486,9 +491,8 @@ class DialerCore:
             self._desk.bridged(now, self, call, out)
 
     def _on_failed(self, now: float, event: e.CommandFailed, out: list[c.Command]) -> None:
-        leg_of = self.legs.get(event.call_id)
-        if leg_of is not None:
-            self._desk.leg_ended(now, self, event.call_id, leg_of, answered=False, out=out)
+        if event.call_id in self.legs:
+            self._desk.leg_ended(now, self, event.call_id, out, f"refused: {event.detail}")
             return
         call = self.calls.get(event.call_id)
         if call is None:
@@ -501,18 +505,30 @@ class DialerCore:
                 call.call_id, HangupCause.NORMAL_TEMPORARY_FAILURE, detail=event.detail
             )
             self._on_ended(now, ended, out)
-        elif call.answered_at is not None:
+        elif call.answered_at is None or call.stage is Stage.ENDING:
+            return
+        elif call.stage is Stage.BRIDGING:
+            self._desk.bridge_failed(now, self, call, event.detail, out)
+        elif event.gone:
+            # "No such channel": the callee has just hung up. Its CallEnded is on the way and
+            # decides the outcome (judged at this moment at the latest); if it never comes,
+            # the "gone" timer ends the call after the grace period.
+            if call.gone_at is None:
+                call.gone_at = now
+                if call.run is not None:
+                    call.run.stop()
+                self.set_timer(now + SWITCH_GRACE, call, "gone")
+        elif call.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING):
+            call.aux_playback = None  # the hold music could not play: the callee waits on
+        else:
             call.detail = event.detail
-            if call.stage in (Stage.OPERATOR_RINGING, Stage.BRIDGING):
-                call.outcome = Outcome.AGENT_ERROR  # the bridge to the operator failed
-            elif call.outcome is None and call.stage is not Stage.ENDING:
+            if call.outcome is None:
                 call.outcome = Outcome.FAILED  # we could not play the message: our fault
             self.hangup_call(call, out)
 
     def _on_ended(self, now: float, event: CallEnded, out: list[c.Command]) -> None:
-        leg_of = self.legs.get(event.call_id)
-        if leg_of is not None:
-            self._desk.leg_ended(now, self, event.call_id, leg_of, event.answered, out)
+        if event.call_id in self.legs:
+            self._desk.leg_ended(now, self, event.call_id, out, event.cause.name.lower())
             return
         call = self.calls.pop(event.call_id, None)
         if call is None:
@@ -584,11 +600,14 @@ class DialerCore:
                 call.detail = "longer than the campaign's max_call_seconds"
                 self.hangup_call(call, out)
             elif kind == "gone":  # no CallEnded after our hangup: end it ourselves
+                detail = "the switch never confirmed the hang-up"
+                if call.gone_at is not None:
+                    detail = "the switch said the call was gone but never reported its end"
                 ended = CallEnded(
                     call_id,
                     HangupCause.NORMAL_TEMPORARY_FAILURE,
                     answered=call.answered_at is not None,
-                    detail="the switch never confirmed the hang-up",
+                    detail=detail,
                 )
                 self._on_ended(now, ended, out)
         self._desk.serve(now, self, out)

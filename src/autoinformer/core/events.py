@@ -114,11 +114,18 @@ class CallbackDone:
 @attrs.frozen
 class CommandFailed:
     """The driver could not carry out a command for ``call_id`` (the switch refused an
-    originate, a playback could not start...). ``originate`` says which kind failed."""
+    originate, a playback could not start...). ``originate`` says which kind failed.
+
+    ``gone`` says the switch answered that the call does not exist (ARI 404 "Channel not
+    found", ESL "no such channel": :class:`~autoinformer.errors.CallNotFound`): the callee has
+    just hung up and the call's ``CallEnded`` is on its way, so the core waits for it (up to
+    its grace period) and records the attempt from the hang-up instead of as ``failed``.
+    """
 
     call_id: str
     detail: str
     originate: bool = False
+    gone: bool = False
 
 
 CoreEvent = (

@@ -7,7 +7,7 @@ Pure state: every method takes the time; nothing here reads a clock. The distrib
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Protocol
 
 import attrs
@@ -123,6 +123,21 @@ class OperatorQueue:
         """The operator who should get the next call, by the strategy (None: nobody idle)."""
         ordered = self.strategy.choose(self.idle(now), now)
         return ordered[0].operator if ordered else None
+
+    def to_ring(self, now: float, exclude: Collection[str] = ()) -> list[Operator]:
+        """The operators to ring for one call now, leaving out the ids in ``exclude`` (those
+        who already failed this caller: app_queue skips them for the caller).
+
+        A strategy with a true ``rings_all`` attribute (:class:`~.strategies.RingAll`) gets
+        every idle operator it orders, rung at once; any other strategy gets its first choice.
+        """
+        idle = [m for m in self.idle(now) if m.operator.id not in exclude]
+        if not idle:
+            return []
+        ordered = self.strategy.choose(idle, now)
+        if getattr(self.strategy, "rings_all", False):
+            return [m.operator for m in ordered]
+        return [ordered[0].operator] if ordered else []
 
     def status(self, operator_id: str) -> OperatorStatus:
         """The live status of one member."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Sequence
+from typing import ClassVar
 
 import attrs
 
@@ -58,6 +59,9 @@ def _by_penalty(idle: Sequence[OperatorStatus]) -> list[OperatorStatus]:
 @attrs.define(kw_only=True)
 class RingAll:
     """Ring every idle operator at once; the first to answer takes the call."""
+
+    rings_all: ClassVar[bool] = True
+    """The dialer core rings every operator this strategy returns at once."""
 
     def choose(self, idle: Sequence[OperatorStatus], now: float) -> list[OperatorStatus]:
         return sorted(_by_penalty(idle), key=lambda m: m.position)

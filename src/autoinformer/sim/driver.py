@@ -9,7 +9,11 @@ same seed gives the same campaign to the last attempt.
 
 Switch behaviour it reproduces (as :class:`~autoinformer.backends.sim.SimSwitch` does):
 bridging stops the playbacks of both legs; when one side of a bridge hangs up, the other is
-hung up too; a callee in a bridge stays until the operator ends the talk.
+hung up too; a callee in a bridge stays until the operator ends the talk; a bridge with a call
+that no longer exists fails (``CommandFailed``, as the runtime reports it). Operator legs are
+independent calls: several may ring at once (ring-all), each answering, failing (the model's
+``OperatorFate``: busy, no answer) or ringing out at the queue's ring timeout on its own; a
+leg the core hangs up while it rings never answers.
 """
 
 from __future__ import annotations
@@ -319,8 +323,10 @@ class Simulation:
     def _bridge(self, cmd: c.Bridge) -> None:
         legs = [self._legs[i] for i in cmd.call_ids if i in self._legs]
         if len(legs) != len(cmd.call_ids) or not all(leg.alive for leg in legs):
-            for leg in legs:
-                self._hangup(leg.call_id, HangupCause.NORMAL_CLEARING)
+            # as a switch (and the runtime) reports it: the request fails, nobody is hung up
+            missing = [i for i in cmd.call_ids if i not in self._legs or not self._legs[i].alive]
+            failed = e.CommandFailed(cmd.call_ids[0], f"bridge: no call {missing[0]!r}", gone=True)
+            self.at(self.now, failed)
             return
         self._bridges[cmd.bridge_id] = list(cmd.call_ids)
         for leg in legs:

@@ -1,0 +1,185 @@
+"""A play that fails because the callee has just hung up is recorded from the hang-up
+(``hung_up_early`` or ``delivered`` by duration), never ``failed``.
+
+The switch answers such a play with "no such channel" (ARI 404, ESL -ERR: ``CallNotFound``),
+which the runtime passes on as ``CommandFailed(gone=True)``; the call's ``CallEnded`` comes
+just before or just after it. Pure tests feed both orders; one test runs the whole path over
+the wire against the fake Asterisk, in virtual time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anyio
+import pytest
+
+from autoinformer.backends.ari import AriSwitch
+from autoinformer.backends.ari.settings import AriSettings
+from autoinformer.backends.base import CallAnswered, CallEnded, PlaybackFinished
+from autoinformer.campaign import Campaign, QueueSettings
+from autoinformer.contacts.model import Contact
+from autoinformer.core import DialerCore, call_id_for
+from autoinformer.core import commands as c
+from autoinformer.core import events as e
+from autoinformer.core.dialer import SWITCH_GRACE
+from autoinformer.outcomes import HangupCause, Outcome
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.queues.base import Operator
+from autoinformer.records import AttemptRecord
+from autoinformer.runtime import Runtime
+from autoinformer.script import Script, play, transfer
+from autoinformer.sim.driver import DEFAULT_START
+from autoinformer.store.memory import MemoryStore
+from autoinformer.testing.fake_ari import FakeAri
+from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+
+T0 = DEFAULT_START
+GONE = "channel not found"
+
+
+def _campaign(script: Script | None = None, **kw: Any) -> Campaign:
+    settings: dict[str, Any] = {
+        "name": "pb",
+        "script": script or Script.of(play("sound:greeting"), play("sound:details")),
+        "lines": 1,
+        "min_delivered_seconds": 10,
+        "retry": RetryPolicy.simple(attempts=1),
+    }
+    settings.update(kw)
+    return Campaign(**settings)
+
+
+def _answered(core: DialerCore) -> tuple[str, list[c.Command]]:
+    out = core.handle(T0, e.ContactsAdded([Contact(id="x", phones=("+79500000001",))]))
+    call_id = next(cmd.call_id for cmd in out if isinstance(cmd, c.Originate))
+    return call_id, core.handle(T0 + 1, CallAnswered(call_id))
+
+
+def _final(out: list[c.Command]) -> AttemptRecord:
+    return next(cmd.record for cmd in out if isinstance(cmd, c.Journal) and not cmd.begin)
+
+
+def _decided(out: list[c.Command]) -> bool:
+    return any(isinstance(cmd, c.Journal | c.Hangup) for cmd in out)
+
+
+@pytest.mark.parametrize("order", ["failure_first", "end_first"])
+def test_a_play_on_a_call_that_is_gone_is_recorded_from_the_hang_up(order: str) -> None:
+    core = DialerCore(campaign=_campaign())
+    call_id, _ = _answered(core)
+    failed = e.CommandFailed(call_id, GONE, gone=True)
+    ended = CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True, detail="callee left")
+    if order == "failure_first":
+        assert not _decided(core.handle(T0 + 3, failed))  # it waits for the CallEnded
+        out = core.handle(T0 + 3.05, ended)
+    else:
+        out = core.handle(T0 + 3, ended)
+        assert core.handle(T0 + 3.05, failed) == []  # the late failure changes nothing
+    record = _final(out)
+    assert record.outcome is Outcome.HUNG_UP_EARLY
+    assert record.cause == HangupCause.NORMAL_CLEARING
+    assert record.detail == "callee left"
+    assert not any(isinstance(cmd, c.Hangup) for cmd in out)
+
+
+def test_a_callee_gone_after_the_minimum_is_delivered() -> None:
+    core = DialerCore(campaign=_campaign())
+    call_id, out = _answered(core)
+    first = next(cmd for cmd in out if isinstance(cmd, c.Play))
+    out = core.handle(T0 + 12, PlaybackFinished(call_id, first.playback_id))
+    assert any(isinstance(cmd, c.Play) for cmd in out)  # the second play goes out ...
+    assert not _decided(core.handle(T0 + 12, e.CommandFailed(call_id, GONE, gone=True)))
+    out = core.handle(T0 + 12.1, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _final(out).outcome is Outcome.DELIVERED  # ... 11 s after the answer: delivered
+
+
+def test_a_gone_call_whose_end_never_comes_is_judged_when_the_switch_said_it_was_gone() -> None:
+    core = DialerCore(campaign=_campaign())
+    call_id, out = _answered(core)
+    out = core.handle(T0 + 3, e.CommandFailed(call_id, GONE, gone=True))
+    assert [cmd.time for cmd in out if isinstance(cmd, c.WakeAt)] == [T0 + 3 + SWITCH_GRACE]
+    assert not _decided(core.handle(T0 + 3 + SWITCH_GRACE - 1, e.Tick()))
+    out = core.handle(T0 + 3 + SWITCH_GRACE, e.Tick())
+    record = _final(out)
+    # 32 s after the answer, but the callee was gone at 2 s: hung up early, not delivered
+    assert record.outcome is Outcome.HUNG_UP_EARLY
+    assert "never reported" in record.detail
+    assert out[-1] == c.Done("finished")
+
+
+def test_a_play_the_switch_refuses_on_a_live_call_is_still_failed() -> None:
+    core = DialerCore(campaign=_campaign())
+    call_id, _ = _answered(core)
+    out = core.handle(T0 + 1.1, e.CommandFailed(call_id, "bad media", gone=False))
+    assert c.Hangup(call_id) in out
+    out = core.handle(T0 + 1.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert (_final(out).outcome, _final(out).detail) == (Outcome.FAILED, "bad media")
+
+
+def _queued_core() -> tuple[DialerCore, str]:
+    queue = QueueSettings(
+        name="desk", operators=[Operator("a", "PJSIP/a")], max_wait=30, hold_music="sound:moh"
+    )
+    core = DialerCore(campaign=_campaign(Script.of(transfer("desk")), queues=[queue]))
+    call_id, out = _answered(core)
+    assert any(isinstance(cmd, c.Play) for cmd in out)  # the hold music
+    return core, call_id
+
+
+def test_hold_music_that_cannot_play_leaves_the_callee_waiting() -> None:
+    core, call_id = _queued_core()
+    out = core.handle(T0 + 1.1, e.CommandFailed(call_id, "no such file"))
+    assert not _decided(out)
+    leg = next(k for k in core.legs)
+    out = core.handle(T0 + 3, CallAnswered(leg))
+    assert any(isinstance(cmd, c.Bridge) for cmd in out)
+
+
+def test_hold_music_on_a_callee_who_is_gone_ends_as_abandoned() -> None:
+    core, call_id = _queued_core()
+    assert not _decided(core.handle(T0 + 1.1, e.CommandFailed(call_id, GONE, gone=True)))
+    out = core.handle(T0 + 1.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _final(out).outcome is Outcome.ABANDONED
+    assert any(isinstance(cmd, c.Hangup) and cmd.call_id != call_id for cmd in out)  # the leg
+
+
+# --- over the wire --------------------------------------------------------------------------
+
+
+@pytest.fixture(params=["asyncio", "trio"])
+def anyio_backend(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> tuple[str, dict[str, Any]]:
+    """Both event loops, in virtual time (fake Asterisk and runtime on the loop's clock)."""
+    return virtual_backend(str(request.param), monkeypatch)
+
+
+@pytest.mark.anyio
+async def test_ari_404_on_a_play_after_the_callee_hung_up_is_hung_up_early() -> None:
+    """The callee hangs up as the play reaches Asterisk: the channel is destroyed and the play
+    answered 404 (the reply arrives after the ChannelDestroyed event, as on a busy PBX)."""
+    campaign = _campaign(Script.of(play("sound:greeting")))
+    call_id = call_id_for("pb", "x", 1)
+    store = MemoryStore()
+    clock = LoopClock()
+    async with FakeAri(time_scale=1.0) as fake:
+        fake.fail_next("play", 404)
+        fake.delay_reply("play", 0.5)
+
+        async def callee_hangs_up() -> None:
+            await fake.wait_until(lambda: ("POST", "play") in fake.requests)
+            fake.pbx.destroy(fake.pbx.channel(call_id), 16)
+
+        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        switch = AriSwitch(settings=settings)
+        async with switch, anyio.create_task_group() as tg:
+            tg.start_soon(callee_hangs_up)
+            runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
+            with anyio.fail_after(600):
+                await runtime.run([Contact(id="x", phones=("+79500000001",))])
+        assert fake.violations == []
+        assert ("POST", "play") in fake.requests
+    (record,) = store.attempts("pb")
+    assert record.outcome is Outcome.HUNG_UP_EARLY, record
+    assert record.cause == HangupCause.NORMAL_CLEARING
