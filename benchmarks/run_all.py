@@ -14,7 +14,10 @@ HERE = Path(__file__).resolve().parent
 
 
 def main(argv: list[str]) -> int:
-    scripts = sorted(p for p in HERE.glob("*.py") if p.name != "run_all.py")
+    # _NAME.py is a helper the benchmarks import (``_loadgen.py``), not a benchmark
+    scripts = sorted(
+        p for p in HERE.glob("*.py") if p.name != "run_all.py" and not p.name.startswith("_")
+    )
     scripts += sorted(HERE.glob("*/run.py"))
     wanted = set(argv)
     failed = 0
