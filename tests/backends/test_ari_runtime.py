@@ -12,7 +12,6 @@ hung_up_early; a late play reached p6 after it had gone), in virtual time they h
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -28,7 +27,8 @@ from autoinformer.script import Script, menu, play, transfer
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.parties import PARTIES
-from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
 DEADLINE = 600.0  # virtual seconds: a hang fails at once, a slow machine never does
@@ -53,12 +53,7 @@ CAMPAIGN = Campaign(
 CONTACTS = [Contact(id=f"p{d}", phones=(f"+7950000000{d}",)) for d in sorted(PARTIES)]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, dict[str, Any]]:
-    """Both backends as in tests/conftest.py, each in virtual time."""
-    return virtual_backend(str(request.param), monkeypatch)
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 @pytest.mark.anyio

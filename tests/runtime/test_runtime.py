@@ -9,7 +9,6 @@ a 10 s minimum, 6 hangs up after 2 s) hold exactly.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio
 import anyio.lowlevel
@@ -27,17 +26,13 @@ from autoinformer.script import Script, callback, menu, play, say, transfer
 from autoinformer.store.memory import MemoryStore
 from autoinformer.store.sqlite import SqliteStore
 from autoinformer.testing.parties import PARTIES
-from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 DEADLINE = 3600.0  # virtual seconds: a hang fails at once, a slow machine never does
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, dict[str, Any]]:
-    """Both backends as in tests/conftest.py, each in virtual time."""
-    return virtual_backend(str(request.param), monkeypatch)
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 SCRIPT = Script.of(

@@ -10,7 +10,6 @@ scaled real-time clock a reaction 40 ms late was a different call.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import anyio
 import pytest
@@ -30,17 +29,13 @@ from autoinformer.speech.renderer import EngineRenderer
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.parties import PARTIES
-from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 DEADLINE = 600.0  # virtual seconds: a hang fails at once, a slow machine never does
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, dict[str, Any]]:
-    """Both backends as in tests/conftest.py, each in virtual time."""
-    return virtual_backend(str(request.param), monkeypatch)
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 @pytest.mark.anyio

@@ -10,8 +10,6 @@ call) is running. Real
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from autoinformer.backends.sim import SimSwitch
@@ -27,7 +25,8 @@ from autoinformer.sim.driver import simulate
 from autoinformer.sim.model import PartiesModel
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.parties import PARTIES
-from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 CAMPAIGN = Campaign(
     name="faces",
@@ -45,12 +44,7 @@ CAMPAIGN = Campaign(
 CONTACTS = [Contact(id=f"p{d}", phones=(f"+7950000000{d}",)) for d in sorted(PARTIES)]
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, dict[str, Any]]:
-    """Both backends as in tests/conftest.py, each in virtual time."""
-    return virtual_backend(str(request.param), monkeypatch)
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 def by_contact(records: list[AttemptRecord]) -> dict[str, tuple[Outcome | None, str]]:
