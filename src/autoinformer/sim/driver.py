@@ -117,7 +117,8 @@ class Simulation:
         campaign: the campaign's settings.
         model: callees and operators (default: the last-digit test parties).
         start: virtual start time (POSIX seconds).
-        pacing: the pacing policy (default: broadcast).
+        pacing: the pacing policy (default: the core's, progressive when the script transfers
+            to operators, else broadcast; held to the campaign's abandon cap either way).
         dnc: a do-not-call list (``blocks(number)``; ``add(number)`` is called on opt-outs).
         store: journal attempts and progress here too (None: results are only returned).
         hooks: ``callback`` step hooks by name.
@@ -380,7 +381,8 @@ def simulate(
         model: the callees and operators (default :class:`PartiesModel` with ``seed``).
         seed: the model's seed when ``model`` is not given.
         start: virtual start time (POSIX seconds).
-        pacing: the pacing policy (default broadcast).
+        pacing: the pacing policy (default: the core's, progressive when the script transfers
+            to operators, else broadcast; held to the campaign's abandon cap either way).
         dnc: a do-not-call list.
         store: also journal into this store.
         hooks: ``callback`` hooks by name.
