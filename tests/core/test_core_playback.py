@@ -17,12 +17,13 @@ import pytest
 from autoinformer.backends.ari import AriSwitch
 from autoinformer.backends.ari.settings import AriSettings
 from autoinformer.backends.base import CallAnswered, CallEnded, PlaybackFinished
+from autoinformer.backends.sim import SimSwitch
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore, call_id_for
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
-from autoinformer.core.dialer import SWITCH_GRACE
+from autoinformer.core.dialer import PLAYBACK_SETTLE, SWITCH_GRACE
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
@@ -117,6 +118,28 @@ def test_a_play_the_switch_refuses_on_a_live_call_is_still_failed() -> None:
     assert (_final(out).outcome, _final(out).detail) == (Outcome.FAILED, "bad media")
 
 
+def test_a_message_cut_short_by_the_hang_up_is_not_heard_to_its_end() -> None:
+    """Switches end a call's playbacks just before they report its end: the script must not
+    take the unfinished last message for a message heard to the end (``delivered``)."""
+    core = DialerCore(campaign=_campaign(Script.of(play("sound:long"))))
+    call_id, out = _answered(core)
+    playback = next(cmd.playback_id for cmd in out if isinstance(cmd, c.Play))
+    cut = core.handle(T0 + 3, PlaybackFinished(call_id, playback, completed=False))
+    assert not _decided(cut)
+    out = core.handle(T0 + 3, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _final(out).outcome is Outcome.HUNG_UP_EARLY
+
+
+def test_a_media_that_fails_on_a_live_call_is_skipped_after_a_moment() -> None:
+    core = DialerCore(campaign=_campaign())
+    call_id, out = _answered(core)
+    first = next(cmd.playback_id for cmd in out if isinstance(cmd, c.Play))
+    out = core.handle(T0 + 1, PlaybackFinished(call_id, first, completed=False))
+    assert not any(isinstance(cmd, c.Play) for cmd in out)
+    out = core.handle(T0 + 1 + PLAYBACK_SETTLE, e.Tick())
+    assert [cmd.media for cmd in out if isinstance(cmd, c.Play)] == [play("sound:details").media()]
+
+
 def _queued_core() -> tuple[DialerCore, str]:
     queue = QueueSettings(
         name="desk", operators=[Operator("a", "PJSIP/a")], max_wait=30, hold_music="sound:moh"
@@ -183,3 +206,17 @@ async def test_ari_404_on_a_play_after_the_callee_hung_up_is_hung_up_early() -> 
     (record,) = store.attempts("pb")
     assert record.outcome is Outcome.HUNG_UP_EARLY, record
     assert record.cause == HangupCause.NORMAL_CLEARING
+
+
+@pytest.mark.anyio
+async def test_sim_switch_a_callee_leaving_mid_message_is_hung_up_early() -> None:
+    """SimSwitch ends the playback, then the call: party 6 leaves 2 s into an 8 s message."""
+    campaign = _campaign(Script.of(play("sound:long")))
+    store = MemoryStore()
+    clock = LoopClock()
+    async with SimSwitch(clock=clock, builtin_seconds={"sound:long": 8.0}) as switch:
+        runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
+        with anyio.fail_after(600):
+            await runtime.run([Contact(id="x", phones=("+79500000006",))])
+    (record,) = store.attempts("pb")
+    assert record.outcome is Outcome.HUNG_UP_EARLY, record

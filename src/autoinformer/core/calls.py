@@ -50,6 +50,8 @@ class Call:
     operators whose leg failed for this call (id -> why), who are not rung again for it.
     ``gone_at`` is when the switch said the call no longer exists (a play answered "no such
     channel"): the callee had hung up by then, so the outcome is judged at that time.
+    ``stalled`` is a script playback that ended unfinished without our asking, held for a
+    moment before the script goes on (see ``PLAYBACK_SETTLE``).
     """
 
     call_id: str
@@ -69,6 +71,7 @@ class Call:
     tried: dict[str, str] = attrs.field(factory=dict)
     hold_started: float = 0.0
     gone_at: float | None = None
+    stalled: str | None = None
     wait_started: float = 0.0
     aux_playback: str | None = None
     operator_id: str | None = None

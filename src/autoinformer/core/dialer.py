@@ -68,6 +68,10 @@ MAX_BACKOFF = 60.0
 SWITCH_GRACE = 30.0
 """Seconds the core waits for the switch to report a call's end it expects (after our ring
 timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
+PLAYBACK_SETTLE = 1.0
+"""Seconds the script waits after one of its playbacks ended unfinished (we did not stop it)
+before it goes on: a switch ends the playbacks of a call whose callee hangs up just before it
+reports the hang-up, and the message must not count as heard to its end meanwhile."""
 
 
 class DoNotCall(Protocol):
@@ -475,6 +479,12 @@ class DialerCore:
         ):
             self._desk.hold_finished(now, call, event.completed, out)
         elif call.stage is Stage.SCRIPT and call.run is not None:
+            if not event.completed and call.run.playback_id == event.playback_id:
+                # cut short, not by us: the callee may be leaving (CallEnded follows at once)
+                # or the media failed; carry on only if the call is still there shortly
+                call.stalled = event.playback_id
+                self.set_timer(now + PLAYBACK_SETTLE, call, "settle")
+                return
             self._script(now, call, call.run.playback_finished(event.playback_id, now), out)
 
     def _on_callback(self, now: float, call_id: str, result: str, out: list[c.Command]) -> None:
@@ -587,6 +597,10 @@ class DialerCore:
                     self._script(now, call, actions, out)
             elif kind == "amd" and call.stage is Stage.DETECTING:
                 self._start_script(now, call, message_only=False, out=out)
+            elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
+                stalled, call.stalled = call.stalled, None
+                if stalled is not None:
+                    self._script(now, call, call.run.playback_finished(stalled, now), out)
             elif kind == "beep" and call.stage is Stage.BEEP:
                 self._start_script(now, call, message_only=True, out=out)
             elif kind == "callback":
