@@ -31,7 +31,7 @@ from autoinformer.core import events as e
 from autoinformer.core.operators import LEG_GRACE
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.policy.retry import RetryPolicy
-from autoinformer.queues.base import DistributionStrategy, Operator, OperatorState
+from autoinformer.queues.base import DistributionStrategy, Operator, OperatorQueue, OperatorState
 from autoinformer.queues.strategies import Linear, RingAll, strategy_named
 from autoinformer.records import AttemptRecord
 from autoinformer.runtime import Runtime
@@ -91,6 +91,10 @@ def _member(core: DialerCore, operator_id: str) -> Any:
 
 def _hold() -> Media:
     return PlayStep("sound:moh").media()
+
+
+def _decided(out: list[c.Command]) -> bool:
+    return any(isinstance(cmd, c.Journal | c.Hangup | c.Originate) for cmd in out)
 
 
 def _final(out: list[c.Command]) -> AttemptRecord:
@@ -233,6 +237,30 @@ def test_a_bridge_that_fails_after_the_operator_answered_is_agent_error() -> Non
     assert record.detail == "bridge refused"
     core.handle(T0 + 4.1, CallEnded(leg_a, HangupCause.NORMAL_CLEARING, answered=True))
     assert (_member(core, "a").state, _member(core, "a").calls) == (OperatorState.IDLE, 0)
+
+
+def test_an_operator_who_drops_the_bridge_after_max_wait_leaves_the_call_abandoned() -> None:
+    core = DialerCore(campaign=_campaign(strategy=Linear, max_wait=10.0))
+    call_id, out = _answered(core)
+    leg_a = _legs(out)["PJSIP/a"]
+    core.handle(T0 + 11.9, CallAnswered(leg_a))
+    assert not _decided(core.handle(T0 + 12.5, e.Tick()))  # bridging: max_wait does not cut it
+    out = core.handle(T0 + 12.6, CallEnded(leg_a, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _legs(out) == {}  # too late to ring b
+    assert c.Hangup(call_id) in out
+    out = core.handle(T0 + 12.7, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _final(out).outcome is Outcome.ABANDONED
+
+
+def test_queue_to_ring_leaves_out_who_failed_and_rings_all_only_for_ring_all() -> None:
+    linear = OperatorQueue.of("q", OPS, strategy=Linear())
+    assert [op.id for op in linear.to_ring(T0)] == ["a"]
+    assert [op.id for op in linear.to_ring(T0, exclude={"a"})] == ["b"]
+    ring_all = OperatorQueue.of("q", OPS, strategy=RingAll())
+    assert [op.id for op in ring_all.to_ring(T0, exclude={"b"})] == ["a", "c"]
+    ring_all.ringing("a", T0)
+    assert [op.id for op in ring_all.to_ring(T0)] == ["b", "c"]
+    assert ring_all.to_ring(T0, exclude={"b", "c"}) == []
 
 
 def test_max_wait_while_ringing_abandons_and_frees_the_ringing_operators() -> None:

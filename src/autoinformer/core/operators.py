@@ -332,7 +332,11 @@ class OperatorDesk:
         call.tried[leg.operator.id] = why
         if call.stage in (Stage.OPERATOR_RINGING, Stage.BRIDGING) and not call.ringing:
             call.stage = Stage.QUEUED
-            self._hold(now, call, out)
+            assert call.queue is not None
+            if now >= call.wait_started + self.settings[call.queue].max_wait:
+                self.wait_expired(now, core, call, out)  # max_wait passed while bridging
+            else:
+                self._hold(now, call, out)
 
     def bridge_failed(
         self, now: float, core: DialerCore, call: Call, detail: str, out: list[c.Command]
