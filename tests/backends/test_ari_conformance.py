@@ -1,4 +1,9 @@
-"""The backend conformance suite against AriSwitch and the fake ARI server."""
+"""The backend conformance suite against AriSwitch and the fake ARI server.
+
+In virtual time (:mod:`autoinformer.testing.virtual_time`): the fake's callees run at model
+speed on the loop's clock, every deadline of the suite is in model seconds, and the clock only
+jumps when no byte is on the wire, so a busy machine can make a check slower, never fail it.
+"""
 
 from __future__ import annotations
 
@@ -9,8 +14,11 @@ import pytest
 
 from autoinformer.testing.ari_harness import ari_harness
 from autoinformer.testing.conformance import CHECKS, SwitchHarness
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 @pytest.mark.anyio
@@ -19,4 +27,4 @@ REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" 
 async def test_conformance(
     check: Callable[[SwitchHarness], Awaitable[None]], endpoint: str
 ) -> None:
-    await check(ari_harness(REFERENCE, endpoint=endpoint))
+    await check(ari_harness(REFERENCE, endpoint=endpoint, time_scale=1.0))

@@ -1,4 +1,9 @@
-"""The backend conformance suite against EslSwitch and the fake ESL server."""
+"""The backend conformance suite against EslSwitch and the fake ESL server.
+
+In virtual time (:mod:`autoinformer.testing.virtual_time`): the fake's callees run at model
+speed on the loop's clock, every deadline of the suite is in model seconds, and the clock only
+jumps when no byte is on the wire, so a busy machine can make a check slower, never fail it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,9 @@ import pytest
 
 from autoinformer.testing.conformance import CHECKS, SwitchHarness
 from autoinformer.testing.fake_esl import esl_harness
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 @pytest.mark.anyio
@@ -18,5 +26,9 @@ async def test_conformance(
     check: Callable[[SwitchHarness], Awaitable[None]], event_format: str, detector: str
 ) -> None:
     await check(
-        esl_harness(modules=frozenset({detector}), switch_options={"event_format": event_format})
+        esl_harness(
+            1.0,  # model seconds per virtual second
+            modules=frozenset({detector}),
+            switch_options={"event_format": event_format},
+        )
     )

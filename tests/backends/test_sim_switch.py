@@ -1,4 +1,9 @@
-"""SimSwitch: the conformance suite, plus what only a simulated switch can show."""
+"""SimSwitch: the conformance suite, plus what only a simulated switch can show.
+
+Every async test runs in virtual time (:mod:`autoinformer.testing.virtual_time`): the
+conformance suite's deadlines are in model seconds on the loop's clock, so a busy machine
+cannot fail a check (nor make the broken-backend checks wait a real second for nothing).
+"""
 
 from __future__ import annotations
 
@@ -26,7 +31,6 @@ from autoinformer.backends.base import (
     SwitchEvent,
 )
 from autoinformer.backends.sim import ATTEMPT_VARIABLE, SimSwitch
-from autoinformer.clock import ScaledClock
 from autoinformer.errors import (
     BackendUnavailable,
     CallNotFound,
@@ -46,12 +50,16 @@ from autoinformer.testing.conformance import (
     sim_harness,
 )
 from autoinformer.testing.parties import OPERATOR_TALK_SECONDS, PARTIES
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
+
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 @pytest.mark.anyio
 @pytest.mark.parametrize("check", CHECKS, ids=lambda c: c.__name__)
 async def test_conformance(check: Callable[[SwitchHarness], Awaitable[None]]) -> None:
-    await check(sim_harness(speed=100))
+    await check(sim_harness(virtual=True))
 
 
 # --- a virtual clock: time jumps to whatever the one reader waits for ---------------------
@@ -233,7 +241,7 @@ async def test_command_errors_are_specific() -> None:
 
 @pytest.mark.anyio
 async def test_close_ends_the_event_stream() -> None:
-    sw = SimSwitch(clock=ScaledClock(speed=100))
+    sw = SimSwitch(clock=LoopClock())
     await sw.connect()
     seen: list[SwitchEvent] = []
 
@@ -394,10 +402,9 @@ class EchoingSwitch(SimSwitch):
 
 def harness_for(cls: type[SimSwitch]) -> SwitchHarness:
     return attrs.evolve(
-        sim_harness(),
-        connect=lambda: cls(clock=ScaledClock(speed=100)),
-        # 1 s of slack: the waits before the broken step must not time out on a busy machine
-        # (the PeerKeepingSwitch case waits this long for a CallEnded that never comes)
+        sim_harness(virtual=True),
+        connect=lambda: cls(clock=LoopClock()),
+        # 1 model second of slack on every deadline (virtual: exact however busy the machine)
         slack=1.0,
         refused_destination=None,
     )

@@ -478,15 +478,27 @@ CHECKS: Sequence[Callable[[SwitchHarness], Awaitable[None]]] = (
 """Every check; a backend's test module runs each of them against its harness."""
 
 
-def sim_harness(speed: float = 100.0) -> SwitchHarness:
-    """The harness for :class:`~autoinformer.backends.sim.SimSwitch` on a scaled clock."""
+def sim_harness(speed: float = 100.0, *, virtual: bool = False) -> SwitchHarness:
+    """The harness for :class:`~autoinformer.backends.sim.SimSwitch` on a scaled clock.
+
+    Args:
+        speed: model seconds per real second of the switch's :class:`ScaledClock`.
+        virtual: run on the event loop's clock instead (a
+            :class:`~autoinformer.testing.virtual_time.LoopClock`, so ``speed`` is 1): for a
+            test in virtual time, where every deadline is exact and load cannot fail a check.
+    """
     from autoinformer.backends.sim import SimSwitch
-    from autoinformer.clock import ScaledClock
+    from autoinformer.clock import Clock, ScaledClock
     from autoinformer.sim.faults import Faults
+    from autoinformer.testing.virtual_time import LoopClock
+
+    if virtual:
+        speed = 1.0
 
     def connect() -> AbstractAsyncContextManager[Switch]:
+        clock: Clock = LoopClock() if virtual else ScaledClock(speed=speed)
         return SimSwitch(
-            clock=ScaledClock(speed=speed),
+            clock=clock,
             faults=Faults(refuse_pattern=r"^refused:"),
             builtin_seconds={"beep": 0.5, "hold-music": 600.0},
         )
