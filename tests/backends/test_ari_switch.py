@@ -1,4 +1,10 @@
-"""AriSwitch against the fake server: what the conformance suite does not look at."""
+"""AriSwitch against the fake server: what the conformance suite does not look at.
+
+In virtual time (:mod:`autoinformer.testing.virtual_time`), the fake at model speed on the
+loop's clock: what happens "before the callee does X" (a hang-up cutting a 1 s file, a close
+before a 30 s ring timeout) holds exactly, however busy the machine; deadlines are model
+seconds.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +17,12 @@ from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
 from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
 from autoinformer.testing.fake_ari import FakeAri
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
 REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
 
 pytestmark = pytest.mark.anyio
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 
 
 async def collect_until_ended(switch: AriSwitch, call_ids: set[str]) -> list[base.SwitchEvent]:
@@ -31,8 +39,8 @@ async def collect_until_ended(switch: AriSwitch, call_ids: set[str]) -> list[bas
 
 
 async def test_originate_passes_caller_id_variables_and_our_ids(tmp_path: Path) -> None:
-    # A file plays 1 model second (0.1 s here): long enough to be cut by our hang-up.
-    async with FakeAri(reference_dir=REFERENCE, time_scale=0.1) as fake:
+    # A file plays 1 model second: our hang-up cuts it.
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1.0) as fake:
         settings = AriSettings(
             url=fake.url,
             username=fake.username,
@@ -70,7 +78,7 @@ async def test_originate_passes_caller_id_variables_and_our_ids(tmp_path: Path) 
 
 
 async def test_operator_leg_that_fails_leaves_the_customer_up() -> None:
-    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1.0) as fake:
         settings = AriSettings(
             url=fake.url,
             username=fake.username,
@@ -102,7 +110,7 @@ async def test_operator_leg_that_fails_leaves_the_customer_up() -> None:
 
 
 async def test_customer_hanging_up_in_the_bridge_ends_the_operator_leg_too() -> None:
-    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1.0) as fake:
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
         async with AriSwitch(settings=settings) as switch:
             await switch.originate("cust", "+79500000001", caller_id=None, ring_timeout=20)
@@ -142,7 +150,7 @@ async def test_play_during_machine_detection_waits_for_the_call_to_come_back() -
     # The core stops waiting for a verdict after machine_wait and plays to the callee as to a
     # person; if AMD() still runs, the call is outside Stasis and Asterisk answers 409. The
     # switch holds the play until the call is back (with a deadline) instead of failing it.
-    fake = FakeAri(reference_dir=REFERENCE, time_scale=0.02, builtin_seconds={"beep": 100})
+    fake = FakeAri(reference_dir=REFERENCE, time_scale=1.0, builtin_seconds={"beep": 100})
     async with fake:
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
         async with AriSwitch(settings=settings) as switch:
@@ -164,7 +172,7 @@ async def test_play_during_machine_detection_waits_for_the_call_to_come_back() -
 
 
 async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
-    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1.0) as fake:
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
         switch = AriSwitch(settings=settings)
         async with switch:
@@ -177,7 +185,7 @@ async def test_close_leaves_calls_to_the_switch_and_reconnect_works() -> None:
 
 
 async def test_events_end_after_close_and_a_new_connection_streams_again() -> None:
-    async with FakeAri(reference_dir=REFERENCE, time_scale=0.01) as fake:
+    async with FakeAri(reference_dir=REFERENCE, time_scale=1.0) as fake:
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
         switch = AriSwitch(settings=settings)
         seen: list[base.SwitchEvent] = []

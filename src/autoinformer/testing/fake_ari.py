@@ -481,18 +481,20 @@ class FakeAri:
                 tg.cancel_scope.cancel()
 
             async def read() -> None:
-                with _quiet():
-                    if leftover:
-                        ws.receive_data(leftover)
-                    while True:
-                        for event in ws.events():
-                            if isinstance(event, wse.Ping):
-                                await socket.send(event.response())
-                            elif isinstance(event, wse.CloseConnection):
-                                await socket.send(event.response())
-                                return
-                        ws.receive_data(await stream.receive())
-                tg.cancel_scope.cancel()
+                try:
+                    with _quiet():
+                        if leftover:
+                            ws.receive_data(leftover)
+                        while True:
+                            for event in ws.events():
+                                if isinstance(event, wse.Ping):
+                                    await socket.send(event.response())
+                                elif isinstance(event, wse.CloseConnection):
+                                    await socket.send(event.response())
+                                    return
+                            ws.receive_data(await stream.receive())
+                finally:
+                    tg.cancel_scope.cancel()  # a clean close ends the session as a lost one does
 
             tg.start_soon(write)
             tg.start_soon(read)
