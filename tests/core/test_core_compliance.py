@@ -34,6 +34,7 @@ from autoinformer.policy.retry import RetryPolicy
 from autoinformer.policy.schedule import CallWindow
 from autoinformer.policy.zones import callee_zones
 from autoinformer.queues.base import Operator
+from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.script import Script, menu, say, transfer
 from autoinformer.sim.driver import simulate
 from autoinformer.sim.model import PopulationModel
@@ -355,3 +356,37 @@ def test_demo_shows_abandoned_at_or_under_three_percent(
     assert answered > 50
     assert abandoned <= 0.03 * answered
     assert summary["wall_seconds"] < 30
+
+
+def test_a_resumed_campaign_keeps_its_abandon_count() -> None:
+    def record(i: int, outcome: Outcome) -> AttemptRecord:
+        return AttemptRecord(
+            attempt_id=f"a{i}",
+            campaign="compliance",
+            contact_id=f"c{i}",
+            attempt_no=1,
+            number=f"+7950{i:07d}",
+            caller_id=None,
+            started_at=_ts(2026, 1, 6, 9, 0),
+            ended_at=_ts(2026, 1, 6, 9, 1),
+            outcome=outcome,
+        )
+
+    outcomes = [Outcome.DELIVERED] * 90 + [Outcome.TRANSFERRED] * 5 + [Outcome.ABANDONED] * 5
+    outcomes += [Outcome.NO_ANSWER] * 50
+    entries = [
+        e.RestoredContact(
+            _contact(f"c{i}", f"+7950{i:07d}"),
+            ContactProgress(contact_id=f"c{i}", state=ContactState.DONE, attempts=1),
+            (record(i, outcome),),
+        )
+        for i, outcome in enumerate(outcomes)
+    ]
+    campaign = _campaign(script=TRANSFER, queues=[OPERATORS], lines=10)
+    core = DialerCore(campaign=campaign, pacing=BroadcastPacing())
+    core.handle(_ts(2026, 1, 6, 10, 0), e.ContactsRestored(entries))
+    guard = core.pacing
+    assert isinstance(guard, AbandonGuard)
+    assert (guard.answers, guard.abandons, guard.requests) == (100, 5, 10)
+    assert guard.rate() == pytest.approx(0.05)  # over the cap: no more than progressive
+    assert guard.calls_to_launch(_view(lines_free=10, agents_idle=1)) == 1

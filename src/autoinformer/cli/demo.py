@@ -210,8 +210,10 @@ def _run(args: argparse.Namespace) -> int:
     answered = sum(summary["outcomes"].get(name, 0) for name in _ANSWERED)
     abandoned = summary["outcomes"].get("abandoned", 0)
     summary["abandon_rate"] = round(abandoned / answered, 4) if answered else 0.0
+    summary["window"] = campaign.window.describe()
     print_summary(summary, as_json=args.json)
     if not args.json:
+        print(f"calling hours (callee-local): {summary['window']}")
         print(
             f"abandoned: {abandoned} of {answered} answered ({summary['abandon_rate']:.1%}; "
             f"cap {campaign.abandon_cap:.0%}), {args.pacing} pacing"

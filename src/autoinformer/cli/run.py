@@ -119,7 +119,10 @@ def _run(args: argparse.Namespace) -> int:
             )
     summary["store"] = str(path)
     summary["rejected_rows"] = len(problems)
+    summary["window"] = spec.campaign.window.describe()
     print_summary(summary, as_json=args.json)
+    if not args.json:
+        print(f"calling hours (callee-local): {summary['window']}")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 

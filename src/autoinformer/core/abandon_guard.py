@@ -90,10 +90,10 @@ class AbandonGuard:
     inner: PacingPolicy
     cap: float = attrs.field(default=0.03, validator=_check_cap)
     reserve: float = 1.0
-    answers: int = 0
-    abandons: int = 0
-    requests: int = 0
-    limited: int = 0
+    answers: int = attrs.field(default=0, init=False)
+    abandons: int = attrs.field(default=0, init=False)
+    requests: int = attrs.field(default=0, init=False)
+    limited: int = attrs.field(default=0, init=False)
     _dialed: int = attrs.field(default=0, init=False)
     _ended: int = attrs.field(default=0, init=False)
 
@@ -116,6 +116,21 @@ class AbandonGuard:
         if budget <= 0.0:
             return 0
         return math.floor(budget / q + 1e-9)
+
+    def restore(self, *, finished: int, answers: int, requests: int, abandons: int) -> None:
+        """Count the attempts a resumed campaign made before (the cap is per campaign).
+
+        Args:
+            finished: attempts with a result.
+            answers: of those, answered by a person.
+            requests: of those, the ones that asked for an operator.
+            abandons: of those, abandoned.
+        """
+        self._dialed += finished
+        self._ended += finished
+        self.answers += answers
+        self.requests += requests
+        self.abandons += abandons
 
     def calls_to_launch(self, view: PacingView) -> int:
         """The inner policy's answer, limited to what the abandon budget allows."""

@@ -15,6 +15,7 @@ import attrs
 from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
+from autoinformer.core.abandon_guard import AbandonGuard
 from autoinformer.core.book import Slot
 from autoinformer.outcomes import ContactState, Outcome
 
@@ -87,11 +88,39 @@ def skip_reason(core: DialerCore, contact: Contact) -> str:
     return ""
 
 
+_LIVE = frozenset(
+    {
+        Outcome.DELIVERED,
+        Outcome.HUNG_UP_EARLY,
+        Outcome.TRANSFERRED,
+        Outcome.ABANDONED,
+        Outcome.AGENT_ERROR,
+        Outcome.OPTED_OUT,
+    }
+)
+_ASKED = frozenset({Outcome.TRANSFERRED, Outcome.ABANDONED, Outcome.AGENT_ERROR})
+
+
+def _restore_guard(core: DialerCore, event: e.ContactsRestored) -> None:
+    """The abandon cap is per campaign: a resumed campaign's guard counts the earlier attempts."""
+    guard = core.pacing
+    if not isinstance(guard, AbandonGuard):
+        return
+    outcomes = [r.outcome for entry in event.entries for r in entry.attempts if r.outcome]
+    guard.restore(
+        finished=len(outcomes),
+        answers=sum(o in _LIVE for o in outcomes),
+        requests=sum(o in _ASKED for o in outcomes),
+        abandons=sum(o is Outcome.ABANDONED for o in outcomes),
+    )
+
+
 def restore_contacts(
     core: DialerCore, now: float, event: e.ContactsRestored, out: list[c.Command]
 ) -> None:
     """Contacts from the store: attempts in flight at a crash become ``unknown`` (journaled
     and notified) and the retry policy decides what follows, as after any attempt."""
+    _restore_guard(core, event)
     for entry in event.entries:
         contact, progress = entry.contact, entry.progress
         if contact.id in core.book:
