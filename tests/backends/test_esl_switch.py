@@ -1,4 +1,9 @@
-"""EslSwitch against the fake ESL server: settings, what goes on the wire, and the races."""
+"""EslSwitch against the fake ESL server: settings, what goes on the wire, and the races.
+
+In virtual time (:mod:`autoinformer.testing.virtual_time`): the fake's callees run at model
+speed on the loop's clock, which jumps only when no byte is on the wire, so "our hang-up goes
+out before the callee does X" holds however busy the machine; waits are in model seconds.
+"""
 
 from __future__ import annotations
 
@@ -32,8 +37,10 @@ from autoinformer.errors import (
 from autoinformer.outcomes import HangupCause
 from autoinformer.testing.conformance import EventRecorder, SwitchHarness
 from autoinformer.testing.fake_esl import FakeEslServer
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
-SPEED = 50.0
+anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
+SPEED = 1.0  # model seconds per (virtual) second
 HARNESS = SwitchHarness(connect=lambda: None, speed=SPEED, slack=2.0)  # type: ignore[arg-type, return-value]
 
 
@@ -252,7 +259,8 @@ async def test_hangup_before_the_channel_exists_is_deferred() -> None:
 @pytest.mark.anyio
 @pytest.mark.parametrize("modules", [frozenset(), frozenset({"mod_avmd"})])
 async def test_machine_detector_found_at_run_time(modules: frozenset[str]) -> None:
-    async with session({"modules": modules, "machine_numbers": ("0001",)}, avmd_timeout=1.0) as (
+    # the fake beeps 1.5 s after avmd_start: a person is declared only 4 s on
+    async with session({"modules": modules, "machine_numbers": ("0001",)}, avmd_timeout=4.0) as (
         _,
         switch,
         rec,
