@@ -102,6 +102,7 @@ class OperatorDesk:
     waiting: dict[str, deque[str]]
     legs: dict[str, OperatorLeg] = attrs.field(factory=dict)
     _deadlines: list[tuple[float, str]] = attrs.field(factory=list)
+    _unserved: int = 0
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, QueueSettings]) -> OperatorDesk:
@@ -120,7 +121,8 @@ class OperatorDesk:
         return cls(settings=settings, queues=queues, waiting={n: deque() for n in settings})
 
     def view(self, now: float) -> DeskView:
-        """Counts for pacing (all zero without queues); ``waiting``: calls no operator rings."""
+        """Counts for pacing (all zero without queues); ``waiting``: calls no operator rings
+        (as of the last :meth:`serve`, which the core runs after every event)."""
         if not self.queues:
             return DeskView()
         counts = dict.fromkeys(OperatorState, 0)
@@ -128,10 +130,8 @@ class OperatorDesk:
             queue.idle(now)  # refreshes wrap-ups that ended
             for member in queue.members:
                 counts[member.state] += 1
-        busy = {leg.call_id for leg in self.legs.values() if not leg.released}
-        waiting = sum(1 for w in self.waiting.values() for cid in w if cid not in busy)
         return DeskView(
-            waiting=waiting,
+            waiting=self._unserved,
             logged_in=sum(v for k, v in counts.items() if k is not OperatorState.LOGGED_OUT),
             idle=counts[OperatorState.IDLE],
             wrapup=counts[OperatorState.WRAPUP],
@@ -176,20 +176,27 @@ class OperatorDesk:
         up the calls behind it).
         """
         self._expire(now, core, out)
+        unserved = 0
         for name, waiting in self.waiting.items():
             if not waiting:
                 continue
             queue = self.queues[name]
+            anyone = bool(queue.idle(now))
             keep: deque[str] = deque()
             for call_id in waiting:
                 call = core.calls.get(call_id)
                 if call is None or call.queue != name or call.stage not in _IN_QUEUE:
                     continue
                 keep.append(call_id)
-                if call.stage is Stage.QUEUED:
-                    for operator in queue.to_ring(now, exclude=call.tried):
+                if anyone and call.stage is Stage.QUEUED:
+                    ring = queue.to_ring(now, exclude=call.tried)
+                    for operator in ring:
                         self._ring(now, core, call, name, operator, out)
+                    if ring:
+                        anyone = bool(queue.idle(now))
+                unserved += call.stage is Stage.QUEUED
             self.waiting[name] = keep
+        self._unserved = unserved
 
     def _ring(
         self,
