@@ -287,6 +287,22 @@ def test_a_callee_who_hangs_up_while_operators_ring_frees_them() -> None:
         assert not core.handle(T0 + 5.1, CallEnded(leg, HangupCause.NORMAL_CLEARING))
 
 
+def test_operator_legs_whose_end_never_comes_do_not_hold_operators_or_memory() -> None:
+    core = DialerCore(campaign=_campaign(strategy=RingAll))
+    call_id, out = _answered(core)
+    legs = _legs(out)
+    core.handle(T0 + 4, CallAnswered(legs["PJSIP/a"]))
+    core.handle(T0 + 4.1, Bridged(call_id, f"{call_id}-br"))
+    # the callee leaves; the switch never reports the end of any operator leg
+    core.handle(T0 + 9, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _member(core, "a").state is OperatorState.TALKING
+    core.handle(T0 + 9 + 31, e.Tick())
+    assert _member(core, "a").state is OperatorState.WRAPUP
+    assert _member(core, "a").calls == 1
+    assert core.legs == {}
+    assert core._desk.legs == {}
+
+
 def test_hold_music_loops_while_the_callee_waits() -> None:
     core = DialerCore(campaign=_campaign((Operator("a", "PJSIP/a"),), strategy=Linear))
     call_id, out = _answered(core)

@@ -102,6 +102,7 @@ class OperatorDesk:
     waiting: dict[str, deque[str]]
     legs: dict[str, OperatorLeg] = attrs.field(factory=dict)
     _deadlines: list[tuple[float, str]] = attrs.field(factory=list)
+    _forget: list[tuple[float, str]] = attrs.field(factory=list)
     _unserved: int = 0
 
     @classmethod
@@ -245,7 +246,7 @@ class OperatorDesk:
         while heap:
             at, leg_id = heap[0]
             leg = self.legs.get(leg_id)
-            if leg is not None and leg.deadline == at:
+            if leg is not None and leg.deadline == at and not leg.released:
                 best = at if best is None else min(best, at)
                 break
             heapq.heappop(heap)
@@ -371,23 +372,29 @@ class OperatorDesk:
         leg.released = True
         self._free(now, leg)
         leg.deadline = now + _FORGET_AFTER
-        heapq.heappush(self._deadlines, (leg.deadline, leg.leg_id))
+        heapq.heappush(self._forget, (leg.deadline, leg.leg_id))  # no wake-up needed for it
         out.append(c.Hangup(leg.leg_id))
 
     def _expire(self, now: float, core: DialerCore, out: list[c.Command]) -> None:
         """Legs past their deadline: a ringing one is given up on (no answer), a leg we hung
         up whose end never came is forgotten."""
+        forget = self._forget
+        while forget and forget[0][0] <= now:
+            at, leg_id = heapq.heappop(forget)
+            leg = self.legs.get(leg_id)
+            if leg is not None and leg.deadline == at and leg.released:
+                self.legs.pop(leg_id, None)
+                core.legs.pop(leg_id, None)
         heap = self._deadlines
         while heap and heap[0][0] <= now:
             at, leg_id = heapq.heappop(heap)
             leg = self.legs.get(leg_id)
-            if leg is None or leg.deadline != at:
+            if leg is None or leg.deadline != at or leg.released:
                 continue
-            if leg.released or leg.bridged:
+            if leg.bridged:  # we hung it up, its end never came: the talk is over all the same
                 self.legs.pop(leg_id, None)
                 core.legs.pop(leg_id, None)
-                if leg.bridged:  # its end never came: the talk is over all the same
-                    self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
+                self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
             elif not leg.answered:
                 self._drop(now, leg, out)
                 call = core.calls.get(leg.call_id)
