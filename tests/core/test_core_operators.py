@@ -15,6 +15,8 @@ import anyio
 import attrs
 import pytest
 
+from autoinformer.backends.ari import AriSwitch
+from autoinformer.backends.ari.settings import AriSettings
 from autoinformer.backends.base import (
     Bridged,
     CallAnswered,
@@ -40,6 +42,7 @@ from autoinformer.script.steps import Play as PlayStep
 from autoinformer.sim.driver import DEFAULT_START, simulate
 from autoinformer.sim.model import PopulationModel
 from autoinformer.store.memory import MemoryStore
+from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.virtual_time import LoopClock, virtual_backend
 
 T0 = DEFAULT_START
@@ -374,3 +377,30 @@ async def test_sim_switch_a_broken_phone_first_in_line_still_connects_every_call
     records = list(store.attempts("ops"))
     assert [r.outcome for r in records] == [Outcome.TRANSFERRED] * 2
     assert {r.operator for r in records} == {"anna"}
+
+
+@pytest.mark.anyio
+async def test_ring_all_over_the_wire_on_the_fake_asterisk() -> None:
+    """Both operators of the fake answer after 1 s, at the same moment: one takes the call,
+    the other's leg is hung up (answered or not by then), and no channel is left behind."""
+    operators = (Operator("anna", "PJSIP/operator-101"), Operator("boris", "PJSIP/operator-102"))
+    campaign = _campaign(operators, strategy=RingAll, script=MENU, hold=None, lines=2)
+    store = MemoryStore()
+    clock = LoopClock()
+    async with FakeAri(time_scale=1.0) as fake:
+        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        async with AriSwitch(settings=settings) as switch:
+            runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
+            with anyio.fail_after(3600):
+                await runtime.run(CALLERS[:2])
+        assert fake.violations == []
+        assert fake.pbx.channels == {}
+        originates = [r for r in fake.requests if r[1] in ("originate", "originateWithId")]
+    records = list(store.attempts("ops"))
+    assert [r.outcome for r in records] == [Outcome.TRANSFERRED] * 2
+    assert {r.operator for r in records} == {"anna", "boris"}
+    # the first caller rings both operators; the second, queued meanwhile, rings the loser,
+    # idle again as soon as its leg was hung up
+    assert len(originates) == 2 + 2 + 1
+    desk = runtime.core._desk.queues["desk"]
+    assert sum(m.calls for m in desk.members) == 2  # only the operators who took calls
