@@ -49,21 +49,28 @@ class LoadSwitch(Protocol):
     async def hangup(self, call_id: str) -> None: ...
 
 
-def start_server(module: str, args: list[str], banner: str) -> tuple[subprocess.Popen[str], str]:
-    """Run ``python -m module args`` and return it with the rest of its first line.
+def start_server(
+    module: str, args: list[str], banner: str, where: Callable[[str], str] = str.strip
+) -> tuple[subprocess.Popen[str], str]:
+    """Run ``python -m module args``; return it and where it listens, once it says so.
+
+    Args:
+        module: the fake server's module.
+        args: its command line.
+        banner: what its first line says before the address.
+        where: turns the rest of that line into the address to give :func:`main`'s ``one_run``.
 
     Raises:
         RuntimeError: the first line it prints does not contain ``banner``.
     """
-    proc = subprocess.Popen(
-        [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True
-    )
+    command = [sys.executable, "-m", module, *args]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     line = proc.stdout.readline()
     if banner not in line:
         proc.kill()
         raise RuntimeError(f"fake server did not start: {line!r}")
-    return proc, line.split(banner, 1)[1].strip()
+    return proc, where(line.split(banner, 1)[1])
 
 
 def pct(values: list[float], q: float) -> float:

@@ -8,11 +8,12 @@ client's: REST requests, the event WebSocket, decoding and the call tracker.
 Measured per run: the set-up rate actually achieved, peak concurrent answered calls, the
 originate round trip (p50/p99), time from originate to CallAnswered (p50/p99), and event-loop
 lag (how late a 5 ms sleep wakes up; p50/p99/max) sampled through the whole run. The table
-gives the median of the runs for each event loop. Rerun: ``python benchmarks/ari_load.py``
-(``--calls 1000 --rate 200 --runs 3``; ``--results-dir DIR`` for a trial run). Writes
-``benchmarks/results/ari_load.json`` and ``ari_load.png`` (loop lag and concurrent calls over
-time, from one asyncio run). The measuring harness is ``_loadgen.py``, shared with
-``esl_load.py``.
+gives the median of the runs for each event loop.
+
+Rerun: ``python benchmarks/ari_load.py`` (defaults ``--calls 1000 --rate 200 --runs 3``;
+``--results-dir /tmp/x`` keeps a trial run out of ``benchmarks/results``), which writes
+``ari_load.json`` and ``ari_load.png`` (loop lag and calls up over one asyncio run) there.
+How it measures: ``_loadgen.py`` (the same harness as ``esl_load.py``).
 """
 
 from __future__ import annotations
@@ -24,15 +25,8 @@ import _loadgen
 
 from autoinformer.backends.ari import AriSettings, AriSwitch
 
-
-def start_fake() -> tuple[Any, str]:
-    """The fake server in its own process; its URL once it listens."""
-    proc, rest = _loadgen.start_server(
-        "autoinformer.testing.fake_ari",
-        ["--port", "0", "--time-scale", "1", "--password", _loadgen.PASSWORD, "--no-event-check"],
-        "fake ARI on ",
-    )
-    return proc, rest.split()[0]
+FAKE_OPTIONS = ["--port", "0", "--time-scale", "1", "--no-event-check"]
+"""Real time; events unchecked (the fake's CPU is not what is measured)."""
 
 
 async def one_run(url: str, tag: str, calls: int, rate: float, connections: int) -> dict[str, Any]:
@@ -63,7 +57,12 @@ def main(argv: list[str] | None = None) -> int:
         "AriSwitch",
         "fake ARI server",
         options,
-        start_fake,
+        lambda: _loadgen.start_server(
+            "autoinformer.testing.fake_ari",
+            [*FAKE_OPTIONS, "--password", _loadgen.PASSWORD],
+            "fake ARI on ",
+            lambda rest: rest.split()[0],  # the URL, before "(user ...)"
+        ),
         lambda url, tag: one_run(url, tag, options.calls, options.rate, options.max_connections),
         settings={"max_connections": options.max_connections},
     )

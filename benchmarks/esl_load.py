@@ -9,11 +9,10 @@ parsing and routing.
 Measured per run: the set-up rate achieved, peak concurrent answered calls, the originate
 round trip (``bgapi`` reply; p50/p99), time from originate to CallAnswered (p50/p99), and
 event-loop lag (how late a 5 ms sleep wakes up; p50/p99/max) through the whole run. The table
-gives the median of the runs for each event loop. Rerun: ``python benchmarks/esl_load.py``
-(``--calls 1000 --rate 200 --runs 3``; ``--results-dir DIR`` for a trial run). Writes
-``benchmarks/results/esl_load.json`` and ``esl_load.png`` (loop lag and concurrent calls over
-time, from one asyncio run). The measuring harness is ``_loadgen.py``, shared with
-``ari_load.py``.
+gives the median of the runs for each event loop. ``_loadgen.py`` measures (as for
+``ari_load.py``); ``python benchmarks/esl_load.py --help`` lists the options (1,000 calls at
+200/s, 3 runs by default; ``--results-dir`` elsewhere for a trial). It writes
+``benchmarks/results/esl_load.json`` and ``esl_load.png`` (loop lag and calls up, asyncio).
 """
 
 from __future__ import annotations
@@ -24,16 +23,6 @@ from typing import Any
 import _loadgen
 
 from autoinformer.backends.esl import EslSwitch
-
-
-def start_fake() -> tuple[Any, str]:
-    """The fake server in its own process; its port once it listens."""
-    proc, rest = _loadgen.start_server(
-        "autoinformer.testing.fake_esl",
-        ["--port", "0", "--speed", "1", "--password", _loadgen.PASSWORD],
-        "fake ESL on ",
-    )
-    return proc, rest.rsplit(":", 1)[1]
 
 
 async def one_run(port: str, tag: str, calls: int, rate: float) -> dict[str, Any]:
@@ -56,7 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         "EslSwitch",
         "fake ESL server",
         options,
-        start_fake,
+        lambda: _loadgen.start_server(
+            "autoinformer.testing.fake_esl",
+            ["--port", "0", "--speed", "1", "--password", _loadgen.PASSWORD],
+            "fake ESL on ",
+            lambda rest: rest.strip().rsplit(":", 1)[1],  # the port of HOST:PORT
+        ),
         lambda port, tag: one_run(port, tag, options.calls, options.rate),
     )
 
