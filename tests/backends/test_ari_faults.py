@@ -10,6 +10,7 @@ the machine; on a scaled real-time clock a 40 ms margin decided it.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -218,7 +219,9 @@ async def test_slow_consumer_loses_nothing(caplog: pytest.LogCaptureFixture) -> 
         assert "consumer of ARI events is slow" in caplog.text
 
 
-async def test_a_server_that_never_answers_times_out() -> None:
+@contextlib.asynccontextmanager
+async def silent_server() -> AsyncIterator[str]:
+    """A server on 127.0.0.1 that accepts connections and never answers; yields its URL."""
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
     port = listener.extra(anyio.abc.SocketAttribute.local_port)
 
@@ -228,33 +231,27 @@ async def test_a_server_that_never_answers_times_out() -> None:
 
     async with anyio.create_task_group() as tg:
         tg.start_soon(listener.serve, hold)
-        settings = AriSettings(url=f"http://127.0.0.1:{port}", password="pw", request_timeout=0.2)
-        switch = AriSwitch(settings=settings)
+        yield f"http://127.0.0.1:{port}"
+        tg.cancel_scope.cancel()
+
+
+async def test_a_server_that_never_answers_times_out() -> None:
+    async with silent_server() as url:
+        switch = AriSwitch(settings=AriSettings(url=url, password="pw", request_timeout=0.2))
         switch._client.open()
         try:
             with pytest.raises(BackendTimeout, match=r"no reply within 0\.2 s"):
                 await switch.originate("t1", "+79500000001", caller_id=None, ring_timeout=5)
         finally:
             await switch._client.aclose()
-        tg.cancel_scope.cancel()
 
 
 async def test_connect_to_a_server_that_never_answers_gives_up() -> None:
-    listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-    port = listener.extra(anyio.abc.SocketAttribute.local_port)
-
-    async def hold(stream: anyio.abc.ByteStream) -> None:
-        async with stream:
-            await anyio.sleep_forever()
-
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(listener.serve, hold)
-        settings = AriSettings(url=f"http://127.0.0.1:{port}", password="pw", request_timeout=0.2)
-        switch = AriSwitch(settings=settings)
+    async with silent_server() as url:
+        switch = AriSwitch(settings=AriSettings(url=url, password="pw", request_timeout=0.2))
         with anyio.fail_after(3), pytest.raises(BackendUnavailable, match="event stream"):
             await switch.connect()  # the WebSocket upgrade is never answered
         assert not switch.connected
-        tg.cancel_scope.cancel()
 
 
 async def test_events_that_overtake_the_originate_reply_are_not_lost() -> None:
