@@ -6,8 +6,9 @@ Three measurements, each the median of several runs:
    missing-variable check (before) and with the speech template's full check (now), for a
    plain template and a ``<currency>`` one.
 2. The abandon guard: the demo's campaign (press 1 for an operator) on 1,000 contacts in
-   virtual time, per pacing policy, with the guard on (``abandon_cap=0.03``) and off
-   (``abandon_cap=1.0``): wall seconds, dials, answered, abandoned and the abandon rate.
+   virtual time, in two scenarios (the demo's 2 operators with 20% of listeners pressing 1;
+   one operator with 60%), per pacing policy, with the guard on (``abandon_cap=0.03``) and
+   off (``abandon_cap=1.0``): wall seconds, dials, answered, abandoned and the abandon rate.
 3. ``autoinformer demo`` itself (100 contacts) over seeds 1-10: the worst abandon rate per
    pacing.
 
@@ -34,8 +35,10 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore
 from autoinformer.core.intake import missing_variables, skip_reason
 from autoinformer.pacing import BroadcastPacing, PacingPolicy, PredictivePacing, ProgressivePacing
+from autoinformer.queues.base import Operator
 from autoinformer.script import Script, play, say
 from autoinformer.sim.driver import simulate
+from autoinformer.sim.model import PopulationModel
 
 RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = 5
@@ -86,34 +89,55 @@ def _rates(outcomes: dict[str, int]) -> tuple[int, int, float]:
     return answered, abandoned, abandoned / answered if answered else 0.0
 
 
+SCENARIOS = {  # name: (operators, share of listeners pressing 1)
+    "demo: 2 operators, 20% press 1": (2, 0.2),
+    "busy: 1 operator, 60% press 1": (1, 0.6),
+}
+
+
+def _scenario(operators: int) -> Campaign:
+    campaign = demo_campaign()
+    queue = attrs.evolve(
+        campaign.queues["operators"],
+        operators=tuple(Operator(f"op{i}", f"PJSIP/{101 + i}") for i in range(operators)),
+    )
+    return attrs.evolve(campaign, queues=[queue])
+
+
 def guard_rows() -> list[dict[str, Any]]:
     contacts = demo_contacts(1_000, 7)
     rows = []
-    for name, make in PACINGS.items():
-        for cap in (0.03, 1.0):
-            campaign = attrs.evolve(demo_campaign(), abandon_cap=cap)
-            results: list[Any] = []
+    for scenario, (operators, press) in SCENARIOS.items():
+        for name, make in PACINGS.items():
+            for cap in (0.03, 1.0):
+                campaign = attrs.evolve(_scenario(operators), abandon_cap=cap)
+                results: list[Any] = []
 
-            def run(
-                campaign: Campaign = campaign, make: Any = make, results: list[Any] = results
-            ) -> None:
-                results.append(simulate(campaign, contacts, model=demo_model(7), pacing=make()))
+                def run(
+                    campaign: Campaign = campaign,
+                    make: Any = make,
+                    results: list[Any] = results,
+                    press: float = press,
+                ) -> None:
+                    model = PopulationModel(seed=7, digit_rates={"1": press}, talk_median_s=60.0)
+                    results.append(simulate(campaign, contacts, model=model, pacing=make()))
 
-            wall = _median_time(run, runs=3)
-            result = results[-1]
-            answered, abandoned, rate = _rates(result.outcomes())
-            rows.append(
-                {
-                    "pacing": name,
-                    "guard": cap < 1.0,
-                    "wall_s": round(wall, 3),
-                    "dials": len(result.records),
-                    "virtual_h": round((result.ended_at - result.started_at) / 3600, 1),
-                    "answered": answered,
-                    "abandoned": abandoned,
-                    "abandon_rate": round(rate, 4),
-                }
-            )
+                wall = _median_time(run, runs=3)
+                result = results[-1]
+                answered, abandoned, rate = _rates(result.outcomes())
+                rows.append(
+                    {
+                        "scenario": scenario,
+                        "pacing": name,
+                        "guard": cap < 1.0,
+                        "wall_s": round(wall, 3),
+                        "dials": len(result.records),
+                        "virtual_h": round((result.ended_at - result.started_at) / 3600, 1),
+                        "answered": answered,
+                        "abandoned": abandoned,
+                        "abandon_rate": round(rate, 4),
+                    }
+                )
     return rows
 
 
@@ -144,11 +168,14 @@ def main() -> None:
     for r in intake:
         print(f"| {r['template']} | {r['missing_only_us']} | {r['full_check_us']} |")
     print()
-    print("| pacing | guard | wall s | dials | virtual h | answered | abandoned | rate |")
-    print("|---|---|---:|---:|---:|---:|---:|---:|")
+    print(
+        "| scenario | pacing | guard | wall s | dials | virtual h | answered | abandoned | rate |"
+    )
+    print("|---|---|---|---:|---:|---:|---:|---:|---:|")
     for r in guard:
         print(
-            f"| {r['pacing']} | {'on' if r['guard'] else 'off'} | {r['wall_s']} | {r['dials']} "
+            f"| {r['scenario']} | {r['pacing']} | {'on' if r['guard'] else 'off'} "
+            f"| {r['wall_s']} | {r['dials']} "
             f"| {r['virtual_h']} | {r['answered']} | {r['abandoned']} | {r['abandon_rate']:.1%} |"
         )
     print()
