@@ -18,6 +18,7 @@ from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.errors import SettingsError
 from autoinformer.outcomes import ContactState, HangupCause, Outcome
+from autoinformer.pacing.base import BroadcastPacing
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.policy.schedule import CallWindow
 from autoinformer.queues.base import Operator
@@ -206,7 +207,9 @@ def test_operator_cases_abandoned_and_a_failing_operator_skipped() -> None:
         name="operators", operators=[Operator("anna", "PJSIP/101")], max_wait=5.0
     )
     two_callers = [_contact("a", "+79500000008"), _contact("b", "+79510000008")]
-    result = simulate(_campaign(queues=[busy_desk]), two_callers)
+    # both dialled at once (the abandon guard and progressive pacing would hold the second)
+    both = _campaign(queues=[busy_desk], abandon_cap=1.0)
+    result = simulate(both, two_callers, pacing=BroadcastPacing())
     outcomes = sorted(r.outcome.value for r in result.records if r.outcome)
     assert outcomes == ["abandoned", "transferred"]
 
@@ -332,8 +335,10 @@ def test_a_playback_the_switch_refuses_ends_the_call_as_failed() -> None:
     out = core.handle(DEFAULT_START + 1, CallAnswered(call_id))
     assert any(isinstance(cmd, c.Play) for cmd in out)
     out = core.handle(DEFAULT_START + 1.1, e.CommandFailed(call_id, "file not found"))
+    assert c.Hangup(call_id) not in out  # a moment for a CallEnded racing the failure
+    out = core.handle(DEFAULT_START + 2.1, e.Tick())
     assert c.Hangup(call_id) in out
-    out = core.handle(DEFAULT_START + 1.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, True))
+    out = core.handle(DEFAULT_START + 2.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, True))
     final = next(cmd for cmd in out if isinstance(cmd, c.Journal))
     assert final.record.outcome is Outcome.FAILED
     assert final.record.detail == "file not found"

@@ -113,9 +113,23 @@ def test_a_play_the_switch_refuses_on_a_live_call_is_still_failed() -> None:
     core = DialerCore(campaign=_campaign())
     call_id, _ = _answered(core)
     out = core.handle(T0 + 1.1, e.CommandFailed(call_id, "bad media", gone=False))
+    assert not _decided(out)
+    out = core.handle(T0 + 1.1 + PLAYBACK_SETTLE, e.Tick())
     assert c.Hangup(call_id) in out
-    out = core.handle(T0 + 1.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    out = core.handle(T0 + 2.2, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
     assert (_final(out).outcome, _final(out).detail) == (Outcome.FAILED, "bad media")
+
+
+def test_a_refusal_racing_the_hang_up_is_recorded_from_the_hang_up() -> None:
+    """ARI answers 409 "not in Stasis" to a play sent as the callee's channel leaves Stasis;
+    the CallEnded follows at once and decides."""
+    core = DialerCore(campaign=_campaign())
+    call_id, _ = _answered(core)
+    refused = e.CommandFailed(call_id, "HTTP 409: Channel not in Stasis application")
+    assert not _decided(core.handle(T0 + 3, refused))
+    out = core.handle(T0 + 3.02, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _final(out).outcome is Outcome.HUNG_UP_EARLY
+    assert "409" not in _final(out).detail
 
 
 def test_a_message_cut_short_by_the_hang_up_is_not_heard_to_its_end() -> None:

@@ -51,7 +51,8 @@ class Call:
     ``gone_at`` is when the switch said the call no longer exists (a play answered "no such
     channel"): the callee had hung up by then, so the outcome is judged at that time.
     ``stalled`` is a script playback that ended unfinished without our asking, held for a
-    moment before the script goes on (see ``PLAYBACK_SETTLE``).
+    moment before the script goes on (see ``PLAYBACK_SETTLE``); ``failure`` likewise holds a
+    failed command's detail for a moment before the call is recorded as ``failed``.
     """
 
     call_id: str
@@ -72,6 +73,7 @@ class Call:
     hold_started: float = 0.0
     gone_at: float | None = None
     stalled: str | None = None
+    failure: str | None = None
     wait_started: float = 0.0
     aux_playback: str | None = None
     operator_id: str | None = None

@@ -69,9 +69,10 @@ SWITCH_GRACE = 30.0
 """Seconds the core waits for the switch to report a call's end it expects (after our ring
 timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
 PLAYBACK_SETTLE = 1.0
-"""Seconds the script waits after one of its playbacks ended unfinished (we did not stop it)
-before it goes on: a switch ends the playbacks of a call whose callee hangs up just before it
-reports the hang-up, and the message must not count as heard to its end meanwhile."""
+"""Seconds the core waits, after one of the script's playbacks ended unfinished (we did not
+stop it) or a command on an answered call failed, before it goes on (or records ``failed``):
+a switch ends the playbacks of a call whose callee hangs up, and refuses commands for it, just
+before it reports the hang-up; the hang-up must decide the outcome then."""
 
 
 class DoNotCall(Protocol):
@@ -530,11 +531,14 @@ class DialerCore:
                 self.set_timer(now + SWITCH_GRACE, call, "gone")
         elif call.stage in (Stage.QUEUED, Stage.OPERATOR_RINGING):
             call.aux_playback = None  # the hold music could not play: the callee waits on
-        else:
-            call.detail = event.detail
-            if call.outcome is None:
-                call.outcome = Outcome.FAILED  # we could not play the message: our fault
-            self.hangup_call(call, out)
+        elif call.failure is None:
+            # Refused on a call that exists: our fault (``failed``), unless the callee was just
+            # leaving (ARI 409 as the channel leaves Stasis): a CallEnded within
+            # PLAYBACK_SETTLE decides from the hang-up instead; then the "failed" timer.
+            call.failure = event.detail
+            if call.run is not None:
+                call.run.stop()
+            self.set_timer(now + PLAYBACK_SETTLE, call, "failed")
 
     def _on_ended(self, now: float, event: CallEnded, out: list[c.Command]) -> None:
         if event.call_id in self.legs:
@@ -597,6 +601,11 @@ class DialerCore:
                     self._script(now, call, actions, out)
             elif kind == "amd" and call.stage is Stage.DETECTING:
                 self._start_script(now, call, message_only=False, out=out)
+            elif kind == "failed":  # a command failed and the call did not end meanwhile
+                call.detail = call.failure or call.detail
+                if call.outcome is None:
+                    call.outcome = Outcome.FAILED  # we could not play the message: our fault
+                self.hangup_call(call, out)
             elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
                 stalled, call.stalled = call.stalled, None
                 if stalled is not None:
