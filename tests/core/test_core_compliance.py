@@ -9,6 +9,7 @@ any pacing policy.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 from pathlib import Path
 
@@ -23,7 +24,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
-from autoinformer.core.abandon_guard import AbandonGuard, default_pacing
+from autoinformer.core.abandon_guard import AbandonGuard, default_pacing, expected_excess
 from autoinformer.core.gates import DNC_RETRY, limits_next_allowed
 from autoinformer.errors import PolicyError, SettingsError
 from autoinformer.outcomes import ContactState, Outcome
@@ -390,3 +391,61 @@ def test_a_resumed_campaign_keeps_its_abandon_count() -> None:
     assert (guard.answers, guard.abandons, guard.requests) == (100, 5, 10)
     assert guard.rate() == pytest.approx(0.05)  # over the cap: no more than progressive
     assert guard.calls_to_launch(_view(lines_free=10, agents_idle=1)) == 1
+
+
+def test_expected_excess_is_exact_for_independent_calls() -> None:
+    def brute(waiting: int, live: int, q_live: float, ring: int, q_ring: float, idle: int) -> float:
+        total = 0.0
+        for asks in itertools.product([0, 1], repeat=live + ring):
+            p = 1.0
+            for k, ask in enumerate(asks):
+                q = q_live if k < live else q_ring
+                p *= q if ask else 1 - q
+            total += p * max(0, waiting + sum(asks) - idle)
+        return total
+
+    for case in [(0, 3, 0.3, 2, 0.1, 1), (1, 2, 0.6, 4, 0.2, 2), (0, 0, 0.5, 6, 0.3, 3)]:
+        assert expected_excess(*case) == pytest.approx(brute(*case), abs=1e-9)
+    assert expected_excess(3, 0, 0.5, 0, 0.5, 1) == 2.0  # more waiting than idle operators
+
+
+def test_guard_counts_the_callees_still_listening_to_the_script() -> None:
+    guard = AbandonGuard(inner=ProgressivePacing(), cap=0.03)
+    _feed(guard, Observation.DIALED, 1)
+    _feed(guard, Observation.ANSWERED, 1)  # answered, in the script: may press 1 any moment
+    view = _view(agents_idle=1)
+    assert ProgressivePacing().calls_to_launch(view) == 1  # progressive does not see them
+    assert guard.calls_to_launch(view) == 0
+    _feed(guard, Observation.TALK_ENDED, 1)  # the callee hung up without asking
+    assert guard.calls_to_launch(view) == 1
+
+
+def test_one_busy_operator_and_many_pressing_1_stay_under_the_cap() -> None:
+    campaign = demo_campaign()
+    one = attrs.evolve(campaign.queues["operators"], operators=(Operator("anna", "PJSIP/101"),))
+    campaign = attrs.evolve(campaign, queues=[one])
+    contacts = demo_contacts(400, 2)
+
+    def model() -> PopulationModel:
+        return PopulationModel(seed=2, digit_rates={"1": 0.6}, talk_median_s=60.0)
+
+    guarded = simulate(campaign, contacts, model=model(), pacing=BroadcastPacing())
+    answered, abandoned = _answered_and_abandoned(guarded.outcomes())
+    assert answered > 250
+    assert abandoned <= 0.03 * answered
+    # plain progressive pacing alone is not enough here: the listeners press 1 later
+    loose = attrs.evolve(campaign, abandon_cap=1.0)
+    plain = simulate(loose, contacts, model=model(), pacing=ProgressivePacing())
+    answered, abandoned = _answered_and_abandoned(plain.outcomes())
+    assert abandoned > 0.06 * answered
+
+
+def test_a_campaign_held_back_by_an_operator_in_wrap_up_carries_on() -> None:
+    # progressive pacing launches nothing while the only operator is in wrap-up; the core
+    # must ask again later, not stall with contacts never called
+    desk = QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/101")], wrapup=30)
+    campaign = _campaign(script=TRANSFER, queues=[desk])
+    contacts = [_contact(f"t{i}", f"+795{i:07d}8") for i in range(5)]  # each presses 1
+    result = simulate(campaign, contacts)
+    assert [r.outcome for r in result.records] == [Outcome.TRANSFERRED] * 5
+    assert result.states() == {"done": 5}

@@ -651,8 +651,9 @@ class DialerCore:
                 nxt = now + _PACING_POLL  # due but held back by pacing: ask again soon
             if nxt is not None:
                 times.append(max(nxt, self._hold_until))
-            elif self._hold_until > now and self.book.has_ready():
-                times.append(self._hold_until)
+            elif self.book.has_ready():  # fresh contacts held back (by a hold, or the pacing)
+                hold = self._hold_until
+                times.append(hold if hold > now else now + _PACING_POLL)
         desk = self._desk.next_time()
         if desk is not None:
             times.append(desk)
