@@ -15,7 +15,7 @@ what the idle operators can take (progressive), counting as progressive pacing d
 ringing and waiting, and also the answered callees still listening to the script: in a
 "press 1 for an operator" script they are the ones who will ask. (Plain progressive pacing,
 which does not count them, abandoned 14.8% of the answers with one operator and 60% of the
-listeners pressing 1 in ``benchmarks/core_compliance.py``; guarded, 2.8%.)
+listeners pressing 1 in ``benchmarks/core_compliance.py``; guarded, 2.9%.)
 
 Pure decision code: time and counts come in through the pacing contract.
 """
