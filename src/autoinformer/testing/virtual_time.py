@@ -27,8 +27,11 @@ real wait. Fakes keep ``time_scale=1`` (their sleeps are the loop's sleeps).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import enum
 import fcntl
 import math
+import os
 import select
 import selectors
 import socket
@@ -60,8 +63,10 @@ START = 1_767_261_600.0
 """2026-01-01 10:00 UTC (inside a working day): where :class:`LoopClock` starts by default."""
 
 PATIENCE = 2.0
-"""Real seconds a byte may stay unacknowledged before time moves anyway (a socket whose peer
-is gone; on 127.0.0.1 a live peer acknowledges within milliseconds even under load)."""
+"""Real seconds the wire may stay settling before time moves anyway: a task blocked writing to
+a peer that does not read, a byte a gone peer never acknowledges. (On 127.0.0.1 a live peer's
+bytes arrive within milliseconds even under load; a readable socket or a running worker thread
+never lets time move.)"""
 
 _REAL_WAIT = 0.002
 """Real seconds to wait for the wire while it is busy, before checking again."""
@@ -90,20 +95,25 @@ async def counted_run_sync(func: Callable[..., _T], *args: Any, **kwargs: Any) -
         WORKERS.in_flight -= 1
 
 
-def _unacked_bytes(fd: int) -> int:
-    """Bytes sent on the TCP socket ``fd`` and not yet acknowledged (0 if not a TCP socket).
-
-    A delayed ACK the socket owes its peer is sent first, so a quiet connection reads 0 on
-    both ends.
-    """
+def _tcp_socket(fd: int) -> socket.socket | None:
+    """A socket object sharing ``fd`` if it is a TCP socket (``detach()`` it, never close)."""
     try:
         sock = socket.socket(fileno=fd)
     except OSError:
-        return 0  # not a socket (a pipe, an eventfd)
+        return None  # not a socket (a pipe, an eventfd), or closed meanwhile
+    if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.type == socket.SOCK_STREAM:
+        return sock
+    sock.detach()
+    return None
+
+
+def _unacked_bytes(fd: int) -> int:
+    """Bytes sent on the TCP socket ``fd`` and not yet acknowledged (0 if not a TCP socket)."""
+    sock = _tcp_socket(fd)
+    if sock is None:
+        return 0
     try:
-        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.type != socket.SOCK_STREAM:
-            return 0
-        if _TCP_QUICKACK is not None:
+        if _TCP_QUICKACK is not None:  # an ACK this end owes its peer goes out now
             sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
         buffer = fcntl.ioctl(fd, _SIOCOUTQ, b"\0\0\0\0")
         return int(struct.unpack("i", buffer)[0])
@@ -111,6 +121,52 @@ def _unacked_bytes(fd: int) -> int:
         return 0  # a listening socket, or one that is already closed
     finally:
         sock.detach()
+
+
+def _flush_every_ack() -> None:
+    """Make every TCP socket of this process send the ACK it owes (a delayed ACK would hold
+    its peer's bytes "in flight" for up to 40 ms): also those no task waits on, like a
+    connection idle in a pool."""
+    if _TCP_QUICKACK is None:
+        return
+    try:
+        fds = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:
+        return
+    for fd in fds:
+        sock = _tcp_socket(fd)
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, _TCP_QUICKACK, 1)
+            sock.detach()
+
+
+def _in_flight(fds: list[int]) -> bool:
+    """True while a byte sent on one of ``fds`` is not yet acknowledged by its peer."""
+    if not any(_unacked_bytes(fd) for fd in fds):
+        return False
+    _flush_every_ack()
+    return any(_unacked_bytes(fd) for fd in fds)
+
+
+class _Wire(enum.Enum):
+    QUIET = "quiet"  # time may jump
+    BUSY = "busy"  # something will wake the loop: a readable socket, a worker thread
+    SETTLING = "settling"  # bytes on their way or a blocked writer: wait, with patience
+
+
+def _wire_state(readers: Iterable[int], writers: Iterable[int]) -> _Wire:
+    if WORKERS.in_flight:
+        return _Wire.BUSY
+    fds = list(readers)
+    settling = any(True for _ in writers) or _in_flight(fds)
+    if fds:
+        poller = select.poll()
+        for fd in fds:
+            poller.register(fd, select.POLLIN | select.POLLPRI)
+        if poller.poll(0):
+            return _Wire.BUSY
+    return _Wire.SETTLING if settling else _Wire.QUIET
 
 
 def wire_is_quiet(readers: Iterable[int], writers: Iterable[int]) -> bool:
@@ -123,33 +179,28 @@ def wire_is_quiet(readers: Iterable[int], writers: Iterable[int]) -> bool:
     Returns:
         False as soon as one of the conditions in the module docstring fails.
     """
-    if any(True for _ in writers) or WORKERS.in_flight:
-        return False
-    fds = list(readers)
-    if any(_unacked_bytes(fd) for fd in fds):
-        return False
-    if not fds:
-        return True
-    poller = select.poll()
-    for fd in fds:
-        poller.register(fd, select.POLLIN | select.POLLPRI)
-    return not poller.poll(0)
+    return _wire_state(readers, writers) is _Wire.QUIET
 
 
 @attrs.define(kw_only=True)
 class _Patience:
-    """How long the wire has stayed busy with nothing readable (see :data:`PATIENCE`)."""
+    """Whether time may jump now: at once on a quiet wire; never while something is ready or
+    a worker thread runs; after :data:`PATIENCE` real seconds of a wire that stays settling
+    (a writer whose peer never reads, a byte a gone peer never acknowledges)."""
 
     since: float | None = None
 
-    def exhausted(self, quiet: bool) -> bool:
-        if quiet:
+    def may_jump(self, state: _Wire) -> bool:
+        if state is not _Wire.SETTLING:
             self.since = None
-            return False
+            return state is _Wire.QUIET
         now = time.monotonic()
         if self.since is None:
             self.since = now
-        return now - self.since > PATIENCE
+        if now - self.since > PATIENCE:
+            self.since = None
+            return True
+        return False
 
 
 class _JumpingSelector(selectors.BaseSelector):
@@ -179,9 +230,7 @@ class _JumpingSelector(selectors.BaseSelector):
         keys = self._inner.get_map().values()
         readers = [k.fd for k in keys if k.events & selectors.EVENT_READ]
         writers = [k.fd for k in keys if k.events & selectors.EVENT_WRITE]
-        quiet = wire_is_quiet(readers, writers)
-        if quiet or self._patience.exhausted(quiet):
-            self._patience.since = None
+        if self._patience.may_jump(_wire_state(readers, writers)):
             self._loop.virtual_now += timeout
             return []
         return self._inner.select(min(timeout, _REAL_WAIT))
@@ -229,7 +278,9 @@ def _trio_waiters() -> tuple[list[int], list[int]]:
     """The file descriptors trio's tasks wait to read and to write (trio's epoll manager)."""
     from trio._core._run import GLOBAL_RUN_CONTEXT  # no public API lists them
 
-    registered = GLOBAL_RUN_CONTEXT.runner.io_manager._registered
+    registered = getattr(GLOBAL_RUN_CONTEXT.runner.io_manager, "_registered", None)
+    if registered is None:
+        raise RuntimeError("virtual time on trio needs trio's epoll I/O manager (Linux)")
     readers = [fd for fd, w in registered.items() if w.read_task is not None]
     writers = [fd for fd, w in registered.items() if w.write_task is not None]
     return readers, writers
@@ -259,9 +310,7 @@ def trio_virtual_clock() -> _TrioClock:
                 return 0.0
             if deadline == math.inf:
                 return math.inf  # only I/O or a thread's reply can wake trio
-            quiet = wire_is_quiet(*_trio_waiters())
-            if quiet or self._patience.exhausted(quiet):
-                self._patience.since = None
+            if self._patience.may_jump(_wire_state(*_trio_waiters())):
                 self._now = deadline
                 return 0.0
             return min(deadline - self._now, _REAL_WAIT)
