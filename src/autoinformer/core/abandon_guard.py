@@ -39,7 +39,7 @@ from autoinformer.pacing.progressive import ProgressivePacing
 if TYPE_CHECKING:
     from autoinformer.campaign import Campaign
 
-__all__ = ["AbandonGuard", "default_pacing", "expected_excess", "progressive_launches"]
+__all__ = ["AbandonGuard", "default_pacing", "expected_excess"]
 
 
 def default_pacing(campaign: Campaign) -> PacingPolicy:
@@ -54,11 +54,6 @@ def default_pacing(campaign: Campaign) -> PacingPolicy:
         campaign: the campaign; its script transfers when ``script.queues()`` is not empty.
     """
     return ProgressivePacing() if campaign.script.queues() else BroadcastPacing()
-
-
-def progressive_launches(view: PacingView) -> int:
-    """How many calls the idle operators can take now (progressive pacing's answer)."""
-    return max(0, min(view.lines_free, view.agents_idle - view.dialing - view.waiting))
 
 
 def _binomial_head(n: int, p: float, size: int) -> list[float]:
