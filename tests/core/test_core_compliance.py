@@ -12,9 +12,12 @@ import datetime as dt
 import itertools
 import json
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.campaign_file import parse_campaign
@@ -449,3 +452,30 @@ def test_a_campaign_held_back_by_an_operator_in_wrap_up_carries_on() -> None:
     result = simulate(campaign, contacts)
     assert [r.outcome for r in result.records] == [Outcome.TRANSFERRED] * 5
     assert result.states() == {"done": 5}
+
+
+_ZONES = ["Europe/Kaliningrad", "Europe/Moscow", "Asia/Yekaterinburg", "Asia/Kamchatka"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    offsets=st.lists(st.integers(0, 3 * 24 * 60), min_size=0, max_size=6),
+    at=st.integers(0, 4 * 24 * 60),
+    zone_names=st.lists(st.sampled_from(_ZONES), min_size=1, max_size=4, unique=True),
+    per_day=st.integers(1, 3),
+)
+def test_limits_in_every_zone_hold_at_the_answer_and_not_before(
+    offsets: list[int], at: int, zone_names: list[str], per_day: int
+) -> None:
+    base = dt.datetime(2026, 3, 1, tzinfo=UTC)
+    history = [base + dt.timedelta(minutes=m) for m in offsets]
+    now = base + dt.timedelta(minutes=at)
+    zones = [ZoneInfo(name) for name in zone_names]
+    limits = ContactLimits(per_day=per_day, per_7_days=None)
+    found = limits_next_allowed(limits, history, now, zones)
+    assert found is not None
+    assert found >= now
+    assert all(limits.allows(history, found, zone) for zone in zones)
+    just_before = found - dt.timedelta(seconds=1)
+    if just_before >= now:  # the first such moment: a second earlier some zone objects
+        assert not all(limits.allows(history, just_before, zone) for zone in zones)
