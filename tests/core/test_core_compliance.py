@@ -350,15 +350,20 @@ def test_broadcast_without_operators_keeps_every_line_busy() -> None:
     assert peak == 7
 
 
+@pytest.mark.parametrize("pacing", ["progressive", "predictive", "broadcast"])
 def test_demo_shows_abandoned_at_or_under_three_percent(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, pacing: str
 ) -> None:
-    code = main(["demo", "--json", "--store", str(tmp_path / "demo.sqlite")])
+    store = str(tmp_path / "demo.sqlite")
+    code = main(["demo", "--json", "--store", store, "--pacing", pacing, "--contacts", "300"])
     assert code == 0
     summary = json.loads(capsys.readouterr().out)
+    assert summary["pacing"] == pacing
+    assert summary["window"] == "mon-sun 09:00-20:00 (Europe/Moscow)"
     answered, abandoned = _answered_and_abandoned(summary["outcomes"])
-    assert answered > 50
+    assert answered > 150
     assert abandoned <= 0.03 * answered
+    assert summary["abandon_rate"] == pytest.approx(abandoned / answered, abs=1e-4)
     assert summary["wall_seconds"] < 30
 
 
