@@ -32,7 +32,9 @@ def ari_harness(
     """The conformance-suite harness for AriSwitch against a fresh FakeAri per check.
 
     Each check gets its own server (checking requests and events against ``reference_dir``)
-    and asserts at the end that the server saw no violation of the ARI definitions.
+    and asserts at the end that the server saw no violation of the ARI definitions. In a test
+    in virtual time (:mod:`autoinformer.testing.virtual_time`) pass ``time_scale=1.0``: the
+    callees and every deadline then run exactly on the loop's clock.
     """
 
     @contextlib.asynccontextmanager

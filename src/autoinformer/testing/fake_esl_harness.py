@@ -33,7 +33,8 @@ def esl_harness(
     """The conformance harness for :class:`~autoinformer.backends.esl.EslSwitch` on this fake.
 
     Args:
-        speed: model seconds per real second, for the fake and the harness's deadlines.
+        speed: model seconds per real second, for the fake and the harness's deadlines (1.0
+            in a test in virtual time, see :mod:`autoinformer.testing.virtual_time`).
         switch_options: extra EslSwitch settings (``event_format="json"``...).
         server_options: extra FakeEslServer settings (``modules=...``...).
     """
