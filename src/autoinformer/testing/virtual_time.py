@@ -9,19 +9,24 @@ loop (a reaction 30 ms late on a scaled real-time clock is a different call).
 
 - no socket the loop waits on is readable, and no task waits to write or to connect;
 - no byte is in flight between two sockets (the kernel's send queue of every TCP socket the
-  loop waits on is empty: delivered *and* acknowledged; a pending delayed ACK is flushed);
+  loop waits on is empty: delivered *and* acknowledged; every delayed ACK the process owes
+  is sent first);
 - no worker thread (``anyio.to_thread.run_sync``, an executor job) is running: its reply wakes
   the loop, and time must not move while, say, a store call is in progress.
 
+A readable socket or a running thread never lets time move; a wire that stays settling (a
+task blocked writing to a peer that does not read) does after :data:`PATIENCE` real seconds.
+
 Use it through the ``anyio_backend`` fixture of a test module::
 
-    @pytest.fixture(params=["asyncio", "trio"])
-    def anyio_backend(request, monkeypatch):
-        return virtual_backend(request.param, monkeypatch)
+    from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
-and give the code under test a :class:`LoopClock` (model time = the loop's clock). Deadlines
-(``anyio.fail_after``) are in virtual seconds too: a hang fails at once instead of after a
-real wait. Fakes keep ``time_scale=1`` (their sleeps are the loop's sleeps).
+    anyio_backend = virtual_anyio_backend
+
+(or return :func:`virtual_backend` from a fixture of your own), and give the code under
+test a :class:`LoopClock` (model time = the loop's clock). Deadlines (``anyio.fail_after``)
+are in virtual seconds too: a hang fails at once instead of after a real wait. Fakes run at
+model speed (``time_scale=1``, ``speed=1``: their sleeps are the loop's sleeps).
 """
 
 from __future__ import annotations
