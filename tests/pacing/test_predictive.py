@@ -214,3 +214,31 @@ def test_forgets_calls_that_ended_without_an_observation() -> None:
         dialing=5,
     )
     assert ghosts.calls_to_launch(view) == clean.calls_to_launch(view) > 1  # > progressive
+
+
+def test_predicts_before_any_talk_has_ended_counting_talkers_as_busy() -> None:
+    policy = PredictivePacing()
+    for i in range(60):  # half answer, and every answered callee is still talking
+        _feed(policy, float(i), Observation.DIALED)
+        if i % 2:
+            _feed(policy, i + 25.0, Observation.NOT_ANSWERED, 25.0)
+        else:
+            _feed(policy, i + 10.0, Observation.ANSWERED, 10.0)
+            _feed(policy, i + 10.0, Observation.CONNECTED)
+
+    def launch(talking: int) -> int:
+        view = PacingView(
+            now=100.0,
+            lines_free=500,
+            agents_logged_in=220,
+            agents_idle=20,
+            agents_talking=talking,
+        )
+        return policy.calls_to_launch(view)
+
+    assert launch(10) > 20, "dials ahead of the idle operators with no talk ended yet"
+    # no talk time is known yet: a talking operator is not counted on to free up, however many
+    assert launch(10) == launch(200)
+    for _ in range(10):
+        _feed(policy, 101.0, Observation.TALK_ENDED, 60.0)
+    assert launch(200) > launch(10), "once talks end, talking operators add to the supply"

@@ -269,7 +269,6 @@ class PredictivePacing(RawPacing):
             self._team_changed(logged_in)
         if (
             self._p.count >= self.warmup
-            and self._talk.count >= 3
             and self.max_abandon_rate * self._answers - self._abandons >= self.guard
         ):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
@@ -331,13 +330,17 @@ class PredictivePacing(RawPacing):
         The first talks to end are the short ones, so a plain mean of the first few is far too
         low. Until enough have ended, use the censored estimate (completed talk time plus the
         time the ongoing calls have run so far, per completed call), which the long calls in
-        progress pull up.
+        progress pull up. Before any talk has ended it is infinite: the talking operators count
+        as not freeing up, which is safe and lets prediction start without waiting for a talk
+        to end (on a large team the first ends take a minute of mostly idle operators).
         """
         talk = self._talk
         if talk.count >= self.talk_warmup:
             return talk.total / talk.weight
+        if not talk.count:
+            return math.inf
         ongoing = self._talking * now - self._talk_started_sum
-        return (self._talk_done + max(0.0, ongoing)) / talk.count if talk.count else talk.prior
+        return (self._talk_done + max(0.0, ongoing)) / talk.count
 
 
 def _largest_launch(margin: float, var: float, p: float, z: float, unit_var: float) -> int:
