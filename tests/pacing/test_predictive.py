@@ -242,3 +242,21 @@ def test_predicts_before_any_talk_has_ended_counting_talkers_as_busy() -> None:
     for _ in range(10):
         _feed(policy, 101.0, Observation.TALK_ENDED, 60.0)
     assert launch(200) > launch(10), "once talks end, talking operators add to the supply"
+
+
+def test_waits_for_enough_answers_even_without_the_guard() -> None:
+    policy = PredictivePacing(guard=-1e9)  # as in the benchmark's fixed-z sweeps
+    t = 0.0
+    for i in range(150):  # 150 resolved calls but only 14 answers
+        _feed(policy, t, Observation.DIALED)
+        if i % 10 or i >= 140:
+            _feed(policy, t + 25, Observation.NOT_ANSWERED, 25.0)
+        else:
+            _feed(policy, t + 10, Observation.ANSWERED, 10.0)
+        t += 1.0
+    view = PacingView(now=t + 30, lines_free=500, agents_logged_in=20, agents_idle=10)
+    assert policy.calls_to_launch(view) == 10, "too few answers to trust the rate: progressive"
+    _feed(policy, t + 30, Observation.DIALED)
+    _feed(policy, t + 40, Observation.ANSWERED, 10.0)
+    later = attrs.evolve(view, now=t + 41)
+    assert policy.calls_to_launch(later) > 10
