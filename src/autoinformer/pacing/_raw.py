@@ -8,6 +8,10 @@ about 100,000 times, and building two small objects per question is a measurable
 simulator's budget. Policies built on :class:`RawPacing` implement :meth:`RawPacing.decide` and
 :meth:`RawPacing.note` once; the contract methods delegate to them, and the fast simulator calls
 them directly. Both paths run the very same decision code.
+
+Two helpers the policies share: :func:`clamp` (a launch count within the free lines) and
+:class:`PerIdlePacing` (the policies that keep a ratio of calls in flight per idle operator:
+progressive, power, UCCX).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import abc
 
 from autoinformer.pacing.base import Observation, PacingObservation, PacingView
 
-__all__ = ["RawPacing"]
+__all__ = ["PerIdlePacing", "RawPacing", "clamp"]
 
 
 class RawPacing(abc.ABC):
@@ -58,3 +62,38 @@ class RawPacing(abc.ABC):
     def observe(self, observation: PacingObservation) -> None:
         """The contract's face: unpack the observation and learn."""
         self.note(observation.kind, observation.now, observation.seconds)
+
+
+def clamp(n: int, lines_free: int) -> int:
+    """``n`` calls to launch, but never more than the free lines nor fewer than none."""
+    if n > lines_free:
+        n = lines_free
+    return n if n > 0 else 0
+
+
+class PerIdlePacing(RawPacing):
+    """Base for the policies that keep ``ratio`` calls in flight per idle operator.
+
+    The calls already ringing and the answered callees waiting for an operator count against
+    the ratio. Subclasses provide ``ratio`` (a field, or a class constant for progressive) and
+    may learn in :meth:`note` (UCCX moves its ratio); by default they learn nothing.
+    """
+
+    __slots__ = ()
+    ratio: float
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        return clamp(int(self.ratio * idle + 1e-9) - dialing - waiting, lines_free)
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        """A fixed ratio learns nothing."""

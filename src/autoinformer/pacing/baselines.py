@@ -22,7 +22,7 @@ from collections.abc import Callable
 import attrs
 
 from autoinformer.errors import SettingsError
-from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing._raw import PerIdlePacing, RawPacing, clamp
 from autoinformer.pacing.base import Observation
 
 __all__ = ["AnswerRatePowerPacing", "UccxPacing", "VicidialMethod", "VicidialPacing"]
@@ -117,10 +117,7 @@ class VicidialPacing(RawPacing):
             self._adapt(now, idle, waiting, idle + wrapup + talking)
         agents = idle if self.available_only else idle + wrapup + talking
         existing = dialing + waiting + (0 if self.available_only else talking)
-        n = int(self._level_now * agents + 0.5) - existing
-        if n > lines_free:
-            n = lines_free
-        return n if n > 0 else 0
+        return clamp(int(self._level_now * agents + 0.5) - existing, lines_free)
 
     def _adapt(self, now: float, ready: int, waiting: int, agents: int) -> None:
         if self._start is None:
@@ -189,14 +186,11 @@ class AnswerRatePowerPacing(RawPacing):
             rate = self._answers / self._resolved
         else:
             rate = self.prior
-        n = int(idle / rate + 0.5) - dialing - waiting
-        if n > lines_free:
-            n = lines_free
-        return n if n > 0 else 0
+        return clamp(int(idle / rate + 0.5) - dialing - waiting, lines_free)
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
-class UccxPacing(RawPacing):
+class UccxPacing(PerIdlePacing):
     """Lines per idle operator corrected from the abandon rate (Cisco UCCX predictive).
 
     Every ``correction_pace`` answered calls the ratio moves by
@@ -223,19 +217,3 @@ class UccxPacing(RawPacing):
                 self._window_answers = self._window_abandons = 0
         elif kind is _ABANDONED:
             self._window_abandons += 1
-
-    def decide(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        n = int(self.ratio * idle + 1e-9) - dialing - waiting
-        if n > lines_free:
-            n = lines_free
-        return n if n > 0 else 0

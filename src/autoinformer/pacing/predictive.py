@@ -30,12 +30,12 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable
 
 import attrs
 
 from autoinformer.errors import SettingsError
-from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing._checks import fraction, non_negative
+from autoinformer.pacing._raw import RawPacing, clamp
 from autoinformer.pacing.base import Observation
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
 
@@ -48,22 +48,6 @@ _TALK_ENDED = Observation.TALK_ENDED
 _ABANDONED = Observation.ABANDONED
 _CONNECTED = Observation.CONNECTED
 _ROW_PAD = 1024
-
-
-def _fraction(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
-    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-        if not 0.0 < value < 1.0:
-            raise SettingsError(field, f"must be between 0 and 1 (exclusive), got {value}")
-
-    return check
-
-
-def _non_negative(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
-    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-        if not value >= 0.0:
-            raise SettingsError(field, f"must be >= 0, got {value}")
-
-    return check
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
@@ -90,8 +74,8 @@ class PredictivePacing(RawPacing):
         memory: trials the answer-rate estimate remembers (drift tracking).
     """
 
-    max_abandon_rate: float = attrs.field(default=0.03, validator=_fraction("max_abandon_rate"))
-    aim: float = attrs.field(default=0.97, validator=_fraction("aim"))
+    max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
+    aim: float = attrs.field(default=0.97, validator=fraction("aim"))
     headroom: float = 1.0
     gain: float = 0.05
     z_start: float = 1.85
@@ -99,8 +83,8 @@ class PredictivePacing(RawPacing):
     talk_warmup: int = 200
     z_min: float = -1.5
     z_max: float = 5.0
-    brake: float = attrs.field(default=0.4, validator=_non_negative("pacing.brake"))
-    brake_below: float = attrs.field(default=3.0, validator=_non_negative("pacing.brake_below"))
+    brake: float = attrs.field(default=0.4, validator=non_negative("pacing.brake"))
+    brake_below: float = attrs.field(default=3.0, validator=non_negative("pacing.brake_below"))
     guard: float = 0.5
     warmup: int = 20
     warmup_answers: int = 15
@@ -282,9 +266,7 @@ class PredictivePacing(RawPacing):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
             if predicted > n:
                 n = predicted
-        if n > lines_free:
-            n = lines_free
-        return n if n > 0 else 0
+        return clamp(n, lines_free)
 
     def _predict(
         self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int

@@ -10,34 +10,16 @@ from __future__ import annotations
 import attrs
 
 from autoinformer.errors import SettingsError
-from autoinformer.pacing._raw import RawPacing
-from autoinformer.pacing.base import Observation
+from autoinformer.pacing._raw import PerIdlePacing
 
 __all__ = ["PowerPacing", "ProgressivePacing"]
 
 
 @attrs.define(kw_only=True)
-class ProgressivePacing(RawPacing):
+class ProgressivePacing(PerIdlePacing):
     """One call in flight per idle operator (a call waiting for an operator counts as one)."""
 
-    def decide(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        n = idle - dialing - waiting
-        if n > lines_free:
-            n = lines_free
-        return n if n > 0 else 0
-
-    def note(self, kind: Observation, now: float, seconds: float) -> None:
-        """Progressive learns nothing."""
+    ratio = 1.0  # a constant, not a setting
 
 
 def _check_ratio(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
@@ -46,7 +28,7 @@ def _check_ratio(instance: object, attribute: attrs.Attribute[float], value: flo
 
 
 @attrs.define(kw_only=True)
-class PowerPacing(RawPacing):
+class PowerPacing(PerIdlePacing):
     """A fixed ratio: keep ``ratio`` calls in flight per idle operator.
 
     Attributes:
@@ -55,22 +37,3 @@ class PowerPacing(RawPacing):
     """
 
     ratio: float = attrs.field(default=2.0, validator=_check_ratio)
-
-    def decide(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        n = int(self.ratio * idle + 1e-9) - dialing - waiting
-        if n > lines_free:
-            n = lines_free
-        return n if n > 0 else 0
-
-    def note(self, kind: Observation, now: float, seconds: float) -> None:
-        """A fixed ratio learns nothing."""

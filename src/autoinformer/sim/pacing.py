@@ -26,6 +26,7 @@ from typing import Any
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.pacing._checks import non_negative, positive
 from autoinformer.pacing._raw import RawPacing
 from autoinformer.pacing.base import Observation, PacingObservation, PacingPolicy, PacingView
 from autoinformer.pacing.predictive import PredictivePacing
@@ -40,22 +41,6 @@ _NO_ANSWER = 1
 _PATIENCE = 2
 _TALK_END = 3
 _WRAP_END = 4
-
-
-def _positive(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
-    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-        if not value > 0:
-            raise SettingsError(field, f"must be > 0, got {value}")
-
-    return check
-
-
-def _non_negative(field: str) -> Callable[[object, attrs.Attribute[float], float], None]:
-    def check(instance: object, attribute: attrs.Attribute[float], value: float) -> None:
-        if not value >= 0:
-            raise SettingsError(field, f"must be >= 0, got {value}")
-
-    return check
 
 
 @attrs.frozen
@@ -82,14 +67,14 @@ class Scenario:
     agents: int = 20
     answer_rate: float = 0.3
     answer_rate_drift: float = 0.0
-    ring_min: float = attrs.field(default=5.0, validator=_non_negative("ring_min"))
+    ring_min: float = attrs.field(default=5.0, validator=non_negative("ring_min"))
     ring_max: float = 25.0
-    no_answer_timeout: float = attrs.field(default=25.0, validator=_positive("no_answer_timeout"))
-    talk_mean: float = attrs.field(default=120.0, validator=_positive("talk_mean"))
-    talk_cv: float = attrs.field(default=1.0, validator=_non_negative("talk_cv"))
-    wrapup: float = attrs.field(default=10.0, validator=_non_negative("wrapup"))
-    patience: float = attrs.field(default=2.0, validator=_non_negative("patience"))
-    hours: float = attrs.field(default=8.0, validator=_positive("hours"))
+    no_answer_timeout: float = attrs.field(default=25.0, validator=positive("no_answer_timeout"))
+    talk_mean: float = attrs.field(default=120.0, validator=positive("talk_mean"))
+    talk_cv: float = attrs.field(default=1.0, validator=non_negative("talk_cv"))
+    wrapup: float = attrs.field(default=10.0, validator=non_negative("wrapup"))
+    patience: float = attrs.field(default=2.0, validator=non_negative("patience"))
+    hours: float = attrs.field(default=8.0, validator=positive("hours"))
     contacts: int | None = None
     lines: int | None = None
     name: str = "custom"
