@@ -1,30 +1,39 @@
 """What does and does not move the predictive policy: the ideas tried for S3 and S5, measured.
 
-Run ``python benchmarks/pacing/ablations.py`` (``--seeds N``, ``--sweep-seeds N``; about two
+Run ``python benchmarks/pacing/ablations.py`` (``--seeds N``, ``--sweep-seeds N``; about three
 minutes on 2 cores). It prints Markdown tables and writes benchmarks/results/pacing_ablations.json.
 
-Two questions, kept apart because they have different answers:
+Three questions, kept apart because they have different answers:
 
 1. *The frontier*: the occupancy a model reaches at exactly 3% pooled abandons, with a fixed
-   safety margin ``z`` (no controller, no guard), interpolated along a sweep of ``z``. Variants:
-   the answer rate told exactly (an oracle for drift tracking), a local linear trend on the
-   answer rate (Brown's double exponential smoothing), a longer or shorter memory, and a
-   multi-horizon launch rule (answers by each horizon ``h`` against operators free by
-   ``h + patience``, the smallest launch over the horizons).
+   safety margin ``z`` (no controller, no guard), interpolated along a sweep of ``z``. Variants,
+   one change each: the answer rate told exactly (an oracle for drift tracking), a local linear
+   trend on the answer rate, a longer memory, a multi-horizon launch rule; the talk ends told
+   by the true lognormal and each call's age (an oracle for the supply side); only the answers
+   expected within 20 s counted; the ringing calls' exact variance; a fixed margin of operators
+   on top of ``z``; ``z`` scaled by the variance; the talking operators' look-ahead shortened
+   or lengthened; ``z`` tied to the answer-rate estimate (spending abandons where the answer
+   rate is high, or low).
 2. *The controller*: the default configuration and its variants (no brake, no guard, less
-   headroom) on ten 8-hour shifts per scenario, and on fifty 1-hour shifts of the small team
-   (a budget of about three abandons), counting the runs over 3%.
+   headroom, a softer integral term, a lower prior for large teams, a prior that drifts with
+   the debt, a set point nearer the cap with a reserve, the previous start) on ten 8-hour
+   shifts per scenario, and on fifty 1-hour shifts of the small team (a budget of about three
+   abandons), counting the runs over 3%.
+3. *When in the shift*: the default's occupancy in the first half hour against the rest of the
+   shift, so the cost of starting (progressive until the data is in, a cautious ``z`` while
+   the budget is small) is measured apart from the steady state.
 """
-
 from __future__ import annotations
 
 import argparse
 import bisect
 import itertools
 import json
+import math
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from statistics import NormalDist
 from typing import Any
 
 import attrs
@@ -173,45 +182,305 @@ class MultiHorizon(PredictivePacing):
         return best
 
 
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Shaped(PredictivePacing):
+    """The shipped launch rule with its pieces open to change, one at a time.
+
+    ``horizon``: count only the answers expected within that many seconds (ringing and new
+    calls); ``exact_var``: the ringing calls' variance as ``sum q (1 - q)`` over their ages
+    (recounted at every decision) instead of the shipped ``R (1 - R / dialing)``;
+    ``margin``: operators kept free on top of ``z`` standard deviations; ``z_var_power``: ``z``
+    scaled by ``(var / 2.25) ** -power`` (a margin that grows slower or faster than the standard
+    deviation); ``talk_look``: the talking operators' look-ahead as a multiple of ``L``;
+    ``z_per_rate``: ``z`` moved by this much per unit of answer-rate estimate above 0.22.
+    """
+
+    horizon: float = 0.0
+    exact_var: bool = False
+    margin: float = 0.0
+    z_var_power: float = 0.0
+    talk_look: float = 1.0
+    z_per_rate: float = 0.0
+    _p_new: float = attrs.field(init=False, default=0.3)
+
+    def _refresh_row(self) -> None:
+        super()._refresh_row()
+        self._p_new = self._p_now
+        if self.horizon <= 0.0:
+            return
+        p = self._p.value
+        surv = self._ring.survival_table()
+        h = int(self.horizon)
+
+        def s(k: int) -> float:
+            return surv[k] if k < len(surv) else 0.0
+
+        row = []
+        for k in range(int(self._no_answer_after) + 1):
+            den = p * s(k) + 1.0 - p
+            row.append(p * (s(k) - s(k + h)) / den if den > 0 else 0.0)
+        self._row = row + [0.0] * _ROW_PAD
+        self._p_new = max(0.005, p * (1.0 - s(h)))
+
+    def _supply(
+        self, now: float, idle: int, wrapup: int, talking: int, look: float
+    ) -> tuple[float, float]:
+        if self.talk_look == 1.0:
+            return super()._supply(now, idle, wrapup, talking, look)
+        supply, _ = super()._supply(now, idle, wrapup, 0, look)
+        f = min(1.0, self.talk_look * look / self._mean_talk(now))
+        return supply + talking * f, talking * f * (1.0 - f)
+
+    def _predict(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> int:
+        if self._row_stale >= 64 or not self._row:
+            self._refresh_row()
+        launches = self._launches
+        if len(launches) > dialing:
+            del launches[: len(launches) - dialing]
+            self._ringing_at = -1e18
+        supply, var = self._supply(now, idle, wrapup, talking, self._look)
+        if self.exact_var:
+            size = len(self._row)
+            qs = [self._row[min(size - 1, max(0, int(now - t)))] for t in launches]
+            ringing = sum(qs)
+            var += ringing - sum(q * q for q in qs)
+        else:
+            if now - self._ringing_at >= 1.0:
+                self._recount(now)
+            ringing = max(0.0, self._ringing)
+            if dialing:
+                var += ringing * (1.0 - ringing / dialing)
+        z = self._z + self.z_per_rate * (self._p_now - 0.22)
+        if self.z_var_power:
+            z *= (max(0.05, var) / 2.25) ** -self.z_var_power
+        p = self._p_new
+        return _largest_launch(supply - waiting - ringing - self.margin, var, p, z, 1.0 - p)
+
+
+_NORMAL = NormalDist()
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class TalkHazard(PredictivePacing):
+    """An oracle for the supply side: each talking operator frees within ``L`` with the
+    probability the *true* lognormal talk time gives, from how long that call has run (the
+    hazard), instead of ``L / mean talk`` for all."""
+
+    talk_mean: float = 120.0
+    talk_cv: float = 1.0
+    _starts: list[float] = attrs.field(init=False, factory=list)
+    _table: list[float] = attrs.field(init=False, factory=list)
+    _table_look: float = attrs.field(init=False, default=-1.0)
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        if kind is Observation.CONNECTED:
+            bisect.insort(self._starts, now)
+        elif kind is Observation.TALK_ENDED and self._starts:
+            start = now - seconds
+            i = min(bisect.bisect_left(self._starts, start - 1e-6), len(self._starts) - 1)
+            if i > 0 and start - self._starts[i - 1] < self._starts[i] - start:
+                i -= 1
+            del self._starts[i]
+        super().note(kind, now, seconds)
+
+    def _build(self, look: float) -> None:
+        sigma = math.sqrt(math.log1p(self.talk_cv**2))
+        mu = math.log(self.talk_mean) - sigma * sigma / 2.0
+
+        def surv(t: float) -> float:
+            return 1.0 - _NORMAL.cdf((math.log(t) - mu) / sigma)
+
+        table = []
+        for k in range(20000):
+            alive = surv(k + 0.5)
+            q = (alive - surv(k + 0.5 + look)) / alive if alive > 1e-12 else 0.0
+            table.append(min(1.0, max(0.0, q)))
+        self._table, self._table_look = table, look
+
+    def _supply(
+        self, now: float, idle: int, wrapup: int, talking: int, look: float
+    ) -> tuple[float, float]:
+        supply, _ = super()._supply(now, idle, wrapup, 0, look)
+        if abs(look - self._table_look) > 0.5:
+            self._build(look)
+        qs = [self._table[min(19999, int(now - t))] for t in self._starts]
+        return supply + sum(qs), sum(q * (1.0 - q) for q in qs)
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class BudgetPI(PredictivePacing):
+    """The controller with a second, slow integral: the prior itself drifts with the debt, so a
+    campaign that keeps under-spending its budget (``abandons`` below the set point) ends up
+    spending it instead of keeping an offset."""
+
+    drift: float = 5e-4
+    _base: float | None = attrs.field(init=False, default=None)
+
+    def _update_z(self) -> None:
+        if self._base is None:
+            self._base = self._z_prior
+        debt = self._abandons - self.set_point * self._answers
+        self._base += self.drift * self._gain_now * debt
+        object.__setattr__(self, "_z_prior", self._base)
+        super()._update_z()
+
+    def _team_changed(self, logged_in: int) -> None:
+        self._base = None
+        super()._team_changed(logged_in)
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Reserve(PredictivePacing):
+    """A set point that also keeps ``reserve`` abandons of budget (above the brake's zone), so a
+    set point nearer the cap does not run the campaign into the brake."""
+
+    reserve: float = 8.0
+
+    @property
+    def set_point(self) -> float:
+        answers = self._answers if self._answers > 1 else 1
+        rate = min(super().set_point, self.max_abandon_rate - self.reserve / answers)
+        return rate if rate > 0.0 else 0.0
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class TalkGate(PredictivePacing):
+    """The previous start: progressive until three talks have ended."""
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        if self._talk.count < 3:
+            n = min(idle - dialing - waiting, lines_free)
+            return n if n > 0 else 0
+        return super().decide(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Timed(PredictivePacing):
+    """The default policy, keeping the operators' busy time of the shift's first half hour apart
+    (from the views it is shown: talking + wrap-up operators between two decisions)."""
+
+    split: float = 1800.0
+    busy_early: float = 0.0
+    busy_late: float = 0.0
+    _last: float = attrs.field(init=False, default=0.0)
+    _busy: int = attrs.field(init=False, default=0)
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        t, busy = self._last, self._busy
+        if t < self.split:
+            self.busy_early += busy * (min(now, self.split) - t)
+        if now > self.split:
+            self.busy_late += busy * (now - max(t, self.split))
+        self._last, self._busy = now, wrapup + talking
+        return super().decide(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+
+
 MODELS: dict[str, type[PredictivePacing]] = {
     "predictive (as shipped)": PredictivePacing,
     "answer rate told (oracle)": RateOracle,
     "trend on the answer rate": TrendPacing,
     "multi-horizon launch rule": MultiHorizon,
+    "shaped": Shaped,
+    "talk hazard (oracle)": TalkHazard,
+    "budget PI": BudgetPI,
+    "reserve": Reserve,
+    "talk gate": TalkGate,
+    "timed": Timed,
 }
 
-# (label, model, extra settings, scenarios); multi-horizon needs a larger z (it checks every
-# horizon with the same z), hence its own grid
+# (label, model, extra settings, scenarios, z grid): variants that shift the rule's balance
+# (a larger horizon, an added margin...) get a grid moved so that it brackets 3%
 Z_GRID = (1.4, 1.7, 2.0, 2.3)
-Z_GRID_MULTI = (1.8, 2.1, 2.4, 2.7)
-FRONTIER: list[tuple[str, str, dict[str, Any], tuple[str, ...]]] = [
-    ("as shipped", "predictive (as shipped)", {}, ("S1", "S5")),
-    ("answer rate told (oracle)", "answer rate told (oracle)", {}, ("S5",)),
-    ("trend, memory 500", "trend on the answer rate", {"trend": 1.0}, ("S5",)),
-    ("trend 0.5, memory 1500", "trend on the answer rate", {"trend": 0.5, "memory": 1500}, ("S5",)),
-    ("memory 1000", "predictive (as shipped)", {"memory": 1000.0}, ("S5",)),
-    ("multi-horizon", "multi-horizon launch rule", {}, ("S1",)),
+FRONTIER: list[tuple[str, str, dict[str, Any], tuple[str, ...], tuple[float, ...]]] = [
+    ("as shipped", "predictive (as shipped)", {}, ("S1", "S3", "S5"), Z_GRID),
+    ("answer rate told (oracle)", "answer rate told (oracle)", {}, ("S5",), Z_GRID),
+    ("trend, memory 500", "trend on the answer rate", {"trend": 1.0}, ("S5",), Z_GRID),
+    (
+        "trend 0.5, memory 1500",
+        "trend on the answer rate",
+        {"trend": 0.5, "memory": 1500},
+        ("S5",),
+        Z_GRID,
+    ),
+    ("memory 1000", "predictive (as shipped)", {"memory": 1000.0}, ("S5",), Z_GRID),
+    ("multi-horizon", "multi-horizon launch rule", {}, ("S1",), (1.8, 2.1, 2.4, 2.7)),
+    (
+        "talk ends from the true lognormal and each call's age (oracle)",
+        "talk hazard (oracle)",
+        {},
+        ("S1", "S3", "S5", "S6"),
+        Z_GRID,
+    ),
+    ("answers within 20 s only", "shaped", {"horizon": 20.0}, ("S1", "S5"), (1.9, 2.2, 2.5, 2.8)),
+    (
+        "ringing variance sum q(1-q), per decision",
+        "shaped",
+        {"exact_var": True},
+        ("S1", "S5"),
+        Z_GRID,
+    ),
+    ("half an operator of margin", "shaped", {"margin": 0.5}, ("S1", "S5"), (1.1, 1.4, 1.7, 2.0)),
+    ("z x (var / 2.25)^-0.4", "shaped", {"z_var_power": 0.4}, ("S1", "S3", "S5"), Z_GRID),
+    ("talkers' look-ahead x 0.6", "shaped", {"talk_look": 0.6}, ("S1", "S5"), (1.1, 1.4, 1.7, 2.0)),
+    ("talkers' look-ahead x 1.5", "shaped", {"talk_look": 1.5}, ("S1", "S5"), (1.7, 2.0, 2.3, 2.6)),
+    ("z + 4 per unit of answer rate", "shaped", {"z_per_rate": 4.0}, ("S5",), Z_GRID),
+    ("z - 4 per unit of answer rate", "shaped", {"z_per_rate": -4.0}, ("S5",), Z_GRID),
 ]
 
-CONTROLLERS: dict[str, dict[str, Any]] = {
-    "default (brake 0.4 below 3 abandons)": {},
-    "no brake (the previous default)": {"brake": 0.0},
-    "no brake, no guard": {"brake": 0.0, "guard": -1e9},
-    "headroom 0.5 sd": {"headroom": 0.5},
-    "integral gain halved": {"gain": 0.025},
+# label -> (model, settings)
+CONTROLLERS: dict[str, tuple[str, dict[str, Any]]] = {
+    "default": ("predictive (as shipped)", {}),
+    "no brake": ("predictive (as shipped)", {"brake": 0.0}),
+    "no brake, no guard": ("predictive (as shipped)", {"brake": 0.0, "guard": -1e9}),
+    "headroom 0.5 sd": ("predictive (as shipped)", {"headroom": 0.5}),
+    "integral gain halved": ("predictive (as shipped)", {"gain": 0.025}),
+    "team prior slope 0.25 (not 0.4)": ("predictive (as shipped)", {"z_team_slope": 0.25}),
+    "budget-floating PI (the prior drifts with the debt)": ("budget PI", {}),
+    "set point 0.99 cap, 0.3 sd, 8 abandons in reserve": (
+        "reserve",
+        {"aim": 0.99, "headroom": 0.3, "reserve": 8.0},
+    ),
+    "progressive until 3 talks end (the previous start)": ("talk gate", {}),
 }
+CTL_SCENARIOS = ("S1", "S2", "S3", "S4", "S5")
+TIMED_SCENARIOS = ("S1", "S3", "S5")
 
 
-def _grid(model: str) -> tuple[float, ...]:
-    return Z_GRID_MULTI if model == "multi-horizon launch rule" else Z_GRID
-
-
-def _run(args: tuple[str, dict[str, Any], str, float, int]) -> tuple[float, int, int]:
+def _run(args: tuple[str, dict[str, Any], str, float, int]) -> tuple[float, ...]:
     model, settings, scenario, hours, seed = args
     s = SCENARIOS[scenario]
     if hours != s.hours:
         s = attrs.evolve(s, hours=hours)
-    r = simulate(s, MODELS[model](**settings), seed)
+    if model == "talk hazard (oracle)":
+        settings = {**settings, "talk_mean": s.talk_mean, "talk_cv": s.talk_cv}
+    policy = MODELS[model](**settings)
+    r = simulate(s, policy, seed)
+    if isinstance(policy, Timed):
+        early = policy.busy_early / (s.agents * policy.split)
+        late = policy.busy_late / (s.agents * (s.shift_seconds - policy.split))
+        return r.occupancy, r.answers, r.abandoned, early, late
     return r.occupancy, r.answers, r.abandoned
 
 
@@ -231,44 +500,45 @@ def main(argv: list[str] | None = None) -> int:
     fixed = {"gain": 0.0, "z_team_slope": 0.0, "brake": 0.0, "guard": -1e9}
 
     jobs: list[tuple[str, dict[str, Any], str, float, int]] = []
-    for _, model, extra, scenarios in FRONTIER:
+    for _, model, extra, scenarios, grid in FRONTIER:
         for sc in scenarios:
-            for z in _grid(model):
+            for z in grid:
                 settings = {**extra, **fixed, "z_start": z}
                 jobs += [(model, settings, sc, 8.0, k) for k in range(args.sweep_seeds)]
-    ctl_scenarios = ("S1", "S2", "S4", "S5")
-    for settings in CONTROLLERS.values():
-        for sc in ctl_scenarios:
-            jobs += [("predictive (as shipped)", settings, sc, 8.0, k) for k in range(args.seeds)]
-        jobs += [("predictive (as shipped)", settings, "S2", 1.0, k) for k in range(50)]
+    for model, settings in CONTROLLERS.values():
+        for sc in CTL_SCENARIOS:
+            jobs += [(model, settings, sc, 8.0, k) for k in range(args.seeds)]
+        jobs += [(model, settings, "S2", 1.0, k) for k in range(50)]
+    for sc in TIMED_SCENARIOS:
+        jobs += [("timed", {}, sc, 8.0, k) for k in range(args.seeds)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         results = iter(list(pool.map(_run, jobs, chunksize=2)))
 
-    def take(n: int) -> list[tuple[float, int, int]]:
+    def take(n: int) -> list[tuple[float, ...]]:
         return [next(results) for _ in range(n)]
 
     frontier: list[dict[str, Any]] = []
-    for label, model, _, scenarios in FRONTIER:
+    for label, _, _, scenarios, grid in FRONTIER:
         for sc in scenarios:
             pts = []
-            for z in _grid(model):
+            for z in grid:
                 runs = take(args.sweep_seeds)
                 occ = sum(r[0] for r in runs) / len(runs)
                 rate = sum(r[2] for r in runs) / max(1, sum(r[1] for r in runs))
                 pts.append({"z": z, "occupancy": occ, "abandon_pooled": rate})
             at = _at_cap([(p["abandon_pooled"], p["occupancy"]) for p in pts])
             frontier.append(
-                {"variant": label, "scenario": sc, "z_grid": _grid(model), "sweep": pts}
-                | {"at_3pct": at}
+                {"variant": label, "scenario": sc, "z_grid": grid, "sweep": pts} | {"at_3pct": at}
             )
     controllers: list[dict[str, Any]] = []
     for label in CONTROLLERS:
         row: dict[str, Any] = {"variant": label}
-        for sc in ctl_scenarios:
+        for sc in CTL_SCENARIOS:
             runs = take(args.seeds)
             row[sc] = {
                 "occupancy": sum(r[0] for r in runs) / len(runs),
                 "abandon_max": max(r[2] / r[1] for r in runs),
+                "abandon_pooled": sum(r[2] for r in runs) / sum(r[1] for r in runs),
             }
         short = take(50)
         row["S2_1h"] = {
@@ -277,9 +547,22 @@ def main(argv: list[str] | None = None) -> int:
             "runs": len(short),
         }
         controllers.append(row)
+    timing: list[dict[str, Any]] = []
+    for sc in TIMED_SCENARIOS:
+        runs = take(args.seeds)
+        early = sum(r[3] for r in runs) / len(runs)
+        late = sum(r[4] for r in runs) / len(runs)
+        timing.append(
+            {
+                "scenario": sc,
+                "first_30_min": early,
+                "rest_of_shift": late,
+                "points_lost": 100.0 * (late - early) * 1800.0 / SCENARIOS[sc].shift_seconds,
+            }
+        )
 
     report = {"seeds": args.seeds, "sweep_seeds": args.sweep_seeds}
-    report |= {"frontier": frontier, "controllers": controllers}
+    report |= {"frontier": frontier, "controllers": controllers, "timing": timing}
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pacing_ablations.json").write_text(json.dumps(report, indent=2))
     print(render(report))
@@ -291,7 +574,7 @@ def _pct(x: float | None) -> str:
 
 
 def render(report: dict[str, Any]) -> str:
-    """Both tables as Markdown."""
+    """The three tables as Markdown."""
     lines = [
         f"Frontier: occupancy at exactly 3% pooled abandons along a fixed-z sweep,"
         f" {report['sweep_seeds']} seeds per point.",
@@ -307,17 +590,29 @@ def render(report: dict[str, Any]) -> str:
         f"Controller: mean occupancy (worst seed's abandon rate), {report['seeds']} 8-hour"
         " shifts; S2 1 h: 50 one-hour shifts of 5 operators, runs over 3%.",
         "",
-        "| variant | S1 | S2 | S4 | S5 | S2 1 h: occupancy, runs over 3% |",
-        "|---|---|---|---|---|---|",
+        "| variant | " + " | ".join(CTL_SCENARIOS) + " | S2 1 h: occupancy, runs over 3% |",
+        "|---|" + "---|" * len(CTL_SCENARIOS) + "---|",
     ]
     for c in report["controllers"]:
         cells = [
-            f"{_pct(c[sc]['occupancy'])} ({_pct(c[sc]['abandon_max'])})"
-            for sc in ("S1", "S2", "S4", "S5")
+            f"{_pct(c[sc]['occupancy'])} ({_pct(c[sc]['abandon_max'])})" for sc in CTL_SCENARIOS
         ]
         short = c["S2_1h"]
         cells.append(f"{_pct(short['occupancy'])}, {short['over_cap']}/{short['runs']}")
         lines.append(f"| {c['variant']} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"When in the shift: the default's occupancy in the first 30 minutes and after,"
+        f" {report['seeds']} shifts; points of the whole shift's occupancy the start costs.",
+        "",
+        "| scenario | first 30 min | rest of the shift | points lost |",
+        "|---|---|---|---|",
+    ]
+    for t in report["timing"]:
+        lines.append(
+            f"| {t['scenario']} | {_pct(t['first_30_min'])} | {_pct(t['rest_of_shift'])}"
+            f" | {t['points_lost']:.2f} |"
+        )
     return "\n".join(lines)
 
 
