@@ -23,6 +23,7 @@ Three questions, kept apart because they have different answers:
    shift, so the cost of starting (progressive until the data is in, a cautious ``z`` while
    the budget is small) is measured apart from the steady state.
 """
+
 from __future__ import annotations
 
 import argparse
