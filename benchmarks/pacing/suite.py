@@ -49,7 +49,7 @@ def _fixed_z(cls: type[PredictivePacing]) -> Factory:
 
 # name -> (factory(knob or None for the default configuration), kind, sweep grid of the knob)
 POLICIES: dict[str, tuple[Factory, str, tuple[float, ...]]] = {
-    "predictive": (_fixed_z(PredictivePacing), "ours", (1.4, 1.8, 2.2, 2.6, 3.0)),
+    "predictive": (_fixed_z(PredictivePacing), "ours", (1.0, 1.4, 1.8, 2.2, 2.6, 3.0)),
     "progressive": (lambda x: ProgressivePacing(), "reference", ()),
     "talk oracle": (_fixed_z(TalkOracle), "reference", (0.6, 1.0, 1.4, 1.8, 2.2, 2.6)),
     "power 3.0 (tuned for S1)": (
