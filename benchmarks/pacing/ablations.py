@@ -434,7 +434,7 @@ FRONTIER: list[tuple[str, str, dict[str, Any], tuple[str, ...], tuple[float, ...
         ("S1", "S3", "S5", "S6"),
         Z_GRID,
     ),
-    ("answers within 20 s only", "shaped", {"horizon": 20.0}, ("S1", "S5"), (1.9, 2.2, 2.5, 2.8)),
+    ("answers within 20 s only", "shaped", {"horizon": 20.0}, ("S1", "S5"), (1.6, 1.9, 2.2, 2.5)),
     (
         "ringing variance sum q(1-q), per decision",
         "shaped",
@@ -443,7 +443,8 @@ FRONTIER: list[tuple[str, str, dict[str, Any], tuple[str, ...], tuple[float, ...
         Z_GRID,
     ),
     ("half an operator of margin", "shaped", {"margin": 0.5}, ("S1", "S5"), (1.1, 1.4, 1.7, 2.0)),
-    ("z x (var / 2.25)^-0.4", "shaped", {"z_var_power": 0.4}, ("S1", "S3", "S5"), Z_GRID),
+    ("z x (var / 2.25)^-0.4", "shaped", {"z_var_power": 0.4}, ("S1", "S5"), Z_GRID),
+    ("z x (var / 2.25)^-0.4", "shaped", {"z_var_power": 0.4}, ("S3",), (3.8, 4.2, 4.6, 5.0)),
     ("talkers' look-ahead x 0.6", "shaped", {"talk_look": 0.6}, ("S1", "S5"), (1.1, 1.4, 1.7, 2.0)),
     ("talkers' look-ahead x 1.5", "shaped", {"talk_look": 1.5}, ("S1", "S5"), (1.7, 2.0, 2.3, 2.6)),
     ("z + 4 per unit of answer rate", "shaped", {"z_per_rate": 4.0}, ("S5",), Z_GRID),
