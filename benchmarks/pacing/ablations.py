@@ -235,21 +235,14 @@ class Shaped(PredictivePacing):
     def _predict(
         self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
     ) -> int:
-        if self._row_stale >= 64 or not self._row:
-            self._refresh_row()
-        launches = self._launches
-        if len(launches) > dialing:
-            del launches[: len(launches) - dialing]
-            self._ringing_at = -1e18
+        self._catch_up(now, dialing)
         supply, var = self._supply(now, idle, wrapup, talking, self._look)
         if self.exact_var:
             size = len(self._row)
-            qs = [self._row[min(size - 1, max(0, int(now - t)))] for t in launches]
+            qs = [self._row[min(size - 1, max(0, int(now - t)))] for t in self._launches]
             ringing = sum(qs)
             var += ringing - sum(q * q for q in qs)
         else:
-            if now - self._ringing_at >= 1.0:
-                self._recount(now)
             ringing = max(0.0, self._ringing)
             if dialing:
                 var += ringing * (1.0 - ringing / dialing)
@@ -350,21 +343,12 @@ class Reserve(PredictivePacing):
 class TalkGate(PredictivePacing):
     """The previous start: progressive until three talks have ended."""
 
-    def decide(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
+    def _predict(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
     ) -> int:
         if self._talk.count < 3:
-            n = min(idle - dialing - waiting, lines_free)
-            return n if n > 0 else 0
-        return super().decide(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+            return 0  # the caller never launches fewer than progressive would
+        return super()._predict(now, dialing, waiting, idle, wrapup, talking)
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)

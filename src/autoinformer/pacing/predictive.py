@@ -268,9 +268,8 @@ class PredictivePacing(RawPacing):
                 n = predicted
         return clamp(n, lines_free)
 
-    def _predict(
-        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
-    ) -> int:
+    def _catch_up(self, now: float, dialing: int) -> None:
+        """Bring the answer-by-age table and the ringing calls' expected answers up to date."""
         if self._row_stale >= 64 or not self._row:
             self._refresh_row()
         launches = self._launches
@@ -279,6 +278,11 @@ class PredictivePacing(RawPacing):
             self._ringing_at = -1e18
         if now - self._ringing_at >= 1.0:
             self._recount(now)
+
+    def _predict(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> int:
+        self._catch_up(now, dialing)
         p = self._p_now
         look = self._look
         supply, var = self._supply(now, idle, wrapup, talking, look)
