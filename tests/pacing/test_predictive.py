@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import attrs
 import pytest
 from hypothesis import given, settings
@@ -260,3 +262,30 @@ def test_waits_for_enough_answers_even_without_the_guard() -> None:
     _feed(policy, t + 40, Observation.ANSWERED, 10.0)
     later = attrs.evolve(view, now=t + 41)
     assert policy.calls_to_launch(later) > 10
+
+
+def _join(policy: PredictivePacing, operators: int) -> None:
+    view = PacingView(now=0.0, lines_free=0, agents_logged_in=operators)
+    policy.calls_to_launch(view)  # the policy learns the team's size from the view
+
+
+def test_a_large_teams_prior_starts_cautious_and_settles_as_answers_come() -> None:
+    settling, steady = PredictivePacing(), PredictivePacing(z_team_slope_settled=0.4)
+    for policy in (settling, steady):
+        _join(policy, 100)
+    assert settling.safety == pytest.approx(steady.safety), "the same cautious start"
+    for policy in (settling, steady):
+        _answered(policy, 3000)  # no abandons: the same integral term for both
+    # the prior's slope has relaxed from 0.4 towards 0.1 per ln(100 / 20), by 1 - e^-3
+    relaxed = (0.4 - 0.1) * math.log(5.0) * (1.0 - math.exp(-3.0))
+    assert steady.safety - settling.safety == pytest.approx(relaxed, rel=1e-6)
+    small, small_steady = PredictivePacing(), PredictivePacing(z_team_slope_settled=0.4)
+    for policy in (small, small_steady):
+        _join(policy, 20)
+        _answered(policy, 3000)
+    assert small.safety == small_steady.safety, "20 operators or fewer: nothing to settle"
+
+
+def test_settle_answers_is_validated() -> None:
+    with pytest.raises(SettingsError, match="settle_answers"):
+        PredictivePacing(settle_answers=0.0)

@@ -15,12 +15,14 @@ How it decides (docs/pacing.md has the long version):
    progressive would.
 4. ``z`` is set by an integral controller on the campaign's pooled abandon count: every abandon
    above the set point (``aim * max_abandon_rate`` of live answers) makes it more careful, every
-   answer below it bolder. A brake adds to ``z`` in proportion to how far the campaign's
-   remaining abandon budget (``max_abandon_rate * answers - abandons``) has fallen below a few
-   abandons, so a burst (a rising answer rate the estimate has not caught up with, the first
-   minutes of a large team) is damped before the budget is gone. A hard guard falls back to
-   progressive (which cannot abandon) while the budget is under half an abandon, so a small
-   team's few answers never let an unlucky run end over the cap.
+   answer below it bolder. Its prior grows with the team; a large team's prior starts steep and
+   settles over its first thousand answers or so (cautious while the budget is small, then
+   spending what the cautious start saved). A brake adds to ``z`` in proportion to how far the
+   campaign's remaining abandon budget (``max_abandon_rate * answers - abandons``) has fallen
+   below a few abandons, so a burst (a rising answer rate the estimate has not caught up with,
+   the first minutes of a large team) is damped before the budget is gone. A hard guard falls
+   back to progressive (which cannot abandon) while the budget is under half an abandon, so a
+   small team's few answers never let an unlucky run end over the cap.
 
 Every call is O(1) amortised: the sum over ringing calls is refreshed at most once per virtual
 second and adjusted incrementally in between.
@@ -34,7 +36,7 @@ import math
 import attrs
 
 from autoinformer.errors import SettingsError
-from autoinformer.pacing._checks import fraction, non_negative
+from autoinformer.pacing._checks import fraction, non_negative, positive
 from autoinformer.pacing._raw import RawPacing, clamp
 from autoinformer.pacing.base import Observation
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
@@ -61,6 +63,12 @@ class PredictivePacing(RawPacing):
         headroom: binomial standard deviations of the abandon rate kept below the cap.
         gain: how much one abandon above the set point raises the safety margin ``z``.
         z_start: the safety margin before the controller has learnt anything.
+        z_team_slope: how the prior margin grows with the team, per ``ln(operators / 20)``
+            (larger teams abandon in larger bursts; 0.6 times this below 20 operators).
+        z_team_slope_settled: the slope a team above 20 settles to as answers come in: a large
+            team starts cautious, while its budget is a few abandons and its estimates young,
+            then relaxes towards this, so the budget saved at the start is spent later.
+        settle_answers: answers over which that slope relaxes (an exponential time constant).
         brake: how much ``z`` rises per abandon the remaining budget is below ``brake_below``.
         brake_below: the remaining abandon budget (in abandons) under which the brake acts.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
@@ -80,6 +88,8 @@ class PredictivePacing(RawPacing):
     gain: float = 0.05
     z_start: float = 1.85
     z_team_slope: float = 0.4
+    z_team_slope_settled: float = 0.1
+    settle_answers: float = attrs.field(default=1000.0, validator=positive("settle_answers"))
     talk_warmup: int = 200
     z_min: float = -1.5
     z_max: float = 5.0
@@ -115,6 +125,7 @@ class PredictivePacing(RawPacing):
     _talk_started_sum: float = attrs.field(init=False, default=0.0)
     _talking: int = attrs.field(init=False, default=0)
     _z_prior: float = attrs.field(init=False, default=2.0)
+    _log_team: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) above 20
     _gain_now: float = attrs.field(init=False, default=0.05)
     _z: float = attrs.field(init=False, default=2.0)
 
@@ -218,14 +229,20 @@ class PredictivePacing(RawPacing):
         """The current safety margin ``z`` (standard deviations of answers over operators).
 
         A prior that grows with the team (the mismatch between when answers arrive and when
-        operators free up grows with the flow of calls), corrected by the integral of abandons
-        above the set point, per abandon less for larger teams (they abandon in larger bursts),
-        plus the brake while fewer than ``brake_below`` abandons remain in budget.
+        operators free up grows with the flow of calls; above 20 operators it starts steep and
+        settles as answers come in), corrected by the integral of abandons above the set point,
+        per abandon less for larger teams (they abandon in larger bursts), plus the brake while
+        fewer than ``brake_below`` abandons remain in budget.
         """
         return self._z
 
     def _update_z(self) -> None:
-        z = self._z_prior + self._gain_now * (self._abandons - self.set_point * self._answers)
+        prior = self._z_prior
+        if self._log_team > 0.0:  # a large team: cautious at first, settling as answers come
+            settled = self.z_team_slope_settled
+            left = math.exp(-self._answers / self.settle_answers)
+            prior = self.z_start + (settled + (self.z_team_slope - settled) * left) * self._log_team
+        z = prior + self._gain_now * (self._abandons - self.set_point * self._answers)
         short = self.brake_below - (self.max_abandon_rate * self._answers - self._abandons)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
             z += self.brake * short
@@ -236,6 +253,7 @@ class PredictivePacing(RawPacing):
         ratio = max(1, logged_in) / 20.0
         slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * 0.6
         self._z_prior = self.z_start + slope * math.log(ratio)
+        self._log_team = math.log(ratio) if ratio > 1.0 else 0.0
         self._gain_now = self.gain / math.sqrt(ratio)
         self._update_z()
 
