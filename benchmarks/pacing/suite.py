@@ -42,7 +42,14 @@ def _fixed_z(cls: type[PredictivePacing]) -> Factory:
     def make(x: float | None) -> PacingPolicy:
         if x is None:
             return cls()
-        return cls(gain=0.0, z_start=x, z_team_slope=0.0, brake=0.0, guard=-1e9)
+        return cls(
+            gain=0.0,
+            z_start=x,
+            z_team_slope=0.0,
+            z_team_slope_settled=0.0,
+            brake=0.0,
+            guard=-1e9,
+        )
 
     return make
 
