@@ -12,7 +12,23 @@ from typing import Protocol
 
 import attrs
 
-__all__ = ["BroadcastPacing", "Observation", "PacingObservation", "PacingPolicy", "PacingView"]
+from autoinformer.errors import SettingsError
+
+__all__ = [
+    "MIN_RELEASE_AFTER",
+    "BroadcastPacing",
+    "Observation",
+    "PacingObservation",
+    "PacingPolicy",
+    "PacingView",
+    "ReleasingPolicy",
+    "release_after",
+]
+
+#: The shortest ring, in seconds, after which a dialer may hang up an unanswered call: US 47 CFR
+#: 64.1200(a)(6) (15 s or four rings) and UK Ofcom's persistent-misuse policy (15 s). Cutting a
+#: call sooner is the "ring and hang up" nuisance those rules forbid.
+MIN_RELEASE_AFTER = 15.0
 
 
 @attrs.frozen
@@ -49,12 +65,15 @@ class Observation(enum.Enum):
     CONNECTED = "connected"
     ABANDONED = "abandoned"
     TALK_ENDED = "talk_ended"
+    RELEASED = "released"
+    """The dialer hung up a call still ringing (``seconds``: how long it rang), as a
+    :class:`ReleasingPolicy` asked: neither answered nor unanswered, the outcome is unknown."""
 
 
 @attrs.frozen
 class PacingObservation:
-    """One observation: ``seconds`` is the ring time (ANSWERED / NOT_ANSWERED), the talk time
-    (TALK_ENDED) or the wait for an operator (CONNECTED / ABANDONED); 0 otherwise."""
+    """One observation: ``seconds`` is the ring time (ANSWERED / NOT_ANSWERED / RELEASED), the
+    talk time (TALK_ENDED) or the wait for an operator (CONNECTED / ABANDONED); 0 otherwise."""
 
     kind: Observation
     now: float
@@ -71,6 +90,45 @@ class PacingPolicy(Protocol):
     def observe(self, observation: PacingObservation) -> None:
         """Learn from what happened to a call."""
         ...
+
+
+class ReleasingPolicy(PacingPolicy, Protocol):
+    """A policy that may also ask the dialer to hang up calls still ringing.
+
+    A predictive dialer that finds more answers coming than operators to take them can cut the
+    calls that have rung longest enough to be allowed (``release_after`` seconds, never under
+    :data:`MIN_RELEASE_AFTER`) instead of letting the surplus be answered and abandoned.
+
+    The driver (the dialer core, the simulator) asks :meth:`calls_to_release` just before
+    :meth:`calls_to_launch` at each decision, then hangs up that many ringing calls, choosing
+    among those that have rung at least ``release_after`` seconds the ones that have rung the
+    *shortest* time first (the likeliest still to answer, so the fewest people get a missed
+    call per expected answer removed), and reports each with ``Observation.RELEASED``. It
+    never releases more than are eligible, and never a call younger than ``release_after``.
+    """
+
+    release_after: float | None
+    """Seconds a call must have rung before it may be released; ``None``: never release."""
+
+    def calls_to_release(self, view: PacingView) -> int:
+        """How many eligible ringing calls to hang up now (0 for none)."""
+        ...
+
+
+def release_after(policy: object) -> float | None:
+    """The policy's release threshold if it may release ringing calls, else ``None``.
+
+    Checks the contract too: a threshold under :data:`MIN_RELEASE_AFTER` is refused.
+    """
+    after = getattr(policy, "release_after", None)
+    if after is None or not callable(getattr(policy, "calls_to_release", None)):
+        return None
+    if after < MIN_RELEASE_AFTER:
+        raise SettingsError(
+            "pacing.release_after",
+            f"must be >= {MIN_RELEASE_AFTER:g} s (47 CFR 64.1200(a)(6), Ofcom), got {after}",
+        )
+    return float(after)
 
 
 @attrs.define(kw_only=True)
