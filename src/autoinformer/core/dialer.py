@@ -7,6 +7,10 @@ the line limit), what the script does next, which operator gets an answered call
 attempt's outcome is, whether and when to retry, which SMS to send. Nothing here reads a clock,
 sleeps, or touches a socket or a file; the runtime (anyio) and the simulator (virtual time)
 carry the commands out. See ``docs/outcomes.md`` for the outcome rules.
+
+This module holds the state, dialling, the end of calls and the timers; the pieces with a job
+of their own live beside it: :mod:`.gates` (may this number be called now), :mod:`.intake`
+(contacts in), :mod:`.answered` (an answered call's script), :mod:`.operators` (transfers).
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from autoinformer.backends.base import (
     CallProgress,
     DigitReceived,
     MachineDetected,
-    Media,
     PlaybackFinished,
 )
 from autoinformer.campaign import Campaign
+from autoinformer.core import answered, gates, intake
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
-from autoinformer.core import gates, intake
 from autoinformer.core.abandon_guard import AbandonGuard, default_pacing
+from autoinformer.core.answered import PLAYBACK_SETTLE
 from autoinformer.core.book import ContactBook, Slot
 from autoinformer.core.calls import Call, Stage
 from autoinformer.core.operators import OperatorDesk
@@ -54,8 +58,6 @@ from autoinformer.pacing.base import (
 from autoinformer.policy.callerid import CallerIdCarousel
 from autoinformer.policy.retry import RetryDecision
 from autoinformer.records import AttemptRecord
-from autoinformer.script import machine as m
-from autoinformer.script.steps import Play as PlayStep
 from autoinformer.speech import Template
 
 __all__ = ["DialerCore", "DoNotCall"]
@@ -68,11 +70,6 @@ MAX_BACKOFF = 60.0
 SWITCH_GRACE = 30.0
 """Seconds the core waits for the switch to report a call's end it expects (after our ring
 timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
-PLAYBACK_SETTLE = 1.0
-"""Seconds the core waits, after one of the script's playbacks ended unfinished (we did not
-stop it) or a command on an answered call failed, before it goes on (or records ``failed``):
-a switch ends the playbacks of a call whose callee hangs up, and refuses commands for it, just
-before it reports the hang-up; the hang-up must decide the outcome then."""
 
 
 class DoNotCall(Protocol):
@@ -164,13 +161,13 @@ class DialerCore:
         elif isinstance(event, CallAnswered):
             self._on_answered(now, event, out)
         elif isinstance(event, PlaybackFinished):
-            self._on_playback(now, event, out)
+            answered.playback_finished(self, now, event, out)
         elif isinstance(event, DigitReceived):
             call = self.calls.get(event.call_id)
             if call is not None and call.run is not None and call.stage is Stage.SCRIPT:
-                self._script(now, call, call.run.digit(event.digit, now), out)
+                answered.run_script(self, now, call, call.run.digit(event.digit, now), out)
         elif isinstance(event, MachineDetected):
-            self._on_machine(now, event, out)
+            answered.machine_detected(self, now, event, out)
         elif isinstance(event, Bridged):
             self._on_bridged(now, event, out)
         elif isinstance(event, e.Tick | CallProgress | BackendGap):
@@ -182,7 +179,7 @@ class DialerCore:
         elif isinstance(event, e.ContactCancelled):
             intake.cancel_contact(self, event, out)
         elif isinstance(event, e.CallbackDone):
-            self._on_callback(now, event.call_id, event.result, out)
+            answered.callback_done(self, now, event.call_id, event.result, out)
         elif isinstance(event, e.CommandFailed):
             self._on_failed(now, event, out)
         elif isinstance(event, e.Pause):
@@ -388,113 +385,7 @@ class DialerCore:
         self.pacing.observe(
             PacingObservation(Observation.ANSWERED, now, now - call.record.started_at)
         )
-        if event.machine:
-            self._machine_found(now, call, beep=False, out=out)
-        elif event.machine is None and self.campaign.machine_detection:
-            call.stage = Stage.DETECTING
-            self.set_timer(now + self.campaign.machine_wait, call, "amd")
-        else:
-            self._start_script(now, call, message_only=False, out=out)
-
-    def _on_machine(self, now: float, event: MachineDetected, out: list[c.Command]) -> None:
-        call = self.calls.get(event.call_id)
-        if call is None:
-            return
-        if call.stage is Stage.DETECTING:
-            if event.machine:
-                self._machine_found(now, call, beep=event.beep, out=out)
-            else:
-                self._start_script(now, call, message_only=False, out=out)
-        elif call.stage is Stage.BEEP and event.beep:
-            self._start_script(now, call, message_only=True, out=out)
-
-    def _machine_found(self, now: float, call: Call, *, beep: bool, out: list[c.Command]) -> None:
-        call.machine = True
-        if self.campaign.on_machine == "hangup":
-            call.outcome = Outcome.MACHINE
-            self.hangup_call(call, out)
-        elif beep:
-            self._start_script(now, call, message_only=True, out=out)
-        else:
-            call.stage = Stage.BEEP
-            self.set_timer(now + self.campaign.machine_wait, call, "beep")
-
-    def _start_script(
-        self, now: float, call: Call, *, message_only: bool, out: list[c.Command]
-    ) -> None:
-        call.stage = Stage.SCRIPT
-        call.run = m.ScriptRun(
-            script=self.campaign.script, call_id=call.call_id, message_only=message_only
-        )
-        self._script(now, call, call.run.start(now), out)
-
-    def _script(
-        self, now: float, call: Call, actions: list[m.ScriptAction], out: list[c.Command]
-    ) -> None:
-        for action in actions:
-            if isinstance(action, m.StartPlayback):
-                step = action.step
-                media: Media | c.Speech
-                if isinstance(step, PlayStep):
-                    media = step.media()
-                else:
-                    media = c.Speech(step.template, call.slot.contact, self.campaign.lang)
-                out.append(c.Play(call.call_id, action.playback_id, media))
-            elif isinstance(action, m.StopPlayback):
-                out.append(c.StopPlayback(call.call_id, action.playback_id))
-            elif isinstance(action, m.WantDigits):
-                out.append(c.CollectDigits(call.call_id))
-            elif isinstance(action, m.SetTimer):
-                self.set_timer(action.at, call, f"menu:{action.token}")
-            elif isinstance(action, m.DoTransfer):
-                self._desk.transfer(now, self, call, action.queue, out)
-            elif isinstance(action, m.DoCallback):
-                deadline = now + self.campaign.callback_timeout
-                out.append(
-                    c.RunCallback(
-                        call.call_id, action.name, call.slot.contact, action.digits, deadline
-                    )
-                )
-                self.set_timer(deadline, call, "callback")
-            elif isinstance(action, m.DoOptOut):
-                number = call.record.number
-                self._opted_out.add(number)
-                call.outcome = Outcome.OPTED_OUT
-                out.append(c.AddToDoNotCall(number, call.slot.contact.id))
-            elif isinstance(action, m.Finish):
-                if call.outcome is None:
-                    call.outcome = Outcome.MACHINE if call.machine else Outcome.DELIVERED
-                if call.machine:
-                    call.detail = "message left"
-                self.hangup_call(call, out)
-
-    def _on_playback(self, now: float, event: PlaybackFinished, out: list[c.Command]) -> None:
-        call = self.calls.get(event.call_id)
-        if call is None:
-            return
-        if call.stage is Stage.ABANDON_MESSAGE and event.playback_id == call.aux_playback:
-            self.hangup_call(call, out)
-        elif event.playback_id == call.aux_playback and call.stage in (
-            Stage.QUEUED,
-            Stage.OPERATOR_RINGING,
-        ):
-            self._desk.hold_finished(now, call, event.completed, out)
-        elif call.stage is Stage.SCRIPT and call.run is not None:
-            if not event.completed and call.run.playback_id == event.playback_id:
-                # cut short, not by us: the callee may be leaving (CallEnded follows at once)
-                # or the media failed; carry on only if the call is still there shortly
-                call.stalled = event.playback_id
-                self.set_timer(now + PLAYBACK_SETTLE, call, "settle")
-                return
-            self._script(now, call, call.run.playback_finished(event.playback_id, now), out)
-
-    def _on_callback(self, now: float, call_id: str, result: str, out: list[c.Command]) -> None:
-        call = self.calls.get(call_id)
-        if call is None or call.run is None or call.callback_result is not None:
-            return
-        call.callback_result = result
-        call.tokens["callback"] = call.tokens.get("callback", 0) + 1
-        self._script(now, call, call.run.callback_done(now), out)
+        answered.answered(self, now, call, event.machine, out)
 
     def _on_bridged(self, now: float, event: Bridged, out: list[c.Command]) -> None:
         call = self.calls.get(event.call_id)
@@ -598,9 +489,9 @@ class DialerCore:
             if kind.startswith("menu:"):
                 if call.run is not None and call.stage is Stage.SCRIPT:
                     actions = call.run.timer(int(kind[5:]), now)
-                    self._script(now, call, actions, out)
+                    answered.run_script(self, now, call, actions, out)
             elif kind == "amd" and call.stage is Stage.DETECTING:
-                self._start_script(now, call, message_only=False, out=out)
+                answered.start_script(self, now, call, message_only=False, out=out)
             elif kind == "failed":  # a command failed and the call did not end meanwhile
                 call.detail = call.failure or call.detail
                 if call.outcome is None:
@@ -609,11 +500,12 @@ class DialerCore:
             elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
                 stalled, call.stalled = call.stalled, None
                 if stalled is not None:
-                    self._script(now, call, call.run.playback_finished(stalled, now), out)
+                    actions = call.run.playback_finished(stalled, now)
+                    answered.run_script(self, now, call, actions, out)
             elif kind == "beep" and call.stage is Stage.BEEP:
-                self._start_script(now, call, message_only=True, out=out)
+                answered.start_script(self, now, call, message_only=True, out=out)
             elif kind == "callback":
-                self._on_callback(now, call_id, "timeout", out)
+                answered.callback_done(self, now, call_id, "timeout", out)
             elif kind == "queue":
                 self._desk.wait_expired(now, self, call, out)
             elif kind == "ring" and call.stage is Stage.DIALING:

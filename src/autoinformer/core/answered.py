@@ -1,0 +1,171 @@
+"""An answered customer call: machine detection, the script, its playbacks and hooks.
+
+Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`); split out so
+each module keeps one job. The dialer counts the answer (pacing, timers) and hands the call
+here; from then on the call's script run decides what plays, which digits matter and when the
+call goes to an operator (:mod:`autoinformer.core.operators`) or is hung up, and this module
+turns its actions into commands. Nothing here reads a clock: ``now`` is passed in.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autoinformer.backends.base import MachineDetected, Media, PlaybackFinished
+from autoinformer.core import commands as c
+from autoinformer.core.calls import Call, Stage
+from autoinformer.outcomes import Outcome
+from autoinformer.script import machine as m
+from autoinformer.script.steps import Play as PlayStep
+
+if TYPE_CHECKING:
+    from autoinformer.core.dialer import DialerCore
+
+__all__ = [
+    "PLAYBACK_SETTLE",
+    "answered",
+    "callback_done",
+    "machine_detected",
+    "playback_finished",
+    "run_script",
+    "start_script",
+]
+
+PLAYBACK_SETTLE = 1.0
+"""Seconds the core waits, after one of the script's playbacks ended unfinished (we did not
+stop it) or a command on an answered call failed, before it goes on (or records ``failed``):
+a switch ends the playbacks of a call whose callee hangs up, and refuses commands for it, just
+before it reports the hang-up; the hang-up must decide the outcome then."""
+
+
+def answered(
+    core: DialerCore, now: float, call: Call, machine: bool | None, out: list[c.Command]
+) -> None:
+    """The callee picked up (``machine``: what the switch's own detection said, if anything):
+    wait for machine detection, or start the script."""
+    if machine:
+        _machine_found(core, now, call, beep=False, out=out)
+    elif machine is None and core.campaign.machine_detection:
+        call.stage = Stage.DETECTING
+        core.set_timer(now + core.campaign.machine_wait, call, "amd")
+    else:
+        start_script(core, now, call, message_only=False, out=out)
+
+
+def machine_detected(
+    core: DialerCore, now: float, event: MachineDetected, out: list[c.Command]
+) -> None:
+    """Answering-machine detection decided, or the machine's beep came."""
+    call = core.calls.get(event.call_id)
+    if call is None:
+        return
+    if call.stage is Stage.DETECTING:
+        if event.machine:
+            _machine_found(core, now, call, beep=event.beep, out=out)
+        else:
+            start_script(core, now, call, message_only=False, out=out)
+    elif call.stage is Stage.BEEP and event.beep:
+        start_script(core, now, call, message_only=True, out=out)
+
+
+def _machine_found(
+    core: DialerCore, now: float, call: Call, *, beep: bool, out: list[c.Command]
+) -> None:
+    call.machine = True
+    if core.campaign.on_machine == "hangup":
+        call.outcome = Outcome.MACHINE
+        core.hangup_call(call, out)
+    elif beep:
+        start_script(core, now, call, message_only=True, out=out)
+    else:
+        call.stage = Stage.BEEP
+        core.set_timer(now + core.campaign.machine_wait, call, "beep")
+
+
+def start_script(
+    core: DialerCore, now: float, call: Call, *, message_only: bool, out: list[c.Command]
+) -> None:
+    """Start the campaign's script on ``call`` (``message_only``: for a machine, after the
+    beep: the message plays, menus do not wait for digits)."""
+    call.stage = Stage.SCRIPT
+    call.run = m.ScriptRun(
+        script=core.campaign.script, call_id=call.call_id, message_only=message_only
+    )
+    run_script(core, now, call, call.run.start(now), out)
+
+
+def run_script(
+    core: DialerCore, now: float, call: Call, actions: list[m.ScriptAction], out: list[c.Command]
+) -> None:
+    """Turn the script run's actions into commands (and operator transfers, opt-outs)."""
+    for action in actions:
+        if isinstance(action, m.StartPlayback):
+            step = action.step
+            media: Media | c.Speech
+            if isinstance(step, PlayStep):
+                media = step.media()
+            else:
+                media = c.Speech(step.template, call.slot.contact, core.campaign.lang)
+            out.append(c.Play(call.call_id, action.playback_id, media))
+        elif isinstance(action, m.StopPlayback):
+            out.append(c.StopPlayback(call.call_id, action.playback_id))
+        elif isinstance(action, m.WantDigits):
+            out.append(c.CollectDigits(call.call_id))
+        elif isinstance(action, m.SetTimer):
+            core.set_timer(action.at, call, f"menu:{action.token}")
+        elif isinstance(action, m.DoTransfer):
+            core._desk.transfer(now, core, call, action.queue, out)
+        elif isinstance(action, m.DoCallback):
+            deadline = now + core.campaign.callback_timeout
+            out.append(
+                c.RunCallback(call.call_id, action.name, call.slot.contact, action.digits, deadline)
+            )
+            core.set_timer(deadline, call, "callback")
+        elif isinstance(action, m.DoOptOut):
+            number = call.record.number
+            core._opted_out.add(number)
+            call.outcome = Outcome.OPTED_OUT
+            out.append(c.AddToDoNotCall(number, call.slot.contact.id))
+        elif isinstance(action, m.Finish):
+            if call.outcome is None:
+                call.outcome = Outcome.MACHINE if call.machine else Outcome.DELIVERED
+            if call.machine:
+                call.detail = "message left"
+            core.hangup_call(call, out)
+
+
+def playback_finished(
+    core: DialerCore, now: float, event: PlaybackFinished, out: list[c.Command]
+) -> None:
+    """A playback ended: the abandon message (hang up), hold music (loop it), or the script's
+    own (go on; one cut short not by us waits :data:`PLAYBACK_SETTLE` first)."""
+    call = core.calls.get(event.call_id)
+    if call is None:
+        return
+    if call.stage is Stage.ABANDON_MESSAGE and event.playback_id == call.aux_playback:
+        core.hangup_call(call, out)
+    elif event.playback_id == call.aux_playback and call.stage in (
+        Stage.QUEUED,
+        Stage.OPERATOR_RINGING,
+    ):
+        core._desk.hold_finished(now, call, event.completed, out)
+    elif call.stage is Stage.SCRIPT and call.run is not None:
+        if not event.completed and call.run.playback_id == event.playback_id:
+            # cut short, not by us: the callee may be leaving (CallEnded follows at once)
+            # or the media failed; carry on only if the call is still there shortly
+            call.stalled = event.playback_id
+            core.set_timer(now + PLAYBACK_SETTLE, call, "settle")
+            return
+        run_script(core, now, call, call.run.playback_finished(event.playback_id, now), out)
+
+
+def callback_done(
+    core: DialerCore, now: float, call_id: str, result: str, out: list[c.Command]
+) -> None:
+    """The application's hook answered (or its deadline passed: ``result`` is "timeout")."""
+    call = core.calls.get(call_id)
+    if call is None or call.run is None or call.callback_result is not None:
+        return
+    call.callback_result = result
+    call.tokens["callback"] = call.tokens.get("callback", 0) + 1
+    run_script(core, now, call, call.run.callback_done(now), out)
