@@ -61,3 +61,32 @@ def test_import_does_not_pull_backend_dependencies() -> None:
     code = "import sys, autoinformer; print('httpx_ws' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_public_api_names_resolve_and_include_what_the_docs_need() -> None:
+    # what a custom pacing policy, a compliance check and a simulated run import
+    needed = {
+        "AbandonGuard",
+        "SAFE_HOURS",
+        "default_pacing",
+        "PacingPolicy",
+        "PacingView",
+        "PacingObservation",
+        "Observation",
+        "ReleasingPolicy",
+        "MIN_RELEASE_AFTER",
+        "SimSwitch",
+        "PartiesModel",
+        "PopulationModel",
+        "CallerIdCarousel",
+        "callee_zones",
+        "next_call_time",
+    }
+    assert needed <= set(autoinformer.__all__)
+    missing = [name for name in autoinformer.__all__ if not hasattr(autoinformer, name)]
+    assert missing == []
+    assert len(set(autoinformer.__all__)) == len(autoinformer.__all__)
+    assert autoinformer.SAFE_HOURS == "09:00-20:00"
+    from autoinformer.core.abandon_guard import AbandonGuard
+
+    assert autoinformer.AbandonGuard is AbandonGuard
