@@ -105,7 +105,10 @@ class Runtime:
         switch: a connected :class:`Switch` (enter it with ``async with`` first).
         store: where contacts, progress and attempts are kept (resumed if it has them).
         clock: where time comes from (``ScaledClock`` for fast runs on the simulated switch).
-        pacing: the pacing policy (default broadcast).
+        pacing: the pacing policy (default: the core's, progressive when the script can
+            transfer to operators, else broadcast; see
+            :func:`~autoinformer.core.abandon_guard.default_pacing`). A script that transfers
+            is held to the campaign's ``abandon_cap`` whichever policy runs.
         dnc: the do-not-call list (checked at dial time; ``add`` is called on opt-outs).
         renderer: renders ``say`` steps to audio. Without one, speech goes to the switch as a
             builtin sound named ``tts:<text>``, which only the simulated switch plays.
