@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
 import pytest
 
 import autoinformer
-from autoinformer.cli import main
+from autoinformer.cli import EXIT_BROKEN_PIPE, main
 from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
 
 
@@ -90,3 +91,23 @@ def test_public_api_names_resolve_and_include_what_the_docs_need() -> None:
     from autoinformer.core.abandon_guard import AbandonGuard
 
     assert autoinformer.AbandonGuard is AbandonGuard
+
+
+@pytest.mark.parametrize("args", [["demo"], ["demo", "--json"]])
+def test_output_to_a_closed_pipe_exits_quietly(args: list[str]) -> None:
+    # `autoinformer demo | head -0`: the reader is gone before the first byte is written
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "autoinformer", *args],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert proc.returncode == EXIT_BROKEN_PIPE == 141
+    assert "Traceback" not in proc.stderr
+    assert "BrokenPipeError" not in proc.stderr
