@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from autoinformer.core.gates import limits_next_allowed
 from autoinformer.policy import CallWindow, ContactLimits, callee_zones, next_call_time
 
 UTC = dt.UTC
@@ -70,7 +71,7 @@ def test_the_answer_satisfies_both(
     assert at is not None
     zones = callee_zones(number, None, window.timezone, at, strict=strict)
     assert window.allows(at, zones)
-    assert limits.allows(history, at, zones[0] if len(zones) == 1 else window.timezone)
+    assert all(limits.allows(history, at, zone) for zone in zones)
 
 
 # A Flagstaff-area number may be in Denver or in Phoenix: one offset in winter (UTC-7), two in
@@ -102,3 +103,24 @@ def test_zones_are_judged_at_the_time_of_the_call_not_at_the_time_of_asking() ->
     # the zone that happened to agree in January.
     assert callee_zones(FLAGSTAFF, None, window.timezone, at) == (window.timezone,)
     assert at == dt.datetime(2026, 7, 1, 9, 0, tzinfo=ZoneInfo("America/New_York"))
+
+
+def test_per_day_cap_holds_in_every_zone_of_a_strict_number() -> None:
+    # July: Denver is UTC-6, Phoenix UTC-7. A call at 06:30 UTC is on July 1 in Denver and on
+    # June 30 in Phoenix, so a once-a-day number may not be called again on Denver's July 1,
+    # though it may on Phoenix's (the campaign's zone).
+    window = CallWindow.parse(
+        days="daily", hours="09:00-20:00", timezone="America/Phoenix", strict=True
+    )
+    limits = ContactLimits(per_day=1)
+    history = [dt.datetime(2026, 7, 1, 6, 30, tzinfo=UTC)]
+    now = dt.datetime(2026, 7, 1, 16, 0, tzinfo=UTC)  # 10:00 Denver, 09:00 Phoenix
+    assert window.allows(now, [DENVER, PHOENIX])
+    assert limits.allows(history, now, PHOENIX)
+    assert not limits.allows(history, now, DENVER)
+    at = next_call_time(now, window=window, number_e164=FLAGSTAFF, limits=limits, history=history)
+    # Denver's next day starts at 06:00 UTC on July 2; the window opens in both zones at
+    # 09:00 Phoenix (10:00 Denver), the same answer the dialer core gives at dial time
+    assert at == dt.datetime(2026, 7, 2, 9, 0, tzinfo=PHOENIX)
+    zones = callee_zones(FLAGSTAFF, None, window.timezone, now, strict=True)
+    assert at == window.next_allowed(limits_next_allowed(limits, history, now, zones), zones)

@@ -40,28 +40,14 @@ def limits_next_allowed(
     at: dt.datetime,
     zones: Sequence[dt.tzinfo],
 ) -> dt.datetime | None:
-    """The first moment at or after ``at`` when the limits hold in every one of ``zones``.
-
-    A number that may be in several zones (strict mode) is judged conservatively: no zone's
-    local calendar day may be over the per-day cap. Each zone's answer only moves time forward,
-    so asking every zone again from the latest answer until they all agree finds the first
-    moment that suits them all.
+    """The first moment at or after ``at`` when the limits hold in every one of ``zones``
+    (:meth:`~autoinformer.policy.limits.ContactLimits.next_allowed_in_zones`; the
+    scheduler's :func:`~autoinformer.policy.gate.next_call_time` asks the same question).
 
     Returns:
         ``at`` when allowed now; a later time; None when a lifetime cap is reached.
     """
-    candidate = at
-    for _ in range(len(zones) * (len(history) + 3) + 1):
-        latest = candidate
-        for zone in zones or (None,):
-            found = limits.next_allowed(history, candidate, zone)
-            if found is None:
-                return None
-            latest = max(latest, found)
-        if latest == candidate:
-            return candidate
-        candidate = latest
-    return candidate  # pragma: no cover - each rule is monotone and settles above
+    return limits.next_allowed_in_zones(history, at, zones)
 
 
 def check(

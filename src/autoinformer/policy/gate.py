@@ -58,8 +58,9 @@ def next_call_time(
     for _ in range(_MAX_ZONE_CHANGES):
         zones = _zones(number_e164, contact_tz, window, at)
         if limits is not None:
-            day_zone = zones[0] if len(zones) == 1 else window.timezone
-            allowed = limits.next_allowed(history, at, day_zone)
+            # every zone the callee may be in (strict mode): no local day over its cap, as
+            # the dialer core judges it at dial time (core.gates.limits_next_allowed)
+            allowed = limits.next_allowed_in_zones(history, at, zones)
             if allowed is None:
                 return None
             at = allowed

@@ -126,6 +126,35 @@ class ContactLimits:
             at = moved
         return at  # pragma: no cover - the rules are monotone and settle above
 
+    def next_allowed_in_zones(
+        self,
+        history: Sequence[dt.datetime],
+        now: dt.datetime,
+        zones: Sequence[dt.tzinfo],
+    ) -> dt.datetime | None:
+        """The first moment at or after ``now`` when the limits hold in every one of ``zones``.
+
+        A number that may be in several zones (strict mode) is judged conservatively: no
+        zone's local calendar day may be over the per-day cap. Each zone's answer only moves
+        time forward, so asking every zone again from the latest answer until they all agree
+        finds the first moment that suits them all. No zones: the UTC day.
+
+        Returns:
+            ``now`` when allowed now; a later time; None when the lifetime cap is reached.
+        """
+        candidate = now
+        for _ in range(len(zones) * (len(history) + 3) + 1):
+            latest = candidate
+            for zone in zones or (None,):
+                found = self.next_allowed(history, candidate, zone)
+                if found is None:
+                    return None
+                latest = max(latest, found)
+            if latest == candidate:
+                return candidate
+            candidate = latest
+        return candidate  # pragma: no cover - each rule is monotone and settles above
+
     def _earliest(self, times: list[dt.datetime], at: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
         candidate = at
         if times and self.min_interval:
