@@ -86,7 +86,11 @@ class OperatorFate:
 
     Attributes:
         answers: the operator picks up after ``answer_s``; otherwise the leg fails with
-            ``fail_cause`` after ``answer_s`` (the ``agent_error`` outcome).
+            ``fail_cause`` after ``answer_s``. A failed leg does not end the customer's call:
+            the core skips that operator for it and the callee keeps waiting for the next one
+            the queue's strategy picks, ``abandoned`` only when the queue's ``max_wait`` runs
+            out (``agent_error`` is an operator who answered and could not be bridged; see
+            ``docs/outcomes.md``).
         answer_s: seconds from the originate of the operator leg to its answer (or failure).
         talk_s: seconds of conversation once bridged; then the operator hangs up.
         wrap_up_s: after-call work before the operator is free again (used by the driver).
@@ -207,7 +211,8 @@ class PartiesModel:
       answered by a machine, with the timing of its last digit's party;
     - a number without any digit is ``invalid_number`` (cause 28) instead of an error;
     - an operator endpoint matching ``unavailable_pattern`` (default: containing
-      ``unavailable``) does not answer: the leg fails with USER_BUSY after ``answer_s``.
+      ``unavailable``) does not answer: the leg fails with USER_BUSY after ``answer_s`` (the
+      callee waits on for another operator).
 
     Operators answer after 1-3 s (a seeded draw per endpoint and leg) and talk
     :data:`~autoinformer.testing.parties.OPERATOR_TALK_SECONDS`.
