@@ -43,7 +43,8 @@ from autoinformer.sim.driver import DEFAULT_START, simulate
 from autoinformer.sim.model import PopulationModel
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
-from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 T0 = DEFAULT_START
 OPS = (Operator("a", "PJSIP/a"), Operator("b", "PJSIP/b"), Operator("c", "PJSIP/c"))
@@ -353,12 +354,8 @@ def test_driver_ring_all_same_seed_same_result() -> None:
     assert all(r.operator is not None for r in transferred)
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, dict[str, Any]]:
-    """Both event loops, in virtual time (the simulated switch runs on the loop's clock)."""
-    return virtual_backend(str(request.param), monkeypatch)
+# every async test here runs on asyncio and trio, each in virtual time
+anyio_backend = virtual_anyio_backend
 
 
 @pytest.mark.anyio

@@ -33,7 +33,8 @@ from autoinformer.script import Script, play, transfer
 from autoinformer.sim.driver import DEFAULT_START
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
-from autoinformer.testing.virtual_time import LoopClock, virtual_backend
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 T0 = DEFAULT_START
 GONE = "channel not found"
@@ -184,12 +185,8 @@ def test_hold_music_on_a_callee_who_is_gone_ends_as_abandoned() -> None:
 # --- over the wire --------------------------------------------------------------------------
 
 
-@pytest.fixture(params=["asyncio", "trio"])
-def anyio_backend(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> tuple[str, dict[str, Any]]:
-    """Both event loops, in virtual time (fake Asterisk and runtime on the loop's clock)."""
-    return virtual_backend(str(request.param), monkeypatch)
+# every async test here runs on asyncio and trio, each in virtual time
+anyio_backend = virtual_anyio_backend
 
 
 @pytest.mark.anyio
