@@ -46,6 +46,25 @@ class RawPacing(abc.ABC):
     def note(self, kind: Observation, now: float, seconds: float) -> None:
         """Learn from one observation (same meaning as ``observe``)."""
 
+    def decide_release(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        """How many eligible ringing calls to hang up now (the fast face of
+        :meth:`~autoinformer.pacing.base.ReleasingPolicy.calls_to_release`).
+
+        Optional: a policy that never releases keeps this default, 0. A driver asks it only of
+        a policy whose ``release_after`` is set (:func:`~autoinformer.pacing.base.release_after`).
+        """
+        return 0
+
     def calls_to_launch(self, view: PacingView) -> int:
         """The contract's face: unpack the view and decide."""
         return self.decide(

@@ -38,6 +38,18 @@ class DiscountedRate:
         self.trials = self.trials * keep + 1.0
         self.count += 1
 
+    def add_fraction(self, success: float) -> None:
+        """Record one trial whose outcome is unknown, as ``success`` (its probability) of one.
+
+        A censored trial (a call released while still ringing) is neither a success nor a
+        failure; counting it as its expected value keeps the rate unbiased, where counting it as
+        a failure would pull the rate down.
+        """
+        keep = 1.0 - 1.0 / self.memory
+        self.successes = self.successes * keep + success
+        self.trials = self.trials * keep + 1.0
+        self.count += 1
+
     @property
     def value(self) -> float:
         """The current estimate (the prior until something was seen)."""
@@ -111,6 +123,49 @@ class RingHistogram:
         self.counts[i] += 1.0
         self.total += 1.0
         self.sum += seconds
+
+    def add_tail(self, after: float, weight: float) -> None:
+        """Record ``weight`` of an answer known only to come after ``after`` seconds of ringing.
+
+        A call released after ringing ``after`` s would have been answered with probability
+        ``weight``, at a ring time drawn from the tail of the distribution beyond ``after``: the
+        weight is spread over the bins past ``after`` in proportion to their counts (the
+        expectation step of EM for censored data). Without it, releasing calls that have rung
+        long would leave only the short rings in the histogram, and the chance that an old call
+        still answers would be underestimated. O(bins).
+        """
+        if weight <= 0.0:
+            return
+        counts = self.counts
+        first = int(after)
+        if first >= self.bins - 1:
+            first = self.bins - 1
+        elif first < 0:
+            first = 0
+        # the bin holding ``after`` counts for the share of it that lies beyond ``after``
+        share = 1.0 - (after - first) if after > first else 1.0
+        head = counts[first] * share
+        tail = head + sum(counts[first + 1 :])
+        if tail <= 0.0:  # nothing known past it: put it in the next bin
+            i = min(self.bins - 1, first + 1)
+            counts[i] += weight
+            self.total += weight
+            self.sum += weight * (i + 0.5)
+            return
+        scale = weight / tail
+        moment = 0.0
+        if head > 0.0:
+            add = head * scale
+            counts[first] += add
+            moment += add * (first + 1.0 + after) / 2.0  # the mid-point of the bin's tail part
+        for k in range(first + 1, self.bins):
+            c = counts[k]
+            if c > 0.0:
+                add = c * scale
+                counts[k] = c + add
+                moment += add * (k + 0.5)
+        self.total += weight
+        self.sum += moment
 
     @property
     def mean(self) -> float:

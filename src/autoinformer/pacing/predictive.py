@@ -38,7 +38,7 @@ import attrs
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import fraction, non_negative, positive
 from autoinformer.pacing._raw import RawPacing, clamp
-from autoinformer.pacing.base import Observation
+from autoinformer.pacing.base import MIN_RELEASE_AFTER, Observation, PacingView
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
 
 __all__ = ["PredictivePacing"]
@@ -49,7 +49,17 @@ _NOT_ANSWERED = Observation.NOT_ANSWERED
 _TALK_ENDED = Observation.TALK_ENDED
 _ABANDONED = Observation.ABANDONED
 _CONNECTED = Observation.CONNECTED
+_RELEASED = Observation.RELEASED
 _ROW_PAD = 1024
+
+
+def _release_floor(instance: object, attribute: object, value: float | None) -> None:
+    if value is not None and not value >= MIN_RELEASE_AFTER:
+        raise SettingsError(
+            "pacing.release_after",
+            f"must be >= {MIN_RELEASE_AFTER:g} s (47 CFR 64.1200(a)(6), Ofcom) or None,"
+            f" got {value}",
+        )
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
@@ -80,6 +90,13 @@ class PredictivePacing(RawPacing):
             without the guard, as in the benchmark's fixed-``z`` sweeps, from over-dialling on
             an unlucky first handful of calls.)
         memory: trials the answer-rate estimate remembers (drift tracking).
+        release_after: the release valve: a call still ringing after this many seconds (never
+            under 15, the US and UK rule) may be hung up when more answers are coming within the
+            next seconds than operators to take them; ``None`` never releases.
+        release_z: the valve opens while the expected answers exceed the operators free by
+            more than this many standard deviations of the difference.
+        release_look_extra: seconds added to the valve's horizon on the operators' side (an
+            answer at the end of the horizon can still wait this long for an operator).
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
@@ -99,6 +116,9 @@ class PredictivePacing(RawPacing):
     warmup: int = 20
     warmup_answers: int = 15
     memory: float = 500.0
+    release_after: float | None = attrs.field(default=15.0, validator=_release_floor)
+    release_z: float = 0.0
+    release_look_extra: float = 2.0
 
     patience: float = 2.0
     look_extra: float = -4.0
@@ -117,6 +137,11 @@ class PredictivePacing(RawPacing):
     _row_stale: int = attrs.field(init=False, default=1 << 30)
     _ringing: float = attrs.field(init=False, default=0.0)  # expected answers of ringing calls
     _ringing_at: float = attrs.field(init=False, default=-1e18)
+    # _row_h[k]: P(answer within the valve's horizon | rung k s); _ringing_h: their sum
+    _row_h: list[float] = attrs.field(init=False, factory=list)
+    _ringing_h: float = attrs.field(init=False, default=0.0)
+    _horizon: float = attrs.field(init=False, default=10.0)
+    _pending_release: int = attrs.field(init=False, default=0)
     _p_now: float = attrs.field(init=False, default=0.3)
     _look: float = attrs.field(init=False, default=15.0)
     _wrap_mean: float = attrs.field(init=False, default=0.0)
@@ -140,6 +165,7 @@ class PredictivePacing(RawPacing):
             self._launches.append(now)
             if self._row:
                 self._ringing += self._row[0]
+                self._ringing_h += self._row_h[0]
         elif kind is _ANSWERED:
             self._resolve(now - seconds)
             self._p.add(True)
@@ -165,6 +191,35 @@ class PredictivePacing(RawPacing):
         elif kind is _ABANDONED:
             self._abandons += 1
             self._update_z()
+        elif kind is _RELEASED:
+            self._released(now, seconds)
+
+    def _released(self, now: float, seconds: float) -> None:
+        """A call hung up after ringing ``seconds``: censored, neither answered nor not.
+
+        It counts as ``P(answer | rung seconds)`` of an answer in the answer rate, and that
+        weight goes to the ring-time tail beyond ``seconds`` (so releasing the calls that have
+        rung long biases neither the rate nor the ring-time distribution).
+        """
+        if self._pending_release > 0:  # already forgotten when the release was decided
+            self._pending_release -= 1
+        else:
+            self._resolve(now - seconds)
+        q = self._answer_given_rung(seconds)
+        self._p.add_fraction(q)
+        self._ring.add_tail(seconds, q)
+        self._row_stale += 1
+
+    def _answer_given_rung(self, seconds: float) -> float:
+        """``P(answer | rung seconds)`` from the current estimates."""
+        p = self._p.value
+        surv = self._ring.survival_table()
+        k = int(seconds) if seconds > 0.0 else 0
+        s = surv[k] if k < len(surv) else 0.0
+        if k + 1 < len(surv):  # linear inside the bin
+            s += (surv[k + 1] - s) * (seconds - k)
+        alive = p * s
+        return alive / (alive + 1.0 - p) if alive > 0.0 else 0.0
 
     def _resolve(self, launched_at: float) -> None:
         """Forget the ringing call launched at ``launched_at`` (the nearest one)."""
@@ -178,19 +233,34 @@ class PredictivePacing(RawPacing):
             i -= 1
         if self._row:
             age = int(self._ringing_at - launches[i])
-            self._ringing -= self._row[age if age > 0 else 0]
+            if age < 0:
+                age = 0
+            self._ringing -= self._row[age]
+            self._ringing_h -= self._row_h[age]
         del launches[i]
 
     def _refresh_row(self) -> None:
         p = self._p.value
         surv = self._ring.survival_table()
         size = len(surv)
+        # the valve's horizon: until the last answers of the calls old enough to release
+        after = self.release_after if self.release_after is not None else MIN_RELEASE_AFTER
+        last = next((k for k in range(size) if surv[k] <= 0.01), size)
+        h = max(1, round(last - after))
+        self._horizon = float(h)
         row = []
+        row_h = []
         for k in range(int(self._no_answer_after) + 1):
-            alive_answer = p * (surv[k] if k < size else 0.0)
-            row.append(alive_answer / (alive_answer + 1.0 - p) if alive_answer > 0 else 0.0)
+            alive = surv[k] if k < size else 0.0
+            alive_answer = p * alive
+            den = alive_answer + 1.0 - p
+            row.append(alive_answer / den if alive_answer > 0 else 0.0)
+            later = surv[k + h] if k + h < size else 0.0
+            row_h.append(p * (alive - later) / den if alive_answer > 0 else 0.0)
         row.extend([0.0] * _ROW_PAD)
+        row_h.extend([0.0] * _ROW_PAD)
         self._row = row
+        self._row_h = row_h
         self._row_stale = 0
         self._p_now = p if p > 0.005 else 0.005
         self._look = self._ring.mean + self.look_extra
@@ -199,14 +269,19 @@ class PredictivePacing(RawPacing):
     def _recount(self, now: float) -> None:
         """Expected answers of the ringing calls, from their ages (C-level loops only)."""
         try:
-            self._ringing = sum(
-                map(self._row.__getitem__, map(int, map(now.__sub__, self._launches)))
-            )
+            if self.release_after is None:
+                self._ringing = sum(
+                    map(self._row.__getitem__, map(int, map(now.__sub__, self._launches)))
+                )
+            else:
+                ages = list(map(int, map(now.__sub__, self._launches)))
+                self._ringing = sum(map(self._row.__getitem__, ages))
+                self._ringing_h = sum(map(self._row_h.__getitem__, ages))
         except IndexError:  # a call rang for longer than the table covers (odd driver timing)
             size = len(self._row)
-            self._ringing = sum(
-                self._row[min(size - 1, max(0, int(now - s)))] for s in self._launches
-            )
+            ages = [min(size - 1, max(0, int(now - s))) for s in self._launches]
+            self._ringing = sum(self._row[k] for k in ages)
+            self._ringing_h = sum(self._row_h[k] for k in ages)
         self._ringing_at = now
 
     # -- deciding -------------------------------------------------------------------------
@@ -285,6 +360,86 @@ class PredictivePacing(RawPacing):
             if predicted > n:
                 n = predicted
         return clamp(n, lines_free)
+
+    def calls_to_release(self, view: PacingView) -> int:
+        """The contract's face of :meth:`decide_release`."""
+        return self.decide_release(
+            view.now,
+            view.lines_free,
+            view.dialing,
+            view.waiting,
+            view.agents_logged_in,
+            view.agents_idle,
+            view.agents_wrapup,
+            view.agents_talking,
+        )
+
+    def decide_release(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        """The release valve: how many of the calls rung ``release_after`` s or more to hang up.
+
+        Over the next few seconds (until the last answers of the calls old enough to release
+        arrive) it compares the demand, callees waiting plus the answers the ringing calls are
+        expected to give in that time, with the supply, operators idle, ending their wrap-up or
+        (at the renewal rate) their talk in that time. While the demand exceeds the supply by
+        more than ``release_z`` standard deviations it releases eligible calls, the youngest
+        first (the order the driver follows), each taking its ``P(answer | rung a)`` off the
+        demand. The calls it asks to release are forgotten at once, so the launch decision that
+        follows already counts without them. Never before the estimates are in (the warm-up).
+        """
+        after = self.release_after
+        if (
+            after is None
+            or not dialing
+            or self._p.count < self.warmup
+            or self._answers < self.warmup_answers
+        ):
+            return 0
+        if logged_in != self._team:
+            self._team_changed(logged_in)
+        self._catch_up(now, dialing)
+        launches = self._launches
+        if len(launches) != dialing:  # the driver does not report DIALED: no ages to go by
+            return 0
+        j = bisect.bisect_right(launches, now - after)
+        while j > 0 and now - launches[j - 1] < after:
+            j -= 1
+        if j == 0:
+            return 0
+        supply, var = self._supply(
+            now, idle, wrapup, talking, self._horizon + self.release_look_extra
+        )
+        ringing = self._ringing_h if self._ringing_h > 0.0 else 0.0
+        var += ringing * (1.0 - ringing / dialing)
+        excess = waiting + ringing - supply
+        z = self.release_z
+        if excess <= z * math.sqrt(var if var > 0.0 else 0.0):
+            return 0
+        row, row_h, at = self._row, self._row_h, self._ringing_at
+        top = j
+        while j > 0 and excess > z * math.sqrt(var if var > 0.0 else 0.0):
+            j -= 1
+            q = row[int(now - launches[j])]
+            excess -= q
+            var -= q * (1.0 - q)
+            age = int(at - launches[j])
+            if age < 0:
+                age = 0
+            self._ringing -= row[age]
+            self._ringing_h -= row_h[age]
+        released = top - j
+        del launches[j:top]
+        self._pending_release += released
+        return released
 
     def _catch_up(self, now: float, dialing: int) -> None:
         """Bring the answer-by-age table and the ringing calls' expected answers up to date."""

@@ -11,10 +11,18 @@ Common random numbers: lead number ``i`` (the i-th call launched) always draws t
 numbers from the seed (answer draw, ring time, talk time), whatever the policy, so two policies
 run on one seed meet the same people in the same order. With a drifting answer rate the draw is
 compared with the answer probability at the moment of dialing.
+
+Releases: a policy with a ``release_after`` (:class:`~autoinformer.pacing.base.ReleasingPolicy`)
+is asked before each launch decision how many ringing calls to hang up; the simulator hangs up
+that many among the calls that have rung at least ``release_after`` seconds, the ones that have
+rung the shortest time first, and reports each as ``RELEASED``. Each call's fate was drawn at
+dialling (common random numbers), so it knows which released calls would have answered
+(``answers_forgone``); the policy does not.
 """
 
 from __future__ import annotations
 
+import bisect
 import heapq
 import itertools
 import math
@@ -28,7 +36,13 @@ import attrs
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import non_negative, positive
 from autoinformer.pacing._raw import RawPacing
-from autoinformer.pacing.base import Observation, PacingObservation, PacingPolicy, PacingView
+from autoinformer.pacing.base import (
+    Observation,
+    PacingObservation,
+    PacingPolicy,
+    PacingView,
+    release_after,
+)
 from autoinformer.pacing.predictive import PredictivePacing
 
 __all__ = ["SCENARIOS", "Scenario", "SimResult", "TalkOracle", "simulate"]
@@ -139,6 +153,10 @@ class SimResult:
         finished_after_s: when the last call of the list ended (None: the list was not exhausted).
         shift_seconds: the shift length.
         agents: operators logged in.
+        released: calls hung up while still ringing, at the policy's request (all of them had
+            rung ``release_after`` seconds or more). They count in ``dials``.
+        answers_forgone: released calls that would have answered (the simulator drew every
+            call's fate at dialling): answers the release cost.
     """
 
     dials: int
@@ -152,6 +170,8 @@ class SimResult:
     finished_after_s: float | None
     shift_seconds: float
     agents: int
+    released: int = 0
+    answers_forgone: int = 0
 
     @property
     def occupancy(self) -> float:
@@ -177,6 +197,16 @@ class SimResult:
     def dials_per_agent_hour(self) -> float:
         """Calls launched per operator-hour."""
         return self.dials / self.agent_hours if self.agent_hours else 0.0
+
+    @property
+    def released_per_agent_hour(self) -> float:
+        """Ringing calls hung up per operator-hour (each one a missed call on someone's phone)."""
+        return self.released / self.agent_hours if self.agent_hours else 0.0
+
+    @property
+    def forgone_per_agent_hour(self) -> float:
+        """Answers the releases cost, per operator-hour."""
+        return self.answers_forgone / self.agent_hours if self.agent_hours else 0.0
 
     @property
     def idle_per_connect_s(self) -> float:
@@ -206,6 +236,10 @@ class SimResult:
             "idle_per_connect_s": self.idle_per_connect_s,
             "worst_hour_abandon_rate": self.worst_hour_abandon_rate,
             "finished_after_s": self.finished_after_s,
+            "released": self.released,
+            "answers_forgone": self.answers_forgone,
+            "released_per_agent_hour": self.released_per_agent_hour,
+            "answers_forgone_per_agent_hour": self.forgone_per_agent_hour,
         }
 
 
@@ -235,6 +269,23 @@ class _Adapter(RawPacing):
     def note(self, kind: Observation, now: float, seconds: float) -> None:
         self.policy.observe(PacingObservation(kind, now, seconds))
 
+    def decide_release(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        ask = getattr(self.policy, "calls_to_release", None)
+        if ask is None:
+            return 0
+        view = PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+        return int(ask(view))
+
 
 def simulate(
     scenario: Scenario,
@@ -257,6 +308,9 @@ def simulate(
     raw: RawPacing = policy if isinstance(policy, RawPacing) else _Adapter(policy)
     decide = raw.decide
     note = raw.note
+    after = release_after(policy)  # None: this policy never releases (validated otherwise)
+    decide_release = raw.decide_release
+    o_released = Observation.RELEASED
     o_dialed, o_answered, o_not_answered = (
         Observation.DIALED,
         Observation.ANSWERED,
@@ -298,7 +352,11 @@ def simulate(
     hourly_ab = [0] * (n_hours + 1)
 
     dialing = waiting = talking = wrapping = 0
-    dials = answers = abandoned = connects = 0
+    dials = answers = abandoned = connects = released = forgone = 0
+    # the calls launched, in launch order (for releases): [launched at, answers, still ringing]
+    calls: list[list[float]] = []
+    call_starts: list[float] = []
+    head = 0  # calls before this index have all ended (older than the no-answer timeout)
     busy = 0.0
     last_end = 0.0
     list_done = False
@@ -318,10 +376,15 @@ def simulate(
             u = rand()
             ring = ring_lo + ring_span * rand()
             talk = lognorm(mu, sigma)
-            if u < p:
-                push(heap, (now + ring, seq(), _ANSWER, (ring, talk)))
+            answers_it = u < p
+            call = [now, 1.0 if answers_it else 0.0, 1.0, ring, talk]
+            if after is not None:
+                calls.append(call)
+                call_starts.append(now)
+            if answers_it:
+                push(heap, (now + ring, seq(), _ANSWER, call))
             else:
-                push(heap, (now + no_answer, seq(), _NO_ANSWER, None))
+                push(heap, (now + no_answer, seq(), _NO_ANSWER, call))
             dials += 1
             launched += 1
             note(o_dialed, now, 0.0)
@@ -335,10 +398,45 @@ def simulate(
         if now < shift:
             busy += min(end + wrap, shift) - now
 
+    def release(n: int, now: float, after: float) -> None:
+        """Hang up ``n`` calls rung >= ``after`` s, those that rang the shortest time first."""
+        nonlocal dialing, released, forgone, head
+        while head < len(call_starts) and call_starts[head] < now - no_answer - 1.0:
+            head += 1
+        if head > 4096:  # forget the calls long ended
+            del calls[:head], call_starts[:head]
+            head = 0
+        i = bisect.bisect_right(call_starts, now - after, head) - 1
+        while n > 0 and i >= head:
+            call = calls[i]
+            i -= 1
+            if not call[2] or now - call[0] < after:
+                continue
+            call[2] = 0.0
+            dialing -= 1
+            released += 1
+            if call[1]:
+                forgone += 1
+            n -= 1
+            note(o_released, now, now - call[0])
+
     def ask(now: float) -> None:
         nonlocal dialing
         if now >= shift or list_done:
             return
+        if after is not None and dialing:
+            k = decide_release(
+                now,
+                lines - dialing - waiting - talking,
+                dialing,
+                waiting,
+                n_agents,
+                len(idle_agents),
+                wrapping,
+                talking,
+            )
+            if k > 0:
+                release(k, now, after)
         n = decide(
             now,
             lines - dialing - waiting - talking,
@@ -356,11 +454,17 @@ def simulate(
     while heap:
         now, _, kind, payload = pop(heap)
         if kind == _NO_ANSWER:
+            if not payload[2]:  # released while ringing
+                continue
+            payload[2] = 0.0
             dialing -= 1
             note(o_not_answered, now, no_answer)
             last_end = now
         elif kind == _ANSWER:
-            ring, talk = payload[0], payload[1]
+            if not payload[2]:  # released while ringing
+                continue
+            payload[2] = 0.0
+            ring, talk = payload[3], payload[4]
             dialing -= 1
             answers += 1
             hour = int(now // _HOUR)
@@ -431,6 +535,8 @@ def simulate(
         finished_after_s=finished,
         shift_seconds=shift,
         agents=n_agents,
+        released=released,
+        answers_forgone=forgone,
     )
 
 
