@@ -111,7 +111,25 @@ def _default_limits() -> ContactLimits:
 def _default_window(self: Campaign) -> CallWindow:
     from autoinformer.policy.schedule import CallWindow
 
-    return CallWindow.safe_default(self.timezone)
+    return attrs.evolve(CallWindow.safe_default(self.timezone), campaign_default=True)
+
+
+def _follow_zone(window: CallWindow, timezone: str) -> CallWindow:
+    """The campaign's own default window in ``timezone``: ``attrs.evolve(campaign,
+    timezone=...)`` passes the old window along, which must not keep the old zone. A window
+    the user gave (even the safe default, spelled out) is theirs and stays as it is."""
+    from autoinformer.policy.schedule import CallWindow
+    from autoinformer.policy.zones import to_zone
+
+    if not window.campaign_default:
+        return window
+    try:
+        zone = to_zone(timezone)
+    except SettingsError as exc:
+        raise SettingsError("timezone", str(exc)) from None
+    if window.timezone == zone or window != CallWindow.safe_default(window.timezone):
+        return window
+    return attrs.evolve(CallWindow.safe_default(zone), campaign_default=True)
 
 
 def _queues(value: object) -> Mapping[str, QueueSettings]:
@@ -136,8 +154,10 @@ class Campaign:
             compliance default :meth:`CallWindow.safe_default <autoinformer.policy.schedule.
             CallWindow.safe_default>`: 09:00-20:00 every day (inside both the US TCPA's
             08:00-21:00 and Russia's 230-FZ debt-collection hours, 08:00-22:00 weekdays and
-            09:00-20:00 weekends), with ``timezone`` as the fallback zone. Calling at any
-            hour needs the explicit ``CallWindow.any_time()``.
+            09:00-20:00 weekends), with ``timezone`` as the fallback zone (it follows the
+            campaign's ``timezone``, also through ``attrs.evolve(campaign, timezone=...)``; a
+            window you pass keeps its own zone). Calling at any hour needs the explicit
+            ``CallWindow.any_time()``.
         retry: the retry policy (default: 3 attempts, 20 minutes apart); its ``ring_timeout``
             (at least 15 s, a compliance default) is how long a call rings.
         limits: per-contact frequency caps; the default keeps the compliance cap of 7 calls in
@@ -199,6 +219,7 @@ class Campaign:
             raise SettingsError(
                 "window", "None does not mean any time: pass CallWindow.any_time() to opt out"
             )
+        object.__setattr__(self, "window", _follow_zone(self.window, self.timezone))
         if (
             isinstance(self.abandon_cap, bool)
             or not isinstance(self.abandon_cap, int | float)

@@ -104,6 +104,30 @@ def test_any_time_needs_an_explicit_opt_out() -> None:
     assert "any_time" in info.value.message
 
 
+def test_evolving_the_timezone_moves_the_default_window_and_keeps_a_given_one() -> None:
+    moscow = _campaign(timezone="Europe/Moscow")
+    assert moscow.window.timezone == ZoneInfo("Europe/Moscow")
+    moved = attrs.evolve(moscow, timezone="America/New_York")
+    assert moved.window == CallWindow.safe_default("America/New_York")
+    # 10:00 in Moscow is 02:00 in New York: the default window must judge by the new zone
+    # (a number of unknown zone falls back to it)
+    morning_moscow = dt.datetime(2026, 1, 6, 7, 0, tzinfo=UTC)
+    assert moscow.window.allows(morning_moscow)
+    assert not moved.window.allows(morning_moscow)
+    # still the default: it follows a second change too
+    assert attrs.evolve(moved, timezone="Asia/Tokyo").window.timezone == ZoneInfo("Asia/Tokyo")
+    # a window the user gave is theirs, even when it is the safe default spelled out
+    given_window = CallWindow.safe_default("Asia/Tokyo")
+    tokyo = _campaign(window=given_window)
+    assert attrs.evolve(tokyo, timezone="Europe/Paris").window.timezone == ZoneInfo("Asia/Tokyo")
+    hours = CallWindow.parse(days="mon-fri", hours="10:00-18:00", timezone="Europe/Moscow")
+    custom = attrs.evolve(_campaign(window=hours, timezone="Europe/Moscow"), timezone="UTC")
+    assert custom.window == hours
+    with pytest.raises(SettingsError) as info:
+        attrs.evolve(moscow, timezone="Mars/Olympus")
+    assert info.value.field == "timezone"
+
+
 def _file(window: str = "", extra: str = "") -> dict[str, object]:
     import tomllib
 

@@ -301,6 +301,9 @@ class CallWindow:
         end: instant after the campaign's last allowed moment (None: open-ended).
         strict: the campaign wants the window to hold in every zone a number may be in
             (passed on to :func:`~autoinformer.policy.zones.callee_zones` by the caller).
+        campaign_default: this is the window a :class:`~autoinformer.campaign.Campaign` made
+            for itself because none was given (its zone follows the campaign's ``timezone``,
+            also through ``attrs.evolve``); not part of equality.
     """
 
     weekly: tuple[tuple[TimeRange, ...], ...] = attrs.field(validator=_validate_weekly)
@@ -309,6 +312,7 @@ class CallWindow:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     strict: bool = False
+    campaign_default: bool = attrs.field(default=False, eq=False, repr=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         _check_aware(self.start, "start")
