@@ -33,6 +33,7 @@ from autoinformer.pacing.base import (
     PacingObservation,
     PacingPolicy,
     PacingView,
+    release_after,
 )
 from autoinformer.pacing.progressive import ProgressivePacing
 
@@ -196,6 +197,18 @@ class AbandonGuard:
         self.requests += requests
         self.abandons += abandons
 
+    @property
+    def release_after(self) -> float | None:
+        """The guarded policy's release threshold (None when it never releases ringing
+        calls): wrapping a :class:`~autoinformer.pacing.base.ReleasingPolicy` keeps the
+        capability, so the core releases what the policy asks."""
+        return release_after(self.inner)
+
+    def calls_to_release(self, view: PacingView) -> int:
+        """The guarded policy's answer, unchanged: a release can only lower the abandons."""
+        ask = getattr(self.inner, "calls_to_release", None)
+        return int(ask(view)) if callable(ask) and self.release_after is not None else 0
+
     def calls_to_launch(self, view: PacingView) -> int:
         """The inner policy's answer, limited to what the abandon budget allows."""
         wanted = self.inner.calls_to_launch(view)
@@ -213,8 +226,8 @@ class AbandonGuard:
             self._dialed += 1
         elif kind is Observation.ANSWERED:
             self.answers += 1
-        elif kind is Observation.NOT_ANSWERED or kind is Observation.TALK_ENDED:
-            self._ended += 1
+        elif kind in (Observation.NOT_ANSWERED, Observation.TALK_ENDED, Observation.RELEASED):
+            self._ended += 1  # a released call no longer rings: it can bring no request
         elif kind is Observation.CONNECTED:
             self.requests += 1
         elif kind is Observation.ABANDONED:

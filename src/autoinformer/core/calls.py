@@ -53,6 +53,8 @@ class Call:
     ``stalled`` is a script playback that ended unfinished without our asking, held for a
     moment before the script goes on (see ``PLAYBACK_SETTLE``); ``failure`` likewise holds a
     failed command's detail for a moment before the call is recorded as ``failed``.
+    ``released`` is how long the call had rung when the dialer released it at the pacing's
+    request (:mod:`autoinformer.core.release`); None for a call not released.
     """
 
     call_id: str
@@ -78,6 +80,7 @@ class Call:
     aux_playback: str | None = None
     operator_id: str | None = None
     callback_result: str | None = None
+    released: float | None = None
     detail: str = ""
 
     def answered_outcome(self, now: float, min_delivered_seconds: float) -> Outcome:

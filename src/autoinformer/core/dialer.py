@@ -34,7 +34,7 @@ from autoinformer.backends.base import (
     PlaybackFinished,
 )
 from autoinformer.campaign import Campaign
-from autoinformer.core import answered, gates, intake
+from autoinformer.core import answered, gates, intake, release
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.abandon_guard import AbandonGuard, default_pacing
@@ -54,6 +54,7 @@ from autoinformer.pacing.base import (
     PacingObservation,
     PacingPolicy,
     PacingView,
+    release_after,
 )
 from autoinformer.policy.callerid import CallerIdCarousel
 from autoinformer.policy.retry import RetryDecision
@@ -131,6 +132,7 @@ class DialerCore:
     _hold_until: float = attrs.field(default=0.0, init=False)
     _dialing: int = attrs.field(default=0, init=False)
     _blocks: Callable[[str], bool] | None = attrs.field(default=None, init=False)
+    _release_after: float | None = attrs.field(default=None, init=False)
     dnc_errors: int = attrs.field(default=0, init=False)
     dnc_last_error: str = attrs.field(default="", init=False)
 
@@ -146,6 +148,7 @@ class DialerCore:
         guarded = self.campaign.script.queues() and self.campaign.abandon_cap < 1.0
         if guarded and not isinstance(self.pacing, AbandonGuard):
             self.pacing = AbandonGuard(inner=self.pacing, cap=self.campaign.abandon_cap)
+        self._release_after = release_after(self.pacing)  # validated: >= 15 s or None
         if self.dnc is not None:
             blocks = getattr(self.dnc, "blocks", None)
             self._blocks = blocks if callable(blocks) else self.dnc  # type: ignore[assignment]
@@ -192,9 +195,16 @@ class DialerCore:
                 for call in list(self.calls.values()):
                     self.hangup_call(call, out)
         self._fire_timers(now, out)
+        if self._release_after is not None and self._dialing > 0:
+            release.release_due(self, now, self._release_after, self._view(now), out)
         self._dial(now, out)
         self._finish(now, out)
         return out
+
+    @property
+    def release_after(self) -> float | None:
+        """Seconds a call must ring before the pacing may have it released (None: never)."""
+        return self._release_after
 
     @property
     def paused(self) -> bool:
@@ -440,7 +450,10 @@ class DialerCore:
             return
         if call.run is not None:
             call.run.stop()
-        if call.answered_at is None:
+        cause = event.cause
+        if call.released is not None:  # the pacing heard of it when we released it
+            outcome, cause = Outcome.NO_ANSWER, release.RELEASE_CAUSE
+        elif call.answered_at is None:
             self._dialing -= 1
             outcome = outcome_for_unanswered(event.cause)
             self.pacing.observe(
@@ -452,7 +465,7 @@ class DialerCore:
                 PacingObservation(Observation.TALK_ENDED, now, now - call.answered_at)
             )
         self._desk.customer_gone(now, self, call, out)
-        record = call.finished(now, outcome, int(event.cause), event.detail)
+        record = call.finished(now, outcome, int(cause), event.detail)
         out += [c.Journal(record, begin=False), c.Notify(record)]
         retried = self._after_attempt(now, call.slot, outcome, out)
         sms = sms_for(self.campaign, self._templates, call.slot.contact, record.number, outcome)
@@ -462,13 +475,20 @@ class DialerCore:
         if sms is not None and due and not self.blocked(record.number):
             out.append(sms)
 
-    def hangup_call(self, call: Call, out: list[c.Command]) -> None:
+    def hangup_call(
+        self, call: Call, out: list[c.Command], cause: HangupCause = HangupCause.NORMAL_CLEARING
+    ) -> None:
         """Hang the customer's call up (once)."""
         if call.stage is Stage.ENDING:
             return
         call.stage = Stage.ENDING
-        out.append(c.Hangup(call.call_id))
+        out.append(c.Hangup(call.call_id, cause))
         self.set_timer(self._now + SWITCH_GRACE, call, "gone")
+
+    def stop_dialing(self, call: Call) -> None:
+        """A ringing call no longer counts as dialling for the pacing (released)."""
+        if call.stage is Stage.DIALING and call.answered_at is None:
+            self._dialing -= 1
 
     # --- timers --------------------------------------------------------------------------
 
@@ -549,6 +569,10 @@ class DialerCore:
         desk = self._desk.next_time()
         if desk is not None:
             times.append(desk)
+        if self._release_after is not None and self._dialing > 0:
+            due = release.next_time(self, now, self._release_after, _PACING_POLL)
+            if due is not None:
+                times.append(due)
         return min(times) if times else None
 
     def _finish(self, now: float, out: list[c.Command]) -> None:

@@ -1,0 +1,99 @@
+"""Releasing calls still ringing, when the pacing asks (a predictive dialer's valve).
+
+Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`). A pacing
+policy that implements :class:`~autoinformer.pacing.base.ReleasingPolicy` may find more answers
+coming than operators to take them; instead of letting the surplus be answered and abandoned,
+it asks the dialer to hang up some calls that are still ringing. The rules (47 CFR
+64.1200(a)(6), Ofcom; the contract in :mod:`autoinformer.pacing.base`):
+
+- only calls that have rung at least the policy's ``release_after`` (never under
+  :data:`~autoinformer.pacing.base.MIN_RELEASE_AFTER`, 15 s) may be released; a call's ring is
+  counted from its originate, as the campaign's ring timeout is;
+- among those, the ones that have rung the *shortest* time go first (the likeliest still to
+  answer: the fewest missed calls per expected answer removed);
+- an answered call is never released: a call whose answer the core has seen is not ringing.
+  An answer that races the hang-up (the switch reports it after our hang-up went out) loses:
+  the call stays released;
+- each release is reported to the policy at once (``Observation.RELEASED`` with the seconds
+  rung), and the call leaves the pacing's ``dialing`` count then, not when the switch confirms.
+
+The released attempt is ``no_answer`` (the callee did not pick up in the time we gave), cause
+16 (NORMAL_CLEARING: what ARI's and FreeSWITCH's cancel of a ringing channel, ORIGINATOR_CANCEL,
+map to), with a detail saying the dialer released it and after how long; the retry policy
+treats it like any ``no_answer`` and the store journals it like any result.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from autoinformer.core import commands as c
+from autoinformer.core.calls import Call, Stage
+from autoinformer.outcomes import HangupCause, Outcome
+from autoinformer.pacing.base import Observation, PacingObservation, PacingView
+
+if TYPE_CHECKING:
+    from autoinformer.core.dialer import DialerCore
+
+__all__ = ["RELEASE_CAUSE", "eligible", "next_time", "release_due", "released_detail"]
+
+RELEASE_CAUSE = HangupCause.NORMAL_CLEARING
+"""The cause we hang a released call up with, and record: 16, a normal clearing before answer
+(``no_answer`` in :func:`~autoinformer.outcomes.outcome_for_unanswered`)."""
+
+
+def _ringing(core: DialerCore) -> list[Call]:
+    return [call for call in core.calls.values() if call.stage is Stage.DIALING]
+
+
+def eligible(core: DialerCore, now: float, after: float) -> list[Call]:
+    """The ringing calls that have rung at least ``after`` seconds, shortest ring first."""
+    calls = [call for call in _ringing(core) if now - call.record.started_at >= after]
+    calls.sort(key=lambda call: (-call.record.started_at, call.call_id))
+    return calls
+
+
+def released_detail(rang: float, after: float) -> str:
+    """The attempt's detail for a call the dialer released."""
+    return (
+        f"released by the dialer after {rang:.1f} s of ringing "
+        f"(the pacing's release_after: {after:g} s)"
+    )
+
+
+def release_due(
+    core: DialerCore, now: float, after: float, view: PacingView, out: list[c.Command]
+) -> int:
+    """Ask the policy how many eligible calls to release and hang them up; how many were.
+
+    The policy is asked only when at least one call is eligible (it could release nothing
+    otherwise), and never gets more releases than there are eligible calls.
+    """
+    calls = eligible(core, now, after)
+    if not calls:
+        return 0
+    wanted = core.pacing.calls_to_release(view)  # type: ignore[attr-defined]
+    count = 0
+    for call in calls[: max(0, int(wanted))]:
+        rang = now - call.record.started_at
+        call.released = rang
+        call.outcome = Outcome.NO_ANSWER
+        call.detail = released_detail(rang, after)
+        core.stop_dialing(call)
+        core.hangup_call(call, out, RELEASE_CAUSE)
+        core.pacing.observe(PacingObservation(Observation.RELEASED, now, rang))
+        count += 1
+    return count
+
+
+def next_time(core: DialerCore, now: float, after: float, poll: float) -> float | None:
+    """When the core should ask again: ``now + poll`` while some ringing call is eligible
+    (the policy's answer changes as answers and operators come and go), else when the next
+    ringing call becomes eligible; None when nothing rings."""
+    best: float | None = None
+    for call in _ringing(core):
+        at = call.record.started_at + after
+        if at <= now:
+            return now + poll
+        best = at if best is None else min(best, at)
+    return best
