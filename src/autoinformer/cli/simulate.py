@@ -2,7 +2,10 @@
 
 Runs the fast pacing simulator (autoinformer.sim.pacing) with the chosen pacing policy and
 prints the shift's figures, as text or as JSON (``--json``). With ``--contacts N`` it answers
-"when will this list be done?" (``finished_after_s``).
+"when will this list be done?" (``finished_after_s``). The predictive policy may hang up calls
+still ringing after ``--release-after`` seconds (default 15, the legal floor) when more answers
+are coming than operators to take them; ``--no-release`` (or ``--release-after 0``) turns that
+off. The figures count them (``released``) and the answers they cost (``answers_forgone``).
 """
 
 from __future__ import annotations
@@ -57,6 +60,19 @@ def register(subparsers: Any) -> None:
         default="predictive",
     )
     p.add_argument("--ratio", type=float, default=2.0, help="lines per idle operator (power)")
+    p.add_argument(
+        "--release-after",
+        type=float,
+        default=15.0,
+        metavar="S",
+        help="predictive: may hang up calls still ringing after S seconds when more answers are"
+        " coming than operators (default 15, the legal floor; 0 disables)",
+    )
+    p.add_argument(
+        "--no-release",
+        action="store_true",
+        help="predictive: never hang up a ringing call (same as --release-after 0)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(handler=run)
@@ -79,7 +95,13 @@ def _policy(args: argparse.Namespace) -> PacingPolicy:
         return ProgressivePacing()
     if args.pacing == "power":
         return PowerPacing(ratio=args.ratio)
-    return PredictivePacing()
+    after = None if args.no_release or args.release_after == 0 else args.release_after
+    try:
+        return PredictivePacing(release_after=after)
+    except SettingsError as exc:  # name the option, not the setting
+        raise SettingsError(
+            "--release-after", f"must be 0 (off) or >= 15 seconds, got {args.release_after:g}"
+        ) from exc
 
 
 def run(args: argparse.Namespace) -> int:
@@ -123,6 +145,8 @@ def run(args: argparse.Namespace) -> int:
         f"  abandoned            {result.abandoned} of {result.answers} live answers"
         f" ({100 * result.abandon_rate:.2f}%)\n"
         f"  dials                {result.dials}\n"
+        f"  released ringing     {result.released}"
+        f" ({result.answers_forgone} of them would have answered)\n"
         f"  connects per op-hour {result.connects_per_agent_hour:.1f}\n"
         f"  idle s per connect   {result.idle_per_connect_s:.1f}"
     )

@@ -93,8 +93,11 @@ class PredictivePacing(RawPacing):
         release_after: the release valve: a call still ringing after this many seconds (never
             under 15, the US and UK rule) may be hung up when more answers are coming within the
             next seconds than operators to take them; ``None`` never releases.
-        release_z: the valve opens while the expected answers exceed the operators free by
-            more than this many standard deviations of the difference.
+        release_share: the valve's margin as a share of the launch margin ``z``: it releases
+            while ``answers expected + release_share * z * sd`` exceeds the operators free in
+            its horizon (like the launch rule, but over the next seconds only). Tied to ``z``,
+            the controller that sets the launch margin sets the valve's too.
+        release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
     """
@@ -118,6 +121,7 @@ class PredictivePacing(RawPacing):
     memory: float = 500.0
     release_after: float | None = attrs.field(default=15.0, validator=_release_floor)
     release_z: float = 0.0
+    release_share: float = 1.0
     release_look_extra: float = 2.0
 
     patience: float = 2.0
@@ -390,11 +394,12 @@ class PredictivePacing(RawPacing):
         Over the next few seconds (until the last answers of the calls old enough to release
         arrive) it compares the demand, callees waiting plus the answers the ringing calls are
         expected to give in that time, with the supply, operators idle, ending their wrap-up or
-        (at the renewal rate) their talk in that time. While the demand exceeds the supply by
-        more than ``release_z`` standard deviations it releases eligible calls, the youngest
-        first (the order the driver follows), each taking its ``P(answer | rung a)`` off the
-        demand. The calls it asks to release are forgotten at once, so the launch decision that
-        follows already counts without them. Never before the estimates are in (the warm-up).
+        (at the renewal rate) their talk in that time plus ``release_look_extra``. While the
+        demand plus a margin (``release_share * z + release_z`` standard deviations of the
+        difference) exceeds the supply it releases eligible calls, the youngest first (the
+        order the driver follows), each taking its ``P(answer | rung a)`` off the demand. The
+        calls it asks to release are forgotten at once, so the launch decision that follows
+        already counts without them. Never before the estimates are in (the warm-up).
         """
         after = self.release_after
         if (
@@ -421,12 +426,12 @@ class PredictivePacing(RawPacing):
         ringing = self._ringing_h if self._ringing_h > 0.0 else 0.0
         var += ringing * (1.0 - ringing / dialing)
         excess = waiting + ringing - supply
-        z = self.release_z
-        if excess <= z * math.sqrt(var if var > 0.0 else 0.0):
+        z = self.release_z + self.release_share * self._z
+        if excess + z * math.sqrt(var if var > 0.0 else 0.0) <= 0.0:
             return 0
         row, row_h, at = self._row, self._row_h, self._ringing_at
         top = j
-        while j > 0 and excess > z * math.sqrt(var if var > 0.0 else 0.0):
+        while j > 0 and excess + z * math.sqrt(var if var > 0.0 else 0.0) > 0.0:
             j -= 1
             q = row[int(now - launches[j])]
             excess -= q
