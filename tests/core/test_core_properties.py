@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 
+import attrs
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.contacts.model import Contact
-from autoinformer.outcomes import ContactState
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.pacing.base import Observation, PacingObservation, PacingView
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
 from autoinformer.script import Script, menu, play, transfer
@@ -75,3 +77,63 @@ def test_campaign_invariants(
             if r.outcome is not None
         )
         assert reached == (result.progress[contact.id].state is ContactState.DONE)
+
+
+@attrs.define(kw_only=True)
+class _ScriptedRelease:
+    """Broadcast launches; releases what the drawn script says at each ask."""
+
+    release_after: float
+    answers: list[int]
+    asks: int = 0
+    released: list[float] = attrs.field(factory=list)
+
+    def calls_to_launch(self, view: PacingView) -> int:
+        return view.lines_free
+
+    def calls_to_release(self, view: PacingView) -> int:
+        self.asks += 1
+        return self.answers[self.asks % len(self.answers)]
+
+    def observe(self, observation: PacingObservation) -> None:
+        if observation.kind is Observation.RELEASED:
+            self.released.append(observation.seconds)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    digits=st.lists(st.sampled_from("0123456789"), min_size=1, max_size=20),
+    lines=st.integers(min_value=1, max_value=6),
+    attempts=st.integers(min_value=1, max_value=3),
+    after=st.floats(min_value=15.0, max_value=35.0),
+    answers=st.lists(st.integers(min_value=0, max_value=4), min_size=1, max_size=8),
+)
+def test_releases_only_old_ringing_calls_and_every_release_is_recorded(
+    digits: list[str], lines: int, attempts: int, after: float, answers: list[int]
+) -> None:
+    campaign = Campaign(
+        name="rel",
+        script=Script.of(play("sound:hello")),
+        lines=lines,
+        retry=RetryPolicy(attempts=attempts, default_delay=300.0, ring_timeout=30),
+    )
+    contacts = [Contact(id=f"c{i}", phones=(f"+7950{i:06d}{d}",)) for i, d in enumerate(digits)]
+    pacing = _ScriptedRelease(release_after=after, answers=answers)
+    result = simulate(campaign, contacts, pacing=pacing)
+    assert {p.state for p in result.progress.values()} <= FINAL
+    released = [r for r in result.records if "released by the dialer" in r.detail]
+    assert len(released) == len(pacing.released)  # each release reported once, recorded once
+    for record in released:
+        assert record.outcome is Outcome.NO_ANSWER
+        assert record.cause == 16
+        assert record.answered_at is None
+        assert record.ended_at is not None
+        assert record.ended_at - record.started_at >= after
+    assert all(seconds >= after for seconds in pacing.released)
+    # a call that answered was never released; one that rang past the timeout cannot have been
+    assert not any(r.answered_at is not None for r in released)
+    assert all(r.ended_at is not None and r.ended_at - r.started_at < 30 + 1 for r in released)
+    # party 3 rings until the timeout: asked once a second while it is eligible, the policy's
+    # script comes round to a non-zero answer before the timeout
+    if "3" in digits and any(answers) and after <= 30 - len(answers) - 1:
+        assert released
