@@ -13,7 +13,9 @@ hung up too; a callee in a bridge stays until the operator ends the talk; a brid
 that no longer exists fails (``CommandFailed``, as the runtime reports it). Operator legs are
 independent calls: several may ring at once (ring-all), each answering, failing (the model's
 ``OperatorFate``: busy, no answer) or ringing out at the queue's ring timeout on its own; a
-leg the core hangs up while it rings never answers.
+leg the core hangs up while it rings never answers. The same holds for a customer's call the
+core releases while it rings (a :class:`~autoinformer.pacing.base.ReleasingPolicy` asked): its
+drawn answer is void, and it ends at once with our cause, unanswered.
 """
 
 from __future__ import annotations
