@@ -61,3 +61,39 @@ def test_bad_settings_exit_2_and_name_the_option(
 ) -> None:
     assert main(["simulate", *args]) == 2
     assert message in capsys.readouterr().err
+
+
+def _figures(capsys: pytest.CaptureFixture[str], *extra: str) -> dict[str, object]:
+    args = ["simulate", "--answer-rate", "0.22", "--answer-rate-drift", "0.12", "--hours", "1"]
+    assert main([*args, "--json", "--seed", "1", *extra]) == 0
+    out: dict[str, object] = json.loads(capsys.readouterr().out)
+    return out
+
+
+def test_release_by_default_and_its_cost_in_the_json(capsys: pytest.CaptureFixture[str]) -> None:
+    out = _figures(capsys)
+    released, forgone = out["released"], out["answers_forgone"]
+    assert isinstance(released, int)
+    assert isinstance(forgone, int)
+    assert 0 < forgone < released
+    for key in ("occupancy", "abandon_rate", "dials", "dials_per_agent_hour"):
+        assert key in out, "every earlier key is still there"
+
+
+@pytest.mark.parametrize("off", [["--no-release"], ["--release-after", "0"]])
+def test_release_can_be_turned_off(off: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    out = _figures(capsys, *off)
+    assert out["released"] == out["answers_forgone"] == 0
+
+
+def test_a_later_release_releases_fewer(capsys: pytest.CaptureFixture[str]) -> None:
+    early = _figures(capsys)["released"]
+    late = _figures(capsys, "--release-after", "20")["released"]
+    assert isinstance(early, int)
+    assert isinstance(late, int)
+    assert late < early
+
+
+def test_a_release_under_the_legal_floor_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["simulate", "--release-after", "10"]) == 2
+    assert "--release-after" in capsys.readouterr().err
