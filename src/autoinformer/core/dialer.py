@@ -116,6 +116,7 @@ class DialerCore:
     book: ContactBook = attrs.field(factory=ContactBook, init=False)
     calls: dict[str, Call] = attrs.field(factory=dict, init=False)
     legs: dict[str, str] = attrs.field(factory=dict, init=False)
+    ringing: dict[str, Call] = attrs.field(factory=dict, init=False)
     _desk: OperatorDesk = attrs.field(init=False)
     carousel: CallerIdCarousel | None = attrs.field(init=False, default=None)
     _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
@@ -195,9 +196,10 @@ class DialerCore:
                 for call in list(self.calls.values()):
                     self.hangup_call(call, out)
         self._fire_timers(now, out)
+        view = None
         if self._release_after is not None and self._dialing > 0:
-            release.release_due(self, now, self._release_after, self._view(now), out)
-        self._dial(now, out)
+            view = release.release_due(self, now, self._release_after, out)
+        self._dial(now, out, view)
         self._finish(now, out)
         return out
 
@@ -274,7 +276,9 @@ class DialerCore:
             agents_talking=desk.talking,
         )
 
-    def _dial(self, now: float, out: list[c.Command]) -> None:
+    def _dial(self, now: float, out: list[c.Command], view: PacingView | None = None) -> None:
+        """Launch what the pacing wants (``view``: the one the release decision just used,
+        still true now; else it is computed)."""
         if self._paused or self._stopping or now < self._hold_until:
             return
         lines_free = self.campaign.lines - len(self.calls)
@@ -284,7 +288,9 @@ class DialerCore:
             nxt = self.book.next_time()
             if nxt is None or nxt > now:
                 return
-        wanted = min(self.pacing.calls_to_launch(self._view(now)), lines_free)
+        if view is None:
+            view = self._view(now)
+        wanted = min(self.pacing.calls_to_launch(view), lines_free)
         while wanted > 0:
             slot = self.book.next_due(now)
             if slot is None:
@@ -353,6 +359,7 @@ class DialerCore:
         )
         call = Call(call_id=call_id, slot=slot, record=record)
         self.calls[call_id] = call
+        self.ringing[call_id] = call  # in the order placed: the oldest first
         slot.call_id = call_id
         self._dialing += 1
         self.book.set_state(slot, ContactState.IN_CALL)
@@ -389,6 +396,7 @@ class DialerCore:
         if call is None or call.stage is not Stage.DIALING:
             return
         call.answered_at = now
+        self.ringing.pop(call.call_id, None)
         self._backoff = 0.0
         self.set_timer(now + self.campaign.max_call_seconds, call, "max")
         self._dialing -= 1
@@ -448,6 +456,7 @@ class DialerCore:
         call = self.calls.pop(event.call_id, None)
         if call is None:
             return
+        self.ringing.pop(event.call_id, None)
         if call.run is not None:
             call.run.stop()
         cause = event.cause
@@ -482,6 +491,7 @@ class DialerCore:
         if call.stage is Stage.ENDING:
             return
         call.stage = Stage.ENDING
+        self.ringing.pop(call.call_id, None)
         out.append(c.Hangup(call.call_id, cause))
         self.set_timer(self._now + SWITCH_GRACE, call, "gone")
 

@@ -27,8 +27,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import attrs
+
 from autoinformer.core import commands as c
-from autoinformer.core.calls import Call, Stage
+from autoinformer.core.calls import Call
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.pacing.base import Observation, PacingObservation, PacingView
 
@@ -42,14 +44,18 @@ RELEASE_CAUSE = HangupCause.NORMAL_CLEARING
 (``no_answer`` in :func:`~autoinformer.outcomes.outcome_for_unanswered`)."""
 
 
-def _ringing(core: DialerCore) -> list[Call]:
-    return [call for call in core.calls.values() if call.stage is Stage.DIALING]
-
-
 def eligible(core: DialerCore, now: float, after: float) -> list[Call]:
-    """The ringing calls that have rung at least ``after`` seconds, shortest ring first."""
-    calls = [call for call in _ringing(core) if now - call.record.started_at >= after]
-    calls.sort(key=lambda call: (-call.record.started_at, call.call_id))
+    """The ringing calls that have rung at least ``after`` seconds, shortest ring first.
+
+    ``core.ringing`` holds the calls not answered yet in the order they were placed (the
+    oldest first), so the eligible ones are its head: only they are looked at.
+    """
+    calls: list[Call] = []
+    for call in core.ringing.values():
+        if now - call.record.started_at < after:
+            break
+        calls.append(call)
+    calls.reverse()
     return calls
 
 
@@ -62,16 +68,21 @@ def released_detail(rang: float, after: float) -> str:
 
 
 def release_due(
-    core: DialerCore, now: float, after: float, view: PacingView, out: list[c.Command]
-) -> int:
-    """Ask the policy how many eligible calls to release and hang them up; how many were.
+    core: DialerCore, now: float, after: float, out: list[c.Command]
+) -> PacingView | None:
+    """Ask the policy how many eligible calls to release and hang them up.
 
     The policy is asked only when at least one call is eligible (it could release nothing
     otherwise), and never gets more releases than there are eligible calls.
+
+    Returns:
+        The pacing view after the releases (the released calls no longer dialling), for the
+        launch decision that follows; None when no view was needed (nothing eligible).
     """
     calls = eligible(core, now, after)
     if not calls:
-        return 0
+        return None
+    view = core._view(now)
     wanted = core.pacing.calls_to_release(view)  # type: ignore[attr-defined]
     count = 0
     for call in calls[: max(0, int(wanted))]:
@@ -83,17 +94,14 @@ def release_due(
         core.hangup_call(call, out, RELEASE_CAUSE)
         core.pacing.observe(PacingObservation(Observation.RELEASED, now, rang))
         count += 1
-    return count
+    return attrs.evolve(view, dialing=view.dialing - count) if count else view
 
 
 def next_time(core: DialerCore, now: float, after: float, poll: float) -> float | None:
     """When the core should ask again: ``now + poll`` while some ringing call is eligible
-    (the policy's answer changes as answers and operators come and go), else when the next
+    (the policy's answer changes as answers and operators come and go), else when the oldest
     ringing call becomes eligible; None when nothing rings."""
-    best: float | None = None
-    for call in _ringing(core):
+    for call in core.ringing.values():  # the oldest only
         at = call.record.started_at + after
-        if at <= now:
-            return now + poll
-        best = at if best is None else min(best, at)
-    return best
+        return now + poll if at <= now else at
+    return None
