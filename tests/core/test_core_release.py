@@ -7,6 +7,9 @@ formats), in virtual time.
 
 from __future__ import annotations
 
+import csv
+import io
+
 import anyio
 import attrs
 import pytest
@@ -39,6 +42,7 @@ from autoinformer.runtime import Runtime
 from autoinformer.script import Script, menu, play, transfer
 from autoinformer.sim.driver import DEFAULT_START, simulate
 from autoinformer.sim.model import PopulationModel
+from autoinformer.stats import write_cdr_csv
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.fake_esl import FakeEslServer
@@ -290,6 +294,12 @@ def _check_released(records: list[AttemptRecord], pacing: Scripted) -> AttemptRe
     assert MIN_RELEASE_AFTER <= rang < 40 - 5  # released, long before the ring timeout
     (seconds,) = pacing.released()
     assert seconds >= MIN_RELEASE_AFTER
+    # the call detail record says so too
+    buffer = io.StringIO(newline="")
+    write_cdr_csv(records, buffer)
+    (row,) = csv.DictReader(io.StringIO(buffer.getvalue()))
+    assert row["outcome"] == "no_answer"
+    assert row["detail"].startswith("released by the dialer after ")
     return record
 
 
