@@ -23,13 +23,18 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PLAYBACK_SETTLE",
+    "TIMERS",
     "answered",
     "callback_done",
     "machine_detected",
     "playback_finished",
     "run_script",
     "start_script",
+    "timer_fired",
 ]
+
+TIMERS = frozenset({"amd", "beep", "settle", "callback"})
+"""The call timers this module handles (with the script's own ``menu:<token>`` timers)."""
 
 PLAYBACK_SETTLE = 1.0
 """Seconds the core waits, after one of the script's playbacks ended unfinished (we did not
@@ -169,3 +174,22 @@ def callback_done(
     call.callback_result = result
     call.tokens["callback"] = call.tokens.get("callback", 0) + 1
     run_script(core, now, call, call.run.callback_done(now), out)
+
+
+def timer_fired(core: DialerCore, now: float, call: Call, kind: str, out: list[c.Command]) -> None:
+    """One of the answered call's timers came due (still armed: the core checked its token):
+    a menu's timeout, machine detection or the beep not coming, a playback that stalled, a
+    hook that did not answer in time."""
+    if kind.startswith("menu:"):
+        if call.run is not None and call.stage is Stage.SCRIPT:
+            run_script(core, now, call, call.run.timer(int(kind[5:]), now), out)
+    elif kind == "amd" and call.stage is Stage.DETECTING:
+        start_script(core, now, call, message_only=False, out=out)
+    elif kind == "beep" and call.stage is Stage.BEEP:
+        start_script(core, now, call, message_only=True, out=out)
+    elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
+        stalled, call.stalled = call.stalled, None
+        if stalled is not None:
+            run_script(core, now, call, call.run.playback_finished(stalled, now), out)
+    elif kind == "callback":
+        callback_done(core, now, call.call_id, "timeout", out)

@@ -516,26 +516,13 @@ class DialerCore:
             call = self.calls.get(call_id)
             if call is None or call.tokens.get(kind) != token:
                 continue
-            if kind.startswith("menu:"):
-                if call.run is not None and call.stage is Stage.SCRIPT:
-                    actions = call.run.timer(int(kind[5:]), now)
-                    answered.run_script(self, now, call, actions, out)
-            elif kind == "amd" and call.stage is Stage.DETECTING:
-                answered.start_script(self, now, call, message_only=False, out=out)
+            if kind in answered.TIMERS or kind.startswith("menu:"):
+                answered.timer_fired(self, now, call, kind, out)
             elif kind == "failed":  # a command failed and the call did not end meanwhile
                 call.detail = call.failure or call.detail
                 if call.outcome is None:
                     call.outcome = Outcome.FAILED  # we could not play the message: our fault
                 self.hangup_call(call, out)
-            elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
-                stalled, call.stalled = call.stalled, None
-                if stalled is not None:
-                    actions = call.run.playback_finished(stalled, now)
-                    answered.run_script(self, now, call, actions, out)
-            elif kind == "beep" and call.stage is Stage.BEEP:
-                answered.start_script(self, now, call, message_only=True, out=out)
-            elif kind == "callback":
-                answered.callback_done(self, now, call_id, "timeout", out)
             elif kind == "queue":
                 self._desk.wait_expired(now, self, call, out)
             elif kind == "ring" and call.stage is Stage.DIALING:
