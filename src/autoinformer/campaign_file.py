@@ -282,7 +282,9 @@ def _build(prefix: str, factory: Callable[..., Any], kwargs: Mapping[str, Any]) 
         return factory(**kwargs)
     except SettingsError as exc:
         keep = exc.field.startswith((prefix, "script", "queues", "operators"))
-        field = exc.field if keep else _key(prefix, exc.field)
+        # a value that names its own table ("pacing.release_after") is not named twice
+        own = exc.field.removeprefix(prefix.rsplit(".", 1)[-1] + ".")
+        field = exc.field if keep else _key(prefix, own)
         raise SettingsError(field, exc.message) from None
     except TemplateError as exc:
         raise SettingsError(prefix, str(exc)) from None
@@ -312,7 +314,8 @@ def _pacing(table: Mapping[str, Any], campaign: Campaign) -> Callable[[], Pacing
     """A factory for the pacing policy (policies learn, so each run gets a fresh one).
 
     Without a ``kind`` the campaign gets the core's default: progressive when the script can
-    transfer to operators, broadcast otherwise (:func:`default_pacing`).
+    transfer to operators, broadcast otherwise (:func:`default_pacing`). TOML has no null, so
+    ``release_after = false`` spells "never release a ringing call" (``None``).
     """
     from autoinformer.pacing import PowerPacing, PredictivePacing, ProgressivePacing
 
@@ -332,6 +335,8 @@ def _pacing(table: Mapping[str, Any], campaign: Campaign) -> Callable[[], Pacing
     if kind not in kinds:
         raise SettingsError(f"{prefix}.kind", f"expected one of {', '.join(kinds)}, got {kind!r}")
     factory = kinds[kind]
+    if options.get("release_after") is False:
+        options["release_after"] = None
     _build(prefix, factory, options)  # validate now, before anyone is called
     return lambda: factory(**options)
 

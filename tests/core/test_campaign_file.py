@@ -160,6 +160,19 @@ def test_pacing_and_queue_strategy_keys() -> None:
     assert {p.state.value for p in result.progress.values()} <= {"done", "exhausted", "skipped"}
     assert result.outcomes()["transferred"] > 0
 
+    from autoinformer.pacing.base import release_after
+
+    data["campaign"]["pacing"] = {"kind": "predictive"}  # type: ignore[index]
+    assert release_after(parse_campaign(data, base=EXAMPLE.parent).pacing()) == 15.0
+    data["campaign"]["pacing"] = {"kind": "predictive", "release_after": 20}  # type: ignore[index]
+    assert release_after(parse_campaign(data, base=EXAMPLE.parent).pacing()) == 20.0
+    data["campaign"]["pacing"] = {"kind": "predictive", "release_after": False}  # type: ignore[index]
+    assert release_after(parse_campaign(data, base=EXAMPLE.parent).pacing()) is None
+    data["campaign"]["pacing"] = {"kind": "predictive", "release_after": 5}  # type: ignore[index]
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=EXAMPLE.parent)
+    assert info.value.field == "campaign.pacing.release_after"
+
     data["campaign"]["pacing"] = {"kind": "telepathic"}  # type: ignore[index]
     with pytest.raises(SettingsError) as info:
         parse_campaign(data, base=EXAMPLE.parent)
