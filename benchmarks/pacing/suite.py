@@ -5,7 +5,11 @@ a Markdown table and writes benchmarks/results/pacing.{json,md} and pacing_front
 
 Common random numbers: every policy meets the same people (lead i of seed s has the same fate
 for every policy). The references are the exact progressive formula and a talk-time oracle (the
-predictive policy told when each operator will be free).
+predictive policy told when each operator will be free), and the predictive policy with its
+release valve shut (``release_after=None``). The predictive policy releases calls still ringing
+after 15 s when more answers are coming than operators; the field's policies never do. Every
+policy's released calls per operator-hour and the answers they cost (released calls that would
+have answered) are reported; released calls count in the dials.
 """
 
 from __future__ import annotations
@@ -38,10 +42,10 @@ CAP = 0.03
 Factory = Callable[[float | None], PacingPolicy]
 
 
-def _fixed_z(cls: type[PredictivePacing]) -> Factory:
+def _fixed_z(cls: type[PredictivePacing], **extra: Any) -> Factory:
     def make(x: float | None) -> PacingPolicy:
         if x is None:
-            return cls()
+            return cls(**extra)
         return cls(
             gain=0.0,
             z_start=x,
@@ -49,6 +53,7 @@ def _fixed_z(cls: type[PredictivePacing]) -> Factory:
             z_team_slope_settled=0.0,
             brake=0.0,
             guard=-1e9,
+            **extra,
         )
 
     return make
@@ -57,6 +62,11 @@ def _fixed_z(cls: type[PredictivePacing]) -> Factory:
 # name -> (factory(knob or None for the default configuration), kind, sweep grid of the knob)
 POLICIES: dict[str, tuple[Factory, str, tuple[float, ...]]] = {
     "predictive": (_fixed_z(PredictivePacing), "ours", (1.0, 1.4, 1.8, 2.2, 2.6, 3.0)),
+    "predictive, no release": (
+        _fixed_z(PredictivePacing, release_after=None),
+        "reference",
+        (1.4, 1.7, 2.0, 2.3, 2.6, 3.0),
+    ),
     "progressive": (lambda x: ProgressivePacing(), "reference", ()),
     "talk oracle": (_fixed_z(TalkOracle), "reference", (0.6, 1.0, 1.4, 1.8, 2.2, 2.6)),
     "power 3.0 (tuned for S1)": (
@@ -144,6 +154,11 @@ def _summarise(runs: list[dict[str, Any]]) -> dict[str, Any]:
         "abandon_pooled": abandoned / answers if answers else 0.0,
         "connects_per_agent_hour": sum(r["connects_per_agent_hour"] for r in runs) / n,
         "dials_per_agent_hour": sum(r["dials_per_agent_hour"] for r in runs) / n,
+        "released_per_agent_hour": sum(r["released_per_agent_hour"] for r in runs) / n,
+        "answers_forgone_per_agent_hour": sum(r["answers_forgone_per_agent_hour"] for r in runs)
+        / n,
+        "released": sum(r["released"] for r in runs),
+        "answers_forgone": sum(r["answers_forgone"] for r in runs),
         "idle_per_connect_s": sum(r["idle_per_connect_s"] for r in runs) / n,
         "worst_hour_abandon": max(r["worst_hour_abandon_rate"] for r in runs),
         "passes_gate": max(r["abandon_rate"] for r in runs) <= CAP,
@@ -280,8 +295,9 @@ def render_markdown(report: dict[str, Any]) -> str:
             + ".",
             "",
             "| policy | kind | occupancy (min) | abandon max / pooled | gate | worst hour |"
-            " connects/op-h | dials/op-h | idle s/connect | @3% |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            " connects/op-h | dials/op-h | released/op-h | answers forgone/op-h"
+            " | idle s/connect | @3% |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name, v in entry["policies"].items():
             lines.append(
@@ -289,6 +305,8 @@ def render_markdown(report: dict[str, Any]) -> str:
                 f" | {_pct(v['abandon_max'])} / {_pct(v['abandon_pooled'])}"
                 f" | {'pass' if v['passes_gate'] else 'FAIL'} | {_pct(v['worst_hour_abandon'])}"
                 f" | {v['connects_per_agent_hour']:.1f} | {v['dials_per_agent_hour']:.1f}"
+                f" | {v['released_per_agent_hour']:.1f}"
+                f" | {v['answers_forgone_per_agent_hour']:.2f}"
                 f" | {v['idle_per_connect_s']:.1f} | {_pct(v['occupancy_at_3pct'])} |"
             )
         lines.append("")
