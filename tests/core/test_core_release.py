@@ -16,7 +16,7 @@ import pytest
 
 from autoinformer.backends.ari import AriSwitch
 from autoinformer.backends.ari.settings import AriSettings
-from autoinformer.backends.base import CallAnswered, CallEnded, Switch
+from autoinformer.backends.base import CallAnswered, CallEnded, CallProgress, Switch
 from autoinformer.backends.esl import EslSwitch
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.contacts.model import Contact
@@ -102,19 +102,30 @@ def _hangups(out: list[c.Command]) -> list[c.Hangup]:
 def _four_calls(pacing: Scripted, **kw: object) -> tuple[DialerCore, list[str]]:
     """Four calls placed one second apart, at T0, T0+1, T0+2, T0+3."""
     core = DialerCore(campaign=_campaign(**kw), pacing=pacing)
+    ids = [call_id_for("rel", f"k{i}", 1) for i in range(4)]
     core.handle(T0, e.ContactsAdded(_contacts(4)))
+    _ring(core, pacing, T0, ids[0])  # each phone rings as soon as it is called
     for k in (1, 2, 3):
         core.handle(T0 + k, e.Tick())
-    ids = [call_id_for("rel", f"k{i}", 1) for i in range(4)]
+        _ring(core, pacing, T0 + k, ids[k])
     assert set(core.calls) == set(ids)
     assert [core.calls[i].record.started_at for i in ids] == [T0, T0 + 1, T0 + 2, T0 + 3]
     return core, ids
 
 
+def _ring(core: DialerCore, pacing: Scripted, now: float, call_id: str) -> None:
+    """The switch reports ``call_id`` ringing (no launch rides on that decision)."""
+    launch, pacing.launch = pacing.launch, 0
+    core.handle(now, CallProgress(call_id))
+    pacing.launch = launch
+
+
 def _one_call(pacing: Scripted) -> tuple[DialerCore, list[str]]:
     core = DialerCore(campaign=_campaign(lines=1), pacing=pacing)
     core.handle(T0, e.ContactsAdded(_contacts(1)))
-    return core, [call_id_for("rel", "k0", 1)]
+    ids = [call_id_for("rel", "k0", 1)]
+    core.handle(T0, CallProgress(ids[0]))
+    return core, ids
 
 
 def test_releases_the_youngest_eligible_ringing_calls_never_an_answered_or_a_younger_one() -> None:
@@ -131,6 +142,29 @@ def test_releases_the_youngest_eligible_ringing_calls_never_an_answered_or_a_you
     assert pacing.asked[-1].dialing == 3  # asked before the releases: k0, k2, k3 ringing
     # the released calls no longer count as dialling for the launch decision that follows
     assert core._view(T0 + 17).dialing == 1
+
+
+def test_the_ring_counts_from_the_switchs_progress_and_an_unreported_ring_is_never_released() -> (
+    None
+):
+    # call set-up takes time on a real network: 15 s after the originate the phone of a call
+    # whose ringing started 2 s late has rung 13 s, and may not be cut yet
+    pacing = Scripted(release=2, launch=2)
+    core = DialerCore(campaign=_campaign(lines=2), pacing=pacing)
+    core.handle(T0, e.ContactsAdded(_contacts(2)))
+    late, silent = call_id_for("rel", "k0", 1), call_id_for("rel", "k1", 1)
+    assert set(core.calls) == {late, silent}
+    _ring(core, pacing, T0 + 2, late)
+    _ring(core, pacing, T0 + 3, late)  # a second progress (early media) changes nothing
+    assert core._next_wake(T0 + 15.5) == T0 + 17  # it wakes when the late phone has rung 15 s
+    assert _hangups(core.handle(T0 + 16.9, e.Tick())) == []
+    out = core.handle(T0 + 17, e.Tick())
+    assert [h.call_id for h in _hangups(out)] == [late]
+    # the pacing's clock for a call runs from its launch (as ANSWERED's ring time does)
+    assert pacing.released() == [17.0]
+    assert "after 15.0 s of ringing" in core.calls[late].detail
+    # the other call's switch never reported ringing: never released, however long it waits
+    assert _hangups(core.handle(T0 + 24, e.Tick())) == []
 
 
 def test_releases_only_as_many_as_asked_youngest_first() -> None:
@@ -232,6 +266,7 @@ def test_the_abandon_guard_keeps_the_release_of_the_policy_it_wraps() -> None:
     core.handle(T0, e.ContactsAdded(_contacts(4)))
     launched = list(core.calls)
     assert len(launched) == 1  # the guard holds launches to the one idle operator
+    _ring(core, pacing, T0, launched[0])
     out = core.handle(T0 + 16, e.Tick())
     assert [h.call_id for h in _hangups(out)] == launched
     assert pacing.released() == [16.0]

@@ -87,8 +87,6 @@ ATTEMPT_VARIABLE = "AUTOINFORMER_ATTEMPT"
 SPEECH_CHARS_PER_SECOND = 14.0
 """How fast simulated speech (``tts:<text>`` builtins) is spoken, as the driver assumes."""
 
-_RINGING_CAUSES = (None, HangupCause.CALL_REJECTED)
-
 
 @attrs.define(kw_only=True, eq=False)
 class _Call:
@@ -348,9 +346,8 @@ class SimSwitch(Switch):
     ) -> None:
         fate = self.model.callee(destination, attempt_no)
         cid = call.call_id
-        rings = fate.answers or fate.fail_cause in _RINGING_CAUSES
-        if rings:
-            self._schedule(now + min(0.2, fate.ring_s / 2), _Action(cid, "progress"), call)
+        if fate.rings:
+            self._schedule(now + fate.progress_s, _Action(cid, "progress"), call)
         if fate.answers and fate.ring_s < ring_timeout:
             answer_at = now + fate.ring_s
             call.machine = fate.machine

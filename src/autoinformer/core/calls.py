@@ -53,8 +53,9 @@ class Call:
     ``stalled`` is a script playback that ended unfinished without our asking, held for a
     moment before the script goes on (see ``PLAYBACK_SETTLE``); ``failure`` likewise holds a
     failed command's detail for a moment before the call is recorded as ``failed``.
-    ``released`` is how long the call had rung when the dialer released it at the pacing's
-    request (:mod:`autoinformer.core.release`); None for a call not released.
+    ``ringing_at`` is when the switch first reported the callee's phone ringing (or early
+    media); ``released`` is how long the call had rung since then when the dialer released it
+    at the pacing's request (:mod:`autoinformer.core.release`); None for a call not released.
     """
 
     call_id: str
@@ -80,6 +81,7 @@ class Call:
     aux_playback: str | None = None
     operator_id: str | None = None
     callback_result: str | None = None
+    ringing_at: float | None = None
     released: float | None = None
     detail: str = ""
 

@@ -174,7 +174,11 @@ class DialerCore:
             answered.machine_detected(self, now, event, out)
         elif isinstance(event, Bridged):
             self._on_bridged(now, event, out)
-        elif isinstance(event, e.Tick | CallProgress | BackendGap):
+        elif isinstance(event, CallProgress):
+            call = self.ringing.get(event.call_id)
+            if call is not None and call.ringing_at is None:
+                call.ringing_at = now  # the callee's phone rings from now (release counts this)
+        elif isinstance(event, e.Tick | BackendGap):
             pass
         elif isinstance(event, e.ContactsAdded):
             intake.add_contacts(self, event.contacts, out)

@@ -7,8 +7,10 @@ it asks the dialer to hang up some calls that are still ringing. The rules (47 C
 64.1200(a)(6), Ofcom; the contract in :mod:`autoinformer.pacing.base`):
 
 - only calls that have rung at least the policy's ``release_after`` (never under
-  :data:`~autoinformer.pacing.base.MIN_RELEASE_AFTER`, 15 s) may be released; a call's ring is
-  counted from its originate, as the campaign's ring timeout is;
+  :data:`~autoinformer.pacing.base.MIN_RELEASE_AFTER`, 15 s) may be released, the ring counted
+  from the switch's first ``CallProgress`` (ringing or early media), not from the originate:
+  call set-up takes a second or more on a real network, and the rules count what the callee's
+  phone rang. A call whose ringing was never reported is never released;
 - among those, the ones that have rung the *shortest* time go first (the likeliest still to
   answer: the fewest missed calls per expected answer removed);
 - an answered call is never released: a call whose answer the core has seen is not ringing.
@@ -45,18 +47,25 @@ RELEASE_CAUSE = HangupCause.NORMAL_CLEARING
 
 
 def eligible(core: DialerCore, now: float, after: float) -> list[Call]:
-    """The ringing calls that have rung at least ``after`` seconds, shortest ring first.
+    """The ringing calls whose phone has rung at least ``after`` seconds, shortest ring first.
 
     ``core.ringing`` holds the calls not answered yet in the order they were placed (the
-    oldest first), so the eligible ones are its head: only they are looked at.
+    oldest first). A call's phone rings only after its originate, so only the head placed at
+    least ``after`` seconds ago can qualify: only it is looked at.
     """
     calls: list[Call] = []
     for call in core.ringing.values():
         if now - call.record.started_at < after:
             break
-        calls.append(call)
-    calls.reverse()
+        if call.ringing_at is not None and now - call.ringing_at >= after:
+            calls.append(call)
+    calls.sort(key=_ringing_since, reverse=True)
     return calls
+
+
+def _ringing_since(call: Call) -> float:
+    assert call.ringing_at is not None
+    return call.ringing_at
 
 
 def released_detail(rang: float, after: float) -> str:
@@ -86,22 +95,38 @@ def release_due(
     wanted = core.pacing.calls_to_release(view)  # type: ignore[attr-defined]
     count = 0
     for call in calls[: max(0, int(wanted))]:
-        rang = now - call.record.started_at
+        assert call.ringing_at is not None
+        rang = now - call.ringing_at
         call.released = rang
         call.outcome = Outcome.NO_ANSWER
         call.detail = released_detail(rang, after)
         core.stop_dialing(call)
         core.hangup_call(call, out, RELEASE_CAUSE)
-        core.pacing.observe(PacingObservation(Observation.RELEASED, now, rang))
+        # the pacing's clock for a call starts at its launch, as for ANSWERED's ring time
+        since_launch = now - call.record.started_at
+        core.pacing.observe(PacingObservation(Observation.RELEASED, now, since_launch))
         count += 1
     return attrs.evolve(view, dialing=view.dialing - count) if count else view
 
 
 def next_time(core: DialerCore, now: float, after: float, poll: float) -> float | None:
     """When the core should ask again: ``now + poll`` while some ringing call is eligible
-    (the policy's answer changes as answers and operators come and go), else when the oldest
-    ringing call becomes eligible; None when nothing rings."""
-    for call in core.ringing.values():  # the oldest only
+    (the policy's answer changes as answers and operators come and go), else when the first
+    ringing call becomes eligible; None when nothing rings.
+
+    Only the head of the calls (in placing order) can be due before the youngest call placed
+    ``after`` seconds ago is; a call whose ringing is not reported yet is skipped (its
+    progress event wakes the core anyway).
+    """
+    first: float | None = None
+    for call in core.ringing.values():
         at = call.record.started_at + after
-        return now + poll if at <= now else at
-    return None
+        if at > now:  # this call, and every later one, rings long enough only after ``at``
+            return at if first is None or at < first else first
+        if call.ringing_at is not None:
+            at = call.ringing_at + after
+            if at <= now:
+                return now + poll
+            if first is None or at < first:
+                first = at
+    return first

@@ -32,6 +32,7 @@ from autoinformer.backends.base import (
     Bridged,
     CallAnswered,
     CallEnded,
+    CallProgress,
     DigitReceived,
     MachineDetected,
     Media,
@@ -304,6 +305,8 @@ class Simulation:
                 self._switch(timeout, CallEnded(cmd.call_id, HangupCause.NO_ANSWER), leg)
             return
         fate = self.model.callee(cmd.number, n)
+        if fate.rings:
+            self._switch(fate.progress_s, CallProgress(cmd.call_id), leg)
         if fate.answers and fate.ring_s < timeout:
             t = fate.ring_s
             self._switch(t, CallAnswered(cmd.call_id), leg)

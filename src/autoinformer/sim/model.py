@@ -79,6 +79,17 @@ class CalleeFate:
     patience_s: float = 30.0
     amd_s: float = 2.0
 
+    @property
+    def rings(self) -> bool:
+        """The callee's phone rings (the switch reports progress): an answer, a ring-out, a
+        rejection; a busy line or an unreachable, invalid number fails without ringing."""
+        return self.answers or self.fail_cause in (None, HangupCause.CALL_REJECTED)
+
+    @property
+    def progress_s(self) -> float:
+        """When both faces of the simulator report the ringing, seconds from the originate."""
+        return min(0.2, self.ring_s / 2)
+
 
 @attrs.frozen
 class OperatorFate:
