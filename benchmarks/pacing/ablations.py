@@ -1,12 +1,14 @@
 """What does and does not move the predictive policy: the ideas tried for S3 and S5, measured.
 
-Run ``python benchmarks/pacing/ablations.py`` (``--seeds N``, ``--sweep-seeds N``; about three
+Run ``python benchmarks/pacing/ablations.py`` (``--seeds N``, ``--sweep-seeds N``; about eight
 minutes on 2 cores). It prints Markdown tables and writes benchmarks/results/pacing_ablations.json.
 
-Three questions, kept apart because they have different answers:
+Four questions, kept apart because they have different answers:
 
-1. *The frontier*: the occupancy a model reaches at exactly 3% pooled abandons, with a fixed
-   safety margin ``z`` (no controller, no guard), interpolated along a sweep of ``z``. Variants,
+1. *The frontier of the launch rule* (the release valve shut, ``release_after=None``, so the
+   launch rule alone is measured): the occupancy a model reaches at exactly 3% pooled abandons,
+   with a fixed safety margin ``z`` (no controller, no guard), interpolated along a sweep of
+   ``z``. Variants,
    one change each: the answer rate told exactly (an oracle for drift tracking), a local linear
    trend on the answer rate, a longer memory, a multi-horizon launch rule; the talk ends told
    by the true lognormal and each call's age (an oracle for the supply side); only the answers
@@ -14,12 +16,17 @@ Three questions, kept apart because they have different answers:
    on top of ``z``; ``z`` scaled by the variance; the talking operators' look-ahead shortened
    or lengthened; ``z`` tied to the answer-rate estimate (spending abandons where the answer
    rate is high, or low).
-2. *The controller*: the default configuration and its variants (no brake, no guard, less
+2. *The release valve*: the same frontier with the valve open (as shipped) and shut, and the
+   valve's variants (its margin a smaller or larger share of ``z``, a fixed margin, a later
+   release, a shorter horizon), with the releases and the answers they cost per operator-hour.
+3. *The controller*: the default configuration and its variants (the valve shut, the valve's
+   variants, no brake, no guard, less
    headroom, a softer integral term, a large-team prior that does not settle, a prior that
    drifts with the debt, a set point nearer the cap with a reserve, the previous start) on ten
-   8-hour shifts per scenario, and on fifty 1-hour shifts of the small team (a budget of about
-   three abandons), counting the runs over 3%.
-3. *When in the shift*: the default's occupancy in the first half hour against the rest of the
+   8-hour shifts per scenario, on fifty 1-hour shifts of the small team (a budget of about
+   three abandons) and on fifty 1-hour shifts of S5 (the answer rate swings from 0.34 to 0.10
+   and back within the hour: a fast drift), counting the runs over 3%.
+4. *When in the shift*: the default's occupancy in the first half hour against the rest of the
    shift, so the cost of starting (progressive until the data is in, a cautious ``z`` while
    the budget is small) is measured apart from the steady state.
 """
@@ -435,9 +442,26 @@ FRONTIER: list[tuple[str, str, dict[str, Any], tuple[str, ...], tuple[float, ...
     ("z - 4 per unit of answer rate", "shaped", {"z_per_rate": -4.0}, ("S5",), Z_GRID),
 ]
 
+SHUT: dict[str, Any] = {"release_after": None}
+VALVE_GRID = (1.1, 1.4, 1.7, 2.0, 2.3)
+# (label, settings, scenarios): the release valve, open (as shipped) and shut, and its variants
+VALVE: list[tuple[str, dict[str, Any], tuple[str, ...]]] = [
+    ("valve shut (release_after None)", SHUT, ("S1", "S3", "S4", "S5", "S6")),
+    ("valve as shipped (15 s, margin 1.0 z)", {}, ("S1", "S3", "S4", "S5", "S6")),
+    ("margin 0.75 z", {"release_share": 0.75}, ("S1", "S5")),
+    ("margin 1.25 z", {"release_share": 1.25}, ("S1", "S5")),
+    ("fixed margin 1.5 sd (not tied to z)", {"release_share": 0.0, "release_z": 1.5}, ("S1", "S5")),
+    ("release after 18 s", {"release_after": 18.0}, ("S1", "S5")),
+    ("operators' side without the 2 s of patience", {"release_look_extra": 0.0}, ("S1", "S5")),
+]
+
 # label -> (model, settings)
 CONTROLLERS: dict[str, tuple[str, dict[str, Any]]] = {
     "default": ("predictive (as shipped)", {}),
+    "release valve shut (release_after None)": ("predictive (as shipped)", SHUT),
+    "valve margin 0.75 z": ("predictive (as shipped)", {"release_share": 0.75}),
+    "valve margin 1.25 z": ("predictive (as shipped)", {"release_share": 1.25}),
+    "valve after 18 s": ("predictive (as shipped)", {"release_after": 18.0}),
     "no brake": ("predictive (as shipped)", {"brake": 0.0}),
     "no brake, no guard": ("predictive (as shipped)", {"brake": 0.0, "guard": -1e9}),
     "headroom 0.5 sd": ("predictive (as shipped)", {"headroom": 0.5}),
@@ -458,6 +482,7 @@ TIMED_SCENARIOS = ("S1", "S3", "S5")
 
 
 def _run(args: tuple[str, dict[str, Any], str, float, int]) -> tuple[float, ...]:
+    """occupancy, answers, abandoned, released/op-h, forgone/op-h[, early, late]"""
     model, settings, scenario, hours, seed = args
     s = SCENARIOS[scenario]
     if hours != s.hours:
@@ -466,11 +491,18 @@ def _run(args: tuple[str, dict[str, Any], str, float, int]) -> tuple[float, ...]
         settings = {**settings, "talk_mean": s.talk_mean, "talk_cv": s.talk_cv}
     policy = MODELS[model](**settings)
     r = simulate(s, policy, seed)
+    out = (
+        r.occupancy,
+        r.answers,
+        r.abandoned,
+        r.released_per_agent_hour,
+        r.forgone_per_agent_hour,
+    )
     if isinstance(policy, Timed):
         early = policy.busy_early / (s.agents * policy.split)
         late = policy.busy_late / (s.agents * (s.shift_seconds - policy.split))
-        return r.occupancy, r.answers, r.abandoned, early, late
-    return r.occupancy, r.answers, r.abandoned
+        return (*out, early, late)
+    return out
 
 
 def _at_cap(points: list[tuple[float, float]]) -> float | None:
@@ -493,12 +525,21 @@ def main(argv: list[str] | None = None) -> int:
     for _, model, extra, scenarios, grid in FRONTIER:
         for sc in scenarios:
             for z in grid:
-                settings = {**extra, **fixed, "z_start": z}
+                settings = {**SHUT, **extra, **fixed, "z_start": z}
                 jobs += [(model, settings, sc, 8.0, k) for k in range(args.sweep_seeds)]
+    for _, extra, scenarios in VALVE:
+        for sc in scenarios:
+            for z in VALVE_GRID:
+                settings = {**extra, **fixed, "z_start": z}
+                jobs += [
+                    ("predictive (as shipped)", settings, sc, 8.0, k)
+                    for k in range(args.sweep_seeds)
+                ]
     for model, settings in CONTROLLERS.values():
         for sc in CTL_SCENARIOS:
             jobs += [(model, settings, sc, 8.0, k) for k in range(args.seeds)]
         jobs += [(model, settings, "S2", 1.0, k) for k in range(50)]
+        jobs += [(model, settings, "S5", 1.0, k) for k in range(50)]
     for sc in TIMED_SCENARIOS:
         jobs += [("timed", {}, sc, 8.0, k) for k in range(args.seeds)]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -520,6 +561,25 @@ def main(argv: list[str] | None = None) -> int:
             frontier.append(
                 {"variant": label, "scenario": sc, "z_grid": grid, "sweep": pts} | {"at_3pct": at}
             )
+    valve: list[dict[str, Any]] = []
+    for label, extra, scenarios in VALVE:
+        for sc in scenarios:
+            pts = []
+            for z in VALVE_GRID:
+                runs = take(args.sweep_seeds)
+                pts.append(
+                    {
+                        "z": z,
+                        "occupancy": sum(r[0] for r in runs) / len(runs),
+                        "abandon_pooled": sum(r[2] for r in runs) / max(1, sum(r[1] for r in runs)),
+                        "released_per_agent_hour": sum(r[3] for r in runs) / len(runs),
+                        "forgone_per_agent_hour": sum(r[4] for r in runs) / len(runs),
+                    }
+                )
+            valve.append(
+                {"variant": label, "settings": extra, "scenario": sc, "sweep": pts}
+                | _at_cap_with_cost(pts)
+            )
     controllers: list[dict[str, Any]] = []
     for label in CONTROLLERS:
         row: dict[str, Any] = {"variant": label}
@@ -529,19 +589,23 @@ def main(argv: list[str] | None = None) -> int:
                 "occupancy": sum(r[0] for r in runs) / len(runs),
                 "abandon_max": max(r[2] / r[1] for r in runs),
                 "abandon_pooled": sum(r[2] for r in runs) / sum(r[1] for r in runs),
+                "released_per_agent_hour": sum(r[3] for r in runs) / len(runs),
+                "forgone_per_agent_hour": sum(r[4] for r in runs) / len(runs),
             }
-        short = take(50)
-        row["S2_1h"] = {
-            "occupancy": sum(r[0] for r in short) / len(short),
-            "over_cap": sum(r[2] > CAP * r[1] for r in short),
-            "runs": len(short),
-        }
+        for key in ("S2_1h", "S5_1h"):
+            short = take(50)
+            row[key] = {
+                "occupancy": sum(r[0] for r in short) / len(short),
+                "over_cap": sum(r[2] > CAP * r[1] for r in short),
+                "abandon_max": max(r[2] / r[1] for r in short),
+                "runs": len(short),
+            }
         controllers.append(row)
     timing: list[dict[str, Any]] = []
     for sc in TIMED_SCENARIOS:
         runs = take(args.seeds)
-        early = sum(r[3] for r in runs) / len(runs)
-        late = sum(r[4] for r in runs) / len(runs)
+        early = sum(r[5] for r in runs) / len(runs)
+        late = sum(r[6] for r in runs) / len(runs)
         timing.append(
             {
                 "scenario": sc,
@@ -552,11 +616,25 @@ def main(argv: list[str] | None = None) -> int:
         )
 
     report = {"seeds": args.seeds, "sweep_seeds": args.sweep_seeds}
-    report |= {"frontier": frontier, "controllers": controllers, "timing": timing}
+    report |= {"frontier": frontier, "valve": valve, "controllers": controllers}
+    report["timing"] = timing
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "pacing_ablations.json").write_text(json.dumps(report, indent=2))
     print(render(report))
     return 0
+
+
+def _at_cap_with_cost(pts: list[dict[str, Any]]) -> dict[str, float | None]:
+    """Occupancy, releases and answers forgone per operator-hour at exactly 3% pooled abandons,
+    interpolated along the sweep (None where 3% is not bracketed)."""
+    keys = ("occupancy", "released_per_agent_hour", "forgone_per_agent_hour")
+    ordered = sorted(pts, key=lambda p: p["abandon_pooled"])
+    for a, b in itertools.pairwise(ordered):
+        a0, a1 = a["abandon_pooled"], b["abandon_pooled"]
+        if a0 <= CAP <= a1 and a1 > a0:
+            w = (CAP - a0) / (a1 - a0)
+            return {f"at_3pct_{k}": a[k] + (b[k] - a[k]) * w for k in keys}
+    return {f"at_3pct_{k}": None for k in keys}
 
 
 def _pct(x: float | None) -> str:
@@ -566,8 +644,8 @@ def _pct(x: float | None) -> str:
 def render(report: dict[str, Any]) -> str:
     """The three tables as Markdown."""
     lines = [
-        f"Frontier: occupancy at exactly 3% pooled abandons along a fixed-z sweep,"
-        f" {report['sweep_seeds']} seeds per point.",
+        f"Frontier of the launch rule (release valve shut): occupancy at exactly 3% pooled"
+        f" abandons along a fixed-z sweep, {report['sweep_seeds']} seeds per point.",
         "",
         "| variant | scenario | z swept | occupancy @3% |",
         "|---|---|---|---|",
@@ -577,18 +655,39 @@ def render(report: dict[str, Any]) -> str:
         lines.append(f"| {f['variant']} | {f['scenario']} | {grid} | {_pct(f['at_3pct'])} |")
     lines += [
         "",
-        f"Controller: mean occupancy (worst seed's abandon rate), {report['seeds']} 8-hour"
-        " shifts; S2 1 h: 50 one-hour shifts of 5 operators, runs over 3%.",
+        f"Release valve: occupancy at exactly 3% pooled abandons along a fixed-z sweep"
+        f" ({', '.join(f'{z:g}' for z in VALVE_GRID)}), {report['sweep_seeds']} seeds per point,"
+        " with the calls released and the answers they cost per operator-hour at that point.",
         "",
-        "| variant | " + " | ".join(CTL_SCENARIOS) + " | S2 1 h: occupancy, runs over 3% |",
-        "|---|" + "---|" * len(CTL_SCENARIOS) + "---|",
+        "| valve | scenario | occupancy @3% | released/op-h | answers forgone/op-h |",
+        "|---|---|---|---|---|",
+    ]
+    for v in report["valve"]:
+        rel, lost = v["at_3pct_released_per_agent_hour"], v["at_3pct_forgone_per_agent_hour"]
+        lines.append(
+            f"| {v['variant']} | {v['scenario']} | {_pct(v['at_3pct_occupancy'])}"
+            f" | {'n/a' if rel is None else f'{rel:.1f}'}"
+            f" | {'n/a' if lost is None else f'{lost:.2f}'} |"
+        )
+    lines += [
+        "",
+        f"Controller: mean occupancy (worst seed's abandon rate), {report['seeds']} 8-hour"
+        " shifts; 1 h: 50 one-hour shifts (S2: 5 operators; S5: the answer rate drifts"
+        " 0.34 -> 0.10 -> 0.34 within the hour), mean occupancy and runs over 3%.",
+        "",
+        "| variant | "
+        + " | ".join(CTL_SCENARIOS)
+        + " | S5 released/op-h | S2 1 h: occupancy, over 3% | S5 1 h (fast drift) |",
+        "|---|" + "---|" * len(CTL_SCENARIOS) + "---|---|---|",
     ]
     for c in report["controllers"]:
         cells = [
             f"{_pct(c[sc]['occupancy'])} ({_pct(c[sc]['abandon_max'])})" for sc in CTL_SCENARIOS
         ]
-        short = c["S2_1h"]
-        cells.append(f"{_pct(short['occupancy'])}, {short['over_cap']}/{short['runs']}")
+        cells.append(f"{c['S5']['released_per_agent_hour']:.1f}")
+        for key in ("S2_1h", "S5_1h"):
+            short = c[key]
+            cells.append(f"{_pct(short['occupancy'])}, {short['over_cap']}/{short['runs']}")
         lines.append(f"| {c['variant']} | " + " | ".join(cells) + " |")
     lines += [
         "",
