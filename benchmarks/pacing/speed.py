@@ -89,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
     s3 = SCENARIOS["S3"]
     runs = args.runs
 
-    (t_pred, r_pred), (t_prog, r_prog), (t_simpy, r_simpy) = _interleaved(
+    (t_pred, r_pred), (t_shut, r_shut), (t_prog, r_prog), (t_simpy, r_simpy) = _interleaved(
         [
             lambda i: simulate(s3, PredictivePacing(), i),
+            lambda i: simulate(s3, PredictivePacing(release_after=None), i),
             lambda i: simulate(s3, ProgressivePacing(), i),
             lambda i: simpy_progressive(s3, i),
         ],
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     rows = [
         ("ours, predictive (decisions included)", t_pred, r_pred.dials, r_pred.occupancy),
+        ("ours, predictive, release valve shut", t_shut, r_shut.dials, r_shut.occupancy),
         ("ours, progressive", t_prog, r_prog.dials, r_prog.occupancy),
         ("SimPy, progressive", t_simpy, int(r_simpy["dials"]), r_simpy["occupancy"]),
     ]
