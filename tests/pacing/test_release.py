@@ -201,3 +201,31 @@ def test_releases_old_calls_when_more_answers_come_than_operators() -> None:
         policy.observe(PacingObservation(Observation.RELEASED, now, age))
     after = attrs.evolve(view, dialing=len(ages) - k)
     assert policy.calls_to_launch(after) == 0
+
+
+def test_a_driver_that_releases_fewer_than_asked_leaves_the_rest_ringing() -> None:
+    # the core counts a call's ring from the switch's first progress report, so a call the
+    # policy thinks old enough (from DIALED) may not be yet: the ones not released still ring
+    asked, twin = PredictivePacing(), PredictivePacing()
+    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    for policy in (asked, twin):
+        now = _warm(policy)
+        _ringing(policy, now, ages)
+    view = PacingView(
+        now=now,
+        lines_free=50,
+        dialing=len(ages),
+        waiting=1,
+        agents_logged_in=20,
+        agents_idle=1,
+        agents_talking=19,
+    )
+    k = asked.calls_to_release(view)
+    assert k >= 2
+    # the driver releases one (rung a second less than since its DIALED), not k
+    youngest_eligible = min(a for a in ages if a >= 15.0)
+    asked.observe(PacingObservation(Observation.RELEASED, now, youngest_eligible - 1.0))
+    twin.observe(PacingObservation(Observation.RELEASED, now, youngest_eligible))
+    after = attrs.evolve(view, dialing=len(ages) - 1)
+    assert asked.calls_to_launch(after) == twin.calls_to_launch(after)
+    assert asked.calls_to_release(after) == twin.calls_to_release(after) == k - 1

@@ -145,7 +145,8 @@ class PredictivePacing(RawPacing):
     _row_h: list[float] = attrs.field(init=False, factory=list)
     _ringing_h: float = attrs.field(init=False, default=0.0)
     _horizon: float = attrs.field(init=False, default=10.0)
-    _pending_release: int = attrs.field(init=False, default=0)
+    # launch times of the calls asked to be released and not reported RELEASED yet
+    _pending: list[float] = attrs.field(init=False, factory=list)
     _p_now: float = attrs.field(init=False, default=0.3)
     _look: float = attrs.field(init=False, default=15.0)
     _wrap_mean: float = attrs.field(init=False, default=0.0)
@@ -205,8 +206,10 @@ class PredictivePacing(RawPacing):
         weight goes to the ring-time tail beyond ``seconds`` (so releasing the calls that have
         rung long biases neither the rate nor the ring-time distribution).
         """
-        if self._pending_release > 0:  # already forgotten when the release was decided
-            self._pending_release -= 1
+        pending = self._pending
+        if pending:  # already forgotten when the release was decided: the nearest of those
+            launched = now - seconds
+            pending.remove(min(pending, key=lambda t: abs(t - launched)))
         else:
             self._resolve(now - seconds)
         q = self._answer_given_rung(seconds)
@@ -442,8 +445,8 @@ class PredictivePacing(RawPacing):
             self._ringing -= row[age]
             self._ringing_h -= row_h[age]
         released = top - j
+        self._pending.extend(launches[j:top])
         del launches[j:top]
-        self._pending_release += released
         return released
 
     def _catch_up(self, now: float, dialing: int) -> None:
@@ -451,6 +454,11 @@ class PredictivePacing(RawPacing):
         if self._row_stale >= 64 or not self._row:
             self._refresh_row()
         launches = self._launches
+        if self._pending:  # the driver released fewer than asked: those calls still ring
+            for t in self._pending:
+                bisect.insort(launches, t)
+            self._pending.clear()
+            self._ringing_at = -1e18
         if len(launches) > dialing:  # calls ended without an observation: forget the oldest
             del launches[: len(launches) - dialing]
             self._ringing_at = -1e18
