@@ -24,6 +24,13 @@ How it decides (docs/pacing.md has the long version):
    back to progressive (which cannot abandon) while the budget is under half an abandon, so a
    small team's few answers never let an unlucky run end over the cap.
 
+5. The release valve (``release_after``, 15 s by default, never less): just before each launch
+   decision, while the answers expected within the next ten seconds or so (callees waiting and
+   the ringing calls, each by its age) plus a margin of ``release_share * z`` standard
+   deviations exceed the operators free by then, it asks the driver to hang up calls that have
+   rung ``release_after`` seconds, the youngest of them first. A released call is censored
+   data: it counts as its probability of answering in the answer rate and the ring times.
+
 Every call is O(1) amortised: the sum over ringing calls is refreshed at most once per virtual
 second and adjusted incrementally in between.
 """
