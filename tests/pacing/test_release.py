@@ -9,6 +9,8 @@ import random
 
 import attrs
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing.base import (
@@ -229,3 +231,29 @@ def test_a_driver_that_releases_fewer_than_asked_leaves_the_rest_ringing() -> No
     after = attrs.evolve(view, dialing=len(ages) - 1)
     assert asked.calls_to_launch(after) == twin.calls_to_launch(after)
     assert asked.calls_to_release(after) == twin.calls_to_release(after) == k - 1
+
+
+@given(
+    ages=st.lists(st.floats(0.0, 40.0), max_size=40),
+    idle=st.integers(0, 5),
+    waiting=st.integers(0, 5),
+    talking=st.integers(0, 20),
+)
+@settings(max_examples=80, deadline=None)
+def test_never_more_than_the_calls_old_enough(
+    ages: list[float], idle: int, waiting: int, talking: int
+) -> None:
+    policy = PredictivePacing()
+    now = _warm(policy)
+    _ringing(policy, now, ages)
+    view = PacingView(
+        now=now,
+        lines_free=50,
+        dialing=len(ages),
+        waiting=waiting,
+        agents_logged_in=25,
+        agents_idle=idle,
+        agents_talking=talking,
+    )
+    k = policy.calls_to_release(view)
+    assert 0 <= k <= sum(1 for a in ages if a >= MIN_RELEASE_AFTER)
