@@ -496,7 +496,7 @@ def _run(args: tuple[str, dict[str, Any], str, float, int]) -> tuple[float, ...]
         r.answers,
         r.abandoned,
         r.released_per_agent_hour,
-        r.forgone_per_agent_hour,
+        r.answers_forgone_per_agent_hour,
     )
     if isinstance(policy, Timed):
         early = policy.busy_early / (s.agents * policy.split)

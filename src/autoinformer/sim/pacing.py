@@ -204,7 +204,7 @@ class SimResult:
         return self.released / self.agent_hours if self.agent_hours else 0.0
 
     @property
-    def forgone_per_agent_hour(self) -> float:
+    def answers_forgone_per_agent_hour(self) -> float:
         """Answers the releases cost, per operator-hour."""
         return self.answers_forgone / self.agent_hours if self.agent_hours else 0.0
 
@@ -239,7 +239,7 @@ class SimResult:
             "released": self.released,
             "answers_forgone": self.answers_forgone,
             "released_per_agent_hour": self.released_per_agent_hour,
-            "answers_forgone_per_agent_hour": self.forgone_per_agent_hour,
+            "answers_forgone_per_agent_hour": self.answers_forgone_per_agent_hour,
         }
 
 
