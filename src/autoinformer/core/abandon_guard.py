@@ -8,7 +8,9 @@ broadcast campaign whose script says "press 1 for an operator" abandoned about 1
 answers before this guard existed.
 
 So when the script can transfer, the dialer core wraps whatever policy is in use in an
-:class:`AbandonGuard`. The guard counts live answers and abandons and lets the policy launch
+:class:`AbandonGuard`. The guard counts live answers (an answer that machine detection then
+reports as a machine, ``Observation.MACHINE``, is taken off: with many machines, counting them
+would let the true rate run past the cap) and abandons, and lets the policy launch
 more calls than the idle operators can take only while the campaign's remaining abandon budget
 covers the operator requests those calls may bring. When it does not, launches are limited to
 what the idle operators can take (progressive), counting as progressive pacing does the calls
@@ -125,7 +127,12 @@ class AbandonGuard:
         inner: the policy being guarded (its observations are passed on unchanged).
         cap: the most abandons allowed, as a fraction of live answers (0..1).
         reserve: abandons kept in hand against bad luck (the estimate is an average).
-        answers: answered calls seen.
+        answers: live answers seen: answered calls less those machine detection then found to
+            be machines (``Observation.MACHINE``), the cap's denominator. A machine's answer
+            counts until its verdict comes (a few seconds: ``cap`` of an abandon per machine
+            awaiting one, well inside ``reserve``); a machine still playing the message counts
+            as a callee who may ask for an operator (careful).
+        machines: answers that were machines (already taken off ``answers``).
         abandons: abandoned calls seen.
         requests: answered calls that asked for an operator (connected or abandoned).
         limited: how many times the guard held the policy back (for logs and tests).
@@ -135,6 +142,7 @@ class AbandonGuard:
     cap: float = attrs.field(default=0.03, validator=_check_cap)
     reserve: float = 2.0
     answers: int = attrs.field(default=0, init=False)
+    machines: int = attrs.field(default=0, init=False)
     abandons: int = attrs.field(default=0, init=False)
     requests: int = attrs.field(default=0, init=False)
     limited: int = attrs.field(default=0, init=False)
@@ -152,7 +160,7 @@ class AbandonGuard:
         return min(1.0, (self.requests + 1) / (self.answers + 1))
 
     def rate(self) -> float:
-        """Abandons so far as a fraction of answers (0.0 before any answer)."""
+        """Abandons so far as a fraction of live answers (0.0 before any answer)."""
         return self.abandons / self.answers if self.answers else 0.0
 
     def allowed(self, view: PacingView, wanted: int) -> int:
@@ -233,4 +241,8 @@ class AbandonGuard:
         elif kind is Observation.ABANDONED:
             self.requests += 1
             self.abandons += 1
+        elif kind is Observation.MACHINE:  # the answer counted above was not a live one
+            self.machines += 1
+            if self.answers > 0:
+                self.answers -= 1
         self.inner.observe(observation)

@@ -4,7 +4,9 @@ Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`);
 each module keeps one job. The dialer counts the answer (pacing, timers) and hands the call
 here; from then on the call's script run decides what plays, which digits matter and when the
 call goes to an operator (:mod:`autoinformer.core.operators`) or is hung up, and this module
-turns its actions into commands. Nothing here reads a clock: ``now`` is passed in.
+turns its actions into commands. When machine detection finds a machine it tells the pacing
+(``Observation.MACHINE``, once per call) that the answer it heard was not a live one: the
+abandon cap counts live answers only. Nothing here reads a clock: ``now`` is passed in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from autoinformer.backends.base import MachineDetected, Media, PlaybackFinished
 from autoinformer.core import commands as c
 from autoinformer.core.calls import Call, Stage
 from autoinformer.outcomes import Outcome
+from autoinformer.pacing.base import Observation, PacingObservation
 from autoinformer.script import machine as m
 from autoinformer.script.steps import Play as PlayStep
 
@@ -76,6 +79,11 @@ def machine_detected(
 def _machine_found(
     core: DialerCore, now: float, call: Call, *, beep: bool, out: list[c.Command]
 ) -> None:
+    """Detection says machine: tell the pacing (once: the cap counts live answers only, and
+    the ANSWERED it heard was not one), then hang up or wait for the beep."""
+    if not call.machine and call.answered_at is not None:
+        ring = call.answered_at - call.record.started_at
+        core.pacing.observe(PacingObservation(Observation.MACHINE, now, ring))
     call.machine = True
     if core.campaign.on_machine == "hangup":
         call.outcome = Outcome.MACHINE

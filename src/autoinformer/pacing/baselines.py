@@ -12,6 +12,10 @@ docs/pacing.md states each formula and where our emulation has to choose.
 - :class:`UccxPacing`: a lines-per-operator ratio corrected from the abandon rate every
   ``correction_pace`` calls by ``gain`` (Cisco UCCX's predictiveCorrectionPace /
   predictiveGain).
+
+The drop (abandon) rates the adaptive ones keep are over live answers, as the rules state them:
+an answer reported as a machine (``Observation.MACHINE``) is taken off. The power dialer's
+answer rate is its documented formula's (every answer, machines too) and is left so.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ __all__ = ["AnswerRatePowerPacing", "UccxPacing", "VicidialMethod", "VicidialPac
 _ANSWERED = Observation.ANSWERED
 _NOT_ANSWERED = Observation.NOT_ANSWERED
 _ABANDONED = Observation.ABANDONED
+_MACHINE = Observation.MACHINE
 
 
 class VicidialMethod(enum.StrEnum):
@@ -101,6 +106,8 @@ class VicidialPacing(RawPacing):
             self._answers += 1
         elif kind is _ABANDONED:
             self._drops += 1
+        elif kind is _MACHINE and self._answers > 0:  # the drop rate is over live answers
+            self._answers -= 1
 
     def decide(
         self,
@@ -193,7 +200,7 @@ class AnswerRatePowerPacing(RawPacing):
 class UccxPacing(PerIdlePacing):
     """Lines per idle operator corrected from the abandon rate (Cisco UCCX predictive).
 
-    Every ``correction_pace`` answered calls the ratio moves by
+    Every ``correction_pace`` live answers the ratio moves by
     ``gain * (target - abandon rate of the window) / target`` (relative), within
     ``[1, max_ratio]``.
     """
@@ -217,3 +224,5 @@ class UccxPacing(PerIdlePacing):
                 self._window_answers = self._window_abandons = 0
         elif kind is _ABANDONED:
             self._window_abandons += 1
+        elif kind is _MACHINE and self._window_answers > 0:  # not a live answer
+            self._window_answers -= 1

@@ -50,6 +50,14 @@ class DiscountedRate:
         self.trials = self.trials * keep + 1.0
         self.count += 1
 
+    def retract(self) -> None:
+        """Turn a recent success into a failure (an answer that turned out to be a machine).
+
+        The success was discounted by the few trials recorded since; taking a whole one off is
+        off by about ``trials since / memory`` of one success, which is negligible.
+        """
+        self.successes = self.successes - 1.0 if self.successes > 1.0 else 0.0
+
     @property
     def value(self) -> float:
         """The current estimate (the prior until something was seen)."""
@@ -123,6 +131,24 @@ class RingHistogram:
         self.counts[i] += 1.0
         self.total += 1.0
         self.sum += seconds
+
+    def remove(self, seconds: float) -> None:
+        """Take back one ring time recorded by :meth:`add` (an answer that was a machine)."""
+        i = int(seconds)
+        if i >= self.bins:
+            i = self.bins - 1
+        elif i < 0:
+            i = 0
+        w = self.counts[i] if self.counts[i] < 1.0 else 1.0
+        if w <= 0.0:
+            return
+        self.counts[i] -= w
+        self.total -= w
+        self.sum -= w * seconds
+        if self.total <= 1e-9:  # nothing left: the empty histogram's exact state
+            self.total = self.sum = 0.0
+        elif self.sum < 0.0:
+            self.sum = 0.0
 
     def add_tail(self, after: float, weight: float) -> None:
         """Record ``weight`` of an answer known only to come after ``after`` seconds of ringing.

@@ -4,7 +4,10 @@ How it decides (docs/pacing.md has the long version):
 
 1. It learns online, from the calls it sees, the answer probability ``p`` (discounted, so it
    follows drift), the ring-time distribution of answered calls, when unanswered calls are
-   released, and the mean talk time. It needs no scenario parameters.
+   released, and the mean talk time. It needs no scenario parameters. An answer that machine
+   detection then reports as a machine (``Observation.MACHINE``) is taken back from all of
+   them and from the live answers the abandon budget counts: a machine never reaches an
+   operator, so it is no demand for one, and the cap is a share of live answers.
 2. At each decision it counts the operators *supply* expected free within the look-ahead ``L``
    (the mean ring time of answered calls): idle ones, those in wrap-up, and the talking ones
    that will have finished (``talking * L / mean talk``, the renewal rate), and the *demand*:
@@ -57,6 +60,7 @@ _TALK_ENDED = Observation.TALK_ENDED
 _ABANDONED = Observation.ABANDONED
 _CONNECTED = Observation.CONNECTED
 _RELEASED = Observation.RELEASED
+_MACHINE = Observation.MACHINE
 _ROW_PAD = 1024
 
 
@@ -141,7 +145,7 @@ class PredictivePacing(RawPacing):
     _wrap_starts: list[float] = attrs.field(init=False, factory=list)
     _no_answer_after: float = attrs.field(init=False, default=30.0)
     _launches: list[float] = attrs.field(init=False, factory=list)
-    _answers: int = attrs.field(init=False, default=0)
+    _answers: int = attrs.field(init=False, default=0)  # live: ANSWERED less MACHINE
     _abandons: int = attrs.field(init=False, default=0)
     # _row[k]: P(a ringing call will be answered | it has rung k seconds), padded with zeros
     _row: list[float] = attrs.field(init=False, factory=list)
@@ -205,6 +209,23 @@ class PredictivePacing(RawPacing):
             self._update_z()
         elif kind is _RELEASED:
             self._released(now, seconds)
+        elif kind is _MACHINE:
+            self._machine(seconds)
+
+    def _machine(self, seconds: float) -> None:
+        """The answer heard after ringing ``seconds`` was a machine: not a live answer.
+
+        It leaves the live answers the abandon budget and the controller count (the cap is a
+        share of live answers), and it becomes a failure in the answer rate and leaves the
+        ring times: the rate predicts the demand for operators, and a machine never reaches
+        one (counted, a campaign with many machines would dial as if they needed operators).
+        """
+        if self._answers > 0:
+            self._answers -= 1
+        self._p.retract()
+        self._ring.remove(seconds)
+        self._row_stale += 1
+        self._update_z()
 
     def _released(self, now: float, seconds: float) -> None:
         """A call hung up after ringing ``seconds``: censored, neither answered nor not.
