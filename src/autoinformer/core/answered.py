@@ -82,8 +82,8 @@ def _machine_found(
     """Detection says machine: tell the pacing (once: the cap counts live answers only, and
     the ANSWERED it heard was not one), then hang up or wait for the beep."""
     if not call.machine and call.answered_at is not None:
-        ring = call.answered_at - call.record.started_at
-        core.pacing.observe(PacingObservation(Observation.MACHINE, now, ring))
+        since = now - call.answered_at
+        core.pacing.observe(PacingObservation(Observation.MACHINE, now, since))
     call.machine = True
     if core.campaign.on_machine == "hangup":
         call.outcome = Outcome.MACHINE

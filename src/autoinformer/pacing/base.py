@@ -70,16 +70,17 @@ class Observation(enum.Enum):
     :class:`ReleasingPolicy` asked: neither answered nor unanswered, the outcome is unknown."""
     MACHINE = "machine"
     """An answered call turned out to be an answering machine (it was reported ANSWERED first;
-    ``seconds``: its ring time, as ANSWERED said): not a live answer, so the abandon cap's
-    denominator (abandons / live answers, 47 CFR 64.1200(a)(7), Ofcom) excludes it, and it
-    never asks for an operator. Reported at most once per call, never for a person."""
+    ``seconds``: since that answer, so ``now - seconds`` is when it was heard): not a live
+    answer, so the abandon cap's denominator (abandons / live answers, 47 CFR 64.1200(a)(7),
+    Ofcom) excludes it, and it never asks for an operator. Reported at most once per call,
+    never for a person."""
 
 
 @attrs.frozen
 class PacingObservation:
-    """One observation: ``seconds`` is the ring time (ANSWERED / NOT_ANSWERED / RELEASED /
-    MACHINE), the talk time (TALK_ENDED) or the wait for an operator (CONNECTED / ABANDONED);
-    0 otherwise."""
+    """One observation: ``seconds`` is the ring time (ANSWERED / NOT_ANSWERED / RELEASED), the
+    talk time (TALK_ENDED), the wait for an operator (CONNECTED / ABANDONED) or the time since
+    the answer (MACHINE); 0 otherwise. ``now - seconds`` is always when it began."""
 
     kind: Observation
     now: float

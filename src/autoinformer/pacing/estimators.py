@@ -50,13 +50,12 @@ class DiscountedRate:
         self.trials = self.trials * keep + 1.0
         self.count += 1
 
-    def retract(self) -> None:
-        """Turn a recent success into a failure (an answer that turned out to be a machine).
-
-        The success was discounted by the few trials recorded since; taking a whole one off is
-        off by about ``trials since / memory`` of one success, which is negligible.
-        """
-        self.successes = self.successes - 1.0 if self.successes > 1.0 else 0.0
+    def retract(self, since: int) -> None:
+        """Turn the success recorded ``since`` trials ago into a failure (an answer that turned
+        out to be a machine): it has decayed to ``(1 - 1/memory) ** since`` of one by now."""
+        keep = 1.0 - 1.0 / self.memory
+        weight = keep**since if since > 0 else 1.0
+        self.successes = self.successes - weight if self.successes > weight else 0.0
 
     @property
     def value(self) -> float:

@@ -41,6 +41,7 @@ second and adjusted incrementally in between.
 from __future__ import annotations
 
 import bisect
+import collections
 import math
 
 import attrs
@@ -62,6 +63,7 @@ _CONNECTED = Observation.CONNECTED
 _RELEASED = Observation.RELEASED
 _MACHINE = Observation.MACHINE
 _ROW_PAD = 1024
+_HEARD = 4096  # recent answers kept to match a machine verdict with (minutes of answers)
 
 
 def _release_floor(instance: object, attribute: object, value: float | None) -> None:
@@ -146,6 +148,10 @@ class PredictivePacing(RawPacing):
     _no_answer_after: float = attrs.field(init=False, default=30.0)
     _launches: list[float] = attrs.field(init=False, factory=list)
     _answers: int = attrs.field(init=False, default=0)  # live: ANSWERED less MACHINE
+    # recent answers (time, ring seconds, answer-rate trials then), for a machine verdict
+    _heard: collections.deque[tuple[float, float, int]] = attrs.field(
+        init=False, factory=lambda: collections.deque(maxlen=_HEARD)
+    )
     _abandons: int = attrs.field(init=False, default=0)
     # _row[k]: P(a ringing call will be answered | it has rung k seconds), padded with zeros
     _row: list[float] = attrs.field(init=False, factory=list)
@@ -186,6 +192,7 @@ class PredictivePacing(RawPacing):
             self._resolve(now - seconds)
             self._p.add(True)
             self._ring.add(seconds)
+            self._heard.append((now, seconds, self._p.count))
             self._answers += 1
             self._row_stale += 1
             self._update_z()
@@ -210,20 +217,34 @@ class PredictivePacing(RawPacing):
         elif kind is _RELEASED:
             self._released(now, seconds)
         elif kind is _MACHINE:
-            self._machine(seconds)
+            self._machine(now - seconds)
 
-    def _machine(self, seconds: float) -> None:
-        """The answer heard after ringing ``seconds`` was a machine: not a live answer.
+    def _machine(self, answered_at: float) -> None:
+        """The answer heard at ``answered_at`` was a machine: not a live answer.
 
         It leaves the live answers the abandon budget and the controller count (the cap is a
         share of live answers), and it becomes a failure in the answer rate and leaves the
         ring times: the rate predicts the demand for operators, and a machine never reaches
         one (counted, a campaign with many machines would dial as if they needed operators).
+        The answer is the one heard nearest ``answered_at`` (answers heard at the same moment
+        are alike to the estimates).
         """
         if self._answers > 0:
             self._answers -= 1
-        self._p.retract()
-        self._ring.remove(seconds)
+        heard = self._heard
+        best = -1
+        gap = math.inf
+        for i in range(len(heard) - 1, -1, -1):  # the verdict comes seconds after: scan back
+            d = abs(heard[i][0] - answered_at)
+            if d < gap:
+                best, gap = i, d
+            elif heard[i][0] < answered_at:
+                break
+        if best >= 0:
+            _, ring, trials = heard[best]
+            del heard[best]
+            self._p.retract(self._p.count - trials)
+            self._ring.remove(ring)
         self._row_stale += 1
         self._update_z()
 
