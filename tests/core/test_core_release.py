@@ -16,7 +16,7 @@ import pytest
 
 from autoinformer.backends.ari import AriSwitch
 from autoinformer.backends.ari.settings import AriSettings
-from autoinformer.backends.base import CallAnswered, CallEnded, CallProgress, Switch
+from autoinformer.backends.base import BackendGap, CallAnswered, CallEnded, CallProgress, Switch
 from autoinformer.backends.esl import EslSwitch
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.contacts.model import Contact
@@ -373,3 +373,27 @@ def test_released_detail_names_the_threshold() -> None:
     assert (
         text == "released by the dialer after 17.2 s of ringing (the pacing's release_after: 15 s)"
     )
+
+
+def test_a_call_ringing_across_a_backend_gap_is_never_released() -> None:
+    # After a reconnect the switch reports the gap first, then the answers it hid (ARI's
+    # reconcile, ESL's resync: BackendGap, then CallAnswered for each call answered meanwhile).
+    # The core must not release a call the gap may have hidden the answer of.
+    pacing = Scripted(release=4)
+    core, ids = _four_calls(pacing)
+    out = core.handle(T0 + 20, BackendGap(seconds=8.0, adopted=tuple(ids)))
+    assert _hangups(out) == []
+    out = core.handle(T0 + 20, CallAnswered(ids[0]))  # answered during the gap
+    assert _hangups(out) == []
+    assert core.calls[ids[0]].answered_at == T0 + 20
+    # the others may still be ringing, or answered unseen on a lost leg: never released
+    assert _hangups(core.handle(T0 + 25, e.Tick())) == []
+    assert pacing.released() == []
+    assert core._next_wake(T0 + 25) != T0 + 26  # nothing to poll for
+    # a call placed after the gap is released as usual
+    core.handle(T0 + 26, CallEnded(ids[1], HangupCause.NO_ANSWER))
+    core.handle(T0 + 26, e.ContactsAdded([Contact(id="k9", phones=("+79500009993",))]))
+    (fresh,) = set(core.calls) - set(ids)
+    _ring(core, pacing, T0 + 26, fresh)
+    out = core.handle(T0 + 41, e.Tick())
+    assert [h.call_id for h in _hangups(out)] == [fresh]

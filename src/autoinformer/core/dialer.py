@@ -178,7 +178,11 @@ class DialerCore:
             call = self.ringing.get(event.call_id)
             if call is not None and call.ringing_at is None:
                 call.ringing_at = now  # the callee's phone rings from now (release counts this)
-        elif isinstance(event, e.Tick | BackendGap):
+        elif isinstance(event, BackendGap):
+            # The gap may have hidden answers (the switch reports them right after it): a
+            # call ringing across it is never released, so an answered call is never cut.
+            self.ringing.clear()
+        elif isinstance(event, e.Tick):
             pass
         elif isinstance(event, e.ContactsAdded):
             intake.add_contacts(self, event.contacts, out)

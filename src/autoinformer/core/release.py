@@ -10,7 +10,9 @@ it asks the dialer to hang up some calls that are still ringing. The rules (47 C
   :data:`~autoinformer.pacing.base.MIN_RELEASE_AFTER`, 15 s) may be released, the ring counted
   from the switch's first ``CallProgress`` (ringing or early media), not from the originate:
   call set-up takes a second or more on a real network, and the rules count what the callee's
-  phone rang. A call whose ringing was never reported is never released;
+  phone rang. A call whose ringing was never reported is never released, nor is one that was
+  ringing across a :class:`~autoinformer.backends.base.BackendGap` (the switch reports the
+  answers the gap hid after the gap: the core forgets those calls' ringing);
 - among those, the ones that have rung the *shortest* time go first (the likeliest still to
   answer: the fewest missed calls per expected answer removed);
 - an answered call is never released: a call whose answer the core has seen is not ringing.
