@@ -172,6 +172,12 @@ def test_pacing_and_queue_strategy_keys() -> None:
     with pytest.raises(SettingsError) as info:
         parse_campaign(data, base=EXAMPLE.parent)
     assert info.value.field == "campaign.pacing.release_after"
+    for wrong in ("20", True):  # a string, a bool: named, not "unexpected key"
+        data["campaign"]["pacing"] = {"kind": "predictive", "release_after": wrong}  # type: ignore[index]
+        with pytest.raises(SettingsError) as info:
+            parse_campaign(data, base=EXAMPLE.parent)
+        assert info.value.field == "campaign.pacing.release_after"
+        assert "unexpected key" not in info.value.message
 
     data["campaign"]["pacing"] = {"kind": "telepathic"}  # type: ignore[index]
     with pytest.raises(SettingsError) as info:

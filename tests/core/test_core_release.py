@@ -247,6 +247,10 @@ def test_a_release_threshold_under_fifteen_seconds_is_refused() -> None:
     with pytest.raises(SettingsError) as info:
         DialerCore(campaign=_campaign(), pacing=Scripted(release_after=10.0))
     assert info.value.field == "pacing.release_after"
+    # a policy of the user's own with a threshold that is no number: named, not a TypeError
+    with pytest.raises(SettingsError) as info:
+        DialerCore(campaign=_campaign(), pacing=Scripted(release_after="20"))  # type: ignore[arg-type]
+    assert info.value.field == "pacing.release_after"
 
 
 # --- the abandon guard forwards the release -------------------------------------------------

@@ -22,6 +22,7 @@ __all__ = [
     "PacingPolicy",
     "PacingView",
     "ReleasingPolicy",
+    "check_release_after",
     "release_after",
 ]
 
@@ -130,12 +131,20 @@ def release_after(policy: object) -> float | None:
     after = getattr(policy, "release_after", None)
     if after is None or not callable(getattr(policy, "calls_to_release", None)):
         return None
-    if after < MIN_RELEASE_AFTER:
+    check_release_after(after)
+    return float(after)
+
+
+def check_release_after(after: object) -> None:
+    """Refuse a release threshold that is not a number of seconds >= :data:`MIN_RELEASE_AFTER`
+    (``None``, never release, is the caller's to allow), naming ``pacing.release_after``."""
+    number = isinstance(after, int | float) and not isinstance(after, bool)
+    if not number or not after >= MIN_RELEASE_AFTER:  # type: ignore[operator]
         raise SettingsError(
             "pacing.release_after",
-            f"must be >= {MIN_RELEASE_AFTER:g} s (47 CFR 64.1200(a)(6), Ofcom), got {after}",
+            f"must be a number of seconds >= {MIN_RELEASE_AFTER:g} (47 CFR 64.1200(a)(6),"
+            f" Ofcom), got {after!r}",
         )
-    return float(after)
 
 
 @attrs.define(kw_only=True)

@@ -49,7 +49,12 @@ import attrs
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import fraction, non_negative, positive
 from autoinformer.pacing._raw import RawPacing, clamp
-from autoinformer.pacing.base import MIN_RELEASE_AFTER, Observation, PacingView
+from autoinformer.pacing.base import (
+    MIN_RELEASE_AFTER,
+    Observation,
+    PacingView,
+    check_release_after,
+)
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
 
 __all__ = ["PredictivePacing"]
@@ -67,12 +72,8 @@ _HEARD = 4096  # recent answers kept to match a machine verdict with (minutes of
 
 
 def _release_floor(instance: object, attribute: object, value: float | None) -> None:
-    if value is not None and not value >= MIN_RELEASE_AFTER:
-        raise SettingsError(
-            "pacing.release_after",
-            f"must be >= {MIN_RELEASE_AFTER:g} s (47 CFR 64.1200(a)(6), Ofcom) or None,"
-            f" got {value}",
-        )
+    if value is not None:  # None: the valve is shut
+        check_release_after(value)
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
