@@ -111,17 +111,19 @@ def _default_limits() -> ContactLimits:
 def _default_window(self: Campaign) -> CallWindow:
     from autoinformer.policy.schedule import CallWindow
 
-    return attrs.evolve(CallWindow.safe_default(self.timezone), campaign_default=True)
+    window = CallWindow.safe_default(self.timezone)
+    return attrs.evolve(window, campaign_default=window.timezone)
 
 
 def _follow_zone(window: CallWindow, timezone: str) -> CallWindow:
     """The campaign's own default window in ``timezone``: ``attrs.evolve(campaign,
     timezone=...)`` passes the old window along, which must not keep the old zone. A window
-    the user gave (even the safe default, spelled out) is theirs and stays as it is."""
+    the user gave (even the safe default, spelled out, or the campaign's own given another
+    zone) is theirs and stays as it is."""
     from autoinformer.policy.schedule import CallWindow
     from autoinformer.policy.zones import to_zone
 
-    if not window.campaign_default:
+    if window.campaign_default is None or window.timezone != window.campaign_default:
         return window
     try:
         zone = to_zone(timezone)
@@ -129,7 +131,8 @@ def _follow_zone(window: CallWindow, timezone: str) -> CallWindow:
         raise SettingsError("timezone", str(exc)) from None
     if window.timezone == zone or window != CallWindow.safe_default(window.timezone):
         return window
-    return attrs.evolve(CallWindow.safe_default(zone), campaign_default=True)
+    moved = CallWindow.safe_default(zone)
+    return attrs.evolve(moved, campaign_default=moved.timezone)
 
 
 def _queues(value: object) -> Mapping[str, QueueSettings]:

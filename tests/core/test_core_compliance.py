@@ -123,6 +123,13 @@ def test_evolving_the_timezone_moves_the_default_window_and_keeps_a_given_one() 
     hours = CallWindow.parse(days="mon-fri", hours="10:00-18:00", timezone="Europe/Moscow")
     custom = attrs.evolve(_campaign(window=hours, timezone="Europe/Moscow"), timezone="UTC")
     assert custom.window == hours
+    # the default window with a zone the user chose for it (attrs.evolve of the window) is
+    # theirs too: neither the campaign nor a later change of its timezone moves it
+    new_york = attrs.evolve(moscow.window, timezone=ZoneInfo("America/New_York"))
+    assert _campaign(window=new_york, timezone="Europe/Moscow").window.timezone == new_york.timezone
+    mine = attrs.evolve(moscow, window=new_york)
+    assert mine.window.timezone == ZoneInfo("America/New_York")
+    assert attrs.evolve(mine, timezone="Asia/Tokyo").window.timezone == new_york.timezone
     with pytest.raises(SettingsError) as info:
         attrs.evolve(moscow, timezone="Mars/Olympus")
     assert info.value.field == "timezone"

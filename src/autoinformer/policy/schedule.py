@@ -301,9 +301,11 @@ class CallWindow:
         end: instant after the campaign's last allowed moment (None: open-ended).
         strict: the campaign wants the window to hold in every zone a number may be in
             (passed on to :func:`~autoinformer.policy.zones.callee_zones` by the caller).
-        campaign_default: this is the window a :class:`~autoinformer.campaign.Campaign` made
-            for itself because none was given (its zone follows the campaign's ``timezone``,
-            also through ``attrs.evolve``); not part of equality.
+        campaign_default: the zone a :class:`~autoinformer.campaign.Campaign` made this window
+            in for itself because none was given (None: not a campaign's own). While the
+            window's ``timezone`` is still that zone it follows the campaign's ``timezone``,
+            also through ``attrs.evolve``; once someone gives it another zone
+            (``attrs.evolve(window, timezone=...)``) it is theirs. Not part of equality.
     """
 
     weekly: tuple[tuple[TimeRange, ...], ...] = attrs.field(validator=_validate_weekly)
@@ -312,7 +314,9 @@ class CallWindow:
     start: dt.datetime | None = None
     end: dt.datetime | None = None
     strict: bool = False
-    campaign_default: bool = attrs.field(default=False, eq=False, repr=False, kw_only=True)
+    campaign_default: dt.tzinfo | None = attrs.field(
+        default=None, eq=False, repr=False, kw_only=True
+    )
 
     def __attrs_post_init__(self) -> None:
         _check_aware(self.start, "start")
