@@ -12,15 +12,12 @@ Run: ``python benchmarks/core_dialer.py`` (prints a Markdown table, writes
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
 
 import attrs
+from _core_harness import print_table, write_results
 
 from autoinformer.campaign import Campaign
 from autoinformer.contacts.model import Contact
@@ -30,7 +27,6 @@ from autoinformer.script import Script, play, say
 from autoinformer.sim.driver import DEFAULT_START, Simulation, simulate
 from autoinformer.sim.model import PopulationModel
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = 5
 CASES = [(2_000, 30), (10_000, 100), (34_000, 300)]  # contacts, lines
 
@@ -98,23 +94,18 @@ def main() -> int:
                 "core_us_per_event": round(core_s / events * 1e6, 1),
             }
         )
-    print("| contacts | lines | dials | events | wall s | dials/s | core s | core µs/event |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['contacts']} | {r['lines']} | {r['dials']} | {r['events']} | {r['wall_s']} "
-            f"| {r['dials_per_s']} | {r['core_s']} | {r['core_us_per_event']} |"
-        )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {
-        "benchmark": "core_dialer",
-        "runs": RUNS,
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews it
-        "rows": rows,
+    columns = {
+        "contacts": "contacts",
+        "lines": "lines",
+        "dials": "dials",
+        "events": "events",
+        "wall s": "wall_s",
+        "dials/s": "dials_per_s",
+        "core s": "core_s",
+        "core µs/event": "core_us_per_event",
     }
-    (RESULTS / "core_dialer.json").write_text(json.dumps(out, indent=2) + "\n")
+    print_table(columns, rows)
+    write_results("core_dialer", rows, runs=RUNS)
     return 0
 
 

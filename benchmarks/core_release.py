@@ -13,13 +13,11 @@ Run: ``python benchmarks/core_release.py`` (prints a Markdown table, writes
 
 from __future__ import annotations
 
-import json
-import os
-import platform
 import statistics
 import sys
 import time
-from pathlib import Path
+
+from _core_harness import print_table, write_results
 
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.contacts.model import Contact
@@ -32,7 +30,6 @@ from autoinformer.script import Script, menu, transfer
 from autoinformer.sim.driver import simulate
 from autoinformer.sim.model import PopulationModel
 
-RESULTS = Path(__file__).resolve().parent / "results"
 RUNS = 5
 CONTACTS = 4_000
 LINES = 60
@@ -94,30 +91,21 @@ def _variant(name: str, release_after: float | None) -> dict[str, object]:
 
 def main() -> int:
     rows = [_variant("release_after=15", 15.0), _variant("release_after=None", None)]
-    print(
-        "| variant | dials | events | wall s | µs/event | released | answered | abandoned "
-        "| abandon rate |"
-    )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
-    for r in rows:
-        print(
-            f"| {r['variant']} | {r['dials']} | {r['events']} | {r['wall_s']} "
-            f"| {r['us_per_event']} | {r['released']} | {r['answered']} | {r['abandoned']} "
-            f"| {r['abandon_rate']} |"
-        )
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    out = {
-        "benchmark": "core_release",
-        "runs": RUNS,
-        "contacts": CONTACTS,
-        "lines": LINES,
-        "operators": OPERATORS,
-        "python": sys.version.split()[0],
-        "machine": platform.machine(),
-        "load_average_1m": round(os.getloadavg()[0], 2),  # other work on the machine skews it
-        "rows": rows,
+    columns = {
+        "variant": "variant",
+        "dials": "dials",
+        "events": "events",
+        "wall s": "wall_s",
+        "µs/event": "us_per_event",
+        "released": "released",
+        "answered": "answered",
+        "abandoned": "abandoned",
+        "abandon rate": "abandon_rate",
     }
-    (RESULTS / "core_release.json").write_text(json.dumps(out, indent=2) + "\n")
+    print_table(columns, rows, left=1)
+    write_results(
+        "core_release", rows, runs=RUNS, contacts=CONTACTS, lines=LINES, operators=OPERATORS
+    )
     return 0
 
 
