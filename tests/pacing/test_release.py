@@ -257,3 +257,33 @@ def test_never_more_than_the_calls_old_enough(
     )
     k = policy.calls_to_release(view)
     assert 0 <= k <= sum(1 for a in ages if a >= MIN_RELEASE_AFTER)
+
+
+def test_a_line_busy_at_once_says_nothing_about_how_long_ringing_calls_may_answer() -> None:
+    # In the dialer core NOT_ANSWERED carries how long any unanswered call lasted: a busy line
+    # or an unreachable number ends in a second, a ring-out at the ring timeout. Both are a
+    # failed trial, and neither shortens the time a call still ringing may answer in.
+    busy, rang_out = PredictivePacing(), PredictivePacing()
+    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    for policy, lasted in ((busy, 1.0), (rang_out, 25.0)):
+        now = _warm(policy)
+        policy.observe(PacingObservation(Observation.DIALED, now - 30.0))
+        policy.observe(PacingObservation(Observation.NOT_ANSWERED, now - 30.0 + lasted, lasted))
+        _ringing(policy, now, ages)
+    view = PacingView(
+        now=now,
+        lines_free=50,
+        dialing=len(ages),
+        waiting=1,
+        agents_logged_in=20,
+        agents_idle=3,
+        agents_talking=17,
+    )
+    k = rang_out.calls_to_release(view)
+    assert k > 0
+    assert busy.calls_to_release(view) == k
+    after = attrs.evolve(view, dialing=len(ages) - k)
+    for age in sorted(a for a in ages if a >= 15.0)[:k]:
+        for policy in (busy, rang_out):
+            policy.observe(PacingObservation(Observation.RELEASED, now, age))
+    assert busy.calls_to_launch(after) == rang_out.calls_to_launch(after)

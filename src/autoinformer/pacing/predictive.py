@@ -4,10 +4,12 @@ How it decides (docs/pacing.md has the long version):
 
 1. It learns online, from the calls it sees, the answer probability ``p`` (discounted, so it
    follows drift), the ring-time distribution of answered calls, when unanswered calls are
-   released, and the mean talk time. It needs no scenario parameters. An answer that machine
-   detection then reports as a machine (``Observation.MACHINE``) is taken back from all of
-   them and from the live answers the abandon budget counts: a machine never reaches an
-   operator, so it is no demand for one, and the cap is a share of live answers.
+   released (the longest an unanswered call lasted: a busy line that ends at once says nothing
+   about how long a ringing call may still answer), and the mean talk time. It needs no
+   scenario parameters. An answer that machine detection then reports as a machine
+   (``Observation.MACHINE``) is taken back from all of them and from the live answers the
+   abandon budget counts: a machine never reaches an operator, so it is no demand for one,
+   and the cap is a share of live answers.
 2. At each decision it counts the operators *supply* expected free within the look-ahead ``L``
    (the mean ring time of answered calls): idle ones, those in wrap-up, and the talking ones
    that will have finished (``talking * L / mean talk``, the renewal rate), and the *demand*:
@@ -146,6 +148,7 @@ class PredictivePacing(RawPacing):
     _talk: DiscountedMean = attrs.field(init=False, factory=DiscountedMean)
     _wrap: DiscountedMean = attrs.field(init=False, factory=lambda: DiscountedMean(prior=0.0))
     _wrap_starts: list[float] = attrs.field(init=False, factory=list)
+    # the longest an unanswered call lasted (the ring timeout): the answer-by-age table's length
     _no_answer_after: float = attrs.field(init=False, default=30.0)
     _launches: list[float] = attrs.field(init=False, factory=list)
     _answers: int = attrs.field(init=False, default=0)  # live: ANSWERED less MACHINE
@@ -200,7 +203,8 @@ class PredictivePacing(RawPacing):
         elif kind is _NOT_ANSWERED:
             self._resolve(now - seconds)
             self._p.add(False)
-            self._no_answer_after = seconds
+            if seconds > self._no_answer_after:  # a busy line ends at once: not the timeout
+                self._no_answer_after = seconds
             self._row_stale += 1
         elif kind is _TALK_ENDED:
             self._talk.add(seconds)
