@@ -19,7 +19,9 @@ it asks the dialer to hang up some calls that are still ringing. The rules (47 C
   An answer that races the hang-up (the switch reports it after our hang-up went out) loses:
   the call stays released;
 - each release is reported to the policy at once (``Observation.RELEASED`` with the seconds
-  rung), and the call leaves the pacing's ``dialing`` count then, not when the switch confirms.
+  since the launch, the clock ``ANSWERED``'s ring time runs on, so the policy can match it to
+  its own launches), and the call leaves the pacing's ``dialing`` count then, not when the
+  switch confirms.
 
 The released attempt is ``no_answer`` (the callee did not pick up in the time we gave), cause
 16 (NORMAL_CLEARING: what ARI's and FreeSWITCH's cancel of a ringing channel, ORIGINATOR_CANCEL,

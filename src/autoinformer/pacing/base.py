@@ -67,7 +67,8 @@ class Observation(enum.Enum):
     ABANDONED = "abandoned"
     TALK_ENDED = "talk_ended"
     RELEASED = "released"
-    """The dialer hung up a call still ringing (``seconds``: how long it rang), as a
+    """The dialer hung up a call still ringing (``seconds``: since its launch, as ANSWERED's
+    ring time; the dialer core judges the legal floor from the switch's progress report), as a
     :class:`ReleasingPolicy` asked: neither answered nor unanswered, the outcome is unknown."""
     MACHINE = "machine"
     """An answered call turned out to be an answering machine (it was reported ANSWERED first;
