@@ -287,3 +287,42 @@ def test_a_line_busy_at_once_says_nothing_about_how_long_ringing_calls_may_answe
         for policy in (busy, rang_out):
             policy.observe(PacingObservation(Observation.RELEASED, now, age))
     assert busy.calls_to_launch(after) == rang_out.calls_to_launch(after)
+
+
+def test_a_call_asked_for_and_not_released_that_ends_before_the_next_decision_is_forgotten() -> (
+    None
+):
+    # The core may release fewer calls than asked and launch nothing after (its lines are
+    # full): the calls asked for stay set aside until the next decision. One of them that is
+    # answered (or rings out) meanwhile must be the call forgotten, not a neighbour still
+    # ringing; and a release the core chose by its own ring count (not among those asked for)
+    # forgets that very call.
+    asked, twin = PredictivePacing(), PredictivePacing()
+    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    for policy in (asked, twin):
+        now = _warm(policy)
+        _ringing(policy, now, ages)
+    view = PacingView(
+        now=now,
+        lines_free=0,
+        dialing=len(ages),
+        waiting=1,
+        agents_logged_in=20,
+        agents_idle=5,
+        agents_talking=15,
+    )
+    k = asked.calls_to_release(view)
+    assert 2 <= k < 12  # the youngest k of the twelve old enough are asked for
+    assert twin.calls_to_release(attrs.evolve(view, agents_idle=20, agents_talking=0)) == 0
+    oldest = max(ages)  # the core releases another one: by its ring count the youngest
+    answered = min(ages[:12])  # one asked for answers before the next decision
+    for policy in (asked, twin):
+        policy.observe(PacingObservation(Observation.RELEASED, now, oldest))
+        policy.observe(PacingObservation(Observation.ANSWERED, now + 0.5, answered + 0.5))
+    left = sorted(a for a in ages if a not in (oldest, answered))
+    for policy in (asked, twin):
+        ringing = sorted(now - t for t in policy._launches + policy._pending)
+        assert ringing == pytest.approx(left)
+    # a second on, both count the ringing calls afresh: the same calls, the same decision
+    later = attrs.evolve(view, now=now + 1.5, dialing=len(left))
+    assert asked.calls_to_release(later) == twin.calls_to_release(later)

@@ -260,12 +260,7 @@ class PredictivePacing(RawPacing):
         weight goes to the ring-time tail beyond ``seconds`` (so releasing the calls that have
         rung long biases neither the rate nor the ring-time distribution).
         """
-        pending = self._pending
-        if pending:  # already forgotten when the release was decided: the nearest of those
-            launched = now - seconds
-            pending.remove(min(pending, key=lambda t: abs(t - launched)))
-        else:
-            self._resolve(now - seconds)
+        self._resolve(now - seconds, prefer_pending=True)  # the driver counts rings its own way
         q = self._answer_given_rung(seconds)
         self._p.add_fraction(q)
         self._ring.add_tail(seconds, q)
@@ -282,16 +277,29 @@ class PredictivePacing(RawPacing):
         alive = p * s
         return alive / (alive + 1.0 - p) if alive > 0.0 else 0.0
 
-    def _resolve(self, launched_at: float) -> None:
-        """Forget the ringing call launched at ``launched_at`` (the nearest one)."""
+    def _resolve(self, launched_at: float, *, prefer_pending: bool = False) -> None:
+        """Forget the ringing call launched at ``launched_at`` (the nearest one), among the
+        calls counted and those a release decision set aside (``_pending``, their answers
+        already taken off: the driver may release fewer, and one may end before the next
+        decision); on a tie a counted one, unless ``prefer_pending`` (a release)."""
         launches = self._launches
-        if not launches:
+        pending = self._pending
+        i = -1
+        if launches:
+            i = bisect.bisect_left(launches, launched_at - 1e-6)
+            if i >= len(launches):
+                i = len(launches) - 1
+            elif i > 0 and launched_at - launches[i - 1] < launches[i] - launched_at:
+                i -= 1
+        if pending:
+            k = min(range(len(pending)), key=lambda j: abs(pending[j] - launched_at))
+            gap = abs(pending[k] - launched_at)
+            near = abs(launches[i] - launched_at) if i >= 0 else math.inf
+            if gap < near or (prefer_pending and gap <= near):
+                del pending[k]
+                return
+        if i < 0:
             return
-        i = bisect.bisect_left(launches, launched_at - 1e-6)
-        if i >= len(launches):
-            i = len(launches) - 1
-        elif i > 0 and launched_at - launches[i - 1] < launches[i] - launched_at:
-            i -= 1
         if self._row:
             age = int(self._ringing_at - launches[i])
             if age < 0:
