@@ -67,7 +67,7 @@ def test_guard_counts_abandons_over_live_answers_and_acts_on_it() -> None:
     _feed(guard, Observation.DIALED, 20)
     _feed(guard, Observation.ANSWERED, 10)
     _feed(guard, Observation.NOT_ANSWERED, 10)
-    _feed(guard, Observation.TALK_ENDED, 10)
+    _feed(guard, Observation.ENDED, 10)
     _feed(guard, Observation.ABANDONED, 1)
     view = PacingView(now=0.0, lines_free=10, agents_idle=2)
     assert guard.rate() == pytest.approx(0.1)  # 1 of 10 answers: under 15%
@@ -138,7 +138,8 @@ def test_core_never_reports_a_person_as_a_machine(verdict: str) -> None:
     core.handle(DEFAULT_START + 40.0, CallEnded(call_id, HangupCause.NORMAL_CLEARING, True))
     kinds = pacing.kinds()
     assert Observation.ANSWERED in kinds
-    assert Observation.TALK_ENDED in kinds
+    assert Observation.ENDED in kinds  # the message-only call ended, no operator talked
+    assert Observation.TALK_ENDED not in kinds
     assert Observation.MACHINE not in kinds
 
 

@@ -44,6 +44,12 @@ if TYPE_CHECKING:
 
 __all__ = ["AbandonGuard", "default_pacing", "expected_excess"]
 
+_ENDS = frozenset(
+    {Observation.NOT_ANSWERED, Observation.RELEASED, Observation.TALK_ENDED, Observation.ENDED}
+)
+"""The observations that end a launched call for pacing (each call gives exactly one): the
+guard counts the calls in flight, and the callees still in the script, from them."""
+
 
 def default_pacing(campaign: Campaign) -> PacingPolicy:
     """The pacing a campaign gets when none is given.
@@ -234,7 +240,7 @@ class AbandonGuard:
             self._dialed += 1
         elif kind is Observation.ANSWERED:
             self.answers += 1
-        elif kind in (Observation.NOT_ANSWERED, Observation.TALK_ENDED, Observation.RELEASED):
+        elif kind in _ENDS:
             self._ended += 1  # a released call no longer rings: it can bring no request
         elif kind is Observation.CONNECTED:
             self.requests += 1

@@ -56,6 +56,9 @@ class Call:
     ``ringing_at`` is when the switch first reported the callee's phone ringing (or early
     media); ``released`` is how long the call had rung since then when the dialer released it
     at the pacing's request (:mod:`autoinformer.core.release`); None for a call not released.
+    ``connected_at`` is when the bridge with an operator held (the pacing heard CONNECTED): the
+    desk reports the end of that talk (TALK_ENDED), so the call's own end reports nothing more;
+    an answered call never connected reports ENDED when it ends.
     """
 
     call_id: str
@@ -83,6 +86,7 @@ class Call:
     callback_result: str | None = None
     ringing_at: float | None = None
     released: float | None = None
+    connected_at: float | None = None
     detail: str = ""
 
     def answered_outcome(self, now: float, min_delivered_seconds: float) -> Outcome:

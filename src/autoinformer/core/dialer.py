@@ -478,9 +478,10 @@ class DialerCore:
             )
         else:
             outcome = call.answered_outcome(now, self.campaign.min_delivered_seconds)
-            self.pacing.observe(
-                PacingObservation(Observation.TALK_ENDED, now, now - call.answered_at)
-            )
+            if call.connected_at is None:  # a connected call's end is its operator's (the desk)
+                self.pacing.observe(
+                    PacingObservation(Observation.ENDED, now, now - call.answered_at)
+                )
         self._desk.customer_gone(now, self, call, out)
         record = call.finished(now, outcome, int(cause), event.detail)
         out += [c.Journal(record, begin=False), c.Notify(record)]

@@ -80,6 +80,7 @@ class OperatorLeg:
             forgotten.
         answered: the operator picked up.
         bridged: the bridge with the callee holds (the operator talks: wrap-up follows).
+        connected_at: when it did (the talk the pacing hears of when the leg ends).
         released: we hung the leg up ourselves and already freed its operator.
     """
 
@@ -90,6 +91,7 @@ class OperatorLeg:
     deadline: float
     answered: bool = False
     bridged: bool = False
+    connected_at: float = 0.0
     released: bool = False
 
 
@@ -282,16 +284,27 @@ class OperatorDesk:
         call.ringing.clear()
 
     def bridged(self, now: float, core: DialerCore, call: Call, out: list[c.Command]) -> None:
-        """The bridge holds: the call is ``transferred`` and counts for the operator."""
+        """The bridge holds: the call is ``transferred`` and counts for the operator.
+
+        The pacing hears CONNECTED now and TALK_ENDED when the operator's leg ends (the
+        operator goes to wrap-up then: :meth:`_talk_over`), not when the callee's call does."""
         if call.stage is not Stage.BRIDGING or call.operator is None or call.op_leg is None:
             return
         call.stage, call.outcome = Stage.BRIDGED, Outcome.TRANSFERRED
         call.operator_id = call.operator.id
         leg = self.legs.get(call.op_leg)
-        if leg is not None:
-            leg.bridged = True
-            self.queues[leg.queue].talking(leg.operator.id, now)
+        if leg is None:  # never: a leg leaves ``legs`` only as it ends, which undoes op_leg
+            return
+        leg.bridged, leg.connected_at, call.connected_at = True, now, now
+        self.queues[leg.queue].talking(leg.operator.id, now)
         core.pacing.observe(PacingObservation(Observation.CONNECTED, now, now - call.wait_started))
+
+    def _talk_over(self, now: float, core: DialerCore, leg: OperatorLeg) -> None:
+        """A bridged leg ended: its operator's talk is over (wrap-up now); the pacing hears
+        TALK_ENDED with the talk's length, once per CONNECTED."""
+        self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
+        talk = now - leg.connected_at
+        core.pacing.observe(PacingObservation(Observation.TALK_ENDED, now, talk))
 
     def leg_ended(
         self,
@@ -309,7 +322,7 @@ class OperatorDesk:
         if leg is None:
             return
         if leg.bridged:
-            self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
+            self._talk_over(now, core, leg)
         elif not leg.released:
             self._free(now, leg)
         if leg.released:
@@ -394,7 +407,7 @@ class OperatorDesk:
             if leg.bridged:  # we hung it up, its end never came: the talk is over all the same
                 self.legs.pop(leg_id, None)
                 core.legs.pop(leg_id, None)
-                self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
+                self._talk_over(now, core, leg)
             elif not leg.answered:
                 self._drop(now, leg, out)
                 call = core.calls.get(leg.call_id)

@@ -66,6 +66,15 @@ class Observation(enum.Enum):
     CONNECTED = "connected"
     ABANDONED = "abandoned"
     TALK_ENDED = "talk_ended"
+    """An operator's talk with a callee ended (``seconds``: from its CONNECTED, the talk
+    alone): the operator goes to wrap-up. Only a call that was CONNECTED reports it, once,
+    when the operator's side ends (the end of that call for pacing)."""
+    ENDED = "ended"
+    """An answered call ended without a talk with an operator (``seconds``: since its
+    ANSWERED): a message-only (broadcast) call, a callee who hung up early or while waiting,
+    an abandoned call (after its ABANDONED), a machine, a bridge that failed. No operator
+    frees up, so a talk-time estimate must not count it; every answered call ends with
+    exactly one TALK_ENDED or ENDED."""
     RELEASED = "released"
     """The dialer hung up a call still ringing (``seconds``: since its launch, as ANSWERED's
     ring time; the dialer core judges the legal floor from the switch's progress report), as a
@@ -81,8 +90,12 @@ class Observation(enum.Enum):
 @attrs.frozen
 class PacingObservation:
     """One observation: ``seconds`` is the ring time (ANSWERED / NOT_ANSWERED / RELEASED), the
-    talk time (TALK_ENDED), the wait for an operator (CONNECTED / ABANDONED) or the time since
-    the answer (MACHINE); 0 otherwise. ``now - seconds`` is always when it began."""
+    operator's talk time (TALK_ENDED), the wait for an operator (CONNECTED / ABANDONED) or the
+    time since the answer (MACHINE, ENDED); 0 otherwise. ``now - seconds`` is always when it
+    began.
+
+    Each launched call (DIALED) ends once for pacing: NOT_ANSWERED, RELEASED, or after its
+    ANSWERED either TALK_ENDED (it was CONNECTED to an operator) or ENDED (it was not)."""
 
     kind: Observation
     now: float

@@ -5,7 +5,8 @@ How it decides (docs/pacing.md has the long version):
 1. It learns online, from the calls it sees, the answer probability ``p`` (discounted, so it
    follows drift), the ring-time distribution of answered calls, when unanswered calls are
    released (the longest an unanswered call lasted: a busy line that ends at once says nothing
-   about how long a ringing call may still answer), and the mean talk time. It needs no
+   about how long a ringing call may still answer), and the operators' mean talk time
+   (``TALK_ENDED``; a call ending with no operator talk, ``ENDED``, frees no operator). It needs no
    scenario parameters. An answer that machine detection then reports as a machine
    (``Observation.MACHINE``) is taken back from all of them and from the live answers the
    abandon budget counts: a machine never reaches an operator, so it is no demand for one,
@@ -206,10 +207,10 @@ class PredictivePacing(RawPacing):
             if seconds > self._no_answer_after:  # a busy line ends at once: not the timeout
                 self._no_answer_after = seconds
             self._row_stale += 1
-        elif kind is _TALK_ENDED:
+        elif kind is _TALK_ENDED:  # an operator's talk (ENDED, a call without one, is not)
             self._talk.add(seconds)
             self._talk_done += seconds
-            if self._talking > 0:  # an operator's call (not a message-only one): wrap-up next
+            if self._talking > 0:  # (after its CONNECTED, unless a driver skipped that)
                 self._talk_started_sum -= now - seconds
                 self._talking -= 1
                 self._wrap_starts.append(now)
@@ -405,6 +406,11 @@ class PredictivePacing(RawPacing):
     def answer_rate(self) -> float:
         """The current estimate of the answer probability."""
         return self._p.value
+
+    @property
+    def talk_mean(self) -> float:
+        """The operators' mean talk time learnt (s, over ~400 talks; 120 before any ended)."""
+        return self._talk.mean
 
     def decide(
         self,

@@ -316,10 +316,11 @@ def simulate(
         Observation.ANSWERED,
         Observation.NOT_ANSWERED,
     )
-    o_connected, o_abandoned, o_talk_ended = (
+    o_connected, o_abandoned, o_talk_ended, o_ended = (
         Observation.CONNECTED,
         Observation.ABANDONED,
         Observation.TALK_ENDED,
+        Observation.ENDED,
     )
 
     rng = random.Random(seed)
@@ -514,6 +515,7 @@ def simulate(
                 hour = int(entry[0] // _HOUR)
                 hourly_ab[hour if hour < n_hours else n_hours] += 1
                 note(o_abandoned, now, now - entry[0])
+                note(o_ended, now, now - entry[0])  # the callee leaves: no operator talk
                 last_end = now
         ask(now)
         if progress is not None and now >= next_progress:
