@@ -221,3 +221,16 @@ def test_amd_verdicts(args: list[str], expected: list[object]) -> None:
     _feed(tracker, {"type": "StasisStart", "args": ["dial"], "channel": _ch("c1")})
     _feed(tracker, {"type": "StasisEnd", "channel": _ch("c1")})
     assert _feed(tracker, {"type": "StasisStart", "args": args, "channel": _ch("c1")}) == expected
+
+
+def test_early_media_and_ringing_are_told_apart_each_once() -> None:
+    # the core's release valve counts the ring from "ringing" (180) only, never early media
+    tracker = CallTracker(app="app")
+    tracker.expect_call("c1", other_id="c1-2")
+    progress = {"type": "Dial", "dialstatus": "PROGRESS", "peer": _ch("c1", "Down")}
+    assert _feed(tracker, progress) == [base.CallProgress("c1", "early_media")]
+    assert _feed(tracker, progress) == []
+    state = {"type": "ChannelStateChange", "channel": _ch("c1", "Ringing")}
+    assert _feed(tracker, state) == [base.CallProgress("c1", "ringing")]
+    ringing = {"type": "Dial", "dialstatus": "RINGING", "peer": _ch("c1", "Ringing")}
+    assert _feed(tracker, ringing) == []

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 
 import anyio
 import attrs
@@ -165,6 +166,29 @@ def test_the_ring_counts_from_the_switchs_progress_and_an_unreported_ring_is_nev
     assert "after 15.0 s of ringing" in core.calls[late].detail
     # the other call's switch never reported ringing: never released, however long it waits
     assert _hangups(core.handle(T0 + 24, e.Tick())) == []
+
+
+def test_early_media_does_not_start_the_ring_and_a_call_with_early_media_only_is_kept() -> None:
+    # SIP 183 may come before the phone rings (a carrier's announcement or its own ringback):
+    # the ring the 15 s floor is judged by starts at the first "ringing" (180) only
+    pacing = Scripted(release=2, launch=2)
+    core = DialerCore(campaign=_campaign(lines=2), pacing=pacing)
+    core.handle(T0, e.ContactsAdded(_contacts(2)))
+    late, media_only = call_id_for("rel", "k0", 1), call_id_for("rel", "k1", 1)
+    pacing.launch = 0
+    core.handle(T0 + 1, CallProgress(late, "early_media"))
+    core.handle(T0 + 1, CallProgress(media_only, "early_media"))
+    core.handle(T0 + 6, CallProgress(late, "ringing"))  # the phone rings 5 s later
+    core.handle(T0 + 7, CallProgress(late, "early_media"))  # and more early media: no matter
+    assert core._next_wake(T0 + 15.5) == T0 + 21  # 15 s after the ringing, not early media
+    assert _hangups(core.handle(T0 + 16, e.Tick())) == []  # 15 s of early media: too soon
+    assert _hangups(core.handle(T0 + 20.9, e.Tick())) == []
+    out = core.handle(T0 + 21, e.Tick())
+    assert [h.call_id for h in _hangups(out)] == [late]
+    assert "after 15.0 s of ringing" in core.calls[late].detail
+    # early media and never a 180: never released, however long it lasts
+    assert _hangups(core.handle(T0 + 38, e.Tick())) == []
+    assert core.calls[media_only].released is None
 
 
 def test_releases_only_as_many_as_asked_youngest_first() -> None:
@@ -368,6 +392,37 @@ async def test_release_over_the_fake_freeswitch_kills_the_ringing_channel() -> N
         kills = [cmd for cmd in server.commands if "uuid_kill" in cmd]
         assert len(kills) == 1, server.commands
     _check_released(records, pacing)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("early_media", [5.0, math.inf])
+async def test_early_media_over_the_fake_freeswitch_delays_or_prevents_the_release(
+    early_media: float,
+) -> None:
+    # CHANNEL_PROGRESS_MEDIA (183) is not the phone ringing: the release waits for
+    # CHANNEL_PROGRESS (180), and a call that only ever sends early media rings out
+    pacing = Scripted(release=1)
+    clock = LoopClock()
+    async with FakeEslServer(speed=1.0, early_media=early_media) as server:
+        async with EslSwitch(
+            port=server.port, password=server.password, dial="sofia/gateway/gw1/{digits}"
+        ) as switch:
+            records = await _run_over(switch, clock, pacing)
+        kills = [cmd for cmd in server.commands if "uuid_kill" in cmd]
+    if early_media == math.inf:
+        (record,) = records
+        assert kills == []
+        assert pacing.released() == []
+        assert record.outcome is Outcome.NO_ANSWER
+        assert "released" not in record.detail
+        assert record.ended_at is not None
+        assert record.ended_at - record.started_at >= 40 - 1  # rang out at the ring timeout
+    else:
+        assert len(kills) == 1, server.commands
+        record = _check_released(records, pacing)
+        assert record.ended_at is not None
+        # 5 s of early media, then 15 s of ringing at least
+        assert record.ended_at - record.started_at >= early_media + MIN_RELEASE_AFTER
 
 
 def test_released_detail_names_the_threshold() -> None:

@@ -71,7 +71,9 @@ class Media:
 
 @attrs.frozen
 class CallProgress:
-    """The far end is ringing (or sends early media)."""
+    """The far end is ringing (SIP 180: ``"ringing"``) or sends early media (SIP 183:
+    ``"early_media"``, which may come before the phone rings). Only ``"ringing"`` starts the
+    ring the core's release valve counts (:mod:`autoinformer.core.release`)."""
 
     call_id: str
     state: Literal["ringing", "early_media"] = "ringing"

@@ -53,9 +53,10 @@ class Call:
     ``stalled`` is a script playback that ended unfinished without our asking, held for a
     moment before the script goes on (see ``PLAYBACK_SETTLE``); ``failure`` likewise holds a
     failed command's detail for a moment before the call is recorded as ``failed``.
-    ``ringing_at`` is when the switch first reported the callee's phone ringing (or early
-    media); ``released`` is how long the call had rung since then when the dialer released it
-    at the pacing's request (:mod:`autoinformer.core.release`); None for a call not released.
+    ``ringing_at`` is when the switch first reported the callee's phone ringing (``"ringing"``
+    progress; early media does not count, see :mod:`autoinformer.core.release`); ``released``
+    is how long the call had rung since then when the dialer released it at the pacing's
+    request; None for a call not released.
     ``connected_at`` is when the bridge with an operator held (the pacing heard CONNECTED): the
     desk reports the end of that talk (TALK_ENDED), so the call's own end reports nothing more;
     an answered call never connected reports ENDED when it ends.

@@ -176,8 +176,9 @@ class DialerCore:
             self._on_bridged(now, event, out)
         elif isinstance(event, CallProgress):
             call = self.ringing.get(event.call_id)
-            if call is not None and call.ringing_at is None:
-                call.ringing_at = now  # the callee's phone rings from now (release counts this)
+            if call is not None and call.ringing_at is None and event.state == "ringing":
+                # the phone rings from now (release counts this); early media may come first
+                call.ringing_at = now
         elif isinstance(event, BackendGap):
             # The gap may have hidden answers (the switch reports them right after it): a
             # call ringing across it is never released, so an answered call is never cut.

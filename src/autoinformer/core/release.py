@@ -8,9 +8,12 @@ it asks the dialer to hang up some calls that are still ringing. The rules (47 C
 
 - only calls that have rung at least the policy's ``release_after`` (never under
   :data:`~autoinformer.pacing.base.MIN_RELEASE_AFTER`, 15 s) may be released, the ring counted
-  from the switch's first ``CallProgress`` (ringing or early media), not from the originate:
-  call set-up takes a second or more on a real network, and the rules count what the callee's
-  phone rang. A call whose ringing was never reported is never released, nor is one that was
+  from the switch's first ``CallProgress`` in state ``"ringing"`` (SIP 180), not from the
+  originate: call set-up takes a second or more on a real network, and the rules count what
+  the callee's phone rang. Early media (``"early_media"``, SIP 183) does not start the count:
+  a carrier may send it before the phone rings, so the real ring could be under 15 s. A call
+  with early media only is never released (safe: on a carrier that sends only 183 the valve
+  never acts). A call whose ringing was never reported is never released, nor is one that was
   ringing across a :class:`~autoinformer.backends.base.BackendGap` (the switch reports the
   answers the gap hid after the gap: the core forgets those calls' ringing);
 - among those, the ones that have rung the *shortest* time go first (the likeliest still to

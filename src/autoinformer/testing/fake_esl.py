@@ -71,6 +71,9 @@ class FakeEslServer:
         refuse: a regex; ``bgapi`` commands matching it are answered ``-ERR refused``.
         hangup_bridge_peer: end the other leg when a bridged leg hangs up (off: the client
             must do it).
+        early_media: seconds of early media (CHANNEL_PROGRESS_MEDIA, SIP 183) a called party's
+            channel sends before its phone rings (CHANNEL_PROGRESS, 180); ``math.inf``: early
+            media only, never a 180 (such carriers exist); None: it rings at once.
     """
 
     password: str = "ClueCon"
@@ -83,6 +86,7 @@ class FakeEslServer:
     max_backlog: int = 500
     refuse: str | None = None
     hangup_bridge_peer: bool = False
+    early_media: float | None = None
     mute: str | None = None
     """A regex: matching ``bgapi`` commands are carried out but never answered (a hung switch)."""
     silent_jobs: str | None = None
@@ -406,9 +410,16 @@ class FakeEslServer:
                     self._hangup(channel, party.fail_cause.name)
                     return
             else:
-                self._emit("CHANNEL_PROGRESS", channel)
+                end = min(ring, timeout) if answers else timeout
+                media = 0.0
+                if self.early_media is not None and party is not None:
+                    media = min(self.early_media, end)
+                    self._emit("CHANNEL_PROGRESS_MEDIA", channel)
+                    await self._sleep(media)
+                if media < end or self.early_media is None:
+                    self._emit("CHANNEL_PROGRESS", channel)
                 channel.state = "RINGING"
-                await self._sleep(min(ring, timeout) if answers else timeout)
+                await self._sleep(end - media)
             if not answers or ring >= timeout:
                 self._hangup(channel, "NO_ANSWER")
                 return
