@@ -337,7 +337,14 @@ def _pacing(table: Mapping[str, Any], campaign: Campaign) -> Callable[[], Pacing
     factory = kinds[kind]
     if options.get("release_after") is False:
         options["release_after"] = None
-    _build(prefix, factory, options)  # validate now, before anyone is called
+    try:
+        _build(prefix, factory, options)  # validate now, before anyone is called
+    except SettingsError as exc:
+        if exc.field != f"{prefix}.release_after":
+            raise
+        # 0 is "off" on the command line (--release-after 0); in TOML, off is false
+        hint = "(to never release a ringing call: release_after = false)"
+        raise SettingsError(exc.field, f"{exc.message} {hint}") from None
     return lambda: factory(**options)
 
 

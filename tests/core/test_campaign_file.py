@@ -172,12 +172,15 @@ def test_pacing_and_queue_strategy_keys() -> None:
     with pytest.raises(SettingsError) as info:
         parse_campaign(data, base=EXAMPLE.parent)
     assert info.value.field == "campaign.pacing.release_after"
-    for wrong in ("20", True):  # a string, a bool: named, not "unexpected key"
+    for wrong in ("20", True, 0, 0.0):  # a string, a bool, "off" as the CLI spells it
         data["campaign"]["pacing"] = {"kind": "predictive", "release_after": wrong}  # type: ignore[index]
         with pytest.raises(SettingsError) as info:
             parse_campaign(data, base=EXAMPLE.parent)
         assert info.value.field == "campaign.pacing.release_after"
         assert "unexpected key" not in info.value.message
+        # the message names the key and says how TOML turns the valve off
+        assert "release_after = false" in info.value.message
+        assert "campaign.pacing.release_after" in str(info.value)
 
     data["campaign"]["pacing"] = {"kind": "telepathic"}  # type: ignore[index]
     with pytest.raises(SettingsError) as info:
