@@ -123,6 +123,27 @@ def test_uccx_window_counts_live_answers() -> None:
     for i in range(10):
         for policy in (people, machines):
             _feed(policy, float(i), Observation.ANSWERED, 10.0)
-        _feed(machines, float(i), Observation.MACHINE, 10.0)
+        _feed(machines, float(i), Observation.MACHINE, 0.0)  # (the verdict at once)
     assert people.ratio > 1.5  # ten live answers, no abandon: bolder
     assert machines.ratio == 1.5  # no live answer yet: the window is still open
+
+
+def test_uccx_a_machine_heard_before_the_window_opened_is_not_taken_off_it() -> None:
+    def policy() -> UccxPacing:
+        p = UccxPacing(correction_pace=3)
+        for t in (0.0, 1.0, 2.0):  # the third answer closes the first window
+            _feed(p, t, Observation.ANSWERED, 8.0)
+        assert p.ratio > 1.5
+        return p
+
+    late, current = policy(), policy()
+    ratio = late.ratio
+    for p in (late, current):
+        _feed(p, 2.5, Observation.ANSWERED, 8.0)  # the new window's first answer
+    _feed(late, 4.0, Observation.MACHINE, 2.0)  # the answer heard at 2.0: the closed window's
+    _feed(current, 4.0, Observation.MACHINE, 1.5)  # the one heard at 2.5: this window's
+    for p in (late, current):
+        _feed(p, 5.0, Observation.ANSWERED, 8.0)
+        _feed(p, 6.0, Observation.ANSWERED, 8.0)
+    assert late.ratio > ratio  # three live answers in the window: it closed
+    assert current.ratio == ratio  # two live answers (one was a machine): still open

@@ -21,6 +21,7 @@ answer rate is its documented formula's (every answer, machines too) and is left
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 
 import attrs
@@ -202,7 +203,9 @@ class UccxPacing(PerIdlePacing):
 
     Every ``correction_pace`` live answers the ratio moves by
     ``gain * (target - abandon rate of the window) / target`` (relative), within
-    ``[1, max_ratio]``.
+    ``[1, max_ratio]``. A machine verdict (``Observation.MACHINE``, seconds after its answer)
+    takes its answer off the window only if that answer was counted in the current window:
+    one heard before the window opened belongs to a window already closed.
     """
 
     ratio: float = 1.5
@@ -212,9 +215,13 @@ class UccxPacing(PerIdlePacing):
     gain: float = 0.5
     _window_answers: int = attrs.field(init=False, default=0)
     _window_abandons: int = attrs.field(init=False, default=0)
+    _window_first: float = attrs.field(init=False, default=math.inf)  # its first answer's time
 
     def note(self, kind: Observation, now: float, seconds: float) -> None:
+        heard_from = self._window_first - 1e-6  # (a float's rounding of now - seconds)
         if kind is _ANSWERED:
+            if self._window_first == math.inf:
+                self._window_first = now
             self._window_answers += 1
             if self._window_answers >= self.correction_pace:
                 rate = self._window_abandons / self._window_answers
@@ -222,7 +229,8 @@ class UccxPacing(PerIdlePacing):
                 step = max(-0.5, min(0.5, step))
                 self.ratio = min(self.max_ratio, max(1.0, self.ratio * (1.0 + step * 0.2)))
                 self._window_answers = self._window_abandons = 0
+                self._window_first = math.inf
         elif kind is _ABANDONED:
             self._window_abandons += 1
-        elif kind is _MACHINE and self._window_answers > 0:  # not a live answer
-            self._window_answers -= 1
+        elif kind is _MACHINE and self._window_answers > 0 and now - seconds >= heard_from:
+            self._window_answers -= 1  # not a live answer, and one heard in this window
