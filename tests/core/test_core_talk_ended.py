@@ -24,11 +24,12 @@ from autoinformer.core import DialerCore
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.abandon_guard import AbandonGuard
+from autoinformer.core.operators import OperatorDesk
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.pacing.base import Observation, PacingObservation, PacingView
 from autoinformer.pacing.predictive import PredictivePacing
 from autoinformer.policy.retry import RetryPolicy
-from autoinformer.queues.base import Operator
+from autoinformer.queues.base import Operator, OperatorState
 from autoinformer.script import Script, menu, say, transfer
 from autoinformer.sim.driver import DEFAULT_START, Simulation
 from autoinformer.sim.model import PopulationModel
@@ -174,16 +175,51 @@ def test_every_launched_call_ends_once_for_pacing_and_the_guard_counts_every_end
     assert guard._dialed - guard._ended == 0  # nothing left in flight at the end
 
 
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Watched(PredictivePacing):
+    """PredictivePacing that compares, at each decision, the operators it believes talking
+    with the desk's operators in a talk."""
+
+    desk: list[OperatorDesk] = attrs.field(factory=list)
+    decisions: int = 0
+    wrong: int = 0
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        members = [m for q in self.desk[0].queues.values() for m in q.members]
+        self.decisions += 1
+        self.wrong += self._talking != sum(m.state is OperatorState.TALKING for m in members)
+        return super().decide(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+
+
 def test_predictive_run_by_the_core_learns_the_operators_talk_not_the_mix() -> None:
     """Operators talk a log-normal time (median 90 s, sigma 0.7: mean 115 s, sd 88 s); three
     callees in four only listen to a message of some seconds. The policy's discounted mean
     (memory 400) of n talks has the variance of an average of ``n_eff`` of them,
     ``n_eff = (sum w)^2 / sum w^2`` with weights ``k^i``, ``k = 1 - 1/400``: it must land within
     four of its standard errors of the model's mean, which the old mix of every answered call's
-    length (what TALK_ENDED used to carry) misses by far."""
-    policy = PredictivePacing()
-    sim = _run(policy, operators=8, contacts=3000, seed=5)
-    model = PopulationModel(talk_median_s=90.0)
+    length (what TALK_ENDED used to carry) misses by far. Its count of operators talking is the
+    desk's at every decision, and the wrap-ups it times (from each TALK_ENDED until the desk's
+    wrap-up count drops, seen at the next decision: at most the core's 1 s poll later while
+    contacts are due) come out at the queue's 10 s."""
+    policy = Watched()
+    model = PopulationModel(seed=5, digit_rates={"1": 0.25}, talk_median_s=90.0)
+    sim = Simulation(campaign=_press_one(8), model=model, pacing=policy)
+    policy.desk.append(sim.core._desk)
+    sim.at(T0, e.ContactsAdded(demo_contacts(3000, 5)))
+    sim.run()
+    assert policy.decisions > 1000
+    assert policy.wrong == 0
+    assert 10.0 <= policy._wrap.mean <= 10.0 + 1.0
     sigma = model.talk_sigma
     mean = model.talk_median_s * math.exp(sigma * sigma / 2)
     sd = mean * math.sqrt(math.expm1(sigma * sigma))
