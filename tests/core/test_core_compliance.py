@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import math
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,7 +28,12 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
-from autoinformer.core.abandon_guard import AbandonGuard, default_pacing, expected_excess
+from autoinformer.core.abandon_guard import (
+    AbandonGuard,
+    default_pacing,
+    excess_moments,
+    expected_excess,
+)
 from autoinformer.core.gates import DNC_RETRY, limits_next_allowed
 from autoinformer.errors import PolicyError, SettingsError
 from autoinformer.outcomes import ContactState, Outcome
@@ -446,6 +452,85 @@ def test_expected_excess_is_exact_for_independent_calls() -> None:
     for case in [(0, 3, 0.3, 2, 0.1, 1), (1, 2, 0.6, 4, 0.2, 2), (0, 0, 0.5, 6, 0.3, 3)]:
         assert expected_excess(*case) == pytest.approx(brute(*case), abs=1e-9)
     assert expected_excess(3, 0, 0.5, 0, 0.5, 1) == 2.0  # more waiting than idle operators
+
+
+def test_excess_moments_are_exact_for_independent_calls() -> None:
+    def brute(
+        waiting: int, live: int, q_live: float, ring: int, q_ring: float, idle: int
+    ) -> tuple[float, float]:
+        first = second = 0.0
+        for asks in itertools.product([0, 1], repeat=live + ring):
+            p = 1.0
+            for k, ask in enumerate(asks):
+                q = q_live if k < live else q_ring
+                p *= q if ask else 1 - q
+            x = max(0, waiting + sum(asks) - idle)
+            first += p * x
+            second += p * x * x
+        return first, second - first * first
+
+    cases = [
+        (0, 3, 0.3, 2, 0.1, 1),
+        (1, 2, 0.6, 4, 0.2, 2),
+        (0, 0, 0.5, 6, 0.3, 3),
+        (3, 2, 0.5, 2, 0.4, 1),
+    ]
+    for case in cases:
+        mean, var = excess_moments(*case)
+        want_mean, want_var = brute(*case)
+        assert mean == pytest.approx(want_mean, abs=1e-9)
+        assert var == pytest.approx(want_var, abs=1e-9)
+
+
+def _ringing_excess(ringing: int, q: float, idle: int) -> tuple[float, float]:
+    """Mean and standard deviation of max(0, R - idle), R ~ Binomial(ringing, q), summed
+    term by term over the whole distribution."""
+    pmf = [math.comb(ringing, k) * q**k * (1 - q) ** (ringing - k) for k in range(ringing + 1)]
+    mean = sum(p * max(0, k - idle) for k, p in enumerate(pmf))
+    second = sum(p * max(0, k - idle) ** 2 for k, p in enumerate(pmf))
+    return mean, math.sqrt(second - mean * mean)
+
+
+def test_guard_keeps_the_spread_of_the_calls_in_flight_in_hand() -> None:
+    """Many calls ringing: their expected excess fits the budget, their spread does not."""
+
+    def fed(z: float) -> AbandonGuard:
+        guard = AbandonGuard(inner=BroadcastPacing(), cap=0.03, z=z)
+        _feed(guard, Observation.DIALED, 2000)
+        _feed(guard, Observation.ANSWERED, 1000)
+        _feed(guard, Observation.NOT_ANSWERED, 1000)
+        _feed(guard, Observation.TALK_ENDED, 1000)
+        _feed(guard, Observation.CONNECTED, 175)
+        _feed(guard, Observation.ABANDONED, 25)
+        _feed(guard, Observation.DIALED, 20)  # 20 calls ringing, nobody listening or waiting
+        return guard
+
+    view = _view(lines_free=100, agents_idle=2, dialing=20)
+    budget = 0.03 * 1000 - 2.0 - 25  # 3 abandons left over the reserve
+    q = (175 + 25 + 1) / (2000 + 1)  # requests over ended calls, as the guard learns it
+
+    def largest(z: float) -> int:
+        fitting = [
+            n for n in range(101) if (m := _ringing_excess(20 + n, q, 2))[0] + z * m[1] <= budget
+        ]
+        return max(fitting)
+
+    old, new = largest(0.0), largest(1.0)
+    assert new < old  # the spread holds back launches the mean alone would allow
+    assert fed(0.0).calls_to_launch(view) == old
+    guard = fed(1.0)
+    assert guard.calls_to_launch(view) == new
+    assert guard.limited == 1
+    # at the old count the excess's mean is in the budget, one standard deviation above it not
+    mean, sd = _ringing_excess(20 + old, q, 2)
+    assert mean <= budget < mean + sd
+
+
+@pytest.mark.parametrize("z", [-0.5, math.inf, math.nan, "1", True])
+def test_guard_z_is_validated(z: object) -> None:
+    with pytest.raises(SettingsError) as info:
+        AbandonGuard(inner=BroadcastPacing(), z=z)  # type: ignore[arg-type]
+    assert info.value.field == "z"
 
 
 def test_guard_counts_the_callees_still_listening_to_the_script() -> None:

@@ -72,11 +72,12 @@ def test_guard_counts_abandons_over_live_answers_and_acts_on_it() -> None:
     view = PacingView(now=0.0, lines_free=10, agents_idle=2)
     assert guard.rate() == pytest.approx(0.1)  # 1 of 10 answers: under 15%
     assert guard.calls_to_launch(view) > 2  # the budget covers more than the idle operators
+    limited = guard.limited  # (z keeps the spread in hand: the 10 lines may be held back)
     _feed(guard, Observation.MACHINE, 5)  # half the answers were machines
     assert (guard.answers, guard.machines) == (5, 5)
     assert guard.rate() == pytest.approx(0.2)  # 1 of 5 live answers: over the cap
     assert guard.calls_to_launch(view) == 2  # progressive: one call per idle operator
-    assert guard.limited == 1
+    assert guard.limited == limited + 1
 
 
 def _campaign(**kw: object) -> Campaign:
