@@ -21,14 +21,20 @@ Four measurements (wall times are the median of several runs):
    live answers, as before the fix). Reported per row: live answers and abandons over the
    seeds, the pooled abandon rate and the worst seed's, and what holding the cap costs:
    transfers per operator-hour and operator occupancy (talk time over the shift).
+5. The guard's spread margin (``spread``): measurement 4 (the guard hearing MACHINE) at
+   several ``AbandonGuard.z``, the standard deviations of the in-flight calls' abandons the
+   guard keeps in hand (``z = 0``: only their mean and the fixed ``reserve``, the guard before
+   the margin; its worst seed ended at 3.06%).
 
 Run: ``python benchmarks/core_compliance.py`` (prints Markdown tables, writes
 ``benchmarks/results/core_compliance.json``); ``python benchmarks/core_compliance.py machines``
-reruns only that measurement (its key in the JSON; the others are kept).
+reruns only that measurement (its key in the JSON; the others are kept); the sections are
+``intake``, ``guard``, ``demo``, ``machines`` and ``spread``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import platform
@@ -217,7 +223,9 @@ class _TalkClock(Simulation):
         return self.talk_s + sum(end - opened for opened in self._opened.values())
 
 
-def _machine_day(pacing: str, rate: float, seed: int, guard: type[AbandonGuard]) -> dict[str, Any]:
+def _machine_day(
+    pacing: str, rate: float, seed: int, guard: Callable[..., AbandonGuard]
+) -> dict[str, Any]:
     """One first day of the demo's campaign with answering machines; its counts."""
     campaign = attrs.evolve(demo_campaign(), machine_detection=True)
     model = PopulationModel(
@@ -242,38 +250,76 @@ def _machine_day(pacing: str, rate: float, seed: int, guard: type[AbandonGuard])
     }
 
 
-def machine_rows() -> list[dict[str, Any]]:
+def _machine_row(
+    name: str, rate: float, guard: Callable[..., AbandonGuard], operator_h: float
+) -> dict[str, Any]:
+    """The first days of seeds 1-10 for one pacing and machine rate, pooled."""
+    days = [_machine_day(name, rate, seed, guard) for seed in MACHINE_SEEDS]
+    live = sum(d["live"] for d in days)
+    abandoned = sum(d["abandoned"] for d in days)
+    rates = [d["abandoned"] / d["live"] if d["live"] else 0.0 for d in days]
+    return {
+        "pacing": name,
+        "machine_rate": rate,
+        "seeds": len(days),
+        "live_answers": live,
+        "abandoned": abandoned,
+        "pooled_rate": round(abandoned / live, 4) if live else 0.0,
+        "max_rate": round(max(rates), 4),
+        "seed_rates": [round(r, 4) for r in rates],
+        "machines": sum(d["machines"] for d in days),
+        "dials": sum(d["dials"] for d in days),
+        "transfers": sum(d["transfers"] for d in days),
+        "transfers_per_operator_h": round(sum(d["transfers"] for d in days) / operator_h, 2),
+        "occupancy": round(sum(d["talk_s"] for d in days) / operator_h / 3600, 3),
+    }
+
+
+def _operator_h() -> float:
     operators = len(demo_campaign().queues["operators"].operators)
-    operator_h = len(MACHINE_SEEDS) * operators * SHIFT_S / 3600
+    return len(MACHINE_SEEDS) * operators * SHIFT_S / 3600
+
+
+def machine_rows() -> list[dict[str, Any]]:
+    operator_h = _operator_h()
     rows = []
     for name in PACINGS:
         for rate in MACHINE_RATES:
             for label, guard in (("fixed", AbandonGuard), ("old", MachineBlindGuard)):
-                days = [_machine_day(name, rate, seed, guard) for seed in MACHINE_SEEDS]
-                live = sum(d["live"] for d in days)
-                abandoned = sum(d["abandoned"] for d in days)
-                rates = [d["abandoned"] / d["live"] if d["live"] else 0.0 for d in days]
-                rows.append(
-                    {
-                        "pacing": name,
-                        "machine_rate": rate,
-                        "guard": label,
-                        "seeds": len(days),
-                        "live_answers": live,
-                        "abandoned": abandoned,
-                        "pooled_rate": round(abandoned / live, 4) if live else 0.0,
-                        "max_rate": round(max(rates), 4),
-                        "seed_rates": [round(r, 4) for r in rates],
-                        "machines": sum(d["machines"] for d in days),
-                        "dials": sum(d["dials"] for d in days),
-                        "transfers": sum(d["transfers"] for d in days),
-                        "transfers_per_operator_h": round(
-                            sum(d["transfers"] for d in days) / operator_h, 2
-                        ),
-                        "occupancy": round(sum(d["talk_s"] for d in days) / operator_h / 3600, 3),
-                    }
-                )
+                row = _machine_row(name, rate, guard, operator_h)
+                rows.append({"pacing": name, "machine_rate": rate, "guard": label} | row)
     return rows
+
+
+SPREAD_Z = (0.0, 1.0, 2.0, 4.0, 6.0)
+
+
+def spread_rows() -> list[dict[str, Any]]:
+    """The machines measurement (guard hearing MACHINE) at several ``AbandonGuard.z``: how many
+    standard deviations of the in-flight calls' abandons the guard keeps in hand. ``z = 0`` is
+    the guard before it counted the spread (only the fixed ``reserve`` of 2 abandons)."""
+    operator_h = _operator_h()
+    rows = []
+    for z in SPREAD_Z:
+        guard = functools.partial(AbandonGuard, z=z)
+        for name in PACINGS:
+            for rate in MACHINE_RATES:
+                rows.append({"z": z} | _machine_row(name, rate, guard, operator_h))
+    return rows
+
+
+def _print_spread(rows: list[dict[str, Any]]) -> None:
+    print(
+        "| z | pacing | machines | live answers | abandoned | pooled rate | worst seed "
+        "| transfers/op-h | occupancy |"
+    )
+    print("|---:|---|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['z']:g} | {r['pacing']} | {r['machine_rate']:.0%} | {r['live_answers']} "
+            f"| {r['abandoned']} | {r['pooled_rate']:.1%} | {r['max_rate']:.2%} "
+            f"| {r['transfers_per_operator_h']} | {r['occupancy']:.1%} |"
+        )
 
 
 def _print_intake(rows: list[dict[str, Any]]) -> None:
@@ -312,7 +358,7 @@ def _print_machines(rows: list[dict[str, Any]]) -> None:
     for r in rows:
         print(
             f"| {r['pacing']} | {r['machine_rate']:.0%} | {r['guard']} | {r['live_answers']} "
-            f"| {r['abandoned']} | {r['pooled_rate']:.1%} | {r['max_rate']:.1%} "
+            f"| {r['abandoned']} | {r['pooled_rate']:.1%} | {r['max_rate']:.2%} "
             f"| {r['transfers_per_operator_h']} | {r['occupancy']:.1%} | {r['dials']} |"
         )
 
@@ -322,6 +368,7 @@ SECTIONS: dict[str, tuple[Callable[[], list[dict[str, Any]]], Callable[..., None
     "guard": (guard_rows, _print_guard),
     "demo": (demo_rows, _print_demo),
     "machines": (machine_rows, _print_machines),
+    "spread": (spread_rows, _print_spread),
 }
 
 
