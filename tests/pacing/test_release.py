@@ -167,6 +167,23 @@ def _ringing(policy: PredictivePacing, now: float, ages: list[float]) -> None:
         policy.observe(PacingObservation(Observation.DIALED, now - age))
 
 
+MIXED_AGES = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+"""Twelve calls old enough to release (15-20.5 s) and twelve younger ones (2-13 s)."""
+
+
+def _team_of_20(now: float, ages: list[float], *, idle: int, lines_free: int = 50) -> PacingView:
+    """Twenty operators, ``idle`` of them free and the rest talking, one callee waiting."""
+    return PacingView(
+        now=now,
+        lines_free=lines_free,
+        dialing=len(ages),
+        waiting=1,
+        agents_logged_in=20,
+        agents_idle=idle,
+        agents_talking=20 - idle,
+    )
+
+
 @pytest.mark.parametrize("after", [15.0, None])
 def test_no_release_when_the_operators_cover_the_answers(after: float | None) -> None:
     policy = PredictivePacing(release_after=after)
@@ -182,16 +199,9 @@ def test_no_release_when_the_operators_cover_the_answers(after: float | None) ->
 def test_releases_old_calls_when_more_answers_come_than_operators() -> None:
     policy = PredictivePacing()
     now = _warm(policy)
-    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    ages = MIXED_AGES
     _ringing(policy, now, ages)
-    view = PacingView(
-        now=now,
-        lines_free=50,
-        dialing=len(ages),
-        waiting=1,
-        agents_logged_in=20,
-        agents_talking=20,
-    )
+    view = _team_of_20(now, ages, idle=0)
     k = policy.calls_to_release(view)
     assert 0 < k <= 12, "only the calls that have rung 15 s may go"
     closed = PredictivePacing(release_after=None)
@@ -209,19 +219,11 @@ def test_a_driver_that_releases_fewer_than_asked_leaves_the_rest_ringing() -> No
     # the core counts a call's ring from the switch's first progress report, so a call the
     # policy thinks old enough (from DIALED) may not be yet: the ones not released still ring
     asked, twin = PredictivePacing(), PredictivePacing()
-    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    ages = MIXED_AGES
     for policy in (asked, twin):
         now = _warm(policy)
         _ringing(policy, now, ages)
-    view = PacingView(
-        now=now,
-        lines_free=50,
-        dialing=len(ages),
-        waiting=1,
-        agents_logged_in=20,
-        agents_idle=1,
-        agents_talking=19,
-    )
+    view = _team_of_20(now, ages, idle=1)
     k = asked.calls_to_release(view)
     assert k >= 2
     # the driver releases one (rung a second less than since its DIALED), not k
@@ -264,21 +266,13 @@ def test_a_line_busy_at_once_says_nothing_about_how_long_ringing_calls_may_answe
     # or an unreachable number ends in a second, a ring-out at the ring timeout. Both are a
     # failed trial, and neither shortens the time a call still ringing may answer in.
     busy, rang_out = PredictivePacing(), PredictivePacing()
-    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    ages = MIXED_AGES
     for policy, lasted in ((busy, 1.0), (rang_out, 25.0)):
         now = _warm(policy)
         policy.observe(PacingObservation(Observation.DIALED, now - 30.0))
         policy.observe(PacingObservation(Observation.NOT_ANSWERED, now - 30.0 + lasted, lasted))
         _ringing(policy, now, ages)
-    view = PacingView(
-        now=now,
-        lines_free=50,
-        dialing=len(ages),
-        waiting=1,
-        agents_logged_in=20,
-        agents_idle=3,
-        agents_talking=17,
-    )
+    view = _team_of_20(now, ages, idle=3)
     k = rang_out.calls_to_release(view)
     assert k > 0
     assert busy.calls_to_release(view) == k
@@ -298,19 +292,11 @@ def test_a_call_asked_for_and_not_released_that_ends_before_the_next_decision_is
     # ringing; and a release the core chose by its own ring count (not among those asked for)
     # forgets that very call.
     asked, twin = PredictivePacing(), PredictivePacing()
-    ages = [15.0 + 0.5 * k for k in range(12)] + [2.0 + k for k in range(12)]
+    ages = MIXED_AGES
     for policy in (asked, twin):
         now = _warm(policy)
         _ringing(policy, now, ages)
-    view = PacingView(
-        now=now,
-        lines_free=0,
-        dialing=len(ages),
-        waiting=1,
-        agents_logged_in=20,
-        agents_idle=5,
-        agents_talking=15,
-    )
+    view = _team_of_20(now, ages, idle=5, lines_free=0)
     k = asked.calls_to_release(view)
     assert 2 <= k < 12  # the youngest k of the twelve old enough are asked for
     assert twin.calls_to_release(attrs.evolve(view, agents_idle=20, agents_talking=0)) == 0

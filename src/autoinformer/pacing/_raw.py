@@ -20,7 +20,7 @@ import abc
 
 from autoinformer.pacing.base import Observation, PacingObservation, PacingView
 
-__all__ = ["PerIdlePacing", "RawPacing", "clamp"]
+__all__ = ["PerIdlePacing", "RawPacing", "clamp", "view_args"]
 
 
 class RawPacing(abc.ABC):
@@ -67,20 +67,25 @@ class RawPacing(abc.ABC):
 
     def calls_to_launch(self, view: PacingView) -> int:
         """The contract's face: unpack the view and decide."""
-        return self.decide(
-            view.now,
-            view.lines_free,
-            view.dialing,
-            view.waiting,
-            view.agents_logged_in,
-            view.agents_idle,
-            view.agents_wrapup,
-            view.agents_talking,
-        )
+        return self.decide(*view_args(view))
 
     def observe(self, observation: PacingObservation) -> None:
         """The contract's face: unpack the observation and learn."""
         self.note(observation.kind, observation.now, observation.seconds)
+
+
+def view_args(view: PacingView) -> tuple[float, int, int, int, int, int, int, int]:
+    """A view as the fast path's arguments, in the order ``decide`` takes them."""
+    return (
+        view.now,
+        view.lines_free,
+        view.dialing,
+        view.waiting,
+        view.agents_logged_in,
+        view.agents_idle,
+        view.agents_wrapup,
+        view.agents_talking,
+    )
 
 
 def clamp(n: int, lines_free: int) -> int:

@@ -51,7 +51,7 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import fraction, non_negative, positive
-from autoinformer.pacing._raw import RawPacing, clamp
+from autoinformer.pacing._raw import RawPacing, clamp, view_args
 from autoinformer.pacing.base import (
     MIN_RELEASE_AFTER,
     Observation,
@@ -438,16 +438,7 @@ class PredictivePacing(RawPacing):
 
     def calls_to_release(self, view: PacingView) -> int:
         """The contract's face of :meth:`decide_release`."""
-        return self.decide_release(
-            view.now,
-            view.lines_free,
-            view.dialing,
-            view.waiting,
-            view.agents_logged_in,
-            view.agents_idle,
-            view.agents_wrapup,
-            view.agents_talking,
-        )
+        return self.decide_release(*view_args(view))
 
     def decide_release(
         self,
