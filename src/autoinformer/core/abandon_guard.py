@@ -24,7 +24,9 @@ Pure decision code: time and counts come in through the pacing contract.
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections import deque
 from typing import TYPE_CHECKING
 
 import attrs
@@ -144,6 +146,20 @@ def _check_z(instance: object, attribute: attrs.Attribute[float], value: float) 
         raise SettingsError("z", f"expected a number of standard deviations >= 0, got {value!r}")
 
 
+def _check_window(instance: object, attribute: object, value: float | None) -> None:
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0.0
+    ):
+        raise SettingsError(
+            "window_seconds", f"expected seconds > 0 (or None: campaign only), got {value!r}"
+        )
+
+
 @attrs.define(kw_only=True)
 class AbandonGuard:
     """Holds a pacing policy to an abandon-rate cap; itself a pacing policy.
@@ -165,6 +181,11 @@ class AbandonGuard:
     once many calls are in flight: so ``z`` keeps standard deviations in hand, a margin that
     grows with the spread (see ``z``).
 
+    The same rule holds twice: for the whole campaign (the counts above) and for the last
+    ``window_seconds`` (the answers and abandons seen in that rolling window, with the same
+    ``cap``, ``reserve`` and ``z``). Launches beyond the safe count need *both* budgets to cover
+    the in-flight risk, so a quiet first day cannot lend its unused budget to the second.
+
     Attributes:
         inner: the policy being guarded (its observations are passed on unchanged).
         cap: the most abandons allowed, as a fraction of live answers (0..1).
@@ -177,6 +198,14 @@ class AbandonGuard:
             seeds) is 2.88%, and launching in smaller steps keeps the budget alive: guarded
             broadcast with 60% machines makes 17.4 transfers per operator-hour instead of 14.5
             (``python benchmarks/core_compliance.py spread``; 4 and 6 cost the same, 0-2 less).
+        window_seconds: the rolling window the cap also holds over (seconds, > 0), or None
+            for the campaign budget alone. UK Ofcom's persistent-misuse policy measures the 3%
+            per campaign per 24 hours, so the default is 86400; the US FCC measures it per
+            campaign over 30 days, which the campaign budget covers for campaigns under 30
+            days. Without the window, a multi-day campaign with a quiet first day could spend
+            that day's unused budget on day two and abandon more than 3% of day two's answers.
+            After :meth:`restore` the window starts empty (its history is not in the store):
+            careful, no window budget until answers come.
         answers: live answers seen: answered calls less those machine detection then found to
             be machines (``Observation.MACHINE``), the cap's denominator. A machine's answer
             counts until its verdict comes (a few seconds: ``cap`` of an abandon per machine
@@ -192,6 +221,7 @@ class AbandonGuard:
     cap: float = attrs.field(default=0.03, validator=_check_cap)
     reserve: float = 2.0
     z: float = attrs.field(default=4.0, validator=_check_z)
+    window_seconds: float | None = attrs.field(default=86400.0, validator=_check_window)
     answers: int = attrs.field(default=0, init=False)
     machines: int = attrs.field(default=0, init=False)
     abandons: int = attrs.field(default=0, init=False)
@@ -199,6 +229,13 @@ class AbandonGuard:
     limited: int = attrs.field(default=0, init=False)
     _dialed: int = attrs.field(default=0, init=False)
     _ended: int = attrs.field(default=0, init=False)
+    # the rolling window: when its live answers and abandons came (in time order, from the
+    # observations' ``now``), and a heap of when the answers later found to be machines came
+    # (their verdicts arrive out of answer order); each time leaves once, so amortised O(1)
+    # per observation (O(log n) for a machine)
+    _window_answers: deque[float] = attrs.field(factory=deque, init=False, repr=False)
+    _window_abandons: deque[float] = attrs.field(factory=deque, init=False, repr=False)
+    _window_machines: list[float] = attrs.field(factory=list, init=False, repr=False)
 
     @property
     def request_rate(self) -> float:
@@ -214,6 +251,44 @@ class AbandonGuard:
         """Abandons so far as a fraction of live answers (0.0 before any answer)."""
         return self.abandons / self.answers if self.answers else 0.0
 
+    @property
+    def window_answers(self) -> int:
+        """Live answers in the rolling window as of the last observation or view (the
+        campaign's ``answers`` when ``window_seconds`` is None)."""
+        if self.window_seconds is None:
+            return self.answers
+        return max(0, len(self._window_answers) - len(self._window_machines))
+
+    @property
+    def window_abandons(self) -> int:
+        """Abandons in the rolling window as of the last observation or view (the campaign's
+        ``abandons`` when ``window_seconds`` is None)."""
+        if self.window_seconds is None:
+            return self.abandons
+        return len(self._window_abandons)
+
+    def _expire(self, now: float) -> None:
+        """Drop what came ``window_seconds`` or longer before ``now`` from the window."""
+        if self.window_seconds is None:
+            return
+        cutoff = now - self.window_seconds
+        for times in (self._window_answers, self._window_abandons):
+            while times and times[0] <= cutoff:
+                times.popleft()
+        machines = self._window_machines
+        while machines and machines[0] <= cutoff:
+            heapq.heappop(machines)
+
+    def budget(self, now: float) -> float:
+        """The abandons the guard may still risk at ``now``: the smaller of the campaign's
+        budget, ``cap * answers - reserve - abandons``, and the same over the rolling window."""
+        self._expire(now)
+        budget = self.cap * self.answers - self.reserve - self.abandons
+        if self.window_seconds is not None:
+            window = self.cap * self.window_answers - self.reserve - self.window_abandons
+            budget = min(budget, window)
+        return budget
+
     def allowed(self, view: PacingView, wanted: int) -> int:
         """How many of the ``wanted`` launches the abandon budget covers now."""
         in_flight = max(0, self._dialed - self._ended)
@@ -221,7 +296,7 @@ class AbandonGuard:
         live = max(0, in_flight - ringing - view.waiting - view.agents_talking)
         idle = view.agents_idle
         safe = max(0, min(wanted, idle - view.waiting - live - ringing))
-        budget = self.cap * self.answers - self.reserve - self.abandons
+        budget = self.budget(view.now)
         if safe >= wanted or budget <= 0.0:
             return safe
         q, q_live = self.request_rate, self.live_request_rate
@@ -245,6 +320,11 @@ class AbandonGuard:
 
     def restore(self, *, finished: int, answers: int, requests: int, abandons: int) -> None:
         """Count the attempts a resumed campaign made before (the cap is per campaign).
+
+        The rolling window is not restored: the store keeps no history of when answers and
+        abandons came, so after a restart the window starts empty. That is careful: with no
+        answers in it there is no window budget, and the guard allows only the safe count
+        until enough live answers have come since the restart.
 
         Args:
             finished: attempts with a result.
@@ -282,11 +362,15 @@ class AbandonGuard:
 
     def observe(self, observation: PacingObservation) -> None:
         """Count what the budget needs and pass the observation on."""
-        kind = observation.kind
+        kind, now = observation.kind, observation.now
+        self._expire(now)
+        windowed = self.window_seconds is not None
         if kind is Observation.DIALED:
             self._dialed += 1
         elif kind is Observation.ANSWERED:
             self.answers += 1
+            if windowed:
+                self._window_answers.append(now)
         elif kind in _ENDS:
             self._ended += 1  # a released call no longer rings: it can bring no request
         elif kind is Observation.CONNECTED:
@@ -294,8 +378,13 @@ class AbandonGuard:
         elif kind is Observation.ABANDONED:
             self.requests += 1
             self.abandons += 1
+            if windowed:
+                self._window_abandons.append(now)
         elif kind is Observation.MACHINE:  # the answer counted above was not a live one
             self.machines += 1
             if self.answers > 0:
                 self.answers -= 1
+            answered_at = now - observation.seconds
+            if self.window_seconds is not None and answered_at > now - self.window_seconds:
+                heapq.heappush(self._window_machines, answered_at)  # its answer is in the window
         self.inner.observe(observation)
