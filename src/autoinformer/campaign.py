@@ -8,6 +8,7 @@ operator queues, the pacing policy) are built from these settings by the dialer 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 
@@ -176,6 +177,10 @@ class Campaign:
             0.03: the US FCC and UK Ofcom cap). When the script can transfer, the core holds
             any pacing policy to it (:mod:`autoinformer.core.abandon_guard`); 1.0 turns the
             guard off.
+        abandon_window: the rolling window, in seconds, the guard also holds ``abandon_cap``
+            over (default 86400: UK Ofcom measures the 3% per campaign per 24 hours); None
+            holds the cap over the whole campaign only (the US FCC's 30 days, for campaigns
+            shorter than that).
         callback_timeout: seconds a ``callback`` hook may take before ``timeout`` is recorded.
         lang: language for speech and SMS templates.
         max_call_seconds: an answered call is hung up after this long (a safety net: nothing
@@ -199,6 +204,7 @@ class Campaign:
     sms: SmsRules = attrs.field(factory=SmsRules)
     abandon_message: str | None = None
     abandon_cap: float = 0.03
+    abandon_window: float | None = 86400.0
     callback_timeout: float = 10.0
     lang: str = "en"
     max_call_seconds: float = 3600.0
@@ -231,6 +237,17 @@ class Campaign:
             raise SettingsError(
                 "abandon_cap",
                 f"expected a fraction of live answers from 0 to 1, got {self.abandon_cap!r}",
+            )
+        window = self.abandon_window
+        if window is not None and (
+            isinstance(window, bool)
+            or not isinstance(window, int | float)
+            or not math.isfinite(window)
+            or window <= 0
+        ):
+            raise SettingsError(
+                "abandon_window",
+                f"expected seconds > 0 (or None: the campaign budget only), got {window!r}",
             )
         if self.max_call_seconds <= 0:
             raise SettingsError("max_call_seconds", "must be > 0 seconds")

@@ -24,6 +24,7 @@ from autoinformer.core.abandon_guard import default_pacing
 from autoinformer.errors import InputError, SettingsError, TemplateError
 from autoinformer.pacing.base import BroadcastPacing, PacingPolicy
 from autoinformer.policy.callerid import CallerIdPool
+from autoinformer.policy.durations import parse_duration
 from autoinformer.policy.limits import ContactLimits
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.policy.schedule import CallWindow
@@ -121,6 +122,7 @@ def parse_campaign(
             "machine_wait",
             "abandon_message",
             "abandon_cap",
+            "abandon_window",
             "callback_timeout",
             "lang",
             "do_not_call",
@@ -149,6 +151,8 @@ def parse_campaign(
         "max_call_seconds": float(_get(camp, "campaign", "max_call_seconds", (int, float), 3600.0)),
         "abandon_cap": float(_get(camp, "campaign", "abandon_cap", (int, float), 0.03)),
     }
+    if "abandon_window" in camp:
+        kwargs["abandon_window"] = _abandon_window(camp["abandon_window"])
     abandon = _get(camp, "campaign", "abandon_message", str, None)
     if abandon is not None:
         kwargs["abandon_message"] = _media_path(abandon, base)
@@ -346,6 +350,17 @@ def _pacing(table: Mapping[str, Any], campaign: Campaign) -> Callable[[], Pacing
         hint = "(to never release a ringing call: release_after = false)"
         raise SettingsError(exc.field, f"{exc.message} {hint}") from None
     return lambda: factory(**options)
+
+
+def _abandon_window(value: Any) -> float | None:
+    """Seconds from ``abandon_window``: a duration like ``retry.interval`` (``"24h"``,
+    ``"30m"``, ``86400``) or ``false`` for the campaign budget only (TOML has no null)."""
+    field = "campaign.abandon_window"
+    if value is False:
+        return None
+    if value is True:
+        raise SettingsError(field, "expected a duration like '24h' or seconds, or false, got true")
+    return parse_duration(value, field).total_seconds()
 
 
 def _retry(table: Mapping[str, Any]) -> RetryPolicy:

@@ -102,7 +102,8 @@ class DialerCore:
             default_pacing`); the campaign's ``lines`` is a hard cap over it. When the script
             can transfer, the policy is wrapped in an
             :class:`~autoinformer.core.abandon_guard.AbandonGuard` holding it to the
-            campaign's ``abandon_cap`` (``abandon_cap=1.0`` is the explicit opt-out).
+            campaign's ``abandon_cap`` over the campaign and its ``abandon_window``
+            (``abandon_cap=1.0`` is the explicit opt-out).
         dnc: a do-not-call list (an object with ``blocks(number)``, or a callable), consulted
             at dial time for every number. A list that raises blocks the number for now (fail
             safe); ``dnc_errors`` counts such failures and ``dnc_last_error`` says the last.
@@ -148,7 +149,11 @@ class DialerCore:
                 self._templates[text] = Template.parse(text)
         guarded = self.campaign.script.queues() and self.campaign.abandon_cap < 1.0
         if guarded and not isinstance(self.pacing, AbandonGuard):
-            self.pacing = AbandonGuard(inner=self.pacing, cap=self.campaign.abandon_cap)
+            self.pacing = AbandonGuard(
+                inner=self.pacing,
+                cap=self.campaign.abandon_cap,
+                window_seconds=self.campaign.abandon_window,
+            )
         self._release_after = release_after(self.pacing)  # validated: >= 15 s or None
         if self.dnc is not None:
             blocks = getattr(self.dnc, "blocks", None)
