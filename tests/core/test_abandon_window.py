@@ -136,7 +136,7 @@ def test_window_none_keeps_the_campaign_budget_alone() -> None:
     assert _two_days(DAY).calls_to_launch(later) == IDLE
 
 
-def test_a_resumed_campaign_starts_with_an_empty_window() -> None:
+def test_a_restore_without_times_starts_with_an_empty_window() -> None:
     def resumed(window_seconds: float | None) -> AbandonGuard:
         guard = AbandonGuard(inner=BroadcastPacing(), window_seconds=window_seconds)
         guard.restore(finished=2000, answers=1000, requests=100, abandons=0)

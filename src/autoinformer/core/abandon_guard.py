@@ -27,6 +27,7 @@ from __future__ import annotations
 import heapq
 import math
 from collections import deque
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 import attrs
@@ -204,8 +205,8 @@ class AbandonGuard:
             campaign over 30 days, which the campaign budget covers for campaigns under 30
             days. Without the window, a multi-day campaign with a quiet first day could spend
             that day's unused budget on day two and abandon more than 3% of day two's answers.
-            After :meth:`restore` the window starts empty (its history is not in the store):
-            careful, no window budget until answers come.
+            :meth:`restore` rebuilds it from the earlier attempts' times (the store's
+            attempt records), so a resumed campaign keeps the last 24 hours' budget.
         answers: live answers seen: answered calls less those machine detection then found to
             be machines (``Observation.MACHINE``), the cap's denominator. A machine's answer
             counts until its verdict comes (a few seconds: ``cap`` of an abandon per machine
@@ -318,25 +319,51 @@ class AbandonGuard:
                 high = mid - 1
         return low
 
-    def restore(self, *, finished: int, answers: int, requests: int, abandons: int) -> None:
+    def restore(
+        self,
+        *,
+        finished: int,
+        answers: int,
+        requests: int,
+        abandons: int,
+        now: float | None = None,
+        answered_at: Iterable[float] = (),
+        abandoned_at: Iterable[float] = (),
+    ) -> None:
         """Count the attempts a resumed campaign made before (the cap is per campaign).
 
-        The rolling window is not restored: the store keeps no history of when answers and
-        abandons came, so after a restart the window starts empty. That is careful: with no
-        answers in it there is no window budget, and the guard allows only the safe count
-        until enough live answers have come since the restart.
+        The rolling window is rebuilt from when the earlier live answers and abandons came
+        (the attempt records the store hands back on resume carry the times): without it a
+        resumed campaign's window would start empty, with no window budget, and dialling
+        would stay progressive until about ``reserve / cap`` (67) live answers had come
+        since the restart, however much budget the last 24 hours had left. Times at or
+        before ``now - window_seconds`` are left out; the rest enter the window in time
+        order. With no times given the window starts empty (careful).
 
         Args:
             finished: attempts with a result.
             answers: of those, answered by a person.
             requests: of those, the ones that asked for an operator.
             abandons: of those, abandoned.
+            now: the time of the restore (None: keep every time given).
+            answered_at: when the earlier live answers came (machines left out).
+            abandoned_at: when the earlier abandoned calls ended.
         """
         self._dialed += finished
         self._ended += finished
         self.answers += answers
         self.requests += requests
         self.abandons += abandons
+        if self.window_seconds is None:
+            return
+        cutoff = -math.inf if now is None else now - self.window_seconds
+        for window, times in (
+            (self._window_answers, answered_at),
+            (self._window_abandons, abandoned_at),
+        ):
+            merged = sorted([*window, *(t for t in times if t > cutoff)])
+            window.clear()
+            window.extend(merged)
 
     @property
     def release_after(self) -> float | None:

@@ -101,17 +101,30 @@ _LIVE = frozenset(
 _ASKED = frozenset({Outcome.TRANSFERRED, Outcome.ABANDONED, Outcome.AGENT_ERROR})
 
 
-def _restore_guard(core: DialerCore, event: e.ContactsRestored) -> None:
-    """The abandon cap is per campaign: a resumed campaign's guard counts the earlier attempts."""
+def _restore_guard(core: DialerCore, now: float, event: e.ContactsRestored) -> None:
+    """The abandon cap is per campaign: a resumed campaign's guard counts the earlier attempts,
+    and its rolling window gets back the live answers (answered, not a machine) and abandons
+    of the last ``window_seconds`` from the same records (they are all in the event already,
+    so this is one more look at each)."""
     guard = core.pacing
     if not isinstance(guard, AbandonGuard):
         return
-    outcomes = [r.outcome for entry in event.entries for r in entry.attempts if r.outcome]
+    finished = [r for entry in event.entries for r in entry.attempts if r.outcome]
+    outcomes = [r.outcome for r in finished]
+    answered_at = [r.answered_at for r in finished if r.answered_at is not None and not r.machine]
+    abandoned_at = [
+        r.ended_at if r.ended_at is not None else r.answered_at or r.started_at
+        for r in finished
+        if r.outcome is Outcome.ABANDONED
+    ]
     guard.restore(
         finished=len(outcomes),
-        answers=sum(o in _LIVE for o in outcomes),
+        answers=sum(r.outcome in _LIVE and not r.machine for r in finished),
         requests=sum(o in _ASKED for o in outcomes),
         abandons=sum(o is Outcome.ABANDONED for o in outcomes),
+        now=now,
+        answered_at=answered_at,
+        abandoned_at=abandoned_at,
     )
 
 
@@ -120,7 +133,7 @@ def restore_contacts(
 ) -> None:
     """Contacts from the store: attempts in flight at a crash become ``unknown`` (journaled
     and notified) and the retry policy decides what follows, as after any attempt."""
-    _restore_guard(core, event)
+    _restore_guard(core, now, event)
     for entry in event.entries:
         contact, progress = entry.contact, entry.progress
         if contact.id in core.book:
