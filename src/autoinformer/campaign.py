@@ -8,13 +8,13 @@ operator queues, the pacing policy) are built from these settings by the dialer 
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Literal
 
 import attrs
 
 from autoinformer.errors import SettingsError, TemplateError
+from autoinformer.pacing._checks import check_window_seconds
 from autoinformer.queues.base import DistributionStrategy, FirstIdle, Operator
 from autoinformer.script.steps import Script
 
@@ -238,17 +238,7 @@ class Campaign:
                 "abandon_cap",
                 f"expected a fraction of live answers from 0 to 1, got {self.abandon_cap!r}",
             )
-        window = self.abandon_window
-        if window is not None and (
-            isinstance(window, bool)
-            or not isinstance(window, int | float)
-            or not math.isfinite(window)
-            or window <= 0
-        ):
-            raise SettingsError(
-                "abandon_window",
-                f"expected seconds > 0 (or None: the campaign budget only), got {window!r}",
-            )
+        check_window_seconds("abandon_window", self.abandon_window)
         if self.max_call_seconds <= 0:
             raise SettingsError("max_call_seconds", "must be > 0 seconds")
         if self.callback_timeout <= 0:

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.pacing._checks import check_window_seconds
 from autoinformer.pacing.base import (
     BroadcastPacing,
     Observation,
@@ -148,17 +149,7 @@ def _check_z(instance: object, attribute: attrs.Attribute[float], value: float) 
 
 
 def _check_window(instance: object, attribute: object, value: float | None) -> None:
-    if value is None:
-        return
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, int | float)
-        or not math.isfinite(value)
-        or value <= 0.0
-    ):
-        raise SettingsError(
-            "window_seconds", f"expected seconds > 0 (or None: campaign only), got {value!r}"
-        )
+    check_window_seconds("window_seconds", value)
 
 
 @attrs.define(kw_only=True)
@@ -300,9 +291,7 @@ class AbandonGuard:
         budget = self.budget(view.now)
         if safe >= wanted or budget <= 0.0:
             return safe
-        q, q_live = self.request_rate, self.live_request_rate
-
-        z = self.z
+        q, q_live, z = self.request_rate, self.live_request_rate, self.z
 
         def fits(n: int) -> bool:
             mean, var = excess_moments(view.waiting, live, q_live, ringing + n, q, idle)

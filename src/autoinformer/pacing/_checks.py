@@ -3,13 +3,14 @@ field (:class:`~autoinformer.errors.SettingsError`)."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 
 import attrs
 
 from autoinformer.errors import SettingsError
 
-__all__ = ["fraction", "non_negative", "positive"]
+__all__ = ["check_window_seconds", "fraction", "non_negative", "positive"]
 
 Check = Callable[[object, "attrs.Attribute[float]", float], None]
 
@@ -35,3 +36,22 @@ def non_negative(field: str) -> Check:
 def positive(field: str) -> Check:
     """More than zero (a duration that must pass)."""
     return _check(field, lambda v: v > 0.0, "> 0")
+
+
+def check_window_seconds(field: str, value: object) -> None:
+    """An abandon-cap window: a finite number of seconds above 0, or None (no window).
+
+    One check for the campaign's ``abandon_window`` and the guard's ``window_seconds``, so a
+    value one accepts the other never refuses.
+    """
+    if value is None:
+        return
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise SettingsError(
+            field, f"expected seconds > 0 (or None: the campaign budget only), got {value!r}"
+        )
