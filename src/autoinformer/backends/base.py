@@ -109,11 +109,24 @@ class DigitReceived:
 
 @attrs.frozen
 class PlaybackFinished:
-    """A playback ended; ``completed`` is False when it was stopped or the call went away."""
+    """A playback ended; ``completed`` is False when it was stopped or the call went away.
+
+    ``error`` is non-empty when the switch could not play the media at all (missing file,
+    unsupported format, refused URI: ARI ``PlaybackFinished`` state ``failed`` or the REST
+    error; ESL ``PLAYBACK_STOP``/``CHANNEL_EXECUTE_COMPLETE`` with an error response). It holds
+    the switch's own words; ``completed`` is then False. The core records such an attempt
+    ``failed`` ("playback failed: ..."), never ``delivered``: a message nobody heard was not
+    delivered.
+    """
 
     call_id: str
     playback_id: str
     completed: bool = True
+    error: str = ""
+
+    def __attrs_post_init__(self) -> None:
+        if self.error and self.completed:
+            raise ValueError("a playback that failed (error) cannot be completed")
 
 
 @attrs.frozen
