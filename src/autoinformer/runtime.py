@@ -18,6 +18,7 @@ import collections
 import inspect
 import logging
 import math
+import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
 from typing import Any, Protocol
 
@@ -44,6 +45,9 @@ from autoinformer.store.base import Store
 __all__ = ["Runtime", "SmsSender", "SpeechRenderer", "summarize"]
 
 log = logging.getLogger("autoinformer.runtime")
+
+ID_SALT_KEY = "call_id_salt"
+"""The store's meta key for the random salt of this campaign's call ids (unique per store)."""
 
 DRAIN_SECONDS = 10.0
 """At the end of a run, how long to wait for SMS still being sent and hooks still running."""
@@ -230,10 +234,14 @@ class Runtime:
     async def _start(self, contacts: list[Contact]) -> None:
         name, store = self.campaign.name, self.store
 
-        def load() -> e.ContactsRestored:
-            return load_from_store(store, name, contacts)[0]
+        def load() -> tuple[e.ContactsRestored, str]:
+            salt = store.get_meta(name, ID_SALT_KEY)
+            if salt is None:
+                salt = secrets.token_hex(6)
+                store.set_meta(name, ID_SALT_KEY, salt)
+            return load_from_store(store, name, contacts)[0], salt
 
-        restored = await self._store_call(load)
+        restored, self.core.id_salt = await self._store_call(load)
         if self.start_paused:
             await self._handle(e.Pause())
         await self._handle(restored)

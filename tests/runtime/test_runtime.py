@@ -225,3 +225,26 @@ async def test_a_finished_store_returns_at_once_and_calls_nobody_again(tmp_path:
         store.close()
         assert len(attempts) == 1
         assert summary["attempts"] == 1
+
+
+@pytest.mark.anyio
+async def test_call_ids_are_unique_per_store_and_stable_within_one(tmp_path: Path) -> None:
+    """Two stores running a campaign of the same name never reuse each other's call ids (a
+    call of the first may still exist on the switch: Asterisk answers 409); one store resumed
+    keeps its own salt, so ids stay stable for reconciliation."""
+    clock = LoopClock()
+    contacts = [_contact("p1", "+79990000001")]
+    ids: list[str] = []
+    salts: list[str | None] = []
+    for path in (tmp_path / "a.sqlite", tmp_path / "b.sqlite", tmp_path / "a.sqlite"):
+        store = SqliteStore(path, durability="normal")
+        async with SimSwitch(clock=clock) as switch:
+            runtime = Runtime(campaign=_campaign(), switch=switch, store=store, clock=clock)
+            with anyio.fail_after(DEADLINE):
+                await runtime.run(contacts)
+        ids.append(next(iter(store.attempts("rt"))).attempt_id)
+        salts.append(store.get_meta("rt", "call_id_salt"))
+        store.close()
+    assert ids[0] != ids[1], "a second store reused the first store's call id"
+    assert ids[0] == ids[2] and salts[0] == salts[2], "a resumed store changed its ids"
+    assert all(salts), salts

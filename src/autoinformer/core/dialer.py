@@ -85,9 +85,17 @@ def utc(now: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(now, tz=dt.UTC)
 
 
-def call_id_for(campaign: str, contact_id: str, attempt_no: int) -> str:
-    """Our id for one attempt's call: stable, unique per (campaign, contact, attempt)."""
+def call_id_for(campaign: str, contact_id: str, attempt_no: int, salt: str = "") -> str:
+    """Our id for one attempt's call: stable, unique per (campaign, contact, attempt, salt).
+
+    ``salt`` is the store's own random id for the campaign (the runtime keeps it in the
+    store's meta): a second store running a campaign of the same name must not reuse the ids
+    of calls the first may still have on the switch (Asterisk answers ``409 Channel with given
+    unique ID already exists``), while one store keeps its ids stable for reconciliation.
+    """
     raw = f"{campaign}\0{contact_id}\0{attempt_no}".encode()
+    if salt:
+        raw += b"\0" + salt.encode()
     return "ai-" + hashlib.blake2s(raw, digest_size=10).hexdigest()
 
 
@@ -107,6 +115,8 @@ class DialerCore:
         dnc: a do-not-call list (an object with ``blocks(number)``, or a callable), consulted
             at dial time for every number. A list that raises blocks the number for now (fail
             safe); ``dnc_errors`` counts such failures and ``dnc_last_error`` says the last.
+        id_salt: mixed into every call id (see :func:`call_id_for`); the runtime passes the
+            store's own id so ids never collide across stores. Empty in the simulator.
     """
 
     campaign: Campaign
@@ -114,6 +124,7 @@ class DialerCore:
         default=attrs.Factory(lambda self: default_pacing(self.campaign), takes_self=True)
     )
     dnc: DoNotCall | Callable[[str], bool] | None = None
+    id_salt: str = ""
     book: ContactBook = attrs.field(factory=ContactBook, init=False)
     calls: dict[str, Call] = attrs.field(factory=dict, init=False)
     legs: dict[str, str] = attrs.field(factory=dict, init=False)
@@ -361,7 +372,7 @@ class DialerCore:
         slot.number_index = index
         slot.attempts += 1
         slot.history.append(at)
-        call_id = call_id_for(campaign.name, contact.id, slot.attempts)
+        call_id = call_id_for(campaign.name, contact.id, slot.attempts, self.id_salt)
         record = AttemptRecord(
             attempt_id=call_id,
             campaign=campaign.name,
