@@ -184,7 +184,9 @@ class Campaign:
         callback_timeout: seconds a ``callback`` hook may take before ``timeout`` is recorded.
         lang: language for speech and SMS templates.
         max_call_seconds: an answered call is hung up after this long (a safety net: nothing
-            waits forever, even if a switch never reports an end).
+            waits forever, even if a switch never reports an end). Default 600 s: ten
+            minutes covers a reminder with a transfer and an operator's talk; raise it for
+            campaigns whose operators talk longer (the cut is recorded, not silent).
     """
 
     name: str
@@ -207,7 +209,7 @@ class Campaign:
     abandon_window: float | None = 86400.0
     callback_timeout: float = 10.0
     lang: str = "en"
-    max_call_seconds: float = 3600.0
+    max_call_seconds: float = 600.0
 
     def __attrs_post_init__(self) -> None:
         if not self.name.strip():

@@ -148,7 +148,7 @@ def parse_campaign(
         "machine_wait": float(_get(camp, "campaign", "machine_wait", (int, float), 5.0)),
         "callback_timeout": float(_get(camp, "campaign", "callback_timeout", (int, float), 10.0)),
         "lang": _get(camp, "campaign", "lang", str, "en"),
-        "max_call_seconds": float(_get(camp, "campaign", "max_call_seconds", (int, float), 3600.0)),
+        "max_call_seconds": float(_get(camp, "campaign", "max_call_seconds", (int, float), 600.0)),
         "abandon_cap": float(_get(camp, "campaign", "abandon_cap", (int, float), 0.03)),
     }
     if "abandon_window" in camp:

@@ -28,7 +28,7 @@ from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
 from autoinformer.records import AttemptRecord
-from autoinformer.runtime import Runtime
+from autoinformer.runtime import ID_SALT_KEY, Runtime
 from autoinformer.script import Script, play, transfer
 from autoinformer.sim.driver import DEFAULT_START
 from autoinformer.store.memory import MemoryStore
@@ -194,7 +194,6 @@ async def test_ari_404_on_a_play_after_the_callee_hung_up_is_hung_up_early() -> 
     """The callee hangs up as the play reaches Asterisk: the channel is destroyed and the play
     answered 404 (the reply arrives after the ChannelDestroyed event, as on a busy PBX)."""
     campaign = _campaign(Script.of(play("sound:greeting")))
-    call_id = call_id_for("pb", "x", 1)
     store = MemoryStore()
     clock = LoopClock()
     async with FakeAri(time_scale=1.0) as fake:
@@ -203,6 +202,7 @@ async def test_ari_404_on_a_play_after_the_callee_hung_up_is_hung_up_early() -> 
 
         async def callee_hangs_up() -> None:
             await fake.wait_until(lambda: ("POST", "play") in fake.requests)
+            call_id = call_id_for("pb", "x", 1, store.get_meta("pb", ID_SALT_KEY) or "")
             fake.pbx.destroy(fake.pbx.channel(call_id), 16)
 
         settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
@@ -231,3 +231,63 @@ async def test_sim_switch_a_callee_leaving_mid_message_is_hung_up_early() -> Non
             await runtime.run([Contact(id="x", phones=("+79500000006",))])
     (record,) = store.attempts("pb")
     assert record.outcome is Outcome.HUNG_UP_EARLY, record
+
+
+# --- playback truth: a message nobody heard is never delivered ------------------------------
+
+
+def test_a_playback_the_switch_could_not_play_is_failed_not_delivered() -> None:
+    """ARI PlaybackFinished state 'failed' / ESL FILE NOT FOUND: the script stops at once, the
+    call is hung up and recorded ``failed`` with the switch's words, even 30 s after the
+    answer (a duration alone would say ``delivered``)."""
+    core = DialerCore(campaign=_campaign())
+    call_id, out = _answered(core)
+    first = next(cmd for cmd in out if isinstance(cmd, c.Play))
+    out = core.handle(T0 + 31, PlaybackFinished(call_id, first.playback_id, False, "no file"))
+    assert not any(isinstance(cmd, c.Play) for cmd in out), "the script went on"
+    assert [cmd.call_id for cmd in out if isinstance(cmd, c.Hangup)] == [call_id]
+    out = core.handle(T0 + 31.1, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    record = _final(out)
+    assert record.outcome is Outcome.FAILED
+    assert record.detail == "playback failed: no file"
+
+
+def test_a_playback_whose_end_never_comes_fails_at_a_deadline_from_the_step() -> None:
+    """A lost PlaybackFinished does not hold the line for max_call_seconds: a file may play
+    PLAYBACK_FILE_SECONDS; a finished playback disarms its deadline."""
+    from autoinformer.core.answered import PLAYBACK_FILE_SECONDS
+
+    core = DialerCore(campaign=_campaign())
+    call_id, out = _answered(core)
+    first = next(cmd for cmd in out if isinstance(cmd, c.Play))
+    out = core.handle(T0 + 5, PlaybackFinished(call_id, first.playback_id))
+    second = next(cmd for cmd in out if isinstance(cmd, c.Play))
+    # the first playback's deadline is void: nothing happens when it would have fired
+    assert not _decided(core.handle(T0 + 1 + PLAYBACK_FILE_SECONDS + 0.5, e.Tick()))
+    out = core.handle(T0 + 5 + PLAYBACK_FILE_SECONDS, e.Tick())
+    assert [cmd.call_id for cmd in out if isinstance(cmd, c.Hangup)] == [call_id], second
+    out = core.handle(T0 + 6 + PLAYBACK_FILE_SECONDS, CallEnded(call_id, HangupCause(16), True))
+    record = _final(out)
+    assert record.outcome is Outcome.FAILED
+    assert "never reported its end" in record.detail
+
+
+def test_a_say_steps_deadline_grows_with_its_text() -> None:
+    from autoinformer.core.answered import SPEECH_SECONDS_PER_CHAR
+    from autoinformer.script import say
+
+    text = "Your balance is {BALANCE} roubles. " * 10
+    core = DialerCore(campaign=_campaign(Script.of(say(text))))
+    out = core.handle(
+        T0, e.ContactsAdded([Contact(id="x", phones=("+79500000001",), variables={"BALANCE": "5"})])
+    )
+    call_id = next(cmd.call_id for cmd in out if isinstance(cmd, c.Originate))
+    core.handle(T0 + 1, CallAnswered(call_id))
+    bound = 30 + SPEECH_SECONDS_PER_CHAR * len(text)
+    assert not _decided(core.handle(T0 + bound, e.Tick()))
+    out = core.handle(T0 + 1 + bound + 1, e.Tick())
+    assert [cmd.call_id for cmd in out if isinstance(cmd, c.Hangup)] == [call_id]
+
+
+def test_max_call_seconds_defaults_to_ten_minutes() -> None:
+    assert _campaign().max_call_seconds == 600.0

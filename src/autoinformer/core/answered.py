@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING
 from autoinformer.backends.base import MachineDetected, Media, PlaybackFinished
 from autoinformer.core import commands as c
 from autoinformer.core.calls import Call, Stage
+from autoinformer.errors import AutoinformerError
 from autoinformer.outcomes import Outcome
 from autoinformer.pacing.base import Observation, PacingObservation
 from autoinformer.script import machine as m
 from autoinformer.script.steps import Play as PlayStep
+from autoinformer.script.steps import Say as SayStep
 
 if TYPE_CHECKING:
     from autoinformer.core.dialer import DialerCore
@@ -36,7 +38,7 @@ __all__ = [
     "timer_fired",
 ]
 
-TIMERS = frozenset({"amd", "beep", "settle", "callback"})
+TIMERS = frozenset({"amd", "beep", "settle", "callback", "playback"})
 """The call timers this module handles (with the script's own ``menu:<token>`` timers)."""
 
 PLAYBACK_SETTLE = 1.0
@@ -44,6 +46,28 @@ PLAYBACK_SETTLE = 1.0
 stop it) or a command on an answered call failed, before it goes on (or records ``failed``):
 a switch ends the playbacks of a call whose callee hangs up, and refuses commands for it, just
 before it reports the hang-up; the hang-up must decide the outcome then."""
+
+
+PLAYBACK_FILE_SECONDS = 300.0
+"""The longest a recorded file (a ``play`` step) may play before the core gives up on the
+switch ever reporting its end (a lost event must not hold a line for ``max_call_seconds``)."""
+
+SPEECH_SECONDS_PER_CHAR = 0.25
+"""A ``say`` step's deadline: 30 s plus this much per character of its text (engines speak
+12-16 characters a second; this allows four times slower)."""
+
+
+def playback_deadline(core: DialerCore, call: Call, step: PlayStep | SayStep) -> float:
+    """Seconds one of the script's playbacks may take, derived from the step: a bound on
+    the switch's silence, never a limit on a message that is playing."""
+    if isinstance(step, PlayStep):
+        return PLAYBACK_FILE_SECONDS
+    template = core._templates.get(step.template)
+    try:
+        chars = len(template.render_text(call.slot.contact, core.campaign.lang)) if template else 0
+    except AutoinformerError:  # the renderer reports it; the bound only needs a size
+        chars = 0
+    return 30.0 + SPEECH_SECONDS_PER_CHAR * max(chars, len(step.template))
 
 
 def answered(
@@ -120,6 +144,7 @@ def run_script(
             else:
                 media = c.Speech(step.template, call.slot.contact, core.campaign.lang)
             out.append(c.Play(call.call_id, action.playback_id, media))
+            core.set_timer(now + playback_deadline(core, call, step), call, "playback")
         elif isinstance(action, m.StopPlayback):
             out.append(c.StopPlayback(call.call_id, action.playback_id))
         elif isinstance(action, m.WantDigits):
@@ -163,6 +188,15 @@ def playback_finished(
     ):
         core._desk.hold_finished(now, call, event.completed, out)
     elif call.stage is Stage.SCRIPT and call.run is not None:
+        if call.run.playback_id == event.playback_id:
+            _disarm(call, "playback")
+        if event.error and call.run.playback_id == event.playback_id:
+            # the switch could not play it: nobody heard the message, so it is not delivered
+            call.outcome = Outcome.FAILED
+            call.detail = f"playback failed: {event.error}"
+            call.run.stop()
+            core.hangup_call(call, out)
+            return
         if not event.completed and call.run.playback_id == event.playback_id:
             # cut short, not by us: the callee may be leaving (CallEnded follows at once)
             # or the media failed; carry on only if the call is still there shortly
@@ -180,7 +214,7 @@ def callback_done(
     if call is None or call.run is None or call.callback_result is not None:
         return
     call.callback_result = result
-    call.tokens["callback"] = call.tokens.get("callback", 0) + 1
+    _disarm(call, "callback")
     run_script(core, now, call, call.run.callback_done(now), out)
 
 
@@ -201,3 +235,14 @@ def timer_fired(core: DialerCore, now: float, call: Call, kind: str, out: list[c
             run_script(core, now, call, call.run.playback_finished(stalled, now), out)
     elif kind == "callback":
         callback_done(core, now, call.call_id, "timeout", out)
+    elif kind == "playback" and call.stage is Stage.SCRIPT and call.run is not None:
+        # the switch never said the playback ended: the message cannot be counted as heard
+        call.outcome = Outcome.FAILED
+        call.detail = "playback failed: the switch never reported its end"
+        call.run.stop()
+        core.hangup_call(call, out)
+
+
+def _disarm(call: Call, kind: str) -> None:
+    """Void the armed timer ``kind`` of ``call`` (the core skips a timer whose token is old)."""
+    call.tokens[kind] = call.tokens.get(kind, 0) + 1
