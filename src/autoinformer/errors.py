@@ -12,6 +12,7 @@ catch everything of ours with one ``except`` clause and nothing of ours escapes 
     ├── PolicyError                a call the compliance rules forbid
     ├── StoreError                 the durable store failed
     ├── ExportError                a call-record export (CSV, XLSX) could not be written
+    ├── SpeechUnavailable          the campaign's messages cannot be rendered (no engine)
     └── BackendError               talking to a switch (or an SMS gateway) failed
         ├── BackendUnavailable     cannot connect / connection lost
         ├── OriginateError         the switch refused to place the call
@@ -43,6 +44,7 @@ __all__ = [
     "SmsError",
     "SmsRejected",
     "SmsUnavailable",
+    "SpeechUnavailable",
     "StoreError",
     "TemplateError",
     "WrongCallState",
@@ -94,6 +96,11 @@ class StoreError(AutoinformerError):
 
 class ExportError(AutoinformerError):
     """An export could not be written (the message names the file)."""
+
+
+class SpeechUnavailable(AutoinformerError):
+    """The campaign's ``say`` steps cannot be rendered by any of its engines (espeak-ng not
+    installed, gTTS without network): checked before anyone is called."""
 
 
 class BackendError(AutoinformerError):
