@@ -19,6 +19,7 @@ catch everything of ours with one ``except`` clause and nothing of ours escapes 
         ├── CallNotFound           the call no longer exists on the switch (ARI 404)
         ├── WrongCallState         the call is not in a state that allows this (ARI 409/412)
         ├── BackendTimeout         a reply or event did not arrive before its deadline
+        ├── MediaError             a media the switch cannot be given (raw text, unsafe name)
         └── SmsError               a text message could not be handed to the SMS gateway
             ├── SmsRejected        the gateway refused it (HTTP 4xx): retrying will not help
             └── SmsUnavailable     unreachable or failing after retries (also BackendUnavailable)
@@ -38,6 +39,7 @@ __all__ = [
     "ContactListError",
     "ExportError",
     "InputError",
+    "MediaError",
     "OriginateError",
     "PolicyError",
     "SettingsError",
@@ -145,3 +147,10 @@ class SmsRejected(SmsError):
 
 class SmsUnavailable(SmsError, BackendUnavailable):
     """The gateway could not be reached or kept failing (5xx, 429, network) after retries."""
+
+
+class MediaError(BackendError):
+    """A media cannot be handed to the switch as it is: raw text or a TTS name where a sound is
+    expected (``tts:...``, which the switch cannot play), a name with characters of the
+    switch's command syntax (line breaks, quotes, ``{...}`` variables), or a local file the
+    switch cannot reach. Nothing was sent; fix the media or the backend's audio settings."""
