@@ -332,7 +332,7 @@ class FakeEslServer:
                     "direction": "outbound",
                     "callstate": c.state,
                     "dest": c.dial,
-                    "application": c.current or "park",
+                    "application": c.current.split("|")[0] if c.current else "park",
                 }
                 for c in self.channels.values()
             ]
@@ -428,6 +428,12 @@ class FakeEslServer:
             self._emit("CHANNEL_ANSWER", channel)
             channel.job_done = True
             self._emit_job(channel.job, command, f"+OK {channel.uuid}\n")
+            channel.parked = str(uuidlib.uuid4())
+            self._emit(
+                "CHANNEL_EXECUTE",
+                channel,
+                {"Application": "park", "Application-UUID": channel.parked},
+            )
             self._emit("CHANNEL_PARK", channel)
             assert self._tg is not None
             self._tg.start_soon(self._run_apps, channel)
@@ -459,16 +465,25 @@ class FakeEslServer:
         extra = {"Hangup-Cause": cause}
         self._emit("CHANNEL_HANGUP", channel, extra)
         if channel.current is not None:
+            app, app_uuid, arg = channel.current.split("|", 2)
+            if app == "playback":
+                stop = {"Playback-File-Path": arg, "Playback-Status": "done"}
+                self._emit("PLAYBACK_STOP", channel, extra | stop)
+                channel.response = "PLAYBACK ERROR"  # what playback says on hang-up
             self._emit(
                 "CHANNEL_EXECUTE_COMPLETE",
                 channel,
-                {
-                    "Application": channel.current.split("|")[0],
-                    "Application-UUID": channel.current.split("|")[1],
-                    "Application-Response": "PLAYBACK ERROR",  # what playback says on hang-up
+                extra
+                | {
+                    "Application": app,
+                    "Application-Data": arg,
+                    "Application-UUID": app_uuid,
+                    "Application-Response": channel.response,
                 },
             )
             channel.current = None
+        if channel.parked is not None:
+            self._emit_park_done(channel, extra)
         self._emit("CHANNEL_HANGUP_COMPLETE", channel, extra)
         if not channel.job_done:
             channel.job_done = True
@@ -484,10 +499,26 @@ class FakeEslServer:
                 if self.hangup_bridge_peer:
                     self._hangup(peer, "NORMAL_CLEARING")
 
+    def _emit_park_done(self, channel: FakeChannel, extra: Mapping[str, str]) -> None:
+        assert channel.parked is not None
+        info = {"Application": "park", "Application-UUID": channel.parked}
+        channel.parked = None
+        self._emit(
+            "CHANNEL_EXECUTE_COMPLETE",
+            channel,
+            {**extra, **info, "Application-Response": channel.response},
+        )
+
     def _bridge(self, first: FakeChannel, second: FakeChannel) -> None:
         first.peer, second.peer = second.uuid, first.uuid
         first.broken.set()
         second.broken.set()
+        for leg, other in ((first, second), (second, first)):
+            if leg.parked is not None:  # uuid_bridge takes the legs out of park
+                self._emit_park_done(leg, {"Other-Leg-Unique-ID": other.uuid})
+        for leg, other in ((first, second), (second, first)):
+            info = {"Application": "uuid_bridge", "Other-Leg-Unique-ID": other.uuid}
+            self._emit("CHANNEL_EXECUTE", leg, info)
         self._emit("CHANNEL_BRIDGE", first, {"Other-Leg-Unique-ID": second.uuid})
 
     def _sendmsg(self, listener: Listener, uuid: str, headers: dict[str, str]) -> None:
@@ -517,7 +548,7 @@ class FakeEslServer:
                 continue
             app, arg, event_uuid = channel.apps.popleft()
             channel.broken = anyio.Event()
-            channel.current = f"{app}|{event_uuid}"
+            channel.current = f"{app}|{event_uuid}|{arg}"
             info = {"Application": app, "Application-Data": arg, "Application-UUID": event_uuid}
             self._emit("CHANNEL_EXECUTE", channel, info)
             response = "_none_"
@@ -530,9 +561,11 @@ class FakeEslServer:
                     self._emit("PLAYBACK_START", channel, {"Playback-File-Path": arg})
                     with anyio.move_on_after(seconds / self.speed):
                         await channel.broken.wait()
-                    response = "FILE PLAYED"
+                    response = "FILE PLAYED"  # played to the end or broken (uuid_break)
+                    status = "break" if channel.broken.is_set() else "done"
                     if channel.alive:
-                        self._emit("PLAYBACK_STOP", channel, {"Playback-File-Path": arg})
+                        stop = {"Playback-File-Path": arg, "Playback-Status": status}
+                        self._emit("PLAYBACK_STOP", channel, stop)
             elif app == "amd":
                 await self._sleep(1.0)
                 extra["variable_amd_result"] = "MACHINE" if channel.machine else "HUMAN"
@@ -542,6 +575,7 @@ class FakeEslServer:
             if not channel.alive:
                 return
             channel.current = None
+            channel.response = response
             self._emit(
                 "CHANNEL_EXECUTE_COMPLETE",
                 channel,

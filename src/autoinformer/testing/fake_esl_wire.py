@@ -34,6 +34,9 @@ __all__ = [
 CORE_UUID = "5e0e1f0a-0000-4000-8000-00000000fa4e"
 _TONE = re.compile(r"%\((\d+),(\d+)")
 _LOOPS = re.compile(r"loops=(-?\d+)")
+_STREAMS = frozenset(
+    {"tone_stream", "silence_stream", "local_stream", "file_string", "http", "https", "http_cache"}
+)
 
 
 def _encode(value: str) -> str:
@@ -90,6 +93,8 @@ class FakeChannel:
     apps: deque[tuple[str, str, str]] = attrs.field(factory=deque)
     wake: anyio.Event = attrs.field(factory=anyio.Event)
     current: str | None = None
+    parked: str | None = None  # the Application-UUID of the running ``park``
+    response: str = "_none_"  # the last application's response (current_application_response)
     broken: anyio.Event = attrs.field(factory=anyio.Event)
     scope: anyio.CancelScope = attrs.field(factory=anyio.CancelScope)
 
@@ -117,10 +122,14 @@ def media_seconds(arg: str, builtin_seconds: Mapping[str, float]) -> float | Non
     """How long ``playback ARG`` plays, in model seconds; None: the file does not exist.
 
     ``builtin_seconds`` first, then a ``tone_stream://`` read from its tones and loops, then a
-    WAV file's length; anything else plays 1 s.
+    WAV file's length; a name with a prefix FreeSWITCH does not play here (``tts:``, ``say:``:
+    no TTS engine, so it looks for a file of that name) does not exist; anything else plays 1 s.
     """
     if arg in builtin_seconds:
         return float(builtin_seconds[arg])
+    scheme = re.match(r"([A-Za-z_]+):", arg)
+    if scheme is not None and scheme.group(1).lower() not in _STREAMS:
+        return None
     if arg.startswith("tone_stream://"):
         tones = _TONE.findall(arg)
         loops = _LOOPS.search(arg)

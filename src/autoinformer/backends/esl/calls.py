@@ -33,7 +33,10 @@ from autoinformer.outcomes import HangupCause
 
 __all__ = ["Action", "Call", "CallTable", "Execute", "Kill", "Playback", "StopAvmdLater"]
 
-_PLAYBACK_FAILED = ("FILE NOT FOUND", "PLAYBACK ERROR", "-ERR")
+_PLAYED = "FILE PLAYED"
+"""``playback``'s Application-Response when it played to the end or was broken (uuid_break);
+otherwise ``FILE NOT FOUND`` (cannot open: missing file, unknown format, ``tts:...`` with no TTS)
+or ``PLAYBACK ERROR`` (the channel went away, or the media could not be played)."""
 
 
 @attrs.frozen
@@ -82,6 +85,8 @@ class Call:
     detect_machine: bool = False
     created: bool = False
     answered: bool = False
+    parked: bool = False
+    announced: bool = False
     progress: str | None = None
     ended: bool = False
     kill_cause: HangupCause | None = None
@@ -170,6 +175,9 @@ class CallTable:
         """End a call once: unfinished playbacks, its bridge peer, then CallEnded (last)."""
         if call.ended:
             return
+        if call.answered and not call.announced:  # it ended between answer and park
+            call.announced = True
+            self._out(call, CallAnswered(call.call_id))
         call.ended = True
         for playback in call.playbacks.values():
             self._out(call, PlaybackFinished(call.call_id, playback.playback_id, completed=False))
@@ -216,8 +224,8 @@ class CallTable:
         for call in adopted:
             state = str(live[call.uuid].get("callstate", "")).upper()
             call.created = True
-            if not call.answered and state == "ACTIVE":
-                call.answered = True
+            if not call.announced and state == "ACTIVE":
+                call.answered = call.parked = call.announced = True
                 self.emit(CallAnswered(call.call_id))
             if call.kill_cause is not None:  # our hang-up may have been lost with the connection
                 self.act(Kill(call.uuid, call.kill_cause))
@@ -272,9 +280,20 @@ class CallTable:
 
     def _on_answer(self, call: Call, event: EslEvent) -> None:
         call.created = True
-        if call.answered:
-            return
         call.answered = True
+        self._announce(call)
+
+    def _announce(self, call: Call) -> None:
+        """CallAnswered once the call is answered *and* parked (ready for our commands).
+
+        On a real FreeSWITCH CHANNEL_ANSWER comes while the originate is still finishing; an
+        application sent then (``playback`` at once on the answer) runs before ``park`` and
+        ends at once with ``PLAYBACK ERROR``, nothing played. The park's CHANNEL_EXECUTE says
+        the channel now runs our commands, so the answer is announced then.
+        """
+        if call.announced or not (call.answered and call.parked) or call.ended:
+            return
+        call.announced = True
         self._out(call, CallAnswered(call.call_id))
         if call.detect_machine and call.kill_cause is None:
             if self.detector == "amd":
@@ -289,6 +308,10 @@ class CallTable:
             self._out(call, DigitReceived(call.call_id, digit))
 
     def _on_execute(self, call: Call, event: EslEvent) -> None:
+        if event.get("Application") == "park" and not call.parked:
+            call.parked = True
+            self._announce(call)
+            return
         playback = call.playbacks.get(event.get("Application-UUID") or "")
         if playback is not None:
             playback.started = True
@@ -298,11 +321,7 @@ class CallTable:
     def _on_execute_complete(self, call: Call, event: EslEvent) -> None:
         playback = call.playbacks.pop(event.get("Application-UUID") or "", None)
         if playback is not None:
-            response = (event.get("Application-Response") or "").upper()
-            completed = not playback.stopped and not response.startswith(_PLAYBACK_FAILED)
-            self._out(
-                call, PlaybackFinished(call.call_id, playback.playback_id, completed=completed)
-            )
+            self._out(call, _finished(call, playback, event))
         elif event.get("Application") == "amd" and not call.machine_done:
             call.machine_done = True
             result = (event.get("variable_amd_result") or "").upper()
@@ -328,6 +347,26 @@ class CallTable:
         call.answered = call.answered or answered_at not in ("", "0")
         cause = HangupCause.from_name(name) if name else HangupCause.UNSPECIFIED
         self.end(call, cause, f"Hangup-Cause: {name or '?'}")
+
+
+def _finished(call: Call, playback: Playback, event: EslEvent) -> PlaybackFinished:
+    """What a playback's CHANNEL_EXECUTE_COMPLETE means (checked on FreeSWITCH 1.11.1).
+
+    ``FILE PLAYED``: played to the end, or broken by our ``uuid_break`` (then not completed).
+    Anything else while the channel is up (``FILE NOT FOUND``, ``PLAYBACK ERROR``): the switch
+    could not play it, an error in its own words. ``PLAYBACK ERROR`` on a channel that is
+    hanging up (``Answer-State: hangup``) is the call going away: not completed, no error.
+    """
+    response = (event.get("Application-Response") or "").strip()
+    if playback.stopped:
+        return PlaybackFinished(call.call_id, playback.playback_id, completed=False)
+    if response.upper() == _PLAYED:
+        return PlaybackFinished(call.call_id, playback.playback_id)
+    if event.get("Answer-State") == "hangup" or call.kill_cause is not None:
+        return PlaybackFinished(call.call_id, playback.playback_id, completed=False)
+    media = event.get("Application-Data") or ""
+    error = f"{response or 'no Application-Response'}" + (f" ({media})" if media else "")
+    return PlaybackFinished(call.call_id, playback.playback_id, completed=False, error=error)
 
 
 _HANDLERS: dict[str, Callable[[CallTable, Call, EslEvent], None]] = {

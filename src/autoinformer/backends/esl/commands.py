@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import phonenumbers
 
-from autoinformer.errors import OriginateError, SettingsError
+from autoinformer.errors import MediaError, OriginateError, SettingsError
 
 __all__ = [
     "DIAL_FIELDS",
@@ -151,6 +151,23 @@ def originate_command(
     return f"originate {channel_vars(merged)}{dial} &park()"
 
 
+_TEXT_SCHEMES = ("tts:", "say:", "speak:")
+"""Prefixes that make ``playback`` speak text (a TTS engine, ``mod_say``): raw text never goes
+to the switch as media (FreeSWITCH 1.11.1 answers ``tts://...`` with FILE NOT FOUND without an
+engine, and *says* ``say:hello`` as best it can and reports FILE PLAYED)."""
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _check_media_text(text: str, what: str) -> str:
+    """Refuse what FreeSWITCH would read as something else than a sound's name."""
+    if _CONTROL.search(text):
+        raise MediaError(f"{what}: a line break or control character in {text!r}")
+    if "${" in text:
+        raise MediaError(f"{what}: {text!r} has ${{...}}, which the switch expands as a variable")
+    return text
+
+
 def media_argument(
     *,
     path: Path | None,
@@ -161,34 +178,51 @@ def media_argument(
 ) -> str:
     """What ``playback`` should open on the switch for a :class:`~..base.Media`.
 
-    A builtin (``tone_stream://...``, ``ivr/ivr-welcome.wav``) goes as-is. A local file is
-    mapped into the switch's view: below ``audio_dir`` it becomes ``switch_audio_dir/REL``
-    (a shared directory) or ``http_cache://AUDIO_URL/REL`` (served over HTTP); with neither
-    set the switch is assumed to see our file system (same machine).
+    A builtin (``tone_stream://...``, ``ivr/ivr-welcome.wav``: relative names are the switch's
+    sounds) goes as-is once checked. A local file must exist; it is mapped into the switch's
+    view: below ``audio_dir`` it becomes ``switch_audio_dir/REL`` (a shared directory) or
+    ``http_cache://AUDIO_URL/REL`` (served over HTTP); with neither set the switch is assumed
+    to see our file system (same machine) and gets the absolute path. The argument travels as a
+    ``sendmsg`` header (``execute-app-arg``), so spaces, quotes, ``!`` and ``%`` reach the switch
+    unchanged (checked on FreeSWITCH 1.11.1).
 
     Raises:
-        SettingsError: the media name contains a line break, or the file is outside
-            ``audio_dir``.
+        MediaError: a builtin that is text (``tts:``/``say:``, spaces), starts with ``{`` or
+            ``[`` (channel variables), holds ``${`` (expanded by the switch) or a line break;
+            a file that does not exist or lies outside ``audio_dir``.
     """
     if builtin is not None:
-        if "\n" in builtin or "\r" in builtin or not builtin.strip():
-            raise SettingsError("media.builtin", f"not a usable media name: {builtin!r}")
-        return builtin
+        name = _check_media_text(builtin, "media.builtin")
+        if not name.strip():
+            raise MediaError("media.builtin: empty")
+        if name.lower().startswith(_TEXT_SCHEMES):
+            raise MediaError(
+                f"media.builtin: {name!r} asks the switch to speak text; FreeSWITCH has no TTS "
+                "here: render the text with autoinformer.speech and play the file (Media(path=...))"
+            )
+        if any(c.isspace() for c in name):
+            raise MediaError(
+                f"media.builtin: {name!r} has spaces: text is not a sound name (a local file "
+                "goes as Media(path=...))"
+            )
+        if name.startswith(("{", "[")):
+            raise MediaError(f"media.builtin: {name!r} starts with channel-variable syntax")
+        return name
     assert path is not None
+    local = Path(path).absolute()
+    _check_media_text(str(local), "media.path")
+    if not local.is_file():
+        raise MediaError(f"media.path: no such file {str(local)!r}")
     if audio_dir is None or (switch_audio_dir is None and audio_url is None):
-        text = str(path)
-    else:
-        try:
-            rel = PurePosixPath(*Path(path).resolve().relative_to(audio_dir.resolve()).parts)
-        except ValueError:
-            raise SettingsError(
-                "backend.audio_dir", f"{path} is not inside the audio directory {audio_dir}"
-            ) from None
-        if audio_url is not None:
-            text = f"http_cache://{audio_url.rstrip('/')}/{quote(str(rel))}"
-        else:
-            assert switch_audio_dir is not None
-            text = f"{switch_audio_dir.rstrip('/')}/{rel}"
-    if "\n" in text or "\r" in text:
-        raise SettingsError("media.path", f"not a usable media path: {text!r}")
-    return text
+        return str(local)
+    try:
+        rel = PurePosixPath(*local.resolve().relative_to(audio_dir.resolve()).parts)
+    except ValueError:
+        raise MediaError(
+            f"media.path: {local} is not inside backend.audio_dir {audio_dir}, so the switch "
+            "cannot reach it"
+        ) from None
+    if audio_url is not None:
+        return f"http_cache://{audio_url.rstrip('/')}/{quote(str(rel))}"
+    assert switch_audio_dir is not None
+    return _check_media_text(f"{switch_audio_dir.rstrip('/')}/{rel}", "media.path")
