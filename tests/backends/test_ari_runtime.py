@@ -25,12 +25,14 @@ from autoinformer.queues.base import Operator
 from autoinformer.runtime import Runtime
 from autoinformer.script import Script, menu, play, transfer
 from autoinformer.store.memory import MemoryStore
+from autoinformer.testing.ari_spec import bundled_reference_dir
 from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.parties import PARTIES
+from autoinformer.testing.speech import tone_renderer
 from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 from autoinformer.testing.virtual_time import LoopClock
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+REFERENCE = bundled_reference_dir()
 DEADLINE = 600.0  # virtual seconds: a hang fails at once, a slow machine never does
 
 CAMPAIGN = Campaign(
@@ -57,7 +59,7 @@ anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, 
 
 
 @pytest.mark.anyio
-async def test_campaign_on_the_fake_asterisk() -> None:
+async def test_campaign_on_the_fake_asterisk(tmp_path: Path) -> None:
     endpoint = "Local/{digits}@phones"  # the harder case: causes split over two halves
     clock = LoopClock()
     store = MemoryStore()
@@ -69,8 +71,12 @@ async def test_campaign_on_the_fake_asterisk() -> None:
             password_env="FAKE_ARI_PASSWORD",
             endpoint=endpoint,
             environ={"FAKE_ARI_PASSWORD": fake.password},
+            sounds_dir=tmp_path / "sounds",
         )
-        runtime = Runtime(campaign=CAMPAIGN, switch=switch, store=store, clock=clock)
+        renderer = tone_renderer(tmp_path / "speech")
+        runtime = Runtime(
+            campaign=CAMPAIGN, switch=switch, store=store, clock=clock, renderer=renderer
+        )
         async with switch:
             with anyio.fail_after(DEADLINE):
                 summary = await runtime.run(CONTACTS)

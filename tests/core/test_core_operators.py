@@ -9,6 +9,7 @@ switch (through the runtime, on both event loops) run the same cases end to end.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import anyio
@@ -43,6 +44,7 @@ from autoinformer.sim.driver import DEFAULT_START, simulate
 from autoinformer.sim.model import PopulationModel
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.fake_ari import FakeAri
+from autoinformer.testing.speech import tone_renderer
 from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 from autoinformer.testing.virtual_time import LoopClock
 
@@ -377,7 +379,7 @@ async def test_sim_switch_a_broken_phone_first_in_line_still_connects_every_call
 
 
 @pytest.mark.anyio
-async def test_ring_all_over_the_wire_on_the_fake_asterisk() -> None:
+async def test_ring_all_over_the_wire_on_the_fake_asterisk(tmp_path: Path) -> None:
     """Both operators of the fake answer after 1 s, at the same moment: one takes the call,
     the other's leg is hung up (answered or not by then), and no channel is left behind."""
     operators = (Operator("anna", "PJSIP/operator-101"), Operator("boris", "PJSIP/operator-102"))
@@ -385,9 +387,17 @@ async def test_ring_all_over_the_wire_on_the_fake_asterisk() -> None:
     store = MemoryStore()
     clock = LoopClock()
     async with FakeAri(time_scale=1.0) as fake:
-        settings = AriSettings(url=fake.url, username=fake.username, password=fake.password)
+        settings = AriSettings(
+            url=fake.url,
+            username=fake.username,
+            password=fake.password,
+            sounds_dir=tmp_path / "sounds",
+        )
         async with AriSwitch(settings=settings) as switch:
-            runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
+            renderer = tone_renderer(tmp_path / "speech")
+            runtime = Runtime(
+                campaign=campaign, switch=switch, store=store, clock=clock, renderer=renderer
+            )
             with anyio.fail_after(3600):
                 await runtime.run(CALLERS[:2])
         assert fake.violations == []

@@ -245,11 +245,27 @@ def test_a_playback_the_switch_could_not_play_is_failed_not_delivered() -> None:
     first = next(cmd for cmd in out if isinstance(cmd, c.Play))
     out = core.handle(T0 + 31, PlaybackFinished(call_id, first.playback_id, False, "no file"))
     assert not any(isinstance(cmd, c.Play) for cmd in out), "the script went on"
+    assert not _decided(out)  # a callee hanging up just now would decide instead
+    out = core.handle(T0 + 31 + PLAYBACK_SETTLE, e.Tick())
     assert [cmd.call_id for cmd in out if isinstance(cmd, c.Hangup)] == [call_id]
-    out = core.handle(T0 + 31.1, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    out = core.handle(T0 + 33, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
     record = _final(out)
     assert record.outcome is Outcome.FAILED
     assert record.detail == "playback failed: no file"
+
+
+def test_a_playback_failed_as_the_callee_hangs_up_is_judged_from_the_hang_up() -> None:
+    """Asterisk may fail the playback of a channel that is hanging up: the CallEnded that
+    follows within PLAYBACK_SETTLE decides (hung up early 3 s after the answer)."""
+    core = DialerCore(campaign=_campaign())
+    call_id, out = _answered(core)
+    first = next(cmd for cmd in out if isinstance(cmd, c.Play))
+    assert not _decided(
+        core.handle(T0 + 3, PlaybackFinished(call_id, first.playback_id, False, "x"))
+    )
+    out = core.handle(T0 + 3.1, CallEnded(call_id, HangupCause.NORMAL_CLEARING, answered=True))
+    assert _final(out).outcome is Outcome.HUNG_UP_EARLY
+    assert not any(isinstance(cmd, c.Hangup) for cmd in out)
 
 
 def test_a_playback_whose_end_never_comes_fails_at_a_deadline_from_the_step() -> None:

@@ -191,11 +191,13 @@ def playback_finished(
         if call.run.playback_id == event.playback_id:
             _disarm(call, "playback")
         if event.error and call.run.playback_id == event.playback_id:
-            # the switch could not play it: nobody heard the message, so it is not delivered
-            call.outcome = Outcome.FAILED
-            call.detail = f"playback failed: {event.error}"
+            # The switch could not play it: nobody heard the message, so it is not delivered.
+            # A switch may also fail the playback of a callee who is hanging up (Asterisk):
+            # a CallEnded within PLAYBACK_SETTLE decides from the hang-up, as for a refused
+            # command; else the "failed" timer records ``failed`` and hangs up.
+            call.failure = f"playback failed: {event.error}"
             call.run.stop()
-            core.hangup_call(call, out)
+            core.set_timer(now + PLAYBACK_SETTLE, call, "failed")
             return
         if not event.completed and call.run.playback_id == event.playback_id:
             # cut short, not by us: the callee may be leaving (CallEnded follows at once)
