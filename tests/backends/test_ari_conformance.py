@@ -8,15 +8,15 @@ jumps when no byte is on the wire, so a busy machine can make a check slower, ne
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
 
 from autoinformer.testing.ari_harness import ari_harness
+from autoinformer.testing.ari_spec import bundled_reference_dir
 from autoinformer.testing.conformance import CHECKS, SwitchHarness
 from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+REFERENCE = bundled_reference_dir()
 
 anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
 

@@ -1,6 +1,7 @@
 """Replay of the Asterisk 22 event capture through the decoder and the call tracker.
 
-The capture (``shared/reference/samples/asterisk-22.10.1-ari-events.jsonl``) was made with
+The capture (``recordings/asterisk-22.10.1-ari-events.jsonl``, a copy of the one in
+``shared/reference/samples``) was made with
 Asterisk's own channel ids; the test registers them as our calls, exactly as AriSwitch does
 before each request, and checks the Switch events that come out.
 """
@@ -18,10 +19,7 @@ from autoinformer.backends.ari.tracker import CallTracker, DestroyBridge, Hangup
 from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
 from autoinformer.testing.ari_spec import AriSpec
 
-SHARED = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference"
-CAPTURE = SHARED / "samples" / "asterisk-22.10.1-ari-events.jsonl"
-
-pytestmark = pytest.mark.skipif(not CAPTURE.exists(), reason="capture not beside the checkout")
+CAPTURE = Path(__file__).resolve().parent / "recordings" / "asterisk-22.10.1-ari-events.jsonl"
 
 FIRST, SECOND = "1795317410.0", "1795317415.2"
 BUSY, NOANSWER, CONGESTION, CREATED = (
@@ -62,7 +60,7 @@ def _replay() -> list[object]:
 
 
 def test_every_captured_event_decodes_and_matches_the_definitions() -> None:
-    spec = AriSpec.load(SHARED / "ari")
+    spec = AriSpec.load()
     kinds = set()
     for line in _lines():
         event = ari.decode_event(line)

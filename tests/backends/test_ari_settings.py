@@ -3,6 +3,7 @@ reference checker that keeps the fake server honest."""
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,21 @@ from autoinformer.backends import load_backend
 from autoinformer.backends.ari import AriSettings, AriSwitch, render_endpoint
 from autoinformer.backends.ari.audio import MediaPublisher, content_name
 from autoinformer.backends.base import Media
-from autoinformer.errors import BackendError, SettingsError
+from autoinformer.errors import BackendError, MediaError, SettingsError
 from autoinformer.testing.ari_spec import AriSpec, bundled_reference_dir
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+REFERENCE = bundled_reference_dir()
+
+
+def write_wav(path: Path, *, rate: int = 8000, channels: int = 1, seconds: float = 0.1) -> Path:
+    """A real WAV file (silence) in the format asked for."""
+    with wave.open(str(path), "wb") as audio:
+        audio.setnchannels(channels)
+        audio.setsampwidth(2)
+        audio.setframerate(rate)
+        audio.writeframes(b"\0\0" * channels * int(rate * seconds))
+    return path
+
 
 TABLE = {
     "kind": "ari",
@@ -152,12 +164,13 @@ def test_events_url_follows_the_scheme() -> None:
 
 @pytest.mark.anyio
 async def test_sounds_dir_delivery_copies_once_under_the_content_hash(tmp_path: Path) -> None:
-    source = tmp_path / "greeting.WAV"
-    source.write_bytes(b"RIFF fake wav bytes")
+    source = write_wav(tmp_path / "greeting.WAV")
     sounds = tmp_path / "asterisk-sounds"
     publisher = MediaPublisher(settings=AriSettings(url="http://pbx:8088", sounds_dir=sounds))
     uri = await publisher.uri(Media(path=source))
     name = content_name(source)
+    assert name.startswith("greeting-")
+    assert name.endswith(".wav")
     assert uri == f"sound:autoinformer/{Path(name).stem}"
     assert (sounds / name).read_bytes() == source.read_bytes()
     assert await publisher.uri(Media(path=source)) == uri
@@ -166,9 +179,57 @@ async def test_sounds_dir_delivery_copies_once_under_the_content_hash(tmp_path: 
 
 
 @pytest.mark.anyio
+async def test_sounds_dir_names_are_safe_and_the_subdir_is_configurable(tmp_path: Path) -> None:
+    source = write_wav(tmp_path / "Долг 525 руб; (final) v2.wav")
+    settings = AriSettings(url="http://pbx:8088", sounds_dir=tmp_path / "s", sounds_subdir="ai/x")
+    uri = await MediaPublisher(settings=settings).uri(Media(path=source))
+    name = uri.removeprefix("sound:ai/x/")
+    assert uri.startswith("sound:ai/x/")
+    assert "/" not in name
+    assert all(c.isascii() and (c.isalnum() or c in "_-") for c in name), name
+    assert name.startswith("525_")
+    assert name.split("-")[-1].isalnum()
+    for bad in ("../up", "/abs", "a b", ""):
+        with pytest.raises(SettingsError, match="sounds_subdir"):
+            AriSettings(url="http://pbx:8088", sounds_subdir=bad)
+
+
+@pytest.mark.anyio
+async def test_wav_formats_asterisk_reads_and_refuses(tmp_path: Path) -> None:
+    publisher = MediaPublisher(settings=AriSettings(url="http://pbx:8088", sounds_dir=tmp_path))
+    wide = write_wav(tmp_path / "wide.wav", rate=16000)
+    assert content_name(wide).endswith(".wav16")  # Asterisk's format_wav reads 16 kHz as .wav16
+    assert (await publisher.uri(Media(path=wide))).startswith("sound:autoinformer/wide-")
+    with pytest.raises(MediaError, match="44100 Hz, 16-bit, 2 channel"):
+        await publisher.uri(Media(path=write_wav(tmp_path / "cd.wav", rate=44100, channels=2)))
+    junk = tmp_path / "junk.wav"
+    junk.write_bytes(b"RIFF fake wav bytes")
+    with pytest.raises(MediaError, match="not a WAV file"):
+        await publisher.uri(Media(path=junk))
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("builtin", "words"),
+    [
+        ("tts:Press 1, 2", "cannot speak text"),
+        ("tts:hello", "cannot speak text"),
+        ("hello-world,beep", "comma"),
+        ("sound:beep,sound:beep", "comma"),
+        ("bogus:whatever", "plays only"),
+        ("hello\nworld", "line breaks"),
+    ],
+)
+async def test_builtins_asterisk_cannot_play_are_refused(builtin: str, words: str) -> None:
+    publisher = MediaPublisher(settings=AriSettings(url="http://pbx:8088"))
+    with pytest.raises(MediaError, match=words):
+        await publisher.uri(Media(builtin=builtin))
+    assert await publisher.uri(Media(builtin="sound:http://h/x")) == "sound:http://h/x"
+
+
+@pytest.mark.anyio
 async def test_http_delivery_names_a_url(tmp_path: Path) -> None:
-    source = tmp_path / "speech.wav"
-    source.write_bytes(b"RIFF other bytes")
+    source = write_wav(tmp_path / "speech.wav")
     settings = AriSettings(
         url="http://pbx:8088",
         audio="http",
@@ -199,11 +260,10 @@ def spec() -> AriSpec:
     return AriSpec.load(REFERENCE if REFERENCE.is_dir() else None)
 
 
-def test_bundled_reference_is_the_shared_one() -> None:
-    if not REFERENCE.is_dir():
-        pytest.skip("shared reference not beside the checkout")
-    for file in REFERENCE.glob("*.json"):
-        assert (bundled_reference_dir() / file.name).read_bytes() == file.read_bytes()
+def test_bundled_reference_has_every_resource() -> None:
+    names = {file.name for file in REFERENCE.glob("*.json")}
+    assert {"channels.json", "bridges.json", "events.json", "playbacks.json"} <= names
+    assert AriSpec.load(REFERENCE).match("POST", "/channels") is not None
 
 
 def test_checker_catches_bad_requests(spec: AriSpec) -> None:

@@ -8,6 +8,7 @@ seconds.
 
 from __future__ import annotations
 
+import wave
 from pathlib import Path
 
 import anyio
@@ -16,10 +17,11 @@ import pytest
 from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
 from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
+from autoinformer.testing.ari_spec import bundled_reference_dir
 from autoinformer.testing.fake_ari import FakeAri
 from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
-REFERENCE = Path(__file__).resolve().parents[2] / ".." / "shared" / "reference" / "ari"
+REFERENCE = bundled_reference_dir()
 
 pytestmark = pytest.mark.anyio
 anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual
@@ -67,7 +69,11 @@ async def test_originate_passes_caller_id_variables_and_our_ids(tmp_path: Path) 
                     if isinstance(event, base.CallAnswered):
                         break
             wav = tmp_path / "greeting.wav"
-            wav.write_bytes(b"RIFF....WAVEfmt fake")
+            with wave.open(str(wav), "wb") as audio:
+                audio.setnchannels(1)
+                audio.setsampwidth(2)
+                audio.setframerate(8000)
+                audio.writeframes(bytes(1600))
             await switch.play("call-1", base.Media(path=wav), playback_id="pb-file")
             await switch.hangup("call-1")
             events = await collect_until_ended(switch, {"call-1"})

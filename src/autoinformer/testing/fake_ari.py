@@ -83,6 +83,14 @@ class FakeAri:
         machine_numbers: numbers (digits) whose answering-machine detection says MACHINE.
         operator_marker: an endpoint containing this text is an operator.
         builtin_seconds: model seconds each ``sound:NAME`` plays (others: 1 s).
+        sounds_dir: the fake's view of Asterisk's ``sounds/<sounds_subdir>``: a
+            ``sound:<sounds_subdir>/NAME`` exists only if a file ``NAME.*`` is there (a sound
+            that does not exist finishes ``failed``, as on Asterisk). Other sounds exist unless
+            their name contains ``does-not-exist``.
+
+    Like Asterisk 22, an application keeps its event filter while it has channels, also when
+    its WebSocket is gone (a reconnect finds the filter still set); an application without
+    channels is forgotten with its filter when its WebSocket closes.
     """
 
     reference_dir: Path | None = None
@@ -96,6 +104,8 @@ class FakeAri:
     operator_marker: str = "operator"
     amd_context: str = "autoinformer-amd"
     builtin_seconds: dict[str, float] = attrs.field(factory=dict)
+    sounds_dir: Path | None = None
+    sounds_subdir: str = "autoinformer"
     check_events: bool = True
     """Check every event against events.json (turn off only to spare CPU in load tests)."""
     violations: list[str] = attrs.field(init=False, factory=list)
@@ -124,12 +134,27 @@ class FakeAri:
             machine_numbers=frozenset(m.lstrip("+") for m in self.machine_numbers),
             amd_context=self.amd_context,
             media_seconds=self._media_seconds,
+            sound_exists=self._sound_exists,
         )
 
     @property
     def url(self) -> str:
         """The HTTP root to give the client (``http://127.0.0.1:PORT``)."""
         return f"http://{self.host}:{self.port}"
+
+    def _sound_exists(self, name: str) -> bool:
+        if "does-not-exist" in name:
+            return False
+        prefix = f"{self.sounds_subdir}/"
+        if self.sounds_dir is None or not name.startswith(prefix):
+            return True
+        stem = name.removeprefix(prefix)
+        return any(p.stem == stem for p in self.sounds_dir.glob("*") if p.is_file())
+
+    def _forget_app(self, app: str) -> None:
+        """The WebSocket of ``app`` is gone: its filter goes too, unless it has channels."""
+        if not any(c.app == app and not c.destroyed for c in self.pbx.channels.values()):
+            self._filters.pop(app, None)
 
     def _media_seconds(self, uri: str) -> float:
         return self.builtin_seconds.get(uri.removeprefix("sound:"), 1.0)
@@ -171,7 +196,7 @@ class FakeAri:
         for name, socket in list(self._sockets.items()):
             if app is None or name == app:
                 self._sockets.pop(name, None)
-                self._filters.pop(name, None)
+                self._forget_app(name)
                 await socket.stream.aclose()
                 socket.closed.set()
 
@@ -502,7 +527,7 @@ class FakeAri:
             tg.cancel_scope.cancel()
         if self._sockets.get(socket.app) is socket:
             del self._sockets[socket.app]
-            self._filters.pop(socket.app, None)
+            self._forget_app(socket.app)
             self._notify()
 
 

@@ -47,8 +47,18 @@ HANGUP_REASONS: dict[str, int] = {
 """ARI ``reason`` values and the Q.850 causes Asterisk turns them into."""
 
 _FAIL_STATUS = {17: "BUSY", 19: "NOANSWER", 20: "CHANUNAVAIL"}
+_BUSY_APPS = {17: "BUSY", 34: "CONGESTION"}
+_SCHEMES = frozenset({"sound", "recording", "number", "digits", "characters", "tone"})
 _TECHNOLOGIES = ("PJSIP", "SIP", "IAX2", "DAHDI", "Local", "Test")
-_CAUSE_TEXT = {0: "Unknown", 16: "Normal Clearing", 17: "User busy", 19: "No answer"}
+_CAUSE_TEXT = {
+    0: "Unknown",
+    1: "Unallocated (unassigned) number",
+    16: "Normal Clearing",
+    17: "User busy",
+    19: "User alerting, no answer",
+    21: "Call Rejected",
+    34: "Circuit/channel congestion",
+}
 _sequence = itertools.count(1)
 
 
@@ -77,6 +87,8 @@ class FakeChannel:
     id: str
     name: str
     endpoint: str
+    app: str = ""
+    """The Stasis application that originated it (subscribed to its events)."""
     caller_number: str = ""
     state: str = "Down"
     app_args: str = ""
@@ -128,6 +140,9 @@ class FakePbx:
         machine_numbers: numbers (digits) answered by a machine; others are people.
         amd_context: the dialplan context whose AMD() returns to Stasis with a verdict.
         media_seconds: how long a media URI plays, in model seconds.
+        sound_exists: whether Asterisk has the sound ``name`` (of ``sound:name``); a sound it
+            does not have finishes ``failed``. Default: every name but those containing
+            ``does-not-exist``.
     """
 
     emit: Callable[[dict[str, Any]], None]
@@ -137,6 +152,7 @@ class FakePbx:
     machine_numbers: frozenset[str] = frozenset()
     amd_context: str = "autoinformer-amd"
     media_seconds: Callable[[str], float] = lambda uri: 1.0
+    sound_exists: Callable[[str], bool] = lambda name: "does-not-exist" not in name
     channels: dict[str, FakeChannel] = attrs.field(init=False, factory=dict)
     bridges: dict[str, dict[str, Any]] = attrs.field(init=False, factory=dict)
     playbacks: dict[str, tuple[str, str, anyio.CancelScope]] = attrs.field(init=False, factory=dict)
@@ -182,6 +198,7 @@ class FakePbx:
             id=cid,
             name=f"{base};1" if is_local else f"{tech}/{resource.split('@')[-1]}-{number:08x}",
             endpoint=endpoint,
+            app=app,
             caller_number=_digits(caller_id),
             app_args=app_args,
             variables=dict(variables),
@@ -191,6 +208,7 @@ class FakePbx:
                 id=other_id or f"{1_795_000_000 + number}.{2 * number + 1}",
                 name=f"{base};2",
                 endpoint=endpoint,
+                app=app,
                 context=resource.partition("@")[2] or "default",
                 exten=resource.partition("@")[0],
                 app_name="",
@@ -221,12 +239,16 @@ class FakePbx:
         with channel.scope:
             await anyio.lowlevel.checkpoint()
             party = self._party(channel)
-            channel.state = "Ringing"
-            self.emit({"type": "ChannelStateChange", "channel": channel.snapshot()})
-            self.emit({"type": "Dial", "dialstatus": "RINGING", "peer": channel.snapshot()})
             ring = 1.0 if party is None else party.ring_seconds
             answers = party is None or party.answers
             fails = party is not None and party.fail_cause is not None
+            # A Local channel rings only when its dialplan says Ringing(): the callee that
+            # never answers (party 3). Answering and failing parties of the test dialplan do
+            # not; a trunk channel (PJSIP...) rings before either.
+            if channel.half_two is None or not (answers or fails):
+                channel.state = "Ringing"
+                self.emit({"type": "ChannelStateChange", "channel": channel.snapshot()})
+                self.emit({"type": "Dial", "dialstatus": "RINGING", "peer": channel.snapshot()})
             if (answers or fails) and ring < ring_limit:
                 await self._sleep(ring)
                 if channel.destroyed:  # hung up while the sleep was ending
@@ -236,20 +258,62 @@ class FakePbx:
                     return
                 assert party is not None
                 assert party.fail_cause is not None
-                cause = int(party.fail_cause)
-                status = _FAIL_STATUS.get(cause, "CONGESTION")
-                self.emit({"type": "Dial", "dialstatus": status, "peer": channel.snapshot()})
-                self.destroy(channel, cause, before_answer=True)
+                self._fail(channel, int(party.fail_cause))
                 return
             await self._sleep(ring_limit)
             if channel.destroyed:
                 return
+            self._ring_timeout(channel)
+
+    def _hangup_request(self, channel: FakeChannel, cause: int, *, soft: bool = False) -> None:
+        body: dict[str, Any] = {"type": "ChannelHangupRequest", "cause": cause}
+        if soft:
+            body["soft"] = True
+        self.emit({**body, "channel": channel.snapshot()})
+
+    def _fail(self, channel: FakeChannel, cause: int) -> None:
+        """The callee fails before answer with ``cause``, in Asterisk 22's words."""
+        half = channel.half_two
+        if half is None:  # a trunk: the dial status, then the cause on our channel
+            status = _FAIL_STATUS.get(cause, "CONGESTION")
+            self.emit({"type": "Dial", "dialstatus": status, "peer": channel.snapshot()})
+            self.destroy(channel, cause)
+            return
+        if cause in _BUSY_APPS:  # Busy() / Congestion(): app_dial knows the status
+            half.state = "Busy"
+            self.emit({"type": "ChannelStateChange", "channel": half.snapshot()})
+            self.emit({"type": "Dial", "dialstatus": _BUSY_APPS[cause], "peer": channel.snapshot()})
+            self._hangup_request(half, 0)
+            self._destroyed(channel, 0)
+            self._hangup_request(half, 16, soft=True)
+            self._destroyed(half, cause)
+            return
+        # Hangup(cause) in the dialplan (21 rejected, 1 unallocated...): the status is a
+        # generic NOANSWER, the cause is on both halves.
+        self._hangup_request(half, 16, soft=True)
+        self._hangup_request(channel, cause)
+        self._destroyed(half, cause)
+        self.emit({"type": "Dial", "dialstatus": "NOANSWER", "peer": channel.snapshot()})
+        self._destroyed(channel, cause)
+
+    def _ring_timeout(self, channel: FakeChannel) -> None:
+        """Our ``timeout`` ran out while it rang: cause 19, no final Dial on a Local channel."""
+        half = channel.half_two
+        if half is None:
             self.emit({"type": "Dial", "dialstatus": "NOANSWER", "peer": channel.snapshot()})
-            self.destroy(channel, 19, before_answer=True)
+            self.destroy(channel, 19)
+            return
+        self._hangup_request(half, 19)
+        self._hangup_request(half, 16, soft=True)
+        self._destroyed(half, 19)
+        self._destroyed(channel, 19)
 
     async def _answered(self, channel: FakeChannel, app: str, party: Party | None) -> None:
         channel.state = "Up"
         channel.answered = True
+        if channel.half_two is not None:
+            channel.half_two.state = "Up"
+            self.emit({"type": "ChannelStateChange", "channel": channel.half_two.snapshot()})
         self.emit({"type": "ChannelStateChange", "channel": channel.snapshot()})
         self.emit({"type": "Dial", "dialstatus": "ANSWER", "peer": channel.snapshot()})
         if not self.app_active(app):
@@ -279,9 +343,18 @@ class FakePbx:
                     }
                 )
             else:
-                self.destroy(channel, 16)  # the callee hangs up
+                self.callee_hangs_up(channel)
                 return
         await anyio.sleep_forever()
+
+    def callee_hangs_up(self, channel: FakeChannel, cause: int = 16) -> None:
+        """The callee ends an answered call (its side sends the hang-up first)."""
+        if channel.destroyed:
+            return
+        if channel.half_two is not None:
+            self._hangup_request(channel.half_two, cause, soft=True)
+        self._hangup_request(channel, cause)
+        self.destroy(channel, cause)
 
     def _enter_stasis(self, channel: FakeChannel, app: str, args: list[str]) -> None:
         channel.in_stasis = True
@@ -290,25 +363,18 @@ class FakePbx:
         self.emit({"type": "StasisStart", "args": args, "channel": channel.snapshot()})
 
     def hangup(self, channel_id: str, cause: int) -> None:
-        """``DELETE /channels/{id}``."""
+        """``DELETE /channels/{id}`` (a ringing call's dial ends NOANSWER, as on Asterisk 22)."""
         channel = self.channel(channel_id)
-        self.emit(
-            {
-                "type": "ChannelHangupRequest",
-                "cause": 32,
-                "soft": True,
-                "channel": channel.snapshot(),
-            }
-        )
+        self._hangup_request(channel, 32, soft=True)
         if not channel.answered:
-            self.emit({"type": "Dial", "dialstatus": "CANCEL", "peer": channel.snapshot()})
+            self.emit({"type": "Dial", "dialstatus": "NOANSWER", "peer": channel.snapshot()})
         self.destroy(channel, cause)
 
-    def destroy(self, channel: FakeChannel, cause: int, *, before_answer: bool = False) -> None:
-        """End a channel: leave bridge and Stasis, then ChannelDestroyed (both halves)."""
+    def destroy(self, channel: FakeChannel, cause: int) -> None:
+        """End a channel: its playbacks fail, it leaves bridge and Stasis, then
+        ChannelDestroyed with ``cause`` (both halves of a Local channel)."""
         if channel.destroyed:
             return
-        channel.destroyed = True
         channel.scope.cancel()
         for playback_id, (target, uri, scope) in list(self.playbacks.items()):
             if target == channel.id:
@@ -329,28 +395,26 @@ class FakePbx:
         if channel.in_stasis:
             channel.in_stasis = False
             self.emit({"type": "StasisEnd", "channel": channel.snapshot()})
-        own = 0 if (before_answer and channel.half_two is not None) else cause
+        half = channel.half_two
+        if half is not None and not half.destroyed:
+            self._hangup_request(half, cause)
+        self._destroyed(channel, cause)
+        if half is not None and not half.destroyed:
+            self._hangup_request(half, 16, soft=True)
+            self._destroyed(half, cause)
+
+    def _destroyed(self, channel: FakeChannel, cause: int) -> None:
+        channel.destroyed = True
+        channel.scope.cancel()
         self.emit(
             {
                 "type": "ChannelDestroyed",
-                "cause": own,
-                "cause_txt": _CAUSE_TEXT.get(own, "Unknown"),
+                "cause": cause,
+                "cause_txt": _CAUSE_TEXT.get(cause, "Unknown"),
                 "channel": channel.snapshot(),
             }
         )
         self.channels.pop(channel.id, None)
-        if channel.half_two is not None:
-            half = channel.half_two
-            half.destroyed = True
-            self.emit(
-                {
-                    "type": "ChannelDestroyed",
-                    "cause": cause,
-                    "cause_txt": _CAUSE_TEXT.get(cause, "Unknown"),
-                    "channel": half.snapshot(),
-                }
-            )
-            self.channels.pop(half.id, None)
 
     def continue_in_dialplan(self, channel_id: str, context: str, app: str) -> None:
         """``POST /channels/{id}/continue``: leave Stasis; the AMD context comes back."""
@@ -382,36 +446,81 @@ class FakePbx:
     # --- playbacks --------------------------------------------------------------------------
 
     @staticmethod
-    def _playback(playback_id: str, uri: str, target: str, state: str) -> dict[str, Any]:
-        return {
+    def _playback(
+        playback_id: str, uri: str, target: str, state: str, next_uri: str = ""
+    ) -> dict[str, Any]:
+        body = {
             "id": playback_id,
             "media_uri": uri,
             "target_uri": f"channel:{target}",
             "language": "en",
             "state": state,
         }
+        if next_uri:
+            body["next_media_uri"] = next_uri
+        return body
 
     def play(self, channel_id: str, media: list[str], playback_id: str | None) -> dict[str, Any]:
-        """``POST /channels/{id}/play``; PlaybackStarted now, PlaybackFinished later."""
+        """``POST /channels/{id}/play``; PlaybackStarted now, PlaybackFinished later.
+
+        As on Asterisk 22: each ``media`` value is a comma-separated list (played in turn,
+        with PlaybackContinuing between items); a sound that :attr:`sound_exists` denies
+        finishes ``failed`` at once; a URI scheme Asterisk does not know starts and never
+        finishes (until the channel hangs up).
+        """
         channel = self.channel(channel_id)
         if not channel.in_stasis:
             raise AriHttpError(409, "Channel not in a Stasis application")
         pid = playback_id or f"pb-{next(_sequence)}"
         if pid in self.playbacks:
             raise AriHttpError(409, "Playback with given id already exists")
+        items = [item for value in media for item in value.split(",")]
         scope = anyio.CancelScope()
-        self.playbacks[pid] = (channel.id, media[0], scope)
-        started = self._playback(pid, media[0], channel.id, "playing")
-        self.emit({"type": "PlaybackStarted", "playback": started})
-        self._spawn(self._run_playback, pid, media, scope)
-        return self._playback(pid, media[0], channel.id, "queued")
+        self.playbacks[pid] = (channel.id, items[0], scope)
+        following = items[1] if len(items) > 1 else ""
+        self._spawn(self._run_playback, pid, items, scope)
+        return self._playback(pid, items[0], channel.id, "queued", following)
 
     async def _run_playback(
         self, playback_id: str, media: list[str], scope: anyio.CancelScope
     ) -> None:
         with scope:
-            for uri in media:
+            await anyio.lowlevel.checkpoint()  # the reply leaves first
+            for index, uri in enumerate(media):
+                entry = self.playbacks.get(playback_id)
+                if entry is None:
+                    return
+                target = entry[0]
+                self.playbacks[playback_id] = (target, uri, scope)
+                following = media[index + 1] if index + 1 < len(media) else ""
+                self.emit(
+                    {
+                        "type": "PlaybackStarted",
+                        "playback": self._playback(playback_id, uri, target, "playing", following),
+                    }
+                )
+                scheme = uri.partition(":")[0]
+                if scheme not in _SCHEMES:
+                    await anyio.sleep_forever()  # Asterisk 22 never finishes it
+                if scheme == "sound" and not self.sound_exists(uri.removeprefix("sound:")):
+                    self.playbacks.pop(playback_id, None)
+                    self.emit(
+                        {
+                            "type": "PlaybackFinished",
+                            "playback": self._playback(playback_id, uri, target, "failed"),
+                        }
+                    )
+                    return
                 await self._sleep(self.media_seconds(uri))
+                if following:
+                    self.emit(
+                        {
+                            "type": "PlaybackContinuing",
+                            "playback": self._playback(
+                                playback_id, uri, target, "continuing", following
+                            ),
+                        }
+                    )
             entry = self.playbacks.pop(playback_id, None)
             if entry is None:  # stopped or hung up while the last sleep was ending
                 return

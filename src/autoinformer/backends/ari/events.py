@@ -105,9 +105,12 @@ class PlaybackStarted:
 
 @attrs.frozen
 class PlaybackFinished:
+    """``state`` is ``done`` (played to the end, or stopped) or ``failed`` (could not play)."""
+
     playback_id: str
     target_uri: str
     state: str = "done"
+    media_uri: str = ""
 
 
 @attrs.frozen
@@ -224,11 +227,17 @@ def _decode(kind: str, data: Mapping[str, Any]) -> AriEvent:
         )
     if kind in ("PlaybackStarted", "PlaybackFinished"):
         playback = _obj(data, "playback", kind)
-        cls = PlaybackStarted if kind == "PlaybackStarted" else PlaybackFinished
-        return cls(
+        if kind == "PlaybackStarted":
+            return PlaybackStarted(
+                playback_id=_str(playback, "id", kind),
+                target_uri=_str(playback, "target_uri", kind),
+                state=str(playback.get("state", "")),
+            )
+        return PlaybackFinished(
             playback_id=_str(playback, "id", kind),
             target_uri=_str(playback, "target_uri", kind),
             state=str(playback.get("state", "")),
+            media_uri=str(playback.get("media_uri", "")),
         )
     if kind in ("ChannelEnteredBridge", "ChannelLeftBridge"):
         bridge_cls = ChannelEnteredBridge if kind == "ChannelEnteredBridge" else ChannelLeftBridge

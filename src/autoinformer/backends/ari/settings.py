@@ -112,6 +112,20 @@ def _check_name(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
         )
 
 
+def _check_subdir(_: Any, attribute: attrs.Attribute[str], value: str) -> None:
+    parts = value.split("/") if isinstance(value, str) else [""]
+    if not all(part and part not in (".", "..") for part in parts) or any(
+        c not in _SUBDIR_CHARS for c in value
+    ):
+        raise SettingsError(
+            _field_name(attribute.name),
+            f"expected a relative directory of letters, digits, '_', '-' and '/', got {value!r}",
+        )
+
+
+_SUBDIR_CHARS = frozenset(string.ascii_letters + string.digits + "_-/.")
+
+
 @attrs.frozen
 class AriSettings:
     """How to reach one Asterisk and how to dial through it.
@@ -125,8 +139,12 @@ class AriSettings:
             ``{national}``.
         audio: how our audio files reach Asterisk: ``sounds_dir`` (a directory both can see)
             or ``http`` (Asterisk fetches ``media_url`` + file name).
-        sounds_dir: for ``sounds_dir``: our path of Asterisk's ``sounds/autoinformer``
-            directory; files are copied there under their content hash.
+        sounds_dir: for ``sounds_dir``: our path of the directory Asterisk knows as
+            ``sounds/<sounds_subdir>`` (on one machine with the test PBX:
+            ``/opt/realpbx/asterisk/var/lib/asterisk/sounds/autoinformer``); files are copied
+            there under a safe name with their content hash.
+        sounds_subdir: the name of that directory under Asterisk's sounds directory; files
+            play as ``sound:<sounds_subdir>/<name>``.
         media_url: for ``http``: the base URL Asterisk fetches files from.
         media_dir: for ``http``: the directory served at ``media_url`` (files are copied in).
         amd_context: the dialplan context that runs ``AMD()`` and returns to Stasis.
@@ -145,6 +163,7 @@ class AriSettings:
     endpoint: str = attrs.field(default="PJSIP/{digits}@trunk")
     audio: Literal["sounds_dir", "http"] = "sounds_dir"
     sounds_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
+    sounds_subdir: str = attrs.field(default="autoinformer", validator=_check_subdir)
     media_url: str | None = None
     media_dir: Path | None = attrs.field(default=None, converter=attrs.converters.optional(Path))
     amd_context: str = attrs.field(default="autoinformer-amd", validator=_check_name)
@@ -193,7 +212,7 @@ class AriSettings:
         Args:
             settings: the keys ``url``, ``username``, ``password_env``, ``app``, ``endpoint``,
                 ``audio``, ``sounds_dir``, ``media_url``, ``media_dir`` and the optional tuning
-                keys; ``kind`` is ignored.
+                keys (``sounds_subdir``...); ``kind`` is ignored.
             environ: where ``password_env`` is looked up (default: ``os.environ``).
 
         Raises:

@@ -65,6 +65,7 @@ EVENTS_USED = (
     "StasisStart",
     "StasisEnd",
     "Dial",
+    "ChannelHangupRequest",
     "ChannelDestroyed",
     "ChannelDtmfReceived",
     "PlaybackFinished",
@@ -239,8 +240,18 @@ class AriSwitch(base.Switch):
         if not math.isfinite(ring_timeout) or ring_timeout <= 0:
             raise OriginateError(f"originate {call_id}: ring_timeout must be positive")
         other = other_half_id(call_id)
+        if self._tracker.has_call(call_id) or self._tracker.has_call(other):
+            raise OriginateError(
+                f"originate {call_id}: this switch has a call with that id in progress; "
+                "call ids must be unique"
+            )
+        # Only a Local channel has a ;2 half whose cause is worth waiting for.
+        local = endpoint.lower().startswith("local/")
         self._tracker.expect_call(
-            call_id, other_id=other, detect_machine=detect_machine, operator=operator
+            call_id,
+            other_id=other if local else None,
+            detect_machine=detect_machine,
+            operator=operator,
         )
         try:
             await self._client.originate(
@@ -262,6 +273,12 @@ class AriSwitch(base.Switch):
                 self._tg.start_soon(self._quietly, self._client.hangup(call_id, 16))
             await self._dispatch(closing)
             raise
+        except WrongCallState as exc:
+            self._tracker.forget_call(call_id)
+            raise OriginateError(
+                f"originate {call_id}: Asterisk already has a channel with this id (or "
+                f"{other}); call ids must be unique while their calls last ({exc})"
+            ) from None
         except BackendError as exc:
             self._tracker.forget_call(call_id)
             if isinstance(exc, OriginateError):
@@ -269,6 +286,14 @@ class AriSwitch(base.Switch):
             raise OriginateError(str(exc)) from None
 
     async def play(self, call_id: str, media: base.Media, *, playback_id: str) -> None:
+        """Start a playback; ``PlaybackFinished`` follows (with ``error`` if Asterisk could
+        not play it: a missing file, or a request Asterisk refused with 400).
+
+        Raises:
+            MediaError: a media Asterisk cannot play as meant (``tts:`` text, a comma in a
+                name, an unknown scheme, a WAV format it does not read); nothing was sent.
+            CallNotFound, WrongCallState: the call is gone or not in Stasis.
+        """
         uri = await self._media.uri(media)
         if self._tracker.in_amd(call_id):
             # AMD() still runs (the caller stopped waiting for its verdict): Asterisk would
@@ -280,9 +305,14 @@ class AriSwitch(base.Switch):
         self._tracker.expect_playback(call_id, playback_id)
         try:
             await self._client.play(call_id, playback_id, uri)
-        except BackendError:
+        except (CallNotFound, WrongCallState, BackendUnavailable, BackendTimeout):
+            # The call is gone or not ours to play on now, or Asterisk is away: the call's
+            # own events (CallEnded, BackendGap) tell the rest.
             self._tracker.forget_playback(playback_id)
             raise
+        except BackendError as exc:
+            # Asterisk refused the media itself: a playback that failed, not a call problem.
+            await self._dispatch(self._tracker.playback_refused(playback_id, str(exc)))
 
     async def stop_playback(self, call_id: str, playback_id: str) -> None:
         self._tracker.stopping_playback(playback_id)
@@ -305,6 +335,7 @@ class AriSwitch(base.Switch):
             raise
 
     async def hangup(self, call_id: str, cause: HangupCause = HangupCause.NORMAL_CLEARING) -> None:
+        self._tracker.ending(call_id)
         with contextlib.suppress(CallNotFound):  # gone already: its CallEnded is on the way
             await self._client.hangup(call_id, int(cause))
 

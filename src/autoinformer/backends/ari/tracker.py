@@ -7,11 +7,21 @@ registers every call, playback and bridge here *before* sending the request that
 returned :data:`~autoinformer.backends.base.SwitchEvent` values.
 
 Hang-up causes. A call that fails before answer never reaches Stasis; Asterisk reports it with
-``Dial`` events (``dialstatus``) and ``ChannelDestroyed{cause}``. With ``Local/`` channels the
-``;1`` half (ours) may be destroyed with cause 0 while the real cause arrives a moment later on
-the ``;2`` half, so :func:`resolve_unanswered_cause` weighs all three, and the tracker waits up
+``Dial`` events (``dialstatus``) and ``ChannelDestroyed{cause}``. The dial status is generic
+(Asterisk 22 says NOANSWER for a callee that rejected the call with cause 21, for an
+unallocated number with cause 1, and for our own hang-up while it rang with cause 16), so
+:func:`resolve_unanswered_cause` lets a specific cause win and uses the status only when the
+causes say nothing. With ``Local/`` channels the ``;1`` half (ours) may be destroyed with
+cause 0 while the real cause arrives a moment later on the ``;2`` half, so the tracker waits up
 to :data:`LOCAL_HALF_WAIT` seconds for the ``;2`` half before deciding. The cause -> outcome
 mapping itself is :func:`autoinformer.outcomes.outcome_for_unanswered`, shared by all backends.
+
+Playbacks. ``PlaybackFinished`` with state ``done`` is a completed playback (unless we stopped
+it); state ``failed`` (a missing file, a format Asterisk cannot read) gives
+``PlaybackFinished(completed=False, error=...)``, as does a refused ``play`` request
+(:meth:`CallTracker.playback_refused`). Asterisk 22 also reports ``failed`` for a playback cut
+short by a hang-up; that one comes after the channel's ``ChannelHangupRequest`` and is only
+``completed=False``.
 """
 
 from __future__ import annotations
@@ -48,8 +58,8 @@ DIALSTATUS_CAUSES: dict[str, HangupCause] = {
 }
 """The Q.850 cause each final ``Dial.dialstatus`` stands for (Asterisk app_dial's meanings)."""
 
-_DEFINITIVE_STATUSES = frozenset({"BUSY", "NOANSWER"})
-_VAGUE_CAUSES = frozenset({0, int(HangupCause.NORMAL_CLEARING)})
+_STATUS_DECIDES = frozenset({"BUSY", "CONGESTION", "CHANUNAVAIL", "INVALIDARGS"})
+_GENERIC_CAUSES = frozenset({0, int(HangupCause.NORMAL_CLEARING)})
 
 
 def resolve_unanswered_cause(
@@ -63,19 +73,22 @@ def resolve_unanswered_cause(
         other_cause: ``ChannelDestroyed.cause`` of the ``;2`` half of a Local channel.
 
     Returns:
-        BUSY and NOANSWER statuses win (they are unambiguous); then the first specific cause of
-        either half (not 0, not 16); then what the dial status stands for; then normal clearing
-        if either half said so (our own hang-up or ring timeout); else UNSPECIFIED.
+        The first specific cause of either half (not 0 "unknown", not 16 "normal clearing"):
+        Asterisk's NOANSWER also covers a rejection (21) or an unallocated number (1). Then
+        what a BUSY, CONGESTION or CHANUNAVAIL status stands for. Then normal clearing if
+        either half said so (our own hang-up while it rang, which Asterisk reports as
+        NOANSWER with 16; or the ring timeout of a switch that says 16). Then NO_ANSWER for
+        NOANSWER, NORMAL_CLEARING for CANCEL; else UNSPECIFIED.
     """
-    if dialstatus in _DEFINITIVE_STATUSES:
-        return DIALSTATUS_CAUSES[dialstatus]
     for cause in (own_cause, other_cause):
-        if cause is not None and cause not in _VAGUE_CAUSES:
+        if cause is not None and cause not in _GENERIC_CAUSES:
             return HangupCause.from_code(cause)
-    if dialstatus in DIALSTATUS_CAUSES:
+    if dialstatus in _STATUS_DECIDES:
         return DIALSTATUS_CAUSES[dialstatus]
     if HangupCause.NORMAL_CLEARING in (own_cause, other_cause):
         return HangupCause.NORMAL_CLEARING
+    if dialstatus in DIALSTATUS_CAUSES:
+        return DIALSTATUS_CAUSES[dialstatus]
     return HangupCause.UNSPECIFIED
 
 
@@ -118,6 +131,7 @@ class _Call:
     playbacks: set[str] = attrs.field(factory=set)
     bridge_id: str | None = None
     in_amd: bool = False
+    ending: bool = False
 
 
 @attrs.define(kw_only=True)
@@ -203,6 +217,23 @@ class CallTracker:
         if call is not None:
             call.playbacks.discard(playback_id)
 
+    def ending(self, call_id: str) -> None:
+        """We asked to hang the call up: a playback that fails from now on was cut short."""
+        call = self._calls.get(call_id)
+        if call is not None:
+            call.ending = True
+
+    def playback_refused(self, playback_id: str, error: str) -> list[Output]:
+        """Asterisk refused the ``play`` request: the playback finishes failed with ``error``.
+
+        Returns:
+            ``PlaybackFinished(completed=False, error=...)``, or nothing when the playback is
+            no longer known (its call already ended and closed it).
+        """
+        out: list[Output] = []
+        self._playback_finished(playback_id, False, out, error or "refused by Asterisk")
+        return out
+
     def stopping_playback(self, playback_id: str) -> None:
         """We asked to stop this playback: its PlaybackFinished reports completed=False."""
         if playback_id in self._playbacks:
@@ -271,8 +302,19 @@ class CallTracker:
             call = self._own(event.channel.id)
             if call is not None and call.answered:
                 out.append(base.DigitReceived(call.call_id, event.digit))
+        elif isinstance(event, ari.ChannelHangupRequest):
+            call = self._own(event.channel.id)
+            if call is not None:
+                call.ending = True
         elif isinstance(event, ari.PlaybackFinished):
-            self._playback_finished(event.playback_id, event.state == "done", out)
+            error = ""
+            call_id = self._playbacks.get(event.playback_id)
+            call = self._calls.get(call_id) if call_id is not None else None
+            # Asterisk 22 also says "failed" for a playback cut short by a hang-up (after
+            # the channel's ChannelHangupRequest): that one just did not complete.
+            if event.state == "failed" and not (call is not None and call.ending):
+                error = f"Asterisk could not play {event.media_uri or 'the media'} (failed)"
+            self._playback_finished(event.playback_id, event.state == "done", out, error)
         elif isinstance(event, ari.ChannelEnteredBridge):
             call = self._own(event.channel.id)
             if call is not None and event.bridge_id in self._bridges:
@@ -399,7 +441,9 @@ class CallTracker:
         beep = machine and len(args) > 2 and args[2].upper() == "SILENCE"
         out.append(base.MachineDetected(call.call_id, machine=machine, beep=beep))
 
-    def _playback_finished(self, playback_id: str, done: bool, out: list[Output]) -> None:
+    def _playback_finished(
+        self, playback_id: str, done: bool, out: list[Output], error: str = ""
+    ) -> None:
         call_id = self._playbacks.pop(playback_id, None)
         if call_id is None:
             return
@@ -408,7 +452,8 @@ class CallTracker:
         call = self._calls.get(call_id)
         if call is not None:
             call.playbacks.discard(playback_id)
-        out.append(base.PlaybackFinished(call_id, playback_id, completed=done and not stopped))
+        completed = done and not stopped and not error
+        out.append(base.PlaybackFinished(call_id, playback_id, completed=completed, error=error))
 
     def _destroyed(self, event: ari.ChannelDestroyed, now: float, out: list[Output]) -> None:
         call_id = self._channels.get(event.channel.id)
@@ -426,7 +471,6 @@ class CallTracker:
             and event.cause == 0
             and call.other_id is not None
             and call.other_cause is None
-            and call.dialstatus not in _DEFINITIVE_STATUSES
         )
         if waiting_for_other:
             self._waiting[call.call_id] = now + LOCAL_HALF_WAIT
