@@ -108,12 +108,21 @@ class Leg:
     rec: Recording
     conn: EslConnection
     uuid: str
+    job: str = ""
     events: list[EslEvent] = attrs.field(factory=list)
     changed: anyio.Event = attrs.field(factory=anyio.Event)
 
     async def send(self, line: str, headers: dict[str, str] | None = None) -> None:
-        self.rec.lines.append({"t": self.rec.stamp(), "send": self.rec.norm(line)})
+        sent: dict[str, Any] = {"t": self.rec.stamp(), "send": self.rec.norm(line)}
+        if headers:
+            sent["headers"] = {k: self.rec.norm(v) for k, v in headers.items()}
+        self.rec.lines.append(sent)
         await self.conn.command(line, headers, check=False)
+
+    async def finish(self) -> None:
+        """Wait for the channel's end and its originate's result (they come in either order)."""
+        await self.wait("CHANNEL_DESTROY", within=70)
+        await self.wait("BACKGROUND_JOB", Job_Command="originate")
 
     async def wait(self, name: str, within: float = 30.0, **want: str) -> EslEvent:
         """The first event ``name`` (with header values ``want``) seen on this leg."""
@@ -166,7 +175,7 @@ class Recorder:
         uuid, job = str(uuidlib.uuid4()), str(uuidlib.uuid4())
         rec.alias(uuid, "call")
         rec.alias(job, "job")
-        leg = Leg(rec, self.conn, uuid)
+        leg = Leg(rec, self.conn, uuid, job)
         self.legs[uuid] = leg
         self.jobs[job] = rec
         variables = (
@@ -199,6 +208,8 @@ class Recorder:
         if event.body:
             line["body"] = rec.norm(event.body)
         rec.lines.append(line)
+        if leg is None and event.name == "BACKGROUND_JOB":
+            leg = next((g for g in self.legs.values() if g.job == event.get("Job-UUID")), None)
         if leg is not None:
             leg.events.append(event)
             leg.changed.set()
@@ -232,32 +243,27 @@ def digit(last: str) -> Scenario:
     async def run(r: Recorder, rec: Recording) -> None:
         ring = 6 if last == "3" else 30
         leg = await r.originate(rec, DIAL.format(digits=f"7950888123{last}"), ring)
-        if last in "17":
-            await leg.wait("DTMF" if last == "7" else "CHANNEL_ANSWER")
-            await anyio.sleep(1.0)
+        if last in "178":
+            if last == "1":
+                await leg.wait("CHANNEL_EXECUTE", Application="park")
+            else:
+                await leg.wait("DTMF")
             await leg.kill()
-        elif last == "8":
-            await leg.wait("DTMF")
-            await leg.kill()
-        await leg.wait("CHANNEL_HANGUP_COMPLETE", within=70)
-        await anyio.sleep(0.5)  # the job's result may follow the hang-up
+        await leg.finish()
 
     return run
 
 
 async def operator(r: Recorder, rec: Recording) -> None:
     leg = await r.originate(rec, OPERATOR)
-    await leg.wait("CHANNEL_HANGUP_COMPLETE")
-    await anyio.sleep(0.5)
+    await leg.finish()
 
 
 async def cancel_ringing(r: Recorder, rec: Recording) -> None:
     leg = await r.originate(rec, DIAL.format(digits="79508881233"))
     await leg.wait("CHANNEL_PROGRESS")
-    await anyio.sleep(0.5)
     await leg.kill()
-    await leg.wait("CHANNEL_HANGUP_COMPLETE")
-    await anyio.sleep(0.5)
+    await leg.finish()
 
 
 def playing(arg: str | Callable[[Path], str], *, stop: bool = False, digits: str = "1") -> Scenario:
@@ -268,15 +274,12 @@ def playing(arg: str | Callable[[Path], str], *, stop: bool = False, digits: str
         await leg.wait("CHANNEL_EXECUTE", Application="park")  # as the backend waits
         app = await leg.play(arg if isinstance(arg, str) else arg(r.tmp))
         if stop:
-            await leg.wait("CHANNEL_EXECUTE", Application_UUID=app)
-            await anyio.sleep(1.0)
+            await leg.wait("PLAYBACK_START")
             await leg.bgapi(f"uuid_break {leg.uuid}")
         await leg.wait("CHANNEL_EXECUTE_COMPLETE", Application_UUID=app)
-        await anyio.sleep(0.3)
-        if not any(e.name == "CHANNEL_HANGUP_COMPLETE" for e in leg.events):
+        if not any(e.name == "CHANNEL_HANGUP" for e in leg.events):
             await leg.kill()
-        await leg.wait("CHANNEL_HANGUP_COMPLETE")
-        await anyio.sleep(0.5)
+        await leg.finish()
 
     return run
 
@@ -287,12 +290,10 @@ async def transfer(r: Recorder, rec: Recording) -> None:
     agent = await r.originate(rec, OPERATOR)
     await agent.wait("CHANNEL_ANSWER")
     await customer.bgapi(f"uuid_bridge {customer.uuid} {agent.uuid}")
-    await agent.wait("CHANNEL_HANGUP_COMPLETE")  # the operator talks 15 s, then hangs up
-    await anyio.sleep(0.5)
-    if not any(e.name == "CHANNEL_HANGUP_COMPLETE" for e in customer.events):
-        await customer.kill()  # what the backend does to a bridged leg's peer
-    await customer.wait("CHANNEL_HANGUP_COMPLETE")
-    await anyio.sleep(0.5)
+    await customer.wait("CHANNEL_BRIDGE")
+    # The operator talks 15 s, then hangs up; FreeSWITCH ends the customer's leg with it.
+    await agent.finish()
+    await customer.finish()
 
 
 SCENARIOS: dict[str, Scenario] = {

@@ -87,6 +87,10 @@ class FakeEslServer:
     refuse: str | None = None
     hangup_bridge_peer: bool = False
     early_media: float | None = None
+    answer_at_once: bool = False
+    """Parties who answer do so at once, with no CHANNEL_PROGRESS first, as the test PBX's
+    ``loopback/<digits>/default`` endpoints do (``tests/backends/recordings/esl_*.jsonl``);
+    off: they ring (a SIP phone's 180) for their ring time first."""
     mute: str | None = None
     """A regex: matching ``bgapi`` commands are carried out but never answered (a hung switch)."""
     silent_jobs: str | None = None
@@ -409,6 +413,8 @@ class FakeEslServer:
                 if ring < timeout:
                     self._hangup(channel, party.fail_cause.name)
                     return
+            elif answers and self.answer_at_once:
+                pass  # loopback: answered at once, no CHANNEL_PROGRESS
             else:
                 end = min(ring, timeout) if answers else timeout
                 media = 0.0
