@@ -42,6 +42,7 @@ from autoinformer.script.steps import (
     Transfer,
     parse_action,
 )
+from autoinformer.speech.settings import SpeechSettings
 
 __all__ = ["CampaignFile", "load_campaign_file", "parse_campaign", "resolve_hooks"]
 
@@ -64,6 +65,7 @@ class CampaignFile:
             the script transfers to operators, else broadcast).
         hooks: ``callback`` hooks by name, as ``"package.module:function"`` import paths
             (``[hooks]``); see :func:`resolve_hooks`.
+        speech: the ``[speech]`` table: how ``say`` steps are rendered for a real switch.
     """
 
     path: Path
@@ -75,6 +77,7 @@ class CampaignFile:
     sim: Mapping[str, Any]
     pacing: Callable[[], PacingPolicy] = BroadcastPacing
     hooks: Mapping[str, str] = attrs.field(factory=dict)
+    speech: SpeechSettings = attrs.field(factory=SpeechSettings)
 
 
 def load_campaign_file(path: str | Path) -> CampaignFile:
@@ -100,7 +103,11 @@ def parse_campaign(
     data: Mapping[str, Any], *, base: Path, path: Path | None = None
 ) -> CampaignFile:
     """Build the campaign from already-parsed TOML data (paths relative to ``base``)."""
-    _only(data, "", {"campaign", "script", "operators", "queues", "backend", "sim", "hooks"})
+    _only(
+        data,
+        "",
+        {"campaign", "script", "operators", "queues", "backend", "sim", "hooks", "speech"},
+    )
     camp = _table(data, "campaign", required=True)
     _only(
         camp,
@@ -188,7 +195,23 @@ def parse_campaign(
         sim=dict(_table(data, "sim")),
         pacing=_pacing(_table(camp, "pacing", prefix="campaign"), campaign),
         hooks=_hooks(_table(data, "hooks")),
+        speech=_speech(_table(data, "speech"), base),
     )
+
+
+def _speech(table: Mapping[str, Any], base: Path) -> SpeechSettings:
+    """The ``[speech]`` table: ``engine``, ``lang``, ``voice``, ``cache`` (a directory,
+    relative to the file), ``fallback``, ``mode``."""
+    _only(table, "speech", {"engine", "lang", "voice", "cache", "fallback", "mode"})
+    kwargs: dict[str, Any] = {}
+    for key in ("engine", "lang", "voice", "fallback", "mode"):
+        value = _get(table, "speech", key, str, None)
+        if value is not None:
+            kwargs[key] = value
+    cache = _get(table, "speech", "cache", str, None)
+    if cache is not None:
+        kwargs["cache"] = base / cache
+    return SpeechSettings(**kwargs)
 
 
 def resolve_hooks(spec: CampaignFile) -> dict[str, Callable[..., Any]]:

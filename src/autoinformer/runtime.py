@@ -20,6 +20,7 @@ import logging
 import math
 import secrets
 from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from pathlib import Path
 from typing import Any, Protocol
 
 import anyio
@@ -27,15 +28,22 @@ import anyio.abc
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from autoinformer.backends.base import Media, Switch
+from autoinformer.backends.base import CallEnded, Media, Switch
 from autoinformer.campaign import Campaign
 from autoinformer.clock import Clock, WallClock
 from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.dialer import DialerCore, DoNotCall
-from autoinformer.errors import AutoinformerError, BackendError, CallNotFound, StoreError
-from autoinformer.outcomes import Outcome
+from autoinformer.errors import (
+    AutoinformerError,
+    BackendError,
+    CallNotFound,
+    InputError,
+    SpeechUnavailable,
+    StoreError,
+)
+from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
 from autoinformer.sim.driver import load_from_store
@@ -114,8 +122,17 @@ class Runtime:
             :func:`~autoinformer.core.abandon_guard.default_pacing`). A script that transfers
             is held to the campaign's ``abandon_cap`` whichever policy runs.
         dnc: the do-not-call list (checked at dial time; ``add`` is called on opt-outs).
-        renderer: renders ``say`` steps to audio. Without one, speech goes to the switch as a
-            builtin sound named ``tts:<text>``, which only the simulated switch plays.
+        renderer: renders ``say`` steps (and spoken menu prompts) to audio files. Without
+            one, a switch that cannot speak text (every real one: ``Switch.plays_text`` is
+            False) gets the default, :class:`~autoinformer.speech.SpeechSettings` (espeak-ng)
+            with its cache in ``speech_cache``; the simulated switch speaks ``tts:<text>``
+            builtins itself. With a renderer, every message of a call is rendered before the
+            call is placed, so a callee never waits on synthesis; a message that cannot be
+            rendered fails the attempt ("speech failed: ...", retried by policy) without
+            calling, and :meth:`run` checks the engine on the first contact before anyone is
+            called.
+        speech_cache: the default renderer's fragment cache directory (None: the user's
+            cache directory).
         hooks: ``callback`` step hooks by name: ``hook(contact, digits) -> str`` (may be async).
         sms: the SMS sender for the campaign's SMS rules (None: SMS are logged only).
         keep_open: keep running when every contact is finished, waiting for
@@ -132,6 +149,7 @@ class Runtime:
     pacing: PacingPolicy | None = None
     dnc: DoNotCall | None = None
     renderer: SpeechRenderer | None = None
+    speech_cache: Path | None = None
     hooks: Mapping[str, Hook] = attrs.field(factory=dict)
     sms: SmsSender | None = None
     keep_open: bool = False
@@ -149,8 +167,16 @@ class Runtime:
     _busy: int = attrs.field(default=0, init=False)
     _idle: anyio.Event = attrs.field(factory=anyio.Event, init=False)
     _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
+    _say_texts: tuple[str, ...] = attrs.field(default=(), init=False)
+    _placing: set[str] = attrs.field(factory=set, init=False)
+    _rendered: dict[str, dict[str, Path]] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
+        self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
+        if self.renderer is None and self._say_texts and not self.switch.plays_text:
+            from autoinformer.speech.settings import SpeechSettings
+
+            self.renderer = SpeechSettings().renderer(cache_dir=self.speech_cache)
         kwargs: dict[str, Any] = {"campaign": self.campaign, "dnc": self.dnc}
         if self.pacing is not None:
             kwargs["pacing"] = self.pacing
@@ -201,7 +227,11 @@ class Runtime:
         Raises:
             StoreError: the store failed (the campaign stops; nothing is lost).
             BackendError: the switch went away for good.
+            SpeechUnavailable: the script's messages cannot be rendered (checked on the
+                first contact before anyone is called).
         """
+        contacts = list(contacts)
+        await self._check_speech(contacts)
         notified = anyio.Event()
         try:
             async with anyio.create_task_group() as tg:
@@ -216,7 +246,7 @@ class Runtime:
                     notified.set()
                 tg.start_soon(self._reader)
                 tg.start_soon(self._timer)
-                await self._start(list(contacts))
+                await self._start(contacts)
                 await self._loop()
                 for sink in self._sinks:
                     sink.close()
@@ -284,6 +314,8 @@ class Runtime:
     async def _execute(self, cmd: c.Command) -> e.Event | None:
         sw = self.switch
         if isinstance(cmd, c.Journal):
+            if not cmd.begin:
+                self._rendered.pop(cmd.record.attempt_id, None)
             write = self.store.begin_attempt if cmd.begin else self.store.finish_attempt
             await self._store_call(write, cmd.record)
             log.debug(
@@ -297,19 +329,11 @@ class Runtime:
         elif isinstance(cmd, c.SaveProgress):
             await self._store_call(self.store.save_progress, self.campaign.name, cmd.progress)
         elif isinstance(cmd, c.Originate):
-            try:
-                await sw.originate(
-                    cmd.call_id,
-                    cmd.number,
-                    caller_id=cmd.caller_id,
-                    ring_timeout=cmd.ring_timeout,
-                    variables=cmd.variables,
-                    operator=cmd.operator,
-                    detect_machine=cmd.detect_machine,
-                )
-            except BackendError as exc:
-                log.warning("originate %s refused: %s", cmd.call_id, exc)
-                return e.CommandFailed(cmd.call_id, str(exc), originate=True)
+            if self.renderer is not None and self._say_texts and not cmd.operator:
+                self._placing.add(cmd.call_id)
+                self._spawn(self._render_then_originate, cmd)
+                return None
+            return await self._originate(cmd)
         elif isinstance(cmd, c.Play):
             if isinstance(cmd.media, c.Speech):
                 self._spawn(self._play_speech, cmd)
@@ -326,6 +350,9 @@ class Runtime:
         elif isinstance(cmd, c.Bridge):
             return await self._switch_call(cmd.call_ids[0], sw.bridge(cmd.bridge_id, cmd.call_ids))
         elif isinstance(cmd, c.Hangup):
+            if cmd.call_id in self._placing:  # still rendering: it will never be placed
+                self._placing.discard(cmd.call_id)
+                return None
             await self._switch_call(cmd.call_id, sw.hangup(cmd.call_id, cmd.cause), quiet=True)
         elif isinstance(cmd, c.WakeAt):
             self._wake = cmd.time
@@ -347,6 +374,71 @@ class Runtime:
         elif isinstance(cmd, c.Done) and (cmd.reason == "stopped" or not self.keep_open):
             self._finished = True
         return None
+
+    async def _originate(self, cmd: c.Originate) -> e.Event | None:
+        try:
+            await self.switch.originate(
+                cmd.call_id,
+                cmd.number,
+                caller_id=cmd.caller_id,
+                ring_timeout=cmd.ring_timeout,
+                variables=cmd.variables,
+                operator=cmd.operator,
+                detect_machine=cmd.detect_machine,
+            )
+        except BackendError as exc:
+            log.warning("originate %s refused: %s", cmd.call_id, exc)
+            return e.CommandFailed(cmd.call_id, str(exc), originate=True)
+        return None
+
+    async def _render_then_originate(self, cmd: c.Originate) -> None:
+        """Render every message of the call's script for its contact, then place the call:
+        audio is ready before anyone answers (the fragment cache makes repeats cheap)."""
+        assert self.renderer is not None
+        call = self.core.calls.get(cmd.call_id)
+        if call is None:  # pragma: no cover - the core keeps a call until its end
+            self._placing.discard(cmd.call_id)
+            return
+        contact, lang = call.slot.contact, self.campaign.lang
+        paths: dict[str, Path] = {}
+        try:
+            for text in self._say_texts:
+                paths[text] = Path(await self.renderer.render(self._template(text), contact, lang))
+        except (AutoinformerError, OSError) as exc:
+            log.warning("speech for %s failed: %s", cmd.call_id, exc)
+            self._placing.discard(cmd.call_id)
+            failed = e.CommandFailed(cmd.call_id, f"speech failed: {exc}", originate=True)
+            await self._inbox_send.send(failed)
+            return
+        if cmd.call_id not in self._placing:  # hung up (stop) while it was being rendered
+            ended = CallEnded(
+                cmd.call_id, HangupCause.NORMAL_CLEARING, detail="hung up before it was placed"
+            )
+            await self._inbox_send.send(ended)
+            return
+        self._placing.discard(cmd.call_id)
+        self._rendered[cmd.call_id] = paths
+        refused = await self._originate(cmd)
+        if refused is not None:
+            await self._inbox_send.send(refused)
+
+    async def _check_speech(self, contacts: list[Contact]) -> None:
+        """Render the script's messages for the first contact before anyone is called: an
+        engine that cannot work (espeak-ng missing, no network for gTTS) stops the run here,
+        loudly, instead of failing every attempt."""
+        if self.renderer is None or not self._say_texts or not contacts:
+            return
+        for text in self._say_texts:
+            try:
+                await self.renderer.render(self._template(text), contacts[0], self.campaign.lang)
+            except InputError:
+                continue  # this contact's data: its own attempt reports it
+            except (AutoinformerError, OSError) as exc:
+                raise SpeechUnavailable(
+                    f"speech: cannot render the script's messages ({exc}); nobody was called. "
+                    "Install espeak-ng (apt-get install espeak-ng), or set [speech] engine / "
+                    "fallback in the campaign file"
+                ) from exc
 
     async def _switch_call(
         self, call_id: str, request: Awaitable[None], *, quiet: bool = False
@@ -377,7 +469,10 @@ class Runtime:
         speech = cmd.media
         assert isinstance(speech, c.Speech)
         try:
-            if self.renderer is None:
+            ready = self._rendered.get(cmd.call_id, {}).get(speech.template)
+            if ready is not None:
+                media = Media(path=ready)
+            elif self.renderer is None:
                 template = self._template(speech.template)
                 text = template.render_text(speech.contact, speech.lang)
                 media = Media(builtin=f"tts:{text}")

@@ -219,3 +219,52 @@ def test_hooks_table_imports_callbacks_before_anyone_is_called(
     data["hooks"] = {"cancel_order": "no-colon"}
     with pytest.raises(SettingsError, match=r"package\.module:function"):
         parse_campaign(data, base=EXAMPLE.parent)
+
+
+def test_speech_table_builds_the_renderer_with_its_fallback() -> None:
+    data = _data()
+    data["speech"] = {
+        "engine": "gtts",
+        "lang": "ru",
+        "voice": "com",
+        "cache": "speech-cache",
+        "fallback": "espeak",
+    }
+    spec = parse_campaign(data, base=Path("/campaigns"))
+    speech = spec.speech
+    assert (speech.engine, speech.lang, speech.voice, speech.fallback) == (
+        "gtts",
+        "ru",
+        "com",
+        "espeak",
+    )
+    assert speech.cache == Path("/campaigns/speech-cache")  # relative to the file
+    renderer = speech.renderer()
+    assert renderer.engine_names == ["gtts", "espeak-ng"]
+    assert renderer.lang == "ru"
+    assert renderer.renderers[0].cache.directory == Path("/campaigns/speech-cache")
+
+
+def test_no_speech_table_means_espeak_offline() -> None:
+    spec = parse_campaign(_data(), base=Path("/campaigns"))
+    assert spec.speech.engine == "espeak"
+    assert spec.speech.fallback is None
+
+
+@pytest.mark.parametrize(
+    ("table", "field"),
+    [
+        ({"engine": "festival"}, "speech.engine"),
+        ({"fallback": "polly"}, "speech.fallback"),
+        ({"engine": "espeak", "fallback": "espeak"}, "speech.fallback"),
+        ({"voices": "ru"}, "speech.voices"),
+        ({"mode": "word"}, "speech.mode"),
+        ({"lang": 7}, "speech.lang"),
+    ],
+)
+def test_bad_speech_keys_name_the_key(table: dict[str, object], field: str) -> None:
+    data = _data()
+    data["speech"] = table
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=Path("/campaigns"))
+    assert info.value.field == field, info.value

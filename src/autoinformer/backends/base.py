@@ -27,7 +27,7 @@ import abc
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 import attrs
 
@@ -185,7 +185,13 @@ class Switch(abc.ABC):
     Implementations: :mod:`autoinformer.backends.sim` (simulated), :mod:`.ari` (Asterisk),
     :mod:`.esl` (FreeSWITCH). Every implementation passes the conformance suite in
     :mod:`autoinformer.testing.conformance`.
+
+    ``plays_text`` is True only for a switch that can speak a ``tts:<text>`` builtin itself
+    (the simulated one); for every other switch the runtime renders ``say`` steps to audio
+    files before the call is placed.
     """
+
+    plays_text: ClassVar[bool] = False
 
     async def __aenter__(self) -> Self:
         await self.connect()

@@ -124,6 +124,8 @@ class SimSwitch(Switch):
         SettingsError: a duration is negative or not finite.
     """
 
+    plays_text = True  # ``tts:<text>`` builtins are spoken at SPEECH_CHARS_PER_SECOND
+
     def __init__(
         self,
         *,

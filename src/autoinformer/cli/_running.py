@@ -127,8 +127,10 @@ def run_realtime(
     progress: bool = False,
     pacing: PacingPolicy | None = None,
     hooks: Mapping[str, Any] | None = None,
+    renderer: Any = None,
 ) -> dict[str, Any]:
-    """Run the campaign with the anyio runtime on ``switch()`` and ``clock``."""
+    """Run the campaign with the anyio runtime on ``switch()`` and ``clock`` (``renderer``:
+    how ``say`` steps become audio for a switch that cannot speak text)."""
     started = time.perf_counter()
     t0 = clock.now()
 
@@ -142,6 +144,7 @@ def run_realtime(
                 dnc=dnc,
                 pacing=pacing,
                 hooks=dict(hooks or {}),
+                renderer=renderer,
             )
             bar = _progress_bar(None, unit="attempt") if progress else None
             if bar is not None:

@@ -9,7 +9,9 @@ With ``kind = "sim"`` the campaign runs against the simulated population of the 
 table: in virtual time by default (instant, the same seed gives the same statistics), or with
 the async runtime on a scaled clock with ``--speed X``. With ``ari`` or ``esl`` it runs in real
 time against the switch; stop it with Ctrl-C and run it again with the same ``--store`` to
-carry on.
+carry on. A real switch cannot speak text: every ``say`` step and spoken menu prompt is
+rendered to a telephone WAV file with the ``[speech]`` engine (espeak-ng by default) before
+the call is placed, its fragments cached beside the store.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from autoinformer.cli._running import (
     setup_logging,
 )
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
-from autoinformer.errors import BackendError, SettingsError, StoreError
+from autoinformer.errors import BackendError, SettingsError, SpeechUnavailable, StoreError
 
 __all__ = ["load_contacts", "register"]
 
@@ -73,7 +75,7 @@ def load_contacts(spec: CampaignFile) -> tuple[list[Contact], list[str]]:
 def _handle(args: argparse.Namespace) -> int:
     try:
         return _run(args)
-    except (BackendError, StoreError) as exc:
+    except (BackendError, StoreError, SpeechUnavailable) as exc:
         print(f"autoinformer: error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS
 
@@ -106,6 +108,11 @@ def _run(args: argparse.Namespace) -> int:
                 except TypeError as exc:
                     raise SettingsError("backend", f"unexpected key: {exc}") from None
 
+            # A real switch cannot speak text: the [speech] engine renders every message
+            # before its call is placed, caching fragments beside the store.
+            renderer = spec.speech.renderer(
+                cache_dir=path.parent / "speech-cache", recordings_dir=spec.path.parent
+            )
             summary = run_realtime(
                 spec.campaign,
                 contacts,
@@ -116,6 +123,7 @@ def _run(args: argparse.Namespace) -> int:
                 progress=not args.json,
                 pacing=spec.pacing(),
                 hooks=hooks,
+                renderer=renderer,
             )
     summary["store"] = str(path)
     summary["rejected_rows"] = len(problems)

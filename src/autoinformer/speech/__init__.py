@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from autoinformer.speech.engines.tone import ToneEngine
     from autoinformer.speech.errors import AudioFileError, EngineError
     from autoinformer.speech.renderer import EngineRenderer, SpeechRenderer
+    from autoinformer.speech.settings import FallbackRenderer, SpeechSettings
 
 __all__ = [
     "AudioFileError",
@@ -31,6 +32,7 @@ __all__ = [
     "EngineError",
     "EngineRenderer",
     "EspeakEngine",
+    "FallbackRenderer",
     "FragmentCache",
     "GttsEngine",
     "Pause",
@@ -39,6 +41,7 @@ __all__ = [
     "Say",
     "SpeechPlan",
     "SpeechRenderer",
+    "SpeechSettings",
     "Template",
     "ToneEngine",
     "check_recording",
@@ -57,6 +60,8 @@ _LAZY = {
     "EngineError": "autoinformer.speech.errors",
     "EngineRenderer": "autoinformer.speech.renderer",
     "SpeechRenderer": "autoinformer.speech.renderer",
+    "FallbackRenderer": "autoinformer.speech.settings",
+    "SpeechSettings": "autoinformer.speech.settings",
 }
 
 
