@@ -408,6 +408,10 @@ def _write(scenario: str, lines: list[dict[str, Any]]) -> None:
             handle.write(json.dumps(_normalise(line), sort_keys=True) + "\n")
 
 
+async def _leftovers(http: httpx.AsyncClient) -> bool:
+    return any(c["id"].startswith("ari-") for c in (await http.get("/channels")).json())
+
+
 async def main(only: list[str]) -> None:
     url = os.environ.get("AUTOINFORMER_ARI_URL")
     if not url:
@@ -423,6 +427,9 @@ async def main(only: list[str]) -> None:
         for channel in (await http.get("/channels")).json():  # an interrupted run's calls
             if channel["id"].startswith("ari-") and not channel["id"].endswith("-2"):
                 await http.delete(f"/channels/{channel['id']}")
+        with anyio.fail_after(10):  # gone before we listen: their events are not ours
+            while await _leftovers(http):  # noqa: ASYNC110 - polling the real server
+                await anyio.sleep(0.1)
         async with aconnect_ws(f"{base}/events", http, params={"app": APP}) as ws:
 
             async def read() -> None:

@@ -157,7 +157,10 @@ class FakeAri:
             self._filters.pop(app, None)
 
     def _media_seconds(self, uri: str) -> float:
-        return self.builtin_seconds.get(uri.removeprefix("sound:"), 1.0)
+        name = uri.removeprefix("sound:")
+        if name in self.builtin_seconds:
+            return self.builtin_seconds[name]
+        return math.inf if uri.startswith("tone:") else 1.0  # a tone plays until stopped
 
     # --- life cycle -----------------------------------------------------------------------
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -157,12 +158,15 @@ class FakePbx:
     bridges: dict[str, dict[str, Any]] = attrs.field(init=False, factory=dict)
     playbacks: dict[str, tuple[str, str, anyio.CancelScope]] = attrs.field(init=False, factory=dict)
     _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None)
+    _stuck: set[str] = attrs.field(init=False, factory=set)
 
     def attach(self, tg: anyio.abc.TaskGroup) -> None:
         """The task group that runs the channels' timelines."""
         self._tg = tg
 
     async def _sleep(self, model_seconds: float) -> None:
+        if math.isinf(model_seconds):
+            await anyio.sleep_forever()
         await anyio.sleep(max(0.0, model_seconds * self.time_scale))
 
     def _spawn(self, fn: Callable[..., Any], *args: Any) -> None:
@@ -351,9 +355,12 @@ class FakePbx:
         """The callee ends an answered call (its side sends the hang-up first)."""
         if channel.destroyed:
             return
-        if channel.half_two is not None:
-            self._hangup_request(channel.half_two, cause, soft=True)
+        half = channel.half_two
+        if half is not None:
+            self._hangup_request(half, cause, soft=True)
         self._hangup_request(channel, cause)
+        if half is not None and not half.destroyed:
+            self._destroyed(half, cause)  # the callee's half goes first
         self.destroy(channel, cause)
 
     def _enter_stasis(self, channel: FakeChannel, app: str, args: list[str]) -> None:
@@ -380,6 +387,9 @@ class FakePbx:
             if target == channel.id:
                 scope.cancel()
                 del self.playbacks[playback_id]
+                if playback_id in self._stuck:  # not even a hang-up finishes it
+                    self._stuck.discard(playback_id)
+                    continue
                 self.emit(
                     {
                         "type": "PlaybackFinished",
@@ -501,6 +511,7 @@ class FakePbx:
                 )
                 scheme = uri.partition(":")[0]
                 if scheme not in _SCHEMES:
+                    self._stuck.add(playback_id)
                     await anyio.sleep_forever()  # Asterisk 22 never finishes it
                 if scheme == "sound" and not self.sound_exists(uri.removeprefix("sound:")):
                     self.playbacks.pop(playback_id, None)
@@ -539,6 +550,7 @@ class FakePbx:
             raise AriHttpError(404, "Playback not found")
         target, uri, scope = entry
         scope.cancel()
+        self._stuck.discard(playback_id)
         self.emit(
             {
                 "type": "PlaybackFinished",
