@@ -43,6 +43,14 @@ def _feed(tracker: CallTracker, event: dict[str, object], now: float = 0.0) -> l
         ("RINGING", 16, 16, C.NORMAL_CLEARING),  # we hung up while it rang
         ("CANCEL", 16, None, C.NORMAL_CLEARING),
         ("", 0, None, C.UNSPECIFIED),
+        # Asterisk 22, recorded: the dial status is generic, a specific cause wins.
+        ("NOANSWER", 21, 21, C.CALL_REJECTED),  # Hangup(21) before answer
+        ("NOANSWER", 1, 1, C.UNALLOCATED_NUMBER),  # Hangup(1)
+        ("NOANSWER", 16, 16, C.NORMAL_CLEARING),  # our hang-up while it rang
+        ("", 19, 19, C.NO_ANSWER),  # our ring timeout (no final Dial)
+        ("BUSY", 0, 17, C.USER_BUSY),
+        ("BUSY", 16, None, C.USER_BUSY),  # a generic cause: the status decides
+        ("NOANSWER", 0, None, C.NO_ANSWER),
     ],
 )
 def test_resolve_unanswered_cause(

@@ -64,6 +64,7 @@ def ari_harness(
         media=Media(builtin="beep"),
         media_seconds=0.5,
         long_media=Media(builtin="hold-music"),  # a stop, however late, finds it playing
+        missing_media=Media(builtin="autoinformer/does-not-exist"),
         machine_number=machine_number,
         refused_destination="refused:+79500000001",
     )

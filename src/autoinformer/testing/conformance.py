@@ -26,7 +26,8 @@ What the checks require of a backend (the contract the dialer core relies on):
   up a call that is gone is not an error;
 - digits arrive as ``DigitReceived`` after ``CallAnswered``;
 - ``play`` ends with ``PlaybackFinished(completed=True)`` and ``stop_playback`` with
-  ``completed=False``;
+  ``completed=False``; a media the switch cannot play ends with ``completed=False`` and the
+  switch's words in ``error`` (or is refused with a BackendError), and the call goes on;
 - a bridge gives ``Bridged`` for each leg, and when one leg hangs up the switch ends the other
   (a backend whose switch does not do it by itself hangs the peers up: ARI deletes them);
 - a refused originate raises OriginateError and produces no event for that call id.
@@ -56,7 +57,7 @@ from autoinformer.backends.base import (
     Switch,
     SwitchEvent,
 )
-from autoinformer.errors import OriginateError, SettingsError
+from autoinformer.errors import BackendError, OriginateError, SettingsError
 from autoinformer.outcomes import HangupCause, outcome_for_unanswered
 from autoinformer.testing.parties import PARTIES
 
@@ -70,6 +71,7 @@ __all__ = [
     "check_originate_refused",
     "check_outcomes",
     "check_play",
+    "check_play_failed",
     "check_transfer",
     "sim_harness",
 ]
@@ -95,6 +97,8 @@ class SwitchHarness:
         long_media: a media that plays for a minute or more, for the stop check (a short one
             may finish by itself before ``stop_playback`` reaches a busy switch); None: use
             ``media``.
+        missing_media: a media the switch accepts but cannot play (a sound it does not have),
+            for the playback-truth check; None skips that check.
         machine_number: a number answered by a machine, or None when answering-machine
             detection is not supported (the check is skipped).
         refused_destination: a destination the switch refuses outright (OriginateError), or
@@ -113,6 +117,7 @@ class SwitchHarness:
     media: Media = _BEEP
     media_seconds: float | None = None
     long_media: Media | None = None
+    missing_media: Media | None = None
     machine_number: str | None = None
     refused_destination: str | None = None
     ring_timeout: float = 4.0
@@ -358,6 +363,42 @@ async def check_play(h: SwitchHarness) -> None:
         rec.assert_ended_last(call_id)
 
 
+async def check_play_failed(h: SwitchHarness) -> None:
+    """A media the switch cannot play ends as a failed playback with the switch's words
+    (``completed=False``, ``error`` set), never as a completed one; the call goes on."""
+    if h.missing_media is None:
+        return
+    async with _session(h) as rec:
+        call_id = await _originate(h, rec, "1")
+        await rec.wait_for(CallAnswered, call_id, 2, "party 1 answers")
+        try:
+            await rec.switch.play(call_id, h.missing_media, playback_id="pb-missing")
+        except BackendError:
+            pass  # refused outright: also never a delivered message
+        else:
+            failed = await rec.wait_for(
+                PlaybackFinished,
+                call_id,
+                2,
+                "a playback that cannot play",
+                lambda e: e.playback_id == "pb-missing",
+            )
+            assert not failed.completed, f"a media that cannot play completed: {failed!r}"
+            assert failed.error, f"a failed playback without the switch's words: {failed!r}"
+        await rec.switch.play(call_id, h.media, playback_id="pb-after")
+        after = await rec.wait_for(
+            PlaybackFinished,
+            call_id,
+            (h.media_seconds or 10.0) + 1,
+            "the call goes on",
+            lambda e: e.playback_id == "pb-after",
+        )
+        assert after.completed, f"a playback after a failed one: {after!r}"
+        await rec.switch.hangup(call_id)
+        await rec.wait_for(CallEnded, call_id, 2, "hang-up after playback")
+        rec.assert_ended_last(call_id)
+
+
 async def check_digits(h: SwitchHarness) -> None:
     """Parties 7 and 8 press their digits after answer; each arrives as DigitReceived."""
     async with _session(h) as rec:
@@ -470,6 +511,7 @@ CHECKS: Sequence[Callable[[SwitchHarness], Awaitable[None]]] = (
     check_outcomes,
     check_hangup_cause,
     check_play,
+    check_play_failed,
     check_digits,
     check_transfer,
     check_machine_detection,
