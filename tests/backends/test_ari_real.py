@@ -81,6 +81,7 @@ def real_harness() -> SwitchHarness:
         media=Media(builtin="beep"),
         media_seconds=0.4,  # Asterisk's beep.wav plays about 0.4 s
         long_media=Media(builtin="tone:ring;tonezone=us"),  # a tone plays until stopped
+        missing_media=Media(builtin="autoinformer/does-not-exist"),
         machine_number=os.environ.get("AUTOINFORMER_ARI_MACHINE"),
         refused_destination="refused:+79500000001",
         ring_timeout=6.0,
