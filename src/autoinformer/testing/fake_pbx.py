@@ -1,9 +1,12 @@
 """The telephone side of the fake ARI server: channels, called parties, playbacks, bridges.
 
-It behaves like the Asterisk 22 capture in ``shared/reference/samples``: both halves of a
-``Local/`` channel report events, a failed call never reaches Stasis (``Dial`` with the dial
-status, then ``ChannelDestroyed`` with cause 0 on our ``;1`` half and the real cause on
-``;2``), a hang-up over REST gives ``ChannelHangupRequest`` then ``ChannelDestroyed``, a bridge
+It sends what Asterisk 22.10.1 sent for the same requests (``tests/backends/recordings/
+ari_*.jsonl``; ``test_ari_recorded.py`` compares them per channel): both halves of a ``Local/``
+channel report events; a failed call never reaches Stasis (Busy()/Congestion(): ``Dial``
+BUSY/CONGESTION, cause 0 on our ``;1`` half and 17/34 on ``;2``; Hangup(21)/Hangup(1): a
+generic ``Dial`` NOANSWER with the cause on both halves; our ring timeout: cause 19, no final
+``Dial``); a hang-up over REST gives ``ChannelHangupRequest`` then ``ChannelDestroyed`` (and
+``Dial`` NOANSWER while it rings); playbacks cut short by a hang-up finish ``failed``; a bridge
 made over REST sends no ``BridgeCreated``. Called parties follow
 :mod:`autoinformer.testing.parties` (the last digit of the dialled number); every duration is
 in model seconds and multiplied by ``time_scale`` to get real seconds.
