@@ -37,6 +37,10 @@ class RealPbx:
     password_env: str
     password: str
 
+    def operator_endpoint(self, n: int) -> str:
+        """The endpoint of the test PBX's operator number ``100 + n``."""
+        return self.operator.replace("100", str(100 + n))
+
     def environ(self) -> dict[str, str]:
         """The environment a run needs (the password comes from a variable, never the file)."""
         return {**os.environ, self.password_env: self.password}
