@@ -80,6 +80,7 @@ def real_harness() -> SwitchHarness:
         operator_endpoint=OPERATOR,
         media=Media(builtin="tone_stream://%(500,0,800)"),
         media_seconds=0.5,
+        missing_media=Media(builtin="/nonexistent/autoinformer-missing.wav"),
         machine_number=os.environ.get("AUTOINFORMER_ESL_MACHINE"),
         refused_destination="refused:+79500000001",
         ring_timeout=6.0,

@@ -76,6 +76,7 @@ def esl_harness(
         media=Media(builtin="tone_stream://%(500,0,800)"),
         media_seconds=0.5,
         long_media=Media(builtin="tone_stream://%(600000,0,800)"),  # 10 minutes
+        missing_media=Media(builtin="/nonexistent/autoinformer-missing.wav"),
         machine_number="+15550100001",
         refused_destination="refused:+79500000001",
     )
