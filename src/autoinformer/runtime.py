@@ -28,7 +28,7 @@ import anyio.abc
 import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from autoinformer.backends.base import CallEnded, Media, Switch
+from autoinformer.backends.base import BackendGap, CallEnded, Media, Switch
 from autoinformer.campaign import Campaign
 from autoinformer.clock import Clock, WallClock
 from autoinformer.contacts.model import Contact
@@ -167,6 +167,7 @@ class Runtime:
     _busy: int = attrs.field(default=0, init=False)
     _idle: anyio.Event = attrs.field(factory=anyio.Event, init=False)
     _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
+    gaps: list[BackendGap] = attrs.field(factory=list, init=False)
     _say_texts: tuple[str, ...] = attrs.field(default=(), init=False)
     _placing: set[str] = attrs.field(factory=set, init=False)
     _rendered: dict[str, dict[str, Path]] = attrs.field(factory=dict, init=False)
@@ -222,7 +223,9 @@ class Runtime:
         """Run the campaign with these contacts (and any the store already has) to the end.
 
         Returns:
-            :func:`summarize` of the store when done.
+            :func:`summarize` of the store when done, with ``switch_gaps`` (seconds, calls
+            adopted, calls lost) when the connection to the switch dropped during the run
+            (also in :attr:`gaps`, and logged as it happens).
 
         Raises:
             StoreError: the store failed (the campaign stops; nothing is lost).
@@ -259,7 +262,13 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
-        return await anyio.to_thread.run_sync(summarize, self.store, self.campaign.name)
+        summary = await anyio.to_thread.run_sync(summarize, self.store, self.campaign.name)
+        if self.gaps:
+            summary["switch_gaps"] = [
+                {"seconds": round(g.seconds, 1), "adopted": len(g.adopted), "lost": len(g.lost)}
+                for g in self.gaps
+            ]
+        return summary
 
     async def _start(self, contacts: list[Contact]) -> None:
         name, store = self.campaign.name, self.store
@@ -535,6 +544,15 @@ class Runtime:
     async def _reader(self) -> None:
         try:
             async for event in self.switch.events():
+                if isinstance(event, BackendGap):
+                    self.gaps.append(event)
+                    log.warning(
+                        "the switch connection was lost for %.1f s: %d calls carried on, "
+                        "%d ended during the gap",
+                        event.seconds,
+                        len(event.adopted),
+                        len(event.lost),
+                    )
                 await self._inbox_send.send(event)
         except BackendError as exc:
             log.error("switch event stream failed: %s", exc)

@@ -249,3 +249,29 @@ async def test_call_ids_are_unique_per_store_and_stable_within_one(tmp_path: Pat
     assert ids[0] == ids[2], "a resumed store changed its ids"
     assert salts[0] == salts[2]
     assert all(salts), salts
+
+
+@pytest.mark.anyio
+async def test_a_lost_switch_connection_is_reported_in_the_summary() -> None:
+    """A BackendGap is not silent: the run's summary lists it (seconds, calls carried on and
+    lost) and Runtime.gaps keeps it; the calls lost in it still get their results."""
+    clock = LoopClock()
+    store = MemoryStore()
+    contacts = [_contact(f"g{i}", f"+7999000000{i}") for i in (1, 0)]
+    campaign = _campaign(script=Script.of(play("sound:long")), queues=[])
+    async with SimSwitch(clock=clock, builtin_seconds={"sound:long": 8.0}) as switch:
+        runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
+
+        async def drop_when_both_are_up() -> None:
+            while len(switch.live_calls) < 2:
+                await anyio.sleep(0.1)
+            switch.gap(4.0, lose=(switch.live_calls[0],))
+
+        with anyio.fail_after(DEADLINE):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(drop_when_both_are_up)
+                summary = await runtime.run(contacts)
+    assert summary["switch_gaps"] == [{"seconds": 4.0, "adopted": 1, "lost": 1}]
+    assert len(runtime.gaps) == 1
+    assert summary["attempts"] == 2
+    assert summary["unfinished"] == 0

@@ -200,6 +200,11 @@ def print_summary(summary: Mapping[str, Any], *, as_json: bool) -> None:
             print(f"  {name:<15} {count:>6}")
     states = ", ".join(f"{k} {v}" for k, v in summary["contacts"].items())
     print(f"contacts: {states}")
+    for gap in summary.get("switch_gaps", ()):
+        print(
+            f"switch connection lost for {gap['seconds']:.1f} s: {gap['adopted']} calls carried "
+            f"on, {gap['lost']} ended during the gap"
+        )
     if summary.get("unfinished"):
         print(f"unfinished attempts: {summary['unfinished']} (reconciled on the next run)")
     if "store" in summary:
