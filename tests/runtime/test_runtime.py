@@ -263,8 +263,9 @@ async def test_a_lost_switch_connection_is_reported_in_the_summary() -> None:
         runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
 
         async def drop_when_both_are_up() -> None:
-            while len(switch.live_calls) < 2:
-                await anyio.sleep(0.1)
+            # virtual time: both answer 1 s after the originate and play for 8 s
+            await anyio.sleep(5.0)
+            assert len(switch.live_calls) == 2
             switch.gap(4.0, lose=(switch.live_calls[0],))
 
         with anyio.fail_after(DEADLINE):
