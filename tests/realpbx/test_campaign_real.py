@@ -43,10 +43,21 @@ def _toml_value(value: object) -> str:
     return json.dumps(str(value))
 
 
-def write_campaign(directory: Path, pbx: RealPbx, digits: str, *, lines: int = 10) -> Path:
-    """A campaign file and its list, as a user writes them, for the given parties."""
+def write_campaign(
+    directory: Path,
+    pbx: RealPbx,
+    digits: str,
+    *,
+    lines: int = 10,
+    numbers: list[str] | None = None,
+    menu: bool = True,
+    attempts: int = 1,
+) -> Path:
+    """A campaign file and its list, as a user writes them, for the given parties (or the
+    given ``numbers``); ``menu=False``: a broadcast with no menu and no operators."""
     contacts = directory / "debtors.csv"
-    rows = [f"{PREFIX}{d};-{500 + int(d)}.19" for d in digits]
+    numbers = numbers or [f"{PREFIX}{d}" for d in digits]
+    rows = [f"{number};-{500 + n}.19" for n, number in enumerate(numbers)]
     contacts.write_text("phone;BALANCE\n" + "\n".join(rows) + "\n", encoding="utf-8")
     (directory / "greeting.wav").write_bytes((EXAMPLE / "greeting.wav").read_bytes())
     backend = "\n".join(f"{k} = {_toml_value(v)}" for k, v in pbx.backend.items())
@@ -70,7 +81,8 @@ hours = "00:00-24:00"
 timezone = "Europe/Moscow"
 
 [campaign.retry]
-attempts = 1
+attempts = {attempts}
+interval = "5s"
 ring_timeout = 20
 
 [[script]]
@@ -97,6 +109,8 @@ cache = "speech-cache"
 [backend]
 {backend}
 """
+    if not menu:
+        text = text[: text.index("[[script]]\nmenu")] + text[text.index("[speech]") :]
     path = directory / "campaign.toml"
     path.write_text(text, encoding="utf-8")
     return path
@@ -118,6 +132,7 @@ def run_campaign(path: Path, store: Path, pbx: RealPbx, timeout: float = 240) ->
 
 
 @pytest.mark.real_pbx
+@pytest.mark.timeout(400)
 def test_each_behaviour_through_a_campaign_file(pbx: RealPbx, tmp_path: Path) -> None:
     digits = "0123456789"
     path = write_campaign(tmp_path, pbx, digits)
