@@ -229,3 +229,56 @@ def test_speech_settings_name_the_key_they_refuse() -> None:
     renderer = settings.renderer(cache_dir=Path("/nonexistent-cache"))
     assert renderer.engine_names == ["gtts", "espeak-ng"]
     assert renderer.renderers[0].engine.tld == "co.uk"
+
+
+class GatedEngine(ToneEngine):
+    """A tone engine that waits for the test to open its gate before it speaks Olga's name
+    (a slow synthesis)."""
+
+    def __init__(self, gate: anyio.Event, started: anyio.Event) -> None:
+        super().__init__()
+        self.gate, self.started = gate, started
+
+    async def synthesize(self, text: str, *, lang: str, ssml: bool = False) -> bytes:
+        if "Olga" in text:
+            self.started.set()
+            await self.gate.wait()
+        return await super().synthesize(text, lang=lang, ssml=ssml)
+
+
+@pytest.mark.anyio
+async def test_a_call_stopped_while_its_speech_renders_is_never_placed(tmp_path: Path) -> None:
+    """stop(hangup=True) while the messages are being rendered: the call is not placed after
+    the stop, and its attempt still gets a result."""
+    log: list[tuple[str, Any]] = []
+    gate, started = anyio.Event(), anyio.Event()
+    clock = LoopClock()
+    store = MemoryStore()
+    async with RecordingSwitch(log, clock=clock) as switch:
+        runtime = Runtime(
+            campaign=_campaign(),
+            switch=switch,
+            store=store,
+            clock=clock,
+            renderer=EngineRenderer(
+                engine=GatedEngine(gate, started),
+                cache=FragmentCache(directory=tmp_path),
+                mode="sentence",
+            ),
+        )
+
+        async def stop_mid_render() -> None:
+            await started.wait()
+            runtime.stop(hangup=True)
+            await anyio.sleep(1)  # virtual time: the stop is handled before the gate opens
+            gate.set()
+
+        with anyio.fail_after(3600):
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(stop_mid_render)
+                await runtime.run(_contacts("1", "7"))
+    assert ("originate", "+79500000007") not in log
+    records = {r.contact_id: r for r in store.attempts("sp")}
+    assert records["c7"].outcome is not None
+    assert records["c7"].detail == "hung up before it was placed"
+    assert records["c1"].outcome is not None
