@@ -14,11 +14,16 @@ import csv
 import io
 import os
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import IO, BinaryIO, Literal, TypeGuard
+from typing import IO, TYPE_CHECKING, BinaryIO, Literal, TypeGuard
 
 from autoinformer.errors import ContactListError, SettingsError
+
+if TYPE_CHECKING:
+    from openpyxl.workbook.workbook import Workbook
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
 
 __all__ = ["FORMATS", "Format", "ProgressHook", "Source", "detect_format", "iter_rows"]
 
@@ -194,6 +199,26 @@ def _chain_first(first: str, stream: IO[str]) -> Iterator[str]:
     yield from stream
 
 
+# What openpyxl and zipfile raise on a damaged workbook: a bad deflate stream (zlib.error), a
+# compression method, patch data or strong encryption zipfile cannot read
+# (NotImplementedError), a member cut short (EOFError), an encrypted member (RuntimeError),
+# broken XML (SyntaxError: ElementTree's ParseError), and parts that point nowhere.
+_BROKEN_XLSX: tuple[type[Exception], ...] = (
+    OSError,
+    EOFError,
+    zipfile.BadZipFile,
+    zlib.error,
+    NotImplementedError,
+    RuntimeError,
+    SyntaxError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    TypeError,
+    ValueError,
+)
+
+
 def _xlsx_rows(
     path: Path, sheet: str | None, progress: ProgressHook | None
 ) -> Iterator[tuple[int, Sequence[object]]]:
@@ -202,44 +227,81 @@ def _xlsx_rows(
 
     try:
         book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except (OSError, zipfile.BadZipFile, InvalidFileException, KeyError, ValueError) as exc:
-        raise ContactListError(f"{path}: not a readable .xlsx workbook ({exc})") from None
+    except (InvalidFileException, *_BROKEN_XLSX) as exc:
+        raise ContactListError(f"{path}: not a readable .xlsx workbook ({_why(exc)})") from None
     try:
-        if sheet is not None:
-            if sheet not in book.sheetnames:
-                raise SettingsError(
-                    "sheet", f"no sheet {sheet!r} in {path.name} ({', '.join(book.sheetnames)})"
-                )
-            ws = book[sheet]
-        else:
-            ws = book.worksheets[0]
-        total = ws.max_row if isinstance(ws.max_row, int) else None
-        # Cell objects are only needed to see zero-padding number formats (a custom format
-        # such as 00000000000); without one in the workbook, plain values are ~25% faster.
-        formats = getattr(book, "_number_formats", None)
-        padded = formats is None or any(_zero_padding(f) for f in formats)
-        number = 0
+        ws = _worksheet(book, path, sheet)
         try:
-            for number, cells in enumerate(ws.iter_rows(values_only=not padded), start=1):
-                values: list[object]
-                if padded:
-                    values = []
-                    for cell in cells:
-                        value = cell.value
-                        if isinstance(value, int | float) and not isinstance(value, bool):
-                            value = _padded(value, getattr(cell, "number_format", None))
-                        values.append(value)
-                else:
-                    values = list(cells)
-                if progress is not None and number % _PROGRESS_EVERY == 0:
-                    progress(number, total)
-                yield number, values
-        except (OSError, zipfile.BadZipFile, KeyError, ValueError) as exc:
-            raise ContactListError(f"{path}: broken workbook after row {number} ({exc})") from None
+            total = ws.max_row if isinstance(ws.max_row, int) else None
+            # Cell objects are only needed to see zero-padding number formats (a custom format
+            # such as 00000000000); without one in the workbook, plain values are ~25% faster.
+            formats = getattr(book, "_number_formats", None)
+            padded = formats is None or any(_zero_padding(f) for f in formats)
+            rows = iter(ws.iter_rows(values_only=not padded))
+        except _BROKEN_XLSX as exc:
+            raise ContactListError(f"{path}: broken workbook ({_why(exc)})") from None
+        number = 0
+        while True:
+            try:
+                cells = next(rows)
+            except StopIteration:
+                break
+            except _BROKEN_XLSX as exc:
+                raise ContactListError(
+                    f"{path}: broken workbook after row {number} ({_why(exc)})"
+                ) from None
+            number += 1
+            values: list[object]
+            if padded:
+                values = []
+                for cell in cells:
+                    value = cell.value
+                    if isinstance(value, int | float) and not isinstance(value, bool):
+                        value = _padded(value, getattr(cell, "number_format", None))
+                    values.append(value)
+            else:
+                values = list(cells)
+            if progress is not None and number % _PROGRESS_EVERY == 0:
+                progress(number, total)
+            yield number, values
         if progress is not None:
             progress(number, total)
     finally:
         book.close()
+
+
+def _why(exc: BaseException) -> str:
+    """A one-line reason: the library's message, or its exception's name when it has none."""
+    text = " ".join(str(exc).split())
+    if not text and isinstance(exc, EOFError):
+        return "a part of the archive is cut short"
+    return text or type(exc).__name__
+
+
+def _worksheet(book: Workbook, path: Path, sheet: str | None) -> ReadOnlyWorksheet:
+    """The sheet to read: ``sheet`` by name, else the first worksheet (not a chart sheet).
+
+    Raises:
+        SettingsError: no sheet of that name.
+        ContactListError: that sheet is a chart sheet, or the workbook has no worksheet.
+    """
+    from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+
+    names: list[str] = list(book.sheetnames)
+    if sheet is not None:
+        if sheet not in names:
+            raise SettingsError("sheet", f"no sheet {sheet!r} in {path.name} ({', '.join(names)})")
+        ws = book[sheet]
+        if not isinstance(ws, ReadOnlyWorksheet):
+            raise ContactListError(
+                f"{path}: sheet {sheet!r} is a chart sheet, not a table of contacts"
+            )
+        return ws
+    sheets = [s for s in book.worksheets if isinstance(s, ReadOnlyWorksheet)]
+    if not sheets:
+        charts = f" (only chart sheets: {', '.join(names)})" if names else ""
+        raise ContactListError(f"{path}: the workbook has no worksheet{charts}")
+    return sheets[0]
 
 
 def _zero_padding(number_format: object) -> TypeGuard[str]:
