@@ -162,69 +162,19 @@ def median_of(runs: list[dict[str, Any]], key: str) -> float:
 # --- 1. outcomes per digit ------------------------------------------------------------------
 
 
-def _toml(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(str(value))
-
-
 def write_campaign(directory: Path, kind: str, server: Mapping[str, Any], digits: str) -> Path:
     """The campaign file of ``tests/realpbx/test_campaign_real.py`` (the same script)."""
-    rows = [f"{PREFIX}{d};-{500 + int(d)}.19" for d in digits]
-    (directory / "debtors.csv").write_text("phone;BALANCE\n" + "\n".join(rows) + "\n")
-    (directory / "greeting.wav").write_bytes(GREETING.read_bytes())
-    backend = "\n".join(f"{k} = {_toml(v)}" for k, v in server["backend"].items())
-    operators = "\n".join(
-        f'[[operators]]\nid = "{name}"\nendpoint = "{server["operator"].format(n=100 + n)}"\n'
-        for n, name in enumerate(OPERATORS)
+    from autoinformer.testing.realpbx import RealPbx
+    from autoinformer.testing.realpbx import write_campaign as write
+
+    pbx = RealPbx(
+        kind=kind,
+        backend=dict(server["backend"]),
+        operator=server["operator"].format(n=100),
+        password_env=server["password_env"],
+        password=server["password"],
     )
-    text = f"""
-[campaign]
-name = "bench {kind}"
-contacts = "debtors.csv"
-region = "RU"
-timezone = "Europe/Moscow"
-lines = {len(digits)}
-min_delivered_seconds = 10
-
-[campaign.window]
-days = "mon-sun"
-hours = "00:00-24:00"
-timezone = "Europe/Moscow"
-
-[campaign.retry]
-attempts = 1
-ring_timeout = 20
-
-[[script]]
-play = "greeting.wav"
-
-[[script]]
-say = "{SAY}"
-
-[[script]]
-menu = "Press 1 for an operator, 2 to cancel."
-options = {{ "1" = "transfer:operators", "2" = "hangup" }}
-timeout = 4
-
-{operators}
-
-[queues.operators]
-max_wait = 20
-wrapup = 1
-
-[speech]
-engine = "espeak"
-cache = "speech-cache"
-
-[backend]
-{backend}
-"""
-    path = directory / "campaign.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
+    return write(directory, pbx, digits, lines=len(digits), name=f"bench {kind}")
 
 
 def outcomes(kind: str, server: Mapping[str, Any]) -> dict[str, Any]:

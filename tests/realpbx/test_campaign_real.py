@@ -11,9 +11,6 @@ the store. A ``say`` step is checked as heard: the switch plays our rendered fil
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import wave
 from pathlib import Path
 
@@ -25,110 +22,13 @@ from autoinformer.backends.base import CallAnswered, CallEnded, Media, PlaybackF
 from autoinformer.outcomes import Outcome
 from autoinformer.store.sqlite import SqliteStore
 from autoinformer.testing.parties import PARTIES
-
-from .conftest import RealPbx
-
-EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "campaign"
-PREFIX = "+7950888123"
-OPERATORS = ("anna", "boris", "vera")  # + the party's digit; the dialplans jump on the last digit
-
-
-def _toml_value(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)
-    if isinstance(value, dict):
-        return "{ " + ", ".join(f'"{k}" = {_toml_value(v)}' for k, v in value.items()) + " }"
-    return json.dumps(str(value))
-
-
-def write_campaign(
-    directory: Path,
-    pbx: RealPbx,
-    digits: str,
-    *,
-    lines: int = 10,
-    numbers: list[str] | None = None,
-    menu: bool = True,
-    attempts: int = 1,
-) -> Path:
-    """A campaign file and its list, as a user writes them, for the given parties (or the
-    given ``numbers``); ``menu=False``: a broadcast with no menu and no operators."""
-    contacts = directory / "debtors.csv"
-    numbers = numbers or [f"{PREFIX}{d}" for d in digits]
-    rows = [f"{number};-{500 + n}.19" for n, number in enumerate(numbers)]
-    contacts.write_text("phone;BALANCE\n" + "\n".join(rows) + "\n", encoding="utf-8")
-    (directory / "greeting.wav").write_bytes((EXAMPLE / "greeting.wav").read_bytes())
-    backend = "\n".join(f"{k} = {_toml_value(v)}" for k, v in pbx.backend.items())
-    # three operators: progressive pacing dials as many calls as operators are free
-    operators = "\n".join(
-        f'[[operators]]\nid = "{name}"\nendpoint = "{pbx.operator_endpoint(n)}"\n'
-        for n, name in enumerate(OPERATORS)
-    )
-    text = f"""
-[campaign]
-name = "real {pbx.kind}"
-contacts = "debtors.csv"
-region = "RU"
-timezone = "Europe/Moscow"
-lines = {lines}
-min_delivered_seconds = 10
-
-[campaign.window]
-days = "mon-sun"
-hours = "00:00-24:00"
-timezone = "Europe/Moscow"
-
-[campaign.retry]
-attempts = {attempts}
-interval = "5s"
-ring_timeout = 20
-
-[[script]]
-play = "greeting.wav"
-
-[[script]]
-say = "Your debt is <currency>{{BALANCE|abs}} RUB</currency>."
-
-[[script]]
-menu = "Press 1 for an operator, 2 to cancel."
-options = {{ "1" = "transfer:operators", "2" = "hangup" }}
-timeout = 4
-
-{operators}
-
-[queues.operators]
-max_wait = 20
-wrapup = 1
-
-[speech]
-engine = "espeak"
-cache = "speech-cache"
-
-[backend]
-{backend}
-"""
-    if not menu:
-        text = text[: text.index("[[script]]\nmenu")] + text[text.index("[speech]") :]
-    path = directory / "campaign.toml"
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def run_campaign(path: Path, store: Path, pbx: RealPbx, timeout: float = 240) -> dict[str, object]:
-    """``autoinformer run`` as a user runs it; its JSON summary."""
-    done = subprocess.run(
-        [sys.executable, "-m", "autoinformer", "run", str(path), "--store", str(store), "--json"],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env=pbx.environ(),
-        check=False,
-    )
-    assert done.returncode == 0, f"exit {done.returncode}\n{done.stdout}\n{done.stderr}"
-    summary: dict[str, object] = json.loads(done.stdout)
-    return summary
+from autoinformer.testing.realpbx import (
+    OPERATORS,
+    PREFIX,
+    RealPbx,
+    run_campaign,
+    write_campaign,
+)
 
 
 @pytest.mark.real_pbx

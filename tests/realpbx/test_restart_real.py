@@ -21,9 +21,7 @@ import pytest
 
 from autoinformer.outcomes import Outcome
 from autoinformer.store.sqlite import SqliteStore
-
-from .conftest import RealPbx
-from .test_campaign_real import write_campaign
+from autoinformer.testing.realpbx import RealPbx, write_campaign
 
 SERVICE = {"ari": "asterisk", "esl": "freeswitch"}
 
