@@ -425,7 +425,15 @@ def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
     the minor unit has no known name in the language, the amount is read as a decimal number
     followed by the currency's name ("две целых пять десятых юаня").
     """
-    value = value.quantize(decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP)
+    # Precision for every digit: the default context (28 digits) cannot quantize a 27-digit
+    # amount to cents (decimal.InvalidOperation).
+    wide = decimal.Context(prec=max(decimal.getcontext().prec, value.adjusted() + 4))
+    try:
+        value = value.quantize(
+            decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP, context=wide
+        )
+    except decimal.InvalidOperation:  # infinity, NaN
+        raise ValueError(f"{value} is not an amount") from None
     negative = value < 0
     magnitude = -value if negative else value
     whole = int(magnitude)

@@ -468,7 +468,12 @@ class Template:
             amount = readas.parse_decimal(value, lang)
         except ValueError:
             return None
-        spoken = readas.read_currency(amount, code, lang)
+        try:
+            spoken = readas.read_currency(amount, code, lang)
+        except ValueError as exc:
+            raise InputError(
+                f"contact {contact.id!r}: variable {var.name!r} as an amount: {exc}"
+            ) from None
         say = Say(spoken, False, readas.fragment_chunks(spoken, lang), "currency", value)
         rest = text.text[m.start(1) + len(used) :]
         if not rest.strip():
@@ -487,7 +492,10 @@ class Template:
         if var.name.lower() == "phone" or (digits.isdigit() and len(digits) >= 7):
             spoken = readas.read_digits(value, lang)
             return Say(spoken, False, tuple(spoken.split()), "digits", value)
-        spoken = readas.read_number(number, lang)
+        try:
+            spoken = readas.read_number(number, lang)
+        except ValueError as exc:
+            raise InputError(f"contact {contact.id!r}: variable {var.name!r}: {exc}") from None
         return Say(spoken, False, readas.fragment_chunks(spoken, lang), "number", value)
 
     def _say_span(self, contact: Contact, span: Span, lang: str) -> Say:
