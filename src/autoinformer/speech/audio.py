@@ -14,9 +14,7 @@ from __future__ import annotations
 
 import io
 import math
-import os
 import struct
-import tempfile
 import warnings
 import wave
 from pathlib import Path
@@ -25,6 +23,7 @@ from typing import Any, Literal
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.speech._files import write_atomic
 from autoinformer.speech.errors import AudioFileError, EngineError
 
 with warnings.catch_warnings():  # deprecated in 3.11, still the fastest mu-law codec
@@ -212,17 +211,16 @@ def wav_bytes(payload: bytes, fmt: AudioFormat) -> bytes:
 
 
 def write_wav(path: Path, payload: bytes, fmt: AudioFormat) -> None:
-    """Write a WAV atomically (a switch never sees half a file).
+    """Write a WAV atomically (a switch never sees half a file), readable as any new file of
+    this process is (the umask's mode, 0644 under umask 022), so a switch running as another
+    user can play it.
 
     Raises:
         AudioFileError: the directory is not writable.
     """
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-        with os.fdopen(fd, "wb") as out:
-            out.write(wav_bytes(payload, fmt))
-        os.replace(tmp, path)
+        write_atomic(path, wav_bytes(payload, fmt))
     except OSError as exc:
         raise AudioFileError(str(path), f"cannot write: {exc.strerror or exc}") from None
 

@@ -13,8 +13,6 @@ A small in-memory LRU sits in front of the disk because the same few hundred fra
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -22,6 +20,7 @@ from pathlib import Path
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.speech._files import write_atomic
 from autoinformer.speech.audio import AudioFormat
 from autoinformer.speech.errors import CacheError
 
@@ -111,10 +110,7 @@ class FragmentCache:
         target = self.path(key)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            os.replace(tmp, target)
+            write_atomic(target, data)
         except OSError as exc:
             raise CacheError(
                 f"cannot write the fragment cache in {self.directory}: {exc.strerror or exc}"

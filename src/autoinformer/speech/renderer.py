@@ -16,6 +16,7 @@ with an :class:`~autoinformer.speech.engines.base.Engine`, a
 from __future__ import annotations
 
 import hashlib
+import os
 from collections import OrderedDict
 from functools import partial
 from pathlib import Path
@@ -64,6 +65,27 @@ class SpeechRenderer(Protocol):
         ...
 
 
+def _to_path(value: Any) -> Any:
+    """A directory given as a ``str`` or path-like becomes a :class:`Path`."""
+    return Path(value) if isinstance(value, str | os.PathLike) else value
+
+
+def _check_dir(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+    """Refused at construction, not with a TypeError at the first render."""
+    if value is not None and not isinstance(value, Path):
+        raise SettingsError(attribute.name, f"expected a directory path, got {value!r}")
+
+
+def _check_instance(kind: type) -> Any:
+    def check(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
+        if not isinstance(value, kind):
+            raise SettingsError(
+                attribute.name, f"expected a {kind.__name__}, got {type(value).__name__}"
+            )
+
+    return check
+
+
 def _check_mode(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value not in ("fragment", "sentence"):
         raise SettingsError(attribute.name, f"expected 'fragment' or 'sentence', got {value!r}")
@@ -107,13 +129,15 @@ class EngineRenderer:
         engine_calls: engine calls made so far (for reports and benchmarks).
     """
 
-    engine: Engine
-    cache: FragmentCache
-    output_dir: Path | None = attrs.field(default=None)
+    engine: Engine = attrs.field(validator=_check_instance(Engine))
+    cache: FragmentCache = attrs.field(validator=_check_instance(FragmentCache))
+    output_dir: Path | None = attrs.field(default=None, converter=_to_path, validator=_check_dir)
     format: AudioFormat = TELEPHONE
     mode: Mode = attrs.field(default="fragment", validator=_check_mode)
     gap_ms: int = attrs.field(default=40, validator=_check_nonneg)
-    recordings_dir: Path | None = None
+    recordings_dir: Path | None = attrs.field(
+        default=None, converter=_to_path, validator=_check_dir
+    )
     max_engine_calls: int = attrs.field(default=4, validator=_check_positive)
     use_ssml: bool = False
     keep_messages: int | None = attrs.field(default=10_000, validator=_check_keep)
