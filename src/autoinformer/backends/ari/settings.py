@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import attrs
 import phonenumbers
 
+from autoinformer.backends.pacer import check_rate, rate_or_none
 from autoinformer.errors import SettingsError
 
 __all__ = ["AriSettings", "render_endpoint"]
@@ -154,6 +155,9 @@ class AriSettings:
         event_buffer: how many events may wait for the consumer before the reader slows down.
         max_connections: REST connections kept open (and requests in flight); more only helps
             when the round trip to Asterisk is long, and each costs CPU per request in httpx.
+        max_calls_per_second: originates sent per second at most (None, the default: no
+            limit; Asterisk has none of its own, a SIP trunk often has one). ``false`` in a
+            campaign file: no limit (:mod:`autoinformer.backends.pacer`).
     """
 
     url: str = attrs.field(validator=_check_url)
@@ -172,9 +176,11 @@ class AriSettings:
     hangup_bridge_peers: bool = True
     event_buffer: int = attrs.field(default=10_000, validator=_check_positive)
     max_connections: int = attrs.field(default=4, validator=_check_positive)
+    max_calls_per_second: float | None = attrs.field(default=None, converter=rate_or_none)
 
     def __attrs_post_init__(self) -> None:
         _check_template(self.endpoint)
+        check_rate(_field_name("max_calls_per_second"), self.max_calls_per_second)
         if self.audio not in ("sounds_dir", "http"):
             raise SettingsError(
                 _field_name("audio"), f"expected 'sounds_dir' or 'http', got {self.audio!r}"

@@ -44,6 +44,7 @@ from autoinformer.backends.ari.tracker import (
     HangupChannel,
     Output,
 )
+from autoinformer.backends.pacer import OriginatePacer
 from autoinformer.errors import (
     BackendError,
     BackendTimeout,
@@ -111,6 +112,7 @@ class AriSwitch(base.Switch):
     _client: AriClient = attrs.field(init=False)
     _tracker: CallTracker = attrs.field(init=False)
     _media: MediaPublisher = attrs.field(init=False)
+    _pacer: OriginatePacer = attrs.field(init=False)
     _send: MemoryObjectSendStream[base.SwitchEvent] = attrs.field(init=False)
     _receive: MemoryObjectReceiveStream[base.SwitchEvent] = attrs.field(init=False)
     _tg: anyio.abc.TaskGroup | None = attrs.field(init=False, default=None)
@@ -149,6 +151,7 @@ class AriSwitch(base.Switch):
             app=self.settings.app, hangup_bridge_peers=self.settings.hangup_bridge_peers
         )
         self._media = MediaPublisher(settings=self.settings)
+        self._pacer = OriginatePacer(self.settings.max_calls_per_second)
         self._send, self._receive = anyio.create_memory_object_stream[base.SwitchEvent](
             self.settings.event_buffer
         )
@@ -230,6 +233,7 @@ class AriSwitch(base.Switch):
         operator: bool = False,
         detect_machine: bool = False,
     ) -> None:
+        await self._pacer.wait()
         if operator:
             endpoint = destination
         else:

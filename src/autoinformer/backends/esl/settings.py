@@ -15,6 +15,7 @@ from typing import Any, Literal, Self
 import attrs
 
 from autoinformer.backends.esl import commands
+from autoinformer.backends.pacer import check_rate, rate_or_none
 from autoinformer.errors import SettingsError
 
 __all__ = ["EslSettings"]
@@ -55,6 +56,11 @@ class EslSettings:
         command_timeout: seconds to wait for a command's reply.
         reconnect_for: seconds to keep trying to reconnect before giving up (0: never).
         event_buffer: SwitchEvents held for a slow consumer before dropping (loudly).
+        max_calls_per_second: originates sent per second at most (None: no limit). Stay under
+            the switch's ``sessions-per-second`` (30 in the vanilla configuration; a loopback
+            call takes two sessions): beyond it FreeSWITCH refuses calls with cause 27, which
+            would be recorded ``unreachable`` (:mod:`autoinformer.backends.pacer`). ``false``
+            in a campaign file: no limit.
     """
 
     host: str = "127.0.0.1"
@@ -78,6 +84,7 @@ class EslSettings:
     )
     reconnect_for: float = 60.0
     event_buffer: int = 10_000
+    max_calls_per_second: float | None = attrs.field(default=25.0, converter=rate_or_none)
 
     _secret: str = attrs.field(init=False, repr=False, default="")
 
@@ -105,6 +112,7 @@ class EslSettings:
             raise SettingsError("backend.reconnect_for", "must be a number of seconds >= 0")
         if not (isinstance(self.event_buffer, int) and self.event_buffer >= 1):
             raise SettingsError("backend.event_buffer", "must be a whole number >= 1")
+        check_rate("backend.max_calls_per_second", self.max_calls_per_second)
         if self.password is not None:
             self._secret = self.password
         elif self.password_env is not None:

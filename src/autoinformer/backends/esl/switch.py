@@ -57,6 +57,7 @@ from autoinformer.backends.esl.calls import (
 from autoinformer.backends.esl.client import EslCommandError, EslConnection
 from autoinformer.backends.esl.parser import EslEvent
 from autoinformer.backends.esl.settings import EslSettings
+from autoinformer.backends.pacer import OriginatePacer
 from autoinformer.errors import (
     BackendError,
     BackendTimeout,
@@ -101,6 +102,7 @@ class EslSwitch(EslSettings, Switch):
     _orphans: set[str] = attrs.field(init=False, factory=set, repr=False)
     _closing: bool = attrs.field(init=False, default=False, repr=False)
     _dropping: bool = attrs.field(init=False, default=False, repr=False)
+    _pacer: OriginatePacer = attrs.field(init=False, repr=False)
     dropped_events: int = attrs.field(init=False, default=0)
     """SwitchEvents dropped because the consumer fell ``event_buffer`` behind."""
 
@@ -110,6 +112,7 @@ class EslSwitch(EslSettings, Switch):
             self.event_buffer
         )
         self._table = CallTable(emit=self._emit, act=self._act, amd_args=self.amd_args)
+        self._pacer = OriginatePacer(self.max_calls_per_second)
 
     # --- public face ---------------------------------------------------------------------
 
@@ -171,7 +174,9 @@ class EslSwitch(EslSettings, Switch):
         operator: bool = False,
         detect_machine: bool = False,
     ) -> None:
-        """Place a call (see :meth:`Switch.originate`); ``bgapi originate ... &park()``."""
+        """Place a call (see :meth:`Switch.originate`); ``bgapi originate ... &park()``, at
+        most ``max_calls_per_second`` a second."""
+        await self._pacer.wait()
         if call_id in self._table.calls:
             raise OriginateError(f"call id {call_id!r} is already in use")
         dial = (
