@@ -7,9 +7,11 @@ subprocess writing WAV to stdout; text goes in on stdin so it never meets a shel
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import struct
 import subprocess
+from collections.abc import AsyncIterable
 from typing import ClassVar
 
 import anyio
@@ -114,14 +116,45 @@ class EspeakEngine(Engine):
         cmd.append("--stdin")
         try:
             with anyio.fail_after(self.timeout):
-                result = await anyio.run_process(
-                    cmd, input=text.encode("utf-8"), check=False, stderr=subprocess.PIPE
-                )
+                code, out, err = await _run(cmd, text.encode("utf-8"))
         except TimeoutError:
             raise EngineError(f"espeak-ng took longer than {self.timeout}s") from None
         except OSError as exc:
             raise EngineError(f"espeak-ng could not run: {exc}") from None
-        if result.returncode != 0 or result.stdout[:4] != b"RIFF":
-            detail = result.stderr.decode("utf-8", "replace").strip() or "no audio written"
+        if code != 0 or out[:4] != b"RIFF":
+            detail = err.decode("utf-8", "replace").strip() or "no audio written"
             raise EngineError(f"espeak-ng failed for voice {voice!r}: {detail}")
-        return _fix_streamed_wav(result.stdout)
+        return _fix_streamed_wav(out)
+
+
+async def _run(cmd: list[str], data: bytes) -> tuple[int, bytes, bytes]:
+    """Run ``cmd`` with ``data`` on stdin: (exit status, stdout, stderr).
+
+    espeak-ng may exit before it reads its input (an unknown voice): the pipe then breaks
+    while the text is written. That is not an error of its own: the text is dropped and the
+    exit status and stderr say what went wrong (``anyio.run_process`` would raise
+    ``BrokenResourceError``, in an ``ExceptionGroup`` on trio).
+    """
+    out = bytearray()
+    err = bytearray()
+
+    async def drain(stream: AsyncIterable[bytes], into: bytearray) -> None:
+        async for chunk in stream:
+            into.extend(chunk)
+
+    async with await anyio.open_process(
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    ) as process:
+        stdin, stdout, stderr = process.stdin, process.stdout, process.stderr
+        if stdin is None or stdout is None or stderr is None:  # pragma: no cover - PIPEs asked
+            raise OSError("no pipes to the process")
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(drain, stdout, out)
+            tg.start_soon(drain, stderr, err)
+            # If it exits without reading, its status and stderr tell why.
+            with contextlib.suppress(anyio.BrokenResourceError, anyio.ClosedResourceError, OSError):
+                await stdin.send(data)
+            with contextlib.suppress(anyio.BrokenResourceError, OSError):
+                await stdin.aclose()
+            code = await process.wait()
+    return code, bytes(out), bytes(err)
