@@ -84,7 +84,8 @@ def load_campaign_file(path: str | Path) -> CampaignFile:
     """Read and validate a campaign file.
 
     Raises:
-        SettingsError: a key is wrong (``field`` is its dotted path).
+        SettingsError: a key is wrong (``field`` is its dotted path), or a recording the
+            script plays is missing, undecodable, too long or too big.
         InputError: the file cannot be read or is not TOML.
     """
     target = Path(path)
@@ -96,7 +97,11 @@ def load_campaign_file(path: str | Path) -> CampaignFile:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{target}: not valid TOML: {exc}") from None
-    return parse_campaign(data, base=target.parent, path=target)
+    spec = parse_campaign(data, base=target.parent, path=target)
+    from autoinformer.preflight import check_media
+
+    check_media(spec.campaign)  # every recording it plays: exists, decodes, within limits
+    return spec
 
 
 def parse_campaign(

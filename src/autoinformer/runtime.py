@@ -15,6 +15,7 @@ Runs on asyncio and trio alike.
 from __future__ import annotations
 
 import collections
+import datetime as dt
 import inspect
 import logging
 import math
@@ -43,16 +44,38 @@ from autoinformer.errors import (
     SpeechUnavailable,
     StoreError,
 )
-from autoinformer.outcomes import HangupCause, Outcome
+from autoinformer.outcomes import HangupCause
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
 from autoinformer.sim.driver import load_from_store
 from autoinformer.speech import Template
 from autoinformer.store.base import Store
+from autoinformer.summary import (
+    SMS_SENT_KEY,
+    RunSummary,
+    SkippedContacts,
+    SwitchGapSummary,
+    summarize,
+)
 
-__all__ = ["Runtime", "SmsSender", "SpeechRenderer", "summarize"]
+__all__ = [
+    "RunSummary",
+    "Runtime",
+    "SkippedContacts",
+    "SmsSender",
+    "SpeechRenderer",
+    "SwitchGapSummary",
+    "summarize",
+]
 
 log = logging.getLogger("autoinformer.runtime")
+wait_log = logging.getLogger("autoinformer.runtime.wait")
+"""Says (INFO) when the runtime has no call to place for a while and when the next is due;
+the CLI shows it (a campaign started outside its calling hours does not sit in silence)."""
+
+WAIT_NOTICE_SECONDS = 60.0
+"""A wait for the next call at least this long, with no call in progress, is logged."""
+
 
 ID_SALT_KEY = "call_id_salt"
 """The store's meta key for the random salt of this campaign's call ids (unique per store)."""
@@ -83,29 +106,6 @@ class SmsSender(Protocol):
 @attrs.frozen
 class _Add:
     contacts: tuple[Contact, ...]
-
-
-def summarize(store: Store, campaign: str) -> dict[str, Any]:
-    """Counts from the store: attempts, outcomes (every name, adding up to ``attempts``),
-    contacts per state, and unfinished attempts (in flight now, or at a crash)."""
-    outcomes = {o.value: 0 for o in Outcome}
-    attempts = unfinished = 0
-    for record in store.attempts(campaign):
-        attempts += 1
-        if record.outcome is None:
-            unfinished += 1
-        else:
-            outcomes[record.outcome.value] += 1
-    states: collections.Counter[str] = collections.Counter()
-    for _, progress in store.contacts(campaign):
-        states[progress.state.value] += 1
-    return {
-        "campaign": campaign,
-        "attempts": attempts - unfinished,
-        "outcomes": outcomes,
-        "contacts": dict(sorted(states.items())),
-        "unfinished": unfinished,
-    }
 
 
 @attrs.define(kw_only=True)
@@ -171,6 +171,8 @@ class Runtime:
     _say_texts: tuple[str, ...] = attrs.field(default=(), init=False)
     _placing: set[str] = attrs.field(factory=set, init=False)
     _rendered: dict[str, dict[str, Path]] = attrs.field(factory=dict, init=False)
+    _sms_sent: int = attrs.field(default=0, init=False)
+    _waiting_until: float | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
@@ -219,13 +221,18 @@ class Runtime:
 
     # --- running ---------------------------------------------------------------------------
 
-    async def run(self, contacts: Iterable[Contact] = ()) -> dict[str, Any]:
+    async def run(self, contacts: Iterable[Contact] = ()) -> RunSummary:
         """Run the campaign with these contacts (and any the store already has) to the end.
+
+        A wait of a minute or more with no call in progress (outside the calling hours, a
+        retry's interval) is logged at INFO on ``autoinformer.runtime.wait`` with the time the
+        next call is due.
 
         Returns:
             :func:`summarize` of the store when done, with ``switch_gaps`` (seconds, calls
             adopted, calls lost) when the connection to the switch dropped during the run
-            (also in :attr:`gaps`, and logged as it happens).
+            (also in :attr:`gaps`, and logged as it happens) and ``sms``, the SMS sent
+            during the run (also added to the store's ``sms_sent`` meta count).
 
         Raises:
             StoreError: the store failed (the campaign stops; nothing is lost).
@@ -262,13 +269,21 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
-        summary = await anyio.to_thread.run_sync(summarize, self.store, self.campaign.name)
-        if self.gaps:
-            summary["switch_gaps"] = [
-                {"seconds": round(g.seconds, 1), "adopted": len(g.adopted), "lost": len(g.lost)}
-                for g in self.gaps
-            ]
-        return summary
+        name, store, sent = self.campaign.name, self.store, self._sms_sent
+        if sent:
+
+            def count_sms() -> None:
+                before = store.get_meta(name, SMS_SENT_KEY)
+                total = sent + (int(before) if before and before.isdigit() else 0)
+                store.set_meta(name, SMS_SENT_KEY, str(total))
+
+            await self._store_call(count_sms)
+        summary = await anyio.to_thread.run_sync(summarize, store, name)
+        gaps = tuple(
+            SwitchGapSummary(seconds=round(g.seconds, 1), adopted=len(g.adopted), lost=len(g.lost))
+            for g in self.gaps
+        )
+        return attrs.evolve(summary, switch_gaps=gaps, sms=sent)
 
     async def _start(self, contacts: list[Contact]) -> None:
         name, store = self.campaign.name, self.store
@@ -366,6 +381,7 @@ class Runtime:
         elif isinstance(cmd, c.WakeAt):
             self._wake = cmd.time
             self._wake_changed.set()
+            self._say_waiting(cmd.time)
         elif isinstance(cmd, c.Notify):
             for sink in list(self._sinks):
                 try:
@@ -383,6 +399,29 @@ class Runtime:
         elif isinstance(cmd, c.Done) and (cmd.reason == "stopped" or not self.keep_open):
             self._finished = True
         return None
+
+    def _say_waiting(self, wake: float) -> None:
+        """Log a long wait with nothing in progress: when the next call is due, and whether
+        the calling hours are the reason (judged in the campaign's zone)."""
+        now = self.clock.now()
+        if self.core.calls or self._finished or wake - now < WAIT_NOTICE_SECONDS:
+            self._waiting_until = None
+            return
+        if self._waiting_until == wake:
+            return
+        self._waiting_until = wake
+        window = self.campaign.window
+        zone = window.timezone
+        at = dt.datetime.fromtimestamp(wake, zone)
+        why = ""
+        if not window.allows(dt.datetime.fromtimestamp(now, zone)):
+            why = f"; outside the calling hours {window.describe()}"
+        wait_log.info(
+            "waiting: no call to place until %s (in %s)%s",
+            at.isoformat(" ", "minutes"),
+            _span(wake - now),
+            why,
+        )
 
     async def _originate(self, cmd: c.Originate) -> e.Event | None:
         try:
@@ -521,11 +560,14 @@ class Runtime:
     async def _send_sms(self, cmd: c.SendSms) -> None:
         if self.sms is None:
             log.info("SMS (%s) to %s: %s", cmd.rule, cmd.number, cmd.text)
+            self._sms_sent += 1
             return
         try:
             await self.sms.send(cmd.number, cmd.text)
         except (AutoinformerError, OSError) as exc:
             log.warning("SMS to %s failed: %s", cmd.number, exc)
+        else:
+            self._sms_sent += 1
 
     async def _notifier(
         self, receive: MemoryObjectReceiveStream[AttemptRecord], notified: anyio.Event
@@ -583,3 +625,13 @@ class Runtime:
             if self._wake == wake:
                 self._wake = None
                 await self._inbox_send.send(e.Tick())
+
+
+def _span(seconds: float) -> str:
+    """``2 h 05 min``, ``12 min``: a wait as a person reads it."""
+    minutes = max(1, round(seconds / 60))
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 24:
+        days, hours = divmod(hours, 24)
+        return f"{days} d {hours} h"
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"

@@ -166,7 +166,16 @@ async def test_playback_lasts_the_wav_duration(tmp_path: Path) -> None:
             sw, clock, lambda e: isinstance(e, PlaybackFinished) and e.completed
         )
     assert got == [
-        (1.0, PlaybackFinished("c", "p2", completed=False)),
+        (
+            1.0,
+            PlaybackFinished(
+                "c",
+                "p2",
+                completed=False,
+                error=f"the simulated switch could not play {tmp_path / 'missing.wav'} "
+                "(file not found)",
+            ),
+        ),
         (4.0, PlaybackFinished("c", "p1", completed=True)),
     ]
 

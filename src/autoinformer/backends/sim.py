@@ -26,10 +26,11 @@ Behaviour worth knowing (what the core may rely on from every backend):
   time. When any member of a bridge ends, the switch hangs the others up (NORMAL_CLEARING),
   like FreeSWITCH's ``uuid_bridge``; the ARI backend does the same by deleting the peers.
 - Playback duration: a :class:`~autoinformer.backends.base.Media` path is read with
-  :mod:`wave`; a file that cannot be read fails at once with ``completed=False`` (as ARI reports
-  a failed playback); builtin names last ``builtin_seconds`` (default 1 s), except speech
-  the runtime sends without a renderer (``tts:<text>``): 14 characters a second, at least 1 s,
-  as the virtual-time driver assumes.
+  :mod:`wave`; a file that is missing or cannot be read fails at once as a real switch reports
+  it, ``PlaybackFinished(completed=False, error="... could not play PATH (file not found)")``
+  (the core records the attempt ``failed``, never ``delivered``); builtin names last
+  ``builtin_seconds`` (default 1 s), except speech the runtime sends without a renderer
+  (``tts:<text>``): 14 characters a second, at least 1 s, as the virtual-time driver assumes.
 - The attempt number given to the model is the ``AUTOINFORMER_ATTEMPT`` channel variable when
   set, else the count of originates to that destination on this switch.
 - Faults: :class:`~autoinformer.sim.faults.Faults` refuses originates (OriginateError) and,
@@ -46,7 +47,6 @@ import collections
 import heapq
 import itertools
 import math
-import wave
 from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 from typing import Self
@@ -77,6 +77,7 @@ from autoinformer.errors import (
 )
 from autoinformer.outcomes import HangupCause
 from autoinformer.sim.faults import Faults
+from autoinformer.sim.media import playback_error, wav_seconds
 from autoinformer.sim.model import CallModel, PartiesModel
 
 __all__ = ["ATTEMPT_VARIABLE", "SPEECH_CHARS_PER_SECOND", "SimSwitch"]
@@ -147,6 +148,7 @@ class SimSwitch(Switch):
                 )
         self._default_builtin = default_builtin_seconds
         self._wav_seconds: dict[Path, float | None] = {}
+        self._wav_errors: dict[Path, str] = {}
         self._calls: dict[str, _Call] = {}
         self._bridges: dict[str, set[str]] = {}
         self._heap: list[tuple[float, int, _Action]] = []
@@ -266,8 +268,10 @@ class SimSwitch(Switch):
         if playback_id in call.playbacks:
             raise WrongCallState(f"playback {playback_id!r} is already playing on {call_id!r}")
         seconds = self._media_seconds(media)
-        if seconds is None:
-            self._ready.append(PlaybackFinished(call_id, playback_id, completed=False))
+        if seconds is None:  # as a real switch reports it: failed, in its own words
+            assert media.path is not None  # builtins always have a duration
+            error = playback_error(media.path, self._wav_errors[media.path])
+            self._ready.append(PlaybackFinished(call_id, playback_id, completed=False, error=error))
         else:
             token = self._schedule(
                 self.clock.now() + seconds,
@@ -507,12 +511,7 @@ class SimSwitch(Switch):
         path = media.path
         assert path is not None  # Media guarantees exactly one of path / builtin
         if path not in self._wav_seconds:
-            try:
-                with wave.open(str(path), "rb") as wav:
-                    rate = wav.getframerate()
-                    self._wav_seconds[path] = wav.getnframes() / rate if rate else None
-            except (OSError, EOFError, wave.Error):
-                self._wav_seconds[path] = None
+            self._wav_seconds[path], self._wav_errors[path] = wav_seconds(path)
         return self._wav_seconds[path]
 
     async def _next_event(self) -> SwitchEvent:

@@ -12,6 +12,7 @@ import argparse
 import importlib
 import os
 import pkgutil
+import re
 import sys
 from collections.abc import Callable, Sequence
 
@@ -26,6 +27,7 @@ __all__ = [
     "EXIT_USAGE",
     "build_parser",
     "main",
+    "plain",
 ]
 
 EXIT_OK = 0
@@ -52,13 +54,40 @@ def build_parser() -> argparse.ArgumentParser:
             continue
         module = importlib.import_module(f"{__name__}.{info.name}")
         module.register(subparsers)
+    _plain_help(parser)
     return parser
+
+
+_LITERAL = re.compile(r"``(.+?)``")
+_ROLE = re.compile(r":(?:func|class|meth|attr|mod|data|exc):`~?(?:[\w.]+\.)?([\w]+)`")
+
+
+def plain(text: str | None) -> str | None:
+    """Docstring markup as a terminal shows it: ``code`` -> code, :func:`x.y` -> y."""
+    if text is None:
+        return None
+    return _ROLE.sub(r"\1", _LITERAL.sub(r"\1", text)).replace("::\n", ":\n")
+
+
+def _plain_help(parser: argparse.ArgumentParser) -> None:
+    """Strip reStructuredText markup from every description and help text (the module
+    docstrings double as ``--help``), in this parser and all its sub-commands."""
+    parser.description = plain(parser.description)
+    parser.epilog = plain(parser.epilog)
+    for action in parser._actions:
+        action.help = plain(action.help)
+        if isinstance(action, argparse._SubParsersAction):
+            for choice in action._choices_actions:
+                choice.help = plain(choice.help)
+            for sub in dict.fromkeys(action.choices.values()):
+                _plain_help(sub)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; returns the exit code (the console script exits with it)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)  # for "to carry on: ..." hints
     handler: Handler | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

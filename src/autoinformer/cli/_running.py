@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import shlex
 import sys
 import tempfile
 import time
@@ -21,16 +22,20 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core.dialer import DoNotCall
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
-from autoinformer.runtime import Runtime, summarize
+from autoinformer.runtime import Runtime
 from autoinformer.sim.driver import Hook, simulate
 from autoinformer.sim.model import CallModel
 from autoinformer.store.sqlite import SqliteStore
+from autoinformer.summary import SMS_SENT_KEY, RunSummary, summarize
 
 __all__ = [
     "add_common_arguments",
+    "announce_store",
+    "interrupted",
     "latest_time",
     "open_store",
     "print_summary",
+    "resume_command",
     "run_realtime",
     "run_virtual",
     "setup_logging",
@@ -56,6 +61,51 @@ def setup_logging(verbose: bool) -> None:
     if verbose:  # only ours: asyncio and friends stay quiet
         for name in ("asyncio", "trio", "httpx", "httpcore"):
             logging.getLogger(name).setLevel(logging.WARNING)
+    # a run with no call to place for a while says until when, as a plain line
+    waiting = logging.getLogger("autoinformer.runtime.wait")
+    if not any(getattr(h, "_autoinformer_cli", False) for h in waiting.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler._autoinformer_cli = True  # type: ignore[attr-defined]
+        waiting.addHandler(handler)
+    waiting.setLevel(logging.INFO)
+    waiting.propagate = False
+
+
+def resume_command(argv: Sequence[str], path: Path) -> str:
+    """The command line that carries on a run: ``argv`` with ``--store PATH``."""
+    kept: list[str] = []
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--store":
+            skip = True
+        elif not arg.startswith("--store="):
+            kept.append(arg)
+    return shlex.join(["autoinformer", *kept, "--store", str(path)])
+
+
+def announce_store(argv: Sequence[str], path: Path, *, temporary: bool) -> None:
+    """Say on stderr where a temporary store is, before the first call: a run cut short
+    (Ctrl-C, a closed terminal) can be carried on from it."""
+    if temporary:
+        print(
+            f"store: {path} (temporary; to carry on after an interruption: "
+            f"{resume_command(argv, path)})",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def interrupted(argv: Sequence[str], path: Path) -> None:
+    """Say on stderr that the run was interrupted, where its results are and how to resume."""
+    print(
+        f"\ninterrupted: every finished attempt is in {path}; calls in flight are retried "
+        f"on the next run. To carry on: {resume_command(argv, path)}",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def latest_time(store: SqliteStore, campaign: str) -> float | None:
@@ -108,7 +158,11 @@ def run_virtual(
     finally:
         if bar is not None:
             bar.close()
-    summary = summarize(store, campaign.name)
+    if result.sms:
+        before = store.get_meta(campaign.name, SMS_SENT_KEY)
+        total = len(result.sms) + (int(before) if before and before.isdigit() else 0)
+        store.set_meta(campaign.name, SMS_SENT_KEY, str(total))
+    summary = summarize(store, campaign.name).to_dict()
     summary["mode"] = "virtual time"
     summary["simulated_seconds"] = round(result.ended_at - result.started_at, 1)
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
@@ -134,7 +188,7 @@ def run_realtime(
     started = time.perf_counter()
     t0 = clock.now()
 
-    async def main() -> dict[str, Any]:
+    async def main() -> RunSummary:
         async with switch() as sw:
             runtime = Runtime(
                 campaign=campaign,
@@ -146,32 +200,40 @@ def run_realtime(
                 hooks=dict(hooks or {}),
                 renderer=renderer,
             )
-            bar = _progress_bar(None, unit="attempt") if progress else None
+            bar = _progress_bar(len(contacts), unit="contact") if progress else None
             if bar is not None:
-                seen: set[str] = set()
-
-                def tick(record: AttemptRecord) -> None:
-                    slot = runtime.core.book.slots.get(record.contact_id)
-                    finished = slot is not None and slot.state.value not in (
-                        "pending",
-                        "scheduled",
-                    )
-                    if finished and record.contact_id not in seen:
-                        seen.add(record.contact_id)
-                        bar.update(1)
-
-                runtime.on_result(tick)
+                runtime.on_result(_ContactsFinished(runtime, bar, contacts))
             try:
                 return await runtime.run(contacts)
             finally:
                 if bar is not None:
                     bar.close()
 
-    summary = anyio.run(main)
+    summary = anyio.run(main).to_dict()
     summary["mode"] = "real time" if clock.__class__.__name__ == "WallClock" else "scaled time"
     summary["simulated_seconds"] = round(clock.now() - t0, 1)
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
     return summary
+
+
+class _ContactsFinished:
+    """Moves a progress bar by one for each of ``contacts`` whose last attempt finished
+    (the bar's total is the contacts, not the attempts, which retries make unknowable)."""
+
+    def __init__(self, runtime: Runtime, bar: Any, contacts: Sequence[Contact]) -> None:
+        self._runtime = runtime
+        self._bar = bar
+        self._ids = {contact.id for contact in contacts}
+        self._seen: set[str] = set()
+
+    def __call__(self, record: AttemptRecord) -> None:
+        cid = record.contact_id
+        if cid in self._seen or cid not in self._ids:
+            return
+        slot = self._runtime.core.book.slots.get(cid)
+        if slot is not None and slot.state.value not in ("pending", "scheduled", "in_call"):
+            self._seen.add(cid)
+            self._bar.update(1)
 
 
 def _progress_bar(total: int | None, unit: str = "contact") -> Any:
@@ -205,6 +267,13 @@ def print_summary(summary: Mapping[str, Any], *, as_json: bool) -> None:
             f"switch connection lost for {gap['seconds']:.1f} s: {gap['adopted']} calls carried "
             f"on, {gap['lost']} ended during the gap"
         )
+    skipped = summary.get("skipped") or ()
+    if skipped:
+        print(f"skipped contacts: {sum(s['count'] for s in skipped)}")
+        for entry in skipped:
+            examples = ", ".join(entry["examples"])
+            more = ", ..." if entry["count"] > len(entry["examples"]) else ""
+            print(f"  {entry['count']:>6}  {entry['reason']} (e.g. {examples}{more})")
     if summary.get("unfinished"):
         print(f"unfinished attempts: {summary['unfinished']} (reconciled on the next run)")
     if "store" in summary:

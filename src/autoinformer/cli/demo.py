@@ -27,6 +27,8 @@ from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._running import (
     add_common_arguments,
+    announce_store,
+    interrupted,
     latest_time,
     open_store,
     print_summary,
@@ -36,11 +38,18 @@ from autoinformer.cli._running import (
 )
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import BackendError, StoreError
-from autoinformer.pacing import BroadcastPacing, PacingPolicy, PredictivePacing, ProgressivePacing
+from autoinformer.pacing import (
+    BroadcastPacing,
+    PacingPolicy,
+    PowerPacing,
+    PredictivePacing,
+    ProgressivePacing,
+)
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
 from autoinformer.script import Script, menu, play, say, transfer
 from autoinformer.sim.model import PopulationModel, seeded_random
+from autoinformer.store.sqlite import SqliteStore
 
 __all__ = ["PACINGS", "demo_campaign", "demo_contacts", "demo_model", "register"]
 
@@ -49,6 +58,7 @@ _ANSWERED = ("delivered", "hung_up_early", "transferred", "abandoned")
 
 PACINGS: dict[str, type[PacingPolicy]] = {
     "progressive": ProgressivePacing,
+    "power": PowerPacing,
     "predictive": PredictivePacing,
     "broadcast": BroadcastPacing,
 }
@@ -130,7 +140,8 @@ def register(subparsers: Any) -> None:
         choices=sorted(PACINGS),
         default="progressive",
         help="how many calls to launch (progressive: one per idle operator, the default for "
-        "a script that transfers); every choice is held to the 3%% abandon cap",
+        "a script that transfers; power: two per idle operator; predictive: from the answer "
+        "rate; broadcast: every free line); every choice is held to the 3%% abandon cap",
     )
     parser.add_argument(
         "--speed",
@@ -167,6 +178,37 @@ def _run(args: argparse.Namespace) -> int:
     pacing = PACINGS[args.pacing]()
     contacts = demo_contacts(args.contacts, args.seed)
     store, path = open_store(args.store)
+    argv = getattr(args, "argv", ["demo"])
+    announce_store(argv, path, temporary=args.store is None)
+    try:
+        summary = _execute(args, campaign, contacts, pacing, store)
+    except KeyboardInterrupt:
+        interrupted(argv, path)
+        raise
+    summary["store"] = str(path)
+    summary["seed"] = args.seed
+    summary["pacing"] = args.pacing
+    answered = sum(summary["outcomes"].get(name, 0) for name in _ANSWERED)
+    abandoned = summary["outcomes"].get("abandoned", 0)
+    summary["abandon_rate"] = round(abandoned / answered, 4) if answered else 0.0
+    summary["window"] = campaign.window.describe()
+    print_summary(summary, as_json=args.json)
+    if not args.json:
+        print(f"calling hours (callee-local): {summary['window']}")
+        print(
+            f"abandoned: {abandoned} of {answered} answered ({summary['abandon_rate']:.1%}; "
+            f"cap {campaign.abandon_cap:.0%}), {args.pacing} pacing"
+        )
+    return EXIT_OK
+
+
+def _execute(
+    args: argparse.Namespace,
+    campaign: Campaign,
+    contacts: list[Contact],
+    pacing: PacingPolicy,
+    store: SqliteStore,
+) -> dict[str, Any]:
     with store:
         if args.speed is None:
             summary = run_virtual(
@@ -204,18 +246,4 @@ def _run(args: argparse.Namespace) -> int:
                 progress=not args.json,
                 pacing=pacing,
             )
-    summary["store"] = str(path)
-    summary["seed"] = args.seed
-    summary["pacing"] = args.pacing
-    answered = sum(summary["outcomes"].get(name, 0) for name in _ANSWERED)
-    abandoned = summary["outcomes"].get("abandoned", 0)
-    summary["abandon_rate"] = round(abandoned / answered, 4) if answered else 0.0
-    summary["window"] = campaign.window.describe()
-    print_summary(summary, as_json=args.json)
-    if not args.json:
-        print(f"calling hours (callee-local): {summary['window']}")
-        print(
-            f"abandoned: {abandoned} of {answered} answered ({summary['abandon_rate']:.1%}; "
-            f"cap {campaign.abandon_cap:.0%}), {args.pacing} pacing"
-        )
-    return EXIT_OK
+    return summary

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from autoinformer.backends import load_backend
@@ -25,6 +26,8 @@ from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._running import (
     add_common_arguments,
+    announce_store,
+    interrupted,
     latest_time,
     open_store,
     print_summary,
@@ -34,6 +37,7 @@ from autoinformer.cli._running import (
 )
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
 from autoinformer.errors import BackendError, SettingsError, SpeechUnavailable, StoreError
+from autoinformer.preflight import check_templates, list_columns, overnight_hours
 
 __all__ = ["load_contacts", "register"]
 
@@ -90,10 +94,50 @@ def _run(args: argparse.Namespace) -> int:
     contacts, problems = load_contacts(spec)
     for line in problems:
         print(f"skipped: {line}", file=sys.stderr)
+    if contacts:  # a variable no column provides would skip every contact: stop here
+        check_templates(spec.campaign.script, list_columns(contacts))
+    night = overnight_hours(spec.campaign.window)
+    if night:
+        print(f"note: {_overnight_note(night)}", file=sys.stderr)
     dnc = None
     if spec.do_not_call is not None:
         dnc = DoNotCallList.from_file(spec.do_not_call, region=spec.campaign.region, create=True)
     store, path = open_store(args.store)
+    argv = getattr(args, "argv", ["run", args.campaign])
+    announce_store(argv, path, temporary=args.store is None)
+    try:
+        summary = _execute(spec, contacts, store, path, args, dnc, hooks)
+    except KeyboardInterrupt:
+        interrupted(argv, path)
+        raise
+    summary["store"] = str(path)
+    summary["rejected_rows"] = len(problems)
+    summary["window"] = spec.campaign.window.describe()
+    summary["overnight_hours"] = night
+    print_summary(summary, as_json=args.json)
+    if not args.json:
+        print(f"calling hours (callee-local): {summary['window']}")
+        if night:
+            print(f"  {_overnight_note(night)}")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def _overnight_note(night: list[str]) -> str:
+    return (
+        f"the calling hours run past midnight ({', '.join(night)}: until the next morning); "
+        'for daytime calls write hours = "09:00-20:00"'
+    )
+
+
+def _execute(
+    spec: CampaignFile,
+    contacts: list[Contact],
+    store: Any,
+    path: Path,
+    args: argparse.Namespace,
+    dnc: DoNotCallList | None,
+    hooks: dict[str, Any],
+) -> dict[str, Any]:
     with store:
         if spec.backend == "sim":
             summary = _run_sim(spec, contacts, store, args, dnc, hooks)
@@ -125,13 +169,7 @@ def _run(args: argparse.Namespace) -> int:
                 hooks=hooks,
                 renderer=renderer,
             )
-    summary["store"] = str(path)
-    summary["rejected_rows"] = len(problems)
-    summary["window"] = spec.campaign.window.describe()
-    print_summary(summary, as_json=args.json)
-    if not args.json:
-        print(f"calling hours (callee-local): {summary['window']}")
-    return EXIT_PROBLEMS if problems else EXIT_OK
+    return summary
 
 
 def _run_sim(

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import collections
 import heapq
-import wave
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
@@ -47,6 +46,7 @@ from autoinformer.core.dialer import DialerCore, DoNotCall
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.sim.media import playback_error, wav_seconds
 from autoinformer.sim.model import CallModel, PartiesModel
 from autoinformer.store.base import Store
 
@@ -152,7 +152,8 @@ class Simulation:
     _sms: list[c.SendSms] = attrs.field(factory=list, init=False)
     _opted_out: list[str] = attrs.field(factory=list, init=False)
     _events: int = attrs.field(default=0, init=False)
-    _wav: dict[Path, float] = attrs.field(factory=dict, init=False)
+    _wav: dict[Path, float | None] = attrs.field(factory=dict, init=False)
+    _wav_errors: dict[Path, str] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.now = self.start
@@ -229,8 +230,14 @@ class Simulation:
             leg = self._legs.get(cmd.call_id)
             if leg is not None and leg.alive:
                 leg.playback = cmd.playback_id
+                seconds = self._seconds(cmd.media)
                 event = PlaybackFinished(cmd.call_id, cmd.playback_id)
-                self._switch(self._seconds(cmd.media), event, leg)
+                if seconds is None:  # fails at once, as a real switch reports it
+                    assert isinstance(cmd.media, Media)
+                    assert cmd.media.path is not None
+                    error = playback_error(cmd.media.path, self._wav_errors[cmd.media.path])
+                    event = PlaybackFinished(cmd.call_id, cmd.playback_id, False, error=error)
+                self._switch(seconds or 0.0, event, leg)
         elif isinstance(cmd, c.StopPlayback):
             leg = self._legs.get(cmd.call_id)
             if leg is not None and leg.alive and leg.playback == cmd.playback_id:
@@ -271,20 +278,15 @@ class Simulation:
             self._done = True
         # CollectDigits and Notify need nothing in virtual time.
 
-    def _seconds(self, media: Media | c.Speech) -> float:
+    def _seconds(self, media: Media | c.Speech) -> float | None:
         if isinstance(media, c.Speech):
             if self.speech_seconds is not None:
                 return self.speech_seconds(media)
             return max(1.0, len(media.template) / SPEECH_CHARS_PER_SECOND)
         if media.path is None:
             return 1.0
-        if media.path not in self._wav:
-            try:
-                with wave.open(str(media.path), "rb") as wav:
-                    rate = wav.getframerate() or 8000
-                    self._wav[media.path] = wav.getnframes() / rate
-            except (OSError, wave.Error, EOFError):
-                self._wav[media.path] = 0.0  # unreadable: fails at once, as a switch reports
+        if media.path not in self._wav:  # None: cannot be played (the reason is kept)
+            self._wav[media.path], self._wav_errors[media.path] = wav_seconds(media.path)
         return self._wav[media.path]
 
     def _originate(self, cmd: c.Originate) -> None:

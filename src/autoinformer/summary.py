@@ -1,0 +1,156 @@
+"""A campaign run's summary: what the store holds for it (``Runtime.run``'s result).
+
+:func:`summarize` counts from a store (attempts, outcomes, contacts per state, skip reasons);
+:class:`RunSummary` is the typed result, whose :meth:`RunSummary.to_dict` is the JSON the CLI
+prints (``autoinformer demo --json``; its keys are a public contract).
+"""
+
+from __future__ import annotations
+
+import collections
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.store.base import Store
+
+__all__ = [
+    "SKIP_EXAMPLES",
+    "SMS_SENT_KEY",
+    "RunSummary",
+    "SkippedContacts",
+    "SwitchGapSummary",
+    "skipped_contacts",
+    "summarize",
+]
+
+SMS_SENT_KEY = "sms_sent"
+"""The store's meta key counting the campaign's SMS sent (``autoinformer report`` shows it)."""
+
+SKIP_EXAMPLES = 3
+"""How many contact ids :class:`SkippedContacts` keeps per reason."""
+
+
+@attrs.frozen(kw_only=True)
+class SwitchGapSummary:
+    """A time the connection to the switch was lost during the run."""
+
+    seconds: float
+    adopted: int
+    """Calls that carried on through the gap."""
+    lost: int
+    """Calls that ended during the gap."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"seconds", "adopted", "lost"}``."""
+        return {"seconds": self.seconds, "adopted": self.adopted, "lost": self.lost}
+
+
+@attrs.frozen(kw_only=True)
+class SkippedContacts:
+    """Contacts skipped for one reason ("missing variable(s): BALANCE"): how many, and the
+    first few ids as examples."""
+
+    reason: str
+    count: int
+    examples: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """``{"reason", "count", "examples"}``."""
+        return {"reason": self.reason, "count": self.count, "examples": list(self.examples)}
+
+
+@attrs.frozen(kw_only=True)
+class RunSummary:
+    """What a run left in the store: :meth:`Runtime.run`'s result (and :func:`summarize`'s).
+
+    Attributes:
+        campaign: the campaign's name.
+        attempts: finished attempts.
+        outcomes: finished attempts per outcome: every outcome name, zeros included; the
+            counts add up to ``attempts``.
+        contacts: contacts per state (``done``, ``exhausted``, ``skipped``...).
+        unfinished: attempts without an outcome (in flight now, or cut off by a crash: the
+            next run reconciles them).
+        skipped: the skipped contacts per reason, most frequent first.
+        switch_gaps: each time the switch connection dropped during the run.
+        sms: SMS the campaign's rules sent during this run: handed to the sender, or logged
+            when there is none (None: not counted, as for :func:`summarize` of a store).
+
+    ``to_dict()`` is the JSON form (``autoinformer demo --json``); its keys are a public
+    contract. ``summary["attempts"]`` reads a key of it, as the dict this class replaced did.
+    """
+
+    campaign: str
+    attempts: int
+    outcomes: Mapping[str, int]
+    contacts: Mapping[str, int]
+    unfinished: int = 0
+    skipped: tuple[SkippedContacts, ...] = ()
+    switch_gaps: tuple[SwitchGapSummary, ...] = ()
+    sms: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready form: ``campaign``, ``attempts``, ``outcomes``, ``contacts``,
+        ``unfinished``, ``skipped`` (a list of ``{"reason", "count", "examples"}``), and
+        ``switch_gaps`` and ``sms`` when there are any."""
+        out: dict[str, Any] = {
+            "campaign": self.campaign,
+            "attempts": self.attempts,
+            "outcomes": dict(self.outcomes),
+            "contacts": dict(self.contacts),
+            "unfinished": self.unfinished,
+            "skipped": [s.to_dict() for s in self.skipped],
+        }
+        if self.switch_gaps:
+            out["switch_gaps"] = [g.to_dict() for g in self.switch_gaps]
+        if self.sms is not None:
+            out["sms"] = self.sms
+        return out
+
+    def __getitem__(self, key: str) -> Any:
+        return self.to_dict()[key]
+
+
+def summarize(store: Store, campaign: str) -> RunSummary:
+    """Counts from the store: attempts, outcomes (every name, adding up to ``attempts``),
+    contacts per state, skip reasons, and unfinished attempts (in flight now, or at a
+    crash)."""
+    outcomes = {o.value: 0 for o in Outcome}
+    attempts = unfinished = 0
+    for record in store.attempts(campaign):
+        attempts += 1
+        if record.outcome is None:
+            unfinished += 1
+        else:
+            outcomes[record.outcome.value] += 1
+    states: collections.Counter[str] = collections.Counter()
+    for _, progress in store.contacts(campaign):
+        states[progress.state.value] += 1
+    return RunSummary(
+        campaign=campaign,
+        attempts=attempts - unfinished,
+        outcomes=outcomes,
+        contacts=dict(sorted(states.items())),
+        unfinished=unfinished,
+        skipped=skipped_contacts(store, campaign) if states["skipped"] else (),
+    )
+
+
+def skipped_contacts(store: Store, campaign: str) -> tuple[SkippedContacts, ...]:
+    """The campaign's skipped contacts per reason, most frequent first."""
+    counts: collections.Counter[str] = collections.Counter()
+    examples: dict[str, list[str]] = {}
+    for contact, progress in store.contacts(campaign):
+        if progress.state is ContactState.SKIPPED:
+            reason = progress.reason or "no reason recorded"
+            counts[reason] += 1
+            kept = examples.setdefault(reason, [])
+            if len(kept) < SKIP_EXAMPLES:
+                kept.append(contact.id)
+    return tuple(
+        SkippedContacts(reason=reason, count=n, examples=tuple(examples[reason]))
+        for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
