@@ -100,13 +100,14 @@ def test_bad_settings_name_the_field(options: dict[str, Any], field: str) -> Non
     assert info.value.field == field
 
 
-def test_from_the_backend_table() -> None:
+def test_from_the_backend_table(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ESL_TEST_PASSWORD", "pw")  # a plain password is refused (#14)
     switch = EslSwitch.from_settings(
         {
             "kind": "esl",
             "host": "fs1.example",
             "port": 8022,
-            "password": "pw",
+            "password_env": "ESL_TEST_PASSWORD",
             "dial": "sofia/gateway/gw1/{national}",
             "audio_dir": "/var/lib/autoinformer/audio",
             "audio_url": "http://dialer:8080/audio",

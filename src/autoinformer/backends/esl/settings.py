@@ -18,7 +18,12 @@ from autoinformer.backends.esl import commands
 from autoinformer.backends.pacer import check_rate, rate_or_none
 from autoinformer.errors import SettingsError
 
-__all__ = ["EslSettings"]
+__all__ = ["PASSWORD_IN_FILE", "EslSettings"]
+
+PASSWORD_IN_FILE = (
+    "do not put the password in the campaign file; set password_env to the name of an "
+    "environment variable that holds it"
+)
 
 
 def _positive(field: str) -> Any:
@@ -130,11 +135,18 @@ class EslSettings:
     def from_settings(cls, table: Mapping[str, Any]) -> Self:
         """Build from a campaign file's ``[backend]`` table (``kind = "esl"`` is ignored).
 
+        A plain ``password`` is refused, as by the ARI backend: a campaign file is copied,
+        committed and shown; the password belongs in the environment (``password_env``).
+        Code that holds the password itself passes ``password=`` to the constructor.
+
         Raises:
-            SettingsError: an unknown key or a wrong value, naming ``backend.<key>``.
+            SettingsError: an unknown key, a ``password`` key or a wrong value, naming
+                ``backend.<key>`` (never the password).
         """
-        known = {a.alias for a in attrs.fields(cls) if a.init}
+        known = {a.alias for a in attrs.fields(cls) if a.init} - {"password"}
         options = {k: v for k, v in table.items() if k != "kind"}
+        if "password" in options:
+            raise SettingsError("backend.password", PASSWORD_IN_FILE)
         for key in options:
             if key not in known:
                 raise SettingsError(
