@@ -70,10 +70,28 @@ def iso_utc(t: float | None) -> str | None:
     return stamp.replace(tzinfo=None).isoformat(timespec=spec) + "Z"
 
 
+# = + - @ as Excel and LibreOffice see them: also their full-width (＝＋－＠) and small
+# (﹦﹢﹣﹫) forms, which IME input produces and spreadsheets may fold to ASCII.
+_FORMULA_CHARS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20\ufe66\ufe62\ufe63\ufe6b")
+# Skipped before the first character that counts: what str.isspace() calls space (tab, line
+# feed, carriage return, no-break space, ideographic space...) and invisible format characters.
+_INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\ufeff")
+
+
 def csv_safe(value: str) -> str:
-    """The text as a CSV cell no spreadsheet will execute (see the module docstring)."""
+    """The text as a CSV cell no spreadsheet will execute (see the module docstring).
+
+    A cell gets a leading apostrophe when it starts with a tab or a carriage return, or when
+    its first character that is neither whitespace (line feed, no-break space... included)
+    nor invisible is ``=``, ``+``, ``-`` or ``@`` in any width: ``"\n=1+1"``, ``" =1+1"``
+    and ``"＝1+1"`` are formulas to some spreadsheet.
+    """
     if value.startswith(_DANGEROUS_START):
         return "'" + value
+    for char in value:
+        if char.isspace() or char in _INVISIBLE:
+            continue
+        return "'" + value if char in _FORMULA_CHARS else value
     return value
 
 
