@@ -33,8 +33,10 @@ Rerun (the servers are shared: hold the lock, as every real-server run does)::
     flock /tmp/pbx.lock python benchmarks/real_switches.py [--runs 3] [--only ari|esl]
         [--calls 200] [--paced-rate 80] [--parts outcomes,burst,say] [--results-dir DIR]
 
-Part 2 runs twice per run: all originates at once, and started at ``--paced-rate`` per second
-(FreeSWITCH refuses what exceeds its ``sessions-per-second``; 0 skips the paced variant).
+Part 2 runs three times per run: all originates at once and started at ``--paced-rate`` per
+second, both with the backend's own limit off (FreeSWITCH refuses what exceeds its
+``sessions-per-second``; 0 skips the paced variant), and all at once with the backend's default
+``max_calls_per_second`` (ESL 25/s, ARI none): what a user gets out of the box.
 
 The ARI parts use their own application name (``autoinformer-bench``, or
 ``AUTOINFORMER_BENCH_ARI_APP``) so that a dialer or a test using ``autoinformer`` on the same
@@ -241,10 +243,17 @@ def _cause_name(cause: int) -> str:
 
 
 async def burst(
-    kind: str, server: Mapping[str, Any], calls: int, tag: str, rate: float | None
+    kind: str,
+    server: Mapping[str, Any],
+    calls: int,
+    tag: str,
+    rate: float | None,
+    backend_limit: bool = False,
 ) -> dict[str, Any]:
     """Part 2, one run: ``calls`` originates (all at once, or started at ``rate`` per second),
-    answered, then all hung up at once."""
+    answered, then all hung up at once. ``backend_limit``: keep the backend's own
+    ``max_calls_per_second`` (ESL: 25/s by default); otherwise it is off, so the benchmark's
+    own timing is what reaches the switch."""
     sent: dict[str, float] = {}
     rtt: list[float] = []
     answered: dict[str, float] = {}
@@ -295,6 +304,8 @@ async def burst(
             return
         rtt.append(time.perf_counter() - start)
 
+    if not backend_limit:
+        server = {**server, "backend": {**server["backend"], "max_calls_per_second": False}}
     switch = open_switch(server)
     async with switch, anyio.create_task_group() as tg:
         tg.start_soon(ticker)
@@ -673,12 +684,14 @@ def main(argv: list[str] | None = None) -> int:
             modes: list[tuple[str, float | None]] = [("at once", None)]
             if args.paced_rate:
                 modes.append((f"{args.paced_rate:g}/s", args.paced_rate))
+            modes.append(("backend default", None))
             by_mode: dict[str, list[dict[str, Any]]] = {mode: [] for mode, _ in modes}
             for n in range(args.runs):
                 for mode, rate in modes:
                     tag = f"bench-{kind}-{secrets.token_hex(3)}"
                     print(f"[{kind}] burst {mode} {n + 1}/{args.runs} ({tag})...", file=sys.stderr)
-                    run = anyio.run(burst, kind, server, args.calls, tag, rate)
+                    own = mode == "backend default"
+                    run = anyio.run(burst, kind, server, args.calls, tag, rate, own)
                     by_mode[mode].append(run)
                     print(
                         f"  {run['answered']} answered in {run['setup_s']} s, "
