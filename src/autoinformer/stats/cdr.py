@@ -83,7 +83,7 @@ def csv_safe(value: str) -> str:
 
     A cell gets a leading apostrophe when it starts with a tab or a carriage return, or when
     its first character that is neither whitespace (line feed, no-break space... included)
-    nor invisible is ``=``, ``+``, ``-`` or ``@`` in any width: ``"\n=1+1"``, ``" =1+1"``
+    nor invisible is ``=``, ``+``, ``-`` or ``@`` in any width: ``"\\n=1+1"``, ``" =1+1"``
     and ``"＝1+1"`` are formulas to some spreadsheet.
     """
     if value.startswith(_DANGEROUS_START):
