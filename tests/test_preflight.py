@@ -90,7 +90,11 @@ def test_run_with_a_missing_play_file_calls_nobody_and_exits_2(
             "",
             "campaign.abandon_message",
         ),
-        (("wrapup = 10", 'wrapup = 10\nhold_music = "hold.wav"'), "", "queues.operators.hold_music"),
+        (
+            ("wrapup = 10", 'wrapup = 10\nhold_music = "hold.wav"'),
+            "",
+            "queues.operators.hold_music",
+        ),
     ],
 )
 def test_every_recording_the_campaign_names_is_checked(

@@ -63,13 +63,20 @@ def setup_logging(verbose: bool) -> None:
             logging.getLogger(name).setLevel(logging.WARNING)
     # a run with no call to place for a while says until when, as a plain line
     waiting = logging.getLogger("autoinformer.runtime.wait")
-    if not any(getattr(h, "_autoinformer_cli", False) for h in waiting.handlers):
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        handler._autoinformer_cli = True  # type: ignore[attr-defined]
-        waiting.addHandler(handler)
+    if not any(isinstance(h, _PlainStderr) for h in waiting.handlers):
+        waiting.addHandler(_PlainStderr())
     waiting.setLevel(logging.INFO)
     waiting.propagate = False
+
+
+class _PlainStderr(logging.Handler):
+    """The message alone, on whatever ``sys.stderr`` is at the time."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            print(record.getMessage(), file=sys.stderr, flush=True)
+        except (OSError, ValueError):  # pragma: no cover - stderr closed
+            self.handleError(record)
 
 
 def resume_command(argv: Sequence[str], path: Path) -> str:

@@ -67,6 +67,7 @@ def register(subparsers: Any) -> None:
         help="an extra column for a script variable (repeatable), e.g. BALANCE",
     )
     template.add_argument("--region", help="the country whose numbers go without country code")
+    template.add_argument("--force", action="store_true", help="overwrite an existing file")
     template.set_defaults(handler=_template)
 
 
@@ -132,8 +133,24 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
     from autoinformer.contacts.template import write_template
 
+    out = Path(args.out)
+    if out.suffix.lower() != ".xlsx":
+        print(
+            f"autoinformer: error: {args.out!r}: the template is an XLSX workbook; "
+            "give it a .xlsx name",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if out.exists() and not args.force:
+        print(
+            f"autoinformer: error: {args.out!r} exists; --force overwrites it",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
     try:
         path = write_template(args.out, variables=args.variable, region=args.region)
     except InputError as exc:

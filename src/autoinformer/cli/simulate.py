@@ -39,7 +39,9 @@ def register(subparsers: Any) -> None:
         default=20,
         help="operators logged in (default 20); with --pacing broadcast also the line limit",
     )
-    p.add_argument("--answer-rate", type=float, default=0.3, help="answer probability")
+    p.add_argument(
+        "--answer-rate", type=float, default=0.3, help="answer probability (default 0.3)"
+    )
     p.add_argument(
         "--answer-rate-drift",
         type=float,
@@ -47,17 +49,50 @@ def register(subparsers: Any) -> None:
         metavar="A",
         help="answer probability is P + A cos(2 pi t / shift)",
     )
-    p.add_argument("--ring", default="5,25", metavar="LO,HI", help="ring time of answered calls")
-    p.add_argument("--no-answer-timeout", type=float, default=25.0, metavar="S")
-    p.add_argument("--talk-mean", type=float, default=120.0, metavar="S")
-    p.add_argument("--talk-cv", type=float, default=1.0, metavar="C")
-    p.add_argument("--wrap", type=float, default=10.0, metavar="S", help="wrap-up seconds")
+    p.add_argument(
+        "--ring",
+        default="5,25",
+        metavar="LO,HI",
+        help="seconds an answered call rings, uniform between LO and HI (default 5,25)",
+    )
+    p.add_argument(
+        "--no-answer-timeout",
+        type=float,
+        default=25.0,
+        metavar="S",
+        help="seconds an unanswered call rings before it is given up (default 25)",
+    )
+    p.add_argument(
+        "--talk-mean",
+        type=float,
+        default=120.0,
+        metavar="S",
+        help="mean seconds an operator talks with a callee (default 120)",
+    )
+    p.add_argument(
+        "--talk-cv",
+        type=float,
+        default=1.0,
+        metavar="C",
+        help="spread of the (lognormal) talk time: its standard deviation / mean; 0: every"
+        " talk lasts --talk-mean (default 1)",
+    )
+    p.add_argument(
+        "--wrap",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help="operator wrap-up seconds after each call (default 10)",
+    )
     p.add_argument("--hours", type=float, default=8.0, help="shift length (default 8)")
     p.add_argument("--contacts", type=int, default=None, help="list size (default: unlimited)")
     p.add_argument(
         "--pacing",
         choices=("broadcast", "progressive", "power", "predictive"),
         default="predictive",
+        help="how many calls to launch (default predictive: from the answer rate; power: "
+        "--ratio lines per idle operator; progressive: one per idle operator; broadcast: "
+        "every line)",
     )
     p.add_argument("--ratio", type=float, default=2.0, help="lines per idle operator (power)")
     p.add_argument(
@@ -73,7 +108,9 @@ def register(subparsers: Any) -> None:
         action="store_true",
         help="predictive: never hang up a ringing call (same as --release-after 0)",
     )
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--seed", type=int, default=0, help="random seed: same seed, same figures (default 0)"
+    )
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(handler=run)
 
