@@ -132,7 +132,9 @@ def test_switch_sounds_are_not_files_and_are_not_checked(tmp_path: Path) -> None
 def test_the_virtual_time_driver_fails_a_playback_of_a_missing_file(tmp_path: Path) -> None:
     """The fast simulator plays the file as a switch would: a missing one is a failed
     attempt ("playback failed: ..."), never delivered."""
-    campaign = Campaign(name="c", script=Script.of(play(str(tmp_path / "greting.wav"))))
+    campaign = Campaign(
+        name="c", script=Script.of(play(str(tmp_path / "greting.wav"))), timezone="UTC"
+    )
     result = simulate(campaign, [Contact(id="p", phones=("+79500000001",))])  # answers
     assert result.records  # failed attempts are retried by policy: each one failed
     for record in result.records:

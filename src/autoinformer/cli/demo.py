@@ -9,8 +9,8 @@ resumed, so a run cut short carries on where it stopped).
 The compliance defaults are on: calls only 09:00-20:00 in the callee's local time, and
 abandoned calls (a callee who pressed 1 and found no operator) held at or under 3% of the
 answered calls. The pacing is the default for a script that transfers, progressive (one call
-per idle operator); ``--pacing predictive`` or ``broadcast`` show the abandon guard holding
-other policies to the same cap.
+per idle operator); ``--pacing power``, ``predictive`` or ``broadcast`` show the abandon guard
+holding other policies to the same cap.
 
 By default the campaign runs in virtual time (the discrete-event driver: instant, and the same
 seed gives the same statistics to the last attempt). ``--speed X`` runs it with the anyio

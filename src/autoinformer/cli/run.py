@@ -1,9 +1,12 @@
 """``autoinformer run CAMPAIGN.toml``: run a campaign file.
 
 The file says everything (see ``docs/quickstart.md``): the campaign, its contact list, its
-script, operators and backend. Every key is checked before anyone is called. Results are
-journaled in the embedded SQLite store (a temporary file unless ``--store`` is given; an
-existing store is resumed).
+script, operators and backend. Every key is checked before anyone is called, and so is every
+recording the script plays (exists, decodes, within limits) and every ``{VARIABLE}`` of its
+texts (a column of the contact list): a mistake stops the run with its dotted key, exit code 2.
+Results are journaled in the embedded SQLite store (a temporary file unless ``--store`` is
+given, whose path is printed at the start; an existing store is resumed). Ctrl-C prints the
+command that carries on. ``autoinformer report`` and ``autoinformer export`` show the results.
 
 With ``kind = "sim"`` the campaign runs against the simulated population of the ``[sim]``
 table: in virtual time by default (instant, the same seed gives the same statistics), or with
