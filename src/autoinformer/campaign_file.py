@@ -12,6 +12,7 @@ passed through to the backend's constructor (``load_backend(kind)(**settings)``)
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -19,6 +20,7 @@ from typing import Any
 
 import attrs
 
+from autoinformer import _campaign_values as values
 from autoinformer.campaign import Campaign, QueueSettings, SmsRules
 from autoinformer.core.abandon_guard import default_pacing
 from autoinformer.errors import InputError, SettingsError, TemplateError
@@ -142,7 +144,9 @@ def parse_campaign(
             "pacing",
         },
     )
-    timezone = _get(camp, "campaign", "timezone", str, "UTC")
+    timezone = values.check_zone(
+        _get(camp, "campaign", "timezone", str, "UTC"), "campaign.timezone"
+    )
     script = _script(data.get("script"), base)
     queues = _queues(data, base)
     kwargs: dict[str, Any] = {
@@ -173,15 +177,17 @@ def parse_campaign(
     if "retry" in camp:
         kwargs["retry"] = _retry(_table(camp, "retry", prefix="campaign"))
     if "limits" in camp:
-        kwargs["limits"] = _build(
-            "campaign.limits", ContactLimits, _table(camp, "limits", prefix="campaign")
-        )
+        limits = _table(camp, "limits", prefix="campaign")
+        values.check_limits(limits, "campaign.limits")
+        kwargs["limits"] = _build("campaign.limits", ContactLimits, limits)
     if "caller_id" in camp:
-        kwargs["caller_ids"] = _build(
-            "campaign.caller_id", CallerIdPool, _table(camp, "caller_id", prefix="campaign")
-        )
+        caller_id = _table(camp, "caller_id", prefix="campaign")
+        values.check_caller_id(caller_id, "campaign.caller_id")
+        kwargs["caller_ids"] = _build("campaign.caller_id", CallerIdPool, caller_id)
     if "sms" in camp:
-        kwargs["sms"] = _build("campaign.sms", SmsRules, _table(camp, "sms", prefix="campaign"))
+        sms = _table(camp, "sms", prefix="campaign")
+        values.check_sms(sms, "campaign.sms")
+        kwargs["sms"] = _build("campaign.sms", SmsRules, sms)
     campaign = _build("campaign", Campaign, kwargs)
 
     contacts = _get(camp, "campaign", "contacts", str, None)
@@ -190,6 +196,14 @@ def parse_campaign(
     kind = backend.pop("kind", "sim")
     if not isinstance(kind, str) or kind not in ("sim", "ari", "esl"):
         raise SettingsError("backend.kind", f"expected one of ari, esl, sim, got {kind!r}")
+    if "password" in backend:  # never echoed: the message does not quote the value
+        raise SettingsError(
+            "backend.password",
+            "do not put the password in the campaign file; set password_env to the name of "
+            "an environment variable that holds it",
+        )
+    sim = _table(data, "sim")
+    values.check_sim(sim)
     return CampaignFile(
         path=path or base / "campaign.toml",
         campaign=campaign,
@@ -197,7 +211,7 @@ def parse_campaign(
         do_not_call=base / dnc if dnc is not None else None,
         backend=kind,
         backend_settings=backend,
-        sim=dict(_table(data, "sim")),
+        sim=dict(sim),
         pacing=_pacing(_table(camp, "pacing", prefix="campaign"), campaign),
         hooks=_hooks(_table(data, "hooks")),
         speech=_speech(_table(data, "speech"), base),
@@ -300,6 +314,10 @@ def _get(
         raise SettingsError(_key(prefix, name), f"expected {_names(kinds)}, got {value!r}")
     if not isinstance(value, kinds):
         raise SettingsError(_key(prefix, name), f"expected {_names(kinds)}, got {value!r}")
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(_key(prefix, name), f"expected a finite number, got {value!r}")
+    if isinstance(value, str):
+        values.check_text(value, _key(prefix, name))
     return value
 
 
@@ -333,6 +351,7 @@ def _media_path(value: str, base: Path) -> str:
 def _window(table: Mapping[str, Any], timezone: str) -> CallWindow:
     prefix = "campaign.window"
     _only(table, prefix, {"days", "hours", "timezone", "holidays", "start", "end", "strict"})
+    values.check_window(table, prefix)
     kwargs = dict(table)
     kwargs.setdefault("timezone", timezone)
     try:
@@ -364,12 +383,13 @@ def _pacing(table: Mapping[str, Any], campaign: Campaign) -> Callable[[], Pacing
             raise SettingsError(f"{prefix}.kind", "missing (the options need a pacing kind)")
         return lambda: default_pacing(campaign)
     kind = options.pop("kind")
-    if kind not in kinds:
+    if not isinstance(kind, str) or kind not in kinds:
         raise SettingsError(f"{prefix}.kind", f"expected one of {', '.join(kinds)}, got {kind!r}")
     factory = kinds[kind]
     if options.get("release_after") is False:
         options["release_after"] = None
     try:
+        values.check_options(options, factory, prefix)
         _build(prefix, factory, options)  # validate now, before anyone is called
     except SettingsError as exc:
         if exc.field != f"{prefix}.release_after":
@@ -388,7 +408,7 @@ def _abandon_window(value: Any) -> float | None:
         return None
     if value is True:
         raise SettingsError(field, "expected a duration like '24h' or seconds, or false, got true")
-    return parse_duration(value, field).total_seconds()
+    return parse_duration(values.check_duration(value, field), field).total_seconds()
 
 
 def _retry(table: Mapping[str, Any]) -> RetryPolicy:
@@ -407,6 +427,7 @@ def _retry(table: Mapping[str, Any]) -> RetryPolicy:
             "ring_timeout",
         },
     )
+    values.check_retry(table, prefix)
     kwargs = dict(table)
     if "interval" in kwargs:
         kwargs["default_delay"] = kwargs.pop("interval")
