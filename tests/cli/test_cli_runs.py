@@ -135,7 +135,7 @@ async def test_runtime_run_returns_a_typed_summary_with_the_old_json_keys() -> N
     campaign = Campaign(name="t", script=Script.of(say("Hello {NAME2}")), timezone="UTC")
     contacts = [
         Contact(id="a", phones=("+79500000001",), variables={"NAME2": "Ann"}),
-        Contact(id="b", phones=("+79500000001",)),  # no NAME2: skipped
+        Contact(id="b", phones=("+79500000011",)),  # no NAME2: skipped
     ]
     async with SimSwitch(clock=clock) as switch:
         runtime = Runtime(campaign=campaign, switch=switch, store=MemoryStore(), clock=clock)
