@@ -177,7 +177,7 @@ def _set(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
         node[last] = value
 
 
-@fuzz(200)
+@fuzz(400)
 @given(
     changes=st.lists(st.tuples(st.sampled_from(_PATHS), _VALUE), min_size=1, max_size=3),
 )
@@ -192,7 +192,7 @@ def test_any_value_at_any_key(changes: list[tuple[tuple[Any, ...], Any]]) -> Non
     spec.pacing()  # what was accepted builds
 
 
-@fuzz(60)
+@fuzz(150)
 @given(text=st.text(max_size=200))
 def test_any_text_as_a_campaign_file(text: str) -> None:
     with tempfile.TemporaryDirectory() as tmp:

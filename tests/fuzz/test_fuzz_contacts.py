@@ -77,7 +77,7 @@ def _read_all(source: object, **options: object) -> None:
         pass
 
 
-@fuzz(60)
+@fuzz(150)
 @given(data=st.binary(max_size=2000), fmt=st.sampled_from([None, "csv", "tsv", "seed"]))
 def test_any_bytes_as_a_text_list(data: bytes, fmt: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,7 +89,7 @@ def test_any_bytes_as_a_text_list(data: bytes, fmt: str | None) -> None:
 _CELL = st.text(alphabet=st.characters(codec="utf-8"), max_size=20)
 
 
-@fuzz(60)
+@fuzz(150)
 @given(
     rows=st.lists(st.lists(_CELL, max_size=5), max_size=8),
     separator=st.sampled_from(["\t", ",", ";"]),
@@ -178,7 +178,7 @@ def _damaged_workbooks(draw: st.DrawFn) -> bytes:
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")  # openpyxl warns about the damage it sees
-@fuzz(80)
+@fuzz(200)
 @given(data=_damaged_workbooks(), sheet=st.sampled_from([None, "Sheet", "Nope"]))
 def test_any_damaged_workbook(data: bytes, sheet: str | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:

@@ -64,7 +64,7 @@ _VALUE = st.one_of(
 )
 
 
-@fuzz(150)
+@fuzz(300)
 @given(
     template=st.sampled_from(TEMPLATES),
     value=_VALUE,
@@ -86,7 +86,7 @@ _TEMPLATE_TEXT = st.lists(
 ).map("".join)
 
 
-@fuzz(150)
+@fuzz(300)
 @given(text=st.one_of(_TEMPLATE_TEXT, st.text(max_size=40)), lang=st.sampled_from(LANGS))
 def test_parse_raises_only_template_errors(text: str, lang: str) -> None:
     try:
