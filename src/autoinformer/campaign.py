@@ -53,8 +53,10 @@ class SmsRules:
                 raise SettingsError(f"sms.{field}", "is empty (leave it out to send nothing)")
 
 
-def _operators(value: Iterable[Operator]) -> tuple[Operator, ...]:
-    return tuple(value)
+def _operators(value: Iterable[Operator | Mapping[str, object]]) -> tuple[Operator, ...]:
+    if isinstance(value, Operator | Mapping | str) or not isinstance(value, Iterable):
+        value = [value]  # one operator, checked below
+    return tuple(Operator.coerce(item, f"operators[{i}]") for i, item in enumerate(value))
 
 
 @attrs.frozen(kw_only=True)
@@ -81,9 +83,13 @@ class QueueSettings:
     strategy: Callable[[], DistributionStrategy] = FirstIdle
 
     def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SettingsError("queues", f"a queue needs a name, got {self.name!r}")
         field = f"queues.{self.name}"
-        if not self.name.strip():
-            raise SettingsError("queues", "a queue needs a name")
+        for key in ("max_wait", "wrapup", "ring_timeout"):
+            value = getattr(self, key)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise SettingsError(f"{field}.{key}", f"expected seconds, got {value!r}")
         if not self.operators:
             raise SettingsError(f"{field}.operators", "needs at least one operator")
         ids = [op.id for op in self.operators]
@@ -109,37 +115,200 @@ def _default_limits() -> ContactLimits:
     return ContactLimits()
 
 
-def _default_window(self: Campaign) -> CallWindow:
+def _default_window() -> CallWindow:
+    """The compliance default, its zone not named yet: the campaign gives it its own."""
     from autoinformer.policy.schedule import CallWindow
 
-    window = CallWindow.safe_default(self.timezone)
-    return attrs.evolve(window, campaign_default=window.timezone)
+    return CallWindow.safe_default(None)
 
 
-def _follow_zone(window: CallWindow, timezone: str) -> CallWindow:
-    """The campaign's own default window in ``timezone``: ``attrs.evolve(campaign,
-    timezone=...)`` passes the old window along, which must not keep the old zone. A window
-    the user gave (even the safe default, spelled out, or the campaign's own given another
-    zone) is theirs and stays as it is."""
+def _table_hint(value: object, example: str) -> str:
+    return f"expected {example} (or a table as in the campaign file), got {value!r}"
+
+
+def _retry(value: object) -> RetryPolicy:
+    from autoinformer.policy.retry import RetryPolicy
+
+    if isinstance(value, RetryPolicy):
+        return value
+    if isinstance(value, Mapping):
+        return RetryPolicy.from_config(value, "retry")
+    raise SettingsError(
+        "retry",
+        _table_hint(value, "a RetryPolicy, e.g. RetryPolicy.simple(attempts=3, interval='20m')"),
+    )
+
+
+def _window(value: object) -> CallWindow:
     from autoinformer.policy.schedule import CallWindow
+
+    if isinstance(value, CallWindow) or value is None:  # None is refused with its reason below
+        return value  # type: ignore[return-value]
+    if isinstance(value, Mapping):
+        return CallWindow.from_config(value, "window")
+    raise SettingsError(
+        "window",
+        _table_hint(
+            value,
+            "a CallWindow, e.g. CallWindow.parse(days='mon-fri', hours='09:00-20:00'), "
+            "or CallWindow.any_time()",
+        ),
+    )
+
+
+def _limits(value: object) -> ContactLimits | None:
+    from autoinformer.policy.limits import ContactLimits
+
+    if value is None or isinstance(value, ContactLimits):
+        return value
+    if isinstance(value, Mapping):
+        return ContactLimits.from_config(value, "limits")
+    raise SettingsError(
+        "limits", _table_hint(value, "ContactLimits(per_day=..., per_7_days=...) or None")
+    )
+
+
+def _caller_ids(value: object) -> CallerIdPool | None:
+    from autoinformer.policy.callerid import CallerIdPool
+
+    if value is None or isinstance(value, CallerIdPool):
+        return value
+    if isinstance(value, Mapping):
+        return CallerIdPool.from_config(value, "caller_ids")
+    raise SettingsError("caller_ids", _table_hint(value, "a CallerIdPool(numbers=[...]) or None"))
+
+
+def _sms(value: object) -> SmsRules:
+    if isinstance(value, SmsRules):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return SmsRules(**value)
+        except TypeError as exc:
+            raise SettingsError("sms", f"unexpected key: {exc}") from None
+    raise SettingsError("sms", _table_hint(value, "SmsRules(on_hangup=..., on_missed=...)"))
+
+
+def _script(value: object) -> Script:
+    if isinstance(value, Script):
+        return value
+    from autoinformer.script.steps import _STEP_TYPES
+
+    if isinstance(value, _STEP_TYPES) or (
+        isinstance(value, list | tuple) and all(isinstance(v, _STEP_TYPES) for v in value)
+    ):
+        return Script(value)
+    raise SettingsError(
+        "script", f"expected a Script, e.g. Script.of(say('...'), ...), got {value!r}"
+    )
+
+
+def _countries(value: object) -> frozenset[str]:
+    from autoinformer.contacts.phones import check_countries
+
+    found = check_countries(value, "countries")  # type: ignore[arg-type]
+    if found is None:
+        raise SettingsError("countries", "name the countries (a campaign has no 'any')")
+    return found
+
+
+def _region(value: object) -> str | None:
+    from autoinformer.contacts.phones import check_region
+
+    if value is not None and not isinstance(value, str):
+        raise SettingsError("region", f"expected a region code like 'RU', got {value!r}")
+    return check_region(value)
+
+
+def _zone_name(value: object) -> str | None:
     from autoinformer.policy.zones import to_zone
 
-    if window.campaign_default is None or window.timezone != window.campaign_default:
-        return window
-    try:
-        zone = to_zone(timezone)
-    except SettingsError as exc:
-        raise SettingsError("timezone", str(exc)) from None
-    if window.timezone == zone or window != CallWindow.safe_default(window.timezone):
-        return window
-    moved = CallWindow.safe_default(zone)
-    return attrs.evolve(moved, campaign_default=moved.timezone)
+    if value is None:
+        return None
+    name = getattr(value, "key", value)  # a ZoneInfo is taken by its name
+    if not isinstance(name, str):
+        raise SettingsError(
+            "timezone", f"expected an IANA time zone like 'Europe/Moscow', got {value!r}"
+        )
+    to_zone(name, "timezone")
+    return name.strip()
+
+
+def _queue(value: object, field: str) -> QueueSettings:
+    if isinstance(value, QueueSettings):
+        return value
+    if isinstance(value, Mapping):
+        try:
+            return QueueSettings(**value)
+        except TypeError as exc:
+            raise SettingsError(field, f"unexpected key: {exc}") from None
+    raise SettingsError(field, f"expected QueueSettings(name=..., operators=[...]), got {value!r}")
 
 
 def _queues(value: object) -> Mapping[str, QueueSettings]:
     if isinstance(value, Mapping):
-        return dict(value)
-    return {q.name: q for q in value}  # type: ignore[attr-defined]
+        return {
+            name: _queue(
+                {"name": name, **q} if isinstance(q, Mapping) and "name" not in q else q,
+                f"queues.{name}",
+            )
+            for name, q in value.items()
+        }
+    if isinstance(value, str | QueueSettings) or not isinstance(value, Iterable):
+        raise SettingsError(
+            "queues", f"expected a list of QueueSettings or a mapping by name, got {value!r}"
+        )
+    queues = [_queue(q, f"queues[{i}]") for i, q in enumerate(value)]
+    return {q.name: q for q in queues}
+
+
+def _place_window(campaign: Campaign) -> CallWindow:
+    """The window with its zone: a window whose zone no one named takes the campaign's (and
+    keeps following it through ``attrs.evolve(campaign, timezone=...)``); one the user gave
+    a zone is theirs. With no zone to give, a window whose hours depend on the zone is
+    refused: calling hours are never judged in an implicit UTC."""
+    from autoinformer.policy.zones import region_zone, to_zone
+
+    window = campaign.window
+    if window.named_zone or (
+        window.campaign_default is not None and window.timezone != window.campaign_default
+    ):
+        return window
+    wanted = campaign.timezone
+    if wanted is None and campaign.region is not None:
+        wanted = region_zone(campaign.region, *sorted(campaign.countries))
+    if wanted is None:
+        if window.depends_on_zone or (
+            campaign.limits is not None and campaign.limits.per_day is not None
+        ):
+            raise SettingsError("timezone", _no_zone_message(campaign))
+        return window
+    zone = to_zone(wanted)
+    if window.timezone == zone and window.campaign_default == zone:
+        return window
+    return attrs.evolve(window, timezone=zone, campaign_default=zone)
+
+
+def _no_zone_message(campaign: Campaign) -> str:
+    import datetime as dt
+
+    from autoinformer.policy.zones import region_zones, to_zone
+
+    if campaign.region is None:
+        where = "numbers of any country"
+    else:
+        regions = [campaign.region, *sorted(campaign.countries)]
+        probe = dt.datetime(2100, 1, 15, 12, tzinfo=dt.UTC)
+        offsets = {
+            probe.astimezone(to_zone(z)).utcoffset() for r in regions for z in region_zones(r)
+        }
+        where = f"numbers of {'/'.join(regions)} ({len(offsets)} UTC offsets)"
+    return (
+        f"{where} may be in several time zones, and a mobile number's own zone is often "
+        "unknown: name the zone calling hours fall back to, the zone your list is in, e.g. "
+        "timezone='Europe/Moscow' (a contact's own TIMEZONE column still wins), or pass a "
+        "window with its timezone"
+    )
 
 
 @attrs.frozen(kw_only=True)
@@ -152,18 +321,33 @@ class Campaign:
         lines: the line limit: calls in progress at once (a hard cap over any pacing).
         min_delivered_seconds: an answered call counts as ``delivered`` from this many seconds
             (or when the message was heard to the end); shorter is ``hung_up_early``.
-        region: default region for numbers written without a country code.
-        timezone: the campaign's zone (calling hours fall back to it).
+        region: default region for numbers written without a country code (None: every
+            number carries its code).
+        countries: other countries whose numbers the campaign may call when the list writes
+            their country code without ``+`` (``{"KZ"}``); by default only the region's own
+            code is read that way, so a typo never becomes a call abroad. A number written
+            with ``+`` may be in any country.
+        timezone: the campaign's zone: calling hours fall back to it for a number whose own
+            zone is not known (a contact's ``timezone`` wins, then the number's zone when
+            phonenumbers knows one). None (the default): the zone of ``region`` (and
+            ``countries``) when they keep one UTC offset (``GB``: Europe/London); for
+            regions that span several (``RU``, ``KZ`` before 2024, ``US``, ``ID``), a
+            campaign whose window depends on the zone is refused with a
+            :class:`~autoinformer.errors.SettingsError` on ``timezone``: never an implicit
+            UTC.
         window: when calls may be placed, in the callee's local time. The default is the
             compliance default :meth:`CallWindow.safe_default <autoinformer.policy.schedule.
             CallWindow.safe_default>`: 09:00-20:00 every day (inside both the US TCPA's
             08:00-21:00 and Russia's 230-FZ debt-collection hours, 08:00-22:00 weekdays and
             09:00-20:00 weekends), with ``timezone`` as the fallback zone (it follows the
             campaign's ``timezone``, also through ``attrs.evolve(campaign, timezone=...)``; a
-            window you pass keeps its own zone). Calling at any hour needs the explicit
-            ``CallWindow.any_time()``.
+            window you pass keeps the zone you named for it, and takes the campaign's when
+            you named none). Calling at any hour needs the explicit
+            ``CallWindow.any_time()``. A table as in the campaign file's
+            ``[campaign.window]`` is parsed; a string is refused (which days?).
         retry: the retry policy (default: 3 attempts, 20 minutes apart); its ``ring_timeout``
-            (at least 15 s, a compliance default) is how long a call rings.
+            (at least 15 s, a compliance default) is how long a call rings. A table as in
+            ``[campaign.retry]`` is parsed.
         limits: per-contact frequency caps; the default keeps the compliance cap of 7 calls in
             7 days (None turns every cap off: only the retry policy's budget applies).
         caller_ids: the caller-ID pool (None: the switch's default caller ID).
@@ -190,20 +374,21 @@ class Campaign:
     """
 
     name: str
-    script: Script
+    script: Script = attrs.field(converter=_script)
     lines: int = 1
     min_delivered_seconds: float = 10.0
-    region: str = "RU"
-    timezone: str = "UTC"
-    window: CallWindow = attrs.field(default=attrs.Factory(_default_window, takes_self=True))
-    retry: RetryPolicy = attrs.field(factory=_default_retry)
-    limits: ContactLimits | None = attrs.field(factory=_default_limits)
-    caller_ids: CallerIdPool | None = None
+    region: str | None = attrs.field(default="RU", converter=_region)
+    timezone: str | None = attrs.field(default=None, converter=_zone_name)
+    countries: frozenset[str] = attrs.field(default=frozenset(), converter=_countries)
+    window: CallWindow = attrs.field(factory=_default_window, converter=_window)
+    retry: RetryPolicy = attrs.field(factory=_default_retry, converter=_retry)
+    limits: ContactLimits | None = attrs.field(factory=_default_limits, converter=_limits)
+    caller_ids: CallerIdPool | None = attrs.field(default=None, converter=_caller_ids)
     queues: Mapping[str, QueueSettings] = attrs.field(factory=dict, converter=_queues)
     machine_detection: bool = False
     on_machine: Literal["hangup", "leave_message"] = "hangup"
     machine_wait: float = 5.0
-    sms: SmsRules = attrs.field(factory=SmsRules)
+    sms: SmsRules = attrs.field(factory=SmsRules, converter=_sms)
     abandon_message: str | None = None
     abandon_cap: float = 0.03
     abandon_window: float | None = 86400.0
@@ -212,8 +397,8 @@ class Campaign:
     max_call_seconds: float = 600.0
 
     def __attrs_post_init__(self) -> None:
-        if not self.name.strip():
-            raise SettingsError("name", "a campaign needs a name")
+        if not isinstance(self.name, str) or not self.name.strip():
+            raise SettingsError("name", f"a campaign needs a name, got {self.name!r}")
         if not isinstance(self.script, Script):
             raise SettingsError("script", f"expected a Script, got {type(self.script).__name__}")
         if isinstance(self.lines, bool) or not isinstance(self.lines, int) or self.lines < 1:
@@ -230,7 +415,7 @@ class Campaign:
             raise SettingsError(
                 "window", "None does not mean any time: pass CallWindow.any_time() to opt out"
             )
-        object.__setattr__(self, "window", _follow_zone(self.window, self.timezone))
+        object.__setattr__(self, "window", _place_window(self))
         if (
             isinstance(self.abandon_cap, bool)
             or not isinstance(self.abandon_cap, int | float)

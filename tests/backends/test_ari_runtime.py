@@ -36,6 +36,7 @@ REFERENCE = bundled_reference_dir()
 DEADLINE = 600.0  # virtual seconds: a hang fails at once, a slow machine never does
 
 CAMPAIGN = Campaign(
+    timezone="UTC",
     name="seed000-ari",
     script=Script.of(
         play("sound:greeting"),

@@ -26,7 +26,8 @@ SEED_000 = (
 
 
 def test_seed_000_list_verbatim() -> None:
-    results = list(read_contacts(io.StringIO(SEED_000), region="RU"))
+    # the seed's US number is written without +: it is called only when the list allows US
+    results = list(read_contacts(io.StringIO(SEED_000), region="RU", countries=["US"]))
     assert [r.status for r in results] == [RowStatus.VALID, RowStatus.VALID]
     igor = results[0].contact
     assert igor == Contact(
@@ -41,8 +42,18 @@ def test_seed_000_list_verbatim() -> None:
     assert results[1].row == 3
 
 
+def test_seed_000_us_number_without_plus_is_refused_unless_the_list_allows_us() -> None:
+    results = list(read_contacts(io.StringIO(SEED_000), region="RU"))
+    assert [r.status for r in results] == [RowStatus.INVALID, RowStatus.VALID]
+    (problem,) = results[0].problems
+    assert problem.value == "17605632123"
+    assert "United States (+1)" in problem.reason
+    assert "countries" in problem.reason
+
+
 def test_example_debtors_csv_reports_each_bad_row_and_keeps_the_rest() -> None:
-    report = check_contacts(EXAMPLES / "debtors.csv", region="RU")
+    report = check_contacts(EXAMPLES / "debtors.csv", region="RU", countries=["US"])
+    assert report.abroad == {"+1": 1}
     assert (report.rows, report.valid, report.invalid, report.duplicates) == (12, 7, 4, 1)
     problems = {(p.row, p.column): p for p in report.errors}
     assert problems[(7, "PHONE_NUMBER")].reason.startswith("too short for Russia")

@@ -21,7 +21,6 @@ from autoinformer.errors import InputError, SettingsError
 @pytest.mark.parametrize(
     ("text", "region", "expected"),
     [
-        ("17605632123", "RU", "+17605632123"),  # seed 000: US number, country code without +
         ("79508881234", "RU", "+79508881234"),  # seed 000: Russian, country code without +
         ("89508881234", "RU", "+79508881234"),  # Russian trunk prefix 8
         ("8 (950) 888-12-34", "RU", "+79508881234"),

@@ -57,6 +57,7 @@ FINISHED, REQUESTS = 1698, 48
 
 def _campaign(abandon_window: float | None = DAY) -> Campaign:
     return Campaign(
+        timezone="UTC",
         name="resumed",
         script=TRANSFER,
         queues=[OPERATORS],

@@ -43,7 +43,10 @@ def _window_of(line: str) -> float | None:
 
 
 def test_the_default_window_is_24_hours() -> None:
-    assert Campaign(name="c", script=TRANSFER, queues=[OPERATORS]).abandon_window == 86400.0
+    assert (
+        Campaign(timezone="UTC", name="c", script=TRANSFER, queues=[OPERATORS]).abandon_window
+        == 86400.0
+    )
     assert _window_of("") == 86400.0
 
 
@@ -83,13 +86,17 @@ def test_a_bad_file_value_names_the_key(line: str) -> None:
 @pytest.mark.parametrize("window", [0, -1.0, math.inf, math.nan, "24h", True])
 def test_the_campaign_setting_is_validated(window: object) -> None:
     with pytest.raises(SettingsError) as info:
-        Campaign(name="c", script=TRANSFER, queues=[OPERATORS], abandon_window=window)  # type: ignore[arg-type]
+        Campaign(
+            timezone="UTC", name="c", script=TRANSFER, queues=[OPERATORS], abandon_window=window
+        )  # type: ignore[arg-type]
     assert info.value.field == "abandon_window"
 
 
 @pytest.mark.parametrize("window", [1800.0, None])
 def test_the_core_guard_gets_the_campaign_window(window: float | None) -> None:
-    campaign = Campaign(name="c", script=TRANSFER, queues=[OPERATORS], abandon_window=window)
+    campaign = Campaign(
+        timezone="UTC", name="c", script=TRANSFER, queues=[OPERATORS], abandon_window=window
+    )
     guard = DialerCore(campaign=campaign).pacing
     assert isinstance(guard, AbandonGuard)
     assert guard.window_seconds == window

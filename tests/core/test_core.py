@@ -16,6 +16,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore, call_id_for
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
+from autoinformer.core.intake import DUPLICATE_REASON
 from autoinformer.errors import SettingsError
 from autoinformer.outcomes import ContactState, HangupCause, Outcome
 from autoinformer.pacing.base import BroadcastPacing
@@ -39,6 +40,7 @@ OPERATORS = QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/1
 def _campaign(**kw: object) -> Campaign:
     settings: dict[str, object] = {
         "name": "test",
+        "timezone": "UTC",
         "script": SCRIPT,
         "lines": 3,
         "queues": [OPERATORS],
@@ -145,7 +147,9 @@ def test_opt_out_adds_to_dnc_and_blocks_the_number_at_dial_time() -> None:
     assert result.opted_out == ("+79500000007",)
     assert result.progress["a"].state is ContactState.DONE
     assert result.progress["b"].state is ContactState.SKIPPED
-    assert result.progress["b"].reason == "do-not-call list"
+    # the same number twice in one list: the second contact is never dialled (it would be
+    # blocked by the do-not-call list now in any case)
+    assert result.progress["b"].reason == DUPLICATE_REASON
 
 
 def test_dnc_list_checked_at_dial_time_tries_the_other_number() -> None:

@@ -61,6 +61,7 @@ OPERATORS = QueueSettings(name="operators", operators=[Operator("anna", "PJSIP/1
 def _campaign(**kw: object) -> Campaign:
     settings: dict[str, object] = {
         "name": "compliance",
+        "timezone": "UTC",
         "script": BROADCAST,
         "lines": 3,
         "retry": RetryPolicy.simple(attempts=1),

@@ -83,6 +83,7 @@ def test_guard_counts_abandons_over_live_answers_and_acts_on_it() -> None:
 def _campaign(**kw: object) -> Campaign:
     settings: dict[str, object] = {
         "name": "machines",
+        "timezone": "UTC",
         "script": Script.of(say("Your debt is {BALANCE} RUB.")),
         "lines": 1,
         "retry": RetryPolicy.simple(attempts=1),

@@ -71,6 +71,7 @@ def _campaign(
         hold_music=hold,
     )
     return Campaign(
+        timezone="UTC",
         name="ops",
         script=script or Script.of(transfer("desk")),
         lines=lines,

@@ -43,6 +43,7 @@ GONE = "channel not found"
 def _campaign(script: Script | None = None, **kw: Any) -> Campaign:
     settings: dict[str, Any] = {
         "name": "pb",
+        "timezone": "UTC",
         "script": script or Script.of(play("sound:greeting"), play("sound:details")),
         "lines": 1,
         "min_delivered_seconds": 10,

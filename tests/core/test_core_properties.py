@@ -32,6 +32,7 @@ def test_campaign_invariants(
     digits: list[str], lines: int, attempts: int, operators: int, max_wait: float
 ) -> None:
     campaign = Campaign(
+        timezone="UTC",
         name="prop",
         script=Script.of(play("sound:hello"), menu("Press 1.", {"1": transfer("ops")})),
         lines=lines,
@@ -112,6 +113,7 @@ def test_releases_only_old_ringing_calls_and_every_release_is_recorded(
     digits: list[str], lines: int, attempts: int, after: float, answers: list[int]
 ) -> None:
     campaign = Campaign(
+        timezone="UTC",
         name="rel",
         script=Script.of(play("sound:hello")),
         lines=lines,

@@ -83,6 +83,7 @@ class Scripted:
 def _campaign(**kw: object) -> Campaign:
     settings: dict[str, object] = {
         "name": "rel",
+        "timezone": "UTC",
         "script": BROADCAST,
         "lines": 4,
         "window": CallWindow.any_time(),

@@ -69,6 +69,7 @@ def _queue(n: int, *, max_wait: float = 30.0, wrapup: float = 0.0) -> QueueSetti
 
 def _campaign(script: Script, *, queues: list[QueueSettings] | None = None) -> Campaign:
     return Campaign(
+        timezone="UTC",
         name="ends",
         script=script,
         lines=1,
@@ -142,6 +143,7 @@ def test_an_abandoned_call_ends_with_ended_after_its_abandoned() -> None:
 
 def _press_one(operators: int) -> Campaign:
     return Campaign(
+        timezone="UTC",
         name="press 1",
         script=Script.of(
             say("Your debt is {BALANCE} RUB."),

@@ -45,6 +45,7 @@ SCRIPT = Script.of(
 def _campaign(**kw: object) -> Campaign:
     settings: dict[str, object] = {
         "name": "rt",
+        "timezone": "UTC",
         "script": SCRIPT,
         "lines": 10,
         "queues": [

@@ -41,6 +41,7 @@ anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, 
 @pytest.mark.anyio
 async def test_campaign_over_ari_with_rendered_speech(tmp_path: Path) -> None:
     campaign = Campaign(
+        timezone="UTC",
         name="ari",
         script=Script.of(
             play("sound:hello-world"),

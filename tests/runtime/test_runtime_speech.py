@@ -102,6 +102,7 @@ class BrokenEngine(Engine):
 def _campaign(**kw: Any) -> Campaign:
     settings: dict[str, Any] = {
         "name": "sp",
+        "timezone": "UTC",
         "script": SCRIPT,
         "lines": 2,
         "retry": RetryPolicy.simple(attempts=1),

@@ -29,6 +29,7 @@ from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 from autoinformer.testing.virtual_time import LoopClock
 
 CAMPAIGN = Campaign(
+    timezone="UTC",
     name="faces",
     script=Script.of(
         play("sound:greeting"),

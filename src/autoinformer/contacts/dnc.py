@@ -48,7 +48,8 @@ class DoNotCallList:
 
     @_normalizer.default
     def _make_normalizer(self) -> PhoneNormalizer:
-        return PhoneNormalizer(region=self.region)
+        # any country: a number in a do-not-call list blocks, it is never a call abroad
+        return PhoneNormalizer(region=self.region, countries=None)
 
     @classmethod
     def from_file(

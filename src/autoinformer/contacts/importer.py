@@ -20,7 +20,7 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from autoinformer.contacts.phones import PhoneNormalizer, check_region
+from autoinformer.contacts.phones import PhoneNormalizer, check_countries, check_region
 from autoinformer.contacts.readers import (
     Format,
     ProgressHook,
@@ -53,6 +53,7 @@ def read_contacts(
     source: Source,
     *,
     region: str | None = None,
+    countries: Sequence[str] | str = (),
     format: str | None = None,
     phone_column: str | Sequence[str] | None = None,
     name_column: str | None = None,
@@ -68,6 +69,9 @@ def read_contacts(
         source: a path (``.csv``, ``.tsv``, ``.txt``, ``.xlsx``) or a text stream (CSV/TSV).
         region: default region (``"RU"``, ``"ID"``) for numbers written without the country
             code; numbers with it (``+7...`` or ``7...``) are understood either way.
+        countries: other countries whose code may be written without ``+`` (``["KZ"]``); by
+            default a number without ``+`` must be in ``region``, so a typo (``8 123...``)
+            is reported, never read as another country's number (``+81...``, Japan).
         format: ``csv``, ``tsv``, ``xlsx`` or ``seed`` (the ``"NAME", "PHONE_NUMBER",
             "USER_VARS"`` CSV); detected from the name and content when omitted.
         phone_column: the phone column(s) by header or letter, in order of preference;
@@ -89,7 +93,10 @@ def read_contacts(
         ContactListError: the file cannot be read at all (missing, not a workbook, no phone
             column, not decodable); raised while iterating.
     """
-    normalizer = PhoneNormalizer(region=check_region(region))
+    allowed = check_countries(countries)
+    if allowed is None:
+        allowed = frozenset()  # a list names its countries; "any" is for do-not-call lists
+    normalizer = PhoneNormalizer(region=check_region(region), countries=allowed)
     fmt = detect_format(source, format)
     phones = _columns(phone_column)
     return _stream(
@@ -170,6 +177,7 @@ def check_contacts(
     source: Source,
     *,
     region: str | None = None,
+    countries: Sequence[str] | str = (),
     keep_contacts: bool = True,
     **options: Any,
 ) -> ImportReport:
@@ -178,6 +186,7 @@ def check_contacts(
     Args:
         source: as for :func:`read_contacts`.
         region: as for :func:`read_contacts`.
+        countries: as for :func:`read_contacts`.
         keep_contacts: keep the contacts in the report (turn off for huge lists).
         **options: any other :func:`read_contacts` argument (``format``, ``phone_column``...).
 
@@ -185,7 +194,7 @@ def check_contacts(
         SettingsError, ContactListError: as :func:`read_contacts`.
     """
     name = str(source) if isinstance(source, str | os.PathLike) else "<text>"
-    report = ImportReport(source=name, keep_contacts=keep_contacts)
-    for result in read_contacts(source, region=region, **options):
+    report = ImportReport(source=name, keep_contacts=keep_contacts, region=check_region(region))
+    for result in read_contacts(source, region=region, countries=countries, **options):
         report.add(result)
     return report

@@ -4,43 +4,151 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
+import math
+import zoneinfo
 from collections.abc import Iterable, Mapping
 
 import attrs
 
-from autoinformer.errors import InputError
+from autoinformer.contacts.phones import e164_phone
+from autoinformer.errors import InputError, SettingsError
 
-__all__ = ["Contact"]
+__all__ = ["Contact", "variable_text"]
 
 
-def _phones_tuple(value: Iterable[str]) -> tuple[str, ...]:
+@functools.lru_cache(maxsize=1024)
+def _known_zone(name: str) -> bool:
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _phones_tuple(value: str | Iterable[str]) -> tuple[str, ...]:
     # A named converter: ``converter=tuple`` leaves mypy's attrs plugin with an unsolved
-    # ``Iterable[_T_co]`` at every call site.
+    # ``Iterable[_T_co]`` at every call site. One string is one phone, not its characters.
+    if isinstance(value, str):
+        return (value,)
+    if not isinstance(value, Iterable):
+        raise SettingsError("phones", f"expected a phone number or a list of them, got {value!r}")
     return tuple(value)
 
 
-def _freeze_vars(value: Mapping[str, str]) -> Mapping[str, str]:
-    return dict(value)
+def _freeze_vars(value: Mapping[str, object]) -> Mapping[str, str]:
+    if not isinstance(value, Mapping):
+        raise SettingsError(
+            "variables", f"expected a mapping of names to values, got {type(value).__name__}"
+        )
+    out: dict[str, str] = {}
+    for key, item in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise SettingsError("variables", f"a variable name must be text, got {key!r}")
+        out[key] = item if type(item) is str else variable_text(item, f"variables[{key!r}]")
+    return out
+
+
+def variable_text(value: object, field: str = "variables") -> str:
+    """A variable's value as the importer reads the same value from a spreadsheet cell.
+
+    ``-68.27`` -> ``"-68.27"``, ``150000.0`` -> ``"150000"``, ``Decimal("1E+3")`` ->
+    ``"1000"``, a date -> ``"2026-01-16"``; text is kept exactly as given.
+
+    Raises:
+        SettingsError: a value that is no text, number or date (``None`` included: leave the
+            variable out, or give ``""``).
+    """
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise SettingsError(field, f"expected a finite number, got {value!r}")
+        if value.is_integer() and abs(value) < 1e16:
+            return str(int(value))
+        text = repr(value)
+        return format(decimal.Decimal(text), "f") if "e" in text else text
+    if isinstance(value, decimal.Decimal):
+        if not value.is_finite():
+            raise SettingsError(field, f"expected a finite number, got {value!r}")
+        return format(value, "f")
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0) and value.tzinfo is None:
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    raise SettingsError(
+        field, f"expected text, a number or a date, got {type(value).__name__} {value!r}"
+    )
+
+
+def _text_id(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value  # type: ignore[return-value]  # checked in __attrs_post_init__
 
 
 @attrs.frozen
 class Contact:
     """One person in a contact list.
 
+    Checked when it is made, as the importer checks a row: a wrong value raises
+    :class:`~autoinformer.errors.SettingsError` naming the field (``phones[1]``,
+    ``variables['BALANCE']``, ``timezone``).
+
     Attributes:
-        id: stable identifier (from the list, else derived from the row).
+        id: stable identifier (from the list, else derived from the row); a whole number is
+            taken as its text.
         name: display name (``{name}`` in templates).
-        phones: E.164 numbers in order of preference (retries may alternate between them).
-        variables: per-contact variables exactly as given (``BALANCE`` -> ``"-525.19"``);
-            use :meth:`decimal` / :meth:`date` for typed access.
+        phones: E.164 numbers in order of preference (retries may alternate between them);
+            one string is one number. Formatting is removed (``"+7 950 888-12-34"``); a number
+            without ``+`` is refused, since its country depends on the list's region: use
+            :func:`~autoinformer.contacts.normalize_phone` or
+            :func:`~autoinformer.contacts.read_contacts` with the region. A number given twice
+            is kept once.
+        variables: per-contact variables as text (``BALANCE`` -> ``"-525.19"``); numbers and
+            dates are written as the importer reads such cells (``-68.27`` -> ``"-68.27"``).
+            Use :meth:`decimal` / :meth:`date` for typed access.
         timezone: IANA zone of the person, when the list says (judges calling hours).
     """
 
-    id: str
+    id: str = attrs.field(converter=_text_id)
     name: str = ""
     phones: tuple[str, ...] = attrs.field(default=(), converter=_phones_tuple)
     variables: Mapping[str, str] = attrs.field(factory=dict, converter=_freeze_vars, hash=False)
     timezone: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.strip():
+            raise SettingsError("id", f"expected a non-empty text id, got {self.id!r}")
+        if not isinstance(self.name, str):
+            raise SettingsError("name", f"contact {self.id!r}: expected text, got {self.name!r}")
+        phones: list[str] = []
+        for i, phone in enumerate(self.phones):
+            try:
+                e164 = e164_phone(phone, f"phones[{i}]")
+            except SettingsError as exc:
+                raise SettingsError(exc.field, f"contact {self.id!r}: {exc.message}") from None
+            if e164 not in phones:
+                phones.append(e164)
+        if phones != list(self.phones):
+            object.__setattr__(self, "phones", tuple(phones))
+        if self.timezone is not None:
+            zone = self.timezone
+            name = getattr(zone, "key", zone)  # a ZoneInfo is taken by its name
+            if not isinstance(name, str) or not _known_zone(name):
+                raise SettingsError(
+                    "timezone",
+                    f"contact {self.id!r}: expected an IANA zone like 'Europe/Moscow', "
+                    f"got {zone!r}",
+                )
+            if name != zone:
+                object.__setattr__(self, "timezone", name)
 
     def var(self, key: str) -> str:
         """The variable ``key`` as given; KeyError names the contact and the variable."""

@@ -5,9 +5,13 @@ lists need on top of it:
 
 * a default region for numbers written without the country code (seed 004: Indonesian
   ``87630021323`` -> ``+6287630021323``);
-* numbers written *with* the country code but without ``+`` (``17605632123`` in a Russian list
-  is the US number ``+17605632123``): when the number is not valid in the default region, the
-  digits are tried as an international number;
+* numbers written *with* the country code but without ``+`` (``79508881234`` in a Russian
+  list): the region's own code is understood; another country's (``17605632123``, the US) only
+  when the list allows that country (``countries=["US"]``), so a typo never becomes a call
+  abroad: digits that start with the region's trunk prefix (``8 123 456-78-90`` in Russia)
+  stay national and are reported when the national number is invalid, never re-read as
+  ``+81...`` (Japan); the same holds for a number dialled with the international prefix
+  (``8~10 1 760...``);
 * spreadsheet damage: ``87630021323.0``, scientific notation and numeric cells are turned back
   into the digits the person typed, or reported when digits were lost; never guessed;
 * speed for million-row lists: a cache by raw text; fast paths for ``+`` and digits and for
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from decimal import Decimal
 from functools import cache
 
@@ -36,7 +41,9 @@ from autoinformer.errors import InputError, SettingsError
 __all__ = [
     "PhoneNormalizer",
     "PhoneNumberError",
+    "check_countries",
     "check_region",
+    "e164_phone",
     "normalize_phone",
     "phone_text",
     "split_phones",
@@ -81,6 +88,41 @@ def check_region(region: str | None, field: str = "region") -> str | None:
             field, f"{region!r} is not a country code phonenumbers knows (e.g. RU, US, ID, GB)"
         )
     return upper
+
+
+def check_countries(
+    countries: str | Iterable[str] | None, field: str = "countries"
+) -> frozenset[str] | None:
+    """The countries a list may call besides its own region, validated and upper-cased.
+
+    Args:
+        countries: region codes (``["KZ", "US"]`` or ``"KZ, US"``); ``None`` or ``"any"``:
+            every country (numbers written without ``+`` may carry any country code).
+
+    Returns:
+        The region codes, or None for any country.
+
+    Raises:
+        SettingsError: a code phonenumbers does not know (``field`` names the setting).
+    """
+    if countries is None:
+        return None
+    if isinstance(countries, str):
+        if countries.strip().lower() in ("any", "*"):
+            return None
+        countries = [part for part in re.split(r"[,\s]+", countries) if part]
+    if not isinstance(countries, Iterable):
+        raise SettingsError(
+            field, f"expected region codes like ['RU', 'KZ'], got {type(countries).__name__}"
+        )
+    out: set[str] = set()
+    for i, code in enumerate(countries):
+        if not isinstance(code, str):
+            raise SettingsError(f"{field}[{i}]", f"expected a region code like 'KZ', got {code!r}")
+        checked = check_region(code, f"{field}[{i}]")
+        assert checked is not None
+        out.add(checked)
+    return frozenset(out)
 
 
 @cache
@@ -212,12 +254,18 @@ class PhoneNormalizer:
     Args:
         region: the default region for numbers written without the country code (``"RU"``,
             ``"ID"``); ``None`` means every number must carry its country code.
+        countries: other countries whose code may be written without ``+`` (``["KZ"]``);
+            the default, empty, allows only the region's own code (a number written with
+            ``+`` may be in any country). ``None`` (or ``"any"``) allows every country, as a
+            do-not-call list does (blocking a number is never a call abroad). Without a
+            region and without ``countries`` the digits may carry any code.
 
     Raises:
-        SettingsError: ``region`` is not a known region code.
+        SettingsError: ``region`` or a country is not a known region code.
     """
 
     region: str | None = attrs.field(default=None, converter=check_region)
+    countries: frozenset[str] | None = attrs.field(default=frozenset(), converter=check_countries)
     _cache: dict[str, str | PhoneNumberError] = attrs.field(init=False, factory=dict)
 
     def normalize(self, text: str) -> str:
@@ -234,6 +282,7 @@ class PhoneNormalizer:
             self._cache[text] = hit
         if isinstance(hit, PhoneNumberError):
             raise PhoneNumberError(hit.value, hit.reason)
+        _remember(hit)
         return hit
 
     def _compute(self, text: str) -> str | PhoneNumberError:
@@ -282,21 +331,129 @@ class PhoneNormalizer:
             reason = _reason_parse(exc, region, text)
         else:
             if _valid(number):
-                return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                refused = self._abroad(text, number)
+                if refused is None:
+                    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+                raise PhoneNumberError(text, refused)
             reason = _reason_invalid(number)
         if not text.startswith("+"):
             digits = _NON_DIGITS.sub("", text)
-            if digits and digits[0] != "0" and len(digits) <= 17:
+            if digits and digits[0] != "0" and len(digits) <= 17 and not self._trunk(digits):
                 try:
                     number = phonenumbers.parse("+" + digits, None)
                 except NumberParseException:
                     pass
                 else:
                     if _valid(number):
+                        refused = self._abroad(text, number)
+                        if refused is not None:
+                            raise PhoneNumberError(text, refused)
                         return phonenumbers.format_number(
                             number, phonenumbers.PhoneNumberFormat.E164
                         )
         raise PhoneNumberError(text, reason)
+
+    def _trunk(self, digits: str) -> bool:
+        """Whether ``digits`` start with the region's trunk (national) prefix: such a number
+        is national, and an invalid one is a typo, not another country's code."""
+        if self.region is None:
+            return False
+        prefix = _trunk_prefix(self.region)
+        return bool(prefix) and digits.startswith(prefix)
+
+    def _abroad(self, text: str, number: PhoneNumber) -> str | None:
+        """Why a valid number written without ``+`` must not be taken (None: it may).
+
+        Its country code must be the region's own, or the number must be in a country the
+        list allows: a country code read out of digits that lack ``+`` may be a typo.
+        """
+        if text.startswith("+") or self.countries is None:
+            return None
+        if self.region is None and not self.countries:
+            return None
+        cc = number.country_code or 0
+        if self.region is not None and cc == phonenumbers.country_code_for_region(self.region):
+            return None
+        where = phonenumbers.region_code_for_number(number)
+        if where in self.countries:
+            return None
+        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+        home = (
+            f"a number of {_country_name(self.region, _cc(self.region))}"
+            if self.region is not None
+            else "written with +"
+        )
+        allowed = ", ".join(sorted(self.countries)) or "none"
+        return (
+            f"read as {e164}, a call to {_country_of(number)}: a number without + must be "
+            f"{home} or in a country the list allows (countries: {allowed}); "
+            f"write it with + if it is meant, or allow {where}"
+        )
+
+
+def _cc(region: str | None) -> int:
+    return phonenumbers.country_code_for_region(region) if region else 0
+
+
+@cache
+def _trunk_prefix(region: str) -> str:
+    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region, None)
+    prefix = getattr(metadata, "national_prefix", None) or ""
+    return prefix if prefix.isdigit() else ""
+
+
+_KNOWN: dict[str, None] = {}
+
+
+def _remember(e164: str) -> None:
+    """Note a number the normalizer has just checked, so a :class:`Contact` made of it right
+    after (the importer's rows) need not check it again. Only speed depends on it."""
+    if len(_KNOWN) >= _CACHE_LIMIT:
+        _KNOWN.clear()
+    _KNOWN[e164] = None
+
+
+def e164_phone(text: object, field: str = "phones") -> str:
+    """A number given to the Python API as E.164: checked, formatting removed.
+
+    ``"+7 916 123-45-67"`` -> ``"+79161234567"``. A number in a known country code with a
+    possible length is taken even when phonenumbers does not know its range (the fictional
+    ``+1 555`` numbers of the simulator's test convention). A number without ``+`` is
+    refused: without
+    the list's region it cannot be known which country it is in (``89161234567`` is Russian
+    only in Russia); use :func:`normalize_phone` with the region, or :func:`read_contacts`.
+
+    Raises:
+        SettingsError: not a string, no ``+``, or not a valid number (``field`` names it).
+    """
+    if isinstance(text, str) and text in _KNOWN:
+        return text
+    if not isinstance(text, str):
+        raise SettingsError(field, f"expected a phone number as text, got {text!r}")
+    cleaned = text.strip()
+    if not cleaned.startswith("+"):
+        raise SettingsError(
+            field,
+            f"{text!r} has no country code: give numbers in E.164 (with +country code), or "
+            "normalize_phone(text, region) / read_contacts(path, region=...) for national ones",
+        )
+    try:
+        return _DEFAULT.normalize(cleaned)
+    except PhoneNumberError as exc:
+        reason = exc.reason
+    # E.164 in form though not in a range phonenumbers knows (the fictional +1 555 numbers of
+    # the simulator's test convention): a known country code and a possible length.
+    try:
+        number = phonenumbers.parse(cleaned, None)
+    except NumberParseException:
+        number = None
+    if (
+        number is not None
+        and _E164.fullmatch(_FORMATTING.sub("", cleaned)) is not None
+        and phonenumbers.is_possible_number_with_reason(number) == ValidationResult.IS_POSSIBLE
+    ):
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    raise SettingsError(field, f"{text!r}: {reason}")
 
 
 def _valid(number: PhoneNumber) -> bool:
@@ -338,12 +495,16 @@ def _national_prefix_pattern(cc: int) -> re.Pattern[str] | None:
 _DEFAULT = PhoneNormalizer()
 
 
-def normalize_phone(text: str, region: str | None = None) -> str:
+def normalize_phone(
+    text: str, region: str | None = None, *, countries: Iterable[str] | str | None = ()
+) -> str:
     """E.164 form of one phone number (see :class:`PhoneNormalizer` for lists).
 
     Args:
         text: the number as written (``"8 (950) 888-12-34"``, ``"+7 950 888 12 34"``).
         region: default region for numbers without the country code.
+        countries: other countries whose code may be written without ``+`` (see
+            :class:`PhoneNormalizer`).
 
     Returns:
         The number in E.164 (``"+79508881234"``).
@@ -352,11 +513,12 @@ def normalize_phone(text: str, region: str | None = None) -> str:
         PhoneNumberError: not a valid number; ``reason`` says why.
         SettingsError: unknown ``region``.
     """
-    if region is None:
+    allowed = check_countries(countries)
+    if region is None and allowed == frozenset():
         return _DEFAULT.normalize(text)
-    return _normalizer_for(check_region(region)).normalize(text)
+    return _normalizer_for(check_region(region), allowed).normalize(text)
 
 
 @cache
-def _normalizer_for(region: str | None) -> PhoneNormalizer:
-    return PhoneNormalizer(region=region)
+def _normalizer_for(region: str | None, countries: frozenset[str] | None) -> PhoneNormalizer:
+    return PhoneNormalizer(region=region, countries=countries)

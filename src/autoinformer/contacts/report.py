@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import attrs
+import phonenumbers
 
 from autoinformer.contacts.model import Contact
 from autoinformer.contacts.rows import RowProblem, RowResult, RowStatus
 
 __all__ = ["ImportReport"]
+
+
+@functools.cache
+def _home_prefix(region: str) -> str:
+    return f"+{phonenumbers.country_code_for_region(region)}"
+
+
+def _calling_code(e164: str) -> str:
+    for size in (1, 2, 3):
+        if int(e164[1 : 1 + size]) in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return e164[: 1 + size]
+    return e164[:4]
 
 
 @attrs.define(kw_only=True)
@@ -27,10 +41,15 @@ class ImportReport:
         duplicates: rows whose every number was already in an earlier row.
         errors: every problem, in file order (invalid cells and dropped duplicate numbers).
         contacts: the valid contacts with their row numbers (when ``keep_contacts``).
+        region: the list's region (numbers of other countries are counted in ``abroad``).
+        abroad: valid numbers outside ``region`` by calling code (``{"+1": 1}``): written
+            with ``+``, or without it for a country the list allows.
     """
 
     source: str = ""
     keep_contacts: bool = True
+    region: str | None = None
+    abroad: dict[str, int] = attrs.field(factory=dict)
     rows: int = 0
     valid: int = 0
     invalid: int = 0
@@ -43,6 +62,12 @@ class ImportReport:
         self.rows += 1
         if result.status is RowStatus.VALID:
             self.valid += 1
+            if self.region is not None and result.contact is not None:
+                home = _home_prefix(self.region)
+                for phone in result.contact.phones:
+                    if not phone.startswith(home):
+                        code = _calling_code(phone)
+                        self.abroad[code] = self.abroad.get(code, 0) + 1
             if self.keep_contacts and result.contact is not None:
                 self.contacts.append((result.row, result.contact))
         elif result.status is RowStatus.INVALID:
@@ -60,7 +85,8 @@ class ImportReport:
         """The report as JSON-ready data (the shape ``autoinformer contacts check --json`` prints).
 
         Returns:
-            ``{"rows", "valid", "invalid", "duplicates", "errors": [{"row", "column", "value",
+            ``{"rows", "valid", "invalid", "duplicates", "abroad": {"+1": int},
+            "errors": [{"row", "column", "value",
             "reason", "kind"}], "contacts": [{"row", "id", "name", "phones", "variables",
             "timezone"}], "source"}``.
         """
@@ -70,6 +96,7 @@ class ImportReport:
             "valid": self.valid,
             "invalid": self.invalid,
             "duplicates": self.duplicates,
+            "abroad": dict(sorted(self.abroad.items())),
             "errors": [
                 {
                     "row": p.row,
@@ -100,6 +127,9 @@ class ImportReport:
             f"{head}{self.rows} rows: {self.valid} valid, {self.invalid} invalid, "
             f"{self.duplicates} duplicate"
         ]
+        if self.abroad:
+            counts = ", ".join(f"{n} {code}" for code, n in sorted(self.abroad.items()))
+            lines.append(f"numbers outside {self.region}: {counts}")
         if self.errors:
             lines.append("")
             lines.append("Problems:")

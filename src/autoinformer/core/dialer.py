@@ -133,6 +133,9 @@ class DialerCore:
     carousel: CallerIdCarousel | None = attrs.field(init=False, default=None)
     _templates: dict[str, Template] = attrs.field(factory=dict, init=False)
     _opted_out: set[str] = attrs.field(factory=set, init=False)
+    numbers: dict[str, str] = attrs.field(factory=dict, init=False)
+    """Each number of the campaign's contacts -> the contact that has it (intake skips or
+    trims a later contact with the same number, so nobody is called twice for one list)."""
     _timers: list[tuple[float, int, str, str, int]] = attrs.field(factory=list, init=False)
     _seq: int = attrs.field(default=0, init=False)
     _paused: bool = attrs.field(default=False, init=False)

@@ -23,8 +23,10 @@ if TYPE_CHECKING:
     from autoinformer.core.dialer import DialerCore
 
 __all__ = [
+    "DUPLICATE_REASON",
     "add_contacts",
     "cancel_contact",
+    "claim_numbers",
     "missing_variables",
     "restore_contacts",
     "skip_reason",
@@ -60,16 +62,39 @@ def template_problems(core: DialerCore, contact: Contact) -> list[str]:
     return problems
 
 
+DUPLICATE_REASON = "duplicate: every number belongs to an earlier contact"
+"""The skip reason of a contact whose numbers all belong to contacts the campaign already has
+(the summary counts such contacts under it, with examples)."""
+
+
+def claim_numbers(core: DialerCore, contact: Contact) -> tuple[Contact, str]:
+    """The contact with only the numbers no earlier contact has, and a skip reason when none
+    is left ("" otherwise). One person is called once for one list, as the importer drops a
+    number seen in an earlier row; the numbers kept are claimed for this contact."""
+    owners = core.numbers
+    fresh = tuple(p for p in contact.phones if owners.get(p, contact.id) == contact.id)
+    if contact.phones and not fresh:
+        return contact, DUPLICATE_REASON
+    for phone in fresh:
+        owners[phone] = contact.id
+    if len(fresh) != len(contact.phones):
+        contact = attrs.evolve(contact, phones=fresh)
+    return contact, ""
+
+
 def add_contacts(core: DialerCore, contacts: tuple[Contact, ...], out: list[c.Command]) -> None:
-    """New contacts: pending, or skipped at once with the reason (no number, a variable
-    the script needs is missing or cannot be spoken). Ids already known are ignored."""
+    """New contacts: pending, or skipped at once with the reason (no number, every number
+    belongs to an earlier contact, a variable the script needs is missing or cannot be
+    spoken). Ids already known are ignored; a number an earlier contact has is dropped from
+    a later one (:func:`claim_numbers`)."""
     for contact in contacts:
         if contact.id in core.book:
             continue
+        contact, reason = claim_numbers(core, contact)
         slot = Slot(contact=contact)
         core.book.add(slot)
         core._done_sent = False
-        reason = skip_reason(core, contact)
+        reason = reason or skip_reason(core, contact)
         if reason:
             core.close_contact(slot, ContactState.SKIPPED, reason, out)
 
@@ -139,6 +164,13 @@ def restore_contacts(
         if contact.id in core.book:
             continue
         records = sorted(entry.attempts, key=lambda r: r.attempt_no)
+        duplicate = ""
+        fresh = not records and progress.attempts == 0
+        if fresh and progress.state in (ContactState.PENDING, ContactState.SCHEDULED):
+            contact, duplicate = claim_numbers(core, contact)  # a new contact, as in add
+        elif progress.state is not ContactState.SKIPPED:
+            for phone in contact.phones:  # called before: its numbers stay its own
+                core.numbers.setdefault(phone, contact.id)
         attempts = max([progress.attempts, *(r.attempt_no for r in records)])
         slot = Slot(
             contact=contact,
@@ -167,7 +199,8 @@ def restore_contacts(
         core._done_sent = False
         if not in_flight:
             if slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
-                reason = skip_reason(core, contact)  # the list or the script may have changed
+                # the list or the script may have changed
+                reason = duplicate or skip_reason(core, contact)
                 if reason:
                     core.close_contact(slot, ContactState.SKIPPED, reason, out)
             continue

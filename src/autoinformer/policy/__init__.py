@@ -12,6 +12,7 @@ See ``docs/campaigns.md``.
 - :mod:`~autoinformer.policy.delivery`: ``DeliveryRule`` (minimum delivered duration)
 - :mod:`~autoinformer.policy.callerid`: ``CallerIdPool`` and ``CallerIdCarousel``
 - :mod:`~autoinformer.policy.gate`: ``next_call_time`` (window + limits for one number)
+- :mod:`~autoinformer.policy.presets`: ``FZ230`` (Russia's 230-FZ hours and caps), ``preset``
 """
 
 from __future__ import annotations
@@ -21,18 +22,27 @@ from autoinformer.policy.delivery import DeliveryRule
 from autoinformer.policy.durations import format_duration, parse_duration
 from autoinformer.policy.gate import next_call_time
 from autoinformer.policy.limits import ContactLimits, LineLimit
+from autoinformer.policy.presets import FZ230, Preset, preset
 from autoinformer.policy.retry import FINAL_OUTCOMES, RetryDecision, RetryPolicy, RetryRule
 from autoinformer.policy.schedule import CallWindow, TimeRange
-from autoinformer.policy.zones import callee_zones, number_zones, to_zone
+from autoinformer.policy.zones import (
+    callee_zones,
+    number_zone_is_ambiguous,
+    number_zones,
+    region_zone,
+    to_zone,
+)
 
 __all__ = [
     "FINAL_OUTCOMES",
+    "FZ230",
     "CallWindow",
     "CallerIdCarousel",
     "CallerIdPool",
     "ContactLimits",
     "DeliveryRule",
     "LineLimit",
+    "Preset",
     "RetryDecision",
     "RetryPolicy",
     "RetryRule",
@@ -41,7 +51,10 @@ __all__ = [
     "format_duration",
     "next_call_time",
     "normalize_e164",
+    "number_zone_is_ambiguous",
     "number_zones",
     "parse_duration",
+    "preset",
+    "region_zone",
     "to_zone",
 ]

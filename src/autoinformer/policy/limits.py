@@ -27,6 +27,7 @@ from autoinformer.policy.zones import first_local_instant
 __all__ = ["ContactLimits", "LineLimit"]
 
 _WEEK = dt.timedelta(days=7)
+_MONTH = dt.timedelta(days=31)
 _UTC = dt.UTC
 
 
@@ -61,6 +62,8 @@ class ContactLimits:
             "once a day" is ``per_day=1``); a string like ``"5m"`` is accepted.
         per_day: most attempts per calendar day (callee-local with ``tz``), None: no cap.
         per_7_days: most attempts in any rolling 7 x 24 hours, None: no cap (default 7).
+        per_month: most attempts in any rolling 31 x 24 hours, None: no cap. Every calendar
+            month fits in such a window, so "N a month" (Russia's 230-FZ: 8) holds in each.
         lifetime: most attempts ever, None: no cap (the retry budget usually binds first).
     """
 
@@ -68,10 +71,12 @@ class ContactLimits:
     per_day: int | None = None
     per_7_days: int | None = 7
     lifetime: int | None = None
+    per_month: int | None = None
 
     def __attrs_post_init__(self) -> None:
         _check_cap("per_day", self.per_day)
         _check_cap("per_7_days", self.per_7_days)
+        _check_cap("per_month", self.per_month)
         _check_cap("lifetime", self.lifetime)
 
     @classmethod
@@ -81,7 +86,8 @@ class ContactLimits:
         Raises:
             SettingsError: an unknown key or a wrong value, named ``limits.<key>``.
         """
-        return build(cls, data, prefix, ("min_interval", "per_day", "per_7_days", "lifetime"))
+        keys = ("min_interval", "per_day", "per_7_days", "per_month", "lifetime")
+        return build(cls, data, prefix, keys)
 
     def allows(
         self, history: Sequence[dt.datetime], now: dt.datetime, tz: dt.tzinfo | None = None
@@ -159,12 +165,14 @@ class ContactLimits:
         candidate = at
         if times and self.min_interval:
             candidate = max(candidate, times[-1] + self.min_interval)
-        if self.per_7_days is not None:
-            window = times[bisect.bisect_right(times, candidate - _WEEK) :]
+        for cap, span in ((self.per_7_days, _WEEK), (self.per_month, _MONTH)):
+            if cap is None:
+                continue
+            window = times[bisect.bisect_right(times, candidate - span) :]
             window = window[: bisect.bisect_right(window, candidate)]
-            if len(window) >= self.per_7_days:
+            if len(window) >= cap:
                 # the oldest attempt that must leave the window before one more fits
-                candidate = max(candidate, window[len(window) - self.per_7_days] + _WEEK)
+                candidate = max(candidate, window[len(window) - cap] + span)
         if self.per_day is not None:
             start, end = _local_day_bounds(candidate, tz)
             today = bisect.bisect_left(times, end) - bisect.bisect_left(times, start)

@@ -248,6 +248,16 @@ def _instant(
     raise SettingsError(field, f"expected a date or datetime, got {type(value).__name__}")
 
 
+def _aware_input(value: object) -> bool:
+    """Whether a ``start``/``end`` as given is an instant on its own (has a UTC offset)."""
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return False
+    return isinstance(value, dt.datetime) and value.tzinfo is not None
+
+
 def _check_aware(value: dt.datetime | None, field: str) -> None:
     if value is not None and value.tzinfo is None:
         raise SettingsError(field, "must be a timezone-aware datetime")
@@ -306,6 +316,11 @@ class CallWindow:
             window's ``timezone`` is still that zone it follows the campaign's ``timezone``,
             also through ``attrs.evolve``; once someone gives it another zone
             (``attrs.evolve(window, timezone=...)``) it is theirs. Not part of equality.
+        named_zone: whether whoever built the window named its zone. A window built without
+            one (``CallWindow.parse(hours=...)``) reads UTC on its own; in a
+            :class:`~autoinformer.campaign.Campaign` it takes the campaign's zone, and a
+            campaign that has none to give refuses it when the zone matters (no implicit
+            UTC). Not part of equality.
     """
 
     weekly: tuple[tuple[TimeRange, ...], ...] = attrs.field(validator=_validate_weekly)
@@ -317,6 +332,7 @@ class CallWindow:
     campaign_default: dt.tzinfo | None = attrs.field(
         default=None, eq=False, repr=False, kw_only=True
     )
+    named_zone: bool = attrs.field(default=True, eq=False, repr=False, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         _check_aware(self.start, "start")
@@ -329,7 +345,7 @@ class CallWindow:
         cls,
         days: str | Iterable[str | int] | None = None,
         hours: str | Sequence[str] | Mapping[str, str | Sequence[str]] = "09:00-20:00",
-        timezone: ZoneLike = "UTC",
+        timezone: ZoneLike | None = None,
         holidays: Iterable[dt.date | str] | str = (),
         start: dt.datetime | dt.date | str | None = None,
         end: dt.datetime | dt.date | str | None = None,
@@ -345,7 +361,10 @@ class CallWindow:
                 of ranges), a range past midnight ``"22:00-02:00"``, or per-day hours
                 ``{"mon-fri": "09:00-20:00", "sat": "10:00-14:00"}`` (days not named: no calls).
             timezone: the campaign's IANA zone (the fallback callee zone, and how naive
-                ``start``/``end`` are read).
+                ``start``/``end`` are read). None: not named here; the window then takes
+                the campaign's zone (on its own it reads UTC), and dates or naive times in
+                ``start``/``end`` are refused, since they would be read in a zone no one
+                named.
             holidays: dates (``date`` or ``"2026-01-01"``) or inclusive ranges
                 (``"2026-01-01..2026-01-08"``) on which no call is placed.
             start: when the campaign starts (None: immediately).
@@ -358,7 +377,7 @@ class CallWindow:
         Raises:
             SettingsError: naming the field that is wrong.
         """
-        zone = to_zone(timezone)
+        zone = _UTC if timezone is None else to_zone(timezone)
         if isinstance(hours, str) and hours.strip().lower() in ANY_HOURS:
             hours, days = "00:00-24:00", "daily" if days is None else days
         if isinstance(hours, Mapping):
@@ -373,14 +392,24 @@ class CallWindow:
                     week[day].extend(ranges)
         else:
             week = _weekly_from(parse_days("mon-fri" if days is None else days), hours, "hours")
-        return cls(
+        window = cls(
             weekly=tuple(_merge(day) for day in week),
             timezone=zone,
             holidays=_holidays(holidays),
             start=_instant(start, zone, "start", is_end=False),
             end=_instant(end, zone, "end", is_end=True),
             strict=strict,
+            named_zone=timezone is not None,
         )
+        if timezone is None:
+            for field, value in (("start", start), ("end", end)):
+                if value is not None and not _aware_input(value):
+                    raise SettingsError(
+                        "timezone",
+                        f"{field} {value!r} is read in the window's zone: name it "
+                        "(timezone='Europe/Moscow'), or give an aware datetime",
+                    )
+        return window
 
     @classmethod
     def from_config(cls, data: Mapping[str, object], prefix: str = "window") -> CallWindow:
@@ -393,13 +422,17 @@ class CallWindow:
         return build(cls.parse, data, prefix, keys)
 
     @classmethod
-    def always(cls, timezone: ZoneLike = "UTC") -> CallWindow:
-        """Every day, all day (tests, internal numbers, or a user who turns the rule off)."""
+    def always(cls, timezone: ZoneLike | None = None) -> CallWindow:
+        """Every day, all day (tests, internal numbers, or a user who turns the rule off).
+
+        ``timezone`` None: not named (see :meth:`parse`); all day needs no zone.
+        """
         full = (TimeRange(0, _MINUTES_PER_DAY),)
-        return cls(weekly=(full,) * 7, timezone=to_zone(timezone))
+        zone = _UTC if timezone is None else to_zone(timezone)
+        return cls(weekly=(full,) * 7, timezone=zone, named_zone=timezone is not None)
 
     @classmethod
-    def any_time(cls, timezone: ZoneLike = "UTC") -> CallWindow:
+    def any_time(cls, timezone: ZoneLike | None = None) -> CallWindow:
         """Every day, all day: the explicit opt-out of the safe default hours.
 
         ``Campaign(window=CallWindow.any_time())`` or ``hours = "any"`` in a campaign file;
@@ -408,14 +441,22 @@ class CallWindow:
         return cls.always(timezone)
 
     @classmethod
-    def safe_default(cls, timezone: ZoneLike = "UTC") -> CallWindow:
+    def safe_default(cls, timezone: ZoneLike | None = None) -> CallWindow:
         """The compliance default: :data:`SAFE_HOURS` (09:00-20:00) every day, callee-local.
 
         Why these hours: they are inside both the US TCPA's 08:00-21:00 and Russia's 230-FZ
         debt-collection hours (08:00-22:00 weekdays, 09:00-20:00 weekends) on every day of
-        the week. ``timezone`` is only the fallback for numbers whose zone is not known.
+        the week. ``timezone`` is only the fallback for numbers whose zone is not known
+        (None: not named, see :meth:`parse`).
         """
         return cls.parse(days="daily", hours=SAFE_HOURS, timezone=timezone)
+
+    @property
+    def depends_on_zone(self) -> bool:
+        """Whether the zone changes what the window allows: False only for all day, every
+        day, without holidays (``any_time()``); start and end are instants either way."""
+        full = (TimeRange(0, _MINUTES_PER_DAY),)
+        return bool(self.holidays) or any(day != full for day in self.weekly)
 
     def describe(self) -> str:
         """One line for logs and the CLI: ``mon-fri 09:00-20:00; sat 10:00-14:00 (UTC)``."""

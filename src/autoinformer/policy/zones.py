@@ -26,8 +26,12 @@ __all__ = [
     "bisect_seconds",
     "callee_zones",
     "first_local_instant",
+    "number_zone_is_ambiguous",
     "number_zones",
+    "region_zone",
+    "region_zones",
     "to_zone",
+    "zones_differ",
 ]
 
 ZoneLike = str | dt.tzinfo
@@ -159,3 +163,62 @@ def bisect_seconds(
         else:
             lo = mid
     return dt.datetime.fromtimestamp(hi, dt.UTC)
+
+
+# Offsets are compared under the zones' current rules: zoneinfo extends each zone's last rule
+# indefinitely, so a winter and a summer instant far ahead show today's standard and summer
+# offsets without reading the clock.
+_RULE_PROBES = (
+    dt.datetime(2100, 1, 15, 12, tzinfo=dt.UTC),
+    dt.datetime(2100, 7, 15, 12, tzinfo=dt.UTC),
+)
+
+
+@functools.lru_cache(maxsize=4096)
+def zones_differ(names: tuple[str, ...]) -> bool:
+    """True when the zones do not keep one UTC offset between them (in winter or summer).
+
+    Zones that always agree (``Europe/Berlin`` and ``Europe/Busingen``) judge calling hours
+    alike, so a number in either of them has a known local time.
+    """
+    if len(names) < 2:
+        return False
+    zones = [_load_zone(name) for name in names]
+    return any(
+        len({zone.utcoffset(probe.astimezone(zone)) for zone in zones}) > 1
+        for probe in _RULE_PROBES
+    )
+
+
+def number_zone_is_ambiguous(number_e164: str) -> bool:
+    """True when phonenumbers places a number in zones with different offsets (a Russian
+    mobile: 16 zones), so its calling hours are judged in the contact's or campaign's zone."""
+    return zones_differ(number_zones(number_e164))
+
+
+@functools.lru_cache(maxsize=512)
+def region_zones(region: str) -> tuple[str, ...]:
+    """The IANA zones of a country (CLDR's territory zones, sorted); () when unknown."""
+    from babel.core import get_global  # babel is a dependency; its data loads on first use
+
+    territory_zones = get_global("territory_zones")
+    return tuple(sorted(territory_zones.get(region.upper(), ())))
+
+
+def region_zone(*regions: str | None) -> str | None:
+    """The one zone the numbers of ``regions`` can be in, when they keep one UTC offset
+    (Great Britain: ``Europe/London``; Kazakhstan since 2024: ``Asia/Almaty``); None when
+    they span several (Russia, the US, Indonesia) or a region is None (any country) or
+    unknown. The first zone by name stands for them all."""
+    names: set[str] = set()
+    for region in regions:
+        if region is None:
+            return None
+        zones = region_zones(region)
+        if not zones:
+            return None
+        names.update(zones)
+    ordered = tuple(sorted(names))
+    if not ordered or zones_differ(ordered):
+        return None
+    return ordered[0]

@@ -7,7 +7,7 @@ Pure state: every method takes the time; nothing here reads a clock. The distrib
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 import attrs
@@ -37,12 +37,54 @@ class OperatorState(enum.StrEnum):
 
 @attrs.frozen
 class Operator:
-    """An operator: ``endpoint`` is what the switch dials (``PJSIP/101``, ``user/1001``)."""
+    """An operator: ``endpoint`` is what the switch dials (``PJSIP/101``, ``user/1001``).
+
+    Raises:
+        SettingsError: an empty id or endpoint, or a weight or penalty that is no whole
+            number >= 0.
+    """
 
     id: str
     endpoint: str
     weight: int = 1
     penalty: int = 0
+
+    def __attrs_post_init__(self) -> None:
+        for field in ("id", "endpoint"):
+            value = getattr(self, field)
+            if not isinstance(value, str) or not value.strip():
+                raise SettingsError(field, f"expected non-empty text, got {value!r}")
+        for field, low in (("weight", 0), ("penalty", 0)):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise SettingsError(field, f"expected a whole number >= {low}, got {value!r}")
+
+    @classmethod
+    def coerce(cls, value: object, field: str = "operators") -> Operator:
+        """An operator from an :class:`Operator` or a table like a campaign file's
+        ``[[operators]]`` entry (``{"id": "anna", "endpoint": "PJSIP/101"}``).
+
+        Raises:
+            SettingsError: anything else (a bare name has no endpoint to dial), naming
+                ``field``.
+        """
+        if isinstance(value, Operator):
+            return value
+        if isinstance(value, Mapping):
+            unknown = set(value) - {"id", "endpoint", "weight", "penalty"}
+            if unknown:
+                raise SettingsError(field, f"unknown key(s) {', '.join(sorted(map(str, unknown)))}")
+            try:
+                return cls(**value)
+            except TypeError:
+                raise SettingsError(field, "needs an id and an endpoint") from None
+            except SettingsError as exc:
+                raise SettingsError(f"{field}.{exc.field}", exc.message) from None
+        raise SettingsError(
+            field,
+            f"expected an Operator('anna', 'PJSIP/101') or {{'id': ..., 'endpoint': ...}}, "
+            f"got {value!r}",
+        )
 
 
 @attrs.define(kw_only=True)

@@ -15,7 +15,7 @@ not end the call (``play``, ``say``, ``callback``) the script carries on after t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -204,7 +204,14 @@ def parse_action(text: str, *, field: str = "action") -> Step:
     )
 
 
-def _convert_steps(value: Sequence[Step]) -> tuple[Step, ...]:
+def _convert_steps(value: Step | Sequence[Step]) -> tuple[Step, ...]:
+    # ``Script(say(...))``: one step is a script of one step, not an iterable to unpack
+    if isinstance(value, _STEP_TYPES):
+        return (value,)
+    if isinstance(value, str) or not isinstance(value, Iterable):
+        raise SettingsError(
+            "script", f"expected steps like Script.of(say('...'), ...), got {value!r}"
+        )
     return tuple(value)
 
 
