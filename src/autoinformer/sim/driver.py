@@ -55,6 +55,9 @@ __all__ = ["DEFAULT_START", "SimResult", "Simulation", "simulate"]
 DEFAULT_START = 1_767_261_600.0
 """2026-01-01 10:00 UTC, a Thursday morning: inside most calling windows."""
 
+ATTEMPT_VARIABLE = "AUTOINFORMER_ATTEMPT"
+"""The Originate variable with the contact's attempt number (the model's ``attempt_no``)."""
+
 SPEECH_CHARS_PER_SECOND = 14.0
 """Speaking rate used to estimate how long speech plays when no renderer says."""
 
@@ -306,7 +309,7 @@ class Simulation:
             else:
                 self._switch(timeout, CallEnded(cmd.call_id, HangupCause.NO_ANSWER), leg)
             return
-        fate = self.model.callee(cmd.number, n)
+        fate = self.model.callee(cmd.number, _attempt_no(cmd, n))
         if fate.rings:
             self._switch(fate.progress_s, CallProgress(cmd.call_id), leg)
         if fate.answers and fate.ring_s < timeout:
@@ -359,6 +362,17 @@ class Simulation:
             for other in self._bridges.pop(leg.bridge, []):
                 if other != call_id:
                     self._hangup(other, HangupCause.NORMAL_CLEARING)
+
+
+def _attempt_no(cmd: c.Originate, tries: int) -> int:
+    """The attempt number the model draws the callee's fate for: the contact's own attempt
+    number (``AUTOINFORMER_ATTEMPT``, journaled with the attempt, as SimSwitch reads it), so a
+    resumed run meets the callee's next fate, not the first one again; the count of originates
+    to the number in this process only when the variable is missing."""
+    raw = cmd.variables.get(ATTEMPT_VARIABLE) if cmd.variables else None
+    if raw is not None and raw.isdigit() and int(raw) >= 1:
+        return int(raw)
+    return tries
 
 
 @attrs.frozen
