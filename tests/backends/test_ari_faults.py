@@ -246,6 +246,7 @@ async def test_a_server_that_never_answers_times_out() -> None:
     async with silent_server() as url:
         switch = AriSwitch(settings=AriSettings(url=url, password="pw", request_timeout=0.2))
         switch._client.open()
+        switch.connected = True  # as if the event stream were up: only REST is under test
         try:
             with pytest.raises(BackendTimeout, match=r"no reply within 0\.2 s"):
                 await switch.originate("t1", "+79500000001", caller_id=None, ring_timeout=5)

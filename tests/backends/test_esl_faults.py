@@ -107,16 +107,36 @@ async def test_unanswered_originate_times_out_and_its_channel_is_killed() -> Non
         assert rec.of("slow") == []
 
 
-async def test_gives_up_after_reconnect_for() -> None:
-    async with session(reconnect_for=0.2) as (server, switch, rec):
+async def test_keeps_reconnecting_through_a_long_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # FreeSWITCH is stopped for 300 s, five times reconnect_for: the switch says so loudly
+    # but never gives up; the call it had is gone with the restart and ends after the gap.
+    caplog.set_level(logging.WARNING)
+    async with session(reconnect_for=60) as (server, switch, rec):
         await switch.originate("c1", "+79500000001", caller_id=None, ring_timeout=4)
         await rec.wait_for(CallAnswered, "c1", 3)
-        server.accepting = False
-        await server.drop_connections()
-        ended = await rec.wait_for(CallEnded, "c1", 3)
-        assert ended.cause is HangupCause.NETWORK_OUT_OF_ORDER
-        with pytest.raises(BackendUnavailable):
+        assert switch.connected
+        await server.stop()
+        await anyio.sleep(300.0)  # virtual time
+        assert not switch.connected
+        with anyio.fail_after(0.001), pytest.raises(BackendUnavailable, match="not connected"):
             await switch.originate("c2", "+79500000001", caller_id=None, ring_timeout=4)
+        assert not any(isinstance(e, CallEnded) for e in rec.of("c1"))  # nothing decided
+        errors = [r for r in caplog.records if "away for" in r.getMessage()]
+        assert 4 <= len(errors) <= 6  # at 60 s, then every 60 s
+        server.start()
+        with anyio.fail_after(10):
+            while not any(isinstance(e, BackendGap) for e in rec.events):
+                await rec._changed.wait()
+        gap = next(e for e in rec.events if isinstance(e, BackendGap))
+        assert gap.lost == ("c1",)
+        assert gap.seconds >= 300
+        ended = await rec.wait_for(CallEnded, "c1", 1)
+        assert ended.answered
+        assert switch.connected
+        await switch.originate("c3", "+79500000001", caller_id=None, ring_timeout=4)
+        await rec.wait_for(CallAnswered, "c3", 3)
 
 
 async def test_err_replies_become_our_errors() -> None:

@@ -42,6 +42,7 @@ __all__ = [
     "DigitReceived",
     "MachineDetected",
     "Media",
+    "Orphan",
     "PlaybackFinished",
     "Switch",
     "SwitchEvent",
@@ -164,6 +165,22 @@ class BackendGap:
     lost: tuple[str, ...] = ()
 
 
+@attrs.frozen
+class Orphan:
+    """A call a process left up on the switch (it died without hanging up), found at start.
+
+    ``call_id`` is the id the dead process gave it (its attempt's id); ``channels`` the
+    switch's own names for it (ARI channel ids, ESL uuids) that :meth:`Switch.hangup_orphan`
+    ends; ``answered`` whether it was answered; ``since`` when the switch created it (POSIX
+    seconds, None when the switch does not say).
+    """
+
+    call_id: str
+    channels: tuple[str, ...]
+    answered: bool = False
+    since: float | None = None
+
+
 SwitchEvent = (
     CallProgress
     | CallAnswered
@@ -265,3 +282,23 @@ class Switch(abc.ABC):
     @abc.abstractmethod
     def events(self) -> AsyncIterator[SwitchEvent]:
         """The one stream of events from this switch, in the order the switch sent them."""
+
+    @property
+    def connected(self) -> bool:
+        """True while the switch is reachable and in step with us (default: always).
+
+        A backend that loses its connection keeps reconnecting for as long as it is open;
+        meanwhile this is False and :meth:`originate` raises BackendUnavailable at once.
+        """
+        return True
+
+    async def orphans(self, campaign: str) -> list[Orphan]:
+        """Calls of ``campaign`` on the switch that this switch object did not place: those
+        a process that died left up (default: none; a simulated switch dies with its
+        process). Call it after :meth:`connect`, before the first :meth:`originate`."""
+        del campaign
+        return []
+
+    async def hangup_orphan(self, orphan: Orphan) -> None:  # noqa: B027 - optional hook
+        """Hang up an orphan's channels (no event follows: the call is not ours); no error
+        if they are already gone. Default: nothing to do."""

@@ -19,8 +19,9 @@ The called parties behind it are those of :mod:`autoinformer.testing.parties`
 (:mod:`autoinformer.testing.fake_pbx` plays them).
 
 Faults for tests: :meth:`FakeAri.drop_websocket` (the connection dies; Asterisk deactivates
-the application and drops its events), :meth:`FakeAri.fail_next` (a REST operation answers
-an error status), ``event_delay`` (each event is sent that many real seconds late).
+the application and drops its events), :meth:`FakeAri.stop` / :meth:`FakeAri.start` (Asterisk
+stops, its channels gone, and is started again), :meth:`FakeAri.fail_next` (a REST operation
+answers an error status), ``event_delay`` (each event is sent that many real seconds late).
 
 Run it on its own (for benchmarks or manual tests): ``python -m autoinformer.testing.fake_ari
 --port 8088 --time-scale 1``.
@@ -123,6 +124,9 @@ class FakeAri:
     _changed: anyio.Event | None = attrs.field(init=False, default=None)
     refuse_websocket: bool = attrs.field(init=False, default=False)
     """While True, new event WebSockets are refused (503): the outage lasts."""
+    down: bool = attrs.field(init=False, default=False)
+    """While True (between :meth:`stop` and :meth:`start`), every connection is closed
+    without an answer, as a stopped Asterisk's port would."""
 
     def __attrs_post_init__(self) -> None:
         self._spec = AriSpec.load(self.reference_dir)
@@ -203,6 +207,29 @@ class FakeAri:
                 await socket.stream.aclose()
                 socket.closed.set()
 
+    async def stop(self) -> None:
+        """Asterisk stops: event WebSockets close, every request until :meth:`start` finds
+        the port dead, and every channel, bridge and playback is gone without an event
+        (nobody is subscribed any more)."""
+        self.down = True
+        await self.drop_websocket()
+        pbx = self.pbx
+        for channel in list(pbx.channels.values()):
+            channel.destroyed = True
+            channel.scope.cancel()
+        for _target, _uri, scope in pbx.playbacks.values():
+            scope.cancel()
+        pbx.channels.clear()
+        pbx.playbacks.clear()
+        pbx.bridges.clear()
+        self._filters.clear()
+        self._notify()
+
+    def start(self) -> None:
+        """Asterisk is back after :meth:`stop`, with no channels."""
+        self.down = False
+        self._notify()
+
     async def wait_until(self, condition: Callable[[], bool]) -> None:
         """Return once ``condition()`` holds; re-checked after every event and request.
 
@@ -257,8 +284,10 @@ class FakeAri:
         conn = h11.Connection(h11.SERVER)
         try:
             while True:
+                if self.down:
+                    return
                 request, body = await _read_request(conn, stream)
-                if request is None:
+                if request is None or self.down:
                     return
                 target = request.target.decode()
                 headers = {k.decode().lower(): v.decode() for k, v in request.headers}
@@ -370,6 +399,11 @@ class FakeAri:
             return 200, [c.snapshot() for c in pbx.channels.values() if not c.destroyed]
         if key == "GET /channels/{channelId}":
             return 200, pbx.channel(args["channelId"]).snapshot()
+        if key == "GET /channels/{channelId}/variable":
+            value = pbx.channel(args["channelId"]).variables.get(args.get("variable", ""))
+            if value is None:
+                raise AriHttpError(404, "Provided variable was not found")
+            return 200, {"value": value}
         if key == "DELETE /channels/{channelId}":
             if "reason" in args and "reason_code" in args:
                 raise AriHttpError(400, "reason and reason_code are mutually exclusive")

@@ -10,8 +10,9 @@ CHANNEL_HANGUP_COMPLETE, BACKGROUND_JOB ``-ERR CAUSE``. The called parties follo
 ``speed`` times faster than real time.
 
 Like FreeSWITCH, it drops a listener that falls more than ``max_backlog`` events behind, and
-it offers faults for tests: :meth:`FakeEslServer.drop_connections`, :meth:`hang_up`, a regex of
-commands to refuse with ``-ERR``, a wrong password.
+it offers faults for tests: :meth:`FakeEslServer.drop_connections`, :meth:`stop` and
+:meth:`start` (FreeSWITCH stopped, its calls gone, and started again), :meth:`hang_up`, a regex
+of commands to refuse with ``-ERR``, a wrong password.
 
 The wire format and data types live in :mod:`~autoinformer.testing.fake_esl_wire`, the
 conformance harness and the command line in :mod:`~autoinformer.testing.fake_esl_harness`;
@@ -149,6 +150,25 @@ class FakeEslServer:
         """Close every client connection abruptly (the switch restarted, the network broke)."""
         for listener in list(self._listeners):
             await self._drop(listener)
+
+    async def stop(self) -> None:
+        """FreeSWITCH stops: connections close, new ones are refused, every channel is gone
+        (without a word: nobody is listening). :meth:`start` brings it back, empty."""
+        self.accepting = False
+        for listener in list(self._listeners):
+            listener.closed = True  # nothing more reaches it
+        await self.drop_connections()
+        for channel in list(self.channels.values()):
+            channel.alive = False
+            channel.scope.cancel()
+            channel.broken.set()
+            channel.wake.set()
+        self.channels.clear()
+        self._touch()
+
+    def start(self) -> None:
+        """FreeSWITCH is back (after :meth:`stop`): it accepts connections again."""
+        self.accepting = True
 
     def channel_for(self, call_id: str) -> FakeChannel:
         """The channel our client originated as ``call_id``."""
@@ -335,12 +355,18 @@ class FakeEslServer:
                     "uuid": c.uuid,
                     "direction": "outbound",
                     "callstate": c.state,
+                    "created_epoch": str(int(c.created)),
                     "dest": c.dial,
                     "application": c.current.split("|")[0] if c.current else "park",
                 }
                 for c in self.channels.values()
             ]
             return json.dumps({"row_count": len(rows), "rows": rows} if rows else {"row_count": 0})
+        if word == "uuid_getvar":
+            channel = self.channels.get(args[0]) if args else None
+            if channel is None:
+                return "-ERR No such channel!\n"
+            return channel.variables.get(args[1], "_undef_") if len(args) > 1 else "_undef_"
         if word == "uuid_kill":
             channel = self.channels.get(args[0]) if args else None
             if channel is None:

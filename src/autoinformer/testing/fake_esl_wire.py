@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
@@ -86,6 +87,7 @@ class FakeChannel:
     party: Party | None  # None: an operator
     machine: bool = False
     answered_at: float = 0.0
+    created: float = attrs.field(factory=time.time)
     state: str = "DOWN"
     alive: bool = True
     job_done: bool = False

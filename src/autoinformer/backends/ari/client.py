@@ -263,6 +263,21 @@ class AriClient:
                         name=str(item.get("name", "")),
                         state=str(item.get("state", "")),
                         app_data=str(app_data),
+                        created=str(item.get("creationtime", "")),
                     )
                 )
         return channels
+
+    async def get_variable(self, channel_id: str, name: str) -> str | None:
+        """``GET /channels/{id}/variable``: the value, or None (unset, or no such channel)."""
+        try:
+            data = await self.request(
+                "GET",
+                f"/channels/{channel_id}/variable",
+                what=f"read {name} of {channel_id}",
+                params=[("variable", name)],
+            )
+        except CallNotFound:
+            return None
+        value = data.get("value") if isinstance(data, Mapping) else None
+        return value if isinstance(value, str) and value else None

@@ -50,6 +50,8 @@ class ChannelRef:
     name: str = ""
     state: str = ""
     app_data: str = ""
+    created: str = ""
+    """``creationtime`` (``2026-12-07T06:08:29.123+0000``), when the snapshot has it."""
 
 
 @attrs.frozen

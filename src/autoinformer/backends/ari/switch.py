@@ -7,11 +7,15 @@ feeds the tracker and forwards the resulting Switch events into one bounded stre
 never runs user code: it parses, routes and, when the consumer is slow, says so in the log and
 waits (events are never dropped on our side).
 
-When the WebSocket drops, the reader reconnects with exponential backoff. Asterisk drops events
-for a deactivated application, so after reconnecting the switch resynchronises with
+When the WebSocket drops, the reader reconnects with exponential backoff (up to
+``reconnect_max`` apart, for as long as the switch is open). Asterisk drops events for a
+deactivated application, so after reconnecting the switch resynchronises with
 ``GET /channels``: calls still there are adopted, vanished calls end (CallEnded), channels in
 our application that nobody owns are hung up, and a :class:`BackendGap` tells the runtime how
-long it was blind.
+long it was blind. A resync whose channel list fails is retried on a new connection (never
+"assume every call survived"); until one succeeds :attr:`AriSwitch.connected` is False and
+``originate`` raises BackendUnavailable at once. :meth:`AriSwitch.orphans` finds the calls a
+process that died left on Asterisk (their ``AUTOINFORMER_CAMPAIGN`` channel variable).
 
 ``connect()`` and ``close()`` must be called from the same task (``async with`` does that).
 """
@@ -19,6 +23,7 @@ long it was blind.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import math
 import time
@@ -123,7 +128,7 @@ class AriSwitch(base.Switch):
     _amd_waiters: dict[str, anyio.Event] = attrs.field(init=False, factory=dict)
     _slow_consumer_logged: bool = attrs.field(init=False, default=False)
     connected: bool = attrs.field(init=False, default=False)
-    """True while the event WebSocket is up."""
+    """True while the event WebSocket is up and resynchronised (originate works)."""
     gaps: int = attrs.field(init=False, default=0)
     """How many times the event connection dropped and came back."""
     replaced: bool = attrs.field(init=False, default=False)
@@ -233,7 +238,11 @@ class AriSwitch(base.Switch):
         operator: bool = False,
         detect_machine: bool = False,
     ) -> None:
+        if not self.connected:
+            raise BackendUnavailable(f"originate {call_id}: not connected to Asterisk")
         await self._pacer.wait()
+        if not self.connected:
+            raise BackendUnavailable(f"originate {call_id}: not connected to Asterisk")
         if operator:
             endpoint = destination
         else:
@@ -361,14 +370,15 @@ class AriSwitch(base.Switch):
                     queue_size=4096,
                     max_message_size_bytes=4 << 20,
                 ) as ws:
-                    self.connected = True
                     await self._filter_events()
+                    if gap_started is not None:
+                        # A failed resync raises: this connection is dropped and the next
+                        # one tries again (the gap goes on).
+                        await self._resync(time.monotonic() - gap_started)
+                        gap_started = None
+                    self.connected = True
                     if self._first_attempt is not None and not self._first_attempt.is_set():
                         self._first_attempt.set()
-                    if gap_started is not None:
-                        gap = time.monotonic() - gap_started
-                        gap_started = None
-                        await self._resync(gap)
                     backoff = _FIRST_BACKOFF
                     await self._read(ws)
             except Exception as exc:  # httpx-ws raises plain errors and ExceptionGroups
@@ -428,21 +438,56 @@ class AriSwitch(base.Switch):
             log.info("Asterisk keeps sending every event type (no event filter: %s)", exc)
 
     async def _resync(self, gap: float) -> None:
-        self.gaps += 1
+        """Reconcile our calls with ``GET /channels``; BackendError if the list failed (the
+        caller reconnects and tries again: calls it cannot confirm are never kept alive)."""
         try:
             channels = await self._client.list_channels()
         except BackendError as exc:
-            log.error("resynchronisation after an event gap failed: %s", exc)
-            channels = None
-        if channels is None:
-            # Without the list we cannot tell; assume every call survived and say so.
-            outputs: list[Output] = [
-                base.BackendGap(seconds=gap, adopted=self._tracker.active_calls())
-            ]
-        else:
-            outputs = self._tracker.reconcile(channels, gap_seconds=gap)
+            log.error("resynchronisation after an event gap failed (%s); retrying", exc)
+            raise
+        self.gaps += 1
         log.warning("ARI event stream back after %.1f s", gap)
-        await self._dispatch(outputs)
+        await self._dispatch(self._tracker.reconcile(channels, gap_seconds=gap))
+
+    # --- orphans ------------------------------------------------------------------------------
+
+    async def orphans(self, campaign: str) -> list[base.Orphan]:
+        """Calls of ``campaign`` on Asterisk that this switch did not place (a process that
+        died left them): ``GET /channels``, then the ``AUTOINFORMER_CAMPAIGN`` variable of
+        each channel we do not know (the ``;2`` halves of our Local channels are skipped:
+        they end with their ``;1``).
+
+        Raises:
+            BackendUnavailable: not connected.
+        """
+        if not self.connected:
+            raise BackendUnavailable("orphans: not connected to Asterisk")
+        channels = await self._client.list_channels()
+        ids = {channel.id for channel in channels}
+        found: list[base.Orphan] = []
+        for channel in channels:
+            if self._tracker.has_call(channel.id):
+                continue
+            if channel.id.endswith("-2") and channel.id[:-2] in ids:
+                continue  # the other half of a Local channel listed too
+            owner = await self._client.get_variable(channel.id, "AUTOINFORMER_CAMPAIGN")
+            if owner != campaign:
+                continue
+            found.append(
+                base.Orphan(
+                    channel.id,
+                    (channel.id,),
+                    answered=channel.state == "Up",
+                    since=_creation_time(channel.created),
+                )
+            )
+        return found
+
+    async def hangup_orphan(self, orphan: base.Orphan) -> None:
+        """``DELETE /channels/{id}`` for each of its channels; no error if they are gone."""
+        for channel_id in orphan.channels:
+            with contextlib.suppress(CallNotFound):
+                await self._client.hangup(channel_id, int(HangupCause.NORMAL_CLEARING))
 
     async def _dispatch(self, outputs: list[Output]) -> None:
         tg = self._tg
@@ -521,3 +566,13 @@ def _describe(exc: BaseException) -> str:
         return "; ".join(_describe(e) for e in exc.exceptions)
     text = str(exc) or type(exc).__name__
     return f"{type(exc).__name__}: {text}" if str(exc) else text
+
+
+def _creation_time(text: str) -> float | None:
+    """ARI's ``creationtime`` (``2026-12-07T06:08:29.123+0000``) in POSIX seconds."""
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return dt.datetime.strptime(text, fmt).timestamp()
+        except ValueError:
+            continue
+    return None

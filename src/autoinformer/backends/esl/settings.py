@@ -59,7 +59,10 @@ class EslSettings:
         inband_dtmf: start in-band DTMF detection (``start_dtmf``) when digits matter.
         connect_timeout: seconds for connecting and the auth handshake.
         command_timeout: seconds to wait for a command's reply.
-        reconnect_for: seconds to keep trying to reconnect before giving up (0: never).
+        reconnect_for: seconds away from the switch after which an error is logged, then
+            again every that many seconds. The switch never gives up: it reconnects with
+            back-off (up to 5 s apart) for as long as it is open. (It used to give up after
+            this long; the key keeps its name.)
         event_buffer: SwitchEvents held for a slow consumer before dropping (loudly).
         max_calls_per_second: originates sent per second at most (None: no limit). Stay under
             the switch's ``sessions-per-second`` (30 in the vanilla configuration; a loopback

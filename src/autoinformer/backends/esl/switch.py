@@ -18,9 +18,13 @@ How the contract maps onto FreeSWITCH (details in ``docs/backends/freeswitch.md`
 
 The reader only routes: each event updates a call's state and may put a SwitchEvent into a
 bounded stream; anything that must talk to the switch is started as a task. On a dropped
-connection the switch reconnects, resubscribes, lists the channels (``show channels as json``),
-adopts the calls still up, hangs up orphans, and reports a BackendGap followed by a CallEnded
-for each call lost in the gap.
+connection the switch reconnects (with back-off, for as long as it is open: an outage of any
+length ends when FreeSWITCH is back), resubscribes, lists the channels (``show channels as
+json``), adopts the calls still up, hangs up orphans, and reports a BackendGap followed by a
+CallEnded for each call lost in the gap. A resync that fails is retried on a new connection;
+until one succeeds :attr:`EslSwitch.connected` is False and ``originate`` raises
+BackendUnavailable at once. :meth:`EslSwitch.orphans` finds the calls a process that died left
+parked (``autoinformer_call_id`` / ``AUTOINFORMER_CAMPAIGN`` channel variables).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import json
 import logging
 import uuid as uuidlib
 from collections.abc import AsyncIterator, Mapping
+from typing import Any
 
 import anyio
 import anyio.abc
@@ -41,6 +46,7 @@ from autoinformer.backends.base import (
     CallAnswered,
     CallEnded,
     Media,
+    Orphan,
     Switch,
     SwitchEvent,
 )
@@ -81,6 +87,9 @@ EVENTS = (
 
 _CRITICAL = (CallAnswered, CallEnded, BackendGap)
 
+_MAX_BACKOFF = 5.0
+"""The longest pause between two reconnection attempts (seconds)."""
+
 
 @attrs.define(kw_only=True, eq=False)
 class EslSwitch(EslSettings, Switch):
@@ -102,6 +111,7 @@ class EslSwitch(EslSettings, Switch):
     _orphans: set[str] = attrs.field(init=False, factory=set, repr=False)
     _closing: bool = attrs.field(init=False, default=False, repr=False)
     _dropping: bool = attrs.field(init=False, default=False, repr=False)
+    _synced: bool = attrs.field(init=False, default=False, repr=False)
     _pacer: OriginatePacer = attrs.field(init=False, repr=False)
     dropped_events: int = attrs.field(init=False, default=0)
     """SwitchEvents dropped because the consumer fell ``event_buffer`` behind."""
@@ -115,6 +125,12 @@ class EslSwitch(EslSettings, Switch):
         self._pacer = OriginatePacer(self.max_calls_per_second)
 
     # --- public face ---------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """True while the connection is up and resynchronised (originate works)."""
+        conn = self._conn
+        return self._synced and conn is not None and not conn.closed
 
     @property
     def machine_detector(self) -> str | None:
@@ -175,8 +191,14 @@ class EslSwitch(EslSettings, Switch):
         detect_machine: bool = False,
     ) -> None:
         """Place a call (see :meth:`Switch.originate`); ``bgapi originate ... &park()``, at
-        most ``max_calls_per_second`` a second."""
+        most ``max_calls_per_second`` a second.
+
+        Raises BackendUnavailable at once while the switch is away (see :attr:`connected`)."""
+        if not self.connected:
+            raise BackendUnavailable(f"ESL {self.host}:{self.port}: not connected")
         await self._pacer.wait()
+        if not self.connected:
+            raise BackendUnavailable(f"ESL {self.host}:{self.port}: not connected")
         if call_id in self._table.calls:
             raise OriginateError(f"call id {call_id!r} is already in use")
         dial = (
@@ -278,6 +300,43 @@ class EslSwitch(EslSettings, Switch):
             return
         if self._table.request_hangup(call, cause):
             await self._kill(call.uuid, cause)
+
+    async def orphans(self, campaign: str) -> list[Orphan]:
+        """Channels of ``campaign`` that this switch did not place (left by a process that
+        died): ``show channels as json``, then ``uuid_getvar`` of ``autoinformer_call_id``
+        and ``AUTOINFORMER_CAMPAIGN`` on each channel we do not know.
+
+        Raises:
+            BackendUnavailable: not connected.
+        """
+        conn = self._connection()
+        rows = _channel_rows(await self._bgapi("show channels as json", conn))
+        known = {call.uuid for call in self._table.calls.values()}
+        found: dict[str, list[Mapping[str, Any]]] = {}
+        for row in rows:
+            uuid = str(row.get("uuid") or "")
+            if not uuid or uuid in known:
+                continue
+            call_id = _variable(await self._bgapi(f"uuid_getvar {uuid} autoinformer_call_id", conn))
+            if call_id is None:
+                continue
+            owner = _variable(await self._bgapi(f"uuid_getvar {uuid} AUTOINFORMER_CAMPAIGN", conn))
+            if owner == campaign:
+                found.setdefault(call_id, []).append(row)
+        orphans = []
+        for call_id, legs in found.items():
+            ours = [r for r in legs if str(r.get("direction", "")) == "outbound"] or legs
+            answered = any(str(r.get("callstate", "")).upper() in _UP for r in ours)
+            epochs = [_number(r.get("created_epoch")) for r in legs]
+            since = min((e for e in epochs if e), default=None)
+            channels = tuple(str(r.get("uuid")) for r in legs)
+            orphans.append(Orphan(call_id, channels, answered=answered, since=since))
+        return orphans
+
+    async def hangup_orphan(self, orphan: Orphan) -> None:
+        """``uuid_kill`` each of the orphan's channels; no error if they are gone."""
+        for uuid in orphan.channels:
+            await self._kill(uuid, HangupCause.NORMAL_CLEARING)
 
     # --- commands ------------------------------------------------------------------------
 
@@ -390,11 +449,15 @@ class EslSwitch(EslSettings, Switch):
             started = None
             if self._closing:
                 return
-            gap_from = anyio.current_time()
-            log.warning("ESL %s:%s: connection lost; reconnecting", self.host, self.port)
-            new = await self._reconnect()
+            if error is None:
+                gap_from = None  # a clean session: the next drop starts a new gap
+            if gap_from is None:
+                gap_from = anyio.current_time()
+                log.warning("ESL %s:%s: connection lost; reconnecting", self.host, self.port)
+            else:
+                log.warning("ESL %s:%s: resync failed (%s); retrying", self.host, self.port, error)
+            new = await self._reconnect(gap_from)
             if new is None:
-                self._give_up()
                 return
             conn = new
 
@@ -404,7 +467,9 @@ class EslSwitch(EslSettings, Switch):
         gap_from: float | None,
         task_status: anyio.abc.TaskStatus[None] | None,
     ) -> BackendError | None:
-        """Read one connection until it drops; set it up (and resync) meanwhile."""
+        """Read one connection until it drops; set it up (and resync) meanwhile.
+
+        Returns the setup's (or resync's) error, None when the session was set up."""
         setup_error: BackendError | None = None
         async with anyio.create_task_group() as tg:
 
@@ -415,6 +480,7 @@ class EslSwitch(EslSettings, Switch):
                     pass
                 finally:
                     self._conn = None
+                    self._synced = False
                     for done, _ in list(self._waiters.values()):
                         done.set()
 
@@ -424,13 +490,14 @@ class EslSwitch(EslSettings, Switch):
                 await self._setup(conn)
                 if gap_from is not None:
                     await self._resync(conn, gap_from)
+                self._synced = not conn.closed
             except BackendError as exc:
                 setup_error = exc
                 await conn.aclose()
             if setup_error is None and task_status is not None:
                 task_status.started()
                 task_status = None
-        return setup_error if task_status is not None else None
+        return setup_error
 
     async def _setup(self, conn: EslConnection) -> None:
         await conn.command(
@@ -448,42 +515,46 @@ class EslSwitch(EslSettings, Switch):
     async def _has_module(self, conn: EslConnection, module: str) -> bool:
         return (await self._bgapi(f"module_exists {module}", conn)).strip() == "true"
 
-    async def _reconnect(self) -> EslConnection | None:
-        deadline = anyio.current_time() + self.reconnect_for
+    async def _reconnect(self, gap_from: float) -> EslConnection | None:
+        """Reconnect with back-off (0.05 s doubling up to 5 s) until it works or we close.
+
+        After ``reconnect_for`` seconds away an error is logged, then again every
+        ``reconnect_for`` seconds (at least 1 s apart): a long outage is loud but never
+        final.
+        """
         delay = 0.05
+        period = max(self.reconnect_for, 1.0)
+        next_error = gap_from + self.reconnect_for
         while not self._closing:
             try:
                 return await EslConnection.open(
                     self.host, self.port, self._secret, handshake_timeout=self.connect_timeout
                 )
             except BackendError as exc:
-                log.warning("ESL %s:%s: reconnect failed: %s", self.host, self.port, exc)
-            if anyio.current_time() + delay > deadline:
-                return None
+                now = anyio.current_time()
+                if now >= next_error:
+                    next_error = now + period
+                    log.error(
+                        "ESL %s:%s: the switch has been away for %.0f s; still reconnecting (%s)",
+                        self.host,
+                        self.port,
+                        now - gap_from,
+                        exc,
+                    )
+                else:
+                    log.warning("ESL %s:%s: reconnect failed: %s", self.host, self.port, exc)
             await anyio.sleep(delay)
-            delay = min(delay * 2, 5.0)
+            delay = min(delay * 2, _MAX_BACKOFF)
         return None
 
     async def _resync(self, conn: EslConnection, gap_from: float) -> None:
         """After a reconnect: adopt the calls still up, end the lost ones, kill orphans."""
-        body = await self._bgapi("show channels as json", conn)
-        try:
-            rows = json.loads(body).get("rows") or []
-        except (ValueError, AttributeError):
-            raise BackendUnavailable(
-                f"ESL resync: unreadable channel list: {body[:80]!r}"
-            ) from None
-        rows = [row for row in rows if isinstance(row, dict)]
+        rows = _channel_rows(await self._bgapi("show channels as json", conn))
         orphans = self._table.resync(rows, self._orphans, anyio.current_time() - gap_from)
         self._orphans.clear()
         for uuid in orphans:
             log.warning("ESL resync: hanging up orphan channel %s", uuid)
             self._act(Kill(uuid, HangupCause.NORMAL_CLEARING))
-
-    def _give_up(self) -> None:
-        log.error("ESL %s:%s: gave up reconnecting", self.host, self.port)
-        self._table.end_all(HangupCause.NETWORK_OUT_OF_ORDER, "lost the connection to the switch")
-        self._send.close()
 
     # --- events (runs inside the reader: no awaits, no user code) ---------------------------
 
@@ -527,3 +598,35 @@ class EslSwitch(EslSettings, Switch):
                 done.set()
                 return
         self._table.on_event(event)
+
+
+_UP = ("ACTIVE", "HELD")
+"""``callstate`` values of an answered channel."""
+
+
+def _channel_rows(body: str) -> list[Mapping[str, Any]]:
+    """The rows of ``show channels as json`` (BackendUnavailable if it is not that)."""
+    try:
+        data = json.loads(body)
+        rows = data.get("rows") or [] if data.get("row_count") is not None else None
+    except (ValueError, AttributeError):
+        rows = None
+    if not isinstance(rows, list):
+        raise BackendUnavailable(f"ESL: unreadable channel list: {body[:80]!r}")
+    return [row for row in rows if isinstance(row, dict)]
+
+
+def _variable(result: str) -> str | None:
+    """A ``uuid_getvar`` result: the value, or None (unset, ``-ERR``: no such channel)."""
+    value = result.rstrip("\n")
+    if not value or value == "_undef_" or value.startswith("-ERR"):
+        return None
+    return value
+
+
+def _number(value: object) -> float | None:
+    try:
+        number = float(str(value))
+    except ValueError:
+        return None
+    return number if number > 0 else None
