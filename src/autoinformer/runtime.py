@@ -30,6 +30,7 @@ import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from autoinformer.backends.base import BackendGap, CallEnded, Media, Switch
+from autoinformer.backends.orphans import clear_orphans
 from autoinformer.campaign import Campaign
 from autoinformer.clock import Clock, WallClock
 from autoinformer.contacts.model import Contact
@@ -287,6 +288,13 @@ class Runtime:
 
     async def _start(self, contacts: list[Contact]) -> None:
         name, store = self.campaign.name, self.store
+        # Calls a dead process left up are hung up (and their attempts recorded) before
+        # anything is dialled: a retry must not ring a person still on an orphaned call.
+        now = self.clock.now()
+        for record in await clear_orphans(
+            self.switch, store, name, now=now, store_call=self._store_call
+        ):
+            await self._execute(c.Notify(record))
 
         def load() -> tuple[e.ContactsRestored, str]:
             salt = store.get_meta(name, ID_SALT_KEY)

@@ -1,0 +1,147 @@
+"""Calls a dead process left on the switch, found and hung up before a new run dials.
+
+A process killed with ``kill -9`` (or a crash, a power cut) never hangs its calls up: ARI
+channels stay in our Stasis application, ESL channels stay parked, and a person may still be
+on the line. The store knows those calls as unfinished attempts. :func:`clear_orphans` runs at
+start (the runtime calls it before the first originate): it asks the switch for the calls of
+the campaign it did not place (:meth:`Switch.orphans <autoinformer.backends.base.Switch.
+orphans>`), hangs up those whose id is an attempt of *this* store, waits until the switch no
+longer has them, and records each unfinished one ``unknown`` with what the switch said. The
+retry policy then decides as after any ``unknown`` attempt; a retry is placed only after the
+orphan is gone, so it never rings a person still on the orphaned call.
+
+Calls of the campaign whose ids this store does not know (another store running a campaign of
+the same name) are left alone, with a warning.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import anyio
+import attrs
+
+from autoinformer.backends.base import Orphan, Switch
+from autoinformer.errors import BackendError, BackendUnavailable
+from autoinformer.outcomes import Outcome
+from autoinformer.records import AttemptRecord
+from autoinformer.store.base import Store
+
+__all__ = ["ORPHAN_DETAIL", "clear_orphans"]
+
+log = logging.getLogger(__name__)
+
+ORPHAN_DETAIL = "left up by a process that died; hung up at restart"
+"""The ``detail`` of an attempt whose call was found up at start and hung up."""
+
+GONE_WITHIN = 10.0
+"""Seconds the hung-up orphans get to leave the switch before the run goes on anyway."""
+
+_TRIES = 5
+"""Attempts to list the orphans (1, 2, 4, 8 s apart) before the run gives up."""
+
+
+async def clear_orphans(
+    switch: Switch,
+    store: Store,
+    campaign: str,
+    *,
+    now: float,
+    store_call: Callable[..., Any] | None = None,
+) -> list[AttemptRecord]:
+    """Hang up the calls of ``campaign`` a dead process left on ``switch``.
+
+    Args:
+        switch: the connected switch, before anything was originated on it.
+        store: the campaign's store (its attempts say which calls are ours).
+        campaign: the campaign's name.
+        now: POSIX seconds (the runtime's clock): the end time of the recorded attempts.
+        store_call: how to call the store (default: in a worker thread).
+
+    Returns:
+        The attempts finished here (``unknown``, :data:`ORPHAN_DETAIL`), already in the store:
+        the runtime notifies them like any result.
+
+    Raises:
+        BackendError: the switch could not list its calls (after retries).
+        StoreError: the store failed.
+    """
+    call = store_call or _in_thread
+    found = await _list(switch, campaign)
+    if not found:
+        return []
+    known: dict[str, AttemptRecord] = await call(_attempts_by_id, store, campaign)
+    ours = [orphan for orphan in found if orphan.call_id in known]
+    strangers = len(found) - len(ours)
+    if strangers:
+        log.warning(
+            "%d call(s) of campaign %r on the switch are not in this store (another store "
+            "running a campaign of the same name?): left alone",
+            strangers,
+            campaign,
+        )
+    if not ours:
+        return []
+    log.warning(
+        "%d call(s) left up by a process that died: hanging up %s",
+        len(ours),
+        ", ".join(orphan.call_id for orphan in ours),
+    )
+    for orphan in ours:
+        await switch.hangup_orphan(orphan)
+    await _wait_gone(switch, campaign, {orphan.call_id for orphan in ours})
+    finished: list[AttemptRecord] = []
+    for orphan in ours:
+        record = known[orphan.call_id]
+        if record.outcome is not None:
+            continue  # finished before the crash; only its call outlived it
+        state = "answered" if orphan.answered else "not answered"
+        final = attrs.evolve(
+            record,
+            outcome=Outcome.UNKNOWN,
+            ended_at=max(now, record.started_at),
+            detail=f"{ORPHAN_DETAIL} ({state} on the switch)",
+        )
+        await call(store.finish_attempt, final)
+        finished.append(final)
+    return finished
+
+
+async def _list(switch: Switch, campaign: str) -> list[Orphan]:
+    delay = 1.0
+    for attempt in range(_TRIES):
+        try:
+            return await switch.orphans(campaign)
+        except BackendError as exc:
+            if attempt == _TRIES - 1:
+                raise BackendUnavailable(
+                    f"cannot list the calls a dead process may have left up: {exc}"
+                ) from exc
+            log.warning("listing orphan calls failed (%s); retrying in %.0f s", exc, delay)
+        await anyio.sleep(delay)
+        delay *= 2
+    return []  # pragma: no cover - the loop returns or raises
+
+
+async def _wait_gone(switch: Switch, campaign: str, call_ids: set[str]) -> None:
+    with anyio.move_on_after(GONE_WITHIN):
+        while True:
+            try:
+                left = {o.call_id for o in await switch.orphans(campaign)} & call_ids
+            except BackendError as exc:
+                log.warning("checking that the orphans are gone failed: %s", exc)
+                left = call_ids
+            if not left:
+                return
+            await anyio.sleep(0.2)
+    log.error("orphan call(s) still up %.0f s after the hang-up: %s", GONE_WITHIN, left)
+
+
+def _attempts_by_id(store: Store, campaign: str) -> dict[str, AttemptRecord]:
+    return {record.attempt_id: record for record in store.attempts(campaign)}
+
+
+async def _in_thread(fn: Callable[..., Any], *args: Any) -> Any:
+    return await anyio.to_thread.run_sync(fn, *args)
