@@ -362,6 +362,8 @@ class FakeEslServer:
                 for c in self.channels.values()
             ]
             return json.dumps({"row_count": len(rows), "rows": rows} if rows else {"row_count": 0})
+        if word == "uuid_exists":
+            return "true" if args and args[0] in self.channels else "false"
         if word == "uuid_getvar":
             channel = self.channels.get(args[0]) if args else None
             if channel is None:

@@ -549,7 +549,15 @@ class EslSwitch(EslSettings, Switch):
 
     async def _resync(self, conn: EslConnection, gap_from: float) -> None:
         """After a reconnect: adopt the calls still up, end the lost ones, kill orphans."""
-        rows = _channel_rows(await self._bgapi("show channels as json", conn))
+        rows = list(_channel_rows(await self._bgapi("show channels as json", conn)))
+        # ``show channels`` reads FreeSWITCH's channel database, which lags the channels by
+        # up to a second or so: a call missing from it is asked about directly before it is
+        # declared lost (and an orphan before it is spared).
+        listed = {str(row.get("uuid")) for row in rows}
+        missing = {call.uuid for call in self._table.calls.values()} | self._orphans
+        for uuid in sorted(missing - listed):
+            if (await self._bgapi(f"uuid_exists {uuid}", conn)).strip() == "true":
+                rows.append({"uuid": uuid})
         orphans = self._table.resync(rows, self._orphans, anyio.current_time() - gap_from)
         self._orphans.clear()
         for uuid in orphans:
