@@ -103,6 +103,11 @@ class ContactBook:
         """Put a contact back at the head of the queue (it could not be dialled just now)."""
         self._ready.appendleft(slot.contact.id)
 
+    def requeue(self, slot: Slot) -> None:
+        """Queue a contact again ahead of the fresh ones, behind those already waiting (its
+        call never went out: the switch could not be reached)."""
+        self._ready.append(slot.contact.id)
+
     def next_due(self, now: float) -> Slot | None:
         """The next contact to call at ``now``: due retries first, then fresh contacts."""
         timed = self._timed

@@ -60,6 +60,8 @@ class Call:
     ``connected_at`` is when the bridge with an operator held (the pacing heard CONNECTED): the
     desk reports the end of that talk (TALK_ENDED), so the call's own end reports nothing more;
     an answered call never connected reports ENDED when it ends.
+    ``lost_at`` is the start of a switch outage the call was lost in (a ``BackendGap`` listed
+    it): the call's end is taken there, never after the outage.
     """
 
     call_id: str
@@ -88,6 +90,7 @@ class Call:
     ringing_at: float | None = None
     released: float | None = None
     connected_at: float | None = None
+    lost_at: float | None = None
     detail: str = ""
 
     def answered_outcome(self, now: float, min_delivered_seconds: float) -> Outcome:

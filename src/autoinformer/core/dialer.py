@@ -61,13 +61,18 @@ from autoinformer.policy.retry import RetryDecision
 from autoinformer.records import AttemptRecord
 from autoinformer.speech import Template
 
-__all__ = ["DialerCore", "DoNotCall"]
+__all__ = ["NOT_PLACED", "DialerCore", "DoNotCall", "is_not_placed"]
 
 _REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
 _CALLER_ID_RETRY = 30.0
 _PACING_POLL = 1.0
 MAX_BACKOFF = 60.0
 """Longest pause in dialling after the switch refused originates in a row (1, 2, 4... s)."""
+MAX_PROBE_INTERVAL = 30.0
+"""Longest pause between two probes of a switch that could not be reached (1, 2, 4... s)."""
+NOT_PLACED = "not placed: the switch could not be reached"
+"""How the ``detail`` of an attempt that never went out (the switch was unreachable) starts:
+such an attempt is journaled (``failed``, cause 38) but not counted against the budget."""
 SWITCH_GRACE = 30.0
 """Seconds the core waits for the switch to report a call's end it expects (after our ring
 timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
@@ -79,6 +84,18 @@ class DoNotCall(Protocol):
     def blocks(self, number: str) -> bool:
         """True when ``number`` must not be called."""
         ...
+
+
+_SWITCH_CALL_EVENTS = (CallProgress, CallAnswered, MachineDetected, CallEnded)
+
+
+def is_not_placed(record: AttemptRecord) -> bool:
+    """True for an attempt journaled as never placed (the switch could not be reached)."""
+    return (
+        record.outcome is Outcome.FAILED
+        and record.answered_at is None
+        and record.detail.startswith(NOT_PLACED)
+    )
 
 
 def utc(now: float) -> dt.datetime:
@@ -117,6 +134,13 @@ class DialerCore:
             safe); ``dnc_errors`` counts such failures and ``dnc_last_error`` says the last.
         id_salt: mixed into every call id (see :func:`call_id_for`); the runtime passes the
             store's own id so ids never collide across stores. Empty in the simulator.
+
+    When the switch refuses an originate, dialling pauses and then *probes*: one call at a
+    time, the next only after the switch reported something about the last one (or a
+    ``BackendGap`` said it reconnected), with a back-off between refusals. A switch that could
+    not be reached at all (``CommandFailed(unreachable=True)``) costs no attempt: the attempt
+    is journaled as not placed (:data:`NOT_PLACED`, not counted against the budget) and the
+    contact is the first called when the switch is back (:attr:`switch_down` meanwhile).
     """
 
     campaign: Campaign
@@ -151,6 +175,11 @@ class DialerCore:
     _release_after: float | None = attrs.field(default=None, init=False)
     dnc_errors: int = attrs.field(default=0, init=False)
     dnc_last_error: str = attrs.field(default="", init=False)
+    _probing: bool = attrs.field(default=False, init=False)
+    _probe: str | None = attrs.field(default=None, init=False)
+    _switch_down: bool = attrs.field(default=False, init=False)
+    _probe_backoff: float = attrs.field(default=0.0, init=False)
+    _unplaced: dict[str, int] = attrs.field(factory=dict, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._desk = OperatorDesk.from_settings(self.campaign.queues)
@@ -179,6 +208,9 @@ class DialerCore:
         """Take one event at time ``now`` (POSIX seconds) and return the commands to run."""
         out: list[c.Command] = []
         self._now = now
+        probe = self._probe
+        if probe is not None and isinstance(event, _SWITCH_CALL_EVENTS) and event.call_id == probe:
+            self._switch_back()  # the switch took the probe and reports on it
         if isinstance(event, CallEnded):
             self._on_ended(now, event, out)
         elif isinstance(event, CallAnswered):
@@ -202,12 +234,21 @@ class DialerCore:
             # The gap may have hidden answers (the switch reports them right after it): a
             # call ringing across it is never released, so an answered call is never cut.
             self.ringing.clear()
+            # Calls lost in the gap ended at its start at the latest: the outage is not talk.
+            started = now - max(0.0, event.seconds)
+            for call_id in event.lost:
+                lost = self.calls.get(call_id)
+                if lost is not None and lost.lost_at is None:
+                    lost.lost_at = started
+            self._switch_back()  # reconnected
         elif isinstance(event, e.Tick):
             pass
         elif isinstance(event, e.ContactsAdded):
             intake.add_contacts(self, event.contacts, out)
         elif isinstance(event, e.ContactsRestored):
+            self.restored_unplaced(event)
             intake.restore_contacts(self, now, event, out)
+            self._forget_unplaced_history(event)
         elif isinstance(event, e.ContactCancelled):
             intake.cancel_contact(self, event, out)
         elif isinstance(event, e.CallbackDone):
@@ -241,6 +282,16 @@ class DialerCore:
         """True after Pause until Resume."""
         return self._paused
 
+    @property
+    def switch_down(self) -> bool:
+        """True while the switch could not be reached: no call is placed but one probe at a
+        time, until the switch reports on a probe or reconnects (``BackendGap``)."""
+        return self._switch_down
+
+    def unplaced(self, contact_id: str) -> int:
+        """Attempts of this contact that never went out (the switch was unreachable)."""
+        return self._unplaced.get(contact_id, 0)
+
     def counts(self) -> dict[str, int]:
         """How many contacts are in each state (for progress displays)."""
         out = {s.value: 0 for s in ContactState}
@@ -262,7 +313,8 @@ class DialerCore:
     def _decide(self, slot: Slot, outcome: Outcome, now: float) -> RetryDecision:
         phones = max(1, len(slot.contact.phones))
         index = min(slot.number_index, phones - 1)
-        return self.campaign.retry.decide(outcome, slot.attempts, index, phones, utc(now))
+        made = slot.attempts - self._unplaced.get(slot.contact.id, 0)  # placed ones only
+        return self.campaign.retry.decide(outcome, made, index, phones, utc(now))
 
     def _after_attempt(
         self, now: float, slot: Slot, outcome: Outcome | None, out: list[c.Command]
@@ -316,9 +368,13 @@ class DialerCore:
             nxt = self.book.next_time()
             if nxt is None or nxt > now:
                 return
+        if self._probing and self._probe is not None:
+            return  # the switch has not answered for the last probe yet
         if view is None:
             view = self._view(now)
         wanted = min(self.pacing.calls_to_launch(view), lines_free)
+        if self._probing:
+            wanted = min(wanted, 1)  # after refusals: one call at a time, not a batch
         while wanted > 0:
             slot = self.book.next_due(now)
             if slot is None:
@@ -326,6 +382,8 @@ class DialerCore:
             placed = self._try_dial(now, slot, out)
             if placed is None:
                 return
+            if placed and self._probing:
+                self._probe = slot.call_id
             wanted -= int(placed)
 
     def blocked(self, number: str) -> bool:
@@ -445,8 +503,14 @@ class DialerCore:
         call = self.calls.get(event.call_id)
         if call is None:
             return
-        if event.originate:
-            # the switch refuses calls (down, overloaded): back off instead of burning the list
+        if event.originate and event.unreachable:
+            self._not_placed(now, call, event.detail, out)
+        elif event.originate:
+            # the switch refuses calls (overloaded): back off instead of burning the list, and
+            # probe with one call at a time until the switch takes one
+            self._probing = True
+            if self._probe == call.call_id:
+                self._probe = None
             self._backoff = min(MAX_BACKOFF, max(1.0, self._backoff * 2))
             self._hold_until = max(self._hold_until, now + self._backoff)
             ended = CallEnded(
@@ -477,6 +541,62 @@ class DialerCore:
                 call.run.stop()
             self.set_timer(now + PLAYBACK_SETTLE, call, "failed")
 
+    def _not_placed(self, now: float, call: Call, detail: str, out: list[c.Command]) -> None:
+        """The originate never reached the switch: journal the attempt as not placed (it does
+        not count against the budget), put the contact first in line and pause dialling; the
+        next call is a single probe after a back-off (1, 2, 4... up to 30 s)."""
+        self.calls.pop(call.call_id, None)
+        self.ringing.pop(call.call_id, None)
+        self._dialing -= 1
+        self.pacing.observe(PacingObservation(Observation.RELEASED, now, 0.0))
+        slot = call.slot
+        cause = int(HangupCause.NETWORK_OUT_OF_ORDER)
+        record = call.finished(now, Outcome.FAILED, cause, f"{NOT_PLACED} ({detail})")
+        out += [c.Journal(record, begin=False), c.Notify(record)]
+        cid = slot.contact.id
+        self._unplaced[cid] = self._unplaced.get(cid, 0) + 1
+        if slot.history:
+            slot.history.pop()  # no call went out: frequency limits do not count it
+        slot.call_id = None
+        if slot.cancel_after_call:
+            self.close_contact(slot, ContactState.CANCELLED, slot.reason or "cancelled", out)
+        else:
+            self.book.set_state(slot, ContactState.PENDING)
+            slot.next_at = None
+            self.book.requeue(slot)
+            out.append(c.SaveProgress(slot.progress()))
+        if self._probe == call.call_id or not self._switch_down:
+            self._probe_backoff = min(MAX_PROBE_INTERVAL, max(1.0, self._probe_backoff * 2))
+            self._hold_until = max(self._hold_until, now + self._probe_backoff)
+        if self._probe == call.call_id:
+            self._probe = None
+        self._switch_down = self._probing = True
+
+    def _switch_back(self) -> None:
+        """The switch took a probe (or reconnected): dial as the pacing wants again."""
+        if self._probing:
+            self._probing = self._switch_down = False
+            self._probe = None
+            self._probe_backoff = 0.0
+            self._hold_until = 0.0
+
+    def _forget_unplaced_history(self, event: e.ContactsRestored) -> None:
+        """Frequency limits count calls that went out: drop the not-placed attempts' start
+        times from the restored history."""
+        for entry in event.entries:
+            unplaced = {utc(r.started_at) for r in entry.attempts if is_not_placed(r)}
+            slot = self.book.slots.get(entry.contact.id)
+            if unplaced and slot is not None:
+                slot.history = [t for t in slot.history if t not in unplaced]
+
+    def restored_unplaced(self, event: e.ContactsRestored) -> None:
+        """Count the not-placed attempts of restored contacts (before intake decides on them:
+        they stay out of the budget after a restart too)."""
+        for entry in event.entries:
+            n = sum(1 for r in entry.attempts if is_not_placed(r))
+            if n:
+                self._unplaced[entry.contact.id] = n
+
     def _on_ended(self, now: float, event: CallEnded, out: list[c.Command]) -> None:
         if event.call_id in self.legs:
             self._desk.leg_ended(now, self, event.call_id, out, event.cause.name.lower())
@@ -488,6 +608,9 @@ class DialerCore:
         if call.run is not None:
             call.run.stop()
         cause = event.cause
+        end = now  # when the call ended: at the start of an outage it was lost in
+        if call.lost_at is not None:
+            end = min(now, max(call.lost_at, call.answered_at or call.record.started_at))
         if call.released is not None:  # the pacing heard of it when we released it
             outcome, cause = Outcome.NO_ANSWER, release.RELEASE_CAUSE
         elif call.answered_at is None:
@@ -497,13 +620,20 @@ class DialerCore:
                 PacingObservation(Observation.NOT_ANSWERED, now, now - call.record.started_at)
             )
         else:
-            outcome = call.answered_outcome(now, self.campaign.min_delivered_seconds)
+            outcome = call.answered_outcome(end, self.campaign.min_delivered_seconds)
+            if call.lost_at is not None and outcome is Outcome.HUNG_UP_EARLY:
+                # the switch cut the call, not the callee: a fault, retried by policy
+                outcome = Outcome.FAILED
+                call.detail = call.detail or (
+                    f"lost in a switch outage {now - end:.0f} s long, "
+                    f"{end - call.answered_at:.0f} s after the answer"
+                )
             if call.connected_at is None:  # a connected call's end is its operator's (the desk)
                 self.pacing.observe(
-                    PacingObservation(Observation.ENDED, now, now - call.answered_at)
+                    PacingObservation(Observation.ENDED, now, end - call.answered_at)
                 )
         self._desk.customer_gone(now, self, call, out)
-        record = call.finished(now, outcome, int(cause), event.detail)
+        record = call.finished(end, outcome, int(cause), event.detail)
         out += [c.Journal(record, begin=False), c.Notify(record)]
         retried = self._after_attempt(now, call.slot, outcome, out)
         sms = sms_for(self.campaign, self._templates, call.slot.contact, record.number, outcome)

@@ -116,6 +116,11 @@ class CommandFailed:
     """The driver could not carry out a command for ``call_id`` (the switch refused an
     originate, a playback could not start...). ``originate`` says which kind failed.
 
+    ``unreachable`` (with ``originate``) says the switch could not be reached at all
+    (:class:`~autoinformer.errors.BackendUnavailable`): the call never went out, so the attempt
+    is recorded as not placed, does not count against the contact's budget, and the core
+    pauses dialling until the switch is back (see :class:`~autoinformer.core.DialerCore`).
+
     ``gone`` says the switch answered that the call does not exist (ARI 404 "Channel not
     found", ESL "no such channel": :class:`~autoinformer.errors.CallNotFound`): the callee has
     just hung up and the call's ``CallEnded`` is on its way, so the core waits for it (up to
@@ -126,6 +131,7 @@ class CommandFailed:
     detail: str
     originate: bool = False
     gone: bool = False
+    unreachable: bool = False
 
 
 CoreEvent = (
