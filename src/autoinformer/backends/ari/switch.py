@@ -127,6 +127,8 @@ class AriSwitch(base.Switch):
     _stream_closed: bool = attrs.field(init=False, default=False)
     _amd_waiters: dict[str, anyio.Event] = attrs.field(init=False, factory=dict)
     _slow_consumer_logged: bool = attrs.field(init=False, default=False)
+    _ws: Any = attrs.field(init=False, default=None)
+    """The event WebSocket while it is open (drills close it to drop the link)."""
     connected: bool = attrs.field(init=False, default=False)
     """True while the event WebSocket is up and resynchronised (originate works)."""
     gaps: int = attrs.field(init=False, default=0)
@@ -370,11 +372,12 @@ class AriSwitch(base.Switch):
                     queue_size=4096,
                     max_message_size_bytes=4 << 20,
                 ) as ws:
+                    self._ws = ws
                     await self._filter_events()
                     if gap_started is not None:
                         # A failed resync raises: this connection is dropped and the next
                         # one tries again (the gap goes on).
-                        await self._resync(time.monotonic() - gap_started)
+                        await self._resync(anyio.current_time() - gap_started)
                         gap_started = None
                     self.connected = True
                     if self._first_attempt is not None and not self._first_attempt.is_set():
@@ -399,10 +402,11 @@ class AriSwitch(base.Switch):
                     return
                 log.warning("ARI event stream lost (%s); reconnecting", _describe(exc))
             self.connected = False
+            self._ws = None
             if self._closing:
                 return
             if gap_started is None:
-                gap_started = time.monotonic()
+                gap_started = anyio.current_time()
             await anyio.sleep(backoff)
             backoff = min(backoff * 2, self.settings.reconnect_max)
 

@@ -1,0 +1,466 @@
+"""Drill (issue #13, the backends' half): outages, restarts and crashes under load.
+
+For each target (the fake Asterisk and FreeSWITCH in virtual time; the real ones of the test
+PBX) and each fault, N calls to hold-the-line callees (last digit 1) are placed and answered
+through one :class:`AriSwitch` / :class:`EslSwitch`, then:
+
+- ``drop``: the event link drops (fake: the server kills it; real: we close our side of it);
+  the calls are still up and must be adopted.
+- ``restart``: the switch is stopped and started again (real: ``stop.sh`` / ``start.sh``);
+  every call is gone and must be reported lost (BackendGap.lost, then CallEnded).
+- ``outage`` (fakes only: it lasts 300 s, in virtual time): as ``restart``, the switch away for
+  five minutes; the backend keeps reconnecting and ``originate`` fails at once meanwhile.
+- ``resync-fail`` (fake ARI only): as ``restart``, and the first ``GET /channels`` after it
+  answers 500 (the issue's ghost calls).
+- ``orphans``: the calls are left up by a "process" that dies (its switch object closes
+  without hanging up); a new switch object finds them (``Switch.orphans``) and hangs them up.
+
+Then every call still ours is hung up and each must end with one CallEnded. Reported per run:
+``completion`` (calls resolved / placed), ``unresolved`` (no CallEnded: must be 0),
+``ghosts`` (calls the backend said survived although the switch no longer had them; a call
+recorded "delivered" with the outage as talk time: must be 0), ``channels_left`` (calls of the
+drill still on the switch 10 s after the end: must be 0), the gap, and for ``orphans`` the
+orphans found and left. The calls on the switch are counted with a separate switch object's
+:meth:`~autoinformer.backends.base.Switch.orphans` (channel variable ``AUTOINFORMER_CAMPAIGN``).
+
+Rerun::
+
+    python benchmarks/drills/switch_outages.py                        # the fakes, 260 calls
+    flock /tmp/pbx.lock python benchmarks/drills/switch_outages.py --targets real-ari,real-esl
+    # options: --calls N (default 260 on the fakes, 50 on the real switches),
+    #          --faults drop,restart,outage,resync-fail,orphans, --results PATH
+
+The real targets need the test PBX (``shared/pbx``) and restart it (always started again).
+Results: ``benchmarks/results/switch_outages.json`` (merged per target).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import anyio
+import anyio.abc
+
+from autoinformer.backends import base
+from autoinformer.backends.ari import AriSettings, AriSwitch
+from autoinformer.backends.esl import EslSwitch
+from autoinformer.errors import BackendUnavailable
+from autoinformer.testing.ari_spec import bundled_reference_dir
+from autoinformer.testing.fake_ari import FakeAri
+from autoinformer.testing.fake_esl import FakeEslServer
+from autoinformer.testing.virtual_time import VirtualTimeLoop
+
+TARGETS = ("fake-ari", "fake-esl", "real-ari", "real-esl")
+FAULTS = ("drop", "restart", "outage", "resync-fail", "orphans")
+PBX_DIR = Path(os.environ.get("AUTOINFORMER_PBX_DIR", "/work/shared/pbx"))
+RESULTS = Path(__file__).resolve().parents[1] / "results" / "switch_outages.json"
+OUTAGE_SECONDS = 300.0
+SETTLE_SECONDS = 10.0
+
+
+def applies(target: str, fault: str) -> bool:
+    if fault == "outage":
+        return target.startswith("fake")
+    if fault == "resync-fail":
+        return target == "fake-ari"
+    return True
+
+
+class Target:
+    """One switch under test: how to open a switch object, and how to hurt it."""
+
+    name: str
+
+    def switch(self, app: str = "drill13") -> base.Switch:
+        """A new switch object; ``app``: its own ARI application (a second client on one
+        application takes its events over)."""
+        raise NotImplementedError
+
+    def number(self, i: int) -> str:
+        return f"+7950{i:06d}1"  # last digit 1: answers and holds
+
+    async def drop(self, switch: base.Switch) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        raise NotImplementedError
+
+    async def fail_next_resync(self) -> None:
+        raise NotImplementedError
+
+
+class FakeAriTarget(Target):
+    name = "fake-ari"
+
+    def __init__(self, fake: FakeAri) -> None:
+        self.fake = fake
+
+    def switch(self, app: str = "drill13") -> base.Switch:
+        fake = self.fake
+        return AriSwitch(
+            settings=AriSettings(
+                url=fake.url,
+                username=fake.username,
+                password=fake.password,
+                app=app,
+                endpoint="PJSIP/{digits}@trunk",
+                reconnect_max=5.0,
+            )
+        )
+
+    async def drop(self, switch: base.Switch) -> None:
+        await self.fake.drop_websocket()
+
+    async def stop(self) -> None:
+        await self.fake.stop()
+
+    async def start(self) -> None:
+        self.fake.start()
+
+    async def fail_next_resync(self) -> None:
+        self.fake.fail_next("list", 500)
+
+
+class FakeEslTarget(Target):
+    name = "fake-esl"
+
+    def __init__(self, server: FakeEslServer) -> None:
+        self.server = server
+
+    def switch(self, app: str = "drill13") -> base.Switch:
+        return EslSwitch(
+            port=self.server.port,
+            password=self.server.password,
+            dial="sofia/gateway/gw1/{digits}",
+            max_calls_per_second=None,
+        )
+
+    async def drop(self, switch: base.Switch) -> None:
+        await self.server.drop_connections()
+
+    async def stop(self) -> None:
+        await self.server.stop()
+
+    async def start(self) -> None:
+        self.server.start()
+
+
+class RealTarget(Target):
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.server = "asterisk" if name == "real-ari" else "freeswitch"
+
+    def switch(self, app: str = "drill13") -> base.Switch:
+        if self.name == "real-ari":
+            return AriSwitch(
+                settings=AriSettings(
+                    url=os.environ.get("AUTOINFORMER_ARI_URL", "http://127.0.0.1:8088"),
+                    username="ari",
+                    password="ari",
+                    app=app,  # our own application: no one else's events are stolen
+                    endpoint="Local/{digits}@phones",
+                )
+            )
+        return EslSwitch(
+            host=os.environ.get("AUTOINFORMER_ESL_HOST", "127.0.0.1"),
+            password="ClueCon",
+            dial="loopback/{digits}/default",
+        )
+
+    async def drop(self, switch: base.Switch) -> None:
+        # Our side of the link dies (the real server cannot be told to drop one client).
+        if isinstance(switch, AriSwitch):
+            await switch._ws.close()
+        else:
+            assert isinstance(switch, EslSwitch)
+            assert switch._conn is not None
+            await switch._conn.aclose()
+
+    async def _script(self, name: str) -> None:
+        await anyio.run_process(
+            ["bash", str(PBX_DIR / name), self.server], stdout=subprocess.DEVNULL
+        )
+
+    async def stop(self) -> None:
+        await self._script("stop.sh")
+
+    async def start(self) -> None:
+        await self._script("start.sh")
+
+
+@asynccontextmanager
+async def listening(switch: base.Switch) -> AsyncIterator[dict[str, list[base.SwitchEvent]]]:
+    """Record the switch's events per call id (``""`` for BackendGap)."""
+    seen: dict[str, list[base.SwitchEvent]] = {}
+
+    async def read() -> None:
+        async for event in switch.events():
+            seen.setdefault(getattr(event, "call_id", ""), []).append(event)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(read)
+        try:
+            yield seen
+        finally:
+            tg.cancel_scope.cancel()
+
+
+async def until(condition: Callable[[], bool], within: float) -> bool:
+    """Poll ``condition`` (the drill watches a switch from outside: no event to wait on)."""
+    with anyio.move_on_after(within):
+        while not condition():  # noqa: ASYNC110
+            await anyio.sleep(0.05)
+        return True
+    return False
+
+
+def ended(seen: dict[str, list[base.SwitchEvent]], call_id: str) -> bool:
+    return any(isinstance(e, base.CallEnded) for e in seen.get(call_id, ()))
+
+
+async def on_switch(target: Target, tag: str) -> set[str]:
+    """The drill's calls on the switch now, seen by a separate switch object."""
+    async with target.switch(app="drill13-side") as side:
+        return {orphan.call_id for orphan in await side.orphans(tag)}
+
+
+async def clean(target: Target, tag: str) -> int:
+    """Hang up what is left of the drill's calls; how many there were."""
+    async with target.switch(app="drill13-side") as side:
+        left = await side.orphans(tag)
+        for orphan in left:
+            await side.hangup_orphan(orphan)
+        return len(left)
+
+
+async def place(switch: base.Switch, target: Target, tag: str, calls: int) -> list[str]:
+    ids = [f"{tag}-{i:04d}" for i in range(calls)]
+    variables = {"AUTOINFORMER_CAMPAIGN": tag}
+
+    async def originate(call_id: str, number: str) -> None:
+        await switch.originate(
+            call_id, number, caller_id=None, ring_timeout=30, variables=variables
+        )
+
+    async with anyio.create_task_group() as tg:
+        for i, call_id in enumerate(ids):
+            tg.start_soon(originate, call_id, target.number(i))
+    return ids
+
+
+async def drill(target: Target, fault: str, calls: int) -> dict[str, Any]:
+    tag = f"drill13-{fault}-{os.getpid()}-{int(time.time())}"
+    began = anyio.current_time()
+    result: dict[str, Any] = {"target": target.name, "fault": fault, "calls": calls}
+    if fault == "orphans":
+        return result | await orphans_drill(target, tag, calls)
+    switch = target.switch()
+    async with switch, listening(switch) as seen:
+        ids = await place(switch, target, tag, calls)
+        answered = await until(
+            lambda: all(
+                any(isinstance(e, base.CallAnswered) for e in seen.get(i, ())) for i in ids
+            ),
+            60,
+        )
+        result["all_answered"] = answered
+        result["answered"] = sum(
+            any(isinstance(e, base.CallAnswered) for e in seen.get(i, ())) for i in ids
+        )
+        fast_fail = None
+        if fault == "drop":
+            await target.drop(switch)
+        else:
+            if fault == "resync-fail":
+                await target.fail_next_resync()
+            await target.stop()
+            if fault == "outage":
+                await anyio.sleep(OUTAGE_SECONDS)
+            t = anyio.current_time()
+            try:
+                await switch.originate(
+                    f"{tag}-while-away", target.number(9999), caller_id=None, ring_timeout=30
+                )
+                fast_fail = "originate succeeded while the switch was away"
+            except BackendUnavailable:
+                fast_fail = round(anyio.current_time() - t, 3)
+            await target.start()
+        got_gap = await until(lambda: bool(seen.get("")), 120)
+        gaps = [e for e in seen.get("", ()) if isinstance(e, base.BackendGap)]
+        present = await on_switch(target, tag) if got_gap else set()
+        adopted = {c for g in gaps for c in g.adopted}
+        result |= {
+            "originate_while_away_s": fast_fail,
+            "gap_reported": got_gap,
+            "gap_seconds": round(sum(g.seconds for g in gaps), 1),
+            "adopted": len(adopted),
+            "lost": sum(len(g.lost) for g in gaps),
+            "ghosts": len(adopted - present),
+        }
+        for call_id in ids:  # hang up what is still ours
+            if not ended(seen, call_id):
+                await switch.hangup(call_id)
+        await until(lambda: all(ended(seen, i) for i in ids), 60)
+        unresolved = [i for i in ids if not ended(seen, i)]
+        multiple = [
+            i for i in ids if sum(isinstance(e, base.CallEnded) for e in seen.get(i, ())) > 1
+        ]
+        result |= {
+            "resolved": calls - len(unresolved),
+            "completion": round((calls - len(unresolved)) / calls, 3),
+            "unresolved": len(unresolved),
+            "ended_twice": len(multiple),
+        }
+    await anyio.sleep(SETTLE_SECONDS)
+    result["channels_left"] = await clean(target, tag)
+    result["seconds"] = round(anyio.current_time() - began, 1)
+    return result
+
+
+async def orphans_drill(target: Target, tag: str, calls: int) -> dict[str, Any]:
+    dead = target.switch()
+    async with dead, listening(dead) as seen:
+        ids = await place(dead, target, tag, calls)
+        await until(
+            lambda: all(
+                any(isinstance(e, base.CallAnswered) for e in seen.get(i, ())) for i in ids
+            ),
+            60,
+        )
+    # "kill -9": the switch object is gone, nothing was hung up. The next process:
+    await anyio.sleep(2.0)  # a restart takes a moment (and FreeSWITCH's channel list lags)
+    async with target.switch() as fresh:
+        t = anyio.current_time()
+        found = await fresh.orphans(tag)
+        listed = anyio.current_time() - t
+        for orphan in found:
+            await fresh.hangup_orphan(orphan)
+
+        async def none_left() -> bool:
+            return not await fresh.orphans(tag)
+
+        cleared_in: float | None = None
+        with anyio.move_on_after(SETTLE_SECONDS):
+            while not await none_left():  # noqa: ASYNC110 - polling the switch
+                await anyio.sleep(0.2)
+            cleared_in = round(anyio.current_time() - t, 2)
+        left = len(await fresh.orphans(tag))
+    leftover = await clean(target, tag)
+    return {
+        "orphans_found": len({o.call_id for o in found}),
+        "orphans_of_the_drill": len({o.call_id for o in found} & set(ids)),
+        "list_seconds": round(listed, 3),
+        "cleared_in_s": cleared_in,
+        "orphans_left_after_10s": left,
+        "channels_left": leftover,
+        "unresolved": 0,
+        "ghosts": 0,
+        "completion": 1.0 if left == 0 else round(1 - left / calls, 3),
+    }
+
+
+async def run_fake(name: str, faults: list[str], calls: int) -> list[dict[str, Any]]:
+    rows = []
+    for fault in faults:
+        if not applies(name, fault):
+            continue
+        if name == "fake-ari":
+            async with FakeAri(
+                reference_dir=bundled_reference_dir(), time_scale=1.0, check_events=False
+            ) as fake:
+                rows.append(await drill(FakeAriTarget(fake), fault, calls))
+        else:
+            async with FakeEslServer(speed=1.0, max_backlog=100_000) as server:
+                rows.append(await drill(FakeEslTarget(server), fault, calls))
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+async def run_real(name: str, faults: list[str], calls: int) -> list[dict[str, Any]]:
+    rows = []
+    target = RealTarget(name)
+    for fault in faults:
+        if not applies(name, fault):
+            continue
+        try:
+            rows.append(await drill(target, fault, calls))
+        finally:
+            await target.start()  # always running afterwards, whatever happened
+        print(json.dumps(rows[-1]), flush=True)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--targets", default="fake-ari,fake-esl")
+    parser.add_argument("--faults", default=",".join(FAULTS))
+    parser.add_argument("--calls", type=int, default=0, help="0: 260 on fakes, 50 on real")
+    parser.add_argument("--results", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    targets = [t for t in args.targets.split(",") if t]
+    faults = [f for f in args.faults.split(",") if f]
+    for name in targets:
+        if name not in TARGETS:
+            parser.error(f"unknown target {name!r} (one of {', '.join(TARGETS)})")
+    for fault in faults:
+        if fault not in FAULTS:
+            parser.error(f"unknown fault {fault!r} (one of {', '.join(FAULTS)})")
+    results: dict[str, Any] = {}
+    if args.results.exists():
+        results = json.loads(args.results.read_text())
+    bad = 0
+    for name in targets:
+        calls = args.calls or (260 if name.startswith("fake") else 50)
+        if name.startswith("fake"):
+            rows = anyio.run(
+                run_fake,
+                name,
+                faults,
+                calls,
+                backend="asyncio",
+                backend_options={"loop_factory": VirtualTimeLoop},
+            )
+        else:
+            rows = anyio.run(run_real, name, faults, calls)
+        results[name] = rows
+        for row in rows:
+            bad += bool(
+                row.get("unresolved")
+                or row.get("ghosts")
+                or row.get("channels_left")
+                or row.get("orphans_left_after_10s")
+                or row.get("ended_twice")
+            )
+    args.results.parent.mkdir(parents=True, exist_ok=True)
+    args.results.write_text(json.dumps(results, indent=2) + "\n")
+    print(
+        f"{'target':9} {'fault':12} {'calls':>5} {'done':>6} {'unres':>5} {'ghost':>5} "
+        f"{'left':>4} {'gap s':>6} {'adopt':>5} {'lost':>5}"
+    )
+    for name in targets:
+        for row in results.get(name, []):
+            print(
+                f"{row['target']:9} {row['fault']:12} {row['calls']:5d} "
+                f"{row.get('completion', math.nan):6.3f} {row.get('unresolved', 0):5d} "
+                f"{row.get('ghosts', 0):5d} {row.get('channels_left', 0):4d} "
+                f"{row.get('gap_seconds', 0):6.1f} {row.get('adopted', 0):5d} "
+                f"{row.get('lost', 0):5d}"
+            )
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
