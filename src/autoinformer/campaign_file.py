@@ -123,6 +123,7 @@ def parse_campaign(
             "name",
             "contacts",
             "region",
+            "countries",
             "lines",
             "min_delivered_seconds",
             "timezone",
@@ -144,9 +145,9 @@ def parse_campaign(
             "pacing",
         },
     )
-    timezone = values.check_zone(
-        _get(camp, "campaign", "timezone", str, "UTC"), "campaign.timezone"
-    )
+    # no default zone: a campaign whose numbers span several zones must name one (#14)
+    zone_key = _get(camp, "campaign", "timezone", str, None)
+    timezone = None if zone_key is None else values.check_zone(zone_key, "campaign.timezone")
     script = _script(data.get("script"), base)
     queues = _queues(data, base)
     kwargs: dict[str, Any] = {
@@ -158,6 +159,7 @@ def parse_campaign(
         ),
         "region": _get(camp, "campaign", "region", str, "RU"),
         "timezone": timezone,
+        "countries": _get(camp, "campaign", "countries", list, []),
         "queues": queues,
         "machine_detection": _get(camp, "campaign", "machine_detection", bool, False),
         "on_machine": _get(camp, "campaign", "on_machine", str, "hangup"),
@@ -348,12 +350,13 @@ def _media_path(value: str, base: Path) -> str:
     return str(base / value)
 
 
-def _window(table: Mapping[str, Any], timezone: str) -> CallWindow:
+def _window(table: Mapping[str, Any], timezone: str | None) -> CallWindow:
     prefix = "campaign.window"
     _only(table, prefix, {"days", "hours", "timezone", "holidays", "start", "end", "strict"})
     values.check_window(table, prefix)
     kwargs = dict(table)
-    kwargs.setdefault("timezone", timezone)
+    if timezone is not None:  # else the window takes the campaign's zone (or is refused)
+        kwargs.setdefault("timezone", timezone)
     try:
         return CallWindow.parse(**kwargs)
     except SettingsError as exc:

@@ -70,7 +70,9 @@ def load_contacts(spec: CampaignFile) -> tuple[list[Contact], list[str]]:
         return [], []
     contacts: list[Contact] = []
     problems: list[str] = []
-    for row in read_contacts(spec.contacts, region=spec.campaign.region):
+    for row in read_contacts(
+        spec.contacts, region=spec.campaign.region, countries=sorted(spec.campaign.countries)
+    ):
         if row.contact is not None:
             contacts.append(row.contact)
         else:
