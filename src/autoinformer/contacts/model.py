@@ -8,10 +8,11 @@ import functools
 import math
 import zoneinfo
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import attrs
 
-from autoinformer.contacts.phones import e164_phone
+from autoinformer.contacts.phones import _KNOWN, e164_phone
 from autoinformer.errors import InputError, SettingsError
 
 __all__ = ["Contact", "variable_text"]
@@ -41,11 +42,19 @@ def _freeze_vars(value: Mapping[str, object]) -> Mapping[str, str]:
         raise SettingsError(
             "variables", f"expected a mapping of names to values, got {type(value).__name__}"
         )
+    out = dict(value)
+    for key, item in out.items():  # the importer's rows: text names and values, checked fast
+        if type(item) is not str or type(key) is not str or not key:
+            return _check_vars(out)
+    return out  # type: ignore[return-value]  # every value is text (the loop above)
+
+
+def _check_vars(value: Mapping[Any, object]) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, item in value.items():
-        if not isinstance(key, str) or not key.strip():
+        if not isinstance(key, str) or not key:
             raise SettingsError("variables", f"a variable name must be text, got {key!r}")
-        out[key] = item if type(item) is str else variable_text(item, f"variables[{key!r}]")
+        out[key] = variable_text(item, f"variables[{key!r}]")
     return out
 
 
@@ -117,27 +126,35 @@ class Contact:
         timezone: IANA zone of the person, when the list says (judges calling hours).
     """
 
-    id: str = attrs.field(converter=_text_id)
+    id: str
     name: str = ""
     phones: tuple[str, ...] = attrs.field(default=(), converter=_phones_tuple)
     variables: Mapping[str, str] = attrs.field(factory=dict, converter=_freeze_vars, hash=False)
     timezone: str | None = None
 
     def __attrs_post_init__(self) -> None:
+        if type(self.id) is not str:
+            object.__setattr__(self, "id", _text_id(self.id))
         if not isinstance(self.id, str) or not self.id.strip():
             raise SettingsError("id", f"expected a non-empty text id, got {self.id!r}")
         if not isinstance(self.name, str):
             raise SettingsError("name", f"contact {self.id!r}: expected text, got {self.name!r}")
-        phones: list[str] = []
-        for i, phone in enumerate(self.phones):
-            try:
-                e164 = e164_phone(phone, f"phones[{i}]")
-            except SettingsError as exc:
-                raise SettingsError(exc.field, f"contact {self.id!r}: {exc.message}") from None
-            if e164 not in phones:
-                phones.append(e164)
-        if phones != list(self.phones):
-            object.__setattr__(self, "phones", tuple(phones))
+        given = self.phones
+        # the importer's rows: numbers its normalizer has just checked, each once (fast)
+        if not (
+            (len(given) == 1 and given[0] in _KNOWN)
+            or (all(p in _KNOWN for p in given) and len(set(given)) == len(given))
+        ):
+            phones: list[str] = []
+            for i, phone in enumerate(given):
+                try:
+                    e164 = e164_phone(phone, f"phones[{i}]")
+                except SettingsError as exc:
+                    raise SettingsError(exc.field, f"contact {self.id!r}: {exc.message}") from None
+                if e164 not in phones:
+                    phones.append(e164)
+            if phones != list(given):
+                object.__setattr__(self, "phones", tuple(phones))
         if self.timezone is not None:
             zone = self.timezone
             name = getattr(zone, "key", zone)  # a ZoneInfo is taken by its name

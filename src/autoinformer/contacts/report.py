@@ -50,6 +50,11 @@ class ImportReport:
     keep_contacts: bool = True
     region: str | None = None
     abroad: dict[str, int] = attrs.field(factory=dict)
+    _home: str = attrs.field(init=False, default="", repr=False)
+
+    def __attrs_post_init__(self) -> None:
+        self._home = _home_prefix(self.region) if self.region is not None else ""
+
     rows: int = 0
     valid: int = 0
     invalid: int = 0
@@ -62,8 +67,8 @@ class ImportReport:
         self.rows += 1
         if result.status is RowStatus.VALID:
             self.valid += 1
-            if self.region is not None and result.contact is not None:
-                home = _home_prefix(self.region)
+            home = self._home
+            if home and result.contact is not None:
                 for phone in result.contact.phones:
                     if not phone.startswith(home):
                         code = _calling_code(phone)
