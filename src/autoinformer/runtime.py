@@ -40,6 +40,7 @@ from autoinformer.core.dialer import DialerCore, DoNotCall
 from autoinformer.errors import (
     AutoinformerError,
     BackendError,
+    BackendUnavailable,
     CallNotFound,
     InputError,
     SpeechUnavailable,
@@ -83,6 +84,11 @@ ID_SALT_KEY = "call_id_salt"
 
 DRAIN_SECONDS = 10.0
 """At the end of a run, how long to wait for SMS still being sent and hooks still running."""
+
+ABORT_SECONDS = 15.0
+"""When a run fails, how long hanging up the calls in progress and recording them may take."""
+HANGUP_SECONDS = 3.0
+"""When a run fails, how long one hang-up may take (the switch may be gone)."""
 
 ResultCallback = Callable[[AttemptRecord], Awaitable[None] | None]
 Hook = Callable[[Contact, str], Awaitable[str] | str]
@@ -243,6 +249,21 @@ class Runtime:
         """
         contacts = list(contacts)
         await self._check_speech(contacts)
+        try:
+            await self._run(contacts)
+        except BaseExceptionGroup as group:
+            error = _the_error(group)
+            if error is None:  # cancelled, interrupted: not ours to handle
+                raise
+            await self._abort(error)
+            error.__suppress_context__ = True  # one clear error, not a group
+            raise error  # noqa: B904 - its own cause (if any) is kept
+        except Exception as error:
+            await self._abort(error)
+            raise
+        return await self._finish_run()
+
+    async def _run(self, contacts: list[Contact]) -> None:
         notified = anyio.Event()
         try:
             async with anyio.create_task_group() as tg:
@@ -270,6 +291,8 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
+
+    async def _finish_run(self) -> RunSummary:
         name, store, sent = self.campaign.name, self.store, self._sms_sent
         if sent:
 
@@ -328,10 +351,18 @@ class Runtime:
         pending: collections.deque[e.Event] = collections.deque([event])
         while pending:
             commands = self.core.handle(self.clock.now(), pending.popleft())
+            unreachable = ""
             for command in commands:
+                if unreachable and isinstance(command, c.Originate):
+                    # the switch could not be reached a moment ago: the rest of the batch is
+                    # not sent to it, and reported as not placed in the same words
+                    pending.append(_not_sent(command, unreachable))
+                    continue
                 follow = await self._execute(command)
                 if follow is not None:
                     pending.append(follow)
+                    if isinstance(follow, e.CommandFailed) and follow.unreachable:
+                        unreachable = follow.detail
 
     # --- carrying commands out -----------------------------------------------------------
 
@@ -442,6 +473,9 @@ class Runtime:
                 operator=cmd.operator,
                 detect_machine=cmd.detect_machine,
             )
+        except BackendUnavailable as exc:
+            log.warning("originate %s not placed, the switch is unreachable: %s", cmd.call_id, exc)
+            return e.CommandFailed(cmd.call_id, str(exc), originate=True, unreachable=True)
         except BackendError as exc:
             log.warning("originate %s refused: %s", cmd.call_id, exc)
             return e.CommandFailed(cmd.call_id, str(exc), originate=True)
@@ -608,6 +642,34 @@ class Runtime:
             log.error("switch event stream failed: %s", exc)
             raise
 
+    async def _abort(self, error: BaseException) -> None:
+        """The run failed: hang up every call in progress and record its attempt (the core's
+        :class:`~autoinformer.core.events.Abort`), within :data:`ABORT_SECONDS`; what cannot be
+        done (a switch or a store that is gone) is logged, never raised over ``error``."""
+        reason = f"{type(error).__name__}: {error}"
+        log.error("the run failed (%s): hanging up %d calls", reason, len(self.core.calls))
+        commands = self.core.handle(self.clock.now(), e.Abort(reason))
+        with anyio.CancelScope(shield=True), anyio.move_on_after(ABORT_SECONDS):
+            for cmd in commands:
+                if isinstance(cmd, c.Hangup) and cmd.call_id not in self._placing:
+                    with anyio.move_on_after(HANGUP_SECONDS):
+                        try:
+                            await self.switch.hangup(cmd.call_id, cmd.cause)
+                        except BackendError as exc:
+                            log.warning("hang-up of %s failed: %s", cmd.call_id, exc)
+            store = self.store
+            for cmd in commands:
+                try:
+                    if isinstance(cmd, c.Journal) and not cmd.begin:
+                        await self._store_call(store.finish_attempt, cmd.record)
+                    elif isinstance(cmd, c.SaveProgress):
+                        await self._store_call(
+                            store.save_progress, self.campaign.name, cmd.progress
+                        )
+                except StoreError as exc:
+                    log.error("could not record the calls hung up: %s", exc)
+                    return
+
     async def _timer(self) -> None:
         while True:
             wake = self._wake
@@ -633,6 +695,30 @@ class Runtime:
             if self._wake == wake:
                 self._wake = None
                 await self._inbox_send.send(e.Tick())
+
+
+def _not_sent(cmd: c.Originate, detail: str) -> e.CommandFailed:
+    return e.CommandFailed(cmd.call_id, f"not sent: {detail}", originate=True, unreachable=True)
+
+
+def _the_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one error a failed run raises: the first of ours in the group (the switch, the
+    store...), else the first other exception; None when something is not an ``Exception``
+    (cancellation, KeyboardInterrupt), which is left to propagate as it is."""
+    leaves: list[BaseException] = []
+
+    def walk(exc: BaseException) -> None:
+        if isinstance(exc, BaseExceptionGroup):
+            for inner in exc.exceptions:
+                walk(inner)
+        else:
+            leaves.append(exc)
+
+    walk(group)
+    if not leaves or any(not isinstance(leaf, Exception) for leaf in leaves):
+        return None
+    ours = [leaf for leaf in leaves if isinstance(leaf, AutoinformerError)]
+    return (ours or leaves)[0]
 
 
 def _span(seconds: float) -> str:

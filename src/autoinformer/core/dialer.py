@@ -259,6 +259,8 @@ class DialerCore:
             self._paused = True
         elif isinstance(event, e.Resume):
             self._paused = False
+        elif isinstance(event, e.Abort):
+            self._abort(now, event.reason, out)
         elif isinstance(event, e.Stop):
             self._stopping = True
             if event.hangup:
@@ -571,6 +573,29 @@ class DialerCore:
         if self._probe == call.call_id:
             self._probe = None
         self._switch_down = self._probing = True
+
+    def _abort(self, now: float, reason: str, out: list[c.Command]) -> None:
+        """Hang every call up and record it now (see :class:`~.events.Abort`)."""
+        self._stopping = True
+        for call in list(self.calls.values()):
+            detail = f"hung up: the run stopped ({reason})"
+            answered_call = call.answered_at is not None
+            if answered_call:  # judged as it stands, before the hang-up changes its stage
+                outcome = call.answered_outcome(now, self.campaign.min_delivered_seconds)
+                if outcome is Outcome.HUNG_UP_EARLY:
+                    outcome = Outcome.FAILED  # we cut it, not the callee
+                    call.detail = call.detail or detail
+                call.outcome = outcome
+            self.hangup_call(call, out)
+            ended = CallEnded(
+                call.call_id,
+                HangupCause.NORMAL_TEMPORARY_FAILURE,
+                answered=answered_call,
+                detail=detail,
+            )
+            self._on_ended(now, ended, out)
+        for leg in list(self.legs):
+            out.append(c.Hangup(leg, HangupCause.NORMAL_CLEARING))
 
     def _switch_back(self) -> None:
         """The switch took a probe (or reconnected): dial as the pacing wants again."""

@@ -15,6 +15,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.records import AttemptRecord, ContactProgress
 
 __all__ = [
+    "Abort",
     "CallbackDone",
     "CommandFailed",
     "ContactCancelled",
@@ -104,6 +105,17 @@ class Stop:
 
 
 @attrs.frozen
+class Abort:
+    """The run cannot go on (the switch went away for good, the store failed, a bug): every
+    call in progress is hung up and its attempt recorded at once, without waiting for the
+    switch to confirm (it may never), and no call is placed any more. An answered call that
+    was not yet delivered is ``failed`` (we cut it), so is a call still ringing; ``reason``
+    goes into their ``detail``."""
+
+    reason: str
+
+
+@attrs.frozen
 class CallbackDone:
     """The application's hook for a ``callback`` step answered (``result``) or failed."""
 
@@ -144,5 +156,6 @@ CoreEvent = (
     | Stop
     | CallbackDone
     | CommandFailed
+    | Abort
 )
 Event = SwitchEvent | CoreEvent
