@@ -7,6 +7,10 @@
   as a failed playback.
 - :func:`check_templates`: every ``say`` template's variables are columns of the contact list
   (``{BALANSE|abs}`` against a list with ``BALANCE`` stops the run, naming the step).
+- :func:`check_backend`: the switch can reach the audio the script plays: an Asterisk (ARI)
+  needs ``sounds_dir`` or ``audio = "http"`` for recordings and synthesised speech; a
+  FreeSWITCH (ESL) whose ``audio_dir`` is mapped (``switch_audio_dir``, ``audio_url``) sees
+  only the files under it. Found here, not at the first call's first playback.
 - :func:`overnight_hours`: calling hours that run past midnight (``20:00-09:00``), which
   the CLI points out, since it is more often a slip than a night shift.
 
@@ -16,8 +20,9 @@ of the campaign file (``script[1].say``, ``queues.operators.hold_music``).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from autoinformer.campaign import Campaign
 from autoinformer.contacts.model import Contact
@@ -30,6 +35,7 @@ __all__ = [
     "MAX_HOLD_MUSIC_SECONDS",
     "MAX_MESSAGE_BYTES",
     "MAX_MESSAGE_SECONDS",
+    "check_backend",
     "check_media",
     "check_templates",
     "list_columns",
@@ -103,6 +109,62 @@ def check_media(campaign: Campaign) -> None:
         except AudioFileError as exc:
             raise SettingsError(where, f"{file}: {exc.message}") from None
         checked.add((file, hold))
+
+
+def check_backend(
+    campaign: Campaign,
+    kind: str,
+    settings: Mapping[str, Any],
+    *,
+    speech_dir: Path | None = None,
+) -> None:
+    """Check that the switch ``kind`` with these ``[backend]`` settings can play what the
+    campaign plays (see the module docstring); ``sim`` needs nothing.
+
+    Args:
+        campaign: the campaign (its script, abandon message and hold music).
+        kind: ``ari``, ``esl`` or ``sim``.
+        settings: the ``[backend]`` table as the backend's constructor takes it.
+        speech_dir: where ``say`` steps are rendered (the speech cache), when the caller knows.
+
+    Raises:
+        SettingsError: the field is the backend key to set (``backend.sounds_dir``) or the
+            script's key of a file the switch could not see (``script[0].play``).
+    """
+    files = [
+        (where, f) for where, f in media_files(campaign) if not f.startswith(_BUILTIN_PREFIXES)
+    ]
+    says = list(campaign.script.located_templates())
+    if kind == "ari":
+        audio = settings.get("audio", "sounds_dir")
+        if audio == "sounds_dir" and not settings.get("sounds_dir") and (files or says):
+            where, what = files[0] if files else (says[0][0], "synthesised speech")
+            raise SettingsError(
+                "backend.sounds_dir",
+                f"the script plays audio files ({where}: {what}) and Asterisk can only play "
+                "files it can see: set sounds_dir (our path of the directory Asterisk knows "
+                'as sounds/autoinformer) or audio = "http" with media_url and media_dir',
+            )
+    elif kind == "esl":
+        audio_dir = settings.get("audio_dir")
+        mapped = settings.get("switch_audio_dir") or settings.get("audio_url")
+        if not (audio_dir and mapped):
+            return  # played by their own path: the switch shares our file system
+        root = Path(str(audio_dir)).resolve()
+        for where, file in files:
+            if not Path(file).resolve().is_relative_to(root):
+                raise SettingsError(
+                    where,
+                    f"{file} is not inside backend.audio_dir {audio_dir}, the only directory "
+                    "the switch sees (switch_audio_dir / audio_url): move it there",
+                )
+        if says and speech_dir is not None and not speech_dir.resolve().is_relative_to(root):
+            raise SettingsError(
+                "speech.cache",
+                f"synthesised speech is written to {speech_dir}, outside backend.audio_dir "
+                f"{audio_dir}, the only directory the switch sees: set [speech] cache to a "
+                "directory inside it",
+            )
 
 
 def list_columns(contacts: Iterable[Contact]) -> list[str]:

@@ -39,6 +39,7 @@ __all__ = [
     "run_realtime",
     "run_virtual",
     "setup_logging",
+    "stopped",
 ]
 
 
@@ -110,6 +111,17 @@ def interrupted(argv: Sequence[str], path: Path) -> None:
     print(
         f"\ninterrupted: every finished attempt is in {path}; calls in flight are retried "
         f"on the next run. To carry on: {resume_command(argv, path)}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def stopped(argv: Sequence[str], path: Path, error: BaseException) -> None:
+    """Say on stderr that the run stopped on ``error``, that the calls in progress were hung
+    up and recorded, where the results are and how to carry on."""
+    print(
+        f"\nstopped: {error}\nthe calls in progress were hung up and recorded; every finished "
+        f"attempt is in {path}. To carry on: {resume_command(argv, path)}",
         file=sys.stderr,
         flush=True,
     )

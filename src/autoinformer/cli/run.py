@@ -37,10 +37,16 @@ from autoinformer.cli._running import (
     run_realtime,
     run_virtual,
     setup_logging,
+    stopped,
 )
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
 from autoinformer.errors import BackendError, SettingsError, SpeechUnavailable, StoreError
-from autoinformer.preflight import check_templates, list_columns, overnight_hours
+from autoinformer.preflight import (
+    check_backend,
+    check_templates,
+    list_columns,
+    overnight_hours,
+)
 
 __all__ = ["load_contacts", "register"]
 
@@ -108,12 +114,18 @@ def _run(args: argparse.Namespace) -> int:
     if spec.do_not_call is not None:
         dnc = DoNotCallList.from_file(spec.do_not_call, region=spec.campaign.region, create=True)
     store, path = open_store(args.store)
+    # the switch can reach the audio the script plays (before anyone is called)
+    speech_dir = spec.speech.cache or path.parent / "speech-cache"
+    check_backend(spec.campaign, spec.backend, spec.backend_settings, speech_dir=speech_dir)
     argv = getattr(args, "argv", ["run", args.campaign])
     announce_store(argv, path, temporary=args.store is None)
     try:
         summary = _execute(spec, contacts, store, path, args, dnc, hooks)
     except KeyboardInterrupt:
         interrupted(argv, path)
+        raise
+    except (BackendError, StoreError) as exc:  # the run stopped: say how to carry on
+        stopped(argv, path, exc)
         raise
     summary["store"] = str(path)
     summary["rejected_rows"] = len(problems)
