@@ -273,3 +273,34 @@ async def test_machine_detection_round_trip() -> None:
         assert finished.completed
         await switch.hangup(call)
         await _next(switch, base.CallEnded, call)
+
+
+@pytest.mark.anyio
+async def test_orphans_left_by_a_dead_process_are_hung_up_on_real_asterisk() -> None:
+    # Issue #13 item 4: a process dies (its switch object closes without hanging up); the next
+    # one finds its calls by their AUTOINFORMER_CAMPAIGN variable and hangs them up.
+    tag = _call_id("orphans")
+    ids = [f"{tag}-{i}" for i in range(3)]
+    variables = {"AUTOINFORMER_CAMPAIGN": tag}
+    async with AriSwitch(settings=settings(app=f"{tag}-dead")) as dead:
+        for call_id in ids:
+            await dead.originate(
+                call_id, "+79500000001", caller_id=None, ring_timeout=10, variables=variables
+            )
+        answered: set[str] = set()
+        with anyio.fail_after(10):
+            async for event in dead.events():
+                if isinstance(event, base.CallAnswered):
+                    answered.add(event.call_id)
+                    if answered == set(ids):
+                        break
+    async with AriSwitch(settings=settings(app=f"{tag}-next")) as switch:
+        orphans = await switch.orphans(tag)
+        assert sorted(o.call_id for o in orphans) == ids
+        assert all(o.answered and o.since is not None for o in orphans)
+        assert await switch.orphans("some-other-campaign") == []
+        for orphan in orphans:
+            await switch.hangup_orphan(orphan)
+        with anyio.fail_after(10):
+            while await switch.orphans(tag):  # noqa: ASYNC110 - polling the real server
+                await anyio.sleep(0.2)

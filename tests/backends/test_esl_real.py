@@ -32,6 +32,7 @@ from autoinformer.backends.base import (
     CallAnswered,
     CallEnded,
     Media,
+    Orphan,
     PlaybackFinished,
     Switch,
     SwitchEvent,
@@ -212,3 +213,38 @@ async def test_server_restart_mid_call_is_a_gap_with_the_calls_lost() -> None:
     finally:
         with anyio.CancelScope(shield=True):
             await _pbx("start")  # never leave the server stopped
+
+
+@pytest.mark.anyio
+async def test_orphans_left_by_a_dead_process_are_hung_up_on_real_freeswitch() -> None:
+    # Issue #13 item 4: a process dies (its switch object closes without hanging up); the next
+    # one finds its parked calls by their channel variables and hangs them up.
+    tag = f"real-orphans-{os.getpid()}-{anyio.current_time():.0f}"
+    ids = [f"{tag}-{i}" for i in range(3)]
+    variables = {"AUTOINFORMER_CAMPAIGN": tag}
+    async with real_switch() as dead:
+        for call_id in ids:
+            await dead.originate(
+                call_id, "+79500000001", caller_id=None, ring_timeout=10, variables=variables
+            )
+        answered: set[str] = set()
+        with anyio.fail_after(10):
+            async for event in dead.events():
+                if isinstance(event, CallAnswered):
+                    answered.add(event.call_id)
+                    if answered == set(ids):
+                        break
+    async with real_switch() as switch:
+        orphans: list[Orphan] = []
+        with anyio.fail_after(5):  # FreeSWITCH's channel list lags its channels a little
+            while len(orphans) < len(ids):
+                orphans = await switch.orphans(tag)
+                await anyio.sleep(0.2)
+        assert sorted(o.call_id for o in orphans) == ids
+        assert all(o.answered for o in orphans)
+        assert await switch.orphans("some-other-campaign") == []
+        for orphan in orphans:
+            await switch.hangup_orphan(orphan)
+        with anyio.fail_after(10):
+            while await switch.orphans(tag):  # noqa: ASYNC110 - polling the real server
+                await anyio.sleep(0.2)
