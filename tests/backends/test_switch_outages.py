@@ -91,12 +91,18 @@ async def answered(switch: base.Switch, call_id: str, variables: dict[str, str] 
 # --- item 1: a long outage -------------------------------------------------------------------
 
 
-async def test_ari_keeps_reconnecting_through_a_long_outage() -> None:
+async def test_ari_keeps_reconnecting_through_a_long_outage(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.WARNING, "autoinformer.backends.ari")
     async with fake_ari() as fake, ari_switch(fake, reconnect_max=5.0) as switch:
         await answered(switch, "c1")
         await fake.stop()
         await anyio.sleep(300.0)  # virtual: Asterisk is away five minutes
         assert not switch.connected
+        errors = [r for r in caplog.records if "away for" in r.getMessage()]
+        assert 4 <= len(errors) <= 5  # after 60 s, then every 60 s
+        assert all(r.levelno == logging.ERROR for r in errors)
         with anyio.fail_after(0.001), pytest.raises(BackendUnavailable, match="not connected"):
             await switch.originate("c2", HOLD, caller_id=None, ring_timeout=10)
         fake.start()
@@ -163,6 +169,26 @@ async def test_esl_failed_resync_after_a_restart_is_retried_and_ends_the_lost_ca
             assert ended.answered
         assert sum("show channels" in c for c in server.commands) >= 2
         assert switch.connected
+
+
+async def test_esl_resync_asks_about_calls_missing_from_the_lagging_channel_list() -> None:
+    # A real FreeSWITCH's ``show channels`` reads a database that lags its channels by about
+    # a second: a call answered just before the drop can be missing from it.
+    async with FakeEslServer(speed=1.0) as server, esl_switch(server) as switch:
+        await answered(switch, "fresh")
+        await answered(switch, "gone")
+        server.unlisted = {server.channel_for("fresh").uuid}
+        server.accepting = False
+        await server.drop_connections()
+        server.hang_up(server.channel_for("gone").uuid)  # unheard: the link is down
+        server.accepting = True
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.adopted == ("fresh",)
+        assert gap.lost == ("gone",)
+        assert any(c.startswith("bgapi uuid_exists") for c in server.commands)
+        await switch.hangup("fresh")
+        ended = await next_of(switch.events(), base.CallEnded, "fresh")
+        assert ended.answered
 
 
 # --- item 4: orphans -------------------------------------------------------------------------

@@ -99,6 +99,9 @@ class FakeEslServer:
     BACKGROUND_JOB never comes (a lost event)."""
     accepting: bool = True
     """False: new connections are closed at once (the switch is down)."""
+    unlisted: set[str] = attrs.field(factory=set)
+    """Uuids ``show channels`` leaves out (a real FreeSWITCH's channel list lags its channels
+    by about a second); ``uuid_exists`` still finds them."""
     drop_after: str | None = None
     """A regex: the connection is dropped right after a matching ``bgapi`` is carried out,
     before its reply is sent (the reply is lost; the channel exists)."""
@@ -360,6 +363,7 @@ class FakeEslServer:
                     "application": c.current.split("|")[0] if c.current else "park",
                 }
                 for c in self.channels.values()
+                if c.uuid not in self.unlisted
             ]
             return json.dumps({"row_count": len(rows), "rows": rows} if rows else {"row_count": 0})
         if word == "uuid_exists":

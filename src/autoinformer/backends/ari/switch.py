@@ -66,6 +66,8 @@ __all__ = ["AriSwitch"]
 log = logging.getLogger("autoinformer.backends.ari")
 
 _FIRST_BACKOFF = 0.1
+_AWAY_ERROR_EVERY = 60.0
+"""While Asterisk is away, an error is logged after this many seconds and then as often."""
 
 EVENTS_USED = (
     "StasisStart",
@@ -359,6 +361,7 @@ class AriSwitch(base.Switch):
     async def _run_events(self) -> None:
         backoff = _FIRST_BACKOFF
         gap_started: float | None = None
+        next_error = math.inf
         url = f"{self.settings.base_url}/events"
         params = {"app": self.settings.app, "subscribeAll": "false"}
         while not self._closing:
@@ -405,8 +408,15 @@ class AriSwitch(base.Switch):
             self._ws = None
             if self._closing:
                 return
+            now = anyio.current_time()
             if gap_started is None:
-                gap_started = anyio.current_time()
+                gap_started = now
+                next_error = now + _AWAY_ERROR_EVERY
+            elif now >= next_error:
+                next_error = now + _AWAY_ERROR_EVERY
+                log.error(
+                    "Asterisk has been away for %.0f s; still reconnecting", now - gap_started
+                )
             await anyio.sleep(backoff)
             backoff = min(backoff * 2, self.settings.reconnect_max)
 
