@@ -241,9 +241,17 @@ class Runtime:
             (also in :attr:`gaps`, and logged as it happens) and ``sms``, the SMS sent
             during the run (also added to the store's ``sms_sent`` meta count).
 
+        A switch that cannot be reached (``BackendUnavailable`` on originate) pauses dialling
+        without spending attempts: the core probes it one call at a time until it is back
+        (see ``docs/outcomes.md``, "When the switch is away").
+
         Raises:
             StoreError: the store failed (the campaign stops; nothing is lost).
-            BackendError: the switch went away for good.
+            BackendError: the switch went away for good (its event stream raised).
+
+        Whatever the error, the calls in progress are hung up via the switch and their
+        attempts recorded first (within :data:`ABORT_SECONDS`); the error itself is raised,
+        not an ``ExceptionGroup``.
             SpeechUnavailable: the script's messages cannot be rendered (checked on the
                 first contact before anyone is called).
         """
