@@ -112,6 +112,7 @@ def test_campaign_file_backend_table_builds_the_switch(tmp_path: Path) -> None:
     body = """
 [campaign]
 name = "ari-file"
+timezone = "Europe/Moscow"
 
 [[script]]
 play = "sound:hello-world"
