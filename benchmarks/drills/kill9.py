@@ -1,8 +1,9 @@
 """Drill: ``kill -9`` at random points of a 10k-contact campaign, resumed until done (#13).
 
-Three ways of running the same kind of campaign, each killed ``--kills`` times (SIGKILL, at a
-random moment of each run: during the load, the reconciliation, or the calls) and resumed on
-the same SQLite store until it finishes:
+Three ways of running the same kind of campaign, each killed ``--kills`` times with SIGKILL
+(30% at a random moment, often during the load or the reconciliation; the others after a
+random number of journal writes, among the calls) and resumed on the same SQLite store until
+it finishes:
 
 - ``demo``: ``autoinformer demo`` in virtual time (the discrete-event driver), seed 000's
   reminder with two operators;
@@ -55,6 +56,11 @@ from autoinformer.policy.zones import callee_zones
 from autoinformer.records import AttemptRecord
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
+KILL_CAP_SECONDS = 300.0
+"""A kill waiting for journal writes lands after this long at the latest."""
+TIMED_SHARE = 0.3
+"""The share of kills at a random moment (often in the load or the reconciliation); the others
+land after a random number of journal writes (among the calls)."""
 CAMPAIGN_TOML = """\
 [campaign]
 name = "drill"
@@ -125,7 +131,7 @@ class Mode:
             self.campaign = spec.campaign
             self.contacts = load_contacts(spec)[0]
         self.argv.append("--json")
-        self.kill_after = (2.0, 12.0) if name == "speed" else (1.0, 8.0)
+        self.kill_after = (2.0, 8.0) if name == "speed" else (1.0, 4.0)
         if args.kill_after:
             low, high = (float(x) for x in args.kill_after.split(","))
             self.kill_after = (low, high)
@@ -165,18 +171,32 @@ def _done(store: Path) -> int:
         return int(db.execute("SELECT count(*) FROM contacts WHERE state = 'done'").fetchone()[0])
 
 
-def _kill_once(mode: Mode, store: Path, delay: float) -> bool:
-    """Run once and SIGKILL after ``delay`` s; True when it finished before the kill."""
+def _count(store: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{store}?mode=ro", uri=True, timeout=0.05) as db:
+            return int(db.execute("SELECT count(*) FROM attempts").fetchone()[0])
+    except sqlite3.Error:  # not created yet, or busy: ask again
+        return -1
+
+
+def _kill_once(mode: Mode, store: Path, delay: float | None, growth: int) -> bool:
+    """Run once and SIGKILL it: after ``delay`` s, or (``delay`` None) once ``growth`` more
+    attempts were journaled (so the kill lands among the calls, not in the load); True when
+    the run finished before the kill."""
+    start = _count(store) if store.exists() else 0
     proc = subprocess.Popen(
         mode.command(store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
     )
-    try:
-        proc.wait(timeout=delay)
-        return True
-    except subprocess.TimeoutExpired:
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
-        return False
+    deadline = time.monotonic() + (delay if delay is not None else KILL_CAP_SECONDS)
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            return True
+        if delay is None and _count(store) >= start + growth:
+            break
+        time.sleep(0.005)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return False
 
 
 def _finish(mode: Mode, store: Path) -> dict[str, Any]:
@@ -236,8 +256,13 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
     before: dict[str, AttemptRecord] = {}
     lost = rewritten = in_flight = killed = 0
     started = time.perf_counter()
+    # growth kills spread over about two thirds of the campaign's attempts
+    most = max(2, int(reference["attempts"] * 2 / 3 / max(1, kills)) * 2)
     while killed < kills:
-        finished = _kill_once(mode, store, rng.uniform(*mode.kill_after))
+        if rng.random() < TIMED_SHARE:
+            finished = _kill_once(mode, store, rng.uniform(*mode.kill_after), 0)
+        else:
+            finished = _kill_once(mode, store, None, rng.randint(1, most))
         now = _journal(store)
         lost += sum(1 for aid in before if aid not in now)
         for aid, old in before.items():
@@ -312,7 +337,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--kill-after",
         help="LOW,HIGH: each run is killed after a uniform draw of seconds in this range "
-        "(default 1,8 in virtual time, 2,12 with --speed)",
+        "(default 1,4 in virtual time, 2,8 with --speed)",
     )
     parser.add_argument("--out", type=Path, default=RESULTS / "drill_kill9.json")
     args = parser.parse_args(argv)

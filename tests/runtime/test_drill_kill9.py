@@ -1,5 +1,5 @@
-"""The kill -9 drill (``benchmarks/drills/kill9.py``), short: a virtual-time demo of 2,000
-contacts SIGKILLed at up to six random moments (during the load, the reconciliation or the calls)
+"""The kill -9 drill (``benchmarks/drills/kill9.py``), short: a virtual-time demo of 1,000
+contacts SIGKILLed at six random points (during the load, the reconciliation or the calls)
 and resumed until done. Nothing lost or rewritten, nobody called twice at once, outside the
 calling hours, over the budget or before the retry interval, and about as many contacts
 reached as without the kills (before #13 item 6 a resumed run replayed every callee's first
@@ -27,19 +27,19 @@ def test_kill_dash_nine_drill_short(tmp_path: Path) -> None:
     code = kill9.main(
         [
             "--contacts",
-            "2000",
+            "1000",
             "--kills",
             "6",
             "--modes",
             "demo",
             "--kill-after",
-            "1.0,2.5",
+            "0.2,1.0",
             "--out",
             str(out),
         ]
     )
     (row,) = json.loads(out.read_text())["rows"]
-    assert row["kills"] >= 2, f"the run finished before most kills: {row}"
+    assert row["kills"] >= 4, f"the run finished before most kills: {row}"
     assert row["in_flight_at_kills"] > 0, f"no kill landed during calls: {row}"
     for key in (
         "lost",
