@@ -273,7 +273,9 @@ async def test_go_away_and_come_back_report_the_lost_calls() -> None:
     async with SimSwitch(clock=clock) as sw:
         await sw.originate("c", "+79500000001", caller_id=None, ring_timeout=30)
         await timed_events(sw, clock, lambda e: isinstance(e, CallAnswered))
+        assert sw.connected
         sw.go_away()
+        assert not sw.connected
         with pytest.raises(BackendUnavailable):
             await sw.originate("d", "+79500000001", caller_id=None, ring_timeout=30)
         with pytest.raises(BackendUnavailable):
@@ -284,6 +286,7 @@ async def test_go_away_and_come_back_report_the_lost_calls() -> None:
             await sw.events().__anext__()
         clock.t += 7.0
         sw.come_back()
+        assert sw.connected
         got = await timed_events(sw, clock, ended("c"))
     assert [e for _, e in got] == [
         BackendGap(seconds=7.0, lost=("c",)),

@@ -174,6 +174,15 @@ class SimSwitch(Switch):
         self._connected = False
         self._wake()
 
+    @property
+    def connected(self) -> bool:
+        """False while closed or away (:meth:`go_away`, a planned outage of ``faults``)."""
+        return (
+            self._connected
+            and self._away_since is None
+            and not self.faults.is_down(self.clock.now())
+        )
+
     # --- faults ---------------------------------------------------------------------------
 
     def go_away(self) -> None:
