@@ -282,7 +282,6 @@ class PhoneNormalizer:
             self._cache[text] = hit
         if isinstance(hit, PhoneNumberError):
             raise PhoneNumberError(hit.value, hit.reason)
-        _remember(hit)
         return hit
 
     def _compute(self, text: str) -> str | PhoneNumberError:
@@ -402,17 +401,6 @@ def _trunk_prefix(region: str) -> str:
     return prefix if prefix.isdigit() else ""
 
 
-_KNOWN: dict[str, None] = {}
-
-
-def _remember(e164: str) -> None:
-    """Note a number the normalizer has just checked, so a :class:`Contact` made of it right
-    after (the importer's rows) need not check it again. Only speed depends on it."""
-    if len(_KNOWN) >= _CACHE_LIMIT:
-        _KNOWN.clear()
-    _KNOWN[e164] = None
-
-
 def e164_phone(text: object, field: str = "phones") -> str:
     """A number given to the Python API as E.164: checked, formatting removed.
 
@@ -426,8 +414,6 @@ def e164_phone(text: object, field: str = "phones") -> str:
     Raises:
         SettingsError: not a string, no ``+``, or not a valid number (``field`` names it).
     """
-    if isinstance(text, str) and text in _KNOWN:
-        return text
     if not isinstance(text, str):
         raise SettingsError(field, f"expected a phone number as text, got {text!r}")
     cleaned = text.strip()

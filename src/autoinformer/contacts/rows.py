@@ -377,10 +377,10 @@ class RowBuilder:
             return RowResult(row, RowStatus.DUPLICATE, None, tuple(problems))
         if layout.id is not None:
             self._seen_ids.setdefault(contact_id, row)
-        contact = Contact(
+        contact = Contact._checked(  # every value checked above: no second check
             id=contact_id,
             name=cell_text(_cell(cells, layout.name)),
-            phones=fresh,
+            phones=tuple(fresh),
             variables=variables,
             timezone=timezone,
         )
