@@ -471,6 +471,11 @@ class Runtime:
         )
 
     async def _originate(self, cmd: c.Originate) -> e.Event | None:
+        core = self.core
+        if core.switch_down and cmd.call_id != core.probe and not cmd.operator:
+            # placed before the switch proved unreachable (speech was being rendered): only
+            # the core's probe goes to a switch that is down
+            return _not_sent(cmd, "the switch could not be reached a moment ago")
         try:
             await self.switch.originate(
                 cmd.call_id,

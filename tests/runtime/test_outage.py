@@ -9,7 +9,9 @@
 
 from __future__ import annotations
 
+import wave
 from collections.abc import AsyncIterator, Mapping
+from pathlib import Path
 
 import anyio
 import pytest
@@ -23,7 +25,7 @@ from autoinformer.errors import BackendUnavailable
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.runtime import Runtime
-from autoinformer.script import Script, play
+from autoinformer.script import Script, play, say
 from autoinformer.sim.faults import Faults
 from autoinformer.store.memory import MemoryStore
 from autoinformer.testing.virtual_fixture import virtual_anyio_backend
@@ -79,12 +81,35 @@ class CountingSwitch(SimSwitch):
         )
 
 
-async def _run(faults: Faults | None) -> tuple[MemoryStore, CountingSwitch]:
+class SilenceRenderer:
+    """Renders every message as one second of silence (a real WAV file the switch plays)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.path = directory / "silence.wav"
+        with wave.open(str(self.path), "wb") as out:
+            out.setnchannels(1)
+            out.setsampwidth(2)
+            out.setframerate(8000)
+            out.writeframes(b"\0\0" * 8000)
+
+    async def render(self, template: object, contact: Contact, lang: str) -> Path:
+        await anyio.sleep(0.05)  # synthesis takes a moment: originates go out one by one
+        return self.path
+
+
+async def _run(
+    faults: Faults | None, renderer: SilenceRenderer | None = None
+) -> tuple[MemoryStore, CountingSwitch]:
     clock = LoopClock()
     store = MemoryStore()
     switch = CountingSwitch(clock=clock, faults=faults, builtin_seconds={"sound:message": 15.0})
+    campaign = _campaign()
+    if renderer is not None:
+        campaign = _campaign(script=Script.of(play("sound:message"), say("Hello, this is a reminder.")))
     async with switch:
-        runtime = Runtime(campaign=_campaign(), switch=switch, store=store, clock=clock)
+        runtime = Runtime(
+            campaign=campaign, switch=switch, store=store, clock=clock, renderer=renderer
+        )
         with anyio.fail_after(DEADLINE):
             await runtime.run(CONTACTS)
     return store, switch
@@ -115,6 +140,21 @@ async def test_an_unreachable_switch_spends_no_attempt_and_is_probed_one_call_at
     # the first call after the outage goes out within the probe interval of its end
     after = min(r.started_at for r in placed if r.started_at >= outage[1])
     assert after - outage[1] <= 31.0
+
+
+@pytest.mark.anyio
+async def test_with_speech_rendered_before_each_call_only_the_probe_reaches_a_down_switch(
+    tmp_path: Path,
+) -> None:
+    """Originates placed from their own tasks (after rendering) that were already under way
+    when the switch proved unreachable are not sent: only the core's probe is."""
+    outage = (START + 20.0, START + 320.0)
+    store, switch = await _run(Faults(outages=(outage,)), SilenceRenderer(tmp_path))
+    reference, _ = await _run(None, SilenceRenderer(tmp_path))
+    assert any(is_not_placed(r) for r in store.attempts("outage"))
+    assert switch.refused_while_down <= 16
+    states = {c.id: p.state for c, p in store.contacts("outage")}
+    assert states == {c.id: p.state for c, p in reference.contacts("outage")}
 
 
 @pytest.mark.anyio

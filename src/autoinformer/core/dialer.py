@@ -290,6 +290,11 @@ class DialerCore:
         time, until the switch reports on a probe or reconnects (``BackendGap``)."""
         return self._switch_down
 
+    @property
+    def probe(self) -> str | None:
+        """The call id of the probe in flight while :attr:`switch_down` (None: none)."""
+        return self._probe
+
     def unplaced(self, contact_id: str) -> int:
         """Attempts of this contact that never went out (the switch was unreachable)."""
         return self._unplaced.get(contact_id, 0)
