@@ -105,7 +105,9 @@ async def _run(
     switch = CountingSwitch(clock=clock, faults=faults, builtin_seconds={"sound:message": 15.0})
     campaign = _campaign()
     if renderer is not None:
-        campaign = _campaign(script=Script.of(play("sound:message"), say("Hello, this is a reminder.")))
+        campaign = _campaign(
+            script=Script.of(play("sound:message"), say("Hello, this is a reminder."))
+        )
     async with switch:
         runtime = Runtime(
             campaign=campaign, switch=switch, store=store, clock=clock, renderer=renderer
