@@ -415,7 +415,6 @@ class Campaign:
             raise SettingsError(
                 "window", "None does not mean any time: pass CallWindow.any_time() to opt out"
             )
-        object.__setattr__(self, "window", _place_window(self))
         if (
             isinstance(self.abandon_cap, bool)
             or not isinstance(self.abandon_cap, int | float)
@@ -440,6 +439,8 @@ class Campaign:
                     "script", f"transfer to unknown queue {queue_name!r} (queues: {known})"
                 )
         self._check_templates()
+        # last: a wrong value elsewhere is named first; then the zone (never an implicit UTC)
+        object.__setattr__(self, "window", _place_window(self))
 
     def _check_templates(self) -> None:
         from autoinformer.speech import Template

@@ -26,6 +26,7 @@ def _file(line: str) -> dict[str, Any]:
     text = f"""
 [campaign]
 name = "window"
+timezone = "UTC"
 {line}
 [[script]]
 menu = "Press 1 for an operator."
