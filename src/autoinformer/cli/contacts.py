@@ -34,6 +34,14 @@ def register(subparsers: Any) -> None:
     check.add_argument(
         "--region", help="default country for numbers without the country code (RU, US, ID)"
     )
+    check.add_argument(
+        "--countries",
+        help="other countries whose numbers may be written without + (e.g. KZ,US)",
+    )
+    check.add_argument(
+        "--timezone",
+        help="the campaign's zone: calling hours fall back to it for numbers of several zones",
+    )
     check.add_argument("--json", action="store_true", help="print the report as JSON")
     check.add_argument(
         "--format", choices=["csv", "tsv", "xlsx", "seed"], help="default: from name and content"
@@ -97,18 +105,28 @@ class _Bar:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from autoinformer.contacts.importer import check_contacts
+    import os
+
+    from autoinformer.contacts.importer import read_contacts
+    from autoinformer.contacts.phones import check_region
+    from autoinformer.contacts.report import ImportReport
+    from autoinformer.contacts.zones import zone_summary
 
     source: Any = sys.stdin if args.file == "-" else args.file
+    countries = [c.strip() for c in (args.countries or "").split(",") if c.strip()]
     bar = None
     if sys.stderr.isatty() and args.file != "-":
         xlsx = args.format == "xlsx" or args.file.lower().endswith((".xlsx", ".xlsm"))
         bar = _Bar(" rows" if xlsx else "B")  # XLSX progress counts rows, text counts bytes
     try:
-        report = check_contacts(
+        name = str(source) if isinstance(source, str | os.PathLike) else "<text>"
+        report = ImportReport(
+            source=name, keep_contacts=args.json, region=check_region(args.region)
+        )
+        rows = read_contacts(
             source,
             region=args.region,
-            keep_contacts=args.json,
+            countries=countries,
             format=args.format,
             phone_column=args.phone_column,
             name_column=args.name_column,
@@ -118,6 +136,16 @@ def _check(args: argparse.Namespace) -> int:
             header=False if args.no_header else None,
             progress=bar,
         )
+
+        def valid() -> Any:  # one pass: the report and the zones count as the rows stream by
+            for result in rows:
+                report.add(result)
+                if result.contact is not None:
+                    yield result.contact
+
+        zones = zone_summary(
+            valid(), timezone=args.timezone, region=args.region, countries=countries
+        )
     except InputError as exc:
         print(f"autoinformer: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -125,10 +153,13 @@ def _check(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
     if args.json:
-        json.dump(report.to_dict(), sys.stdout, ensure_ascii=False, indent=2)
+        data = report.to_dict()
+        data["zones"] = zones.to_dict()
+        json.dump(data, sys.stdout, ensure_ascii=False, indent=2)
         sys.stdout.write("\n")
     else:
         print(report.summary())
+        print(zones.describe())
     return EXIT_OK if report.ok else EXIT_PROBLEMS
 
 
