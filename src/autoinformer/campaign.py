@@ -49,6 +49,8 @@ class SmsRules:
             )
         for field in ("on_hangup", "on_missed"):
             value = getattr(self, field)
+            if value is not None and not isinstance(value, str):
+                raise SettingsError(f"sms.{field}", f"expected a text template, got {value!r}")
             if value is not None and not value.strip():
                 raise SettingsError(f"sms.{field}", "is empty (leave it out to send nothing)")
 

@@ -16,17 +16,20 @@ from autoinformer.errors import ContactListError, SettingsError
 
 __all__ = ["safe_cell", "write_template"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _TEXT = "@"  # Excel's "Text" number format
 
 
 def safe_cell(text: str) -> str:
-    """``text`` made safe for a spreadsheet cell: a leading ``= + - @`` gets a ``'`` first.
+    """``text`` made safe for a spreadsheet cell: a leading ``= + - @`` (after whitespace or
+    invisible characters, in any width) gets a ``'`` first
+    (:func:`~autoinformer.stats.cdr.csv_safe`).
 
     Excel and LibreOffice run a cell starting with those characters as a formula (CSV/XLSX
     injection); the apostrophe makes them show it as text.
     """
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    from autoinformer.stats.cdr import csv_safe  # one rule for every cell we write
+
+    return csv_safe(text)
 
 
 def write_template(

@@ -58,14 +58,19 @@ def parse_duration(value: DurationLike, field: str = "duration") -> dt.timedelta
     if isinstance(value, int | float):
         if not math.isfinite(value) or value < 0:
             raise SettingsError(field, f"expected a non-negative number of seconds, got {value!r}")
-        return dt.timedelta(seconds=value)
+        return _bounded(
+            dt.timedelta(seconds=value) if value <= _MAX_SECONDS else None, value, field
+        )
     if not isinstance(value, str):
         raise SettingsError(
             field, f"expected a duration like '20m', '1h30m' or seconds, got {type(value).__name__}"
         )
     text = value.strip()
     if _NUMBER.fullmatch(text):
-        return dt.timedelta(seconds=float(text))
+        seconds = float(text)
+        return _bounded(
+            dt.timedelta(seconds=seconds) if seconds <= _MAX_SECONDS else None, value, field
+        )
     total = dt.timedelta(0)
     pos = 0
     compact = text.replace(" ", "")
@@ -77,8 +82,23 @@ def parse_duration(value: DurationLike, field: str = "duration") -> dt.timedelta
             raise SettingsError(
                 field, f"expected a duration like '20m', '1h30m' or '500ms', got {value!r}"
             )
-        total += float(match.group(1)) * _UNITS[match.group(2).lower()]
+        amount = float(match.group(1))
+        unit = _UNITS[match.group(2).lower()]
+        if amount * unit.total_seconds() > _MAX_SECONDS:
+            return _bounded(None, value, field)
+        total += amount * unit
         pos = match.end()
+    return _bounded(total if total.total_seconds() <= _MAX_SECONDS else None, value, field)
+
+
+_MAX_SECONDS = 10 * 366 * 86400.0
+"""No duration a dialer needs is longer than ten years; past it a typo (``1e20``) would
+overflow ``timedelta``."""
+
+
+def _bounded(total: dt.timedelta | None, value: object, field: str) -> dt.timedelta:
+    if total is None:
+        raise SettingsError(field, f"expected a duration of at most ten years, got {value!r}")
     return total
 
 

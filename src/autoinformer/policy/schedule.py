@@ -220,9 +220,21 @@ def _iso_date(text: str, field: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text.strip())
     except ValueError:
-        raise SettingsError(
-            field, f"expected a date like '2026-01-01', got {text.strip()!r}"
-        ) from None
+        raise SettingsError(field, _date_problem(text.strip())) from None
+
+
+def _date_problem(text: str) -> str:
+    """Why ``text`` is no date: an impossible day (``2026-02-31``) is not a format error."""
+    match = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})|(\d{1,2})[./](\d{1,2})[./](\d{4})", text)
+    if match is not None:
+        year, month, day = match.group(1, 2, 3) if match.group(1) else match.group(6, 5, 4)
+        try:
+            dt.date(int(year), int(month), int(day))
+        except ValueError as exc:
+            return f"no such date: {text!r} ({exc})"
+        if not match.group(1):
+            return f"expected a date like '2026-01-01' (year first), got {text!r}"
+    return f"expected a date like '2026-01-01', got {text!r}"
 
 
 def _instant(

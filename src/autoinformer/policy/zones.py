@@ -48,13 +48,16 @@ def to_zone(value: ZoneLike, field: str = "timezone") -> dt.tzinfo:
     """
     if isinstance(value, dt.tzinfo):
         return value
-    if not isinstance(value, str) or not value.strip():
+    if not isinstance(value, str) or not value.strip() or len(value) > 64 or "\0" in value:
         raise SettingsError(
-            field, f"expected an IANA time zone like 'Europe/Moscow', got {value!r}"
+            field,
+            f"expected an IANA time zone like 'Europe/Moscow', got {value[:80]!r}"
+            if isinstance(value, str)
+            else f"expected an IANA time zone like 'Europe/Moscow', got {value!r}",
         )
     try:
         return _load_zone(value.strip())
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise SettingsError(
             field, f"unknown time zone {value!r} (expected an IANA name like 'Europe/Moscow')"
         ) from None
