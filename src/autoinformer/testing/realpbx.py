@@ -13,7 +13,7 @@ dialplan:
   ``AUTOINFORMER_ESL_PASSWORD`` (``ClueCon``).
 
 :func:`write_campaign` writes the campaign of issue #12 (a recorded greeting, a ``say`` step with
-the balance, a menu "1 = operator, 2 = hang up", three operators) and :func:`run_campaign` runs
+the balance, a menu "1 = operator, 2 = hang up", five operators) and :func:`run_campaign` runs
 it with ``autoinformer run`` exactly as a user does.
 """
 
@@ -42,8 +42,9 @@ GREETING = Path(__file__).resolve().parent / "media" / "greeting.wav"
 """A 4.6 s recorded greeting (8 kHz mono), the campaign's ``play`` step."""
 PREFIX = "+7950888123"
 """The campaign's numbers: this and the party's digit (the dialplans jump on the last digit)."""
-OPERATORS = ("anna", "boris", "vera")
-"""Three operators: progressive pacing dials as many calls as operators are free."""
+OPERATORS = ("anna", "boris", "vera", "gleb", "dina")
+"""Five operators: progressive pacing dials as many calls as operators are free, so the ten
+parties of one campaign ring in two waves at most."""
 
 
 @attrs.frozen(kw_only=True)
@@ -144,7 +145,7 @@ def write_campaign(
     contacts.write_text("phone;BALANCE\n" + "\n".join(rows) + "\n", encoding="utf-8")
     (directory / "greeting.wav").write_bytes(GREETING.read_bytes())
     backend = "\n".join(f"{k} = {_toml_value(v)}" for k, v in pbx.backend.items())
-    # three operators: progressive pacing dials as many calls as operators are free
+    # five operators: progressive pacing dials as many calls as operators are free
     operators = "\n".join(
         f'[[operators]]\nid = "{name}"\nendpoint = "{pbx.operator_endpoint(n)}"\n'
         for n, name in enumerate(OPERATORS)
