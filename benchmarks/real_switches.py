@@ -4,9 +4,10 @@ Three measurements per switch (``shared/pbx/README.md``: ARI on 127.0.0.1:8088, 
 127.0.0.1:8021, callees chosen by the number's last digit):
 
 1. **Outcomes per digit**: a campaign file (recorded greeting, a ``say`` step with the balance,
-   a menu "1 = operator, 2 = hang up", operators (testing.realpbx)) run by ``autoinformer run`` exactly as a
-   user runs it, ten contacts whose last digits are 0-9; each digit's expected outcome against
-   the one the store recorded, with the cause and the switch's words. One run.
+   a menu "1 = operator, 2 = hang up", the operators of ``autoinformer.testing.realpbx``) run
+   by ``autoinformer run`` exactly as a user runs it, ten contacts whose last digits are 0-9;
+   each digit's expected outcome against the one the store recorded, with the cause and the
+   switch's words. One run.
 2. **200 concurrent calls** through :class:`AriSwitch` / :class:`EslSwitch` opened directly:
    200 originates to hold-the-line callees (digit 1), all started at once in a task group, so
    they go as fast as the backend lets them (ARI: ``max_connections`` requests in flight;
