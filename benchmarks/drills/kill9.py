@@ -254,7 +254,8 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
     reference_wall = time.perf_counter() - started
     store = workdir / f"{mode.name}-killed.sqlite"
     before: dict[str, AttemptRecord] = {}
-    lost = rewritten = in_flight = killed = 0
+    lost = rewritten = killed = 0
+    in_flight: set[str] = set()
     started = time.perf_counter()
     # growth kills spread over about two thirds of the campaign's attempts
     most = max(2, int(reference["attempts"] * 2 / 3 / max(1, kills)) * 2)
@@ -269,7 +270,7 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
             new = now.get(aid)
             if new is not None and old.outcome is not None and new != old:
                 rewritten += 1
-        in_flight += sum(1 for r in now.values() if r.outcome is None)
+        in_flight |= {aid for aid, r in now.items() if r.outcome is None}
         before = now
         if finished:
             break
@@ -286,7 +287,7 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
         "mode": mode.name,
         "contacts": len(mode.contacts),
         "kills": killed,
-        "in_flight_at_kills": in_flight,
+        "in_flight_at_kills": len(in_flight),
         "reconciled_unknown": unknown,
         "attempts": len(journal),
         "unfinished": sum(1 for r in journal.values() if r.outcome is None),
@@ -306,7 +307,7 @@ COLUMNS = (
     ("mode", "mode"),
     ("contacts", "contacts"),
     ("kills", "kills"),
-    ("in_flight_at_kills", "in flight at kills"),
+    ("reconciled_unknown", "in flight at kills (unknown)"),
     ("lost", "lost"),
     ("rewritten", "rewritten"),
     ("double_calls", "double calls"),
