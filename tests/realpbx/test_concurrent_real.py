@@ -8,9 +8,7 @@ import pytest
 
 from autoinformer.backends import load_backend
 from autoinformer.backends.base import CallAnswered, CallEnded, SwitchEvent
-from autoinformer.testing.realpbx import RealPbx
-
-from .test_restart_real import live_calls, wait_until
+from autoinformer.testing.realpbx import RealPbx, live_calls, wait_until
 
 CALLS = 100
 

@@ -25,7 +25,7 @@ from autoinformer.backends.base import Orphan
 from autoinformer.backends.orphans import ORPHAN_DETAIL
 from autoinformer.outcomes import Outcome
 from autoinformer.store.sqlite import SqliteStore
-from autoinformer.testing.realpbx import RealPbx, run_campaign, write_campaign
+from autoinformer.testing.realpbx import RealPbx, run_campaign, wait_until, write_campaign
 
 
 def orphans(pbx: RealPbx, campaign: str) -> list[Orphan]:
@@ -45,14 +45,6 @@ def orphans(pbx: RealPbx, campaign: str) -> list[Orphan]:
             return list(await switch.orphans(campaign))
 
     return anyio.run(listing)
-
-
-def wait_until(condition: object, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds} s")
-        time.sleep(0.2)  # polling a real server's state, with a deadline
 
 
 @pytest.mark.real_pbx

@@ -10,46 +10,18 @@ is issue #13's.
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import httpx
 import pytest
 
 from autoinformer.outcomes import Outcome
 from autoinformer.store.sqlite import SqliteStore
-from autoinformer.testing.realpbx import RealPbx, write_campaign
+from autoinformer.testing.realpbx import RealPbx, live_calls, wait_until, write_campaign
 
 SERVICE = {"ari": "asterisk", "esl": "freeswitch"}
-
-
-def live_calls(pbx: RealPbx) -> int:
-    """How many channels the switch has now (asked on a connection of its own)."""
-    if pbx.kind == "ari":
-        url = str(pbx.backend["url"]).rstrip("/") + "/ari/channels"
-        reply = httpx.get(url, auth=(str(pbx.backend["username"]), pbx.password), timeout=5)
-        reply.raise_for_status()
-        return len(reply.json())
-    with socket.create_connection((str(pbx.backend["host"]), int(pbx.backend["port"])), 5) as s:  # type: ignore[call-overload]
-        s.recv(4096)
-        s.sendall(f"auth {pbx.password}\n\napi show channels count\n\n".encode())
-        data = b""
-        deadline = time.monotonic() + 5
-        while b"total." not in data and time.monotonic() < deadline:
-            data += s.recv(4096)
-        words = data.decode(errors="replace").split()
-        return int(words[words.index("total.") - 1])
-
-
-def wait_until(condition: object, seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {seconds} s")
-        time.sleep(0.2)  # polling a real server's state, with a deadline
 
 
 @pytest.mark.real_pbx

@@ -8,7 +8,6 @@ again is flagged as a duplicate (with the row where it was first seen).
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
 import re
 import zoneinfo
@@ -18,7 +17,7 @@ from functools import cache
 
 import attrs
 
-from autoinformer.contacts.model import Contact
+from autoinformer.contacts.model import Contact, variable_text
 from autoinformer.contacts.phones import (
     PhoneNormalizer,
     PhoneNumberError,
@@ -156,27 +155,16 @@ def is_phone_header(header: str) -> bool:
 
 
 def cell_text(value: object) -> str:
-    """A cell as the text a person sees: numbers without ``.0``, dates in ISO form."""
+    """A cell as the text a person sees: numbers without ``.0``, dates in ISO form (the same
+    rule as a :class:`Contact` variable given from Python, :func:`variable_text`)."""
     if value is None:
         return ""
     if isinstance(value, str):
         return value.strip()
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e16:
-            return str(int(value))
-        text = repr(value)
-        return format(Decimal(text), "f") if "e" in text else text
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0) and value.tzinfo is None:
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value).strip()
+    try:
+        return variable_text(value, "cell")
+    except SettingsError:  # inf, nan, or a type no spreadsheet cell has: as Python spells it
+        return str(value).strip()
 
 
 @cache

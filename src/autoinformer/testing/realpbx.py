@@ -21,11 +21,15 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import attrs
+import httpx
 
 __all__ = [
     "GREETING",
@@ -34,7 +38,9 @@ __all__ = [
     "RealPbx",
     "asterisk",
     "freeswitch",
+    "live_calls",
     "run_campaign",
+    "wait_until",
     "write_campaign",
 ]
 
@@ -218,3 +224,34 @@ def run_campaign(path: Path, store: Path, pbx: RealPbx, timeout: float = 240) ->
         raise AssertionError(f"exit {done.returncode}\n{done.stdout}\n{done.stderr}")
     summary: dict[str, object] = json.loads(done.stdout)
     return summary
+
+
+def live_calls(pbx: RealPbx) -> int:
+    """How many channels the switch has now (asked on a connection of its own)."""
+    if pbx.kind == "ari":
+        url = str(pbx.backend["url"]).rstrip("/") + "/ari/channels"
+        reply = httpx.get(url, auth=(str(pbx.backend["username"]), pbx.password), timeout=5)
+        reply.raise_for_status()
+        return len(reply.json())
+    with socket.create_connection((str(pbx.backend["host"]), int(pbx.backend["port"])), 5) as s:  # type: ignore[call-overload]
+        s.recv(4096)
+        s.sendall(f"auth {pbx.password}\n\napi show channels count\n\n".encode())
+        data = b""
+        deadline = time.monotonic() + 5
+        while b"total." not in data and time.monotonic() < deadline:
+            data += s.recv(4096)
+        words = data.decode(errors="replace").split()
+        return int(words[words.index("total.") - 1])
+
+
+def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll a real server's state until ``condition()`` holds (every 0.2 s).
+
+    Raises:
+        AssertionError: not within ``seconds`` (naming ``what``).
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not within {seconds} s")
+        time.sleep(0.2)  # polling a real server's state, with a deadline
