@@ -91,7 +91,9 @@ def intake_rows() -> list[dict[str, Any]]:
         ("plain", "Your debt is {BALANCE} RUB."),
         ("currency", "Your debt is <currency>{BALANCE|abs} RUB</currency>."),
     ):
-        campaign = Campaign(name="bench", script=Script.of(play("sound:g"), say(text)))
+        campaign = Campaign(
+            name="bench", script=Script.of(play("sound:g"), say(text)), timezone="UTC"
+        )
         core = DialerCore(campaign=campaign)
         before = _median_time(lambda core=core: [missing_variables(core, c) for c in contacts])
         now = _median_time(lambda core=core: [skip_reason(core, c) for c in contacts])
