@@ -40,7 +40,7 @@ from autoinformer.backends.esl.parser import EslParser
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
 TRANSCRIPT = (
-    HERE.parent / ".." / "shared" / "reference" / "samples" / "freeswitch-1.11.1-esl-transcript.txt"
+    HERE.parent / "tests" / "backends" / "recordings" / "esl_freeswitch-1.11.1-transcript.txt"
 )
 CHUNK = 65536
 

@@ -12,7 +12,7 @@ operator ``loopback/op100/default``. Override with ``AUTOINFORMER_ESL_PORT``,
 ``AUTOINFORMER_ESL_MACHINE`` (a number answered by a machine; none on the test PBX).
 
 The restart test stops and starts the server with the PBX's own scripts
-(``AUTOINFORMER_PBX_DIR``, default ``../shared/pbx``; skipped when they are not there) and
+(``AUTOINFORMER_PBX_DIR``, set by ``.ci/run``; skipped when it is not set) and
 always starts it again.
 """
 
@@ -47,9 +47,9 @@ PORT = int(os.environ.get("AUTOINFORMER_ESL_PORT", "8021"))
 PASSWORD = os.environ.get("AUTOINFORMER_ESL_PASSWORD", "ClueCon")
 DIAL = os.environ.get("AUTOINFORMER_ESL_DIAL", "loopback/{digits}/default")
 OPERATOR = os.environ.get("AUTOINFORMER_ESL_OPERATOR", "loopback/op100/default")
-PBX_DIR = Path(
-    os.environ.get("AUTOINFORMER_PBX_DIR", Path(__file__).resolve().parents[3] / "shared" / "pbx")
-)
+PBX_DIR = Path(os.environ.get("AUTOINFORMER_PBX_DIR", "/nonexistent-pbx-scripts"))
+"""The test PBX's start.sh/stop.sh: only from the variable (.ci/run sets it), never a path
+outside the checkout."""
 
 pytestmark = [
     pytest.mark.real_freeswitch,

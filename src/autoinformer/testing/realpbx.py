@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
 
+import anyio
 import attrs
-import httpx
 
 __all__ = [
     "GREETING",
@@ -227,21 +226,40 @@ def run_campaign(path: Path, store: Path, pbx: RealPbx, timeout: float = 240) ->
 
 
 def live_calls(pbx: RealPbx) -> int:
-    """How many channels the switch has now (asked on a connection of its own)."""
+    """How many channels the switch has now, asked on a connection of its own through the
+    backends' clients (ARI ``GET /channels``, ESL ``api show channels count``)."""
+    return anyio.run(_count_channels, pbx)
+
+
+async def _count_channels(pbx: RealPbx) -> int:
     if pbx.kind == "ari":
-        url = str(pbx.backend["url"]).rstrip("/") + "/ari/channels"
-        reply = httpx.get(url, auth=(str(pbx.backend["username"]), pbx.password), timeout=5)
-        reply.raise_for_status()
-        return len(reply.json())
-    with socket.create_connection((str(pbx.backend["host"]), int(pbx.backend["port"])), 5) as s:  # type: ignore[call-overload]
-        s.recv(4096)
-        s.sendall(f"auth {pbx.password}\n\napi show channels count\n\n".encode())
-        data = b""
-        deadline = time.monotonic() + 5
-        while b"total." not in data and time.monotonic() < deadline:
-            data += s.recv(4096)
-        words = data.decode(errors="replace").split()
-        return int(words[words.index("total.") - 1])
+        from autoinformer.backends.ari.client import AriClient
+        from autoinformer.backends.ari.settings import AriSettings
+
+        settings = AriSettings(
+            url=str(pbx.backend["url"]),
+            username=str(pbx.backend["username"]),
+            password=pbx.password,
+        )
+        client = AriClient(settings=settings)
+        client.open()
+        try:
+            return len(await client.list_channels())
+        finally:
+            await client.aclose()
+    from autoinformer.backends.esl.client import EslConnection
+
+    host, port = str(pbx.backend["host"]), int(str(pbx.backend["port"]))
+    conn = await EslConnection.open(host, port, pbx.password)
+    try:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(conn.read_events, lambda event: None)  # routes the reply to us
+            reply = await conn.command("api show channels count")
+            tg.cancel_scope.cancel()
+    finally:
+        await conn.aclose()
+    words = reply.body.decode(errors="replace").split()  # "3 total."
+    return int(words[words.index("total.") - 1])
 
 
 def wait_until(condition: Callable[[], bool], seconds: float, what: str) -> None:
