@@ -1,0 +1,370 @@
+"""PostgreSQL: the store several dialer workers can share.
+
+Why PostgreSQL: one SQLite file serves one process; a campaign spread over several dialer hosts
+needs a server that already does what sharing requires (row locks, ``SKIP LOCKED``, durable
+commits) and that call centres already run. Every method is one transaction, committed before
+it returns, so the runtime's promise "journaled before the originate is sent" holds as with
+SQLite; ``UNIQUE (campaign, contact_id, attempt_no)`` still forbids calling a contact twice for
+one attempt, now across every process that writes to the database.
+
+Sync psycopg 3 with a connection pool, not its async API: the :class:`~autoinformer.store.Store`
+contract is synchronous (the runtime calls it from a worker thread), and psycopg's async
+connections run on asyncio only, while this library must run on trio as well. A pool of
+blocking connections serves the runtime's worker threads in parallel on either event loop, and
+the same object serves the command line, reports and benchmarks that have no loop at all.
+
+The schema is created or migrated on open, under a transaction-scoped advisory lock, so
+several workers starting at once do not race; its version is kept in
+``autoinformer_schema``. Tables are prefixed ``autoinformer_`` so they sit beside an
+application's own; a separate schema is chosen with libpq's ``options`` in the URL
+(``?options=-csearch_path%3Dcalls``).
+
+The password never has to be written down: libpq reads ``PGPASSWORD`` and ``~/.pgpass`` by
+itself, and :func:`~autoinformer.store.urls.redacted` keeps one given in a URL out of every
+message and ``repr``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from itertools import islice
+from typing import Any
+
+try:
+    import psycopg
+    import psycopg_pool
+    from psycopg.rows import dict_row
+except ImportError as exc:  # pragma: no cover - depends on the install
+    raise ImportError(
+        "the PostgreSQL store needs psycopg: pip install 'autoinformer[postgres]'"
+    ) from exc
+
+from autoinformer.contacts.model import Contact
+from autoinformer.errors import StoreError
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.store.base import Store
+from autoinformer.store.urls import redacted
+
+__all__ = ["PostgresStore"]
+
+_MIGRATIONS: tuple[str, ...] = (
+    # 1: contacts, attempts, meta (the columns of the SQLite store)
+    """
+    CREATE TABLE autoinformer_contacts (
+        campaign   TEXT NOT NULL,
+        contact_id TEXT NOT NULL,
+        seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+        name       TEXT NOT NULL,
+        phones     JSON NOT NULL,
+        variables  JSON NOT NULL,
+        timezone   TEXT,
+        state      TEXT NOT NULL DEFAULT 'pending',
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        next_at    DOUBLE PRECISION,
+        reason     TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (campaign, contact_id)
+    );
+    CREATE INDEX autoinformer_contacts_order ON autoinformer_contacts (campaign, seq);
+    CREATE TABLE autoinformer_attempts (
+        seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        attempt_id      TEXT NOT NULL UNIQUE,
+        campaign        TEXT NOT NULL,
+        contact_id      TEXT NOT NULL,
+        attempt_no      INTEGER NOT NULL,
+        number          TEXT NOT NULL,
+        caller_id       TEXT,
+        started_at      DOUBLE PRECISION NOT NULL,
+        answered_at     DOUBLE PRECISION,
+        ended_at        DOUBLE PRECISION,
+        outcome         TEXT,
+        cause           INTEGER,
+        digits          TEXT NOT NULL DEFAULT '',
+        operator        TEXT,
+        machine         BOOLEAN NOT NULL DEFAULT FALSE,
+        detail          TEXT NOT NULL DEFAULT '',
+        callback_result TEXT,
+        UNIQUE (campaign, contact_id, attempt_no)
+    );
+    CREATE INDEX autoinformer_attempts_open ON autoinformer_attempts (campaign)
+        WHERE outcome IS NULL;
+    CREATE INDEX autoinformer_attempts_contact ON autoinformer_attempts (campaign, contact_id);
+    CREATE TABLE autoinformer_meta (
+        campaign TEXT NOT NULL,
+        key      TEXT NOT NULL,
+        value    TEXT NOT NULL,
+        PRIMARY KEY (campaign, key)
+    );
+    """,
+)
+
+_MIGRATION_LOCK = 0x6175746F  # pg_advisory_xact_lock key: "auto"
+
+_ATTEMPT_COLUMNS = (
+    "attempt_id, campaign, contact_id, attempt_no, number, caller_id, started_at, answered_at, "
+    "ended_at, outcome, cause, digits, operator, machine, detail, callback_result"
+)
+
+
+def _attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
+    return (
+        r.attempt_id,
+        r.campaign,
+        r.contact_id,
+        r.attempt_no,
+        r.number,
+        r.caller_id,
+        r.started_at,
+        r.answered_at,
+        r.ended_at,
+        None if r.outcome is None else r.outcome.value,
+        r.cause,
+        r.digits,
+        r.operator,
+        r.machine,
+        r.detail,
+        r.callback_result,
+    )
+
+
+def _attempt_from(row: dict[str, Any]) -> AttemptRecord:
+    return AttemptRecord(
+        attempt_id=row["attempt_id"],
+        campaign=row["campaign"],
+        contact_id=row["contact_id"],
+        attempt_no=row["attempt_no"],
+        number=row["number"],
+        caller_id=row["caller_id"],
+        started_at=row["started_at"],
+        answered_at=row["answered_at"],
+        ended_at=row["ended_at"],
+        outcome=None if row["outcome"] is None else Outcome(row["outcome"]),
+        cause=row["cause"],
+        digits=row["digits"],
+        operator=row["operator"],
+        machine=row["machine"],
+        detail=row["detail"],
+        callback_result=row["callback_result"],
+    )
+
+
+def _progress_from(row: dict[str, Any]) -> ContactProgress:
+    return ContactProgress(
+        contact_id=row["contact_id"],
+        state=ContactState(row["state"]),
+        attempts=row["attempts"],
+        next_at=row["next_at"],
+        reason=row["reason"],
+    )
+
+
+Cursor = psycopg.Cursor[dict[str, Any]]
+
+
+class PostgresStore(Store):
+    """A campaign store in a PostgreSQL database, shareable by several processes.
+
+    Args:
+        conninfo: a libpq URL or ``key=value`` string (``postgresql://user@host/db``); the
+            password comes from ``PGPASSWORD`` or ``~/.pgpass``, never from a file of ours.
+        pool_size: the most connections kept open (the runtime's worker threads share them).
+        connect_timeout: seconds to wait for the server before giving up with a StoreError.
+    """
+
+    def __init__(self, conninfo: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
+        self.target = redacted(conninfo)
+        try:
+            with psycopg.connect(conninfo, connect_timeout=max(1, round(connect_timeout))) as db:
+                self.schema_version = _migrate(db)
+        except psycopg.Error as exc:
+            raise StoreError(f"cannot open store {self.target!r}: {exc}") from exc
+        self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[dict[str, Any]]] = (
+            psycopg_pool.ConnectionPool(
+                conninfo,
+                min_size=1,
+                max_size=max(1, pool_size),
+                kwargs={"row_factory": dict_row},
+                timeout=connect_timeout,
+                name="autoinformer",
+                open=False,
+            )
+        )
+        try:
+            self._pool.open(wait=True, timeout=connect_timeout)
+        except psycopg_pool.PoolTimeout as exc:
+            raise StoreError(f"cannot open store {self.target!r}: {exc}") from exc
+
+    def __repr__(self) -> str:
+        return f"PostgresStore({self.target!r})"
+
+    @contextmanager
+    def _tx(self) -> Iterator[Cursor]:
+        """One transaction on a pooled connection: committed on return, rolled back on error."""
+        try:
+            with self._pool.connection() as conn, conn.cursor() as cur:
+                yield cur
+        except psycopg.errors.UniqueViolation:
+            raise
+        except (psycopg.Error, psycopg_pool.PoolTimeout) as exc:
+            raise StoreError(f"store {self.target!r}: {exc}") from exc
+
+    def add_contacts(self, campaign: str, contacts: Iterable[Contact]) -> int:
+        added = 0
+        iterator = iter(contacts)
+        while chunk := list(islice(iterator, 5000)):
+            with self._tx() as cur:
+                cur.execute(
+                    "INSERT INTO autoinformer_contacts "
+                    "(campaign, contact_id, name, phones, variables, timezone) "
+                    "SELECT %s, u.id, u.name, u.phones::json, u.variables::json, u.tz "
+                    "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
+                    "WITH ORDINALITY AS u(id, name, phones, variables, tz, n) ORDER BY u.n "
+                    "ON CONFLICT (campaign, contact_id) DO NOTHING",
+                    (
+                        campaign,
+                        [c.id for c in chunk],
+                        [c.name for c in chunk],
+                        [json.dumps(list(c.phones)) for c in chunk],
+                        [json.dumps(dict(c.variables), ensure_ascii=False) for c in chunk],
+                        [c.timezone for c in chunk],
+                    ),
+                )
+                added += cur.rowcount
+        return added
+
+    def contacts(self, campaign: str) -> Iterator[tuple[Contact, ContactProgress]]:
+        with self._tx() as cur:
+            rows = cur.execute(
+                "SELECT * FROM autoinformer_contacts WHERE campaign = %s ORDER BY seq",
+                (campaign,),
+            ).fetchall()
+        for row in rows:
+            contact = Contact(
+                id=row["contact_id"],
+                name=row["name"],
+                phones=tuple(row["phones"]),
+                variables=row["variables"],
+                timezone=row["timezone"],
+            )
+            yield contact, _progress_from(row)
+
+    def save_progress(self, campaign: str, progress: ContactProgress) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, "
+                "reason = %s WHERE campaign = %s AND contact_id = %s",
+                (
+                    progress.state.value,
+                    progress.attempts,
+                    progress.next_at,
+                    progress.reason,
+                    campaign,
+                    progress.contact_id,
+                ),
+            )
+            if cur.rowcount == 0:
+                raise StoreError(f"campaign {campaign!r} has no contact {progress.contact_id!r}")
+
+    def begin_attempt(self, record: AttemptRecord) -> None:
+        try:
+            with self._tx() as cur:
+                cur.execute(
+                    f"INSERT INTO autoinformer_attempts ({_ATTEMPT_COLUMNS}) "
+                    f"VALUES ({', '.join(['%s'] * 16)})",
+                    _attempt_row(record),
+                )
+        except psycopg.errors.UniqueViolation as exc:
+            raise StoreError(
+                f"attempt {record.attempt_no} of contact {record.contact_id!r} was already begun"
+            ) from exc
+
+    def finish_attempt(self, record: AttemptRecord) -> None:
+        if record.outcome is None:
+            raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
+        with self._tx() as cur:
+            _finish(cur, record)
+
+    def unfinished_attempts(self, campaign: str) -> list[AttemptRecord]:
+        with self._tx() as cur:
+            rows = cur.execute(
+                "SELECT * FROM autoinformer_attempts WHERE campaign = %s AND outcome IS NULL "
+                "ORDER BY seq",
+                (campaign,),
+            ).fetchall()
+        return [_attempt_from(r) for r in rows]
+
+    def attempts(self, campaign: str, contact_id: str | None = None) -> Iterator[AttemptRecord]:
+        with self._tx() as cur:
+            if contact_id is None:
+                rows = cur.execute(
+                    "SELECT * FROM autoinformer_attempts WHERE campaign = %s ORDER BY seq",
+                    (campaign,),
+                ).fetchall()
+            else:
+                rows = cur.execute(
+                    "SELECT * FROM autoinformer_attempts WHERE campaign = %s AND contact_id = %s "
+                    "ORDER BY seq",
+                    (campaign, contact_id),
+                ).fetchall()
+        for row in rows:
+            yield _attempt_from(row)
+
+    def set_meta(self, campaign: str, key: str, value: str) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO autoinformer_meta (campaign, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (campaign, key) DO UPDATE SET value = excluded.value",
+                (campaign, key, value),
+            )
+
+    def get_meta(self, campaign: str, key: str) -> str | None:
+        with self._tx() as cur:
+            row = cur.execute(
+                "SELECT value FROM autoinformer_meta WHERE campaign = %s AND key = %s",
+                (campaign, key),
+            ).fetchone()
+        return None if row is None else str(row["value"])
+
+    def campaigns(self) -> list[str]:
+        """The campaigns the database holds (sorted): what ``report`` offers to choose from."""
+        with self._tx() as cur:
+            rows = cur.execute(
+                "SELECT campaign FROM autoinformer_contacts UNION "
+                "SELECT campaign FROM autoinformer_attempts ORDER BY 1"
+            ).fetchall()
+        return [str(r["campaign"]) for r in rows]
+
+    def close(self) -> None:
+        self._pool.close()
+
+
+def _finish(cur: Cursor, record: AttemptRecord) -> None:
+    row = _attempt_row(record)
+    cur.execute(
+        "UPDATE autoinformer_attempts SET number = %s, caller_id = %s, started_at = %s, "
+        "answered_at = %s, ended_at = %s, outcome = %s, cause = %s, digits = %s, operator = %s, "
+        "machine = %s, detail = %s, callback_result = %s WHERE attempt_id = %s",
+        (*row[4:], record.attempt_id),
+    )
+    if cur.rowcount == 0:
+        raise StoreError(f"attempt {record.attempt_id!r} was never begun")
+
+
+def _migrate(db: psycopg.Connection[Any]) -> int:
+    """Bring the schema to the newest version (one transaction, one migrator at a time)."""
+    with db.transaction(), db.cursor() as cur:
+        cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        cur.execute("CREATE TABLE IF NOT EXISTS autoinformer_schema (version INTEGER NOT NULL)")
+        row = cur.execute("SELECT max(version) FROM autoinformer_schema").fetchone()
+        current = int(row[0]) if row and row[0] is not None else 0
+        if current > len(_MIGRATIONS):
+            raise StoreError(
+                f"the database's schema is version {current}, newer than this autoinformer "
+                f"knows ({len(_MIGRATIONS)}): upgrade autoinformer"
+            )
+        for version, script in enumerate(_MIGRATIONS[current:], start=current + 1):
+            cur.execute(script)
+            cur.execute("INSERT INTO autoinformer_schema (version) VALUES (%s)", (version,))
+    return len(_MIGRATIONS)
