@@ -17,7 +17,6 @@ from autoinformer.errors import StoreError
 from autoinformer.records import AttemptRecord
 from autoinformer.store.urls import has_password, is_postgres_url, redacted
 from autoinformer.testing.postgres import free_port
-from autoinformer.testing.postgres_fixture import postgres_url  # noqa: F401
 
 
 def _store(url: str, **kw: object):  # type: ignore[no-untyped-def]
@@ -82,7 +81,7 @@ def test_a_newer_schema_is_refused_with_advice(postgres_url: str) -> None:
 
     with psycopg.connect(postgres_url) as db:
         db.execute("INSERT INTO autoinformer_schema (version) VALUES (999)")
-    with pytest.raises(StoreError, match="version 999, newer .* upgrade autoinformer"):
+    with pytest.raises(StoreError, match=r"version 999, newer .* upgrade autoinformer"):
         _store(postgres_url)
 
 

@@ -17,7 +17,6 @@ from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store import MemoryStore, SqliteStore, Store
-from autoinformer.testing.postgres_fixture import postgres_url  # noqa: F401
 
 
 @pytest.fixture(params=["memory", "sqlite", "postgres"])

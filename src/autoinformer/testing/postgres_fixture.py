@@ -2,7 +2,7 @@
 
 In a test module::
 
-    from autoinformer.testing.postgres_fixture import postgres_url  # noqa: F401
+    from autoinformer.testing.postgres_fixture import postgres_url
 
 A test taking ``postgres_url`` gets a URL whose search path is a fresh schema (dropped after
 the test), so tests never see each other's tables. Without ``AUTOINFORMER_TEST_POSTGRES_URL``
