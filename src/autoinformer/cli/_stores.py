@@ -1,14 +1,77 @@
-"""What ``report`` and ``export`` share: opening an existing store and naming its campaigns."""
+"""Opening stores for the commands: the one a run writes (a SQLite file or a PostgreSQL URL),
+and, for ``report`` and ``export``, an existing one and its campaigns."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import tempfile
 from pathlib import Path
 
-from autoinformer.errors import InputError
-from autoinformer.store.sqlite import SqliteStore
+import attrs
 
-__all__ = ["choose_campaign", "open_existing_store", "store_campaigns"]
+from autoinformer.errors import InputError
+from autoinformer.store.base import Store
+from autoinformer.store.sqlite import SqliteStore
+from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url, redacted
+
+__all__ = [
+    "StoreLocation",
+    "choose_campaign",
+    "open_existing_store",
+    "open_run_store",
+    "store_campaigns",
+]
+
+
+@attrs.frozen
+class StoreLocation:
+    """Where a run's results go, as the commands print it.
+
+    Attributes:
+        name: the SQLite file's path, or the PostgreSQL URL (never with a password).
+        folder: where files kept beside the store go (the speech cache): the SQLite file's
+            folder; for a database, a folder in the temporary directory named after it.
+    """
+
+    name: str
+    folder: Path
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def open_run_store(target: str | None, *, option: str = "--store") -> tuple[Store, StoreLocation]:
+    """The store a run writes: a ``postgresql://`` URL, a SQLite file (resumed if it exists),
+    or, with no ``target``, a new temporary SQLite file.
+
+    SQLite commits are synced the ``normal`` way (WAL): every committed write survives the
+    process being killed at any moment; only a power cut may lose the last few.
+
+    Raises:
+        InputError: the URL carries a password (``option`` names where it was given): it would
+            sit in shell history, the process list and every printed resume command.
+        StoreError: the database cannot be reached or its schema is newer than ours.
+    """
+    if target is not None and is_postgres_url(target):
+        if has_password(target):
+            raise InputError(
+                f"{option}: the PostgreSQL URL carries a password; {PASSWORD_HELP} instead "
+                "(libpq reads both)"
+            )
+        try:
+            from autoinformer.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise InputError(f"{option}: {exc}") from None
+        name = redacted(target)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+        folder = Path(tempfile.gettempdir()) / f"autoinformer-{digest}"
+        return PostgresStore(target), StoreLocation(name, folder)
+    if target is None:
+        path = Path(tempfile.mkdtemp(prefix="autoinformer-")) / "campaign.sqlite"
+    else:
+        path = Path(target)
+    return SqliteStore(path, durability="normal"), StoreLocation(str(path), path.parent)
 
 
 def store_campaigns(path: Path) -> list[str]:

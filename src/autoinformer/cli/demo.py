@@ -49,7 +49,7 @@ from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
 from autoinformer.script import Script, menu, play, say, transfer
 from autoinformer.sim.model import PopulationModel, seeded_random
-from autoinformer.store.sqlite import SqliteStore
+from autoinformer.store.base import Store
 
 __all__ = ["PACINGS", "demo_campaign", "demo_contacts", "demo_model", "register"]
 
@@ -207,7 +207,7 @@ def _execute(
     campaign: Campaign,
     contacts: list[Contact],
     pacing: PacingPolicy,
-    store: SqliteStore,
+    store: Store,
 ) -> dict[str, Any]:
     with store:
         if args.speed is None:
