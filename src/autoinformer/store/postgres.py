@@ -19,6 +19,11 @@ several workers starting at once do not race; its version is kept in
 application's own; a separate schema is chosen with libpq's ``options`` in the URL
 (``?options=-csearch_path%3Dcalls``).
 
+Several workers on one campaign take contacts by lease (a lease column with an expiry, taken
+with ``FOR UPDATE SKIP LOCKED``, renewed while the call lives, released with the result in one
+transaction): :meth:`PostgresStore.take_leases` and its siblings; the design is in
+:mod:`autoinformer.store.postgres_leases`.
+
 The password never has to be written down: libpq reads ``PGPASSWORD`` and ``~/.pgpass`` by
 itself, and :func:`~autoinformer.store.urls.redacted` keeps one given in a URL out of every
 message and ``repr``.
@@ -45,10 +50,12 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.store import postgres_leases as leases
 from autoinformer.store.base import Store
+from autoinformer.store.postgres_leases import Lease, LeaseLost
 from autoinformer.store.urls import redacted
 
-__all__ = ["PostgresStore"]
+__all__ = ["Lease", "LeaseLost", "PostgresStore"]
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: contacts, attempts, meta (the columns of the SQLite store)
@@ -97,6 +104,14 @@ _MIGRATIONS: tuple[str, ...] = (
         value    TEXT NOT NULL,
         PRIMARY KEY (campaign, key)
     );
+    """,
+    # 2: leases, for several workers on one campaign (see "Leases" above)
+    """
+    ALTER TABLE autoinformer_contacts
+        ADD COLUMN lease_owner TEXT,
+        ADD COLUMN lease_until DOUBLE PRECISION;
+    CREATE INDEX autoinformer_contacts_open ON autoinformer_contacts (campaign, seq)
+        WHERE state IN ('pending', 'scheduled', 'in_call');
     """,
 )
 
@@ -270,15 +285,9 @@ class PostgresStore(Store):
     def begin_attempt(self, record: AttemptRecord) -> None:
         try:
             with self._tx() as cur:
-                cur.execute(
-                    f"INSERT INTO autoinformer_attempts ({_ATTEMPT_COLUMNS}) "
-                    f"VALUES ({', '.join(['%s'] * 16)})",
-                    _attempt_row(record),
-                )
+                _insert(cur, record)
         except psycopg.errors.UniqueViolation as exc:
-            raise StoreError(
-                f"attempt {record.attempt_no} of contact {record.contact_id!r} was already begun"
-            ) from exc
+            raise _already_begun(record) from exc
 
     def finish_attempt(self, record: AttemptRecord) -> None:
         if record.outcome is None:
@@ -336,8 +345,79 @@ class PostgresStore(Store):
             ).fetchall()
         return [str(r["campaign"]) for r in rows]
 
+    # --- leases: several workers on one campaign (see postgres_leases) -----------------------
+
+    def take_leases(
+        self, campaign: str, worker: str, *, now: float, ttl: float, limit: int
+    ) -> list[Lease]:
+        """Lease up to ``limit`` due contacts to ``worker`` until ``now + ttl`` (in the order
+        added); contacts whose lease expired are taken over with their unfinished attempts."""
+        with self._tx() as cur:
+            return leases.take(
+                cur, campaign, worker, now=now, ttl=ttl, limit=limit, attempt_from=_attempt_from
+            )
+
+    def renew_leases(
+        self, campaign: str, worker: str, contact_ids: Iterable[str], *, now: float, ttl: float
+    ) -> list[str]:
+        """Extend ``worker``'s leases on ``contact_ids``; returns those it still holds."""
+        with self._tx() as cur:
+            return leases.renew(cur, campaign, worker, list(contact_ids), now=now, ttl=ttl)
+
+    def begin_leased_attempt(self, record: AttemptRecord, worker: str, *, now: float) -> None:
+        """:meth:`begin_attempt`, only while ``worker`` holds the contact's lease.
+
+        Raises:
+            LeaseLost: the lease expired or another worker took it; nothing was journaled.
+        """
+        try:
+            with self._tx() as cur:
+                leases.begin(cur, record, worker, now=now, insert=_insert)
+        except psycopg.errors.UniqueViolation as exc:
+            raise _already_begun(record) from exc
+
+    def release_lease(
+        self,
+        campaign: str,
+        worker: str,
+        progress: ContactProgress,
+        record: AttemptRecord | None = None,
+    ) -> bool:
+        """In one transaction: journal ``record``'s result, save ``progress``, end the lease.
+
+        Returns False when another worker had taken the lease over: the result is journaled
+        all the same (never lost), the contact's progress is left to the new owner.
+        """
+        if record is not None and record.outcome is None:
+            raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
+        with self._tx() as cur:
+            return leases.release(cur, campaign, worker, progress, record=record, finish=_finish)
+
+    def lease_holders(self, campaign: str) -> dict[str, tuple[str, float]]:
+        """Who holds which contact until when (expired leases included): for inspection."""
+        with self._tx() as cur:
+            rows = cur.execute(
+                "SELECT contact_id, lease_owner, lease_until FROM autoinformer_contacts "
+                "WHERE campaign = %s AND lease_owner IS NOT NULL",
+                (campaign,),
+            ).fetchall()
+        return {r["contact_id"]: (r["lease_owner"], r["lease_until"]) for r in rows}
+
     def close(self) -> None:
         self._pool.close()
+
+
+def _insert(cur: Cursor, record: AttemptRecord) -> None:
+    cur.execute(
+        f"INSERT INTO autoinformer_attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
+        _attempt_row(record),
+    )
+
+
+def _already_begun(record: AttemptRecord) -> StoreError:
+    return StoreError(
+        f"attempt {record.attempt_no} of contact {record.contact_id!r} was already begun"
+    )
 
 
 def _finish(cur: Cursor, record: AttemptRecord) -> None:
