@@ -152,3 +152,43 @@ def test_postgres_keeps_every_acknowledged_write_after_kill_9(postgres_url: str)
         ids = {a.attempt_id for a in store.unfinished_attempts("k")}
     assert acknowledged >= 200
     assert {f"a{i}" for i in range(1, acknowledged + 1)} <= ids
+
+
+def test_positions_count_per_campaign_even_with_adders_at_once(postgres_url: str) -> None:
+    """Two processes adding to one campaign at the same moment: every contact once, positions
+    distinct; another campaign's positions start at 1 again."""
+    people = [Contact(id=f"c{i}", name=f"P{i}", phones=(f"+7950888{i:04d}",)) for i in range(400)]
+    start = threading.Barrier(2)
+    added: list[int] = []
+
+    def add(part: list[Contact]) -> None:
+        with _store(postgres_url, pool_size=1) as mine:
+            start.wait()
+            added.append(mine.add_contacts("debt", part))
+
+    threads = [threading.Thread(target=add, args=(people[k::2],)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    import psycopg
+
+    with _store(postgres_url) as store:
+        store.add_contacts("other", people[:3])
+        assert sorted(added) == [200, 200]
+        assert len(list(store.contacts("debt"))) == 400
+    with psycopg.connect(postgres_url) as db:
+        seqs = [
+            s
+            for (s,) in db.execute(
+                "SELECT seq FROM autoinformer_contacts WHERE campaign = 'debt' ORDER BY seq"
+            )
+        ]
+        other = [
+            s
+            for (s,) in db.execute(
+                "SELECT seq FROM autoinformer_contacts WHERE campaign = 'other' ORDER BY seq"
+            )
+        ]
+    assert seqs == list(range(1, 401))
+    assert other == [1, 2, 3]

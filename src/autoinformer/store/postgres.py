@@ -63,7 +63,7 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE autoinformer_contacts (
         campaign   TEXT NOT NULL,
         contact_id TEXT NOT NULL,
-        seq        BIGINT GENERATED ALWAYS AS IDENTITY,
+        seq        BIGINT NOT NULL,
         name       TEXT NOT NULL,
         phones     JSON NOT NULL,
         variables  JSON NOT NULL,
@@ -230,15 +230,26 @@ class PostgresStore(Store):
         iterator = iter(contacts)
         while chunk := list(islice(iterator, 5000)):
             with self._tx() as cur:
+                # positions count per campaign (1, 2, 3... as in SQLite): one adder at a time
+                cur.execute(
+                    "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))",
+                    (f"autoinformer.add_contacts:{campaign}",),
+                )
+                row = cur.execute(
+                    "SELECT COALESCE(max(seq), 0) AS seq FROM autoinformer_contacts "
+                    "WHERE campaign = %s",
+                    (campaign,),
+                ).fetchone()
                 cur.execute(
                     "INSERT INTO autoinformer_contacts "
-                    "(campaign, contact_id, name, phones, variables, timezone) "
-                    "SELECT %s, u.id, u.name, u.phones::json, u.variables::json, u.tz "
+                    "(campaign, contact_id, seq, name, phones, variables, timezone) "
+                    "SELECT %s, u.id, %s + u.n, u.name, u.phones::json, u.variables::json, u.tz "
                     "FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::text[]) "
-                    "WITH ORDINALITY AS u(id, name, phones, variables, tz, n) ORDER BY u.n "
+                    "WITH ORDINALITY AS u(id, name, phones, variables, tz, n) "
                     "ON CONFLICT (campaign, contact_id) DO NOTHING",
                     (
                         campaign,
+                        row["seq"] if row else 0,
                         [c.id for c in chunk],
                         [c.name for c in chunk],
                         [json.dumps(list(c.phones)) for c in chunk],
