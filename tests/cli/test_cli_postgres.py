@@ -127,3 +127,34 @@ def test_run_with_a_password_in_the_file_exits_2_and_calls_nobody(
     captured = capsys.readouterr()
     assert "campaign.store" in captured.err
     assert "s3cret" not in captured.err + captured.out
+
+
+def test_report_and_export_read_a_postgres_store(
+    postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["demo", "--contacts", "30", "--json", "--store", postgres_url]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert main(["report", postgres_url, "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["campaign"] == summary["campaign"]
+    assert report["attempts"] == summary["attempts"]
+    assert report["by_outcome"] == summary["outcomes"]
+    out = tmp_path / "calls.csv"
+    assert main(["export", postgres_url, "--format", "csv", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert len(out.read_text().splitlines()) == summary["attempts"] + 1  # a header line
+
+
+def test_report_on_a_database_without_a_store_says_so_and_creates_nothing(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import psycopg
+
+    assert main(["report", postgres_url]) == 2
+    assert "no autoinformer store in that database" in capsys.readouterr().err
+    with psycopg.connect(postgres_url) as db:
+        assert db.execute("SELECT to_regclass('autoinformer_contacts')").fetchone() == (None,)
+    assert main(["export", "postgresql://dialer:s3cret@127.0.0.1/x", "--format", "csv"]) == 2
+    err = capsys.readouterr().err
+    assert "use PGPASSWORD or ~/.pgpass" in err
+    assert "s3cret" not in err
