@@ -4,7 +4,8 @@ A homeowners' association calls its debtors: a greeting, "your debt is ... roubl
 to talk to an operator". The callees are a seeded population (answer, busy, unreachable rates,
 listening times, some press 1); two operators take the transfers. Results are journaled in the
 embedded SQLite store (a temporary file unless ``--store`` is given; an existing store is
-resumed, so a run cut short carries on where it stopped).
+resumed, so a run cut short carries on where it stopped), or in PostgreSQL with
+``--store postgresql://...``.
 
 The compliance defaults are on: calls only 09:00-20:00 in the callee's local time, and
 abandoned calls (a callee who pressed 1 and found no operator) held at or under 3% of the
