@@ -6,6 +6,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+import attrs
 import pytest
 
 from autoinformer.contacts.model import Contact
@@ -232,3 +233,107 @@ def test_a_version_1_database_gains_leases_on_open(
         assert new.schema_version == len(full) >= 2
         got = new.take_leases(CAMPAIGN, "w", now=0.0, ttl=5.0, limit=5)
         assert [lease.contact_id for lease in got] == ["c0000", "c0001"]
+
+
+_WORKER = """
+import sys
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.store.postgres import PostgresStore
+
+store = PostgresStore(sys.argv[1], pool_size=1)
+tick = 0.0
+while batch := store.take_leases("debt", "A", now=tick, ttl=1000.0, limit=3):
+    for lease in batch:
+        tick += 1.0
+        cid = lease.contact_id
+        record = AttemptRecord(attempt_id=f"{cid}-1", campaign="debt", contact_id=cid,
+            attempt_no=1, number="+79508880001", caller_id=None, started_at=tick)
+        store.begin_leased_attempt(record, "A", now=tick)
+        print("begun", cid, flush=True)
+        if tick == float(sys.argv[2]):
+            sys.stdin.readline()  # mid-call: killed here, the attempt begun and not finished
+        done = AttemptRecord(attempt_id=f"{cid}-1", campaign="debt", contact_id=cid,
+            attempt_no=1, number="+79508880001", caller_id=None, started_at=tick,
+            ended_at=tick + 0.5, outcome=Outcome.DELIVERED)
+        store.release_lease("debt", "A", ContactProgress(cid, ContactState.DONE, 1), done)
+        print("done", cid, flush=True)
+"""
+
+
+@pytest.mark.parametrize(("kill_after", "mid_call"), [(1, False), (40, True), (97, False)])
+def test_a_worker_killed_mid_campaign_loses_nothing_and_nobody_is_called_twice(
+    store: Any, postgres_url: str, kill_after: int, mid_call: bool
+) -> None:
+    """Worker A (a process) is killed -9 part-way; B takes over once A's leases have run out:
+    every result A acknowledged is kept, A's calls in flight are reconciled as ``unknown``
+    and retried as attempt 2, every contact ends done exactly once."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    store.add_contacts(CAMPAIGN, _contacts(150))
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    stall = kill_after + 1 if mid_call else -1  # the tick A stops at, its call in flight
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _WORKER, postgres_url, str(stall)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    assert proc.stdout is not None
+    acknowledged: set[str] = set()
+    begun = 0
+    for line in proc.stdout:
+        word, cid = line.split()
+        begun += word == "begun"
+        if word == "done":
+            acknowledged.add(cid)
+        if (mid_call and begun == stall) or (not mid_call and len(acknowledged) >= kill_after):
+            break
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    proc.stdout.close()
+    assert proc.stdin is not None
+    proc.stdin.close()
+    # B, after A's leases (ttl 1000 from A's ticks) have run out
+    now = 10_000.0
+    reconciled = 0
+    while batch := store.take_leases(CAMPAIGN, "B", now=now, ttl=30.0, limit=10):
+        for lease in batch:
+            cid = lease.contact_id
+            assert cid not in acknowledged
+            tries = lease.progress.attempts
+            for open_attempt in lease.unfinished:  # A's call in flight: unknown, retried
+                assert lease.taken_from == "A"
+                lost = attrs.evolve(open_attempt, ended_at=now, outcome=Outcome.UNKNOWN)
+                assert store.release_lease(
+                    CAMPAIGN, "B", ContactProgress(cid, ContactState.PENDING, 1), lost
+                )
+                reconciled += 1
+                tries = 1
+                (again,) = store.take_leases(CAMPAIGN, "B", now=now, ttl=30.0, limit=1)
+                assert again.contact_id == cid
+            record = _attempt(cid, tries + 1)
+            store.begin_leased_attempt(record, "B", now=now)
+            done = attrs.evolve(record, ended_at=now + 1, outcome=Outcome.DELIVERED)
+            assert store.release_lease(
+                CAMPAIGN, "B", ContactProgress(cid, ContactState.DONE, tries + 1), done
+            )
+    states = {c.id: p.state for c, p in store.contacts(CAMPAIGN)}
+    assert set(states.values()) == {ContactState.DONE}
+    attempts = list(store.attempts(CAMPAIGN))
+    assert len({a.attempt_id for a in attempts}) == len(attempts)
+    assert store.unfinished_attempts(CAMPAIGN) == []
+    delivered = [a.contact_id for a in attempts if a.outcome is Outcome.DELIVERED]
+    assert sorted(delivered) == sorted(states)  # each contact delivered exactly once
+    for a in attempts:
+        if a.contact_id in acknowledged:
+            assert (a.attempt_no, a.outcome) == (1, Outcome.DELIVERED)  # A's result kept
+    assert reconciled <= 1  # A had at most one call in flight when it died
+    if mid_call:
+        assert reconciled == 1
+        assert len(acknowledged) == kill_after
+    assert store.lease_holders(CAMPAIGN) == {}
