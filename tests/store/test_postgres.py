@@ -93,6 +93,15 @@ def test_an_unreachable_server_is_a_store_error_without_the_password() -> None:
     assert "s3cret" not in str(err.value)
 
 
+def test_a_key_value_conninfo_is_shown_without_its_password() -> None:
+    pytest.importorskip("psycopg", reason="pip install -e '.[postgres]'")
+    port = free_port()
+    with pytest.raises(StoreError) as err:
+        _store(f"host=127.0.0.1 port={port} user=dialer password=s3cret", connect_timeout=2)
+    assert "s3cret" not in str(err.value)
+    assert "user=dialer" in str(err.value)
+
+
 def test_two_processes_cannot_begin_the_same_attempt(postgres_url: str) -> None:
     """The unique key holds across connections: the second writer gets a StoreError."""
     with _store(postgres_url) as one, _store(postgres_url) as two:

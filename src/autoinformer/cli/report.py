@@ -7,8 +7,8 @@ caller ID and per operator, why contacts were skipped, SMS sent, talk time, and 
 ``contacts_by_state``, ``skipped`` and ``sms_sent``).
 
 The store is the file a run's ``--store`` wrote (``autoinformer demo --store demo.sqlite``),
-or its PostgreSQL URL; with several campaigns in it, ``--campaign`` picks one. Exit codes: 0 ok, 2 no such store or
-campaign, or a bad option.
+or its PostgreSQL URL; with several campaigns in it, ``--campaign`` picks one. Exit codes:
+0 ok, 2 no such store or campaign, or a bad option.
 """
 
 from __future__ import annotations

@@ -39,6 +39,7 @@ from typing import Any
 
 try:
     import psycopg
+    import psycopg.conninfo
     import psycopg_pool
     from psycopg.rows import dict_row
 except ImportError as exc:  # pragma: no cover - depends on the install
@@ -53,7 +54,7 @@ from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store import postgres_leases as leases
 from autoinformer.store.base import Store
 from autoinformer.store.postgres_leases import Lease, LeaseLost
-from autoinformer.store.urls import redacted
+from autoinformer.store.urls import is_postgres_url, redacted
 
 __all__ = ["Lease", "LeaseLost", "PostgresStore"]
 
@@ -189,7 +190,7 @@ class PostgresStore(Store):
     """
 
     def __init__(self, conninfo: str, *, pool_size: int = 4, connect_timeout: float = 10.0) -> None:
-        self.target = redacted(conninfo)
+        self.target = _display(conninfo)
         try:
             with psycopg.connect(conninfo, connect_timeout=max(1, round(connect_timeout))) as db:
                 self.schema_version = _migrate(db)
@@ -429,6 +430,19 @@ def _already_begun(record: AttemptRecord) -> StoreError:
     return StoreError(
         f"attempt {record.attempt_no} of contact {record.contact_id!r} was already begun"
     )
+
+
+def _display(conninfo: str) -> str:
+    """The connection string as printed: a URL with ``***`` for its password, or the
+    ``key=value`` form without its password."""
+    if is_postgres_url(conninfo):
+        return redacted(conninfo)
+    try:
+        params = psycopg.conninfo.conninfo_to_dict(conninfo)
+    except psycopg.ProgrammingError:
+        return "(an invalid connection string)"
+    params.pop("password", None)
+    return psycopg.conninfo.make_conninfo("", **params)
 
 
 def _finish(cur: Cursor, record: AttemptRecord) -> None:
