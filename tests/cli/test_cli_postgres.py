@@ -158,3 +158,18 @@ def test_report_on_a_database_without_a_store_says_so_and_creates_nothing(
     err = capsys.readouterr().err
     assert "use PGPASSWORD or ~/.pgpass" in err
     assert "s3cret" not in err
+
+
+def test_the_async_runtime_journals_into_postgres_from_its_worker_threads(
+    postgres_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``--speed``: the anyio runtime on the simulated switch, store calls from threads."""
+    argv = ["demo", "--contacts", "15", "--speed", "3000", "--json", "--store", postgres_url]
+    assert main(argv) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["mode"] == "scaled time"
+    with _postgres(postgres_url) as store:
+        attempts = list(store.attempts(summary["campaign"]))
+        assert store.unfinished_attempts(summary["campaign"]) == []
+    assert len(attempts) == summary["attempts"] > 0
+    assert all(a.outcome is not None for a in attempts)
