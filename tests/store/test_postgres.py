@@ -201,3 +201,29 @@ def test_positions_count_per_campaign_even_with_adders_at_once(postgres_url: str
         ]
     assert seqs == list(range(1, 401))
     assert other == [1, 2, 3]
+
+
+def test_big_reads_stream_in_pages_in_order(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from autoinformer.store import postgres
+
+    monkeypatch.setattr(postgres, "_PAGE", 7)
+    people = [Contact(id=f"c{i}", name=f"P{i}", phones=(f"+7950888{i:04d}",)) for i in range(30)]
+    with _store(postgres_url) as store:
+        store.add_contacts("debt", people)
+        for i in range(22):
+            store.begin_attempt(
+                AttemptRecord(
+                    attempt_id=f"a{i}",
+                    campaign="debt",
+                    contact_id=f"c{i % 3}",
+                    attempt_no=i,
+                    number="+1",
+                    caller_id=None,
+                    started_at=float(i),
+                )
+            )
+        assert [c.id for c, _ in store.contacts("debt")] == [p.id for p in people]
+        assert [a.attempt_id for a in store.attempts("debt")] == [f"a{i}" for i in range(22)]
+        assert [a.attempt_no for a in store.attempts("debt", "c1")] == list(range(1, 22, 3))

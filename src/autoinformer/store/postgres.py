@@ -116,6 +116,9 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
 )
 
+_PAGE = 5000
+"""Rows read per query by the streaming reads (contacts, attempts)."""
+
 _MIGRATION_LOCK = 0x6175746F  # pg_advisory_xact_lock key: "auto"
 
 _ATTEMPT_COLUMNS = (
@@ -262,12 +265,7 @@ class PostgresStore(Store):
         return added
 
     def contacts(self, campaign: str) -> Iterator[tuple[Contact, ContactProgress]]:
-        with self._tx() as cur:
-            rows = cur.execute(
-                "SELECT * FROM autoinformer_contacts WHERE campaign = %s ORDER BY seq",
-                (campaign,),
-            ).fetchall()
-        for row in rows:
+        for row in self._pages("autoinformer_contacts", "campaign = %s", (campaign,)):
             contact = Contact(
                 id=row["contact_id"],
                 name=row["name"],
@@ -276,6 +274,21 @@ class PostgresStore(Store):
                 timezone=row["timezone"],
             )
             yield contact, _progress_from(row)
+
+    def _pages(self, table: str, where: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
+        """The rows of ``table`` matching ``where``, in ``seq`` order, read a page at a time
+        (no transaction or connection held between pages: a big campaign streams)."""
+        after = 0
+        while True:
+            with self._tx() as cur:
+                rows = cur.execute(
+                    f"SELECT * FROM {table} WHERE {where} AND seq > %s ORDER BY seq LIMIT %s",
+                    (*params, after, _PAGE),
+                ).fetchall()
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            after = int(rows[-1]["seq"])
 
     def save_progress(self, campaign: str, progress: ContactProgress) -> None:
         with self._tx() as cur:
@@ -317,18 +330,12 @@ class PostgresStore(Store):
         return [_attempt_from(r) for r in rows]
 
     def attempts(self, campaign: str, contact_id: str | None = None) -> Iterator[AttemptRecord]:
-        with self._tx() as cur:
-            if contact_id is None:
-                rows = cur.execute(
-                    "SELECT * FROM autoinformer_attempts WHERE campaign = %s ORDER BY seq",
-                    (campaign,),
-                ).fetchall()
-            else:
-                rows = cur.execute(
-                    "SELECT * FROM autoinformer_attempts WHERE campaign = %s AND contact_id = %s "
-                    "ORDER BY seq",
-                    (campaign, contact_id),
-                ).fetchall()
+        if contact_id is None:
+            rows = self._pages("autoinformer_attempts", "campaign = %s", (campaign,))
+        else:
+            rows = self._pages(
+                "autoinformer_attempts", "campaign = %s AND contact_id = %s", (campaign, contact_id)
+            )
         for row in rows:
             yield _attempt_from(row)
 
