@@ -42,6 +42,7 @@ __all__ = [
     "SILENCE_DB",
     "TELEPHONE",
     "TELEPHONE_ULAW",
+    "TRIM_KEEP_MS",
     "WIDEBAND",
     "AudioFormat",
     "RecordingInfo",
@@ -173,7 +174,11 @@ def _level(samples: Any, target_dbfs: float, ceiling_dbfs: float) -> Any:
     return samples * 10 ** (gain_db / 20)
 
 
-def _trim(segment: Any, keep_ms: int = 20) -> Any:
+TRIM_KEEP_MS = 20
+"""Silence a trimmed fragment keeps at each edge (two of them frame every join)."""
+
+
+def _trim(segment: Any, keep_ms: int = TRIM_KEEP_MS) -> Any:
     """Cut the engine's leading/trailing silence (40 dB under the peak), keep ``keep_ms``."""
     from pydub.silence import detect_leading_silence
 
