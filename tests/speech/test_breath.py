@@ -222,12 +222,15 @@ def phonemes(text: str, voice: str) -> str:
         ("Code <letters>{T}</letters>.", "en", ["eI", "Em"]),  # not "uh em"
         ("{T}", "en", ["eI", "Em"]),  # a lone "AM" value
         ("Ваш код <letters>{T}</letters>.", "ru", ["'A", "'Em"]),
+        ("Code <letters>{T}</letters> please.", "en", ["'eI"]),  # a lone "A": not "uh"
     ],
 )
 def test_espeak_says_letters_as_letters_in_every_mode(
     tmp_path: Path, template: str, voice: str, letters: list[str]
 ) -> None:
-    value = "10:00" if "time" in template else "AM" if voice == "en" else "АМ"
+    value = "10:00" if "time" in template else "АМ" if voice == "ru" else "AM"
+    if "please" in template:
+        value = "A"
     plan = Template.parse(template).plan(Contact(id="1", variables={"T": value}), voice)
     for mode in ("fragment", "sentence"):
         r = EngineRenderer(

@@ -136,6 +136,17 @@ def _stronger(a: Boundary | None, b: Boundary | None) -> Boundary | None:
     return "sentence" if "sentence" in (a, b) else a or b
 
 
+def _spelled(piece: Say) -> str:
+    """A ``<letters>`` reading as engines say letters inside a sentence: "A M" -> "A-M"; a
+    lone Latin letter gets a hyphen too ("A-"), or "A" is read as the article "a"."""
+    letters = piece.text.split()
+    if not letters or not all(len(c) == 1 and c.isalpha() for c in letters):
+        return piece.text
+    if len(letters) == 1:
+        return f"{letters[0]}-" if letters[0].isascii() else letters[0]
+    return "-".join(letters)
+
+
 def _name_parts(piece: Say) -> tuple[str, ...]:
     """A plain personal value that reads as a name, split into its parts (one fragment each:
     "Ivanov Ivan Petrovich" shares "Ivan" with every other Ivan)."""
@@ -266,7 +277,7 @@ class SpeechPlan:
                 pending = None
                 units.append(piece)
             elif mode == "sentence":
-                run.append(piece.text)
+                run.append(_spelled(piece) if piece.say_as == "letters" else piece.text)
             else:
                 for chunk in _name_parts(piece) or (piece.text,):
                     # Template phrases keep their final punctuation (it shapes intonation);
