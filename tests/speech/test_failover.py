@@ -167,9 +167,27 @@ async def test_when_every_engine_fails_the_error_names_each(tmp_path: Path) -> N
         "broken: cannot reach the service: connection refused"
     )
     clock.now = 15
-    with pytest.raises(EngineError, match=r"skipped, next try in 45 s.*next try in 45 s"):
+    with pytest.raises(EngineError) as failed:
         await r.render(HELLO, ann())
-    assert (first.calls, second.calls) == (1, 1)  # skipping costs no engine call
+    # Both skipped: the first is asked anyway (a last resort), the second is named as skipped.
+    assert str(failed.value) == (
+        "every speech engine failed: broken: cannot reach the service: connection refused; "
+        "broken: cannot reach the service: connection refused; skipped, next try in 45 s"
+    )
+    assert (first.calls, second.calls) == (2, 1)
+
+
+@pytest.mark.anyio
+async def test_a_single_engine_that_failed_once_is_still_asked(tmp_path: Path) -> None:
+    only = BrokenEngine()
+    clock = Clock()
+    r = fallback(tmp_path, only, clock=clock)
+    with pytest.raises(EngineError):
+        await r.render(HELLO, ann())
+    only.works = True  # a passing failure: the next message must not be refused unasked
+    clock.now = 1
+    assert (await r.render(HELLO, ann(2))).exists()
+    assert r.breakers[0].state == "closed"
 
 
 # ------------------------------------------------------------------ settings

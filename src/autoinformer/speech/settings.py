@@ -208,6 +208,11 @@ class FallbackRenderer:
     async def render(self, template: Template, contact: Contact, lang: str = "en") -> Path:
         """A WAV file of this contact's message.
 
+        Engines whose breaker is open are skipped. When every engine is being skipped, the
+        first is asked anyway (a last resort): a message is never refused without an engine
+        having been asked, so a single engine's passing failure does not fail every call of
+        its cooldown.
+
         Raises:
             InputError: the contact lacks a variable (no engine is tried: none would help).
             EngineError: every engine failed or is being skipped; the message names each
@@ -218,25 +223,41 @@ class FallbackRenderer:
         lang = self.lang or lang
         plan = template.plan(contact, lang)  # input errors surface before any engine runs
         problems: list[str] = []
-        for index, (renderer, breaker) in enumerate(
-            zip(self.renderers, self.breakers, strict=True)
-        ):
+        skipped: list[int] = []
+        for index, breaker in enumerate(self.breakers):
             if not breaker.allows(self.clock()):
-                problems.append(f"{_engine_name(renderer)}: {breaker.describe(self.clock())}")
+                skipped.append(index)
                 continue
-            try:
-                path: Path = await renderer.render_plan(plan)
-            except EngineError as exc:
-                breaker.failed(self.clock(), str(exc))
-                problems.append(f"{_engine_name(renderer)}: {exc}")
-                continue
-            finally:
-                breaker.release()  # a trial that ended another way (cancelled) is not held
-            breaker.succeeded(self.clock())
-            if index:
-                self.fallbacks += 1
-            return path
+            path = await self._try(index, plan, problems)
+            if path is not None:
+                return path
+        if len(skipped) == len(self.renderers):  # nothing was asked: the last resort
+            path = await self._try(0, plan, problems)
+            if path is not None:
+                return path
+        for index in skipped[1:] if len(skipped) == len(self.renderers) else skipped:
+            breaker = self.breakers[index]
+            name = _engine_name(self.renderers[index])
+            problems.append(f"{name}: {breaker.describe(self.clock())}")
         raise EngineError("every speech engine failed: " + "; ".join(problems))
+
+    async def _try(self, index: int, plan: Any, problems: list[str]) -> Path | None:
+        """Render with one engine, reporting to its breaker; None (and a problem) on failure."""
+        from autoinformer.speech.errors import EngineError
+
+        renderer, breaker = self.renderers[index], self.breakers[index]
+        try:
+            path: Path = await renderer.render_plan(plan)
+        except EngineError as exc:
+            breaker.failed(self.clock(), str(exc))
+            problems.append(f"{_engine_name(renderer)}: {exc}")
+            return None
+        finally:
+            breaker.release()  # a trial that ended another way (cancelled) is not held
+        breaker.succeeded(self.clock())
+        if index:
+            self.fallbacks += 1
+        return path
 
     def estimate_seconds(self, template: Template, contact: Contact, lang: str = "en") -> float:
         """How long the message plays (the first engine's speaking rate)."""
