@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import attrs
 
-from autoinformer.speech.spelling import speakable
+from autoinformer.speech.spelling import speakable, spell_letters
 
 __all__ = [
     "SSML_NAMESPACE",
@@ -139,14 +139,12 @@ def _stronger(a: Boundary | None, b: Boundary | None) -> Boundary | None:
 
 
 def _spelled(piece: Say) -> str:
-    """A ``<letters>`` reading as engines say letters inside a sentence: "A M" -> "A-M"; a
-    lone Latin letter gets a hyphen too ("A-"), or "A" is read as the article "a"."""
+    """A ``<letters>`` reading as engines say letters inside a sentence ("A M" -> "A-M", a
+    lone "A" -> "A-", not the article; "Б" -> "бэ", not the particle "бы")."""
     letters = piece.text.split()
-    if not letters or not all(len(c) == 1 and c.isalpha() for c in letters):
+    if not letters or not all(len(c) == 1 and c.isalpha() and c.isupper() for c in letters):
         return piece.text
-    if len(letters) == 1:
-        return f"{letters[0]}-" if letters[0].isascii() else letters[0]
-    return "-".join(letters)
+    return spell_letters("".join(letters))
 
 
 def _name_parts(piece: Say) -> tuple[str, ...]:
