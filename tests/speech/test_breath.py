@@ -27,7 +27,7 @@ from autoinformer.speech.audio import silences
 from autoinformer.speech.engines.espeak import espeak_available
 from autoinformer.speech.plan import Break, Pause, Say, Silence, SpeechPlan, Synth
 from autoinformer.speech.renderer import TRIM_KEEP_MS
-from autoinformer.speech.spelling import speakable
+from autoinformer.speech.spelling import speakable, speakable_ssml
 
 needs_espeak = pytest.mark.skipif(
     not espeak_available(), reason="espeak-ng is not installed (apt install espeak-ng)"
@@ -255,6 +255,17 @@ def test_espeak_says_letters_as_letters_in_every_mode(
             assert said.count("'") >= 2, (mode, ssml, said)
         else:
             assert "by" not in said, (mode, ssml, said)
+
+
+def test_ssml_text_is_spelled_but_not_its_markup_or_say_as() -> None:
+    document = (
+        '<speak xml:lang="en">At ten AM <break time="1ms"/> code '
+        '<say-as interpret-as="characters">AM</say-as> A M</speak>'
+    )
+    assert speakable_ssml(document) == (
+        '<speak xml:lang="en">At ten A-M <break time="1ms"/> code '
+        '<say-as interpret-as="characters">AM</say-as> A-M</speak>'
+    )
 
 
 def test_units_before_and_after_a_pause_are_unchanged_by_spelling(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 import attrs
 
-from autoinformer.speech.spelling import speakable, spell_letters
+from autoinformer.speech.spelling import speakable_ssml, spell_letters
 
 __all__ = [
     "SSML_NAMESPACE",
@@ -190,14 +190,10 @@ class SpeechPlan:
         """Plain normalised text: the words only (pauses and recordings are left out)."""
         return _tidy(" ".join(p.text for p in self.pieces if isinstance(p, Say)))
 
-    def ssml(self, *, for_engine: bool = False) -> str:
+    def ssml(self) -> str:
         """SSML 1.1 for engines that take it: ``<break time="..."/>``, ``<say-as>`` for digits
         and letters, ``<audio src=...>`` for recordings. Well-formed XML in the SSML namespace;
-        the language tag is the plan's (``en``, ``ru``, ``pt-BR``).
-
-        With ``for_engine``, running text is passed through
-        :func:`~autoinformer.speech.spelling.speakable` (capitals read as letters), as the
-        renderer sends it; without it the document keeps the written form."""
+        the language tag is the plan's (``en``, ``ru``, ``pt-BR``)."""
         out: list[str] = []
         for piece in self.pieces:
             if isinstance(piece, Pause):
@@ -210,7 +206,7 @@ class SpeechPlan:
                     f"{escape(piece.raw.strip())}</say-as>"
                 )
             else:
-                out.append(escape(speakable(piece.text) if for_engine else piece.text))
+                out.append(escape(piece.text))
         body = _tidy(" ".join(out))
         lang = quoteattr(self.lang.replace("_", "-"))  # BCP 47: pt-BR, not pt_BR
         return f'<speak version="1.1" xmlns="{SSML_NAMESPACE}" xml:lang={lang}>{body}</speak>'
@@ -223,9 +219,8 @@ class SpeechPlan:
 
         def flush() -> None:
             if any(isinstance(p, Say) and p.text.strip(_PUNCT_EDGES) for p in group):
-                units.append(
-                    Synth(SpeechPlan(tuple(group), self.lang).ssml(for_engine=True), ssml=True)
-                )
+                document = SpeechPlan(tuple(group), self.lang).ssml()
+                units.append(Synth(speakable_ssml(document), ssml=True))
             elif group:  # pauses only
                 units.extend(Silence(p.ms) for p in group if isinstance(p, Pause))
             group.clear()

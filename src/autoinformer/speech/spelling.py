@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["speakable", "spell_letters"]
+__all__ = ["speakable", "speakable_ssml", "spell_letters"]
 
 _UPPER = "A-Z\u0410-\u042f\u0401"  # Latin and Cyrillic capitals (Ё included)
 _LETTER = rf"(?<![\w-])[{_UPPER}](?![\w-])"
@@ -28,6 +28,8 @@ _LETTER = rf"(?<![\w-])[{_UPPER}](?![\w-])"
 _RUN = re.compile(rf"{_LETTER}(?: {_LETTER})+")
 # A lone two-capital token: "AM", "PM", "ИП" (three or more could be a name in capitals).
 _PAIR = re.compile(rf"(?<![\w-])[{_UPPER}]{{2}}(?![\w-])")
+# Markup, and <say-as> elements whole (the engine spells their content itself).
+_MARKUP = re.compile(r"(<say-as\b[^>]*>.*?</say-as>|<[^>]*>)", re.DOTALL)
 _LOWER = re.compile(r"[a-z\u0430-\u044f\u0451]")
 
 _NAMES_RU = "а бэ вэ гэ дэ е ё жэ зэ и й ка эль эм эн о пэ эр эс тэ у эф ха цэ че ша ща ъ ы ь э ю я"
@@ -65,3 +67,11 @@ def speakable(text: str) -> str:
     if _LOWER.search(text) or " " not in text.strip():
         text = _PAIR.sub(lambda m: spell_letters(m.group(0)), text)
     return text
+
+
+def speakable_ssml(document: str) -> str:
+    """An SSML document with :func:`speakable` applied to its text, not to its markup or the
+    content of ``<say-as>`` (the engine spells that itself: "A-M" there is read "A hyphen
+    M")."""
+    parts = _MARKUP.split(document)
+    return "".join(p if i % 2 else speakable(p) for i, p in enumerate(parts))
