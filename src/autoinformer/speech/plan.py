@@ -219,7 +219,13 @@ class SpeechPlan:
 
         def flush() -> None:
             if any(isinstance(p, Say) and p.text.strip(_PUNCT_EDGES) for p in group):
-                document = SpeechPlan(tuple(group), self.lang).ssml()
+                spelled = tuple(
+                    attrs.evolve(p, text=_spelled(p))
+                    if isinstance(p, Say) and p.say_as == "letters"
+                    else p
+                    for p in group
+                )
+                document = SpeechPlan(spelled, self.lang).ssml()
                 units.append(Synth(speakable_ssml(document), ssml=True))
             elif group:  # pauses only
                 units.extend(Silence(p.ms) for p in group if isinstance(p, Pause))
