@@ -212,6 +212,8 @@ def test_engines_list_sets_the_order_and_replaces_engine_and_fallback(tmp_path: 
         ({"engines": ["gtts", "gtts"]}, r"speech\.engines\[1\]: 'gtts' is listed twice"),
         ({"cooldown": 0}, r"speech\.cooldown: expected a positive number of seconds"),
         ({"cooldown": True}, r"speech\.cooldown"),
+        ({"cooldown": float("inf")}, r"speech\.cooldown"),
+        ({"engines": "gtts"}, r"speech\.engines: expected a list of engine names, got 'gtts'"),
     ],
 )
 def test_bad_engine_settings_are_named(kwargs: dict[str, Any], message: str) -> None:

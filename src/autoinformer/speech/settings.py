@@ -16,6 +16,7 @@ internet), ``tone`` (a tone per text, for tests).
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable
@@ -54,6 +55,8 @@ def _check_engine(_: object, attribute: attrs.Attribute[Any], value: Any) -> Non
 def _check_engines(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
     if value is None:
         return
+    if not isinstance(value, tuple):
+        raise SettingsError("speech.engines", f"expected a list of engine names, got {value!r}")
     if not value:
         raise SettingsError("speech.engines", "expected at least one engine, got []")
     for index, name in enumerate(value):
@@ -67,7 +70,7 @@ def _check_engines(_: object, attribute: attrs.Attribute[Any], value: Any) -> No
 
 
 def _check_cooldown(_: object, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < math.inf:
         raise SettingsError(
             "speech.cooldown", f"expected a positive number of seconds, got {value!r}"
         )
