@@ -150,6 +150,10 @@ async def test_an_unknown_pause_is_measured_once_and_kept_in_the_cache(tmp_path:
     r2 = EngineRenderer(engine=again, cache=FragmentCache(directory=tmp_path))
     assert await r2.pause("sentence", "en") == sentence
     assert again.calls == []
+    # The cache keeps the engine's pause, not this renderer's join: a longer gap is a floor.
+    wide = EngineRenderer(engine=again, cache=FragmentCache(directory=tmp_path), gap_ms=500)
+    assert await wide.pause("sentence", "en") == 500
+    assert again.calls == []
 
 
 @pytest.mark.anyio

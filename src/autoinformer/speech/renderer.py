@@ -367,16 +367,17 @@ class EngineRenderer:
             known = self._pauses.get((kind, lang))
             if known is not None:
                 return known
-            key = self._key(f"\x00pause:{kind}", lang, False)
-            stored = await anyio.to_thread.run_sync(self.cache.get, key)
-            if stored is not None:
-                ms = round(self.format.seconds(stored) * 1000)
-            else:
-                own = self.engine.pause_ms(kind, lang)
-                if own is None:
+            own = self.engine.pause_ms(kind, lang)
+            if own is None:  # measured once, ever: the engine's pause is kept in the cache
+                key = self._key(f"\x00pause:{kind}", lang, False)
+                stored = await anyio.to_thread.run_sync(self.cache.get, key)
+                if stored is not None:
+                    own = round(self.format.seconds(stored) * 1000)
+                else:
                     own = await self._measure_pause(kind, lang)
-                ms = max(own - 2 * TRIM_KEEP_MS, self.gap_ms)
-                await anyio.to_thread.run_sync(self.cache.put, key, self.format.silence(ms))
+                    silence = self.format.silence(own)
+                    await anyio.to_thread.run_sync(self.cache.put, key, silence)
+            ms = max(own - 2 * TRIM_KEEP_MS, self.gap_ms)
             self._pauses[(kind, lang)] = ms
             return ms
 
