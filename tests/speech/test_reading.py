@@ -114,12 +114,13 @@ def test_russian_roubles_agree_in_number_and_gender(balance: str, expected: str)
         ("<currency>3 JPY</currency>", "en", "three yen"),
         ("<currency>3 KZT</currency>", "ru", "три тенге"),
         # Feminine currency names take feminine numbers: "две иены", "двадцать одна крона".
-        ("<currency>2 JPY</currency>", "ru", "две японские иены"),
+        ("<currency>2 JPY</currency>", "ru", "две иены"),
         ("<currency>21 SEK</currency>", "ru", "двадцать одна шведская крона"),
         ("<currency>150001 IDR</currency>", "ru", "сто пятьдесят тысяч одна рупия"),
-        ("<currency>2 CHF</currency>", "ru", "два швейцарских франка"),
+        ("<currency>2 CHF</currency>", "ru", "два франка"),
+        ("<currency>2.5 JPY</currency>", "ru", "две иены пятьдесят сенов"),
         # No name for the minor unit in the language: read as a decimal, not with a wrong unit.
-        ("<currency>2.5 JPY</currency>", "ru", "две целых пять десятых японской иены"),
+        ("<currency>2.5 SEK</currency>", "ru", "две целых пять десятых шведской кроны"),
     ],
 )  # fmt: skip
 def test_currencies_num2words_lacks(source: str, lang: str, expected: str) -> None:
