@@ -172,7 +172,10 @@ def test_dates_with_ordinals_and_spreadsheet_cells(written: str, lang: str, expe
 def test_bad_time_in_a_variable_names_the_contact_and_variable() -> None:
     t = Template.parse("<time>{T}</time>")
     (reason,) = t.check(Contact(id="c9", variables={"T": "25:00"}))
-    assert reason == "contact 'c9': <time> with 'T': expected a time like 14:30, got '25:00'"
+    assert reason == (
+        "contact 'c9': column 'T' = '25:00': cannot be read as <time>: "
+        "expected a time like 14:30, got '25:00'"
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "id", "pt_BR"])
@@ -203,7 +206,7 @@ def test_currency_code_from_a_list_column() -> None:
     assert say(t.source, "ru", B="-2", CUR="CNY") == "два юаня"
     assert say(t.source, "en", B="3", CUR="$") == "three dollars"
     (reason,) = t.check(Contact(id="c3", variables={"B": "3", "CUR": "XYZ"}))
-    assert "'B', 'CUR'" in reason
+    assert "column 'B' = '3', column 'CUR' = 'XYZ'" in reason
     assert "expected an ISO 4217 currency code" in reason
     with pytest.raises(TemplateError, match="ISO 4217") as info:
         Template.parse("Due <currency>{B} XYZ</currency>")

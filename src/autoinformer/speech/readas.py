@@ -43,6 +43,7 @@ __all__ = [
     "LanguageNotSupported",
     "currency_code",
     "fragment_chunks",
+    "is_currency_word",
     "normalise_lang",
     "parse_amount",
     "parse_date",
@@ -170,6 +171,12 @@ def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
     if not _PLAIN.fullmatch(raw):
         raise ValueError(f"expected a number like 525.19, got {text.strip()!r}")
     return decimal.Decimal(raw)
+
+
+def is_currency_word(token: str) -> bool:
+    """True when ``token`` is a written currency word or symbol (``руб.``, ``₽``, ``rupiah``),
+    not an ISO code."""
+    return token.lower() in _CURRENCY_SYMBOLS
 
 
 @lru_cache(maxsize=4096)
