@@ -195,8 +195,8 @@ def test_ssml_is_well_formed_in_the_ssml_namespace(lang: str) -> None:
     assert root.text.startswith('Hi <Tom & "Jerry">')
     (pause,) = root.iter(f"{ns}break")
     assert pause.get("time") == "1000ms"
-    says = [(e.get("interpret-as"), e.text) for e in root.iter(f"{ns}say-as")]
-    assert says == [("characters", "A&B"), ("digits", "12")]
+    assert not list(root.iter(f"{ns}say-as"))  # read-as spans are written out in words
+    assert "A B" in "".join(root.itertext())
     (audio,) = root.iter(f"{ns}audio")
     assert audio.get("src") == 'a&b "1".wav'
 
