@@ -110,6 +110,7 @@ _CURRENCY_SYMBOLS = {
 _PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # "150.000" where "." groups thousands (id, de): a digit other than a leading 0, then groups of 3.
 _DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")
+_NOT_NUMERIC = re.compile(r"[^0-9.,+\-'\u2019]")  # what may remain of a written number
 _SPACES_IN_NUMBERS = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, "\u2212": "-"})
 
 
@@ -139,7 +140,9 @@ def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
     ``"525.19"`` and ``"0.125"`` stay decimals. When the locale does not accept the text, or
     no language is given: with both ``.`` and ``,`` the last one is the decimal separator
     (``"1.234,56"``, ``"1,234.56"``); several commas group thousands; a single comma is a
-    decimal separator (``"12,5"``). Spaces (also no-break ones) group thousands.
+    decimal separator (``"12,5"``). Spaces (also no-break ones) group thousands. Exponents
+    (``"1e3"``), brackets and letters are refused: nobody writes a balance that way, and an
+    exponent would let one cell ask num2words for a number of a billion digits.
 
     Args:
         text: the written number.
@@ -150,6 +153,8 @@ def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
         ValueError: the text is not a number.
     """
     raw = text.strip().translate(_SPACES_IN_NUMBERS)
+    if _NOT_NUMERIC.search(raw):  # "1,5e3", "N/A", "(68.27)": babel would take exponents
+        raise ValueError(f"expected a number like 525.19, got {text.strip()!r}")
     plain = _PLAIN.fullmatch(raw) is not None
     locale = _locale_or_none(lang)
     if locale is not None and (
