@@ -4,6 +4,7 @@ case="genitive">``, ``<number gender="f">`` and Russian numbers agreeing with co
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import re
 
 import pytest
@@ -14,7 +15,7 @@ from num2words import num2words
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import TemplateError
 from autoinformer.speech import Template
-from autoinformer.speech.readas import read_time
+from autoinformer.speech.readas import read_number, read_time
 
 
 def say(source: str, lang: str = "ru", **variables: str) -> str:
@@ -92,3 +93,9 @@ def test_bad_attributes_are_template_errors_with_positions(
         Template.parse(source)
     assert info.value.position == position
     assert message in info.value.message
+
+
+def test_equal_decimals_written_apart_read_apart() -> None:
+    # The reading cache is keyed by the written number: 1234.50 == 1234.5 as Decimals.
+    assert read_number(decimal.Decimal("1234.50"), "ru").endswith("пятьдесят сотых")
+    assert read_number(decimal.Decimal("1234.5"), "ru").endswith("пять десятых")

@@ -31,6 +31,7 @@ from autoinformer.speech.wording import (
     LanguageNotSupported,
     base_lang,
     cardinal,
+    cardinal_words,
     clean,
     n2w,
     normalise_lang,
@@ -279,7 +280,7 @@ def parse_time(text: str) -> dt.time:
 # --------------------------------------------------------------------------------- reading
 
 
-_cardinal = cardinal  # the cached reading (benchmarks clear its cache)
+_cardinal = cardinal_words  # the cached reading (benchmarks clear its cache)
 
 
 def _case_code(case: str) -> str:

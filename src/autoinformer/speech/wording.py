@@ -31,6 +31,7 @@ __all__ = [
     "LanguageNotSupported",
     "base_lang",
     "cardinal",
+    "cardinal_words",
     "clean",
     "locale",
     "n2w",
@@ -128,7 +129,6 @@ def _ru_grammar(gender: str, case: str) -> dict[str, object]:
     return kwargs
 
 
-@lru_cache(maxsize=65536)
 def cardinal(value: decimal.Decimal, lang: str, gender: str = "", case: str = "") -> str:
     """A number in words, in ``gender`` (``m``/``f``/``n``) and ``case`` (num2words' code)
     where the language has them, in counting form (masculine, nominative) otherwise.
@@ -137,6 +137,15 @@ def cardinal(value: decimal.Decimal, lang: str, gender: str = "", case: str = ""
     thousands are feminine and the millions masculine whatever is counted (num2words would
     say "одна миллион" for a feminine million).
     """
+    # Cached by the written value: 1234.5 and 1234.50 are equal Decimals but read apart
+    # ("пять десятых", "пятьдесят сотых").
+    return cardinal_words(str(value), lang, gender, case)
+
+
+@lru_cache(maxsize=65536)
+def cardinal_words(written: str, lang: str, gender: str = "", case: str = "") -> str:
+    """:func:`cardinal` of a number written as ``str(Decimal)``, cached."""
+    value = decimal.Decimal(written)
     if _base_or_empty(lang) == "ru" and (gender or case) and value == value.to_integral_value():
         n = int(value)
         grammar = _ru_grammar(gender, case)
