@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from autoinformer.contacts.model import Contact
-from autoinformer.speech import Template
-from autoinformer.speech.checking import EXACT, NUMERIC, PLAIN, value_class, variable_levels
+from autoinformer.speech import Template, checking
+from autoinformer.speech.checking import EXACT, NUMERIC, PLAIN, value_class
 
 TEMPLATES = (
     "Ваш долг %VAR:B|debt% rub",
@@ -77,12 +77,24 @@ def test_distinct_balances_share_a_few_classes(monkeypatch: pytest.MonkeyPatch) 
     assert reads <= 40  # classes like -9.99, -99.09, -999.90: not one reading per balance
 
 
-def test_levels_follow_where_a_variable_is_read() -> None:
+def test_units_and_levels_follow_where_a_variable_is_read() -> None:
     t = Template.parse("{A} {B|abs} <date>{C}</date> {D} rub <digits>{E}</digits> <time>{A}</time>")
-    assert dict(variable_levels(t.nodes)) == {
-        "A": EXACT, "B": NUMERIC, "C": EXACT, "D": NUMERIC, "E": NUMERIC
-    }  # fmt: skip
-    assert dict(variable_levels(Template.parse("Hi {NAME}").nodes)) == {"NAME": PLAIN}
+    assert checking.check_units(t.nodes) == (
+        (0, (("A", PLAIN),)),
+        (2, (("B", NUMERIC),)),
+        (4, (("C", EXACT),)),
+        (6, (("D", NUMERIC),)),
+        (8, (("E", NUMERIC),)),
+        (10, (("A", EXACT),)),
+    )
+    spans = Template.parse("<currency>{B} {CUR}</currency>")
+    assert checking.check_units(spans.nodes) == ((0, (("B", NUMERIC), ("CUR", NUMERIC))),)
+
+
+def test_an_unsupported_language_is_never_remembered_as_fine() -> None:
+    t = Template.parse("Hello")
+    assert t.check(Contact(id="x"), "en") == []
+    assert t.check(Contact(id="x"), "xx") == ["language 'xx' is not supported for reading numbers"]
 
 
 @pytest.mark.parametrize(
@@ -91,7 +103,8 @@ def test_levels_follow_where_a_variable_is_read() -> None:
         ("-68.27", NUMERIC, "-99.99"),
         ("-0.00", NUMERIC, "-0.00"),
         ("2026-12-07", EXACT, "2026-12-07"),
-        ("Ivan Petrov", PLAIN, ("text", "aaaa aaaaaa")),
+        ("Ivan Petrov", PLAIN, ("text", "a a")),
+        ("Ivan Petrov 12", PLAIN, ("text", "a a 99")),
         ("1,5e3", PLAIN, ("text", "9,9a9")),
         ("-1 234,56", PLAIN, ("number", "-9 999,99")),
     ],

@@ -389,16 +389,22 @@ class Template:
 
     source: str
     nodes: tuple[Node, ...]
-    # What checking a contact needs to know of each variable, and the value classes that
-    # were checked and read fine (see autoinformer.speech.checking).
-    _levels: tuple[tuple[str, int], ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
-    _readable: dict[tuple[str, tuple[object, ...]], None] = attrs.field(
+    # The pieces of the template that read variables, and the value classes of each piece
+    # that were checked and read fine (see autoinformer.speech.checking).
+    _units: tuple[checking.Unit, ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
+    _readable: dict[tuple[object, ...], None] = attrs.field(
         init=False, eq=False, repr=False, hash=False, factory=dict
     )
 
-    @_levels.default
-    def _levels_default(self) -> tuple[tuple[str, int], ...]:
-        return checking.variable_levels(self.nodes)
+    _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    @_units.default
+    def _units_default(self) -> tuple[checking.Unit, ...]:
+        return checking.check_units(self.nodes)
+
+    @_names.default
+    def _names_default(self) -> tuple[str, ...]:
+        return tuple(sorted({v.name for v in self._vars()}))
 
     @classmethod
     def parse(cls, text: str) -> Template:
@@ -422,7 +428,7 @@ class Template:
     @property
     def variables(self) -> frozenset[str]:
         """The variable names the template needs, as written (built-ins included)."""
-        return frozenset(v.name for v in self._vars())
+        return frozenset(self._names)
 
     @property
     def warnings(self) -> list[str]:
@@ -450,7 +456,7 @@ class Template:
         """The variables this contact lacks (absent or blank): such a contact is skipped,
         never called with a hole in the sentence."""
         out = []
-        for name in sorted(self.variables):
+        for name in self._names:
             value = _lookup(contact, name)
             if value is None or not value.strip():
                 out.append(name)
@@ -464,25 +470,28 @@ class Template:
 
         Called for every contact entering a campaign, so it is cheap: the values are reduced
         to their *class* (``-68.27`` and ``-12.50`` are both ``-99.99``: the same reading
-        succeeds or fails for both, see :mod:`autoinformer.speech.checking`) and a class
-        that read fine once is not read again.
+        succeeds or fails for both, see :mod:`autoinformer.speech.checking`) and a piece of
+        the template whose values' classes read fine once is not read again.
         """
         missing = self.missing(contact)
         if missing:
             return [f"missing variable {name!r}" for name in missing]
-        values: list[object] = []
-        for name, level in self._levels:
-            value = _lookup(contact, name)
-            assert value is not None  # not missing
-            values.append(checking.value_class(value, level, lang))
-        key = (lang, tuple(values))
-        if key in self._readable:
+        keys: list[tuple[object, ...]] = [(-1, lang)]  # the language itself reads
+        for index, variables in self._units:
+            classes = []
+            for name, level in variables:
+                value = _lookup(contact, name)
+                assert value is not None  # not missing
+                classes.append(checking.value_class(value, level, lang))
+            keys.append((index, lang, *classes))
+        readable = self._readable
+        if all(key in readable for key in keys):
             return []
         problems = self.check_uncached(contact, lang)
         if not problems:
-            if len(self._readable) >= checking.MAX_CLASSES:
-                self._readable.clear()
-            self._readable[key] = None
+            if len(readable) + len(keys) > checking.MAX_CLASSES:
+                readable.clear()
+            readable.update(dict.fromkeys(keys))
         return problems
 
     def check_uncached(self, contact: Contact, lang: str = "en") -> list[str]:
