@@ -238,8 +238,9 @@ def test_digits_and_letters_are_one_fragment_per_symbol() -> None:
     [
         ("Your debt is %VAR:BALANCE% rub.", "en",
          "Your debt is minus sixty-eight roubles twenty-seven kopeks."),
+        # the abbreviation's dot also ends the sentence: it stays (and so does its pause)
         ("Долг {BALANCE|abs} руб. Всё", "ru",
-         "Долг шестьдесят восемь рублей двадцать семь копеек Всё"),
+         "Долг шестьдесят восемь рублей двадцать семь копеек. Всё"),
         ("Debt {BALANCE|abs} RUB", "en", "Debt sixty-eight roubles twenty-seven kopeks"),
         ("Hi {NAME} usd", "en", "Hi Ann usd"),  # not a number: no amount
     ],

@@ -67,7 +67,9 @@ def currency_after(text: str) -> tuple[str, int, bool] | None:
     if m is None:
         return None
     token = m.group(1)
-    for used in (token, token.rstrip(".,;:!?")):
+    # Without trailing punctuation first: the dot of "руб." also ends the sentence, and the
+    # sentence's pause is kept when the dot stays in the text after the amount.
+    for used in (token.rstrip(".,;:!?"), token):
         code = readas.currency_code(used) if used else None
         if code is not None:
             strict = readas.is_currency_word(used) or used.isupper()
