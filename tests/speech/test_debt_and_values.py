@@ -152,3 +152,9 @@ def test_seed_000_list_skips_credits_and_unreadable_balances_before_dialling() -
         assert progress.state is ContactState.SKIPPED
         assert f"contact {row!r}: column 'BALANCE' = {value!r}" in progress.reason
         assert why in progress.reason
+
+
+def test_the_reason_shows_the_value_as_the_list_wrote_it() -> None:
+    # |abs drops the sign before <date> fails: the report still shows what the cell holds.
+    (reason,) = Template.parse("<date>{B|abs}</date>").check(contact(B=" -5 "))
+    assert reason.startswith("contact 'row-7': column 'B' = '-5': cannot be read as <date>")

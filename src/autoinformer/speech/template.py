@@ -370,10 +370,15 @@ def _lookup(contact: Contact, name: str) -> str | None:
     return None
 
 
-def _unreadable(contact: Contact, var: Var, value: str, why: str) -> InputError:
+def _written(contact: Contact, name: str) -> str:
+    """A variable as the list wrote it (before filters), for messages: ``column 'B' = '-5'``."""
+    return f"column {name!r} = {(_lookup(contact, name) or '').strip()!r}"
+
+
+def _unreadable(contact: Contact, var: Var, why: str) -> InputError:
     """The skip reason of a contact whose value the template cannot read: the contact (its
     id is ``row-<n>`` for a list without an id column), the column and the value."""
-    return InputError(f"contact {contact.id!r}: column {var.name!r} = {value!r}: {why}")
+    return InputError(f"contact {contact.id!r}: {_written(contact, var.name)}: {why}")
 
 
 @attrs.frozen
@@ -514,12 +519,11 @@ class Template:
             try:
                 number = readas.parse_decimal(value, lang)
             except ValueError as exc:
-                raise _unreadable(contact, var, value, f"|{name} expects a number: {exc}") from None
+                raise _unreadable(contact, var, f"|{name} expects a number: {exc}") from None
             if name == "debt" and number >= 0:
                 raise _unreadable(
                     contact,
                     var,
-                    value,
                     "not a debt (|debt reads a negative balance as the sum owed; "
                     "a zero or positive balance is not called about a debt)",
                 )
@@ -578,14 +582,14 @@ class Template:
                 return None
             written = text.text[:end].strip()
             raise _unreadable(
-                contact, var, value, f"read as an amount before {written!r}: {exc}"
+                contact, var, f"read as an amount before {written!r}: {exc}"
             ) from None
         try:
             spoken = readas.read_currency(amount, code, lang)
         except ValueError as exc:
             written = text.text[:end].strip()
             raise _unreadable(
-                contact, var, value, f"read as an amount before {written!r}: {exc}"
+                contact, var, f"read as an amount before {written!r}: {exc}"
             ) from None
         say = Say(spoken, False, readas.fragment_chunks(spoken, lang), "currency", value)
         rest = text.text[end:]
@@ -608,7 +612,7 @@ class Template:
                 return Say(spoken, False, tuple(spoken.split()), "digits", value)
             spoken = readas.read_number(number, lang)
         except ValueError as exc:
-            raise _unreadable(contact, var, value, str(exc)) from None
+            raise _unreadable(contact, var, str(exc)) from None
         return Say(spoken, False, readas.fragment_chunks(spoken, lang), "number", value)
 
     def _say_span(self, contact: Contact, span: Span, lang: str) -> Say:
@@ -617,9 +621,7 @@ class Template:
         try:
             spoken = _read_span(span.kind, content, lang, span.options)
         except ValueError as exc:
-            columns = ", ".join(
-                f"column {p.name!r} = {values[id(p)]!r}" for p in span.parts if isinstance(p, Var)
-            )
+            columns = ", ".join(_written(contact, p.name) for p in span.parts if isinstance(p, Var))
             raise InputError(
                 f"contact {contact.id!r}: {columns or 'no variables'}: cannot be read as "
                 f"<{span.kind}>: {exc}"
