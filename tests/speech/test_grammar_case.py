@@ -47,6 +47,7 @@ def say(source: str, lang: str = "ru", **variables: str) -> str:
         ("Осталась 1 минута, ждём 2 недели, это 5 дней",
          "Осталась одна минута, ждём две недели, это пять дней"),
         ("У вас 1 сообщение", "У вас одно сообщение"),
+        ("Осталось {N} недели, {N} дня", "Осталось две недели, два дня"),  # a variable too
     ],
 )  # fmt: skip
 def test_russian_case_and_gender(source: str, expected: str) -> None:

@@ -44,6 +44,7 @@ __all__ = [
     "LanguageNotSupported",
     "currency_code",
     "fragment_chunks",
+    "gender_before",
     "is_currency_word",
     "normalise_lang",
     "parse_amount",
@@ -465,6 +466,15 @@ _RU_NOUN_GENDER = (
 )
 
 
+def gender_before(text: str, lang: str, at: int = 0) -> str:
+    """The gender a number written before ``text[at:]`` takes: ``"f"`` before a common
+    Russian feminine noun ("минуты", "недели", "копеек"), ``"n"`` before a neuter one
+    ("сообщения"), ``""`` (counting form) otherwise and in other languages."""
+    if base_lang(lang) != "ru":
+        return ""
+    return next((g for p, g in _RU_NOUN_GENDER if p.match(text, at)), "")
+
+
 @lru_cache(maxsize=4096)
 def spell_numbers_in(text: str, lang: str) -> str:
     """Spell out the written numbers in running text ("Press 1" -> "Press one").
@@ -497,7 +507,7 @@ def spell_numbers_in(text: str, lang: str) -> str:
             return read_digits(digits, lang)
         gender = ""
         if russian and digits.isdigit():
-            gender = next((g for p, g in _RU_NOUN_GENDER if p.match(m.string, m.end())), "")
+            gender = gender_before(m.string, lang, m.end())
         try:
             return read_number(parse_decimal(token, lang), lang, gender=gender)
         except ValueError:  # grouping the language does not use ("1.500" in English)

@@ -558,7 +558,12 @@ class Template:
                 text = readas.spell_numbers_in(node.text, lang)
                 pieces.append(Say(text, True, (text,)))
             elif isinstance(node, Var):
-                pieces.append(self._say_var(contact, node, lang))
+                gender = (
+                    readas.gender_before(following.text, lang)
+                    if isinstance(following, Text)
+                    else ""
+                )
+                pieces.append(self._say_var(contact, node, lang, gender))
             elif isinstance(node, PauseNode):
                 pieces.append(Pause(node.ms))
             elif isinstance(node, AudioNode):
@@ -598,7 +603,10 @@ class Template:
         rest = readas.spell_numbers_in(rest, lang)
         return [say, Say(rest, True, (rest,))]
 
-    def _say_var(self, contact: Contact, var: Var, lang: str) -> Say:
+    def _say_var(self, contact: Contact, var: Var, lang: str, gender: str = "") -> Say:
+        """A variable outside a span: a number in words (agreeing with a common Russian noun
+        after it: "{N} минуты" -> "две минуты"), digits for a phone or account number, else
+        the text with its numbers spelled out."""
         value = self._value(contact, var, lang)
         try:
             number = readas.parse_decimal(value, lang)
@@ -610,7 +618,7 @@ class Template:
             if var.name.lower() == "phone" or (digits.isdigit() and len(digits) >= 7):
                 spoken = readas.read_digits(value, lang)
                 return Say(spoken, False, tuple(spoken.split()), "digits", value)
-            spoken = readas.read_number(number, lang)
+            spoken = readas.read_number(number, lang, gender=gender)
         except ValueError as exc:
             raise _unreadable(contact, var, str(exc)) from None
         return Say(spoken, False, readas.fragment_chunks(spoken, lang), "number", value)
