@@ -159,7 +159,6 @@ def _name_parts(piece: Say) -> tuple[str, ...]:
     return piece.chunks
 
 
-
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?\u2026])")
 
