@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -23,9 +23,22 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
-from autoinformer.store.base import Store
+from autoinformer.store.base import AttemptKey, SkipReason, Store, StoredContact
 
 __all__ = ["SqliteStore"]
+
+_CHUNK = 500
+"""Ids per ``IN (...)`` query (under SQLite's bound-parameter limit on every build)."""
+
+_TIMED = "(state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL))"
+"""The partial index ``contacts_timed``'s condition, spelled as queries must spell it for
+SQLite to use the index."""
+
+_CLOSED_JOIN = (
+    " JOIN contacts c ON c.campaign = a.campaign AND c.contact_id = a.contact_id "
+    "AND c.state NOT IN ('pending', 'scheduled', 'in_call')"
+)
+"""Joined to ``attempts a``: keeps only the attempts of contacts in a final state."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contacts (
@@ -43,6 +56,11 @@ CREATE TABLE IF NOT EXISTS contacts (
     PRIMARY KEY (campaign, contact_id)
 );
 CREATE INDEX IF NOT EXISTS contacts_order ON contacts (campaign, seq);
+CREATE INDEX IF NOT EXISTS contacts_queue ON contacts (campaign, seq)
+    WHERE state = 'pending' AND next_at IS NULL;
+CREATE INDEX IF NOT EXISTS contacts_timed ON contacts (campaign, COALESCE(next_at, 0.0), seq)
+    WHERE state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL);
+CREATE INDEX IF NOT EXISTS contacts_state ON contacts (campaign, state, reason, seq);
 CREATE TABLE IF NOT EXISTS attempts (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     attempt_id      TEXT NOT NULL UNIQUE,
@@ -64,6 +82,7 @@ CREATE TABLE IF NOT EXISTS attempts (
     UNIQUE (campaign, contact_id, attempt_no)
 );
 CREATE INDEX IF NOT EXISTS attempts_open ON attempts (campaign, outcome);
+CREATE INDEX IF NOT EXISTS attempts_counts ON attempts (campaign, outcome, machine);
 CREATE TABLE IF NOT EXISTS meta (
     campaign TEXT NOT NULL,
     key      TEXT NOT NULL,
@@ -97,6 +116,30 @@ def _attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
         r.detail,
         r.callback_result,
     )
+
+
+def _stored_from(row: sqlite3.Row) -> StoredContact:
+    contact = Contact(
+        id=row["contact_id"],
+        name=row["name"],
+        phones=tuple(json.loads(row["phones"])),
+        variables=json.loads(row["variables"]),
+        timezone=row["timezone"],
+    )
+    progress = ContactProgress(
+        contact_id=row["contact_id"],
+        state=ContactState(row["state"]),
+        attempts=row["attempts"],
+        next_at=row["next_at"],
+        reason=row["reason"],
+    )
+    return StoredContact(row["seq"], contact, progress)
+
+
+def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), _CHUNK):
+        yield unique[i : i + _CHUNK]
 
 
 def _attempt_from(row: sqlite3.Row) -> AttemptRecord:
@@ -197,20 +240,7 @@ class SqliteStore(Store):
                 "SELECT * FROM contacts WHERE campaign = ? ORDER BY seq", (campaign,)
             ).fetchall()
         for row in rows:
-            contact = Contact(
-                id=row["contact_id"],
-                name=row["name"],
-                phones=tuple(json.loads(row["phones"])),
-                variables=json.loads(row["variables"]),
-                timezone=row["timezone"],
-            )
-            progress = ContactProgress(
-                contact_id=row["contact_id"],
-                state=ContactState(row["state"]),
-                attempts=row["attempts"],
-                next_at=row["next_at"],
-                reason=row["reason"],
-            )
+            _, contact, progress = _stored_from(row)
             yield contact, progress
 
     def save_progress(self, campaign: str, progress: ContactProgress) -> None:
@@ -288,6 +318,132 @@ class SqliteStore(Store):
                 "SELECT value FROM meta WHERE campaign = ? AND key = ?", (campaign, key)
             ).fetchone()
         return None if row is None else str(row["value"])
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"store {self.path!r}: {exc}") from exc
+
+    def queued_contacts(self, campaign: str, *, after: int = 0, limit: int) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM contacts WHERE campaign = ? AND state = 'pending' AND next_at IS NULL "
+            "AND seq > ? ORDER BY seq LIMIT ?",
+            (campaign, after, limit),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def timed_contacts(
+        self, campaign: str, *, after: tuple[float, int] | None = None, limit: int
+    ) -> list[StoredContact]:
+        at, seq = after if after is not None else (float("-inf"), 0)
+        rows = self._read(
+            f"SELECT * FROM contacts WHERE campaign = ?1 AND {_TIMED} "
+            "AND COALESCE(next_at, 0.0) >= ?2 AND (COALESCE(next_at, 0.0) > ?2 OR seq > ?3) "
+            "ORDER BY COALESCE(next_at, 0.0), seq LIMIT ?4",
+            (campaign, at, seq, limit),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def in_call_contacts(self, campaign: str) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM contacts WHERE campaign = ? AND state = 'in_call'", (campaign,)
+        )
+        unfinished = self._read(
+            "SELECT DISTINCT contact_id FROM attempts WHERE campaign = ? AND outcome IS NULL",
+            (campaign,),
+        )
+        known = {r["contact_id"] for r in rows}
+        more = [r[0] for r in unfinished if r[0] not in known]
+        found = [_stored_from(r) for r in rows] + self.contacts_by_id(campaign, more)
+        return sorted(found, key=lambda stored: stored.seq)
+
+    def contacts_by_id(self, campaign: str, ids: Collection[str]) -> list[StoredContact]:
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            rows += self._read(
+                f"SELECT * FROM contacts WHERE campaign = ? AND contact_id IN ({marks})",
+                (campaign, *chunk),
+            )
+        rows.sort(key=lambda r: int(r["seq"]))
+        return [_stored_from(r) for r in rows]
+
+    def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(contact_ids):
+            marks = ", ".join("?" * len(chunk))
+            rows += self._read(
+                f"SELECT * FROM attempts WHERE campaign = ? AND contact_id IN ({marks})",
+                (campaign, *chunk),
+            )
+        rows.sort(key=lambda r: int(r["seq"]))
+        return [_attempt_from(r) for r in rows]
+
+    def state_counts(self, campaign: str) -> dict[ContactState, int]:
+        rows = self._read(
+            "SELECT state, COUNT(*) FROM contacts WHERE campaign = ? GROUP BY state", (campaign,)
+        )
+        return {ContactState(r[0]): int(r[1]) for r in rows}
+
+    def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
+        closed = _CLOSED_JOIN if closed_only else ""
+        rows = self._read(
+            f"SELECT a.outcome, a.machine, COUNT(*) FROM attempts a{closed} WHERE a.campaign = ? "
+            "GROUP BY a.outcome, a.machine",
+            (campaign,),
+        )
+        return {
+            AttemptKey(None if r[0] is None else Outcome(r[0]), bool(r[1])): int(r[2]) for r in rows
+        }
+
+    def attempts_since(
+        self, campaign: str, since: float, *, closed_only: bool = False
+    ) -> Iterator[AttemptRecord]:
+        closed = _CLOSED_JOIN if closed_only else ""
+        after = 0
+        while True:  # in chunks by seq: nothing held open between them
+            rows = self._read(
+                # "+a.campaign": walk the rowid range, not the campaign index (each chunk
+                # starts where the last ended instead of rescanning the campaign)
+                f"SELECT a.* FROM attempts a{closed} WHERE +a.campaign = ? AND a.seq > ? "
+                "AND COALESCE(a.ended_at, a.answered_at, a.started_at) >= ? "
+                "ORDER BY a.seq LIMIT 2000",
+                (campaign, after, since),
+            )
+            for row in rows:
+                yield _attempt_from(row)
+            if len(rows) < 2000:
+                return
+            after = int(rows[-1]["seq"])
+
+    def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
+        counts = self._read(
+            "SELECT reason, COUNT(*) AS n FROM contacts WHERE campaign = ? AND state = 'skipped' "
+            "GROUP BY reason ORDER BY n DESC, reason",
+            (campaign,),
+        )
+        out: list[SkipReason] = []
+        for reason, n in counts:
+            first = self._read(
+                "SELECT contact_id FROM contacts WHERE campaign = ? AND state = 'skipped' "
+                "AND reason = ? ORDER BY seq LIMIT ?",
+                (campaign, reason, examples),
+            )
+            out.append(SkipReason(reason, int(n), tuple(r[0] for r in first)))
+        return out
+
+    def known_ids(self, campaign: str, ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._read(
+                f"SELECT contact_id FROM contacts WHERE campaign = ? AND contact_id IN ({marks})",
+                (campaign, *chunk),
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def close(self) -> None:
         with self._lock:
