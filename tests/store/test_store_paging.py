@@ -16,7 +16,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store import MemoryStore, SqliteStore, Store
-from autoinformer.store.base import AttemptKey, SkipReason
+from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason
 
 C = "paging"
 
@@ -43,7 +43,7 @@ def _set(store: Store, cid: str, state: ContactState, **kw: object) -> None:
 
 
 def _attempt(cid: str, no: int, **kw: object) -> AttemptRecord:
-    fields: dict[str, object] = {"started_at": 1000.0 + no}
+    fields: dict[str, object] = {"started_at": 1000.0 + no, "caller_id": None}
     fields.update(kw)
     return AttemptRecord(
         attempt_id=f"{cid}-{no}",
@@ -51,7 +51,6 @@ def _attempt(cid: str, no: int, **kw: object) -> AttemptRecord:
         contact_id=cid,
         attempt_no=no,
         number="+79500000000",
-        caller_id=None,
         **fields,  # type: ignore[arg-type]
     )
 
@@ -176,11 +175,12 @@ def test_state_and_attempt_counts_are_aggregates_of_the_whole_campaign(store: St
     _finish(store, "c001", 2, Outcome.DELIVERED)
     _finish(store, "c002", 1, Outcome.NO_ANSWER)
     store.begin_attempt(_attempt("c002", 2))
+    store.begin_attempt(_attempt("c004", 1))  # died before its progress was saved: still open
     assert store.attempt_counts(C) == {
         AttemptKey(Outcome.DELIVERED, False): 2,
         AttemptKey(Outcome.DELIVERED, True): 1,
         AttemptKey(Outcome.NO_ANSWER, False): 1,
-        AttemptKey(None, False): 1,
+        AttemptKey(None, False): 2,
     }
     # closed only: c002 is still open (scheduled), so its attempts are left out
     assert store.attempt_counts(C, closed_only=True) == {
@@ -190,26 +190,38 @@ def test_state_and_attempt_counts_are_aggregates_of_the_whole_campaign(store: St
     assert store.attempt_counts("nobody") == {}
 
 
-def test_attempts_since_by_latest_known_time(store: Store) -> None:
+def test_window_attempts_by_latest_known_time(store: Store) -> None:
     _add(store, 4)
     _finish(store, "c000", 1, Outcome.DELIVERED, started_at=10.0, answered_at=12.0, ended_at=40.0)
-    _finish(store, "c001", 1, Outcome.NO_ANSWER, started_at=20.0)  # no end: its start counts
+    _finish(store, "c001", 1, Outcome.NO_ANSWER, started_at=20.0)  # not needed: not answered
+    _finish(store, "c001", 2, Outcome.NO_ANSWER, started_at=33.0, caller_id="+74950000001")
     _finish(store, "c002", 1, Outcome.DELIVERED, started_at=5.0, answered_at=31.0)
-    store.begin_attempt(_attempt("c003", 1, started_at=35.0))
-    got = [r.attempt_id for r in store.attempts_since(C, 30.0)]
-    assert got == ["c000-1", "c002-1", "c003-1"]
+    _finish(store, "c003", 1, Outcome.DELIVERED, started_at=30.0, answered_at=31.0, machine=True)
+    _finish(store, "c003", 2, Outcome.ABANDONED, started_at=32.0, answered_at=34.0)
+    store.begin_attempt(_attempt("c003", 3, started_at=35.0, caller_id="+74950000002"))
+    got = list(store.window_attempts(C, 30.0))
+    assert got == [
+        AttemptTimes("c000", Outcome.DELIVERED, False, 10.0, 12.0, 40.0, None),
+        AttemptTimes("c001", Outcome.NO_ANSWER, False, 33.0, None, None, "+74950000001"),
+        AttemptTimes("c002", Outcome.DELIVERED, False, 5.0, 31.0, None, None),
+        AttemptTimes("c003", Outcome.ABANDONED, False, 32.0, 34.0, None, None),
+        AttemptTimes("c003", None, False, 35.0, None, None, "+74950000002"),
+    ]
     _set(store, "c000", ContactState.DONE, attempts=1)
-    _set(store, "c003", ContactState.IN_CALL, attempts=1)
-    assert [r.attempt_id for r in store.attempts_since(C, 30.0, closed_only=True)] == ["c000-1"]
-    assert list(store.attempts_since(C, 41.0)) == []
+    _set(store, "c001", ContactState.SCHEDULED, attempts=1, next_at=99.0)
+    _set(store, "c002", ContactState.PENDING, attempts=1)
+    # c003's progress was never saved: its unfinished attempt says it is in a call
+    closed = store.window_attempts(C, 30.0, closed_only=True)
+    assert [r.contact_id for r in closed] == ["c000"]
+    assert list(store.window_attempts(C, 41.0)) == []
 
 
-def test_attempts_since_streams_long_answers_whole(store: Store) -> None:
-    ids = _add(store, 2500)
+def test_window_attempts_streams_long_answers_whole(store: Store) -> None:
+    ids = _add(store, 5600)
     for i, cid in enumerate(ids):
-        _finish(store, cid, 1, Outcome.BUSY, started_at=float(i))
-    got = [r.started_at for r in store.attempts_since(C, 100.0)]
-    assert got == [float(i) for i in range(100, 2500)]
+        _finish(store, cid, 1, Outcome.DELIVERED, started_at=float(i), answered_at=i + 0.5)
+    got = [r.started_at for r in store.window_attempts(C, 100.0)]
+    assert got == [float(i) for i in range(100, 5600)]
 
 
 def test_skip_reasons_count_and_name_the_first_examples(store: Store) -> None:

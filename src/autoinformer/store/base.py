@@ -26,7 +26,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
 
-__all__ = ["OPEN_STATES", "AttemptKey", "SkipReason", "Store", "StoredContact"]
+__all__ = ["OPEN_STATES", "AttemptKey", "AttemptTimes", "SkipReason", "Store", "StoredContact"]
 
 OPEN_STATES = frozenset({ContactState.PENDING, ContactState.SCHEDULED, ContactState.IN_CALL})
 """States of a contact the campaign is not finished with (every other state is final)."""
@@ -54,6 +54,19 @@ class AttemptKey(NamedTuple):
     """The attempt's outcome (None: begun and never finished)."""
     machine: bool
     """Answered by a machine (the record's ``machine`` flag)."""
+
+
+class AttemptTimes(NamedTuple):
+    """An attempt's times and result, without the rest of its record
+    (:meth:`Store.window_attempts`: cheap enough to read a day of a big campaign)."""
+
+    contact_id: str
+    outcome: Outcome | None
+    machine: bool
+    started_at: float
+    answered_at: float | None
+    ended_at: float | None
+    caller_id: str | None
 
 
 class SkipReason(NamedTuple):
@@ -154,16 +167,22 @@ class Store(abc.ABC):
         Args:
             closed_only: count only the attempts of contacts in a final state (not
                 ``pending``, ``scheduled`` or ``in_call``): the history a resumed run does
-                not page in with the contacts themselves.
+                not page in with the contacts themselves. A store may tell an open contact
+                with attempts by its saved progress (``attempts > 0``) or by an unfinished
+                attempt: the runtime saves a contact's progress, attempt count included,
+                right after journaling each attempt it begins.
         """
 
     @abc.abstractmethod
-    def attempts_since(
+    def window_attempts(
         self, campaign: str, since: float, *, closed_only: bool = False
-    ) -> Iterator[AttemptRecord]:
-        """Attempts whose latest known time (``ended_at``, else ``answered_at``, else
-        ``started_at``) is at or after ``since``, in the order begun (``closed_only`` as in
-        :meth:`attempt_counts`). Streamed: a long answer is not held in memory at once."""
+    ) -> Iterator[AttemptTimes]:
+        """The attempts the core's rolling histories need (the abandon guard's window, the
+        caller-ID caps): those answered by a person (``answered_at`` set, not ``machine``),
+        abandoned, or placed with a ``caller_id``; whose latest known time (``ended_at``,
+        else ``answered_at``, else ``started_at``) is at or after ``since``; in the order
+        begun (``closed_only`` as in :meth:`attempt_counts`). Streamed: a long answer is not
+        held in memory at once."""
 
     @abc.abstractmethod
     def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:

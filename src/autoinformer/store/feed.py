@@ -119,11 +119,11 @@ class ContactFeed:
     # --- reads (blocking: run them in a worker thread) -------------------------------------
 
     def start(self) -> list[StoredContact]:
-        """The first contacts of a start: every one in call, the first queued page, and the
-        first due time of the timed ones."""
+        """The first contacts of a start: every one in call, the first timed page (retries
+        already due are called before the queue, as always) and the first queued page."""
         first = self.store.in_call_contacts(self.campaign)
+        first += self._timed()
         first += self._queued()
-        self._peek_timed()
         self.read_rows += len(first)
         return first
 
@@ -168,13 +168,6 @@ class ContactFeed:
         else:
             self._timed_next, self._timed_done = None, True
         return page
-
-    def _peek_timed(self) -> None:
-        rows = self.store.timed_contacts(self.campaign, after=self._timed_after, limit=1)
-        if rows:
-            self._timed_next = rows[0].progress.next_at or 0.0
-        else:
-            self._timed_next, self._timed_done = None, True
 
 
 @attrs.frozen
@@ -227,7 +220,7 @@ def closed_history(store: Store, campaign: str, core: DialerCore, now: float) ->
         cooldown = carousel.pool.cooldown.total_seconds() if carousel.pool.cooldown else 0.0
         since.append(now - max(CAROUSEL_DAYS * 86400.0, cooldown))
     if since:
-        for r in store.attempts_since(campaign, min(since), closed_only=True):
+        for r in store.window_attempts(campaign, min(since), closed_only=True):
             if carousel is not None and r.caller_id is not None:
                 uses.append((r.caller_id, r.started_at))
             if guard is None or r.outcome is None:

@@ -13,11 +13,12 @@ import attrs
 
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
-from autoinformer.outcomes import ContactState
+from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store.base import (
     OPEN_STATES,
     AttemptKey,
+    AttemptTimes,
     SkipReason,
     Store,
     StoredContact,
@@ -169,16 +170,31 @@ class MemoryStore(Store):
             )
         )
 
-    def attempts_since(
+    def window_attempts(
         self, campaign: str, since: float, *, closed_only: bool = False
-    ) -> Iterator[AttemptRecord]:
+    ) -> Iterator[AttemptTimes]:
         c = self._campaign(campaign)
         for a in list(c.attempts.values()):
             latest = a.ended_at if a.ended_at is not None else a.answered_at
-            if (latest if latest is not None else a.started_at) >= since and (
-                not closed_only or self._closed(c, a.contact_id)
+            needed = (
+                (a.answered_at is not None and not a.machine)
+                or a.outcome is Outcome.ABANDONED
+                or a.caller_id is not None
+            )
+            if (
+                needed
+                and (latest if latest is not None else a.started_at) >= since
+                and (not closed_only or self._closed(c, a.contact_id))
             ):
-                yield a
+                yield AttemptTimes(
+                    a.contact_id,
+                    a.outcome,
+                    a.machine,
+                    a.started_at,
+                    a.answered_at,
+                    a.ended_at,
+                    a.caller_id,
+                )
 
     def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
         c = self._campaign(campaign)

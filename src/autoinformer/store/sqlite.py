@@ -11,6 +11,7 @@ The invariant that nobody is called twice for the same attempt is enforced by th
 
 from __future__ import annotations
 
+import collections
 import json
 import sqlite3
 import threading
@@ -23,9 +24,13 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
-from autoinformer.store.base import AttemptKey, SkipReason, Store, StoredContact
+from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason, Store, StoredContact
 
 __all__ = ["SqliteStore"]
+
+_OUTCOMES = {o.value: o for o in Outcome}
+
+_OPEN = "state IN ('pending', 'scheduled', 'in_call')"
 
 _CHUNK = 500
 """Ids per ``IN (...)`` query (under SQLite's bound-parameter limit on every build)."""
@@ -34,11 +39,6 @@ _TIMED = "(state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL))"
 """The partial index ``contacts_timed``'s condition, spelled as queries must spell it for
 SQLite to use the index."""
 
-_CLOSED_JOIN = (
-    " JOIN contacts c ON c.campaign = a.campaign AND c.contact_id = a.contact_id "
-    "AND c.state NOT IN ('pending', 'scheduled', 'in_call')"
-)
-"""Joined to ``attempts a``: keeps only the attempts of contacts in a final state."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contacts (
@@ -387,36 +387,73 @@ class SqliteStore(Store):
         )
         return {ContactState(r[0]): int(r[1]) for r in rows}
 
-    def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
-        closed = _CLOSED_JOIN if closed_only else ""
+    def _open_with_attempts(self, campaign: str) -> list[str]:
+        """The open contacts that have attempts: the only ones whose attempts ``closed_only``
+        leaves out (found from the contacts' own attempt counts and the unfinished attempts,
+        so a finished campaign costs nothing and no attempt is joined to its contact)."""
         rows = self._read(
-            f"SELECT a.outcome, a.machine, COUNT(*) FROM attempts a{closed} WHERE a.campaign = ? "
-            "GROUP BY a.outcome, a.machine",
+            f"SELECT contact_id FROM contacts WHERE campaign = ?1 AND attempts > 0 AND {_OPEN} "
+            "UNION SELECT contact_id FROM attempts WHERE campaign = ?1 AND outcome IS NULL",
             (campaign,),
         )
-        return {
-            AttemptKey(None if r[0] is None else Outcome(r[0]), bool(r[1])): int(r[2]) for r in rows
-        }
+        return [r[0] for r in rows]
 
-    def attempts_since(
+    def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
+        def key(outcome: str | None, machine: int) -> AttemptKey:
+            return AttemptKey(None if outcome is None else _OUTCOMES[outcome], bool(machine))
+
+        rows = self._read(
+            "SELECT outcome, machine, COUNT(*) FROM attempts WHERE campaign = ? "
+            "GROUP BY outcome, machine",
+            (campaign,),
+        )
+        counts = collections.Counter({key(r[0], r[1]): int(r[2]) for r in rows})
+        if closed_only and counts:
+            # less the attempts of open contacts: walked from the open contacts (CROSS JOIN
+            # keeps that order), so a finished campaign costs nothing here
+            for r in self._read(
+                "SELECT a.outcome, a.machine, COUNT(*) FROM contacts c CROSS JOIN attempts a "
+                "ON a.campaign = c.campaign AND a.contact_id = c.contact_id "
+                f"WHERE c.campaign = ? AND c.attempts > 0 AND c.{_OPEN} "
+                "GROUP BY a.outcome, a.machine",
+                (campaign,),
+            ):
+                counts[key(r[0], r[1])] -= int(r[2])
+            # and those of an open contact whose progress was not saved after its first
+            # attempt began (the process died in between)
+            unsaved = self._read(
+                "SELECT DISTINCT a.contact_id FROM attempts a CROSS JOIN contacts c "
+                "ON c.campaign = a.campaign AND c.contact_id = a.contact_id "
+                f"WHERE a.campaign = ? AND a.outcome IS NULL AND c.attempts = 0 AND c.{_OPEN}",
+                (campaign,),
+            )
+            for record in self.attempts_for(campaign, [r[0] for r in unsaved]):
+                counts[key(record.outcome and record.outcome.value, record.machine)] -= 1
+        return {k: n for k, n in counts.items() if n > 0}
+
+    def window_attempts(
         self, campaign: str, since: float, *, closed_only: bool = False
-    ) -> Iterator[AttemptRecord]:
-        closed = _CLOSED_JOIN if closed_only else ""
+    ) -> Iterator[AttemptTimes]:
+        skip = set(self._open_with_attempts(campaign)) if closed_only else set()
         after = 0
         while True:  # in chunks by seq: nothing held open between them
             rows = self._read(
-                # "+a.campaign": walk the rowid range, not the campaign index (each chunk
+                # "+campaign": walk the rowid range, not the campaign index (each chunk
                 # starts where the last ended instead of rescanning the campaign)
-                f"SELECT a.* FROM attempts a{closed} WHERE +a.campaign = ? AND a.seq > ? "
-                "AND COALESCE(a.ended_at, a.answered_at, a.started_at) >= ? "
-                "ORDER BY a.seq LIMIT 2000",
+                "SELECT seq, contact_id, outcome, machine, started_at, answered_at, ended_at, "
+                "caller_id FROM attempts WHERE +campaign = ? AND seq > ? "
+                "AND COALESCE(ended_at, answered_at, started_at) >= ? AND ((answered_at IS NOT "
+                "NULL AND machine = 0) OR outcome = 'abandoned' OR caller_id IS NOT NULL) "
+                "ORDER BY seq LIMIT 5000",
                 (campaign, after, since),
             )
-            for row in rows:
-                yield _attempt_from(row)
-            if len(rows) < 2000:
+            for r in rows:
+                if r[1] not in skip:
+                    outcome = None if r[2] is None else _OUTCOMES[r[2]]
+                    yield AttemptTimes(r[1], outcome, bool(r[3]), r[4], r[5], r[6], r[7])
+            if len(rows) < 5000:
                 return
-            after = int(rows[-1]["seq"])
+            after = int(rows[-1][0])
 
     def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
         counts = self._read(
