@@ -348,8 +348,11 @@ class Runtime:
                 store.set_meta(name, ID_SALT_KEY, salt)
             if contacts:
                 store.add_contacts(name, contacts)
-            history = closed_history(store, name, core, now)
-            return feed.event(feed.start(), core.book), history, salt
+            first = feed.start()
+            history = ClosedHistory()
+            if first or feed.more or self.keep_open:  # a finished campaign places no call
+                history = closed_history(store, name, core, now)
+            return feed.event(first, core.book), history, salt
 
         restored, history, core.id_salt = await self._store_call(load)
         history.apply(core, now)

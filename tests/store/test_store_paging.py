@@ -200,12 +200,12 @@ def test_window_attempts_by_latest_known_time(store: Store) -> None:
     _finish(store, "c003", 2, Outcome.ABANDONED, started_at=32.0, answered_at=34.0)
     store.begin_attempt(_attempt("c003", 3, started_at=35.0, caller_id="+74950000002"))
     got = list(store.window_attempts(C, 30.0))
-    assert got == [
-        AttemptTimes("c000", Outcome.DELIVERED, False, 10.0, 12.0, 40.0, None),
-        AttemptTimes("c001", Outcome.NO_ANSWER, False, 33.0, None, None, "+74950000001"),
+    assert got == [  # by latest known time: 31, 33, 34, 35, 40
         AttemptTimes("c002", Outcome.DELIVERED, False, 5.0, 31.0, None, None),
+        AttemptTimes("c001", Outcome.NO_ANSWER, False, 33.0, None, None, "+74950000001"),
         AttemptTimes("c003", Outcome.ABANDONED, False, 32.0, 34.0, None, None),
         AttemptTimes("c003", None, False, 35.0, None, None, "+74950000002"),
+        AttemptTimes("c000", Outcome.DELIVERED, False, 10.0, 12.0, 40.0, None),
     ]
     _set(store, "c000", ContactState.DONE, attempts=1)
     _set(store, "c001", ContactState.SCHEDULED, attempts=1, next_at=99.0)

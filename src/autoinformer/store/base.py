@@ -180,9 +180,9 @@ class Store(abc.ABC):
         """The attempts the core's rolling histories need (the abandon guard's window, the
         caller-ID caps): those answered by a person (``answered_at`` set, not ``machine``),
         abandoned, or placed with a ``caller_id``; whose latest known time (``ended_at``,
-        else ``answered_at``, else ``started_at``) is at or after ``since``; in the order
-        begun (``closed_only`` as in :meth:`attempt_counts`). Streamed: a long answer is not
-        held in memory at once."""
+        else ``answered_at``, else ``started_at``) is at or after ``since``; in the order of
+        that time, then the order begun (``closed_only`` as in :meth:`attempt_counts`).
+        Streamed: a long answer is not held in memory at once."""
 
     @abc.abstractmethod
     def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:

@@ -27,6 +27,12 @@ from autoinformer.store.base import (
 __all__ = ["MemoryStore"]
 
 
+def _latest(a: AttemptRecord) -> float:
+    if a.ended_at is not None:
+        return a.ended_at
+    return a.answered_at if a.answered_at is not None else a.started_at
+
+
 @attrs.define(kw_only=True)
 class _Campaign:
     contacts: dict[str, Contact] = attrs.field(factory=dict)
@@ -174,7 +180,9 @@ class MemoryStore(Store):
         self, campaign: str, since: float, *, closed_only: bool = False
     ) -> Iterator[AttemptTimes]:
         c = self._campaign(campaign)
-        for a in list(c.attempts.values()):
+        records = list(enumerate(c.attempts.values()))
+        records.sort(key=lambda ia: (_latest(ia[1]), ia[0]))
+        for _, a in records:
             latest = a.ended_at if a.ended_at is not None else a.answered_at
             needed = (
                 (a.answered_at is not None and not a.machine)

@@ -32,6 +32,9 @@ _OUTCOMES = {o.value: o for o in Outcome}
 
 _OPEN = "state IN ('pending', 'scheduled', 'in_call')"
 
+_LATEST = "COALESCE(ended_at, answered_at, started_at)"
+"""An attempt's latest known time, as the ``attempts_latest`` index spells it."""
+
 _CHUNK = 500
 """Ids per ``IN (...)`` query (under SQLite's bound-parameter limit on every build)."""
 
@@ -83,6 +86,8 @@ CREATE TABLE IF NOT EXISTS attempts (
 );
 CREATE INDEX IF NOT EXISTS attempts_open ON attempts (campaign, outcome);
 CREATE INDEX IF NOT EXISTS attempts_counts ON attempts (campaign, outcome, machine);
+CREATE INDEX IF NOT EXISTS attempts_latest
+    ON attempts (campaign, COALESCE(ended_at, answered_at, started_at));
 CREATE TABLE IF NOT EXISTS meta (
     campaign TEXT NOT NULL,
     key      TEXT NOT NULL,
@@ -350,12 +355,12 @@ class SqliteStore(Store):
         rows = self._read(
             "SELECT * FROM contacts WHERE campaign = ? AND state = 'in_call'", (campaign,)
         )
-        unfinished = self._read(
-            "SELECT DISTINCT contact_id FROM attempts WHERE campaign = ? AND outcome IS NULL",
+        unfinished = self._read(  # no DISTINCT: it would walk the whole campaign's index
+            "SELECT contact_id FROM attempts WHERE campaign = ? AND outcome IS NULL",
             (campaign,),
         )
         known = {r["contact_id"] for r in rows}
-        more = [r[0] for r in unfinished if r[0] not in known]
+        more = list(dict.fromkeys(r[0] for r in unfinished if r[0] not in known))
         found = [_stored_from(r) for r in rows] + self.contacts_by_id(campaign, more)
         return sorted(found, key=lambda stored: stored.seq)
 
@@ -392,11 +397,14 @@ class SqliteStore(Store):
         leaves out (found from the contacts' own attempt counts and the unfinished attempts,
         so a finished campaign costs nothing and no attempt is joined to its contact)."""
         rows = self._read(
-            f"SELECT contact_id FROM contacts WHERE campaign = ?1 AND attempts > 0 AND {_OPEN} "
-            "UNION SELECT contact_id FROM attempts WHERE campaign = ?1 AND outcome IS NULL",
+            f"SELECT contact_id FROM contacts WHERE campaign = ? AND attempts > 0 AND {_OPEN}",
             (campaign,),
         )
-        return [r[0] for r in rows]
+        unfinished = self._read(  # no UNION/DISTINCT: they walk the whole campaign's index
+            "SELECT contact_id FROM attempts WHERE campaign = ? AND outcome IS NULL",
+            (campaign,),
+        )
+        return list(dict.fromkeys([r[0] for r in rows] + [r[0] for r in unfinished]))
 
     def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
         def key(outcome: str | None, machine: int) -> AttemptKey:
@@ -435,25 +443,23 @@ class SqliteStore(Store):
         self, campaign: str, since: float, *, closed_only: bool = False
     ) -> Iterator[AttemptTimes]:
         skip = set(self._open_with_attempts(campaign)) if closed_only else set()
-        after = 0
-        while True:  # in chunks by seq: nothing held open between them
+        at, after = since, -1
+        while True:  # in chunks along the attempts_latest index: nothing held open between
             rows = self._read(
-                # "+campaign": walk the rowid range, not the campaign index (each chunk
-                # starts where the last ended instead of rescanning the campaign)
-                "SELECT seq, contact_id, outcome, machine, started_at, answered_at, ended_at, "
-                "caller_id FROM attempts WHERE +campaign = ? AND seq > ? "
-                "AND COALESCE(ended_at, answered_at, started_at) >= ? AND ((answered_at IS NOT "
-                "NULL AND machine = 0) OR outcome = 'abandoned' OR caller_id IS NOT NULL) "
-                "ORDER BY seq LIMIT 5000",
-                (campaign, after, since),
+                f"SELECT {_LATEST}, seq, contact_id, outcome, machine, started_at, answered_at, "
+                f"ended_at, caller_id FROM attempts WHERE campaign = ?1 AND {_LATEST} >= ?2 "
+                f"AND ({_LATEST} > ?2 OR seq > ?3) AND ((answered_at IS NOT NULL AND "
+                "machine = 0) OR outcome = 'abandoned' OR caller_id IS NOT NULL) "
+                f"ORDER BY {_LATEST}, seq LIMIT 5000",
+                (campaign, at, after),
             )
             for r in rows:
-                if r[1] not in skip:
-                    outcome = None if r[2] is None else _OUTCOMES[r[2]]
-                    yield AttemptTimes(r[1], outcome, bool(r[3]), r[4], r[5], r[6], r[7])
+                if r[2] not in skip:
+                    outcome = None if r[3] is None else _OUTCOMES[r[3]]
+                    yield AttemptTimes(r[2], outcome, bool(r[4]), r[5], r[6], r[7], r[8])
             if len(rows) < 5000:
                 return
-            after = int(rows[-1][0])
+            at, after = rows[-1][0], rows[-1][1]
 
     def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
         counts = self._read(
