@@ -49,6 +49,10 @@ __all__ = ["ClosedHistory", "ContactFeed", "closed_history"]
 
 Kind = Literal["queued", "timed"]
 
+FIRST_PAGE = 500
+"""At most this many queued and this many timed contacts in a start's first page: each is
+checked (its template values) before the first call; the next pages follow at once."""
+
 CAROUSEL_DAYS = 2.0
 """Days of caller-ID uses replayed at start: a daily cap looks at one local day at most."""
 
@@ -121,9 +125,10 @@ class ContactFeed:
     def start(self) -> list[StoredContact]:
         """The first contacts of a start: every one in call, the first timed page (retries
         already due are called before the queue, as always) and the first queued page."""
+        limit = min(self.page_size, FIRST_PAGE)
         first = self.store.in_call_contacts(self.campaign)
-        first += self._timed()
-        first += self._queued()
+        first += self._timed(limit)
+        first += self._queued(limit)
         self.read_rows += len(first)
         return first
 
@@ -146,24 +151,22 @@ class ContactFeed:
             for row in fresh
         )
 
-    def _queued(self) -> list[StoredContact]:
-        page = self.store.queued_contacts(
-            self.campaign, after=self._queue_after, limit=self.page_size
-        )
+    def _queued(self, limit: int | None = None) -> list[StoredContact]:
+        limit = limit or self.page_size
+        page = self.store.queued_contacts(self.campaign, after=self._queue_after, limit=limit)
         if page:
             self._queue_after = page[-1].seq
-        self._queue_done = len(page) < self.page_size
+        self._queue_done = len(page) < limit
         return page
 
-    def _timed(self) -> list[StoredContact]:
-        rows = self.store.timed_contacts(
-            self.campaign, after=self._timed_after, limit=self.page_size + 1
-        )
-        page = rows[: self.page_size]
+    def _timed(self, limit: int | None = None) -> list[StoredContact]:
+        limit = limit or self.page_size
+        rows = self.store.timed_contacts(self.campaign, after=self._timed_after, limit=limit + 1)
+        page = rows[:limit]
         if page:
             last = page[-1]
             self._timed_after = (last.progress.next_at or 0.0, last.seq)
-        if len(rows) > self.page_size:
+        if len(rows) > limit:
             self._timed_next = rows[-1].progress.next_at or 0.0
         else:
             self._timed_next, self._timed_done = None, True

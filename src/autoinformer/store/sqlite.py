@@ -64,6 +64,8 @@ CREATE INDEX IF NOT EXISTS contacts_queue ON contacts (campaign, seq)
 CREATE INDEX IF NOT EXISTS contacts_timed ON contacts (campaign, COALESCE(next_at, 0.0), seq)
     WHERE state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL);
 CREATE INDEX IF NOT EXISTS contacts_state ON contacts (campaign, state, reason, seq);
+CREATE INDEX IF NOT EXISTS contacts_tried ON contacts (campaign, contact_id)
+    WHERE attempts > 0 AND state IN ('pending', 'scheduled', 'in_call');
 CREATE TABLE IF NOT EXISTS attempts (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     attempt_id      TEXT NOT NULL UNIQUE,
@@ -397,7 +399,8 @@ class SqliteStore(Store):
         leaves out (found from the contacts' own attempt counts and the unfinished attempts,
         so a finished campaign costs nothing and no attempt is joined to its contact)."""
         rows = self._read(
-            f"SELECT contact_id FROM contacts WHERE campaign = ? AND attempts > 0 AND {_OPEN}",
+            "SELECT contact_id FROM contacts INDEXED BY contacts_tried "
+            f"WHERE campaign = ? AND attempts > 0 AND {_OPEN}",
             (campaign,),
         )
         unfinished = self._read(  # no UNION/DISTINCT: they walk the whole campaign's index
@@ -420,7 +423,8 @@ class SqliteStore(Store):
             # less the attempts of open contacts: walked from the open contacts (CROSS JOIN
             # keeps that order), so a finished campaign costs nothing here
             for r in self._read(
-                "SELECT a.outcome, a.machine, COUNT(*) FROM contacts c CROSS JOIN attempts a "
+                "SELECT a.outcome, a.machine, COUNT(*) FROM contacts c INDEXED BY contacts_tried "
+                "CROSS JOIN attempts a "
                 "ON a.campaign = c.campaign AND a.contact_id = c.contact_id "
                 f"WHERE c.campaign = ? AND c.attempts > 0 AND c.{_OPEN} "
                 "GROUP BY a.outcome, a.machine",
