@@ -346,8 +346,9 @@ class Runtime:
             if salt is None:
                 salt = secrets.token_hex(6)
                 store.set_meta(name, ID_SALT_KEY, salt)
-            if contacts:
-                store.add_contacts(name, contacts)
+            if contacts:  # a resumed list: only the contacts the store lacks are written
+                known = store.known_ids(name, [contact.id for contact in contacts])
+                store.add_contacts(name, (c for c in contacts if c.id not in known))
             first = feed.start()
             history = ClosedHistory()
             if first or feed.more or self.keep_open:  # a finished campaign places no call
