@@ -7,6 +7,7 @@ results only for begun attempts), so tests written against it hold for the durab
 from __future__ import annotations
 
 import collections
+import itertools
 from collections.abc import Collection, Iterable, Iterator
 
 import attrs
@@ -116,9 +117,10 @@ class MemoryStore(Store):
     def queued_contacts(self, campaign: str, *, after: int = 0, limit: int) -> list[StoredContact]:
         c = self._campaign(campaign)
         out: list[StoredContact] = []
-        for contact_id, seq in c.seq.items():  # in seq order
+        # seq is the position in the order added, from 1: start right after the cursor
+        for contact_id in itertools.islice(c.seq, max(0, after), None):
             progress = c.progress[contact_id]
-            if seq > after and progress.state is ContactState.PENDING and progress.next_at is None:
+            if progress.state is ContactState.PENDING and progress.next_at is None:
                 out.append(self._stored(c, contact_id))
                 if len(out) >= limit:
                     break
