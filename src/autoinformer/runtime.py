@@ -167,8 +167,8 @@ class Runtime:
     keep_open: bool = False
     start_paused: bool = False
     result_buffer: int = 256
-    page_size: int = 2000
-    max_loaded: int = 50_000
+    page_size: int = attrs.field(default=2000, validator=attrs.validators.ge(1))
+    max_loaded: int = attrs.field(default=50_000, validator=attrs.validators.ge(1))
     core: DialerCore = attrs.field(init=False)
     _inbox_send: MemoryObjectSendStream[object] = attrs.field(init=False)
     _inbox: MemoryObjectReceiveStream[object] = attrs.field(init=False)
