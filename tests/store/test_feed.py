@@ -108,6 +108,29 @@ def _journal(store: Store) -> None:
         store.save_progress("fd", progress)
 
 
+def test_a_contact_read_twice_enters_the_core_once(store: Store) -> None:
+    """In call and waiting for a time at once (the process died between journaling an attempt
+    and saving the contact's progress): its history must count once."""
+    _journal(store)
+    store.begin_attempt(
+        AttemptRecord(
+            attempt_id="c00-9",
+            campaign="fd",
+            contact_id="c00",  # scheduled, due first
+            attempt_no=9,
+            number="+79500000000",
+            caller_id=None,
+            started_at=NOW - 5,
+        )
+    )
+    feed = ContactFeed(store=store, campaign="fd", page_size=4)
+    core = DialerCore(campaign=_campaign(), pacing=BroadcastPacing())
+    rows = feed.start()
+    assert [r.contact.id for r in rows].count("c00") == 2
+    event = feed.event(rows, core.book)
+    assert [entry.contact.id for entry in event.entries].count("c00") == 1
+
+
 def _state(core: DialerCore) -> tuple[object, ...]:
     guard = core.pacing
     assert isinstance(guard, AbandonGuard)

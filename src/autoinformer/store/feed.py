@@ -140,8 +140,15 @@ class ContactFeed:
 
     def event(self, rows: list[StoredContact], book: ContactBook) -> e.ContactsRestored:
         """The core's event for ``rows`` (with their attempts), leaving out the contacts the
-        book already has (the core ignores those; their history must not count twice)."""
-        fresh = [row for row in rows if row.contact.id not in book]
+        book already has and repeats (the core ignores those, but their history would count
+        twice)."""
+        seen: set[str] = set()  # a contact may come twice (in call, and waiting for a time)
+        fresh = []
+        for row in rows:
+            cid = row.contact.id
+            if cid not in book and cid not in seen:
+                seen.add(cid)
+                fresh.append(row)
         ids = [row.contact.id for row in fresh]
         history: dict[str, list[AttemptRecord]] = {i: [] for i in ids}
         for record in self.store.attempts_for(self.campaign, ids):
