@@ -151,7 +151,8 @@ class Runtime:
             call and one page, never the whole campaign; more are paged in as the core
             needs them (:class:`~autoinformer.store.feed.ContactFeed`).
         max_loaded: no more queued contacts are paged in while the core holds this many
-            open ones (outside the calling hours every contact waits: memory stays bounded).
+            open ones besides its scheduled retries (outside the calling hours every contact
+            waits: memory stays bounded).
     """
 
     campaign: Campaign

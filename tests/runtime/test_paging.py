@@ -294,3 +294,28 @@ async def test_outside_the_calling_hours_the_pages_held_are_bounded(tmp_path: Pa
     assert first >= clock.start + 7200
     assert summary["contacts"] == {"done": 50, "exhausted": 50}
     store.close()
+
+
+@pytest.mark.anyio
+async def test_retries_waiting_for_tomorrow_do_not_hold_the_queue_back(tmp_path: Path) -> None:
+    """Every contact scheduled for a retry a day later: the cap on contacts held counts the
+    ones in line, so the whole list still gets its first call today, as read whole."""
+    clock = LoopClock()
+    store = CountingStore(tmp_path / "retry.sqlite")
+    contacts = [
+        Contact(id=f"n{i:02d}", phones=(f"+7950{i:06d}3",), variables={"BALANCE": "1"})
+        for i in range(24)
+    ]  # nobody answers
+    store.add_contacts("pg", contacts)
+    campaign = _campaign(retry=RetryPolicy.simple(attempts=2, interval="1d"), lines=2)
+    async with SimSwitch(clock=clock) as switch:
+        runtime = Runtime(
+            campaign=campaign, switch=switch, store=store, clock=clock, page_size=4, max_loaded=6
+        )
+        summary = await _run(runtime)
+    first = [r.started_at for r in store.attempts("pg") if r.attempt_no == 1]
+    second = [r.started_at for r in store.attempts("pg") if r.attempt_no == 2]
+    assert len(first) == len(second) == 24
+    assert max(first) < min(second), "every first call before the first retry"
+    assert summary["contacts"] == {"exhausted": 24}
+    store.close()

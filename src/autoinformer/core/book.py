@@ -75,6 +75,8 @@ class ContactBook:
     _seq: int = 0
     loaded_open: int = 0
     """Open contacts in the book."""
+    scheduled: int = 0
+    """Of those, the ones scheduled for a retry."""
     more: bool = False
     """The store has open contacts not in the book yet (a paging runtime sets it)."""
 
@@ -99,6 +101,8 @@ class ContactBook:
         self.slots[slot.contact.id] = slot
         if slot.state in OPEN_STATES:
             self.loaded_open += 1
+        if slot.state is ContactState.SCHEDULED:
+            self.scheduled += 1
         if slot.state is ContactState.PENDING and slot.next_at is None:
             self._fresh.append(slot.contact.id)
         elif slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
@@ -106,10 +110,12 @@ class ContactBook:
 
     def set_state(self, slot: Slot, state: ContactState, reason: str = "") -> None:
         """Move a contact to ``state`` keeping the open count right."""
-        was_open = slot.state in OPEN_STATES
+        was = slot.state
+        was_open = was in OPEN_STATES
         slot.state, slot.reason = state, reason
         now_open = state in OPEN_STATES
         self.loaded_open += int(now_open) - int(was_open)
+        self.scheduled += int(state is ContactState.SCHEDULED) - int(was is ContactState.SCHEDULED)
         if not now_open:
             slot.next_at = None
 

@@ -9,9 +9,10 @@ core decides on a paged contact exactly as on one loaded at start:
 - *in call*: contacts whose attempt was in flight when the process stopped. All of them, at
   start (as many as there were lines): crash safety is decided before anything is dialled.
 - *queued*: pending contacts never put to wait, in the order added. The next page is read when
-  the core's line of them runs low, unless :attr:`ContactFeed.max_loaded` open contacts are
-  already held (outside the calling hours the core puts every queued contact to wait; the cap
-  keeps that from reading the whole list in the night).
+  the core's line of them runs low, unless :attr:`ContactFeed.max_loaded` open contacts
+  other than scheduled retries are already held (outside the calling hours the core puts every
+  queued contact to wait; the cap keeps that from reading the whole list in the night, while
+  retries waiting for their time never hold the queue back).
 - *timed*: scheduled retries and contacts waiting for a time, by due time. A page is read when
   the first unread one is due within :attr:`ContactFeed.lookahead` seconds and the core holds
   nothing due before it (:meth:`ContactFeed.wake` tells the runtime when to look again).
@@ -65,7 +66,8 @@ class ContactFeed:
         store: the campaign's store.
         campaign: the campaign's name.
         page_size: contacts per read (>= 1).
-        max_loaded: read no more queued contacts while the core holds this many open ones.
+        max_loaded: read no more queued contacts while the core holds this many open ones
+            besides its scheduled retries.
         lookahead: read timed contacts this many seconds before they are due.
     """
 
@@ -108,7 +110,7 @@ class ContactFeed:
         if (
             not self._queue_done
             and book.queued() < max(1, self.page_size // 2)
-            and book.loaded_open < self.max_loaded
+            and book.loaded_open - book.scheduled < self.max_loaded
         ):
             return "queued"
         return None
