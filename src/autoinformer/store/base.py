@@ -12,8 +12,8 @@ A campaign may hold millions of contacts, so a start never reads them all: the r
 *open* ones in (:meth:`Store.queued_contacts`, :meth:`Store.timed_contacts`,
 :meth:`Store.in_call_contacts`, each in a fixed order with a cursor) and counts the rest with
 aggregates (:meth:`Store.state_counts`, :meth:`Store.attempt_counts`,
-:meth:`Store.skip_reasons`). A store answers each of these in time that grows with the page or
-the answer, not with the campaign (indexes), and never materialises the whole campaign.
+:meth:`Store.skip_reasons`). A store answers a page in time that grows with the page, not with
+the campaign (indexes), and an aggregate without materialising a row per contact or attempt.
 """
 
 from __future__ import annotations
@@ -36,8 +36,9 @@ class StoredContact(NamedTuple):
     """A contact as a page of the store returns it.
 
     Attributes:
-        seq: its position in the order contacts were added (1, 2, 3... per campaign; a
-            contact added again keeps its first position). The queue's cursor.
+        seq: its place in the order contacts were added: a positive integer, increasing
+            in that order within the campaign (gaps allowed); a contact added again keeps
+            its first place. The queue's cursor.
         contact: the contact as it was added.
         progress: its progress as last saved.
     """
