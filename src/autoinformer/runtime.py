@@ -361,6 +361,7 @@ class Runtime:
         if self.start_paused:
             await self._handle(e.Pause())
         core.book.more = feed.more
+        core.book.forget_closed = True  # the store keeps them: memory follows the open ones
         await self._handle(restored)
         await self._refill()
 

@@ -140,6 +140,7 @@ async def test_a_fresh_start_reads_one_page_before_the_first_call_and_pages_the_
         if page == 7:
             assert switch.read_at_first_call == 7, "one page, not the list"
             assert store.largest <= 8
+        assert not runtime.core.book.slots, "finished contacts are not kept in memory"
         assert summary["contacts"] == {"done": 30, "exhausted": 30}
         assert summary["attempts"] == 30 + 30 * 3
         results.append(_results(store))

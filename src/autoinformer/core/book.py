@@ -26,6 +26,8 @@ from autoinformer.store.base import OPEN_STATES
 
 __all__ = ["OPEN_STATES", "ContactBook", "Slot"]
 
+_WAITING = (ContactState.PENDING, ContactState.SCHEDULED)
+
 
 @attrs.define(kw_only=True)
 class Slot:
@@ -79,6 +81,9 @@ class ContactBook:
     """Of those, the ones scheduled for a retry."""
     more: bool = False
     """The store has open contacts not in the book yet (a paging runtime sets it)."""
+    forget_closed: bool = False
+    """Drop a contact from the book when it reaches a final state (a paging runtime sets it:
+    its store keeps the contact, so memory grows with the open contacts, not the list)."""
 
     def __contains__(self, contact_id: str) -> bool:
         return contact_id in self.slots
@@ -115,6 +120,8 @@ class ContactBook:
         slot.state, slot.reason = state, reason
         now_open = state in OPEN_STATES
         self.loaded_open += int(now_open) - int(was_open)
+        if not now_open and self.forget_closed:
+            self.slots.pop(slot.contact.id, None)
         self.scheduled += int(state is ContactState.SCHEDULED) - int(was is ContactState.SCHEDULED)
         if not now_open:
             slot.next_at = None
@@ -137,18 +144,21 @@ class ContactBook:
     def next_due(self, now: float) -> Slot | None:
         """The next contact to call at ``now``: due retries first, then fresh contacts."""
         timed = self._timed
+        slots = self.slots
         while timed and timed[0][0] <= now:
             at, _, cid = heapq.heappop(timed)
-            slot = self.slots[cid]
-            if slot.next_at == at and slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+            slot = slots.get(cid)  # None: closed and forgotten
+            if slot is not None and slot.next_at == at and slot.state in _WAITING:
                 self._ready.append(cid)
         for queue in (self._ready, self._fresh):
             while queue:
-                slot = self.slots[queue.popleft()]
-                if slot.state in (ContactState.PENDING, ContactState.SCHEDULED) and (
-                    slot.next_at is None or slot.next_at <= now
+                found = slots.get(queue.popleft())
+                if (
+                    found is not None
+                    and found.state in _WAITING
+                    and (found.next_at is None or found.next_at <= now)
                 ):
-                    return slot
+                    return found
         return None
 
     def next_time(self) -> float | None:
@@ -156,8 +166,8 @@ class ContactBook:
         timed = self._timed
         while timed:
             at, _, cid = timed[0]
-            slot = self.slots[cid]
-            if slot.next_at == at and slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+            slot = self.slots.get(cid)
+            if slot is not None and slot.next_at == at and slot.state in _WAITING:
                 return at
             heapq.heappop(timed)
         return None
