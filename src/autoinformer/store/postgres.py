@@ -32,7 +32,7 @@ message and ``repr``.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
@@ -52,7 +52,7 @@ from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store import postgres_leases as leases
-from autoinformer.store.base import Store
+from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason, Store, StoredContact
 from autoinformer.store.postgres_leases import Lease, LeaseLost
 from autoinformer.store.urls import is_postgres_url, redacted
 
@@ -76,6 +76,13 @@ _MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (campaign, contact_id)
     );
     CREATE INDEX autoinformer_contacts_order ON autoinformer_contacts (campaign, seq);
+    CREATE INDEX autoinformer_contacts_queue ON autoinformer_contacts (campaign, seq)
+        WHERE state = 'pending' AND next_at IS NULL;
+    CREATE INDEX autoinformer_contacts_timed
+        ON autoinformer_contacts (campaign, (COALESCE(next_at, 0.0)), seq)
+        WHERE state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL);
+    CREATE INDEX autoinformer_contacts_state
+        ON autoinformer_contacts (campaign, state, reason, seq);
     CREATE TABLE autoinformer_attempts (
         seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
         attempt_id      TEXT NOT NULL UNIQUE,
@@ -99,6 +106,10 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX autoinformer_attempts_open ON autoinformer_attempts (campaign)
         WHERE outcome IS NULL;
     CREATE INDEX autoinformer_attempts_contact ON autoinformer_attempts (campaign, contact_id);
+    CREATE INDEX autoinformer_attempts_counts
+        ON autoinformer_attempts (campaign, outcome, machine);
+    CREATE INDEX autoinformer_attempts_latest
+        ON autoinformer_attempts (campaign, (COALESCE(ended_at, answered_at, started_at)), seq);
     CREATE TABLE autoinformer_meta (
         campaign TEXT NOT NULL,
         key      TEXT NOT NULL,
@@ -115,6 +126,18 @@ _MIGRATIONS: tuple[str, ...] = (
         WHERE state IN ('pending', 'scheduled', 'in_call');
     """,
 )
+
+_TIMED = "(state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL))"
+"""Waiting for a time (the ``autoinformer_contacts_timed`` index's condition)."""
+
+_LATEST = "COALESCE(a.ended_at, a.answered_at, a.started_at)"
+"""An attempt's latest known time (the ``autoinformer_attempts_latest`` index's expression)."""
+
+_NOT_OPEN = (
+    "NOT EXISTS (SELECT 1 FROM autoinformer_contacts c WHERE c.campaign = a.campaign "
+    "AND c.contact_id = a.contact_id AND c.state IN ('pending', 'scheduled', 'in_call'))"
+)
+"""For ``attempts a``: its contact is finished with (``closed_only``)."""
 
 _PAGE = 5000
 """Rows read per query by the streaming reads (contacts, attempts)."""
@@ -167,6 +190,17 @@ def _attempt_from(row: dict[str, Any]) -> AttemptRecord:
         detail=row["detail"],
         callback_result=row["callback_result"],
     )
+
+
+def _stored_from(row: dict[str, Any]) -> StoredContact:
+    contact = Contact(
+        id=row["contact_id"],
+        name=row["name"],
+        phones=tuple(row["phones"]),
+        variables=row["variables"],
+        timezone=row["timezone"],
+    )
+    return StoredContact(row["seq"], contact, _progress_from(row))
 
 
 def _progress_from(row: dict[str, Any]) -> ContactProgress:
@@ -266,14 +300,8 @@ class PostgresStore(Store):
 
     def contacts(self, campaign: str) -> Iterator[tuple[Contact, ContactProgress]]:
         for row in self._pages("autoinformer_contacts", "campaign = %s", (campaign,)):
-            contact = Contact(
-                id=row["contact_id"],
-                name=row["name"],
-                phones=tuple(row["phones"]),
-                variables=row["variables"],
-                timezone=row["timezone"],
-            )
-            yield contact, _progress_from(row)
+            _, contact, progress = _stored_from(row)
+            yield contact, progress
 
     def _pages(self, table: str, where: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
         """The rows of ``table`` matching ``where``, in ``seq`` order, read a page at a time
@@ -363,6 +391,128 @@ class PostgresStore(Store):
                 "SELECT campaign FROM autoinformer_attempts ORDER BY 1"
             ).fetchall()
         return [str(r["campaign"]) for r in rows]
+
+    # --- paging and aggregates (the runtime pages open contacts in; see Store) --------------
+
+    def _read(self, sql: str, params: Any = ()) -> list[dict[str, Any]]:
+        with self._tx() as cur:
+            return cur.execute(sql, params).fetchall()
+
+    def queued_contacts(self, campaign: str, *, after: int = 0, limit: int) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM autoinformer_contacts WHERE campaign = %s AND state = 'pending' "
+            "AND next_at IS NULL AND seq > %s ORDER BY seq LIMIT %s",
+            (campaign, after, limit),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def timed_contacts(
+        self, campaign: str, *, after: tuple[float, int] | None = None, limit: int
+    ) -> list[StoredContact]:
+        at, seq = after if after is not None else (float("-inf"), 0)
+        rows = self._read(
+            f"SELECT * FROM autoinformer_contacts WHERE campaign = %s AND {_TIMED} "
+            "AND (COALESCE(next_at, 0.0), seq) > (%s::float8, %s::bigint) "
+            "ORDER BY COALESCE(next_at, 0.0), seq LIMIT %s",
+            (campaign, at, seq, limit),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def in_call_contacts(self, campaign: str) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM autoinformer_contacts c WHERE campaign = %s AND (state = 'in_call' "
+            "OR EXISTS (SELECT 1 FROM autoinformer_attempts a WHERE a.campaign = c.campaign "
+            "AND a.contact_id = c.contact_id AND a.outcome IS NULL)) ORDER BY seq",
+            (campaign,),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def contacts_by_id(self, campaign: str, ids: Collection[str]) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM autoinformer_contacts WHERE campaign = %s AND contact_id = ANY(%s) "
+            "ORDER BY seq",
+            (campaign, list(dict.fromkeys(ids))),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
+        rows = self._read(
+            "SELECT * FROM autoinformer_attempts WHERE campaign = %s AND contact_id = ANY(%s) "
+            "ORDER BY seq",
+            (campaign, list(dict.fromkeys(contact_ids))),
+        )
+        return [_attempt_from(r) for r in rows]
+
+    def state_counts(self, campaign: str) -> dict[ContactState, int]:
+        rows = self._read(
+            "SELECT state, count(*) AS n FROM autoinformer_contacts WHERE campaign = %s "
+            "GROUP BY state",
+            (campaign,),
+        )
+        return {ContactState(r["state"]): int(r["n"]) for r in rows}
+
+    def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
+        closed = f" AND {_NOT_OPEN}" if closed_only else ""
+        rows = self._read(
+            "SELECT a.outcome, a.machine, count(*) AS n FROM autoinformer_attempts a "
+            f"WHERE a.campaign = %s{closed} GROUP BY a.outcome, a.machine",
+            (campaign,),
+        )
+        return {
+            AttemptKey(None if r["outcome"] is None else Outcome(r["outcome"]), r["machine"]): int(
+                r["n"]
+            )
+            for r in rows
+        }
+
+    def window_attempts(
+        self, campaign: str, since: float, *, closed_only: bool = False
+    ) -> Iterator[AttemptTimes]:
+        closed = f" AND {_NOT_OPEN}" if closed_only else ""
+        at, after = since, -1
+        while True:  # in pages along the attempts_latest index: nothing held between them
+            rows = self._read(
+                f"SELECT {_LATEST} AS latest, a.seq, a.contact_id, a.outcome, a.machine, "
+                "a.started_at, a.answered_at, a.ended_at, a.caller_id "
+                "FROM autoinformer_attempts a WHERE a.campaign = %s "
+                f"AND ({_LATEST}, a.seq) > (%s::float8, %s::bigint) AND {_LATEST} >= %s "
+                "AND ((a.answered_at IS NOT NULL AND NOT a.machine) OR a.outcome = 'abandoned' "
+                f"OR a.caller_id IS NOT NULL){closed} ORDER BY {_LATEST}, a.seq LIMIT %s",
+                (campaign, at, after, since, _PAGE),
+            )
+            for r in rows:
+                yield AttemptTimes(
+                    r["contact_id"],
+                    None if r["outcome"] is None else Outcome(r["outcome"]),
+                    r["machine"],
+                    r["started_at"],
+                    r["answered_at"],
+                    r["ended_at"],
+                    r["caller_id"],
+                )
+            if len(rows) < _PAGE:
+                return
+            at, after = rows[-1]["latest"], rows[-1]["seq"]
+
+    def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
+        rows = self._read(
+            "SELECT r.reason, r.n, ARRAY(SELECT contact_id FROM autoinformer_contacts "
+            "  WHERE campaign = %(c)s AND state = 'skipped' AND reason = r.reason "
+            "  ORDER BY seq LIMIT %(k)s) AS ids "
+            "FROM (SELECT reason, count(*) AS n FROM autoinformer_contacts "
+            "  WHERE campaign = %(c)s AND state = 'skipped' GROUP BY reason) AS r "
+            'ORDER BY r.n DESC, r.reason COLLATE "C"',
+            {"c": campaign, "k": examples},
+        )
+        return [SkipReason(r["reason"], int(r["n"]), tuple(r["ids"] or ())) for r in rows]
+
+    def known_ids(self, campaign: str, ids: Collection[str]) -> set[str]:
+        rows = self._read(
+            "SELECT contact_id FROM autoinformer_contacts WHERE campaign = %s "
+            "AND contact_id = ANY(%s)",
+            (campaign, list(dict.fromkeys(ids))),
+        )
+        return {r["contact_id"] for r in rows}
 
     # --- leases: several workers on one campaign (see postgres_leases) -----------------------
 
