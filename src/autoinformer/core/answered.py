@@ -19,8 +19,8 @@ import attrs
 from autoinformer.backends.base import MachineDetected, Media, PlaybackFinished
 from autoinformer.campaign import Campaign
 from autoinformer.core import commands as c
-from autoinformer.core.calls import Call, Stage, hang_up
-from autoinformer.core.effects import Arm, Effect, Observe, Transfer
+from autoinformer.core.calls import Call, Stage
+from autoinformer.core.effects import Arm, Observe, Results, Transfer, hang_up
 from autoinformer.core.timers import disarm
 from autoinformer.errors import AutoinformerError
 from autoinformer.outcomes import Outcome
@@ -31,8 +31,6 @@ from autoinformer.script.steps import Say as SayStep
 from autoinformer.speech import Template
 
 __all__ = ["PLAYBACK_SETTLE", "TIMERS", "ScriptRunner"]
-
-Out = list[c.Command | Effect]
 
 TIMERS = frozenset({"amd", "beep", "settle", "callback", "playback"})
 """The call timers this module handles (with the script's own ``menu:<token>`` timers)."""
@@ -73,10 +71,10 @@ class ScriptRunner:
             chars = 0
         return 30.0 + SPEECH_SECONDS_PER_CHAR * max(chars, len(step.template))
 
-    def answered(self, now: float, call: Call, machine: bool | None) -> Out:
+    def answered(self, now: float, call: Call, machine: bool | None) -> Results:
         """The callee picked up (``machine``: what the switch's own detection said, if
         anything): wait for machine detection, or start the script."""
-        out: Out = []
+        out: Results = []
         if machine:
             self._machine_found(now, call, beep=False, out=out)
         elif machine is None and self.campaign.machine_detection:
@@ -86,9 +84,9 @@ class ScriptRunner:
             self._start(now, call, message_only=False, out=out)
         return out
 
-    def machine_detected(self, now: float, call: Call, event: MachineDetected) -> Out:
+    def machine_detected(self, now: float, call: Call, event: MachineDetected) -> Results:
         """Answering-machine detection decided, or the machine's beep came."""
-        out: Out = []
+        out: Results = []
         if call.stage is Stage.DETECTING:
             if event.machine:
                 self._machine_found(now, call, beep=event.beep, out=out)
@@ -98,7 +96,7 @@ class ScriptRunner:
             self._start(now, call, message_only=True, out=out)
         return out
 
-    def _machine_found(self, now: float, call: Call, *, beep: bool, out: Out) -> None:
+    def _machine_found(self, now: float, call: Call, *, beep: bool, out: Results) -> None:
         """Detection says machine: tell the pacing (once: the cap counts live answers only,
         and the ANSWERED it heard was not one), then hang up or wait for the beep."""
         if not call.machine and call.answered_at is not None:
@@ -114,7 +112,7 @@ class ScriptRunner:
             call.stage = Stage.BEEP
             out.append(Arm(now + self.campaign.machine_wait, call, "beep"))
 
-    def _start(self, now: float, call: Call, *, message_only: bool, out: Out) -> None:
+    def _start(self, now: float, call: Call, *, message_only: bool, out: Results) -> None:
         """Start the campaign's script on ``call`` (``message_only``: for a machine, after the
         beep: the message plays, menus do not wait for digits)."""
         call.stage = Stage.SCRIPT
@@ -123,7 +121,7 @@ class ScriptRunner:
         )
         self._run(now, call, call.run.start(now), out)
 
-    def _run(self, now: float, call: Call, actions: list[m.ScriptAction], out: Out) -> None:
+    def _run(self, now: float, call: Call, actions: list[m.ScriptAction], out: Results) -> None:
         """Turn the script run's actions into commands (and operator transfers, opt-outs)."""
         for action in actions:
             if isinstance(action, m.StartPlayback):
@@ -160,17 +158,17 @@ class ScriptRunner:
                     call.detail = "message left"
                 out += hang_up(call, now)
 
-    def digit(self, now: float, call: Call, digit: str) -> Out:
+    def digit(self, now: float, call: Call, digit: str) -> Results:
         """The callee pressed a key (heard only while the script runs)."""
-        out: Out = []
+        out: Results = []
         if call.run is not None and call.stage is Stage.SCRIPT:
             self._run(now, call, call.run.digit(digit, now), out)
         return out
 
-    def playback_finished(self, now: float, call: Call, event: PlaybackFinished) -> Out:
+    def playback_finished(self, now: float, call: Call, event: PlaybackFinished) -> Results:
         """One of the script's playbacks ended: go on (one cut short not by us waits
         :data:`PLAYBACK_SETTLE` first; one the switch could not play fails the call)."""
-        out: Out = []
+        out: Results = []
         if call.stage is not Stage.SCRIPT or call.run is None:
             return out
         if call.run.playback_id == event.playback_id:
@@ -193,10 +191,10 @@ class ScriptRunner:
         self._run(now, call, call.run.playback_finished(event.playback_id, now), out)
         return out
 
-    def callback_done(self, now: float, call: Call, result: str) -> Out:
+    def callback_done(self, now: float, call: Call, result: str) -> Results:
         """The application's hook answered (or its deadline passed: ``result`` is
         "timeout")."""
-        out: Out = []
+        out: Results = []
         if call.run is None or call.callback_result is not None:
             return out
         call.callback_result = result
@@ -204,11 +202,11 @@ class ScriptRunner:
         self._run(now, call, call.run.callback_done(now), out)
         return out
 
-    def timer_fired(self, now: float, call: Call, kind: str) -> Out:
+    def timer_fired(self, now: float, call: Call, kind: str) -> Results:
         """One of the answered call's timers came due (still armed): a menu's timeout,
         machine detection or the beep not coming, a playback that stalled, a hook that did
         not answer in time."""
-        out: Out = []
+        out: Results = []
         if kind.startswith("menu:"):
             if call.run is not None and call.stage is Stage.SCRIPT:
                 self._run(now, call, call.run.timer(int(kind[5:]), now), out)

@@ -3,8 +3,8 @@
 A part of the sans-IO core with no policy of its own: :class:`Call` is one customer's call
 (its stage, timers' tokens, operator leg, what goes into its record), :class:`CallTable` the
 calls in progress, the ones still ringing (in the order placed) and how many of them the
-pacing counts as dialling, and :func:`hang_up` the commands that hang one up. Operator legs
-are the desk's (:mod:`.operators`), not this table's.
+pacing counts as dialling, and :func:`call_id_for` our id for each attempt's call. Operator
+legs are the desk's (:mod:`.operators`), not this table's.
 """
 
 from __future__ import annotations
@@ -15,15 +15,13 @@ from collections.abc import Iterator
 
 import attrs
 
-from autoinformer.core import commands as c
 from autoinformer.core.book import Slot
-from autoinformer.core.effects import Arm, Effect
-from autoinformer.outcomes import HangupCause, Outcome
+from autoinformer.outcomes import Outcome
 from autoinformer.queues.base import Operator
 from autoinformer.records import AttemptRecord
 from autoinformer.script.machine import ScriptRun
 
-__all__ = ["SWITCH_GRACE", "Call", "CallTable", "Stage", "call_id_for", "hang_up"]
+__all__ = ["SWITCH_GRACE", "Call", "CallTable", "Stage", "call_id_for"]
 
 SWITCH_GRACE = 30.0
 """Seconds the core waits for the switch to report a call's end it expects (after our ring
@@ -159,18 +157,6 @@ def call_id_for(campaign: str, contact_id: str, attempt_no: int, salt: str = "")
     if salt:
         raw += b"\0" + salt.encode()
     return "ai-" + hashlib.blake2s(raw, digest_size=10).hexdigest()
-
-
-def hang_up(
-    call: Call, now: float, cause: HangupCause = HangupCause.NORMAL_CLEARING
-) -> list[c.Command | Effect]:
-    """Hang the customer's call up, once: the call is ``ENDING`` from now, and the result is
-    the hang-up and the "gone" timer that ends the call should the switch never confirm (empty
-    for a call already ending)."""
-    if call.stage is Stage.ENDING:
-        return []
-    call.stage = Stage.ENDING
-    return [c.Hangup(call.call_id, cause), Arm(now + SWITCH_GRACE, call, "gone")]
 
 
 @attrs.define

@@ -11,7 +11,7 @@ carry the commands out. See ``docs/outcomes.md`` for the outcome rules.
 :class:`DialerCore` composes the parts, each owning its state behind a face that takes values
 and returns values; it is the only one that sees them all, and no part knows it:
 
-- :mod:`.calls`: the calls in progress (the call table) and the hang-up of one;
+- :mod:`.calls`: the calls in progress (the call table) and their ids;
 - :mod:`.timers`: the calls' timers;
 - :mod:`.intake`: the contacts (the book, skip reasons, what follows an attempt);
 - :mod:`.gates`: may this number be called now (do-not-call list, window, limits);
@@ -50,8 +50,8 @@ from autoinformer.core import release
 from autoinformer.core.abandon_guard import AbandonGuard, default_pacing
 from autoinformer.core.answered import PLAYBACK_SETTLE, TIMERS, ScriptRunner
 from autoinformer.core.book import ContactBook, Slot
-from autoinformer.core.calls import SWITCH_GRACE, Call, CallTable, Stage, call_id_for, hang_up
-from autoinformer.core.effects import Arm, Effect, Observe, Transfer
+from autoinformer.core.calls import SWITCH_GRACE, Call, CallTable, Stage, call_id_for
+from autoinformer.core.effects import Arm, Effect, Observe, Transfer, hang_up
 from autoinformer.core.gates import Close, DoNotCall, Gates, Hold
 from autoinformer.core.intake import NOT_PLACED, Intake, guard_history, is_not_placed
 from autoinformer.core.operators import OperatorDesk

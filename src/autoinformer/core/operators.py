@@ -32,16 +32,14 @@ import attrs
 from autoinformer.backends.base import Media, PlaybackFinished
 from autoinformer.campaign import QueueSettings
 from autoinformer.core import commands as c
-from autoinformer.core.calls import Call, Stage, hang_up
-from autoinformer.core.effects import Arm, Effect, Observe
+from autoinformer.core.calls import Call, Stage
+from autoinformer.core.effects import Arm, Observe, Results, hang_up
 from autoinformer.outcomes import Outcome
 from autoinformer.pacing.base import Observation, PacingObservation
 from autoinformer.queues.base import Operator, OperatorQueue, OperatorState
 from autoinformer.script.steps import Play as PlayStep
 
 __all__ = ["LEG_GRACE", "DeskView", "OperatorDesk", "OperatorLeg"]
-
-Out = list[c.Command | Effect]
 
 LEG_GRACE = 5.0
 """Seconds past a queue's ``ring_timeout`` the core waits for the switch to end an operator leg
@@ -157,16 +155,16 @@ class OperatorDesk:
 
     # --- a call enters the queue ---------------------------------------------------------
 
-    def transfer(self, now: float, calls: Mapping[str, Call], call: Call, queue: str) -> Out:
+    def transfer(self, now: float, calls: Mapping[str, Call], call: Call, queue: str) -> Results:
         """The script asked for an operator: queue the call and ring whom the strategy says."""
         settings = self.settings[queue]
         call.stage, call.queue, call.wait_started = Stage.QUEUED, queue, now
-        out: Out = [Arm(now + settings.max_wait, call, "queue")]
+        out: Results = [Arm(now + settings.max_wait, call, "queue")]
         self._hold(now, call, out)
         self.waiting[queue].append(call.call_id)
         return out + self.serve(now, calls)
 
-    def _hold(self, now: float, call: Call, out: Out) -> None:
+    def _hold(self, now: float, call: Call, out: Results) -> None:
         """Start (or restart) the queue's hold music for a waiting callee."""
         assert call.queue is not None
         music = self.settings[call.queue].hold_music
@@ -177,10 +175,10 @@ class OperatorDesk:
         call.hold_started = now
         out.append(c.Play(call.call_id, call.aux_playback, PlayStep(music).media()))
 
-    def playback_finished(self, now: float, call: Call, event: PlaybackFinished) -> Out:
+    def playback_finished(self, now: float, call: Call, event: PlaybackFinished) -> Results:
         """The desk's own playback on a waiting callee ended: the abandon message (hang up) or
         the hold music while the callee still waits (play it again: it loops)."""
-        out: Out = []
+        out: Results = []
         if call.stage is Stage.ABANDON_MESSAGE:
             return hang_up(call, now)
         call.aux_playback = None
@@ -188,14 +186,14 @@ class OperatorDesk:
             self._hold(now, call, out)
         return out
 
-    def serve(self, now: float, calls: Mapping[str, Call]) -> Out:
+    def serve(self, now: float, calls: Mapping[str, Call]) -> Results:
         """Ring operators for the calls waiting, first come first served.
 
         Each call no operator rings gets the strategy's choice among the idle operators it has
         not tried yet; a call whose candidates all failed it waits (autofill: it does not hold
         up the calls behind it).
         """
-        out: Out = []
+        out: Results = []
         self._expire(now, calls, out)
         unserved = 0
         for name, waiting in self.waiting.items():
@@ -220,7 +218,7 @@ class OperatorDesk:
         self._unserved = unserved
         return out
 
-    def _ring(self, now: float, call: Call, queue: str, operator: Operator, out: Out) -> None:
+    def _ring(self, now: float, call: Call, queue: str, operator: Operator, out: Results) -> None:
         settings = self.settings[queue]
         call.legs += 1
         leg_id = f"{call.call_id}-op{call.legs}"
@@ -266,10 +264,10 @@ class OperatorDesk:
 
     # --- the legs' events ----------------------------------------------------------------
 
-    def leg_answered(self, now: float, calls: Mapping[str, Call], leg_id: str) -> Out:
+    def leg_answered(self, now: float, calls: Mapping[str, Call], leg_id: str) -> Results:
         """An operator picked up: the first to answer is bridged with the callee; the other
         legs ringing for the call are hung up at once. A leg answering too late is dropped."""
-        out: Out = []
+        out: Results = []
         leg = self.legs.get(leg_id)
         if leg is None:
             return [c.Hangup(leg_id)]
@@ -292,7 +290,7 @@ class OperatorDesk:
         call.ringing.clear()
         return out
 
-    def bridged(self, now: float, call: Call) -> Out:
+    def bridged(self, now: float, call: Call) -> Results:
         """The bridge holds: the call is ``transferred`` and counts for the operator.
 
         The pacing hears CONNECTED now and TALK_ENDED when the operator's leg ends (the
@@ -309,18 +307,18 @@ class OperatorDesk:
         waited = now - call.wait_started
         return [Observe(PacingObservation(Observation.CONNECTED, now, waited))]
 
-    def _talk_over(self, now: float, leg: OperatorLeg, out: Out) -> None:
+    def _talk_over(self, now: float, leg: OperatorLeg, out: Results) -> None:
         """A bridged leg ended: its operator's talk is over (wrap-up now); the pacing hears
         TALK_ENDED with the talk's length, once per CONNECTED."""
         self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
         talk = now - leg.connected_at
         out.append(Observe(PacingObservation(Observation.TALK_ENDED, now, talk)))
 
-    def leg_ended(self, now: float, calls: Mapping[str, Call], leg_id: str, why: str) -> Out:
+    def leg_ended(self, now: float, calls: Mapping[str, Call], leg_id: str, why: str) -> Results:
         """An operator leg ended (or the switch refused it; ``why`` says how): free the
         operator (wrap-up after a talk); before the bridge, skip the operator for this call
         and ring the next one."""
-        out: Out = []
+        out: Results = []
         leg = self.legs.pop(leg_id, None)
         if leg is None:
             return out
@@ -344,7 +342,7 @@ class OperatorDesk:
             self._skip(now, call, leg, why, out)
         return out
 
-    def _skip(self, now: float, call: Call, leg: OperatorLeg, why: str, out: Out) -> None:
+    def _skip(self, now: float, call: Call, leg: OperatorLeg, why: str, out: Results) -> None:
         """The operator failed this caller: not rung again for it; back to the queue."""
         call.tried[leg.operator.id] = why
         if call.stage in (Stage.OPERATOR_RINGING, Stage.BRIDGING) and not call.ringing:
@@ -355,14 +353,14 @@ class OperatorDesk:
             else:
                 self._hold(now, call, out)
 
-    def bridge_failed(self, now: float, call: Call, detail: str) -> Out:
+    def bridge_failed(self, now: float, call: Call, detail: str) -> Results:
         """The switch could not bridge the callee with the operator who answered:
         ``agent_error``; both legs are hung up."""
         call.outcome = Outcome.AGENT_ERROR
         call.detail = detail
         if call.operator is not None:
             call.operator_id = call.operator.id
-        out: Out = []
+        out: Results = []
         if call.op_leg is not None and call.op_leg in self.legs:
             self._drop(now, self.legs[call.op_leg], out)
         return out + hang_up(call, now)
@@ -373,7 +371,7 @@ class OperatorDesk:
         if queue.status(leg.operator.id).state is OperatorState.RINGING:
             queue.call_ended(leg.operator.id, now, talked=False)
 
-    def _drop(self, now: float, leg: OperatorLeg, out: Out) -> None:
+    def _drop(self, now: float, leg: OperatorLeg, out: Results) -> None:
         """Hang a leg up that has not talked and free its operator at once."""
         if leg.released:
             return
@@ -383,7 +381,7 @@ class OperatorDesk:
         heapq.heappush(self._forget, (leg.deadline, leg.leg_id))  # no wake-up needed for it
         out.append(c.Hangup(leg.leg_id))
 
-    def _expire(self, now: float, calls: Mapping[str, Call], out: Out) -> None:
+    def _expire(self, now: float, calls: Mapping[str, Call], out: Results) -> None:
         """Legs past their deadline: a ringing one is given up on (no answer), a leg we hung
         up whose end never came is forgotten."""
         forget = self._forget
@@ -410,9 +408,9 @@ class OperatorDesk:
 
     # --- the customer's side ---------------------------------------------------------------
 
-    def wait_expired(self, now: float, call: Call) -> Out:
+    def wait_expired(self, now: float, call: Call) -> Results:
         """``max_wait`` passed without an operator connected: the call is abandoned."""
-        out: Out = []
+        out: Results = []
         if call.stage not in (Stage.QUEUED, Stage.OPERATOR_RINGING):
             return out
         self._drop_ringing(now, call, out)
@@ -425,9 +423,9 @@ class OperatorDesk:
         self._give_up(now, call, out)
         return out
 
-    def customer_gone(self, now: float, call: Call) -> Out:
+    def customer_gone(self, now: float, call: Call) -> Results:
         """The customer's call ended: release its operator legs."""
-        out: Out = []
+        out: Results = []
         if call.stage in _IN_QUEUE:
             waited = now - call.wait_started
             out.append(Observe(PacingObservation(Observation.ABANDONED, now, waited)))
@@ -442,14 +440,14 @@ class OperatorDesk:
                 self._drop(now, leg, out)
         return out
 
-    def _drop_ringing(self, now: float, call: Call, out: Out) -> None:
+    def _drop_ringing(self, now: float, call: Call, out: Results) -> None:
         for leg_id in call.ringing:
             leg = self.legs.get(leg_id)
             if leg is not None:
                 self._drop(now, leg, out)
         call.ringing.clear()
 
-    def _give_up(self, now: float, call: Call, out: Out) -> None:
+    def _give_up(self, now: float, call: Call, out: Results) -> None:
         if call.aux_playback is not None:
             out.append(c.StopPlayback(call.call_id, call.aux_playback))
             call.aux_playback = None
