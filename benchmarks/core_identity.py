@@ -134,6 +134,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller suite and compliance")
     parser.add_argument("--only", nargs="*", help="run only the cases whose name starts so")
     parser.add_argument("--save", type=Path, help="keep each side's raw outputs in this folder")
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS / "core_identity.json", help="the report's file"
+    )
     args = parser.parse_args(argv)
     cases = _cases(args.quick, args.seeds)
     if args.only:
@@ -175,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
             for key in ("core_us_per_event", "us_per_event"):
                 if key in entry:
                     print(f"  {key}: base {entry[key]['base']}  head {entry[key]['head']}")
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "core_identity.json").write_text(json.dumps(report, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     return 1 if failed else 0
 
 
