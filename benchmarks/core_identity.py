@@ -10,7 +10,8 @@ are not figures: they are left out of the comparison, and the core's microsecond
 are reported side by side instead (the same run, so the same machine load).
 
 Run: ``python benchmarks/core_identity.py --base main --head HEAD`` (``--quick``: the pacing
-suite's smoke run and no compliance ``machines``/``spread`` sections, for a first look). It
+suite's smoke run and no compliance ``machines``/``spread`` sections, for a first look;
+``--save DIR`` keeps both sides' outputs, ``--saved DIR...`` compares kept ones again). It
 prints the differences (none, when the change is a pure refactoring) and the per-event costs,
 writes ``benchmarks/results/core_identity.json`` and exits 1 when a figure differs.
 """
@@ -54,8 +55,9 @@ VOLATILE = frozenset(
 """Keys whose values are timings or facts about the machine, not figures of the run."""
 
 
-def _export(rev: str, into: Path) -> str:
-    """Write revision ``rev``'s tree into ``into``; return its full commit id."""
+def _export(rev: str, into: Path, write: bool = True) -> str:
+    """Write revision ``rev``'s tree into ``into`` (unless ``write`` is False); return its full
+    commit id."""
     sha = subprocess.run(
         ["git", "rev-parse", "--verify", f"{rev}^{{commit}}"],
         cwd=ROOT,
@@ -63,6 +65,8 @@ def _export(rev: str, into: Path) -> str:
         capture_output=True,
         text=True,
     ).stdout.strip()
+    if not write:
+        return sha
     blob = subprocess.run(["git", "archive", sha], cwd=ROOT, check=True, capture_output=True)
     with tarfile.open(fileobj=io.BytesIO(blob.stdout)) as tar:
         tar.extractall(into, filter="data")
@@ -122,6 +126,36 @@ def _cases(quick: bool, seeds: list[int]) -> list[tuple[str, list[str], str | No
     return cases
 
 
+def _outputs(
+    args: argparse.Namespace,
+    trees: dict[str, Path],
+    name: str,
+    cmd: list[str],
+    result_file: str | None,
+) -> dict[str, Any] | None:
+    """Each side's output of one case: run in its tree (kept under ``--save``), or read back
+    from the folders of an earlier run (``--saved``; None when none kept this case)."""
+    stem = name.replace(" ", "_") + ".json"
+    if args.saved is not None:
+        for folder in args.saved:
+            kept = {side: folder / side / stem for side in trees}
+            if all(path.is_file() for path in kept.values()):
+                return {side: json.loads(path.read_text()) for side, path in kept.items()}
+        return None
+    outputs: dict[str, Any] = {}
+    for side, tree in trees.items():  # one after the other: the same machine load
+        stdout = _run(tree, cmd)
+        if result_file is None:
+            outputs[side] = json.loads(stdout)
+        else:
+            outputs[side] = json.loads((tree / "benchmarks/results" / result_file).read_text())
+        if args.save is not None:
+            kept_file = args.save / side / stem
+            kept_file.parent.mkdir(parents=True, exist_ok=True)
+            kept_file.write_text(json.dumps(outputs[side], indent=2) + "\n")
+    return outputs
+
+
 def _costs(result: Any, key: str) -> list[float]:
     return [row[key] for row in result.get("rows", []) if key in row]
 
@@ -134,6 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="smaller suite and compliance")
     parser.add_argument("--only", nargs="*", help="run only the cases whose name starts so")
     parser.add_argument("--save", type=Path, help="keep each side's raw outputs in this folder")
+    parser.add_argument(
+        "--saved",
+        type=Path,
+        nargs="+",
+        help="compare the outputs earlier runs kept (--save) instead of running anything",
+    )
     parser.add_argument(
         "--out", type=Path, default=RESULTS / "core_identity.json", help="the report's file"
     )
@@ -150,20 +190,11 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="core-identity-") as tmp:
         trees = {"base": Path(tmp) / "base", "head": Path(tmp) / "head"}
         for side, rev in (("base", args.base), ("head", args.head)):
-            report[side] = {"rev": rev, "commit": _export(rev, trees[side])}
+            report[side] = {"rev": rev, "commit": _export(rev, trees[side], args.saved is None)}
         for name, cmd, result_file in cases:
-            outputs: dict[str, Any] = {}
-            for side, tree in trees.items():  # one after the other: the same machine load
-                stdout = _run(tree, cmd)
-                if result_file is None:
-                    outputs[side] = json.loads(stdout)
-                else:
-                    written = tree / "benchmarks/results" / result_file
-                    outputs[side] = json.loads(written.read_text())
-                if args.save is not None:
-                    kept = args.save / side / (name.replace(" ", "_") + ".json")
-                    kept.parent.mkdir(parents=True, exist_ok=True)
-                    kept.write_text(json.dumps(outputs[side], indent=2) + "\n")
+            outputs = _outputs(args, trees, name, cmd, result_file)
+            if outputs is None:  # --saved: this case was not among the kept outputs
+                continue
             diffs = list(_differences(_figures(outputs["base"]), _figures(outputs["head"])))
             entry: dict[str, Any] = {"identical": not diffs, "differences": diffs[:50]}
             for key in ("core_us_per_event", "us_per_event"):
