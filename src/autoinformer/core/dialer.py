@@ -163,7 +163,7 @@ class DialerCore:
         """Take one event at time ``now`` (POSIX seconds) and return the commands to run."""
         out: list[c.Command] = []
         self._now = now
-        if isinstance(event, _SWITCH_CALL_EVENTS):
+        if self._throttle.probe is not None and isinstance(event, _SWITCH_CALL_EVENTS):
             self._throttle.reported(event.call_id)  # the switch took the probe and reports
         handler = _HANDLERS.get(type(event)) or _handler_for(type(event))
         handler(self, now, event, out)
@@ -259,7 +259,7 @@ class DialerCore:
         desk = self._desk.view(now)
         return PacingView(
             now=now,
-            lines_free=self.campaign.lines - len(self._table),
+            lines_free=self.campaign.lines - len(self._table.calls),
             dialing=self._table.dialing,
             waiting=desk.waiting,
             agents_logged_in=desk.logged_in,
@@ -597,7 +597,7 @@ class DialerCore:
         throttle, book = self._throttle, self._intake.book
         if self._paused or self._stopping or now < throttle.hold_until:
             return
-        lines_free = self.campaign.lines - len(self._table)
+        lines_free = self.campaign.lines - len(self._table.calls)
         if lines_free <= 0:
             return
         if not book.has_ready():
@@ -685,7 +685,7 @@ class DialerCore:
         if timer is not None:
             times.append(timer)
         book, hold = self._intake.book, self._throttle.hold_until
-        if not self._paused and not self._stopping and len(self._table) < self.campaign.lines:
+        if not self._paused and not self._stopping and len(self._table.calls) < self.campaign.lines:
             nxt = book.next_time()
             if nxt is not None and nxt <= now:
                 nxt = now + _PACING_POLL  # due but held back by pacing: ask again soon
