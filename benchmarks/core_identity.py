@@ -186,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "cases": {},
     }
+    if args.saved is not None:
+        report["compared"] = "the outputs earlier runs kept (--saved), not run again"
     failed = False
     with tempfile.TemporaryDirectory(prefix="core-identity-") as tmp:
         trees = {"base": Path(tmp) / "base", "head": Path(tmp) / "head"}
