@@ -1,0 +1,148 @@
+"""The real ``autoinformer serve`` process on a free port: HTTP over a socket, SSE streamed
+as it happens, and a campaign that survives the server being stopped mid-run."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.serve.conftest import TOKEN, campaign_toml, numbers_csv
+
+pytest.importorskip("uvicorn", reason="needs the serve extra: pip install 'autoinformer[serve]'")
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(store: Path, port: int, *, token: str | None = TOKEN) -> Iterator[subprocess.Popen[str]]:
+    """``autoinformer serve`` in a child process; returns once it listens (its stderr says
+    so), is stopped with SIGTERM (as a service manager does) on exit."""
+    env = {k: v for k, v in os.environ.items() if k != "AUTOINFORMER_TOKEN"}
+    if token is not None:
+        env["AUTOINFORMER_TOKEN"] = token
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    argv = [sys.executable, "-m", "autoinformer", "serve", "--port", str(port)]
+    argv += ["--store", str(store)]
+    proc = subprocess.Popen(
+        [*argv, "--host", "127.0.0.1"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + STARTUP_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"the server exited: {''.join(seen)}")
+            seen.append(line)
+            if "Uvicorn running on" in line:  # printed once the socket listens
+                break
+        else:
+            raise AssertionError(f"the server did not start: {''.join(seen)}")
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a hung shutdown
+            proc.kill()
+            proc.wait()
+            raise
+        proc.stderr.close()
+
+
+def stream_status(client: httpx.Client, campaign_id: str, until: str) -> list[dict]:
+    """Status events read off the live stream until ``until`` (``end`` or ``progress``: the
+    first status with a finished attempt)."""
+    out: list[dict] = []
+    event = None
+    with client.stream("GET", f"/api/campaigns/{campaign_id}/events") as answer:
+        assert answer.headers["content-type"].startswith("text/event-stream")
+        for line in answer.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: ") and event == "status":
+                out.append(json.loads(line[6:]))
+                if until == "progress" and out[-1]["attempts"] > 0:
+                    return out
+            elif line.startswith("data: ") and event == "end":
+                return out
+    return out
+
+
+@pytest.mark.slow
+def test_the_server_process_runs_a_campaign_across_a_restart(tmp_path: Path) -> None:
+    store = tmp_path / "serve.sqlite"
+    port = free_port()
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    base = f"http://127.0.0.1:{port}"
+    with server(store, port), httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        assert client.get("/openapi.json").json()["info"]["title"] == "autoinformer"
+        assert httpx.get(f"{base}/api/campaigns").status_code == 401
+        created = client.post(
+            "/api/campaigns",
+            content=campaign_toml(speed=100),
+            headers={"Content-Type": "application/toml"},
+        )
+        assert created.status_code == 201
+        campaign_id = created.json()["id"]
+        report = client.post(
+            f"/api/campaigns/{campaign_id}/contacts",
+            content=numbers_csv(40),
+            headers={"Content-Type": "text/csv"},
+        ).json()
+        assert report["added"] == 40
+        assert client.post(f"/api/campaigns/{campaign_id}/start").json()["state"] == "running"
+        seen = stream_status(client, campaign_id, until="progress")
+        assert seen[-1]["attempts"] > 0
+    # stopped mid-run (SIGTERM); the same store again: the campaign carries on by itself
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    with server(store, port), httpx.Client(base_url=base, headers=headers, timeout=60) as client:
+        status = client.get(f"/api/campaigns/{campaign_id}").json()
+        assert status["state"] in ("running", "finished")
+        assert status["attempts"] >= seen[-1]["attempts"]
+        statuses = stream_status(client, campaign_id, until="end")
+        final = statuses[-1] if statuses else client.get(f"/api/campaigns/{campaign_id}").json()
+        assert final["state"] == "finished"
+        contacts = final["contacts"]
+        assert contacts["pending"] == contacts["in_call"] == contacts["scheduled"] == 0
+        assert sum(contacts.values()) == 40
+        records = client.get(f"/api/campaigns/{campaign_id}/records.csv").text
+        assert len(records.strip().splitlines()) - 1 == final["attempts"]
+
+
+def test_without_a_token_it_refuses_a_public_address(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AUTOINFORMER_TOKEN"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    done = subprocess.run(
+        [sys.executable, "-m", "autoinformer", "serve", "--host", "0.0.0.0"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "AUTOINFORMER_TOKEN" in done.stderr
+    assert "loopback" in done.stderr
