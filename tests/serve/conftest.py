@@ -79,6 +79,14 @@ async def serving(store: Path, token: str | None = TOKEN) -> AsyncIterator[httpx
             yield client
 
 
+def manager_of(client: httpx.AsyncClient) -> CampaignManager:
+    """The manager behind a client of :func:`serving` (to wait on a campaign's events)."""
+    transport = client._transport
+    assert isinstance(transport, httpx.ASGITransport)
+    manager: CampaignManager = transport.app.state.manager  # type: ignore[attr-defined]
+    return manager
+
+
 @pytest.fixture
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(tmp_path / "serve.sqlite") as c:
