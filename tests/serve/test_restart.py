@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from tests.serve.conftest import campaign_toml, manager_of, numbers_csv, serving
 
 pytestmark = pytest.mark.anyio
