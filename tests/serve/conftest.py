@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
@@ -91,3 +97,54 @@ def manager_of(client: httpx.AsyncClient) -> CampaignManager:
 async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     async with serving(tmp_path / "serve.sqlite") as c:
         yield c
+
+
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextlib.contextmanager
+def server(store: Path, port: int, *, token: str | None = TOKEN) -> Iterator[subprocess.Popen[str]]:
+    """``autoinformer serve`` in a child process; returns once it listens (its stderr says
+    so), is stopped with SIGTERM (as a service manager does) on exit."""
+    env = {k: v for k, v in os.environ.items() if k != "AUTOINFORMER_TOKEN"}
+    if token is not None:
+        env["AUTOINFORMER_TOKEN"] = token
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    argv = [sys.executable, "-m", "autoinformer", "serve", "--port", str(port)]
+    argv += ["--store", str(store)]
+    proc = subprocess.Popen(
+        [*argv, "--host", "127.0.0.1"],
+        env=env,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stderr is not None
+    seen: list[str] = []
+    deadline = time.monotonic() + STARTUP_SECONDS
+    try:
+        while time.monotonic() < deadline:
+            line = proc.stderr.readline()
+            if not line:
+                raise AssertionError(f"the server exited: {''.join(seen)}")
+            seen.append(line)
+            if "Uvicorn running on" in line:  # printed once the socket listens
+                break
+        else:
+            raise AssertionError(f"the server did not start: {''.join(seen)}")
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a hung shutdown
+            proc.kill()
+            proc.wait()
+            raise
+        proc.stderr.close()

@@ -151,12 +151,31 @@ class ServedCampaign:
             "speed": self.definition.speed if spec.backend == "sim" else None,
             "calls_per_hour": self.counters.calls_per_hour(),
             "variables": _variables(spec.campaign),
+            "operators": _operators(campaign, runtime),
             "error": self.error,
             "ending": self.done is not None and self.state not in ACTIVE,
             "created": self.created,
         }
         self._status_at = now
         return self._status
+
+
+def _operators(campaign: Any, runtime: Runtime | None) -> list[dict[str, Any]]:
+    """Each operator of each queue with its state and calls taken (``logged_out`` while the
+    campaign does not run). The core keeps the live states in its operator desk, which it
+    does not publish: read here from outside, as the dashboard needs nothing else of it."""
+    desk = getattr(runtime.core, "_desk", None) if runtime is not None else None
+    if desk is not None:
+        return [
+            {"id": m.operator.id, "queue": name, "state": m.state.value, "calls": m.calls}
+            for name, queue in desk.queues.items()
+            for m in queue.members
+        ]
+    return [
+        {"id": o.id, "queue": name, "state": "logged_out", "calls": 0}
+        for name, queue in campaign.queues.items()
+        for o in queue.operators
+    ]
 
 
 def _attempts(store: SqliteStore, name: str) -> list[AttemptRecord]:
