@@ -10,6 +10,7 @@ detect the text's encoding (UTF-8, Windows-1251) the way they do for a file on d
 
 from __future__ import annotations
 
+import codecs
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,7 +23,7 @@ from autoinformer.contacts.importer import read_contacts
 from autoinformer.contacts.model import Contact
 from autoinformer.contacts.report import ImportReport
 from autoinformer.contacts.zones import zone_summary
-from autoinformer.errors import InputError
+from autoinformer.errors import InputError, SettingsError
 
 __all__ = ["FORMATS", "ListOptions", "Upload", "check_upload"]
 
@@ -97,6 +98,13 @@ def check_upload(
         known = ", ".join(FORMATS)
         raise InputError(f"a contact list is sent as one of {known}; got {kind or 'nothing'}")
     fmt, suffix = FORMATS[kind]
+    if options.encoding is not None:
+        try:
+            codecs.lookup(options.encoding)
+        except (LookupError, ValueError):
+            raise SettingsError(
+                "encoding", f"unknown text encoding {options.encoding!r} (e.g. utf-8, cp1251)"
+            ) from None
     region = campaign.region
     countries = sorted(campaign.countries)
     with tempfile.NamedTemporaryFile(suffix=suffix, dir=spool_dir) as spooled:

@@ -23,6 +23,7 @@ it is read.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import secrets
@@ -164,6 +165,7 @@ def _body(*media_types: str, description: str) -> type[Operation]:
     if JSON in content:
         content[JSON] = OpenAPIMediaType(schema=Schema(type=OpenAPIType.OBJECT))
 
+    @dataclasses.dataclass
     class _WithBody(Operation):
         def __post_init__(self) -> None:
             self.request_body = RequestBody(content=content, description=description, required=True)
