@@ -148,3 +148,23 @@ def server(store: Path, port: int, *, token: str | None = TOKEN) -> Iterator[sub
             proc.wait()
             raise
         proc.stderr.close()
+
+
+def create_with_list(base_url: str, contacts: int, *, speed: float = 50) -> str:
+    """Over HTTP: a sim campaign with ``contacts`` contacts (a draft); returns its id."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as client:
+        made = client.post(
+            "/api/campaigns",
+            content=campaign_toml(speed=speed),
+            headers={"Content-Type": "application/toml"},
+        )
+        assert made.status_code == 201, made.text
+        campaign_id = str(made.json()["id"])
+        report = client.post(
+            f"/api/campaigns/{campaign_id}/contacts",
+            content=numbers_csv(contacts),
+            headers={"Content-Type": "text/csv"},
+        )
+        assert report.json()["added"] == contacts
+    return campaign_id

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.serve.conftest import TOKEN, campaign_toml, free_port, numbers_csv, server
+from tests.serve.conftest import TOKEN, create_with_list, free_port, server
 
 schemathesis = pytest.importorskip("schemathesis", reason="pip install schemathesis (dev extra)")
 
@@ -30,23 +30,8 @@ def _live(tmp: Path) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """The server's URL and the id of a real campaign with a list."""
-    import httpx
-
     with _live(tmp_path_factory.mktemp("fuzz")) as url:
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        with httpx.Client(base_url=url, headers=headers, timeout=30) as client:
-            made = client.post(
-                "/api/campaigns",
-                content=campaign_toml(speed=50),
-                headers={"Content-Type": "application/toml"},
-            )
-            assert made.status_code == 201
-            campaign_id = made.json()["id"]
-            client.post(
-                f"/api/campaigns/{campaign_id}/contacts",
-                content=numbers_csv(5),
-                headers={"Content-Type": "text/csv"},
-            )
+        campaign_id = create_with_list(url, 5)
         yield url, campaign_id
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.serve.conftest import TOKEN, campaign_toml, free_port, numbers_csv, server
+from tests.serve.conftest import TOKEN, create_with_list, free_port, server
 
 pytest.importorskip("uvicorn", reason="needs the serve extra: pip install 'autoinformer[serve]'")
 
@@ -44,19 +44,7 @@ def test_the_server_process_runs_a_campaign_across_a_restart(tmp_path: Path) -> 
     with server(store, port), httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         assert client.get("/openapi.json").json()["info"]["title"] == "autoinformer"
         assert httpx.get(f"{base}/api/campaigns").status_code == 401
-        created = client.post(
-            "/api/campaigns",
-            content=campaign_toml(speed=100),
-            headers={"Content-Type": "application/toml"},
-        )
-        assert created.status_code == 201
-        campaign_id = created.json()["id"]
-        report = client.post(
-            f"/api/campaigns/{campaign_id}/contacts",
-            content=numbers_csv(40),
-            headers={"Content-Type": "text/csv"},
-        ).json()
-        assert report["added"] == 40
+        campaign_id = create_with_list(base, 40, speed=100)
         assert client.post(f"/api/campaigns/{campaign_id}/start").json()["state"] == "running"
         seen = stream_status(client, campaign_id, until="progress")
         assert seen[-1]["attempts"] > 0

@@ -288,12 +288,13 @@ async def campaign_events(
 async def _events(served: ServedCampaign) -> AsyncIterator[ServerSentEventMessage]:
     """``status`` events while the campaign is a draft, running or paused; then a last
     ``status`` and ``end`` once it is stopped, finished or failed and its last call ended."""
-    last: dict[str, Any] | None = None
+    last = ""
     while True:
         status = served.status()
-        if status != last:
-            last = status
-            yield ServerSentEventMessage(event="status", data=json.dumps(status))
+        encoded = served.status_json()
+        if encoded != last:
+            last = encoded
+            yield ServerSentEventMessage(event="status", data=encoded)
         if status["state"] not in ("draft", "running", "paused") and not status["ending"]:
             yield ServerSentEventMessage(event="end", data=json.dumps({"state": status["state"]}))
             return

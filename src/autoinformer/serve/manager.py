@@ -84,24 +84,29 @@ class ServedCampaign:
     done: anyio.Event | None = None
     _contacts: dict[str, int] | None = None
     _status: dict[str, Any] | None = None
+    _status_version: int = -1
     _status_at: float = 0.0
+    _json: str = ""
 
     @property
     def name(self) -> str:
         """The campaign's name (its key in the store)."""
         return self.definition.spec.campaign.name
 
-    def touch(self) -> None:
-        """Something changed: wake whoever waits on :attr:`changed` (event streams)."""
+    def touch(self, *, figures_only: bool = False) -> None:
+        """Something changed: wake whoever waits on :attr:`changed` (event streams). A new
+        result (``figures_only``) may be shown up to ``STATUS_MAX_AGE`` late; a new state,
+        list or error is shown at once."""
         self.version += 1
-        self._status = None
+        if not figures_only:
+            self._status = None
         event, self.changed = self.changed, anyio.Event()
         event.set()
 
     def record(self, record: AttemptRecord) -> None:
         """A finished attempt (the runtime's ``on_result`` callback)."""
         self.counters.add(record)
-        self.touch()
+        self.touch(figures_only=True)
 
     def registry_entry(self) -> str:
         """What the store keeps of this campaign (JSON)."""
@@ -122,10 +127,12 @@ class ServedCampaign:
         """``{id, name, state, attempts, outcomes{}, contacts{}, abandon_rate, lines_busy,
         window}`` and more (see ``docs/serve.md``)."""
         now = time.monotonic()
-        if self._status is not None and (
-            self.runtime is None or now - self._status_at < STATUS_MAX_AGE
+        cached = self._status
+        if cached is not None and (
+            self._status_version == self.version
+            or (self.runtime is not None and now - self._status_at < STATUS_MAX_AGE)
         ):
-            return self._status
+            return cached  # a running campaign's figures are at most STATUS_MAX_AGE old
         spec = self.definition.spec
         campaign = spec.campaign
         runtime = self.runtime
@@ -157,7 +164,16 @@ class ServedCampaign:
             "created": self.created,
         }
         self._status_at = now
+        self._status_version = self.version
+        self._json = ""
         return self._status
+
+    def status_json(self) -> str:
+        """:meth:`status` as JSON, encoded once however many event streams send it."""
+        status = self.status()
+        if not self._json:
+            self._json = json.dumps(status)
+        return self._json
 
 
 def _operators(campaign: Any, runtime: Runtime | None) -> list[dict[str, Any]]:
@@ -397,12 +413,7 @@ class CampaignManager:
         Raises:
             NotFound, Conflict: no such campaign; it is not running.
         """
-        served = self._expect(campaign_id, "running", "paused")
-        if served.runtime is not None:
-            served.runtime.pause()
-        served.state = "paused"
-        await self._save(served)
-        return served
+        return await self._toggle(campaign_id, "running", "paused")
 
     async def resume(self, campaign_id: str) -> ServedCampaign:
         """Place calls again after :meth:`pause`.
@@ -410,10 +421,21 @@ class CampaignManager:
         Raises:
             NotFound, Conflict: no such campaign; it is not paused.
         """
-        served = self._expect(campaign_id, "paused", "resumed")
+        return await self._toggle(campaign_id, "paused", "running")
+
+    async def _toggle(self, campaign_id: str, before: str, after: str) -> ServedCampaign:
+        served = self.get(campaign_id)
+        if served.state != before:
+            verb = "paused" if after == "paused" else "resumed"
+            raise Conflict(
+                f"campaign {campaign_id!r} is {served.state}: only a {before} one can be {verb}"
+            )
         if served.runtime is not None:
-            served.runtime.resume()
-        served.state = "running"
+            if after == "paused":
+                served.runtime.pause()
+            else:
+                served.runtime.resume()
+        served.state = after
         await self._save(served)
         return served
 
@@ -433,14 +455,6 @@ class CampaignManager:
         await self._save(served)
         if served.runtime is not None:
             served.runtime.stop(hangup=hangup)
-        return served
-
-    def _expect(self, campaign_id: str, state: str, action: str) -> ServedCampaign:
-        served = self.get(campaign_id)
-        if served.state != state:
-            raise Conflict(
-                f"campaign {campaign_id!r} is {served.state}: only a {state} one can be {action}"
-            )
         return served
 
     # --- records ---------------------------------------------------------------------------
@@ -567,7 +581,7 @@ class CampaignManager:
             return out
 
         served._contacts = await anyio.to_thread.run_sync(count)
-        served._status = None
+        served.touch()
 
     async def _save(self, served: ServedCampaign, *, register: bool = False) -> None:
         store, entry, key = self.store, served.registry_entry(), f"campaign:{served.id}"
