@@ -334,3 +334,29 @@ async def test_unknown_campaign_is_404_json(client: httpx.AsyncClient) -> None:
         answer = await client.request(method, url)
         assert answer.status_code == 404
         assert "nope" in answer.json()["error"]
+
+
+async def test_the_schema_and_the_interactive_docs_need_no_cdn(client: httpx.AsyncClient) -> None:
+    schema = (await client.get("/openapi.json")).json()
+    assert "/api/campaigns/{campaign_id}/contacts" in schema["paths"]
+    body = schema["paths"]["/api/campaigns"]["post"]["requestBody"]["content"]
+    assert set(body) == {"application/toml", "application/json"}
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    pytest.importorskip("swagger_ui_bundle", reason="pip install swagger-ui-bundle-v2 (serve)")
+    assert "/docs/assets/swagger-ui-bundle.js" in page.text
+    assert "://" not in page.text.split("<body")[0].replace("http://serve.test", "")
+    asset = await client.get("/docs/assets/swagger-ui-bundle.js")
+    assert asset.status_code == 200
+    assert len(asset.content) > 100_000
+
+
+async def test_the_dashboard_ships_its_own_files(client: httpx.AsyncClient) -> None:
+    page = await client.get("/")
+    assert page.status_code == 200
+    assert "text/html" in page.headers["content-type"]
+    scripts = ["/static/chart.js", "/static/app.js", "/static/app.css"]
+    for path in scripts:
+        assert path in page.text
+        assert (await client.get(path)).status_code == 200
+    assert "://" not in page.text  # nothing from another host

@@ -388,6 +388,27 @@ API_HANDLERS: Sequence[Any] = (
 )
 
 
+def _swagger() -> tuple[SwaggerRenderPlugin, list[Any]]:
+    """The interactive docs at ``/docs``: Swagger UI from the ``swagger-ui-bundle-v2`` package
+    (part of the serve extra) when it is installed, so they work offline; else from a CDN."""
+    try:
+        from swagger_ui_bundle import swagger_ui_path  # type: ignore[import-untyped,unused-ignore]
+    except ImportError:
+        return SwaggerRenderPlugin(path="/"), []
+    base = "/docs/assets"
+    plugin = SwaggerRenderPlugin(
+        path="/",
+        js_url=f"{base}/swagger-ui-bundle.js",
+        css_url=f"{base}/swagger-ui.css",
+        standalone_preset_js_url=f"{base}/swagger-ui-standalone-preset.js",
+        favicon=f"<link rel='icon' type='image/png' href='{base}/favicon-32x32.png'>",
+    )
+    router = create_static_files_router(
+        base, directories=[Path(swagger_ui_path)], include_in_schema=False
+    )
+    return plugin, [router]
+
+
 def create_app(settings: ServeSettings, manager: CampaignManager | None = None) -> Litestar:
     """The ASGI app.
 
@@ -408,12 +429,14 @@ def create_app(settings: ServeSettings, manager: CampaignManager | None = None) 
                 yield
 
         lifespan.append(serving)
+    swagger, assets = _swagger()
     app = Litestar(
         route_handlers=[
             api,
             openapi_json,
             dashboard,
             create_static_files_router("/static", directories=[STATIC], include_in_schema=False),
+            *assets,
         ],
         lifespan=lifespan,
         request_max_body_size=settings.max_upload,
@@ -426,7 +449,7 @@ def create_app(settings: ServeSettings, manager: CampaignManager | None = None) 
             title="autoinformer",
             version=__version__,
             path="/docs",
-            render_plugins=[SwaggerRenderPlugin(path="/")],
+            render_plugins=[swagger],
             components=Components(
                 security_schemes={
                     "bearer": SecurityScheme(type="http", scheme="bearer"),
