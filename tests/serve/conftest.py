@@ -109,10 +109,12 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def server(store: Path, port: int, *, token: str | None = TOKEN) -> Iterator[subprocess.Popen[str]]:
+def server(
+    store: Path, port: int, *, token: str | None = TOKEN, environ: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[str]]:
     """``autoinformer serve`` in a child process; returns once it listens (its stderr says
     so), is stopped with SIGTERM (as a service manager does) on exit."""
-    env = {k: v for k, v in os.environ.items() if k != "AUTOINFORMER_TOKEN"}
+    env = {k: v for k, v in (environ or os.environ).items() if k != "AUTOINFORMER_TOKEN"}
     if token is not None:
         env["AUTOINFORMER_TOKEN"] = token
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
