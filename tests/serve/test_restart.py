@@ -41,7 +41,7 @@ async def test_each_campaign_comes_back_as_it_was(tmp_path: Path) -> None:
         served = manager_of(client).get(paused)
         while served.runtime is None:  # resumed paused: its runtime places no call
             await served.changed.wait()
-        assert served.runtime.core.paused
+        assert served.runtime.start_paused
         resumed = await client.post(f"/api/campaigns/{paused}/resume")
         assert resumed.json()["state"] == "running"
         assert (await client.post(f"/api/campaigns/{ids['stopped one']}/resume")).status_code == 409

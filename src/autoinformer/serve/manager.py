@@ -17,10 +17,12 @@ due).
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -28,7 +30,11 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import anyio.from_thread
+import anyio.lowlevel
 import attrs
+import sniffio
+from anyio.lowlevel import EventLoopToken
 
 from autoinformer import _assembly
 from autoinformer.contacts.model import Contact
@@ -50,6 +56,8 @@ REGISTRY = "__autoinformer_serve__"
 
 ACTIVE = frozenset({"running", "paused"})
 STARTABLE = frozenset({"draft", "stopped", "finished", "failed"})
+STOP_SECONDS = 20.0
+"""When the server stops, how long a campaign's runtime may take to end."""
 STATUS_MAX_AGE = 0.2
 """Seconds a running campaign's computed status is reused (many dashboards, one count)."""
 
@@ -78,6 +86,7 @@ class ServedCampaign:
     error: str | None = None
     counters: LiveCounters
     runtime: Runtime | None = None
+    thread: RuntimeThread | None = None
     stopping: bool = False
     version: int = 0
     changed: anyio.Event = attrs.field(factory=anyio.Event)
@@ -137,7 +146,7 @@ class ServedCampaign:
         campaign = spec.campaign
         runtime = self.runtime
         if runtime is not None:
-            contacts = runtime.core.counts()
+            contacts = _counts(runtime, self._contacts)
             busy = len(runtime.core.calls)
         else:
             contacts = dict(self._contacts or {s.value: 0 for s in ContactState})
@@ -176,6 +185,15 @@ class ServedCampaign:
         return self._json
 
 
+def _counts(runtime: Runtime, fallback: dict[str, int] | None) -> dict[str, int]:
+    """The core's contacts per state, read from this thread while the runtime's own may be
+    changing them (a dictionary changed during the count is counted again)."""
+    for _ in range(5):
+        with contextlib.suppress(RuntimeError):
+            return runtime.core.counts()
+    return dict(fallback or {s.value: 0 for s in ContactState})
+
+
 def _operators(campaign: Any, runtime: Runtime | None) -> list[dict[str, Any]]:
     """Each operator of each queue with its state and calls taken (``logged_out`` while the
     campaign does not run). The core keeps the live states in its operator desk, which it
@@ -207,6 +225,39 @@ def _variables(campaign: Any) -> list[str]:
         with contextlib.suppress(AutoinformerError):
             names.update(dict.fromkeys(sorted(Template.parse(text).variables)))
     return [n for n in names if n.lower() not in ("name", "phone")]
+
+
+@attrs.define(kw_only=True, eq=False)
+class RuntimeThread:
+    """A campaign's runtime in a thread of its own, with its own event loop.
+
+    A long step of one campaign (restoring 10,000 contacts checks each one's texts: seconds of
+    pure Python) then never stalls the API or the other campaigns: threads take turns every
+    few milliseconds. The server's loop and the runtime's talk only through :meth:`call` (this
+    loop to the runtime's) and the result callback (the runtime's to this one).
+    """
+
+    runtime: Runtime
+    token: EventLoopToken
+    scope: anyio.CancelScope
+    order: anyio.CapacityLimiter = attrs.field(factory=lambda: anyio.CapacityLimiter(1))
+
+    async def call(self, fn: Callable[..., object], *args: Any) -> None:
+        """Run ``fn(*args)`` in the runtime's loop, in the order called; waits in a worker
+        thread, never blocking this loop (nothing, once the runtime has ended)."""
+        token = self.token
+
+        def hop() -> None:
+            with contextlib.suppress(anyio.RunFinishedError):
+                anyio.from_thread.run_sync(fn, *args, token=token)
+
+        await anyio.to_thread.run_sync(hop, limiter=self.order)
+
+
+def _to_loop(token: EventLoopToken, fn: Callable[..., object], *args: Any) -> None:
+    """From a worker thread: ``fn(*args)`` in the loop of ``token`` (nothing if it ended)."""
+    with contextlib.suppress(anyio.RunFinishedError):
+        anyio.from_thread.run_sync(fn, *args, token=token)
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -327,9 +378,9 @@ class CampaignManager:
         added = await anyio.to_thread.run_sync(lambda: store.add_contacts(name, contacts))
         served.uploads += 1
         await self._save(served)
-        runtime = served.runtime
-        if runtime is not None and added:
-            runtime.add_contacts(self._new_only(contacts, runtime))
+        runtime, thread = served.runtime, served.thread
+        if runtime is not None and thread is not None and added:
+            await thread.call(runtime.add_contacts, self._new_only(contacts, runtime))
         await self._load_counts(served)
         served.touch()
         report = dict(upload.report)
@@ -360,7 +411,7 @@ class CampaignManager:
             if slot is not None and slot.state.value not in ("pending", "scheduled", "in_call"):
                 return {"id": contact_id, "state": slot.state.value}
             if slot is not None:
-                runtime.cancel(contact_id, "cancelled via the API")
+                await self._in_runtime(served, runtime.cancel, contact_id, "cancelled via the API")
                 served.touch()
                 return {"id": contact_id, "state": ContactState.CANCELLED.value}
 
@@ -382,7 +433,7 @@ class CampaignManager:
         if state is None:
             raise NotFound(f"campaign {campaign_id!r} has no contact {contact_id!r}")
         if runtime is not None and state == ContactState.CANCELLED.value:
-            runtime.cancel(contact_id, "cancelled via the API")
+            await self._in_runtime(served, runtime.cancel, contact_id, "cancelled via the API")
         await self._load_counts(served)
         served.touch()
         return {"id": contact_id, "state": state}
@@ -430,11 +481,9 @@ class CampaignManager:
             raise Conflict(
                 f"campaign {campaign_id!r} is {served.state}: only a {before} one can be {verb}"
             )
-        if served.runtime is not None:
-            if after == "paused":
-                served.runtime.pause()
-            else:
-                served.runtime.resume()
+        runtime = served.runtime
+        if runtime is not None:
+            await self._in_runtime(served, runtime.pause if after == "paused" else runtime.resume)
         served.state = after
         await self._save(served)
         return served
@@ -453,8 +502,9 @@ class CampaignManager:
         served.stopping = True
         served.state = "stopped"
         await self._save(served)
-        if served.runtime is not None:
-            served.runtime.stop(hangup=hangup)
+        runtime = served.runtime
+        if runtime is not None:
+            await self._in_runtime(served, functools.partial(runtime.stop, hangup=hangup))
         return served
 
     # --- records ---------------------------------------------------------------------------
@@ -480,6 +530,12 @@ class CampaignManager:
 
     # --- running ---------------------------------------------------------------------------
 
+    @staticmethod
+    async def _in_runtime(served: ServedCampaign, fn: Callable[..., object], *args: Any) -> None:
+        thread = served.thread
+        if thread is not None:
+            await thread.call(fn, *args)
+
     def _launch(self, served: ServedCampaign, *, paused: bool) -> None:
         served.done = anyio.Event()
         self._tg.start_soon(self._drive, served, paused)
@@ -494,10 +550,13 @@ class CampaignManager:
         except AutoinformerError as exc:
             log.error("campaign %s (%s) failed: %s", served.id, served.name, exc)
             served.state, served.error = "failed", str(exc)
+        except Exception as exc:  # a bug: this campaign fails, the server carries on
+            log.exception("campaign %s (%s) failed", served.id, served.name)
+            served.state, served.error = "failed", f"internal error: {type(exc).__name__}: {exc}"
         else:
             served.state = "stopped" if served.stopping else "finished"
         finally:
-            served.runtime = None
+            served.runtime = served.thread = None
             with anyio.CancelScope(shield=True):
                 if served.state in ("stopped", "finished", "failed"):
                     await self._save(served)
@@ -507,6 +566,8 @@ class CampaignManager:
             served.touch()
 
     async def _run(self, served: ServedCampaign, paused: bool) -> None:
+        """Run the campaign in a thread of its own (see :class:`RuntimeThread`); a server that
+        stops cancels it (and it stays running in the store, for the next start)."""
         spec = served.definition.spec
         store, name = self.store, served.name
         counters = self._counters(served.definition)
@@ -548,22 +609,61 @@ class CampaignManager:
             )
             make_switch = _assembly.real_switch(spec)
             renderer = _assembly.speech_renderer(spec, self.base)
-        async with make_switch() as switch:
-            runtime = Runtime(
-                campaign=spec.campaign,
-                switch=switch,
-                store=store,
-                clock=clock,
-                dnc=dnc,
-                pacing=spec.pacing(),
-                hooks=dict(served.definition.hooks),
-                renderer=renderer,
-                start_paused=paused,
-            )
-            runtime.on_result(served.record)
-            served.runtime = runtime
-            served.touch()
-            await runtime.run()
+        server = anyio.lowlevel.current_token()
+        cancelled = threading.Event()
+
+        async def in_thread() -> None:
+            async with make_switch() as switch:
+                runtime = Runtime(
+                    campaign=spec.campaign,
+                    switch=switch,
+                    store=store,
+                    clock=clock,
+                    dnc=dnc,
+                    pacing=spec.pacing(),
+                    hooks=dict(served.definition.hooks),
+                    renderer=renderer,
+                    start_paused=paused,
+                )
+
+                async def record(result: AttemptRecord) -> None:
+                    await anyio.to_thread.run_sync(_to_loop, server, served.record, result)
+
+                runtime.on_result(record)
+                with anyio.CancelScope() as scope:
+                    token = anyio.lowlevel.current_token()
+                    served.thread = RuntimeThread(runtime=runtime, token=token, scope=scope)
+                    served.runtime = runtime
+                    await anyio.to_thread.run_sync(_to_loop, server, served.touch)
+                    if not cancelled.is_set():
+                        await runtime.run()
+
+        backend = sniffio.current_async_library()
+        finished = anyio.Event()
+        errors: list[BaseException] = []
+
+        def run_in_thread() -> None:
+            try:
+                anyio.run(in_thread, backend=backend)
+            except BaseException as exc:  # handed to the server's loop, raised there
+                errors.append(exc)
+            finally:
+                _to_loop(server, finished.set)
+
+        threading.Thread(target=run_in_thread, name=f"campaign {served.id}", daemon=True).start()
+        try:
+            await finished.wait()
+        except anyio.get_cancelled_exc_class():  # the server is stopping: end the runtime too
+            cancelled.set()
+            with anyio.CancelScope(shield=True):
+                thread = served.thread
+                if thread is not None:
+                    await thread.call(thread.scope.cancel)
+                with anyio.move_on_after(STOP_SECONDS):
+                    await finished.wait()
+            raise
+        if errors:
+            raise errors[0]
 
     # --- the store -------------------------------------------------------------------------
 
