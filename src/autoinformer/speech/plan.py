@@ -5,7 +5,8 @@ made by :meth:`autoinformer.speech.Template.plan` (pure: template + contact + la
 consumed three ways:
 
 - :meth:`SpeechPlan.text` - plain normalised text, for engines without SSML and for previews;
-- :meth:`SpeechPlan.ssml` - SSML with ``<break>`` and ``<say-as>``, for engines that take it;
+- :meth:`SpeechPlan.ssml` - SSML with ``<break>`` and the words spelled out, for engines that
+  take it;
 - :meth:`SpeechPlan.units` - the list of synthesis units (text fragments, silences, files) the
   renderer turns into audio, either one unit per word of personal data ("fragment" mode: the
   cache is shared by every contact) or one unit per sentence ("sentence" mode: more natural,
@@ -158,10 +159,6 @@ def _name_parts(piece: Say) -> tuple[str, ...]:
     return piece.chunks
 
 
-# SSML say-as values for the read-as kinds that SSML engines understand better than words.
-_SAY_AS = {"digits": "digits", "letters": "characters"}
-
-
 _SPACES = re.compile(r"\s+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+([,.;:!?\u2026])")
 
@@ -191,20 +188,20 @@ class SpeechPlan:
         return _tidy(" ".join(p.text for p in self.pieces if isinstance(p, Say)))
 
     def ssml(self) -> str:
-        """SSML 1.1 for engines that take it: ``<break time="..."/>``, ``<say-as>`` for digits
-        and letters, ``<audio src=...>`` for recordings. Well-formed XML in the SSML namespace;
-        the language tag is the plan's (``en``, ``ru``, ``pt-BR``)."""
+        """SSML 1.1 for engines that take it: ``<break time="..."/>`` for pauses, ``<audio
+        src=...>`` for recordings. Well-formed XML in the SSML namespace; the language tag is
+        the plan's (``en``, ``ru``, ``pt-BR``).
+
+        Read-as spans are written out in words, as in plain text ("one three eight"), not as
+        ``<say-as interpret-as="digits">138</say-as>``: engines differ in which ``say-as``
+        values they obey (espeak-ng reads ``digits`` as one number, "thirteen billion..."),
+        while every engine reads words as words."""
         out: list[str] = []
         for piece in self.pieces:
             if isinstance(piece, Pause):
                 out.append(f'<break time="{piece.ms}ms"/>')
             elif isinstance(piece, Play):
                 out.append(f"<audio src={quoteattr(piece.path)}/>")
-            elif piece.say_as in _SAY_AS and piece.raw:
-                out.append(
-                    f'<say-as interpret-as="{_SAY_AS[piece.say_as]}">'
-                    f"{escape(piece.raw.strip())}</say-as>"
-                )
             else:
                 out.append(escape(piece.text))
         body = _tidy(" ".join(out))

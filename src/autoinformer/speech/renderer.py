@@ -144,7 +144,7 @@ class EngineRenderer:
         recordings_dir: where relative ``<audio:...>`` paths are looked up.
         max_engine_calls: engine calls allowed in flight at once.
         use_ssml: in sentence mode, send engines that take SSML one SSML document per stretch
-            between recordings (pauses become ``<break>``; ``<say-as>`` reaches the engine).
+            between recordings (pauses become ``<break>``; read-as spans are already words).
         keep_messages: how many assembled WAV files this renderer keeps; past that, the file
             handed out least recently is deleted (a message is needed only while its call
             plays it; 100,000 kept messages would be ~10 GB). None keeps them all.
