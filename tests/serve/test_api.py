@@ -360,3 +360,23 @@ async def test_the_dashboard_ships_its_own_files(client: httpx.AsyncClient) -> N
         assert path in page.text
         assert (await client.get(path)).status_code == 200
     assert "://" not in page.text  # nothing from another host
+
+
+async def test_a_list_uploaded_while_running_is_called_in_the_same_run(
+    client: httpx.AsyncClient,
+) -> None:
+    campaign_id = await create(client, speed=20)  # its first calls take a second or more
+    url = f"/api/campaigns/{campaign_id}/contacts"
+    await client.post(url, content=numbers_csv(3), headers=CSV)
+    assert (await client.post(f"/api/campaigns/{campaign_id}/start")).json()["state"] == "running"
+    crm = "id,phone,name,BALANCE\nC-1,+74957000001,Ann,-10\nC-2,+74957000002,Bob,-20\n"
+    more = await client.post(f"{url}?id_column=id", content=crm, headers=CSV)
+    assert more.json()["added"] == 2
+    again = await client.post(f"{url}?id_column=id", content=crm, headers=CSV)
+    assert again.json()["added"] == 0  # the same ids again: nothing doubled
+    assert again.json()["already_present"] == 2
+    events = await events_until_end(client, campaign_id)
+    final = [e for e in events if e["event"] == "status"][-1]
+    assert final["state"] == "finished"
+    assert final["attempts"] == 5
+    assert sum(final["contacts"].values()) == 5

@@ -92,6 +92,9 @@ class ServedCampaign:
     changed: anyio.Event = attrs.field(factory=anyio.Event)
     done: anyio.Event | None = None
     _contacts: dict[str, int] | None = None
+    adding: list[Contact] = attrs.field(factory=list)
+    """Contacts handed to the running runtime; stored again when it ends (a runtime that
+    ended as they were handed over never read them: nothing uploaded is lost)."""
     _status: dict[str, Any] | None = None
     _status_version: int = -1
     _status_at: float = 0.0
@@ -145,12 +148,8 @@ class ServedCampaign:
         spec = self.definition.spec
         campaign = spec.campaign
         runtime = self.runtime
-        if runtime is not None:
-            contacts = _counts(runtime, self._contacts)
-            busy = len(runtime.core.calls)
-        else:
-            contacts = dict(self._contacts or {s.value: 0 for s in ContactState})
-            busy = 0
+        contacts = dict(self._contacts or {s.value: 0 for s in ContactState})
+        busy = len(runtime.core.calls) if runtime is not None else 0
         self._status = {
             "id": self.id,
             "name": self.name,
@@ -183,15 +182,6 @@ class ServedCampaign:
         if not self._json:
             self._json = json.dumps(status)
         return self._json
-
-
-def _counts(runtime: Runtime, fallback: dict[str, int] | None) -> dict[str, int]:
-    """The core's contacts per state, read from this thread while the runtime's own may be
-    changing them (a dictionary changed during the count is counted again)."""
-    for _ in range(5):
-        with contextlib.suppress(RuntimeError):
-            return runtime.core.counts()
-    return dict(fallback or {s.value: 0 for s in ContactState})
 
 
 def _operators(campaign: Any, runtime: Runtime | None) -> list[dict[str, Any]]:
@@ -375,23 +365,29 @@ class CampaignManager:
 
             check_templates(campaign.script, list_columns(contacts))
         store, name = self.store, served.name
-        added = await anyio.to_thread.run_sync(lambda: store.add_contacts(name, contacts))
+        runtime, thread = served.runtime, served.thread
+        if runtime is not None and thread is not None:
+            # the runtime stores them and tells its core (a contact stored before it hears of
+            # it would be taken for one it has already)
+            known = await anyio.to_thread.run_sync(
+                lambda: store.known_ids(name, [c.id for c in contacts])
+            )
+            handed = {c.id for c in served.adding}  # handed over, perhaps not stored yet
+            new = [c for c in contacts if c.id not in known and c.id not in handed]
+            if new:
+                served.adding.extend(new)
+                await thread.call(runtime.add_contacts, new)
+            added = len(new)
+        else:
+            added = await anyio.to_thread.run_sync(lambda: store.add_contacts(name, contacts))
         served.uploads += 1
         await self._save(served)
-        runtime, thread = served.runtime, served.thread
-        if runtime is not None and thread is not None and added:
-            await thread.call(runtime.add_contacts, self._new_only(contacts, runtime))
         await self._load_counts(served)
         served.touch()
         report = dict(upload.report)
         report["added"] = added
         report["already_present"] = len(contacts) - added
         return report
-
-    @staticmethod
-    def _new_only(contacts: tuple[Contact, ...], runtime: Runtime) -> list[Contact]:
-        slots = runtime.core.book.slots
-        return [c for c in contacts if c.id not in slots]
 
     async def cancel_contact(self, campaign_id: str, contact_id: str) -> dict[str, Any]:
         """No further call to this contact ("paid").
@@ -416,9 +412,7 @@ class CampaignManager:
                 return {"id": contact_id, "state": ContactState.CANCELLED.value}
 
         def cancel() -> str | None:
-            for contact, progress in store.contacts(name):
-                if contact.id != contact_id:
-                    continue
+            for _, _, progress in store.contacts_by_id(name, [contact_id]):
                 if progress.state in (ContactState.PENDING, ContactState.SCHEDULED):
                     if runtime is not None:  # still loading: the core hears it after loading
                         return ContactState.CANCELLED.value
@@ -558,6 +552,10 @@ class CampaignManager:
         finally:
             served.runtime = served.thread = None
             with anyio.CancelScope(shield=True):
+                adding, served.adding = served.adding, []
+                if adding:  # ids the runtime stored already are left as they are
+                    store, name = self.store, served.name
+                    await anyio.to_thread.run_sync(lambda: store.add_contacts(name, adding))
                 if served.state in ("stopped", "finished", "failed"):
                     await self._save(served)
                 await self._load_counts(served)
@@ -652,7 +650,10 @@ class CampaignManager:
 
         threading.Thread(target=run_in_thread, name=f"campaign {served.id}", daemon=True).start()
         try:
-            await finished.wait()
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(self._count_while_running, served, finished)
+                await finished.wait()
+                tg.cancel_scope.cancel()
         except anyio.get_cancelled_exc_class():  # the server is stopping: end the runtime too
             cancelled.set()
             with anyio.CancelScope(shield=True):
@@ -670,18 +671,26 @@ class CampaignManager:
     def _counters(self, definition: Definition) -> LiveCounters:
         return LiveCounters(timezone=definition.spec.campaign.timezone or "UTC")
 
-    async def _load_counts(self, served: ServedCampaign) -> None:
+    async def _count_while_running(self, served: ServedCampaign, finished: anyio.Event) -> None:
+        """Contacts per state from the store every ``STATUS_MAX_AGE`` while the campaign runs
+        (its core holds only the contacts it pages in)."""
+        while not finished.is_set():
+            await self._load_counts(served, figures_only=True)
+            with anyio.move_on_after(STATUS_MAX_AGE):
+                await finished.wait()
+
+    async def _load_counts(self, served: ServedCampaign, *, figures_only: bool = False) -> None:
         """Contacts per state from the store (for a campaign that is not running)."""
         store, name = self.store, served.name
 
         def count() -> dict[str, int]:
-            out = {s.value: 0 for s in ContactState}
-            for _, progress in store.contacts(name):
-                out[progress.state.value] += 1
-            return out
+            counts = store.state_counts(name)
+            return {state.value: counts.get(state, 0) for state in ContactState}
 
-        served._contacts = await anyio.to_thread.run_sync(count)
-        served.touch()
+        counts = await anyio.to_thread.run_sync(count)
+        if counts != served._contacts:
+            served._contacts = counts
+            served.touch(figures_only=figures_only)
 
     async def _save(self, served: ServedCampaign, *, register: bool = False) -> None:
         store, entry, key = self.store, served.registry_entry(), f"campaign:{served.id}"
