@@ -48,39 +48,20 @@ POLL_PAUSE = 0.25
 top of the 20 event streams: the latency probe is not itself the load)."""
 SMALL_LIST = 20
 
-CAMPAIGN = """
-[campaign]
-name = "{name}"
-region = "RU"
-lines = {lines}
-timezone = "Europe/Moscow"
-{contacts}
-[campaign.window]
-days = "mon-sun"
-hours = "09:00-20:00"
-
-[campaign.retry]
-attempts = 1
-
-[[script]]
-say = "Hello {{name}}, your debt is {{BALANCE}} roubles."
-
-[backend]
-kind = "sim"
-
-[sim]
-seed = 3
-{speed}
-"""
-
 
 def campaign(name: str, lines: int, *, contacts: str = "", speed: float | None = None) -> str:
-    return CAMPAIGN.format(
-        name=name,
-        lines=lines,
-        contacts=f'contacts = "{contacts}"\n' if contacts else "",
-        speed=f"speed = {speed}" if speed is not None else "",
-    )
+    """The campaign file: a broadcast of one ``say`` step on the simulated switch."""
+    tables = {
+        "campaign": [f'name = "{name}"', 'region = "RU"', f"lines = {lines}"]
+        + ['timezone = "Europe/Moscow"']
+        + ([f'contacts = "{contacts}"'] if contacts else []),
+        "campaign.window": ['days = "mon-sun"', 'hours = "09:00-20:00"'],
+        "campaign.retry": ["attempts = 1"],
+        "backend": ['kind = "sim"'],
+        "sim": ["seed = 3"] + ([f"speed = {speed}"] if speed is not None else []),
+    }
+    text = "\n\n".join(f"[{key}]\n" + "\n".join(rows) for key, rows in tables.items())
+    return text + '\n\n[[script]]\nsay = "Hello {name}, your debt is {BALANCE} roubles."\n'
 
 
 def contact_list(count: int, start: int = 0) -> str:
