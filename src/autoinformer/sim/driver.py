@@ -16,6 +16,14 @@ independent calls: several may ring at once (ring-all), each answering, failing 
 leg the core hangs up while it rings never answers. The same holds for a customer's call the
 core releases while it rings (a :class:`~autoinformer.pacing.base.ReleasingPolicy` asked): its
 drawn answer is void, and it ends at once with our cause, unanswered.
+
+With a store, the campaign's contacts are paged in as the runtime pages them
+(:class:`~autoinformer.store.feed.ContactFeed`: the calls in flight, the first queued and due
+pages at start, the next pages as the core's line runs low or retries come due) and a contact
+is forgotten once finished (the store keeps it), so a resumed million-contact store starts
+calling in about a second and memory follows the open contacts, not the list. The decisions
+are the same as with the whole store read at once (the core sees each contact before it is
+due): the same seed gives the same attempts.
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.sim.media import playback_error, wav_seconds
 from autoinformer.sim.model import CallModel, PartiesModel
 from autoinformer.store.base import Store
+from autoinformer.store.feed import ContactFeed, closed_history
 
 __all__ = ["DEFAULT_START", "SimResult", "Simulation", "simulate"]
 
@@ -157,6 +166,8 @@ class Simulation:
     _events: int = attrs.field(default=0, init=False)
     _wav: dict[Path, float | None] = attrs.field(factory=dict, init=False)
     _wav_errors: dict[Path, str] = attrs.field(factory=dict, init=False)
+    _pages: ContactFeed | None = attrs.field(default=None, init=False)
+    _pages_wake: float | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.now = self.start
@@ -171,6 +182,40 @@ class Simulation:
         """Schedule a core event (``ContactsAdded``, ``ContactCancelled``, ``Pause``...)."""
         self._seq += 1
         heapq.heappush(self._heap, (time, self._seq, event))
+
+    def page_from_store(self, *, page_size: int = 2000, max_loaded: int = 50_000) -> None:
+        """Take the campaign's contacts from :attr:`store` at :attr:`start`, a page at a time
+        (the runtime's :class:`~autoinformer.store.feed.ContactFeed`), instead of events
+        given with :meth:`at`. Reads the first page now (blocking); the rest as the run needs
+        them. A finished store gives the core nothing, and the run ends at once."""
+        if self.store is None:
+            raise ValueError("page_from_store needs a store")
+        name, core = self.campaign.name, self.core
+        feed = self._pages = ContactFeed(
+            store=self.store, campaign=name, page_size=page_size, max_loaded=max_loaded
+        )
+        first = feed.start()
+        if first or feed.more:  # a finished campaign needs no history
+            closed_history(self.store, name, core, self.now).apply(core, self.now)
+        core.book.more = feed.more
+        core.book.forget_closed = True  # the store keeps them: memory follows the open ones
+        self.at(self.start, feed.event(first, core.book))
+
+    def _refill(self) -> None:
+        """Page contacts in while the core wants more, then set the feed's own wake-up
+        (as the runtime's ``_refill``)."""
+        feed, book = self._pages, self.core.book
+        if feed is None:
+            return
+        while (kind := feed.wants(book, self.now)) is not None:
+            page = feed.event(feed.read(kind), book)
+            book.more = feed.more
+            self._feed(page)
+        wake = feed.wake(self.now)
+        if wake != self._pages_wake:
+            self._pages_wake = wake
+            if wake is not None:
+                self.at(wake, _PageToken(wake))
 
     def _switch(self, delay: float, event: SwitchEvent, leg: _Leg) -> None:
         self.at(self.now + delay, (leg, leg.gen, event))
@@ -203,8 +248,13 @@ class Simulation:
                 if self._wake == item.time:
                     self._wake = None
                     self._feed(e.Tick())
+            elif isinstance(item, _PageToken):
+                if self._pages_wake == item.time:
+                    self._pages_wake = None
             else:
                 self._feed(item)  # type: ignore[arg-type]
+            if self._pages is not None and not self._done:
+                self._refill()
         return self.result()
 
     def result(self) -> SimResult:
@@ -380,6 +430,13 @@ class _WakeToken:
     time: float
 
 
+@attrs.frozen
+class _PageToken:
+    """Look for timed contacts coming due (the feed's wake-up, apart from the core's)."""
+
+    time: float
+
+
 def simulate(
     campaign: Campaign,
     contacts: Iterable[Contact],
@@ -393,6 +450,8 @@ def simulate(
     hooks: Mapping[str, Hook] | None = None,
     until: float | None = None,
     on_result: Callable[[AttemptRecord], None] | None = None,
+    page_size: int = 2000,
+    max_loaded: int = 50_000,
 ) -> SimResult:
     """Run a campaign against a model in virtual time.
 
@@ -405,19 +464,26 @@ def simulate(
         pacing: the pacing policy (default: the core's, progressive when the script transfers
             to operators, else broadcast; held to the campaign's abandon cap either way).
         dnc: a do-not-call list.
-        store: also journal into this store.
+        store: also journal into this store; the campaign is read from it a page at a time
+            (an existing store is resumed: where it stopped, at its latest time).
         hooks: ``callback`` hooks by name.
         until: stop at this virtual time even if the campaign is not finished.
         on_result: called with each finished attempt.
+        page_size: with a store, contacts per read from it (see :meth:`Simulation.
+            page_from_store`).
+        max_loaded: with a store, read no more queued contacts while the core holds this many
+            open ones besides its scheduled retries.
 
     Returns:
         The attempts, the contacts' final progress and the SMS sent.
     """
     contacts = tuple(contacts)
-    restored: e.ContactsRestored | None = None
     if store is not None:
-        restored, last = load_from_store(store, campaign.name, contacts)
-        start = max(start, last)
+        if contacts:  # a resumed list: only the contacts the store lacks are written
+            known = store.known_ids(campaign.name, [contact.id for contact in contacts])
+            store.add_contacts(campaign.name, (c for c in contacts if c.id not in known))
+        last = store.latest_attempt_time(campaign.name)
+        start = max(start, last) if last is not None else start
     sim = Simulation(
         campaign=campaign,
         model=model if model is not None else PartiesModel(seed=seed),
@@ -428,16 +494,20 @@ def simulate(
         hooks=dict(hooks or {}),
         on_result=on_result,
     )
-    sim.at(start, restored if restored is not None else e.ContactsAdded(contacts))
+    if store is not None:
+        sim.page_from_store(page_size=page_size, max_loaded=max_loaded)
+    else:
+        sim.at(start, e.ContactsAdded(contacts))
     return sim.run(until=until)
 
 
 def load_from_store(
     store: Store, campaign: str, contacts: Iterable[Contact] = ()
 ) -> tuple[e.ContactsRestored, float]:
-    """Add ``contacts`` to the store (known ids are kept as they are) and read the campaign
-    back as the core's ``ContactsRestored`` event, with the latest time the store mentions
-    (a resumed simulation starts there)."""
+    """Add ``contacts`` to the store (known ids are kept as they are) and read the whole
+    campaign back as the core's ``ContactsRestored`` event, with the latest time the store
+    mentions. How a simulation started before it paged (``simulate`` pages now): kept as the
+    peer ``benchmarks/resume_scale.py`` measures, and for small stores read whole."""
     contacts = tuple(contacts)
     if contacts:
         store.add_contacts(campaign, contacts)
