@@ -66,7 +66,8 @@ def test_attempts_by_id_in_the_order_begun_unknown_left_out_repeats_once(store: 
     _fill(store)
     found = store.attempts_by_id(C, ["c0-2", "nobody", "c2-1", "c0-1", "c0-2"])
     assert [r.attempt_id for r in found] == ["c0-1", "c2-1", "c0-2"]
-    assert found[0].outcome is Outcome.DELIVERED and found[0].ended_at == 500.0
+    assert found[0].outcome is Outcome.DELIVERED
+    assert found[0].ended_at == 500.0
     assert found[1].outcome is None  # unfinished attempts are found too
     assert store.attempts_by_id(C, []) == []
     assert store.attempts_by_id("another", ["c0-1"]) == []

@@ -12,8 +12,10 @@ A campaign may hold millions of contacts, so a start never reads them all: the r
 *open* ones in (:meth:`Store.queued_contacts`, :meth:`Store.timed_contacts`,
 :meth:`Store.in_call_contacts`, each in a fixed order with a cursor) and counts the rest with
 aggregates (:meth:`Store.state_counts`, :meth:`Store.attempt_counts`,
-:meth:`Store.skip_reasons`, :meth:`Store.latest_attempt_time`). A store answers a page in time that grows with the page, not with
-the campaign (indexes), and an aggregate without materialising a row per contact or attempt.
+:meth:`Store.skip_reasons`, :meth:`Store.latest_attempt_time`) and looks attempts up by id
+(:meth:`Store.attempts_by_id`). A store answers a page in time that grows with the page, not
+with the campaign (indexes), and an aggregate without materialising a row per contact or
+attempt.
 """
 
 from __future__ import annotations
