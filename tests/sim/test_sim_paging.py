@@ -170,3 +170,24 @@ def test_memory_follows_the_open_contacts_not_the_list(tmp_path: Path) -> None:
 def test_page_from_store_needs_a_store() -> None:
     with pytest.raises(ValueError, match="needs a store"):
         Simulation(campaign=demo_campaign()).page_from_store()
+
+
+def test_a_contact_added_on_resume_does_not_get_a_finished_contacts_number(
+    tmp_path: Path,
+) -> None:
+    """A number claimed by a contact finished before the restart (never paged in again) is not
+    called again for a contact added with the resumed list: one person, one call per list."""
+    campaign = attrs.evolve(demo_campaign(lines=4), retry=RetryPolicy.simple(attempts=1))
+    contacts = demo_contacts(60, 4)
+    store = SqliteStore(tmp_path / "d.sqlite", durability="normal")
+    simulate(campaign, contacts, model=demo_model(4), store=store, page_size=5)
+    assert not store.queued_contacts(campaign.name, limit=1)  # all of them finished
+    late = contacts[45]
+    twin = Contact(id="late-twin", phones=late.phones, variables=late.variables)
+    fresh = Contact(id="late-new", phones=("+79990000000",), variables=late.variables)
+    again = simulate(
+        campaign, [*contacts, twin, fresh], model=demo_model(4), store=store, page_size=5
+    )
+    assert [r.contact_id for r in again.records] == ["late-new"]
+    assert again.progress["late-twin"].state.value == "skipped"
+    store.close()
