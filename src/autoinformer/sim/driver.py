@@ -21,9 +21,11 @@ With a store, the campaign's contacts are paged in as the runtime pages them
 (:class:`~autoinformer.store.feed.ContactFeed`: the calls in flight, the first queued and due
 pages at start, the next pages as the core's line runs low or retries come due) and a contact
 is forgotten once finished (the store keeps it), so a resumed million-contact store starts
-calling in about a second and memory follows the open contacts, not the list. The decisions
-are the same as with the whole store read at once (the core sees each contact before it is
-due): the same seed gives the same attempts.
+calling in under a second. With ``keep_results=False`` (the CLI: the store has them) the
+results are not kept in memory either and an ended call is dropped, so a long run's memory
+follows the open contacts, not the list. A fresh list gets the decisions of the whole store
+read at once; a resumed one too, but for what docs/reliability.md lists (the abandon guard's
+history of retries not read yet; the order at the window's opening beyond ``max_loaded``).
 """
 
 from __future__ import annotations
@@ -139,6 +141,8 @@ class Simulation:
         hooks: ``callback`` step hooks by name.
         speech_seconds: how long speech plays, by text (default: its length at 14 chars/s).
         on_result: called with each finished attempt (progress displays).
+        keep_results: keep every attempt and progress for :meth:`result` (False: its
+            ``records`` and ``progress`` are empty; a store keeps them).
     """
 
     campaign: Campaign
@@ -150,6 +154,7 @@ class Simulation:
     hooks: Mapping[str, Hook] = attrs.field(factory=dict)
     speech_seconds: Callable[[c.Speech], float] | None = None
     on_result: Callable[[AttemptRecord], None] | None = None
+    keep_results: bool = True
     core: DialerCore = attrs.field(init=False)
     now: float = attrs.field(init=False)
     _heap: list[tuple[float, int, object]] = attrs.field(factory=list, init=False)
@@ -258,6 +263,7 @@ class Simulation:
                     leg.answered = True
                 elif isinstance(event, CallEnded):
                     leg.alive = False
+                    del self._legs[leg.call_id]  # a late command finds no call, as when dead
                 self._feed(event)
             elif isinstance(item, _WakeToken):
                 if self._wake == item.time:
@@ -321,11 +327,13 @@ class Simulation:
             else:
                 if self.store is not None:
                     self.store.finish_attempt(cmd.record)
-                self._records.append(cmd.record)
+                if self.keep_results:
+                    self._records.append(cmd.record)
                 if self.on_result is not None:
                     self.on_result(cmd.record)
         elif isinstance(cmd, c.SaveProgress):
-            self._progress[cmd.progress.contact_id] = cmd.progress
+            if self.keep_results:
+                self._progress[cmd.progress.contact_id] = cmd.progress
             if self.store is not None:
                 self.store.save_progress(self.campaign.name, cmd.progress)
         elif isinstance(cmd, c.WakeAt):
@@ -467,6 +475,7 @@ def simulate(
     on_result: Callable[[AttemptRecord], None] | None = None,
     page_size: int = 2000,
     max_loaded: int = 50_000,
+    keep_results: bool = True,
 ) -> SimResult:
     """Run a campaign against a model in virtual time.
 
@@ -488,6 +497,8 @@ def simulate(
             page_from_store`).
         max_loaded: with a store, read no more queued contacts while the core holds this many
             open ones besides its scheduled retries.
+        keep_results: False: the result's ``records`` and ``progress`` are left empty
+            (memory for a long run journaled into ``store``).
 
     Returns:
         The attempts, the contacts' final progress and the SMS sent.
@@ -515,6 +526,7 @@ def simulate(
         store=store,
         hooks=dict(hooks or {}),
         on_result=on_result,
+        keep_results=keep_results,
     )
     if store is not None:
         sim.page_from_store(page_size=page_size, max_loaded=max_loaded, claimers=claimers)
