@@ -25,6 +25,7 @@ from autoinformer.records import AttemptRecord
 from autoinformer.runtime import Runtime
 from autoinformer.sim.driver import Hook, simulate
 from autoinformer.sim.model import CallModel
+from autoinformer.store.base import Store
 from autoinformer.store.sqlite import SqliteStore
 from autoinformer.summary import SMS_SENT_KEY, RunSummary, summarize
 
@@ -127,13 +128,11 @@ def stopped(argv: Sequence[str], path: Path, error: BaseException) -> None:
     )
 
 
-def latest_time(store: SqliteStore, campaign: str) -> float | None:
-    """The latest time the store mentions for the campaign (a resumed clock starts there)."""
-    last: float | None = None
-    for record in store.attempts(campaign):
-        t = record.ended_at or record.started_at
-        last = t if last is None else max(last, t)
-    return last
+def latest_time(store: Store, campaign: str) -> float | None:
+    """The latest time the store mentions for the campaign (a resumed clock starts there):
+    one aggregate (:meth:`~autoinformer.store.base.Store.latest_attempt_time`), not a read of
+    every attempt (that was ~20 s at a million contacts)."""
+    return store.latest_attempt_time(campaign)
 
 
 def open_store(path: str | None) -> tuple[SqliteStore, Path]:
@@ -173,6 +172,7 @@ def run_virtual(
             hooks=hooks,
             pacing=pacing,
             on_result=(lambda _record: bar.update(1)) if bar is not None else None,
+            keep_results=False,  # the store has them: memory follows the open contacts
         )
     finally:
         if bar is not None:
