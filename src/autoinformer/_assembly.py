@@ -47,12 +47,10 @@ def sim_model(spec: CampaignFile, *, seed: int | None = None) -> CallModel:
 
 
 def latest_time(store: Store, campaign: str) -> float | None:
-    """The latest time the store mentions for the campaign (a resumed clock starts there)."""
-    last: float | None = None
-    for record in store.attempts(campaign):
-        t = record.ended_at or record.started_at
-        last = t if last is None else max(last, t)
-    return last
+    """The latest time the store mentions for the campaign (a resumed clock starts there):
+    one aggregate (:meth:`~autoinformer.store.base.Store.latest_attempt_time`), not a read of
+    every attempt (that was ~20 s at a million contacts)."""
+    return store.latest_attempt_time(campaign)
 
 
 def resumed_clock(store: Store, campaign: str, speed: float) -> ScaledClock:

@@ -165,6 +165,7 @@ def run_virtual(
             hooks=hooks,
             pacing=pacing,
             on_result=(lambda _record: bar.update(1)) if bar is not None else None,
+            keep_results=False,  # the store has them: memory follows the open contacts
         )
     finally:
         if bar is not None:
