@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 
+from autoinformer._assembly import latest_time
 from autoinformer.backends.base import Switch
 from autoinformer.campaign import Campaign
 from autoinformer.clock import Clock
@@ -25,7 +26,6 @@ from autoinformer.records import AttemptRecord
 from autoinformer.runtime import Runtime
 from autoinformer.sim.driver import Hook, simulate
 from autoinformer.sim.model import CallModel
-from autoinformer.store.base import Store
 from autoinformer.store.sqlite import SqliteStore
 from autoinformer.summary import SMS_SENT_KEY, RunSummary, summarize
 
@@ -126,13 +126,6 @@ def stopped(argv: Sequence[str], path: Path, error: BaseException) -> None:
         file=sys.stderr,
         flush=True,
     )
-
-
-def latest_time(store: Store, campaign: str) -> float | None:
-    """The latest time the store mentions for the campaign (a resumed clock starts there):
-    one aggregate (:meth:`~autoinformer.store.base.Store.latest_attempt_time`), not a read of
-    every attempt (that was ~20 s at a million contacts)."""
-    return store.latest_attempt_time(campaign)
 
 
 def open_store(path: str | None) -> tuple[SqliteStore, Path]:

@@ -29,7 +29,6 @@ from autoinformer.cli._running import (
     add_common_arguments,
     announce_store,
     interrupted,
-    latest_time,
     open_store,
     print_summary,
     run_realtime,
@@ -247,13 +246,10 @@ def _execute(
                 pacing=pacing,
             )
         else:
+            from autoinformer._assembly import resumed_clock
             from autoinformer.backends.sim import SimSwitch
-            from autoinformer.clock import ScaledClock
 
-            clock = ScaledClock(speed=args.speed)
-            resumed_at = latest_time(store, campaign.name)
-            if resumed_at is not None:
-                clock = ScaledClock(speed=args.speed, start=max(clock.start, resumed_at + 1))
+            clock = resumed_clock(store, campaign.name, args.speed)
             model = demo_model(args.seed)
 
             def switch() -> SimSwitch:
