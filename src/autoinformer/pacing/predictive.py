@@ -117,6 +117,13 @@ class PredictivePacing(RawPacing):
         release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
+        abandon_hourly_cap: also keep abandons under this share of the live answers within
+            every clock hour (``now // 3600``; an abandon counts in the hour its callee
+            answered), not only over the campaign; ``None`` (the default): the campaign's cap
+            only. Each hour starts with an empty budget, so the guard and the brake act on the
+            smaller of the campaign's and the hour's remaining budgets: the first answers of
+            every hour are dialled about progressively, which is the option's cost
+            (benchmarks/pacing/stress.py measures it).
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
@@ -140,6 +147,7 @@ class PredictivePacing(RawPacing):
     release_z: float = 0.0
     release_share: float = 1.0
     release_look_extra: float = 2.0
+    abandon_hourly_cap: float | None = attrs.field(default=None)
 
     patience: float = 2.0
     look_extra: float = -4.0
@@ -180,10 +188,23 @@ class PredictivePacing(RawPacing):
     _log_team: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) above 20
     _gain_now: float = attrs.field(init=False, default=0.05)
     _z: float = attrs.field(init=False, default=2.0)
+    # the clock hour (now // 3600) and its live answers and abandons, for abandon_hourly_cap
+    _hour: float = attrs.field(init=False, default=-1.0)
+    _hour_answers: int = attrs.field(init=False, default=0)
+    _hour_abandons: int = attrs.field(init=False, default=0)
 
     def __attrs_post_init__(self) -> None:
         if self.memory < 10:
             raise SettingsError("pacing.memory", f"must be >= 10 calls, got {self.memory}")
+        cap = self.abandon_hourly_cap
+        if cap is not None and not (
+            isinstance(cap, int | float) and not isinstance(cap, bool) and 0.0 < cap < 1.0
+        ):
+            raise SettingsError(
+                "pacing.abandon_hourly_cap",
+                "must be a share of live answers between 0 and 1 (exclusive), or None,"
+                f" got {cap!r}",
+            )
         self._p = DiscountedRate(memory=self.memory)
 
     # -- learning -------------------------------------------------------------------------
@@ -199,6 +220,8 @@ class PredictivePacing(RawPacing):
             self._ring.add(seconds)
             self._heard.append((now, seconds, self._p.count))
             self._answers += 1
+            if self.abandon_hourly_cap is not None:
+                self._hour_count(now, 1, 0)
             self._row_stale += 1
             self._update_z()
         elif kind is _NOT_ANSWERED:
@@ -219,6 +242,8 @@ class PredictivePacing(RawPacing):
             self._talking += 1
         elif kind is _ABANDONED:
             self._abandons += 1
+            if self.abandon_hourly_cap is not None:
+                self._hour_count(now - seconds, 0, 1)  # the hour its callee answered in
             self._update_z()
         elif kind is _RELEASED:
             self._released(now, seconds)
@@ -237,6 +262,8 @@ class PredictivePacing(RawPacing):
         """
         if self._answers > 0:
             self._answers -= 1
+        if self.abandon_hourly_cap is not None:
+            self._hour_count(answered_at, -1, 0)
         heard = self._heard
         best = -1
         gap = math.inf
@@ -253,6 +280,30 @@ class PredictivePacing(RawPacing):
             self._ring.remove(ring)
         self._row_stale += 1
         self._update_z()
+
+    def _hour_count(self, at: float, answers: int, abandons: int) -> None:
+        """Count live answers and abandons of the clock hour of ``at`` (a later hour starts a
+        new count; an earlier one is closed and no longer matters)."""
+        hour = at // 3600.0
+        if hour > self._hour:
+            self._hour = hour
+            self._hour_answers = self._hour_abandons = 0
+        elif hour < self._hour:
+            return
+        self._hour_answers = max(0, self._hour_answers + answers)
+        self._hour_abandons += abandons
+
+    def _budget(self, now: float) -> float:
+        """Abandons left in budget: the campaign's, or the clock hour's if that is smaller."""
+        budget = self.max_abandon_rate * self._answers - self._abandons
+        cap = self.abandon_hourly_cap
+        if cap is not None:
+            if now // 3600.0 > self._hour:  # a new hour has begun: nothing counted in it yet
+                self._hour_count(now, 0, 0)
+            hourly = cap * self._hour_answers - self._hour_abandons
+            if hourly < budget:
+                return hourly
+        return budget
 
     def _released(self, now: float, seconds: float) -> None:
         """A call hung up after ringing ``seconds``: censored, neither answered nor not.
@@ -388,7 +439,7 @@ class PredictivePacing(RawPacing):
             left = math.exp(-self._answers / self.settle_answers)
             prior = self.z_start + (settled + (self.z_team_slope - settled) * left) * self._log_team
         z = prior + self._gain_now * (self._abandons - self.set_point * self._answers)
-        short = self.brake_below - (self.max_abandon_rate * self._answers - self._abandons)
+        short = self.brake_below - self._budget(self._hour * 3600.0)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
             z += self.brake * short
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
@@ -429,7 +480,7 @@ class PredictivePacing(RawPacing):
         if (
             self._p.count >= self.warmup
             and self._answers >= self.warmup_answers
-            and self.max_abandon_rate * self._answers - self._abandons >= self.guard
+            and self._budget(now) >= self.guard
         ):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
             if predicted > n:
