@@ -91,7 +91,8 @@ class PredictivePacing(RawPacing):
         gain: how much one abandon above the set point raises the safety margin ``z``.
         z_start: the safety margin before the controller has learnt anything.
         z_team_slope: how the prior margin grows with the team, per ``ln(operators / 20)``
-            (larger teams abandon in larger bursts; 0.6 times this below 20 operators).
+            (larger teams abandon in larger bursts; ``z_small_factor`` times this below 20).
+        z_small_factor: the prior's slope below 20 operators as a share of ``z_team_slope``.
         z_team_slope_settled: the slope a team above 20 settles to as answers come in: a large
             team starts cautious, while its budget is a few abandons and its estimates young,
             then relaxes towards this, so the budget saved at the start is spent later.
@@ -132,6 +133,7 @@ class PredictivePacing(RawPacing):
     gain: float = 0.05
     z_start: float = 1.85
     z_team_slope: float = 0.4
+    z_small_factor: float = 0.6
     z_team_slope_settled: float = 0.1
     settle_answers: float = attrs.field(default=1000.0, validator=positive("settle_answers"))
     talk_warmup: int = 200
@@ -447,7 +449,7 @@ class PredictivePacing(RawPacing):
     def _team_changed(self, logged_in: int) -> None:
         self._team = logged_in
         ratio = max(1, logged_in) / 20.0
-        slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * 0.6
+        slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * self.z_small_factor
         self._z_prior = self.z_start + slope * math.log(ratio)
         self._log_team = math.log(ratio) if ratio > 1.0 else 0.0
         self._gain_now = self.gain / math.sqrt(ratio)
