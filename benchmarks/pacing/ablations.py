@@ -322,7 +322,7 @@ class BudgetPI(PredictivePacing):
     def _update_z(self) -> None:
         if self._base is None:
             self._base = self._z_prior
-        debt = self._abandons - self.set_point * self._answers
+        debt = self._live.abandons - self.set_point * self._live.answers
         self._base += self.drift * self._gain_now * debt
         object.__setattr__(self, "_z_prior", self._base)
         super()._update_z()
@@ -341,7 +341,7 @@ class Reserve(PredictivePacing):
 
     @property
     def set_point(self) -> float:
-        answers = self._answers if self._answers > 1 else 1
+        answers = self._live.answers if self._live.answers > 1 else 1
         rate = min(super().set_point, self.max_abandon_rate - self.reserve / answers)
         return rate if rate > 0.0 else 0.0
 

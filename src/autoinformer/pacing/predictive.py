@@ -51,14 +51,15 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import fraction, non_negative, positive
-from autoinformer.pacing._raw import RawPacing, clamp, view_args
+from autoinformer.pacing._raw import RawPacing, clamp
+from autoinformer.pacing._tally import LiveAnswers
 from autoinformer.pacing.base import (
     MIN_RELEASE_AFTER,
     Observation,
-    PacingView,
     check_release_after,
 )
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
+from autoinformer.pacing.hourly import HourBudget
 
 __all__ = ["PredictivePacing"]
 
@@ -121,10 +122,15 @@ class PredictivePacing(RawPacing):
         abandon_hourly_cap: also keep abandons under this share of the live answers within
             every clock hour (``now // 3600``; an abandon counts in the hour its callee
             answered), not only over the campaign; ``None`` (the default): the campaign's cap
-            only. Each hour starts with an empty budget, so the guard and the brake act on the
-            smaller of the campaign's and the hour's remaining budgets: the first answers of
-            every hour are dialled about progressively, which is the option's cost
-            (benchmarks/pacing/stress.py measures it).
+            only. The guard and the brake act on the smaller of the campaign's and the hour's
+            remaining budgets (:class:`~autoinformer.pacing.hourly.HourBudget`); the option
+            costs occupancy (benchmarks/pacing/stress.py measures it).
+        hourly_trust: the share of the answers still expected in the hour (at its pace so
+            far) that the hour's budget counts before they come (0: only those counted, every
+            hour starts progressive).
+        hourly_guard: fall back to progressive while fewer than this many abandons remain in
+            the hour's budget (the calls already ringing can still abandon once the hour's
+            budget is spent, and an hour has no later answers to dilute them).
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
@@ -150,6 +156,8 @@ class PredictivePacing(RawPacing):
     release_share: float = 1.0
     release_look_extra: float = 2.0
     abandon_hourly_cap: float | None = attrs.field(default=None)
+    hourly_trust: float = attrs.field(default=0.5, validator=non_negative("hourly_trust"))
+    hourly_guard: float = 1.0
 
     patience: float = 2.0
     look_extra: float = -4.0
@@ -162,12 +170,11 @@ class PredictivePacing(RawPacing):
     # the longest an unanswered call lasted (the ring timeout): the answer-by-age table's length
     _no_answer_after: float = attrs.field(init=False, default=30.0)
     _launches: list[float] = attrs.field(init=False, factory=list)
-    _answers: int = attrs.field(init=False, default=0)  # live: ANSWERED less MACHINE
+    _live: LiveAnswers = attrs.field(init=False, factory=LiveAnswers)  # the abandon budget's
     # recent answers (time, ring seconds, answer-rate trials then), for a machine verdict
     _heard: collections.deque[tuple[float, float, int]] = attrs.field(
         init=False, factory=lambda: collections.deque(maxlen=_HEARD)
     )
-    _abandons: int = attrs.field(init=False, default=0)
     # _row[k]: P(a ringing call will be answered | it has rung k seconds), padded with zeros
     _row: list[float] = attrs.field(init=False, factory=list)
     _row_stale: int = attrs.field(init=False, default=1 << 30)
@@ -190,10 +197,8 @@ class PredictivePacing(RawPacing):
     _log_team: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) above 20
     _gain_now: float = attrs.field(init=False, default=0.05)
     _z: float = attrs.field(init=False, default=2.0)
-    # the clock hour (now // 3600) and its live answers and abandons, for abandon_hourly_cap
-    _hour: float = attrs.field(init=False, default=-1.0)
-    _hour_answers: int = attrs.field(init=False, default=0)
-    _hour_abandons: int = attrs.field(init=False, default=0)
+    _hourly: HourBudget | None = attrs.field(init=False, default=None)  # abandon_hourly_cap
+    _now: float = attrs.field(init=False, default=0.0)  # the latest time seen
 
     def __attrs_post_init__(self) -> None:
         if self.memory < 10:
@@ -207,10 +212,13 @@ class PredictivePacing(RawPacing):
                 "must be a share of live answers between 0 and 1 (exclusive), or None,"
                 f" got {cap!r}",
             )
+        if cap is not None:
+            self._hourly = HourBudget(cap=cap, trust=self.hourly_trust)
         self._p = DiscountedRate(memory=self.memory)
 
     # -- learning -------------------------------------------------------------------------
     def note(self, kind: Observation, now: float, seconds: float) -> None:
+        self._now = now
         if kind is _DIALED:
             self._launches.append(now)
             if self._row:
@@ -221,9 +229,9 @@ class PredictivePacing(RawPacing):
             self._p.add(True)
             self._ring.add(seconds)
             self._heard.append((now, seconds, self._p.count))
-            self._answers += 1
-            if self.abandon_hourly_cap is not None:
-                self._hour_count(now, 1, 0)
+            self._live.note(kind)
+            if self._hourly is not None:
+                self._hourly.count(now, kind)
             self._row_stale += 1
             self._update_z()
         elif kind is _NOT_ANSWERED:
@@ -243,9 +251,9 @@ class PredictivePacing(RawPacing):
             self._talk_started_sum += now
             self._talking += 1
         elif kind is _ABANDONED:
-            self._abandons += 1
-            if self.abandon_hourly_cap is not None:
-                self._hour_count(now - seconds, 0, 1)  # the hour its callee answered in
+            self._live.note(kind)
+            if self._hourly is not None:  # the hour its callee answered in
+                self._hourly.count(now - seconds, kind)
             self._update_z()
         elif kind is _RELEASED:
             self._released(now, seconds)
@@ -262,10 +270,9 @@ class PredictivePacing(RawPacing):
         The answer is the one heard nearest ``answered_at`` (answers heard at the same moment
         are alike to the estimates).
         """
-        if self._answers > 0:
-            self._answers -= 1
-        if self.abandon_hourly_cap is not None:
-            self._hour_count(answered_at, -1, 0)
+        self._live.note(_MACHINE)
+        if self._hourly is not None:
+            self._hourly.count(answered_at, _MACHINE)
         heard = self._heard
         best = -1
         gap = math.inf
@@ -283,26 +290,12 @@ class PredictivePacing(RawPacing):
         self._row_stale += 1
         self._update_z()
 
-    def _hour_count(self, at: float, answers: int, abandons: int) -> None:
-        """Count live answers and abandons of the clock hour of ``at`` (a later hour starts a
-        new count; an earlier one is closed and no longer matters)."""
-        hour = at // 3600.0
-        if hour > self._hour:
-            self._hour = hour
-            self._hour_answers = self._hour_abandons = 0
-        elif hour < self._hour:
-            return
-        self._hour_answers = max(0, self._hour_answers + answers)
-        self._hour_abandons += abandons
-
     def _budget(self, now: float) -> float:
-        """Abandons left in budget: the campaign's, or the clock hour's if that is smaller."""
-        budget = self.max_abandon_rate * self._answers - self._abandons
-        cap = self.abandon_hourly_cap
-        if cap is not None:
-            if now // 3600.0 > self._hour:  # a new hour has begun: nothing counted in it yet
-                self._hour_count(now, 0, 0)
-            hourly = cap * self._hour_answers - self._hour_abandons
+        """Abandons left in budget: the campaign's, or the clock hour's (less the extra guard
+        it keeps, ``hourly_guard - guard``) if that is smaller."""
+        budget = self.max_abandon_rate * self._live.answers - self._live.abandons
+        if self._hourly is not None:
+            hourly = self._hourly.remaining(now) - self.hourly_guard + self.guard
             if hourly < budget:
                 return hourly
         return budget
@@ -417,7 +410,7 @@ class PredictivePacing(RawPacing):
         ``aim`` times the cap.
         """
         cap = self.max_abandon_rate
-        answers = self._answers if self._answers > 1 else 1
+        answers = self._live.answers if self._live.answers > 1 else 1
         rate = cap - self.headroom * math.sqrt(cap * (1.0 - cap) / answers)
         top = self.aim * cap
         return top if rate > top else rate if rate > 0.0 else 0.0
@@ -438,10 +431,11 @@ class PredictivePacing(RawPacing):
         prior = self._z_prior
         if self._log_team > 0.0:  # a large team: cautious at first, settling as answers come
             settled = self.z_team_slope_settled
-            left = math.exp(-self._answers / self.settle_answers)
+            left = math.exp(-self._live.answers / self.settle_answers)
             prior = self.z_start + (settled + (self.z_team_slope - settled) * left) * self._log_team
-        z = prior + self._gain_now * (self._abandons - self.set_point * self._answers)
-        short = self.brake_below - self._budget(self._hour * 3600.0)
+        live = self._live
+        z = prior + self._gain_now * (live.abandons - self.set_point * live.answers)
+        short = self.brake_below - self._budget(self._now)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
             z += self.brake * short
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
@@ -481,17 +475,13 @@ class PredictivePacing(RawPacing):
             self._team_changed(logged_in)
         if (
             self._p.count >= self.warmup
-            and self._answers >= self.warmup_answers
+            and self._live.answers >= self.warmup_answers
             and self._budget(now) >= self.guard
         ):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
             if predicted > n:
                 n = predicted
         return clamp(n, lines_free)
-
-    def calls_to_release(self, view: PacingView) -> int:
-        """The contract's face of :meth:`decide_release`."""
-        return self.decide_release(*view_args(view))
 
     def decide_release(
         self,
@@ -521,7 +511,7 @@ class PredictivePacing(RawPacing):
             after is None
             or not dialing
             or self._p.count < self.warmup
-            or self._answers < self.warmup_answers
+            or self._live.answers < self.warmup_answers
         ):
             return 0
         if logged_in != self._team:

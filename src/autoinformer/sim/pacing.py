@@ -35,12 +35,10 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import non_negative, positive
-from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing._raw import as_raw
 from autoinformer.pacing.base import (
     Observation,
-    PacingObservation,
     PacingPolicy,
-    PacingView,
     release_after,
 )
 from autoinformer.pacing.predictive import PredictivePacing
@@ -270,50 +268,6 @@ class SimResult:
         }
 
 
-class _Adapter(RawPacing):
-    """Gives a plain PacingPolicy the fast-path face (builds the view and observation objects)."""
-
-    __slots__ = ("policy",)
-
-    def __init__(self, policy: PacingPolicy) -> None:
-        self.policy = policy
-
-    def decide(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        return self.policy.calls_to_launch(
-            PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
-        )
-
-    def note(self, kind: Observation, now: float, seconds: float) -> None:
-        self.policy.observe(PacingObservation(kind, now, seconds))
-
-    def decide_release(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        ask = getattr(self.policy, "calls_to_release", None)
-        if ask is None:
-            return 0
-        view = PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
-        return int(ask(view))
-
-
 def simulate(
     scenario: Scenario,
     policy: PacingPolicy,
@@ -332,7 +286,7 @@ def simulate(
     Returns:
         The shift's figures.
     """
-    raw: RawPacing = policy if isinstance(policy, RawPacing) else _Adapter(policy)
+    raw = as_raw(policy)
     decide = raw.decide
     note = raw.note
     after = release_after(policy)  # None: this policy never releases (validated otherwise)
