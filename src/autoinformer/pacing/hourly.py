@@ -37,6 +37,7 @@ class HourBudget:
     settle: float = 60.0
     hour: float = -1.0
     live: LiveAnswers = attrs.field(factory=LiveAnswers)
+    last_hour_answers: int = 0
 
     def count(self, at: float, kind: Observation | None = None) -> None:
         """Count an observation (an answer, an abandon, a machine verdict) in the hour of
@@ -44,6 +45,7 @@ class HourBudget:
         closed and no longer matters. ``None`` only moves to the hour of ``at``."""
         hour = at // _HOUR
         if hour > self.hour:
+            self.last_hour_answers = self.live.answers if hour == self.hour + 1 else 0
             self.hour = hour
             self.live.reset()
         elif hour < self.hour:
@@ -61,3 +63,12 @@ class HourBudget:
         if elapsed >= self.settle:
             expected += self.trust * answers * (_HOUR - elapsed) / elapsed
         return self.cap * expected - self.live.abandons
+
+    def hour_answers(self, now: float) -> float:
+        """The live answers an hour brings: the last full hour's, or this hour's pace so far
+        (the answers counted until ``settle`` seconds in), whichever is larger."""
+        if now // _HOUR > self.hour:
+            self.count(now)
+        elapsed = now - self.hour * _HOUR
+        pace = self.live.answers * _HOUR / elapsed if elapsed >= self.settle else 0.0
+        return max(float(self.last_hour_answers), pace, float(self.live.answers))

@@ -93,7 +93,15 @@ class PredictivePacing(RawPacing):
         z_start: the safety margin before the controller has learnt anything.
         z_team_slope: how the prior margin grows with the team, per ``ln(operators / 20)``
             (larger teams abandon in larger bursts; ``z_small_factor`` times this below 20).
-        z_small_factor: the prior's slope below 20 operators as a share of ``z_team_slope``.
+        z_small_factor: the prior's slope below 20 operators as a share of ``z_team_slope``,
+            once the team has seen answers: a small office settles bolder (3 operators: ``z``
+            0.7 where 0.6, the factor until #18, kept it at 1.4 all shift, 2 points below the
+            UCCX-style baseline), its few abandons checked by the guard and the brake.
+        z_small_start: that share at the first answer (0.6, as before #18): a small team's
+            first hour has a budget of one or two abandons, which a bold start would spend
+            on its first burst (1-hour runs of 2, 3 and 5 operators then end over 3%).
+        small_settle_answers: answers over which a small team's share moves from
+            ``z_small_start`` to ``z_small_factor`` (an exponential time constant; 0: at once).
         z_team_slope_settled: the slope a team above 20 settles to as answers come in: a large
             team starts cautious, while its budget is a few abandons and its estimates young,
             then relaxes towards this, so the budget saved at the start is spent later.
@@ -131,6 +139,9 @@ class PredictivePacing(RawPacing):
         hourly_guard: fall back to progressive while fewer than this many abandons remain in
             the hour's budget (the calls already ringing can still abandon once the hour's
             budget is spent, and an hour has no later answers to dilute them).
+        hourly_headroom: with the hourly cap, the set point keeps this many binomial standard
+            deviations of an *hour's* abandon rate (at the answers an hour brings) below the
+            cap, so the controller aims where a single hour rarely goes over.
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
@@ -139,7 +150,11 @@ class PredictivePacing(RawPacing):
     gain: float = 0.05
     z_start: float = 1.85
     z_team_slope: float = 0.4
-    z_small_factor: float = 0.6
+    z_small_factor: float = 1.5
+    z_small_start: float = 0.6
+    small_settle_answers: float = attrs.field(
+        default=100.0, validator=non_negative("small_settle_answers")
+    )
     z_team_slope_settled: float = 0.1
     settle_answers: float = attrs.field(default=1000.0, validator=positive("settle_answers"))
     talk_warmup: int = 200
@@ -157,7 +172,8 @@ class PredictivePacing(RawPacing):
     release_look_extra: float = 2.0
     abandon_hourly_cap: float | None = attrs.field(default=None)
     hourly_trust: float = attrs.field(default=0.5, validator=non_negative("hourly_trust"))
-    hourly_guard: float = 1.0
+    hourly_guard: float = 2.0
+    hourly_headroom: float = 1.5
 
     patience: float = 2.0
     look_extra: float = -4.0
@@ -195,6 +211,7 @@ class PredictivePacing(RawPacing):
     _talking: int = attrs.field(init=False, default=0)
     _z_prior: float = attrs.field(init=False, default=2.0)
     _log_team: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) above 20
+    _log_small: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) below 20
     _gain_now: float = attrs.field(init=False, default=0.05)
     _z: float = attrs.field(init=False, default=2.0)
     _hourly: HourBudget | None = attrs.field(init=False, default=None)  # abandon_hourly_cap
@@ -411,7 +428,12 @@ class PredictivePacing(RawPacing):
         """
         cap = self.max_abandon_rate
         answers = self._live.answers if self._live.answers > 1 else 1
-        rate = cap - self.headroom * math.sqrt(cap * (1.0 - cap) / answers)
+        headroom = self.headroom
+        if self._hourly is not None:  # an hour's rate is as noisy as an hour's answers make it
+            cap = min(cap, self._hourly.cap)
+            answers = min(answers, max(1, round(self._hourly.hour_answers(self._now))))
+            headroom = max(headroom, self.hourly_headroom)
+        rate = cap - headroom * math.sqrt(cap * (1.0 - cap) / answers)
         top = self.aim * cap
         return top if rate > top else rate if rate > 0.0 else 0.0
 
@@ -433,6 +455,13 @@ class PredictivePacing(RawPacing):
             settled = self.z_team_slope_settled
             left = math.exp(-self._live.answers / self.settle_answers)
             prior = self.z_start + (settled + (self.z_team_slope - settled) * left) * self._log_team
+        elif self._log_small < 0.0 and self.small_settle_answers > 0.0:
+            # a small team: as cautious as before #18 at first, bolder as answers come in
+            start, bold = self.z_small_start, self.z_small_factor
+            grown = 1.0 - math.exp(-self._live.answers / self.small_settle_answers)
+            prior = self.z_start + self.z_team_slope * (start + (bold - start) * grown) * (
+                self._log_small
+            )
         live = self._live
         z = prior + self._gain_now * (live.abandons - self.set_point * live.answers)
         short = self.brake_below - self._budget(self._now)
@@ -446,6 +475,7 @@ class PredictivePacing(RawPacing):
         slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * self.z_small_factor
         self._z_prior = self.z_start + slope * math.log(ratio)
         self._log_team = math.log(ratio) if ratio > 1.0 else 0.0
+        self._log_small = math.log(ratio) if ratio < 1.0 else 0.0
         self._gain_now = self.gain / math.sqrt(ratio)
         self._update_z()
 
