@@ -88,3 +88,22 @@ def test_the_hourly_cap_lowers_the_worst_hour(seed: int) -> None:
     assert hourly.worst_hour_abandon_rate <= plain.worst_hour_abandon_rate
     assert hourly.abandon_rate < plain.abandon_rate
     assert hourly.occupancy > 0.8, "and it still predicts (progressive is 64%)"
+
+
+def test_a_campaign_file_sets_the_hourly_cap_and_names_a_bad_one() -> None:
+    import tomllib
+    from pathlib import Path
+
+    from autoinformer.campaign_file import parse_campaign
+
+    example = Path(__file__).parents[2] / "examples" / "campaign" / "campaign.toml"
+    data = tomllib.loads(example.read_text())
+    data["campaign"]["pacing"] = {"kind": "predictive", "abandon_hourly_cap": 0.03}
+    policy = parse_campaign(data, base=example.parent).pacing()
+    assert isinstance(policy, PredictivePacing)
+    assert policy.abandon_hourly_cap == 0.03
+    data["campaign"]["pacing"] = {"kind": "predictive", "abandon_hourly_cap": 3}
+    with pytest.raises(SettingsError) as info:
+        parse_campaign(data, base=example.parent)
+    assert info.value.field == "campaign.pacing.abandon_hourly_cap"
+    assert "between 0 and 1" in info.value.message
