@@ -15,11 +15,10 @@ at the shift's end (``Pause``); calls in progress finish, and busy time is count
 shift only, as the fast simulator does.
 
 Same people: lead ``i`` (the fast simulator's i-th launched call, the core's contact ``i``:
-one attempt each, dialled in order) draws the same answer draw and ring time from the seed in
-both. Talk times are drawn from the same stream too, but the core's model draws an operator's
-talk per operator leg, not per callee (the model is asked ``operator(endpoint, n)`` and does not
-know whom that leg is bridged to): the talks are the same sequence in launch order of connects,
-not tied to the same callees, so the two runs match in distribution rather than call by call.
+one attempt each, dialled in order) draws the same answer draw, ring time and talk time from
+the seed in both. The model is asked for an operator's talk per operator leg
+(``operator(endpoint, n)``, not knowing whom the leg will be bridged to), so the driver here
+gives the operator leg, at the bridge, the talk drawn for the callee it is bridged to.
 
 Run ``python benchmarks/pacing/core_agreement.py`` (``--seeds N``, ``--out DIR``); it writes
 ``pacing_core_agreement.{json,md}``.
@@ -57,7 +56,7 @@ from autoinformer.sim.model import CalleeFate, OperatorFate
 from autoinformer.sim.pacing import SCENARIOS, Scenario, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from stress import STRESS  # noqa: E402
+from stress import STRESS
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 CASES = {"S1": SCENARIOS["S1"], "T3": STRESS["T3"]}
@@ -80,7 +79,6 @@ class ScenarioModel:
     scenario: Scenario
     draws: list[tuple[float, float, float]]
     clock: Any
-    _talks: int = 0
 
     def callee(self, number: str, attempt_no: int) -> CalleeFate:
         u, ring, _ = self.draws[int(number[-7:])]
@@ -89,9 +87,8 @@ class ScenarioModel:
         return CalleeFate(answers=False, ring_s=self.scenario.no_answer_timeout)
 
     def operator(self, endpoint: str, call_no: int) -> OperatorFate:
-        talk = self.draws[self._talks][2]
-        self._talks += 1
-        return OperatorFate(answers=True, answer_s=0.0, talk_s=talk, wrap_up_s=0.0)
+        """Answers at once; its talk is set at the bridge (the callee's, see the module)."""
+        return OperatorFate(answers=True, answer_s=0.0, talk_s=0.0)
 
 
 def draws(scenario: Scenario, seed: int, n: int) -> list[tuple[float, float, float]]:
@@ -114,10 +111,22 @@ class _Measured(Simulation):
 
     shift_end: float = 0.0
     wrapup: float = 0.0
+    talks: list[float] = attrs.field(factory=list)  # by lead
     busy: float = 0.0
     bridges: int = 0
+    _leads: dict[str, int] = attrs.field(factory=dict)  # callee call id -> lead
+
+    def _originate(self, cmd: c.Originate) -> None:
+        if not cmd.operator:
+            self._leads[cmd.call_id] = int(cmd.number[-7:])
+        super()._originate(cmd)
 
     def _bridge(self, cmd: c.Bridge) -> None:
+        lead = next((self._leads[i] for i in cmd.call_ids if i in self._leads), None)
+        for call_id in cmd.call_ids:
+            leg = self._legs.get(call_id)
+            if lead is not None and leg is not None and leg.operator:
+                leg.talk_s = self.talks[lead]
         super()._bridge(cmd)
         for call_id in cmd.call_ids:
             leg = self._legs.get(call_id)
@@ -150,10 +159,16 @@ def run_core(scenario: Scenario, policy: PacingPolicy, seed: int) -> dict[str, A
         max_call_seconds=1e6,
     )
     sim: _Measured
-    model = ScenarioModel(scenario, draws(scenario, seed, n), lambda: sim.now - DEFAULT_START)
+    leads = draws(scenario, seed, n)
+    model = ScenarioModel(scenario, leads, lambda: sim.now - DEFAULT_START)
     shift_end = DEFAULT_START + scenario.shift_seconds
     sim = _Measured(
-        campaign=campaign, model=model, pacing=policy, shift_end=shift_end, wrapup=scenario.wrapup
+        campaign=campaign,
+        model=model,
+        pacing=policy,
+        shift_end=shift_end,
+        wrapup=scenario.wrapup,
+        talks=[talk for _, _, talk in leads],
     )
     contacts = [Contact(id=f"c{i}", phones=(f"+7950{i:07d}",)) for i in range(n)]
     sim.at(DEFAULT_START, e.ContactsAdded(contacts))
@@ -200,10 +215,12 @@ def _run(job: tuple[str, str, int]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--small-seeds", type=int, default=20, help="seeds for T3 (cheap)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args(argv)
-    jobs = [(cs, p, s) for cs in CASES for p in POLICIES for s in range(args.seeds)]
+    seeds = {"S1": args.seeds, "T3": args.small_seeds}
+    jobs = [(cs, p, s) for cs in CASES for p in POLICIES for s in range(seeds[cs])]
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         runs = list(pool.map(_run, jobs))
     rows = []
@@ -231,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     lines = [
-        f"# Dialer core against the fast simulator ({args.seeds} seeds, same people)",
+        f"# Dialer core against the fast simulator (same people; S1 {args.seeds} seeds,"
+        f" T3 {args.small_seeds})",
         "",
         "| case | policy | core occupancy | fast occupancy | gap (points; median seed)"
         " | abandons worst seed core / fast | connects core / fast | s per run core / fast |",
@@ -249,7 +267,7 @@ def main(argv: list[str] | None = None) -> int:
     md = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "pacing_core_agreement.json").write_text(
-        json.dumps({"seeds": args.seeds, "rows": rows, "runs": runs}, indent=2)
+        json.dumps({"seeds": seeds, "rows": rows, "runs": runs}, indent=2)
     )
     (args.out / "pacing_core_agreement.md").write_text(md)
     print(md)

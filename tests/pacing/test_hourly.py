@@ -45,8 +45,10 @@ def test_an_hours_budget_counts_its_own_hour_and_projects_its_pace() -> None:
     assert hour.remaining(2 * 3600.0 - 1e-9) == pytest.approx(0.03 * 100 - 1, abs=1e-6)
     hour.count(3600.0 + 1300.0, M)  # a machine takes its answer back
     assert hour.live.answers == 99
-    assert hour.remaining(2 * 3600.0) == 0.0, "a new hour starts with nothing counted"
+    # a new hour starts with nothing counted, and the last hour's pace for its first minute
+    assert hour.remaining(2 * 3600.0) == pytest.approx(0.03 * 0.5 * 99)
     assert hour.last_hour_answers == 99
+    assert hour.remaining(2 * 3600.0 + 60.0) == 0.0, "then its own (none yet)"
 
 
 def _warm(policy: PredictivePacing, hours: float) -> float:
@@ -62,7 +64,8 @@ def _warm(policy: PredictivePacing, hours: float) -> float:
 
 
 def test_the_hour_budget_guards_when_the_campaign_budget_would_not() -> None:
-    plain, hourly = PredictivePacing(), PredictivePacing(abandon_hourly_cap=0.03)
+    plain = PredictivePacing(abandon_hour_ceiling=None)
+    hourly = PredictivePacing(abandon_hourly_cap=0.03, abandon_hour_ceiling=None)
     for policy in (plain, hourly):
         end = _warm(policy, 3.0)
         for _ in range(3):  # three abandons late in hour 2: 3 of ~300 over three hours
@@ -74,10 +77,26 @@ def test_the_hour_budget_guards_when_the_campaign_budget_would_not() -> None:
     assert hourly.calls_to_launch(view) == 2, "hour 3 has spent its budget: progressive"
 
 
+def test_by_default_no_hour_goes_past_the_ceiling() -> None:
+    ceiling, none = PredictivePacing(), PredictivePacing(abandon_hour_ceiling=None)
+    assert ceiling.abandon_hour_ceiling == 0.05
+    for policy in (ceiling, none):
+        end = _warm(policy, 2.75)  # 100 answers an hour until 2 h 45 m
+        for _ in range(5):  # 5 abandons of ~275 answers: within the campaign's 3%
+            policy.observe(PacingObservation(AB, end, 2.0))
+    view = PacingView(
+        now=end, lines_free=100, agents_logged_in=20, agents_idle=2, agents_talking=18
+    )
+    # but hour 2 has ~75 answers (~90 by its end at its pace, half of those to come trusted)
+    assert none.calls_to_launch(view) > 2
+    assert ceiling.calls_to_launch(view) == 2, "progressive while the hour is over 5%"
+
+
+@pytest.mark.parametrize("field", ["abandon_hourly_cap", "abandon_hour_ceiling"])
 @pytest.mark.parametrize("bad", [0.0, 1.0, -0.1, True, "3%"])
-def test_a_bad_hourly_cap_is_refused(bad: object) -> None:
-    with pytest.raises(SettingsError, match="abandon_hourly_cap"):
-        PredictivePacing(abandon_hourly_cap=bad)  # type: ignore[arg-type]
+def test_a_bad_hourly_share_is_refused(field: str, bad: object) -> None:
+    with pytest.raises(SettingsError, match=field):
+        PredictivePacing(**{field: bad})  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("seed", range(3))

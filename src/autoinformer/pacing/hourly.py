@@ -4,8 +4,9 @@ A campaign's cap (3% of live answers, 47 CFR 64.1200(a)(7), Ofcom) is over the c
 user who must hold it in every hour (``PredictivePacing(abandon_hourly_cap=0.03)``) needs the
 hour's budget too. Each hour starts with no answers, so a budget of the answers counted so far
 would leave the first minutes of every hour to progressive dialling; instead the hour's budget
-counts a share (``trust``) of the answers still expected in it, at the hour's pace so far. That
-share shrinks to nothing as the hour ends, so the last minutes are judged on what was counted.
+counts a share (``trust``) of the answers still expected in it, at the hour's pace so far (in
+its first minute, at the last hour's). That share shrinks to nothing as the hour ends, so the
+last minutes are judged on what was counted.
 Pure: every count and question carries its time.
 """
 
@@ -59,9 +60,11 @@ class HourBudget:
             self.count(now)
         elapsed = now - self.hour * _HOUR
         answers = self.live.answers
-        expected = float(answers)
-        if elapsed >= self.settle:
-            expected += self.trust * answers * (_HOUR - elapsed) / elapsed
+        if elapsed >= self.settle:  # the hour's own pace
+            pace = answers / elapsed
+        else:  # its first seconds: the last hour's pace (none in the first hour)
+            pace = self.last_hour_answers / _HOUR
+        expected = answers + self.trust * pace * (_HOUR - elapsed)
         return self.cap * expected - self.live.abandons
 
     def hour_answers(self, now: float) -> float:
