@@ -60,10 +60,8 @@ class HourBudget:
             self.count(now)
         elapsed = now - self.hour * _HOUR
         answers = self.live.answers
-        if elapsed >= self.settle:  # the hour's own pace
-            pace = answers / elapsed
-        else:  # its first seconds: the last hour's pace (none in the first hour)
-            pace = self.last_hour_answers / _HOUR
+        # the hour's own pace; in its first seconds the last hour's (none in the first hour)
+        pace = answers / elapsed if elapsed >= self.settle else self.last_hour_answers / _HOUR
         expected = answers + self.trust * pace * (_HOUR - elapsed)
         return self.cap * expected - self.live.abandons
 
