@@ -12,7 +12,12 @@ What it measures, for a debt reminder with a distinct balance per contact
    header), median over several runs of 10,000 contacts; target < 2 ms. Reported with and
    without building the contact's speech plan (the pure template step, num2words included);
    The plan + assembly figure clears num2words' memo first, so every amount is read afresh;
-3. a real espeak-ng run on a small sample: synthesis time per fragment and per contact.
+3. a real espeak-ng run on a small sample: synthesis time per fragment and per contact;
+4. names (#15 item 9): seed 003's greeting with 10,000 distinct Russian full names (surname,
+   first name, patronymic drawn from Faker's ru_RU lists, as a real list's are from a
+   country's): engine calls per contact with names cached by their parts, against one call per
+   distinct whole name (the peer: what caching whole names costs). Engine calls per contact
+   for the first 10,000 distinct balances are reported beside it.
 
 Prints a Markdown table; writes ``benchmarks/results/speech_fragments.json`` and a PNG of the
 cumulative engine calls per contacts processed.
@@ -51,6 +56,10 @@ TEMPLATE = Template.parse(
     "Press 1 to talk to an operator."
 )
 NAMES = ["Ilya", "Igor", "Anna", "Maria", "Oleg", "Dewi", "Budi", "Siti", "John", "Mary"]
+FIO = Template.parse(
+    "Здравствуйте, {fio}. Вы оставили заявку на сайте нашего магазина. "
+    "Чтобы подтвердить заказ, нажмите 1."
+)
 
 
 def contacts(n: int, seed: int = 7) -> list[Contact]:
@@ -64,6 +73,42 @@ def contacts(n: int, seed: int = 7) -> list[Contact]:
         )
         for i, c in enumerate(cents)
     ]
+
+
+def full_names(n: int, seed: int = 11) -> list[str]:
+    """``n`` distinct Russian full names, gender-consistent, from Faker's ru_RU lists."""
+    from faker.providers.person.ru_RU import Provider as Names
+
+    rng = random.Random(seed)
+    lists = (
+        (Names.last_names_male, Names.first_names_male, Names.middle_names_male),
+        (Names.last_names_female, Names.first_names_female, Names.middle_names_female),
+    )
+    seen: set[str] = set()
+    while len(seen) < n:
+        surnames, firsts, middles = rng.choice(lists)
+        seen.add(f"{rng.choice(surnames)} {rng.choice(firsts)} {rng.choice(middles)}")
+    return sorted(seen, key=lambda _: rng.random())
+
+
+async def names_run(names: list[str], cache_dir: Path) -> dict[str, float]:
+    """Engine calls to render seed 003's greeting for every name (fragment mode)."""
+    renderer = EngineRenderer(
+        engine=ToneEngine(ms_per_char=1), cache=FragmentCache(directory=cache_dir)
+    )
+    for i, name in enumerate(names):
+        await renderer.audio(FIO.plan(Contact(id=str(i), variables={"fio": name}), "ru"))
+    parts = {part for name in names for part in name.split()}
+    whole = len(set(names)) + 2  # the peer: a call per distinct name plus the two phrases
+    return {
+        "contacts": len(names),
+        "distinct_parts": len(parts),
+        "engine_calls": renderer.engine_calls,
+        "calls_per_contact": renderer.engine_calls / len(names),
+        "whole_name_calls": whole,
+        "whole_name_calls_per_contact": whole / len(names),
+        "ratio_whole_to_parts": whole / renderer.engine_calls,
+    }
 
 
 async def warm(renderer: EngineRenderer, people: list[Contact], lang: str) -> tuple[list[int], int]:
@@ -150,6 +195,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--contacts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--sample", type=int, default=30, help="contacts for the espeak-ng run")
+    parser.add_argument("--names", type=int, default=10_000, help="distinct full names")
     args = parser.parse_args(argv)
 
     people = contacts(args.contacts)
@@ -167,10 +213,12 @@ def main(argv: list[str]) -> int:
             curves[lang] = curve
             timing = time_assembly(renderer, people[:10_000], lang, args.runs)
             calls = renderer.engine_calls
+            first = min(10_000, args.contacts)
             row = {
                 "lang": lang,
                 "engine_calls": calls,
                 "calls_per_contact_pct": 100 * calls / args.contacts,
+                "calls_per_contact_first_10k": curve[first - 1] / first,
                 "sentence_mode_calls": sentences,
                 **timing,
             }
@@ -185,6 +233,8 @@ def main(argv: list[str]) -> int:
                 for lang in langs
             }
         results["espeak"] = espeak
+        names = anyio.run(names_run, full_names(args.names), Path(tmp) / "names")
+        results["names"] = names
 
     print(f"### Speech fragments: {args.contacts:,} contacts with distinct balances\n")
     print(
@@ -198,6 +248,19 @@ def main(argv: list[str]) -> int:
             f"| {r['sentence_mode_calls']:,} | {r['assembly_ms']:.4f} "
             f"| {r['plan_and_assembly_ms']:.3f} |"
         )
+    print(f"\n### Engine calls per contact, first {min(10_000, args.contacts):,} contacts\n")
+    print("| what differs per contact | lang | engine calls per contact |")
+    print("|---|---|---:|")
+    for r in rows:
+        print(f"| balance | {r['lang']} | {r['calls_per_contact_first_10k']:.4f} |")
+    print(
+        f"| full name (names by parts) | ru | {names['calls_per_contact']:.4f} "
+        f"({names['engine_calls']:,} calls, {names['distinct_parts']:,} distinct parts) |"
+    )
+    print(
+        f"| full name (whole names, peer) | ru | {names['whole_name_calls_per_contact']:.4f} "
+        f"(x{names['ratio_whole_to_parts']:.1f} the calls) |"
+    )
     if espeak:
         print(f"\n### espeak-ng, real synthesis, first {args.sample} contacts (cold cache)\n")
         print("| lang | engine calls | ms per fragment | ms per contact (cold) |")

@@ -222,13 +222,26 @@ def parse_campaign(
 
 def _speech(table: Mapping[str, Any], base: Path) -> SpeechSettings:
     """The ``[speech]`` table: ``engine``, ``lang``, ``voice``, ``cache`` (a directory,
-    relative to the file), ``fallback``, ``mode``."""
-    _only(table, "speech", {"engine", "lang", "voice", "cache", "fallback", "mode"})
+    relative to the file), ``fallback``, ``mode``, ``engines`` (the ordered list that replaces
+    ``engine`` + ``fallback``), ``cooldown`` (seconds a failed engine is skipped)."""
+    allowed = {"engine", "lang", "voice", "cache", "fallback", "mode", "engines", "cooldown"}
+    _only(table, "speech", allowed)
     kwargs: dict[str, Any] = {}
     for key in ("engine", "lang", "voice", "fallback", "mode"):
         value = _get(table, "speech", key, str, None)
         if value is not None:
             kwargs[key] = value
+    engines = _get(table, "speech", "engines", list, None)
+    if engines is not None:
+        both = [key for key in ("engine", "fallback") if key in table]
+        if both:
+            raise SettingsError(
+                f"speech.{both[0]}", "give either engines = [...] or engine/fallback, not both"
+            )
+        kwargs["engines"] = engines
+    cooldown = _get(table, "speech", "cooldown", (int, float), None)
+    if cooldown is not None:
+        kwargs["cooldown"] = cooldown
     cache = _get(table, "speech", "cache", str, None)
     if cache is not None:
         kwargs["cache"] = base / cache

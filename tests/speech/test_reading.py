@@ -114,12 +114,13 @@ def test_russian_roubles_agree_in_number_and_gender(balance: str, expected: str)
         ("<currency>3 JPY</currency>", "en", "three yen"),
         ("<currency>3 KZT</currency>", "ru", "три тенге"),
         # Feminine currency names take feminine numbers: "две иены", "двадцать одна крона".
-        ("<currency>2 JPY</currency>", "ru", "две японские иены"),
+        ("<currency>2 JPY</currency>", "ru", "две иены"),
         ("<currency>21 SEK</currency>", "ru", "двадцать одна шведская крона"),
         ("<currency>150001 IDR</currency>", "ru", "сто пятьдесят тысяч одна рупия"),
-        ("<currency>2 CHF</currency>", "ru", "два швейцарских франка"),
+        ("<currency>2 CHF</currency>", "ru", "два франка"),
+        ("<currency>2.5 JPY</currency>", "ru", "две иены пятьдесят сенов"),
         # No name for the minor unit in the language: read as a decimal, not with a wrong unit.
-        ("<currency>2.5 JPY</currency>", "ru", "две целых пять десятых японской иены"),
+        ("<currency>2.5 SEK</currency>", "ru", "две целых пять десятых шведской кроны"),
     ],
 )  # fmt: skip
 def test_currencies_num2words_lacks(source: str, lang: str, expected: str) -> None:
@@ -171,7 +172,9 @@ def test_dates_with_ordinals_and_spreadsheet_cells(written: str, lang: str, expe
 def test_bad_time_in_a_variable_names_the_contact_and_variable() -> None:
     t = Template.parse("<time>{T}</time>")
     (reason,) = t.check(Contact(id="c9", variables={"T": "25:00"}))
-    assert reason == "contact 'c9': <time> with 'T': expected a time like 14:30, got '25:00'"
+    assert reason == (
+        "column 'T' = '25:00': cannot be read as <time>: expected a time like 14:30, got '25:00'"
+    )
 
 
 @pytest.mark.parametrize("lang", ["en", "ru", "id", "pt_BR"])
@@ -191,8 +194,8 @@ def test_ssml_is_well_formed_in_the_ssml_namespace(lang: str) -> None:
     assert root.text.startswith('Hi <Tom & "Jerry">')
     (pause,) = root.iter(f"{ns}break")
     assert pause.get("time") == "1000ms"
-    says = [(e.get("interpret-as"), e.text) for e in root.iter(f"{ns}say-as")]
-    assert says == [("characters", "A&B"), ("digits", "12")]
+    assert not list(root.iter(f"{ns}say-as"))  # read-as spans are written out in words
+    assert "A B" in "".join(root.itertext())
     (audio,) = root.iter(f"{ns}audio")
     assert audio.get("src") == 'a&b "1".wav'
 
@@ -202,7 +205,7 @@ def test_currency_code_from_a_list_column() -> None:
     assert say(t.source, "ru", B="-2", CUR="CNY") == "два юаня"
     assert say(t.source, "en", B="3", CUR="$") == "three dollars"
     (reason,) = t.check(Contact(id="c3", variables={"B": "3", "CUR": "XYZ"}))
-    assert "'B', 'CUR'" in reason
+    assert "column 'B' = '3', column 'CUR' = 'XYZ'" in reason
     assert "expected an ISO 4217 currency code" in reason
     with pytest.raises(TemplateError, match="ISO 4217") as info:
         Template.parse("Due <currency>{B} XYZ</currency>")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import struct
 import wave
 from collections.abc import Callable
@@ -224,11 +225,14 @@ async def test_ssml_engines_get_one_document_per_stretch(
     await r.render(template, Contact(id="1"), "en")
     engine = r.engine
     assert isinstance(engine, ToneEngine)
-    assert engine.calls == [
-        '<speak version="1.1" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en">'
-        'Code <say-as interpret-as="characters">VIP'
-        '</say-as>. <break time="1000ms"/> Bye</speak>'
-    ]
+    (call,) = engine.calls
+    # Letters are spelled in the words themselves ("V I P", or however the renderer spells
+    # them for the engine), never left to a <say-as> the engine may not obey.
+    assert re.fullmatch(
+        r'<speak version="1\.1" xmlns="http://www\.w3\.org/2001/10/synthesis" xml:lang="en">'
+        r'Code V[ -]I[ -]P\. <break time="1000ms"/> Bye</speak>',
+        call,
+    )
     # Fragment mode never sends SSML: fragments must stay shareable words.
     fragments = renderer(tmp_path / "f", mode="fragment", use_ssml=True, recordings_dir=tmp_path)
     await fragments.render(template, Contact(id="1"), "en")

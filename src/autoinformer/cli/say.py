@@ -8,7 +8,8 @@ Examples::
     autoinformer say "Hello {name}<stop:1s>bye" --name Ann --out preview.wav
 
 Exit codes: 0 ok; 1 synthesis failed; 2 template error (printed with a caret under the
-position), missing variable or bad option.
+position), missing variable, a value the template cannot read (``N/A`` as an amount, a credit
+under ``|debt``: the message names the column and the value) or bad option.
 """
 
 from __future__ import annotations

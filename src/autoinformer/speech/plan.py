@@ -5,11 +5,19 @@ made by :meth:`autoinformer.speech.Template.plan` (pure: template + contact + la
 consumed three ways:
 
 - :meth:`SpeechPlan.text` - plain normalised text, for engines without SSML and for previews;
-- :meth:`SpeechPlan.ssml` - SSML with ``<break>`` and ``<say-as>``, for engines that take it;
+- :meth:`SpeechPlan.ssml` - SSML with ``<break>`` and the words spelled out, for engines that
+  take it;
 - :meth:`SpeechPlan.units` - the list of synthesis units (text fragments, silences, files) the
   renderer turns into audio, either one unit per word of personal data ("fragment" mode: the
   cache is shared by every contact) or one unit per sentence ("sentence" mode: more natural,
   one engine call per distinct sentence).
+
+Fragment mode keeps the sentence's breath: where the template (or a value) has a full stop or a
+comma between two fragments, :meth:`SpeechPlan.units` with ``breaks=True`` puts a
+:class:`Break` there, and the renderer fills it with the pause the engine itself makes at that
+boundary in a whole sentence (measured once per engine and language), not the short join gap.
+Names cost one fragment per part: a full name is split into its words (surname, first name,
+patronymic), which repeat across a list far more than whole names do.
 """
 
 from __future__ import annotations
@@ -21,8 +29,12 @@ from xml.sax.saxutils import escape, quoteattr
 
 import attrs
 
+from autoinformer.speech.spelling import speakable_ssml, spell_letters
+
 __all__ = [
     "SSML_NAMESPACE",
+    "Boundary",
+    "Break",
     "Mode",
     "Pause",
     "Play",
@@ -35,6 +47,7 @@ __all__ = [
 ]
 
 Mode = Literal["fragment", "sentence"]
+Boundary = Literal["sentence", "clause"]
 
 SSML_NAMESPACE = "http://www.w3.org/2001/10/synthesis"
 """The SSML namespace; engines that validate SSML (cloud engines) require it on ``<speak>``."""
@@ -96,10 +109,54 @@ class Silence:
     ms: int
 
 
-Unit = Synth | Silence | Play
+@attrs.frozen
+class Break:
+    """A synthesis unit: the pause the engine makes at a sentence or clause boundary, between
+    two fragments (fragment mode only; sentence mode leaves it inside the engine's text)."""
 
-# SSML say-as values for the read-as kinds that SSML engines understand better than words.
-_SAY_AS = {"digits": "digits", "letters": "characters"}
+    kind: Boundary
+
+
+Unit = Synth | Silence | Play | Break
+
+_SENTENCE_MARKS = ".!?\u2026"
+_CLAUSE_MARKS = ",;:"
+# A value that reads as a name: 2-4 words of letters (hyphens, apostrophes, initials' dots).
+_NAME = re.compile(r"^[^\W\d_][\w'\u2019.-]*(?: [^\W\d_][\w'\u2019.-]*){1,3}$")
+
+
+def _boundary(marks: str, *, personal: bool = False) -> Boundary | None:
+    """The boundary punctuation marks make (a dot in a value is an initial, not a stop)."""
+    sentence = "!?\u2026" if personal else _SENTENCE_MARKS
+    if any(c in sentence for c in marks):
+        return "sentence"
+    if any(c in _CLAUSE_MARKS for c in marks):
+        return "clause"
+    return None
+
+
+def _stronger(a: Boundary | None, b: Boundary | None) -> Boundary | None:
+    return "sentence" if "sentence" in (a, b) else a or b
+
+
+def _spelled(piece: Say) -> str:
+    """A ``<letters>`` reading as engines say letters inside a sentence ("A M" -> "A-M", a
+    lone "A" -> "A-", not the article; "Б" -> "бэ", not the particle "бы")."""
+    letters = piece.text.split()
+    if not letters or not all(len(c) == 1 and c.isalpha() and c.isupper() for c in letters):
+        return piece.text
+    return spell_letters("".join(letters))
+
+
+def _name_parts(piece: Say) -> tuple[str, ...]:
+    """A plain personal value that reads as a name, split into its parts (one fragment each:
+    "Ivanov Ivan Petrovich" shares "Ivan" with every other Ivan)."""
+    if piece.fixed or piece.say_as is not None or len(piece.chunks) > 1:
+        return piece.chunks
+    text = _SPACES.sub(" ", piece.text.strip())
+    if _NAME.match(text.strip(_PUNCT_EDGES)):
+        return tuple(text.split(" "))
+    return piece.chunks
 
 
 _SPACES = re.compile(r"\s+")
@@ -131,20 +188,20 @@ class SpeechPlan:
         return _tidy(" ".join(p.text for p in self.pieces if isinstance(p, Say)))
 
     def ssml(self) -> str:
-        """SSML 1.1 for engines that take it: ``<break time="..."/>``, ``<say-as>`` for digits
-        and letters, ``<audio src=...>`` for recordings. Well-formed XML in the SSML namespace;
-        the language tag is the plan's (``en``, ``ru``, ``pt-BR``)."""
+        """SSML 1.1 for engines that take it: ``<break time="..."/>`` for pauses, ``<audio
+        src=...>`` for recordings. Well-formed XML in the SSML namespace; the language tag is
+        the plan's (``en``, ``ru``, ``pt-BR``).
+
+        Read-as spans are written out in words, as in plain text ("one three eight"), not as
+        ``<say-as interpret-as="digits">138</say-as>``: engines differ in which ``say-as``
+        values they obey (espeak-ng reads ``digits`` as one number, "thirteen billion..."),
+        while every engine reads words as words."""
         out: list[str] = []
         for piece in self.pieces:
             if isinstance(piece, Pause):
                 out.append(f'<break time="{piece.ms}ms"/>')
             elif isinstance(piece, Play):
                 out.append(f"<audio src={quoteattr(piece.path)}/>")
-            elif piece.say_as in _SAY_AS and piece.raw:
-                out.append(
-                    f'<say-as interpret-as="{_SAY_AS[piece.say_as]}">'
-                    f"{escape(piece.raw.strip())}</say-as>"
-                )
             else:
                 out.append(escape(piece.text))
         body = _tidy(" ".join(out))
@@ -159,7 +216,14 @@ class SpeechPlan:
 
         def flush() -> None:
             if any(isinstance(p, Say) and p.text.strip(_PUNCT_EDGES) for p in group):
-                units.append(Synth(SpeechPlan(tuple(group), self.lang).ssml(), ssml=True))
+                spelled = tuple(
+                    attrs.evolve(p, text=_spelled(p))
+                    if isinstance(p, Say) and p.say_as == "letters"
+                    else p
+                    for p in group
+                )
+                document = SpeechPlan(spelled, self.lang).ssml()
+                units.append(Synth(speakable_ssml(document), ssml=True))
             elif group:  # pauses only
                 units.extend(Silence(p.ms) for p in group if isinstance(p, Pause))
             group.clear()
@@ -173,20 +237,26 @@ class SpeechPlan:
         flush()
         return units
 
-    def units(self, mode: Mode = "fragment") -> list[Unit]:
+    def units(self, mode: Mode = "fragment", *, breaks: bool = False) -> list[Unit]:
         """The synthesis units for the renderer.
 
         Args:
             mode: ``"fragment"``: fixed text is one unit per template phrase, personal data one
-                unit per word, so 100,000 different balances share a few hundred fragments.
-                ``"sentence"``: every run of words between pauses/recordings is one unit (more
-                natural prosody; one engine call per distinct sentence).
+                unit per word (a name one unit per part), so 100,000 different balances share
+                a few hundred fragments. ``"sentence"``: every run of words between
+                pauses/recordings is one unit (more natural prosody; one engine call per
+                distinct sentence).
+            breaks: in fragment mode, put a :class:`Break` between two fragments where a full
+                stop or a comma separates them (the renderer asks for it; plain listings of
+                the fragments leave it out).
 
         Returns:
-            Units in playing order.
+            Units in playing order; a :class:`Break` only ever stands between two
+            :class:`Synth` units.
         """
         units: list[Unit] = []
         run: list[str] = []
+        pending: Boundary | None = None
 
         def flush() -> None:
             text = _tidy(" ".join(run))
@@ -194,25 +264,42 @@ class SpeechPlan:
                 units.append(Synth(text))
             run.clear()
 
+        def say(clean: str) -> None:
+            nonlocal pending
+            if breaks and pending is not None and units and isinstance(units[-1], Synth):
+                units.append(Break(pending))
+            pending = None
+            units.append(Synth(clean))
+
         for piece in self.pieces:
             if isinstance(piece, Pause):
                 flush()
+                pending = None
                 units.append(Silence(piece.ms))
             elif isinstance(piece, Play):
                 flush()
+                pending = None
                 units.append(piece)
             elif mode == "sentence":
-                run.append(piece.text)
+                run.append(_spelled(piece) if piece.say_as == "letters" else piece.text)
             else:
-                for chunk in piece.chunks or (piece.text,):
+                for chunk in _name_parts(piece) or (piece.text,):
                     # Template phrases keep their final punctuation (it shapes intonation);
                     # personal words lose it so "roubles," and "roubles" share a fragment.
                     if piece.fixed:
-                        clean = _tidy_phrase(chunk).lstrip(_PUNCT_EDGES)
+                        tidy = _tidy_phrase(chunk)
+                        clean = tidy.lstrip(_PUNCT_EDGES)
+                        lead, trail = tidy[: len(tidy) - len(clean)], clean
                     else:  # already single words from a reading
                         clean = chunk.strip(_PUNCT_EDGES)
+                        lead = chunk[: len(chunk) - len(chunk.lstrip(_PUNCT_EDGES))]
+                        trail = chunk[len(chunk.rstrip(_PUNCT_EDGES)) :]
+                    personal = not piece.fixed
+                    pending = _stronger(pending, _boundary(lead, personal=personal))
                     if clean.strip(_PUNCT_EDGES):
-                        units.append(Synth(clean))
+                        say(clean)
+                        end = trail[len(trail.rstrip(_PUNCT_EDGES)) :]
+                        pending = _boundary(end, personal=personal)
         flush()
         return units
 

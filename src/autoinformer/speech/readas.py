@@ -23,13 +23,29 @@ import attrs
 import babel
 import babel.dates
 import babel.numbers
-from num2words import CONVERTER_CLASSES, num2words
+
+from autoinformer.speech.money import read_currency
+from autoinformer.speech.wording import (
+    CASES,
+    GENDERS,
+    LanguageNotSupported,
+    base_lang,
+    cardinal,
+    cardinal_words,
+    clean,
+    n2w,
+    normalise_lang,
+    noun_form,
+)
+from autoinformer.speech.wording import locale as _locale
 
 __all__ = [
     "Amount",
     "LanguageNotSupported",
     "currency_code",
     "fragment_chunks",
+    "gender_before",
+    "is_currency_word",
     "normalise_lang",
     "parse_amount",
     "parse_date",
@@ -44,86 +60,51 @@ __all__ = [
     "spell_numbers_in",
 ]
 
-# Written currency markers that are not ISO codes; ISO codes are checked with babel.
+# Written currency markers that are not ISO codes; ISO codes are checked with babel. Russian
+# lists write the unit after the amount in any of its forms ("525,19 рублей", "100 грн").
 _CURRENCY_SYMBOLS = {
     "$": "USD",
     "€": "EUR",
     "£": "GBP",
     "¥": "CNY",
     "₽": "RUB",
+    "₴": "UAH",
+    "₸": "KZT",
     "rp": "IDR",
-    "руб": "RUB",
-    "руб.": "RUB",
-    "р.": "RUB",
+    "rp.": "IDR",
     "rub": "RUB",
+    "rur": "RUB",  # the pre-1998 code, still in bank exports: the rouble, not the 1991 one
     "yuan": "CNY",
     "rmb": "CNY",
     "rupiah": "IDR",
+    "р": "RUB",
+    "р.": "RUB",
+    "руб": "RUB",
+    "руб.": "RUB",
+    "рубль": "RUB",
+    "рубля": "RUB",
+    "рублей": "RUB",
+    "грн": "UAH",
+    "грн.": "UAH",
+    "гривна": "UAH",
+    "гривны": "UAH",
+    "гривен": "UAH",
+    "тенге": "KZT",
+    "тг": "KZT",
+    "тг.": "KZT",
+    "доллар": "USD",
+    "доллара": "USD",
+    "долларов": "USD",
+    "долл": "USD",
+    "долл.": "USD",
+    "евро": "EUR",
+    "юань": "CNY",
+    "юаня": "CNY",
+    "юаней": "CNY",
+    "сум": "UZS",
+    "сума": "UZS",
+    "сумов": "UZS",
 }
-
-# How a currency is called in running speech when num2words does not know it and babel's
-# display name is a label rather than a word people say ("Chinese yuan" -> "yuan"), by CLDR
-# plural category ("other" is the fallback; Russian fractions take "other", the genitive).
-_SPOKEN_CURRENCY: dict[tuple[str, str], dict[str, str]] = {
-    ("en", "CNY"): {"other": "yuan"},
-    ("en", "IDR"): {"other": "rupiah"},
-    ("en", "JPY"): {"other": "yen"},
-    ("id", "IDR"): {"other": "rupiah"},
-    ("id", "RUB"): {"other": "rubel"},
-    ("id", "USD"): {"other": "dolar"},
-    ("id", "EUR"): {"other": "euro"},
-    ("id", "CNY"): {"other": "yuan"},
-    ("ru", "CNY"): {"one": "юань", "few": "юаня", "many": "юаней", "other": "юаня"},
-    ("ru", "IDR"): {"one": "рупия", "few": "рупии", "many": "рупий", "other": "рупии"},
-}
-
-# Minor units for the generic path, per (language, currency), then per language ("*").
-# Where none is known the amount is read as a decimal number ("две целых пять десятых юаня")
-# rather than with a wrong unit.
-_MINOR_UNIT: dict[tuple[str, str], dict[str, str]] = {
-    ("en", "CNY"): {"other": "fen"},
-    ("en", "IDR"): {"other": "sen"},
-    ("en", "JPY"): {"other": "sen"},
-    ("ru", "CNY"): {"one": "фэнь", "few": "фэня", "many": "фэней", "other": "фэня"},
-    ("en", "*"): {"one": "cent", "other": "cents"},
-    ("id", "*"): {"other": "sen"},
-}
-
-
-class LanguageNotSupported(ValueError):
-    """Neither num2words nor babel can read numbers in this language."""
-
-
-@lru_cache(maxsize=64)
-def normalise_lang(lang: str) -> str:
-    """The num2words language code for ``lang`` (``"en-US"`` -> ``"en"``, ``"pt_BR"`` kept).
-
-    Raises:
-        LanguageNotSupported: num2words has no converter for the language.
-    """
-    code = lang.strip().replace("-", "_")
-    if not code:
-        raise LanguageNotSupported("expected a language code such as 'en', 'ru' or 'id'")
-    parts = code.split("_")
-    full = parts[0].lower() + ("_" + parts[1].upper() if len(parts) > 1 else "")
-    if full in CONVERTER_CLASSES:
-        return full
-    if parts[0].lower() in CONVERTER_CLASSES:
-        return parts[0].lower()
-    raise LanguageNotSupported(f"language {lang!r} is not supported for reading numbers")
-
-
-@lru_cache(maxsize=64)
-def _locale(lang: str) -> babel.Locale:
-    try:
-        return babel.Locale.parse(normalise_lang(lang))
-    except (ValueError, babel.UnknownLocaleError):
-        raise LanguageNotSupported(f"babel has no locale data for {lang!r}") from None
-
-
-def _base(lang: str) -> str:
-    return normalise_lang(lang).split("_")[0]
-
 
 # --------------------------------------------------------------------------------- parsing
 
@@ -131,6 +112,7 @@ def _base(lang: str) -> str:
 _PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 # "150.000" where "." groups thousands (id, de): a digit other than a leading 0, then groups of 3.
 _DOT_GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}(\.\d{3})+")
+_NOT_NUMERIC = re.compile(r"[^0-9.,+\-'\u2019]")  # what may remain of a written number
 _SPACES_IN_NUMBERS = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, "\u2212": "-"})
 
 
@@ -160,7 +142,9 @@ def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
     ``"525.19"`` and ``"0.125"`` stay decimals. When the locale does not accept the text, or
     no language is given: with both ``.`` and ``,`` the last one is the decimal separator
     (``"1.234,56"``, ``"1,234.56"``); several commas group thousands; a single comma is a
-    decimal separator (``"12,5"``). Spaces (also no-break ones) group thousands.
+    decimal separator (``"12,5"``). Spaces (also no-break ones) group thousands. Exponents
+    (``"1e3"``), brackets and letters are refused: nobody writes a balance that way, and an
+    exponent would let one cell ask num2words for a number of a billion digits.
 
     Args:
         text: the written number.
@@ -171,6 +155,8 @@ def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
         ValueError: the text is not a number.
     """
     raw = text.strip().translate(_SPACES_IN_NUMBERS)
+    if _NOT_NUMERIC.search(raw):  # "1,5e3", "N/A", "(68.27)": babel would take exponents
+        raise ValueError(f"expected a number like 525.19, got {text.strip()!r}")
     plain = _PLAIN.fullmatch(raw) is not None
     locale = _locale_or_none(lang)
     if locale is not None and (
@@ -192,6 +178,12 @@ def parse_decimal(text: str, lang: str | None = None) -> decimal.Decimal:
     if not _PLAIN.fullmatch(raw):
         raise ValueError(f"expected a number like 525.19, got {text.strip()!r}")
     return decimal.Decimal(raw)
+
+
+def is_currency_word(token: str) -> bool:
+    """True when ``token`` is a written currency word or symbol (``руб.``, ``₽``, ``rupiah``),
+    not an ISO code."""
+    return token.lower() in _CURRENCY_SYMBOLS
 
 
 @lru_cache(maxsize=4096)
@@ -289,51 +281,59 @@ def parse_time(text: str) -> dt.time:
 # --------------------------------------------------------------------------------- reading
 
 
-def _clean(words: str) -> str:
-    return re.sub(r"\s+", " ", words.replace(",", " ")).strip()
+_cardinal = cardinal_words  # the cached reading (benchmarks clear its cache)
 
 
-def _n2w(value: decimal.Decimal | int, lang: str, **kwargs: str) -> str:
-    """num2words, with its assorted failures (TypeError, KeyError, IndexError... from
-    converters that do not cover a case) turned into one ValueError that says what failed."""
+def _case_code(case: str) -> str:
+    """num2words' code for a case name (``"genitive"`` -> ``"g"``); ``""`` is nominative."""
+    if not case:
+        return ""
     try:
-        return str(num2words(value, lang=normalise_lang(lang), **kwargs))
-    except LanguageNotSupported:
-        raise
-    except Exception as exc:  # third-party converters raise anything
-        how = kwargs.get("to", "cardinal")
-        raise ValueError(
-            f"num2words cannot read {value} as {how} in {lang!r} ({type(exc).__name__})"
-        ) from None
+        return CASES[case]
+    except KeyError:
+        raise ValueError(f"unknown case {case!r}: expected one of {', '.join(CASES)}") from None
 
 
-@lru_cache(maxsize=65536)
-def _cardinal(value: decimal.Decimal, lang: str, gender: str = "") -> str:
-    if gender:
-        try:
-            return _clean(_n2w(value, lang, gender=gender))
-        except ValueError:
-            pass
-    return _clean(_n2w(value, lang))
+def read_number(
+    value: decimal.Decimal | int, lang: str, *, gender: str = "", case: str = ""
+) -> str:
+    """A number in words: ``1234.5`` -> "one thousand two hundred and thirty-four point five".
+
+    Args:
+        value: the number.
+        lang: the language.
+        gender: ``"m"`` (the counting form, default), ``"f"`` or ``"n"``: Russian "одна",
+            "две" before a feminine noun (``<number gender="f">``).
+        case: a case name from :data:`~autoinformer.speech.wording.CASES` (``"genitive"``).
+
+    Raises:
+        ValueError: an unknown gender or case, or a number num2words cannot read.
+    """
+    if gender and gender not in GENDERS:
+        raise ValueError(f"unknown gender {gender!r}: expected one of {', '.join(GENDERS)}")
+    return cardinal(decimal.Decimal(value), lang, gender, _case_code(case))
 
 
-def read_number(value: decimal.Decimal | int, lang: str) -> str:
-    """A number in words: ``1234.5`` -> "one thousand two hundred and thirty-four point five"."""
-    return _cardinal(decimal.Decimal(value), lang)
+# What may stand between the digits of a phone or account number read digit by digit.
+_DIGIT_SEPARATORS = frozenset(" \u00a0+-\u2212()./#*")
 
 
 def read_digits(text: str, lang: str) -> str:
     """Digit by digit (seed 004's "Read Digit by Digit"): ``"138"`` -> "one three eight".
 
-    Characters other than digits (``+``, spaces, dashes) are dropped.
+    Separators between digits (``+``, spaces, dashes, brackets, dots) are dropped.
 
     Raises:
-        ValueError: there is no digit in ``text``.
+        ValueError: there is no digit in ``text``, or a letter or other sign is among the
+            digits (``"N/A"``, ``"-68.27р"``): what was meant cannot be told.
     """
     digits = [c for c in text if c.isdigit()]
-    if not digits:
-        raise ValueError(f"expected digits, got {text.strip()!r}")
-    return " ".join(_cardinal(decimal.Decimal(int(d)), lang) for d in digits)
+    stray = [c for c in text if not c.isdigit() and c not in _DIGIT_SEPARATORS]
+    if not digits or stray:
+        raise ValueError(
+            f"expected digits (separated by spaces, + - ( ) or dots), got {text.strip()!r}"
+        )
+    return " ".join(cardinal(decimal.Decimal(int(d)), lang) for d in digits)
 
 
 def read_letters(text: str, lang: str) -> str:
@@ -350,7 +350,7 @@ def read_letters(text: str, lang: str) -> str:
         if c.isalpha():
             out.append(c.upper())
         elif c.isdigit():
-            out.append(_cardinal(decimal.Decimal(int(c)), lang))
+            out.append(cardinal(decimal.Decimal(int(c)), lang))
     if not out:
         raise ValueError(f"expected letters, got {text.strip()!r}")
     return " ".join(out)
@@ -361,134 +361,65 @@ def _month(date: dt.date, lang: str) -> str:
     return str(names[date.month])
 
 
-def read_date(date: dt.date, lang: str) -> str:
+def read_date(date: dt.date, lang: str, *, case: str = "") -> str:
     """A date as spoken: en "January sixteenth twenty twenty-six", ru "шестнадцатое января
     две тысячи двадцать шестого года", id "enam belas Januari dua ribu dua puluh enam".
+
+    Args:
+        date: the day.
+        lang: the language.
+        case: a case name (``"genitive"``): Russian "до седьмого декабря" asks the day in
+            the genitive; the month and year are in the genitive anyway. Languages without
+            case ignore it.
 
     Other languages: day and year as cardinals around babel's month name in the genitive
     ("format") form, in the order of the locale's long date pattern.
     """
-    base = _base(lang)
+    base = base_lang(lang)
+    code = _case_code(case) or "n"
     if base == "en":
-        day = _n2w(date.day, lang, to="ordinal")
-        year = _n2w(date.year, lang, to="year")
-        return _clean(f"{_month(date, lang)} {day} {year}")
+        day = n2w(date.day, lang, to="ordinal")
+        year = n2w(date.year, lang, to="year")
+        return clean(f"{_month(date, lang)} {day} {year}")
     if base == "ru":
-        day = _n2w(date.day, lang, to="ordinal", gender="n")
-        year = _n2w(date.year, lang, to="ordinal", case="g")
-        return _clean(f"{day} {_month(date, lang)} {year} года")
-    day_words = _cardinal(decimal.Decimal(date.day), lang)
-    year_words = _cardinal(decimal.Decimal(date.year), lang)
+        day = n2w(date.day, lang, to="ordinal", gender="n", case=code)
+        year = n2w(date.year, lang, to="ordinal", case="g")
+        return clean(f"{day} {_month(date, lang)} {year} года")
+    day_words = cardinal(decimal.Decimal(date.day), lang)
+    year_words = cardinal(decimal.Decimal(date.year), lang)
     pattern = str(babel.dates.get_date_format("long", locale=_locale(lang)).pattern)
     order = sorted(
         [("d", pattern.find("d")), ("M", pattern.find("M")), ("y", pattern.find("y"))],
         key=lambda item: item[1],
     )
     parts = {"d": day_words, "M": _month(date, lang), "y": year_words}
-    return _clean(" ".join(parts[key] for key, _ in order))
+    return clean(" ".join(parts[key] for key, _ in order))
 
 
-def _plural(lang: str, n: int | decimal.Decimal) -> str:
-    return str(_locale(lang).plural_form(n))
+# Russian hours and minutes after a number: nominative forms by plural category, and the
+# oblique cases' singular (after a last digit 1: "двадцати одного часа") and plural.
+_HOUR = {"one": "час", "few": "часа", "many": "часов", "other": "часа"}
+_HOUR_OBLIQUE = {
+    "g1": "часа", "g": "часов", "d1": "часу", "d": "часам", "a1": "час",
+    "i1": "часом", "i": "часами", "p1": "часе", "p": "часах",
+}  # fmt: skip
+_MINUTE = {"one": "минута", "few": "минуты", "many": "минут", "other": "минуты"}
+_MINUTE_OBLIQUE = {
+    "g1": "минуты", "g": "минут", "d1": "минуте", "d": "минутам", "a1": "минуту",
+    "i1": "минутой", "i": "минутами", "p1": "минуте", "p": "минутах",
+}  # fmt: skip
 
 
-def _form(forms: dict[str, str], lang: str, n: int | decimal.Decimal) -> str:
-    return forms.get(_plural(lang, n), forms["other"])
-
-
-def _generic_currency_name(code: str, lang: str, n: int | decimal.Decimal) -> str:
-    forms = _SPOKEN_CURRENCY.get((_base(lang), code))
-    if forms is not None:
-        return _form(forms, lang, n)
-    count = n if isinstance(n, int) else float(n)
-    return str(babel.numbers.get_currency_name(code, count=count, locale=_locale(lang))).lower()
-
-
-@lru_cache(maxsize=256)
-def _currency_gender(code: str, lang: str) -> str:
-    """``"f"`` when the number before the currency must be feminine (Russian "две иены",
-    "одна рупия": names ending in -а/-я are feminine), else ``""``."""
-    if _base(lang) != "ru":
-        return ""
-    return "f" if _generic_currency_name(code, lang, 1).endswith(("а", "я")) else ""
-
-
-@lru_cache(maxsize=65536)
-def read_currency(value: decimal.Decimal, currency: str, lang: str) -> str:
-    """An amount of money in words, with the grammatical agreement of the language.
-
-    ``num2words`` does the reading when it knows the currency in that language (it agrees
-    "рубль / рубля / рублей"); otherwise the integer part is read as a cardinal followed by the
-    currency's spoken name (babel, with babel's plural rules), and the minor units, when not
-    zero, as a cardinal followed by the minor unit's name. Zero minor units are not read, and
-    neither is a zero major part when there are minor units (0.01 RUB is "одна копейка"). When
-    the minor unit has no known name in the language, the amount is read as a decimal number
-    followed by the currency's name ("две целых пять десятых юаня").
-    """
-    # Precision for every digit: the default context (28 digits) cannot quantize a 27-digit
-    # amount to cents (decimal.InvalidOperation).
-    wide = decimal.Context(prec=max(decimal.getcontext().prec, value.adjusted() + 4))
-    try:
-        value = value.quantize(
-            decimal.Decimal("0.01"), rounding=decimal.ROUND_HALF_UP, context=wide
-        )
-    except decimal.InvalidOperation:  # infinity, NaN
-        raise ValueError(f"{value} is not an amount") from None
-    negative = value < 0
-    magnitude = -value if negative else value
-    whole = int(magnitude)
-    cents = int((magnitude - whole) * 100)
-    base = _base(lang)
-    try:
-        words = _n2w(magnitude, lang, to="currency", currency=currency, separator="|")
-        major, _, minor = words.partition("|")
-        if cents == 0:
-            text = major
-        elif whole == 0 and minor.strip():
-            text = minor
-        else:
-            text = f"{major} {minor}"
-    except ValueError:  # num2words has no forms for this currency in this language
-        minor_forms = _MINOR_UNIT.get((base, currency)) or _MINOR_UNIT.get((base, "*"))
-        gender = _currency_gender(currency, lang)
-        if cents and minor_forms is None:
-            number = magnitude.normalize()
-            name = _generic_currency_name(currency, lang, number)
-            text = f"{_cardinal(number, lang, gender)} {name}"
-        else:
-            parts = []
-            if whole or not cents:
-                name = _generic_currency_name(currency, lang, whole)
-                parts.append(f"{_cardinal(decimal.Decimal(whole), lang, gender)} {name}")
-            if cents and minor_forms is not None:
-                minor_word = _form(minor_forms, lang, cents)
-                parts.append(f"{_cardinal(decimal.Decimal(cents), lang)} {minor_word}")
-            text = " ".join(parts)
-    if negative:
-        text = f"{_minus(lang)} {text}"
-    return _clean(text)
-
-
-@lru_cache(maxsize=64)
-def _minus(lang: str) -> str:
-    """The language's word for minus, as num2words says it ("minus", "минус", "min")."""
-    try:
-        words = _cardinal(decimal.Decimal(-1), lang)
-    except ValueError:
-        return "minus"
-    one = _cardinal(decimal.Decimal(1), lang)
-    return words.replace(one, "").strip(" -()") or "minus"
-
-
-def read_time(time: dt.time, lang: str) -> str:
+def read_time(time: dt.time, lang: str, *, case: str = "") -> str:
     """A time of day: en "two thirty PM", "nine oh five AM", "two PM", "noon", "midnight";
-    ru "четырнадцать часов тридцать минут"; id "pukul empat belas lewat tiga puluh menit";
-    other languages "HOURS MINUTES".
+    ru "четырнадцать часов тридцать минут" (``case="genitive"``: "до восемнадцати часов");
+    id "pukul empat belas lewat tiga puluh menit"; other languages "HOURS MINUTES".
 
     English says "AM"/"PM" in capitals: engines read them as the abbreviations (espeak-ng
     says "p.m." as one word-like unit), and the word stays whole in fragment mode.
     """
-    base = _base(lang)
+    base = base_lang(lang)
+    code = _case_code(case)
     h, m = time.hour, time.minute
     if base == "en":
         if m == 0 and h in (0, 12):
@@ -496,25 +427,25 @@ def read_time(time: dt.time, lang: str) -> str:
         hour12 = h % 12 or 12
         suffix = "AM" if h < 12 else "PM"
         if m == 0:
-            return _clean(f"{read_number(hour12, lang)} {suffix}")
+            return clean(f"{read_number(hour12, lang)} {suffix}")
         minutes = f"oh {read_number(m, lang)}" if m < 10 else read_number(m, lang)
-        return _clean(f"{read_number(hour12, lang)} {minutes} {suffix}")
+        return clean(f"{read_number(hour12, lang)} {minutes} {suffix}")
     if base == "ru":
-        hour_word = {"one": "час", "few": "часа"}.get(_plural(lang, h), "часов")
-        text = f"{_cardinal(decimal.Decimal(h), lang)} {hour_word}"
+        hour_word = noun_form(_HOUR, _HOUR_OBLIQUE, lang, h, code)
+        text = f"{cardinal(decimal.Decimal(h), lang, '', code)} {hour_word}"
         if m:
-            minute_word = {"one": "минута", "few": "минуты"}.get(_plural(lang, m), "минут")
-            text += f" {_cardinal(decimal.Decimal(m), lang, 'f')} {minute_word}"
-        return _clean(text)
+            minute_word = noun_form(_MINUTE, _MINUTE_OBLIQUE, lang, m, code)
+            text += f" {cardinal(decimal.Decimal(m), lang, 'f', code)} {minute_word}"
+        return clean(text)
     if base == "id":
         text = f"pukul {read_number(h, lang)}"
         if m:
             text += f" lewat {read_number(m, lang)} menit"
-        return _clean(text)
+        return clean(text)
     text = read_number(h, lang)
     if m:
         text += " " + read_number(m, lang)
-    return _clean(text)
+    return clean(text)
 
 
 _NUMBER_IN_TEXT = re.compile(
@@ -526,6 +457,22 @@ _DATE_IN_TEXT = re.compile(
     r"(?<![\w.,/-])(?:\d{4}-\d{2}-\d{2}|\d{1,2}([./])\d{1,2}\1\d{4})(?![\w])"
 )
 _TIME_IN_TEXT = re.compile(r"(?<![\w.,:])\d{1,2}:\d{2}(?![\w:])")
+# Russian nouns a plain-text number agrees with in gender ("1 минута" is "одна минута", "2
+# недели" "две недели"); other numbers are read in counting form (masculine, nominative):
+# <number gender="f" case="genitive"> asks for any other form.
+_RU_NOUN_GENDER = (
+    (re.compile(r"\s*(?:минут|секунд|недел|копе[йе]к|гривн|рупи|иен|попыт|штук|тысяч)", re.I), "f"),
+    (re.compile(r"\s*(?:сообщени|уведомлени|письм)", re.I), "n"),
+)
+
+
+def gender_before(text: str, lang: str, at: int = 0) -> str:
+    """The gender a number written before ``text[at:]`` takes: ``"f"`` before a common
+    Russian feminine noun ("минуты", "недели", "копеек"), ``"n"`` before a neuter one
+    ("сообщения"), ``""`` (counting form) otherwise and in other languages."""
+    if base_lang(lang) != "ru":
+        return ""
+    return next((g for p, g in _RU_NOUN_GENDER if p.match(text, at)), "")
 
 
 @lru_cache(maxsize=4096)
@@ -536,8 +483,10 @@ def spell_numbers_in(text: str, lang: str) -> str:
     and ``<time>``; grouped thousands (``1,500`` in English, ``150.000`` in Indonesian) as
     :func:`parse_decimal` reads them in ``lang``. Long digit strings (7 digits or more, or
     starting with 0: phone numbers, account numbers) are read digit by digit, as a person
-    would read them.
+    would read them. A Russian whole number before a common feminine or neuter noun agrees
+    with it ("1 минута" -> "одна минута", "2 недели" -> "две недели").
     """
+    russian = base_lang(lang) == "ru"
 
     def date(m: re.Match[str]) -> str:
         try:
@@ -556,8 +505,11 @@ def spell_numbers_in(text: str, lang: str) -> str:
         digits = token.lstrip("+-\u2212")
         if digits.isdigit() and (len(digits) >= 7 or (len(digits) > 1 and digits[0] == "0")):
             return read_digits(digits, lang)
+        gender = ""
+        if russian and digits.isdigit():
+            gender = gender_before(m.string, lang, m.end())
         try:
-            return read_number(parse_decimal(token, lang), lang)
+            return read_number(parse_decimal(token, lang), lang, gender=gender)
         except ValueError:  # grouping the language does not use ("1.500" in English)
             return " ".join(read_number(int(part), lang) for part in re.findall(r"\d+", token))
 
@@ -583,7 +535,7 @@ def fragment_chunks(words: str, lang: str) -> tuple[str, ...]:
     "five hundred and twenty-five roubles" gives "five hundred", "and", "twenty-five",
     "roubles". Languages without rules here split into words.
     """
-    attach = _ATTACH.get(_base(lang), frozenset())
+    attach = _ATTACH.get(base_lang(lang), frozenset())
     chunks: list[str] = []
     for word in words.split():
         if chunks and word.lower().strip(",.") in attach:

@@ -11,11 +11,19 @@ with an :class:`~autoinformer.speech.engines.base.Engine`, a
    for the same text wait for one synthesis instead of calling the engine twice);
 4. the raw fragments, silences and recordings are concatenated and written as one WAV named
    by its content, so identical messages share a file.
+
+In fragment mode a :class:`~autoinformer.speech.plan.Break` (a full stop or comma between two
+fragments) becomes the pause the engine makes there inside a sentence: the engine's
+:meth:`~autoinformer.speech.engines.base.Engine.pause_ms` when it knows it, else measured once by
+synthesising a two-word calibration sentence ("Five. Five.") and timing the silence in it; the
+result is kept in the fragment cache, so later runs do not measure again. Text goes to the
+engine through :func:`~autoinformer.speech.spelling.speakable`, so letters are read as letters.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import os
 from collections import OrderedDict
 from functools import partial
@@ -28,12 +36,22 @@ import attrs
 
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import SettingsError
-from autoinformer.speech.audio import TELEPHONE, AudioFormat, decode_to_fragment, to_fragment
+from autoinformer.speech import readas
+from autoinformer.speech.audio import (
+    TELEPHONE,
+    TRIM_KEEP_MS,
+    AudioFormat,
+    decode_to_fragment,
+    silences,
+    to_fragment,
+)
 from autoinformer.speech.audio import write_wav as _write_wav
 from autoinformer.speech.cache import FragmentCache, fragment_key
 from autoinformer.speech.engines.base import Engine
 from autoinformer.speech.errors import AudioFileError, EngineError
 from autoinformer.speech.plan import (
+    Boundary,
+    Break,
     Mode,
     Play,
     Silence,
@@ -42,9 +60,13 @@ from autoinformer.speech.plan import (
     Unit,
     estimate_plan_seconds,
 )
+from autoinformer.speech.spelling import speakable
 from autoinformer.speech.template import Template
 
-__all__ = ["EngineRenderer", "SpeechRenderer"]
+__all__ = ["TRIM_KEEP_MS", "EngineRenderer", "SpeechRenderer"]
+
+_GUESS_MS = {"sentence": 400, "clause": 180}
+"""Pauses assumed by estimates before the engine's own were measured (espeak-ng at 150 wpm)."""
 
 
 @runtime_checkable
@@ -122,7 +144,7 @@ class EngineRenderer:
         recordings_dir: where relative ``<audio:...>`` paths are looked up.
         max_engine_calls: engine calls allowed in flight at once.
         use_ssml: in sentence mode, send engines that take SSML one SSML document per stretch
-            between recordings (pauses become ``<break>``; ``<say-as>`` reaches the engine).
+            between recordings (pauses become ``<break>``; read-as spans are already words).
         keep_messages: how many assembled WAV files this renderer keeps; past that, the file
             handed out least recently is deleted (a message is needed only while its call
             plays it; 100,000 kept messages would be ~10 GB). None keeps them all.
@@ -146,6 +168,8 @@ class EngineRenderer:
     _limiter: anyio.CapacityLimiter | None = attrs.field(default=None, init=False)
     _recordings: dict[tuple[str, float, int], bytes] = attrs.field(factory=dict, init=False)
     _messages: OrderedDict[Path, None] = attrs.field(factory=OrderedDict, init=False)
+    _pauses: dict[tuple[Boundary, str], int] = attrs.field(factory=dict, init=False)
+    _pause_lock: anyio.Lock | None = attrs.field(default=None, init=False)
 
     @property
     def messages_dir(self) -> Path:
@@ -164,9 +188,22 @@ class EngineRenderer:
         seconds = estimate_plan_seconds(plan, chars_per_second=self.engine.chars_per_second(lang))
         seconds += sum(self._recording_seconds(p) for p in plan.pieces if isinstance(p, Play))
         if self.mode == "fragment":
-            synths = sum(1 for u in plan.units("fragment") if isinstance(u, Synth))
-            seconds += max(synths - 1, 0) * self.gap_ms / 1000
+            units = plan.units("fragment", breaks=True)
+            for before, unit in itertools.pairwise(units):
+                if isinstance(before, Synth) and isinstance(unit, Synth):
+                    seconds += self.gap_ms / 1000
+                elif isinstance(unit, Break):
+                    seconds += self._known_pause(unit.kind, plan.lang) / 1000
         return seconds
+
+    def _known_pause(self, kind: Boundary, lang: str) -> int:
+        """The silence a break adds, as far as it is known without synthesis."""
+        known = self._pauses.get((kind, lang))
+        if known is not None:
+            return known
+        declared = self.engine.pause_ms(kind, lang)
+        own = _GUESS_MS[kind] if declared is None else declared
+        return max(own - 2 * TRIM_KEEP_MS, self.gap_ms)
 
     def _recording_seconds(self, play: Play) -> float:
         """A recording's length: exact once converted, else probed once (0 if unreadable)."""
@@ -215,18 +252,26 @@ class EngineRenderer:
         """The synthesis units this renderer makes of a plan (mode, SSML)."""
         if self.use_ssml and self.mode == "sentence" and self.engine.supports_ssml:
             return plan.ssml_units()
-        return plan.units(self.mode)
+        return [
+            Synth(speakable(u.text)) if isinstance(u, Synth) else u
+            for u in plan.units(self.mode, breaks=True)
+        ]
 
     async def audio(self, plan: SpeechPlan) -> bytes:
         """The plan's raw samples in :attr:`format`, synthesising only missing fragments."""
         parts: list[bytes] = []
         previous_synth = False
+        pause: Boundary | None = None
         for unit in self.units(plan):
             if isinstance(unit, Synth):
-                if previous_synth and self.gap_ms:
+                if previous_synth and pause is not None:
+                    parts.append(self.format.silence(await self.pause(pause, plan.lang)))
+                elif previous_synth and self.gap_ms:
                     parts.append(self.format.silence(self.gap_ms))
                 parts.append(await self.fragment(unit.text, plan.lang, ssml=unit.ssml))
-                previous_synth = True
+                previous_synth, pause = True, None
+            elif isinstance(unit, Break):
+                pause = unit.kind
             elif isinstance(unit, Silence):
                 parts.append(self.format.silence(unit.ms))
                 previous_synth = False
@@ -243,16 +288,23 @@ class EngineRenderer:
         """
         parts: list[bytes] = []
         previous_synth = False
+        pause: int | None = None
         for unit in self.units(plan):
             if isinstance(unit, Synth):
                 key = self._key(unit.text, plan.lang, unit.ssml)
                 data = self.cache.get_memory(key)
                 if data is None:
                     return None
-                if previous_synth and self.gap_ms:
+                if previous_synth and pause is not None:
+                    parts.append(self.format.silence(pause))
+                elif previous_synth and self.gap_ms:
                     parts.append(self.format.silence(self.gap_ms))
                 parts.append(data)
-                previous_synth = True
+                previous_synth, pause = True, None
+            elif isinstance(unit, Break):
+                pause = self._pauses.get((unit.kind, plan.lang))
+                if pause is None:
+                    return None
             elif isinstance(unit, Silence):
                 parts.append(self.format.silence(unit.ms))
                 previous_synth = False
@@ -294,6 +346,54 @@ class EngineRenderer:
             del self._inflight[key]
             done.set()
         return data
+
+    async def pause(self, kind: Boundary, lang: str) -> int:
+        """Milliseconds of silence a :class:`Break` adds between two trimmed fragments, so
+        the join is as long as the engine's own pause at that boundary in a sentence.
+
+        Known once per engine and language: the engine's declared pause, else measured by
+        synthesising a calibration sentence (two engine calls per language, ever: the result
+        is kept in the fragment cache).
+
+        Raises:
+            EngineError: the calibration synthesis failed.
+        """
+        known = self._pauses.get((kind, lang))
+        if known is not None:
+            return known
+        if self._pause_lock is None:
+            self._pause_lock = anyio.Lock()
+        async with self._pause_lock:
+            known = self._pauses.get((kind, lang))
+            if known is not None:
+                return known
+            own = self.engine.pause_ms(kind, lang)
+            if own is None:  # measured once, ever: the engine's pause is kept in the cache
+                key = self._key(f"\x00pause:{kind}", lang, False)
+                stored = await anyio.to_thread.run_sync(self.cache.get, key)
+                if stored is not None:
+                    own = round(self.format.seconds(stored) * 1000)
+                else:
+                    own = await self._measure_pause(kind, lang)
+                    silence = self.format.silence(own)
+                    await anyio.to_thread.run_sync(self.cache.put, key, silence)
+            ms = max(own - 2 * TRIM_KEEP_MS, self.gap_ms)
+            self._pauses[(kind, lang)] = ms
+            return ms
+
+    async def _measure_pause(self, kind: Boundary, lang: str) -> int:
+        """The engine's pause at a boundary: the silence inside "Five. Five." (or "Five,
+        five."), measured with the same rule that trims fragments' edges."""
+        word = readas.read_number(5, lang)
+        word = word[:1].upper() + word[1:]
+        text = f"{word}. {word}." if kind == "sentence" else f"{word}, {word.lower()}."
+        self.engine_calls += 1
+        raw = await self.engine.synthesize(text, lang=lang)
+        data = await anyio.to_thread.run_sync(decode_to_fragment, raw, self.format)
+        total = round(self.format.seconds(data) * 1000)
+        runs = silences(data, self.format, window_ms=5)
+        inside = [n for start, n in runs if 0 < start < total - n]
+        return max(inside, default=0)
 
     def _convert_and_store(self, key: str, raw: bytes) -> bytes:
         data = decode_to_fragment(raw, self.format)

@@ -5,15 +5,21 @@ Syntax (a public contract; see docs/speech.md)::
     Hello {NAME}, your debt is <currency>{BALANCE|abs} RUB</currency>.<stop:1s> Press 1...
 
 - variables: ``{NAME}``, and the seeds' spellings ``{{NAME}}`` and ``%VAR:NAME%``; built-ins
-  ``{name}`` (the contact's name) and ``{phone}`` (its first number). Filter ``|abs``.
+  ``{name}`` (the contact's name) and ``{phone}`` (its first number). Filters ``|abs`` (the
+  magnitude) and ``|debt`` (the magnitude of a negative balance; a balance that is not a debt
+  skips the contact with a reason).
 - pauses: ``<stop:1s>``, ``<stop:500ms>``, ``<stop:1.5s>``; seed 004's ``{stop:1s}`` too.
 - read-as spans: ``<digits>``, ``<letters>``, ``<date>``, ``<currency>``, ``<number>``,
-  ``<time>``; their content is text and variables (no nesting, no pauses inside).
+  ``<time>``; their content is text and variables (no nesting, no pauses inside). Grammar
+  attributes: ``<date case="genitive">``, ``<time case="genitive">``, ``<number gender="f">``
+  (and ``case=`` on ``<number>``).
 - recordings: ``<audio:path/to/file.mp3>`` plays a prerecorded file at that point.
 
 Parsing is strict so that a typo stops a campaign before the first call instead of being read
 aloud to 100,000 people: every error is a :class:`~autoinformer.errors.TemplateError` with the
-0-based position and what was expected there.
+0-based position and what was expected there. A contact whose value cannot be read as the
+template reads it (``N/A`` in ``<currency>``) is skipped before it is dialled, with a reason
+naming the contact, the column and the value (:meth:`Template.check`).
 """
 
 from __future__ import annotations
@@ -26,20 +32,27 @@ import attrs
 
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import InputError, TemplateError
-from autoinformer.speech import readas
+from autoinformer.speech import checking, readas
 from autoinformer.speech.plan import Pause, Play, Say, SpeechPlan
+from autoinformer.speech.wording import CASES, GENDERS
 
 __all__ = ["BUILTIN_VARIABLES", "MAX_RECOMMENDED_LENGTH", "SPAN_KINDS", "Template"]
 
 BUILTIN_VARIABLES = frozenset({"name", "phone"})
 SPAN_KINDS = ("digits", "letters", "date", "currency", "number", "time")
-FILTERS = ("abs",)
+FILTERS = ("abs", "debt")
 MAX_RECOMMENDED_LENGTH = 120
 MAX_PAUSE_MS = 10_000
 
 _NAME = re.compile(r"[^\W\d]\w*")
-_FIRST_TOKEN = re.compile(r"\s*(\S+)")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|s)")
+_ATTRIBUTE = re.compile(r"\s+([a-z]+)\s*=\s*\"([^\"]*)\"")
+# The grammar a span may be asked for, and the values each attribute takes.
+SPAN_ATTRIBUTES: dict[str, dict[str, tuple[str, ...]]] = {
+    "date": {"case": tuple(CASES)},
+    "time": {"case": tuple(CASES)},
+    "number": {"case": tuple(CASES), "gender": tuple(GENDERS)},
+}
 
 
 @attrs.frozen
@@ -69,11 +82,13 @@ class PauseNode:
 
 @attrs.frozen
 class Span:
-    """A read-as span ``<kind>...</kind>``."""
+    """A read-as span ``<kind>...</kind>``, with its grammar attributes
+    (``(("case", "genitive"),)``)."""
 
     kind: str
     parts: tuple[Text | Var, ...]
     position: int
+    options: tuple[tuple[str, str], ...] = ()
 
 
 @attrs.frozen
@@ -95,6 +110,7 @@ class _Parser:
         self.i = 0
         self.nodes: list[Node] = []
         self.span: tuple[str, int, list[Text | Var]] | None = None
+        self.options: tuple[tuple[str, str], ...] = ()
 
     def error(self, message: str, position: int | None = None) -> TemplateError:
         return TemplateError(
@@ -197,6 +213,30 @@ class _Parser:
         self.i = j + len(close)
         return PauseNode(ms, at - len("<stop:"))
 
+    def attributes(self, kind: str, at: int) -> tuple[tuple[tuple[str, str], ...], int]:
+        """The ``name="value"`` pairs after ``<kind``, checked against :data:`SPAN_ATTRIBUTES`;
+        and where they end."""
+        allowed = SPAN_ATTRIBUTES.get(kind, {})
+        found: list[tuple[str, str]] = []
+        while (a := _ATTRIBUTE.match(self.src, at)) is not None:
+            name, value = a.group(1), a.group(2)
+            if name not in allowed:
+                expected = ", ".join(f"{n}=" for n in allowed) or "no attributes"
+                raise self.error(
+                    f"<{kind}> has no attribute {name!r}: expected {expected}", a.start(1)
+                )
+            if value not in allowed[name]:
+                raise self.error(
+                    f"<{kind} {name}=...>: unknown value {value!r}: expected one of "
+                    + ", ".join(allowed[name]),
+                    a.start(2),
+                )
+            if any(name == seen for seen, _ in found):
+                raise self.error(f"<{kind}>: {name!r} is given twice", a.start(1))
+            found.append((name, value))
+            at = a.end()
+        return tuple(found), at
+
     def tag(self, start: int) -> None:
         src = self.src
         if src.startswith("<stop:", start):
@@ -215,8 +255,16 @@ class _Parser:
         m = _NAME.match(src, start + (2 if closing else 1))
         kind = m.group(0) if m else ""
         slash = "/" if closing else ""
-        if m is not None and kind in SPAN_KINDS and not src.startswith(">", m.end()):
-            self.i = m.end()
+        options: tuple[tuple[str, str], ...] = ()
+        end = m.end() if m is not None else start
+        if m is not None and kind in SPAN_KINDS and not closing:
+            options, end = self.attributes(kind, end)
+        if m is not None and kind in SPAN_KINDS and not src.startswith(">", end):
+            self.i = end
+            allowed = SPAN_ATTRIBUTES.get(kind) if not closing else None
+            if allowed:
+                example = " ".join(f'{n}="{v[1]}"' for n, v in allowed.items())
+                raise self.error(f"expected '>' or attributes like {example} in <{kind}>")
             raise self.error(f"expected '>' to close <{slash}{kind}>")
         if m is None or kind not in SPAN_KINDS:
             self.i = start
@@ -229,7 +277,7 @@ class _Parser:
                 "unknown tag: expected <stop:1s>, <audio:FILE> or one of "
                 + ", ".join(f"<{k}>" for k in SPAN_KINDS)
             )
-        self.i = m.end() + 1
+        self.i = end + 1
         if not closing:
             if self.span is not None:
                 raise self.error(
@@ -237,6 +285,7 @@ class _Parser:
                     start,
                 )
             self.span = (kind, start, [])
+            self.options = options
             return
         if self.span is None or self.span[0] != kind:
             expected = f"</{self.span[0]}>" if self.span else "text"
@@ -245,7 +294,7 @@ class _Parser:
         self.span = None
         if not parts:
             raise self.error(f"<{kind}> is empty: expected something to read", open_pos)
-        node = Span(kind, tuple(parts), open_pos)
+        node = Span(kind, tuple(parts), open_pos, self.options)
         _check_span_shape(node, self.src)
         self.nodes.append(node)
 
@@ -275,7 +324,7 @@ def _check_span_shape(span: Span, source: str) -> None:
             p.text if isinstance(p, Text) else special.get(id(p), fill) for p in span.parts
         )
         try:
-            _read_span(span.kind, content, "en")
+            _read_span(span.kind, content, "en", span.options)
             return
         except ValueError as exc:
             error = error or exc
@@ -285,17 +334,23 @@ def _check_span_shape(span: Span, source: str) -> None:
     ) from None
 
 
-def _read_span(kind: str, content: str, lang: str) -> str:
+def _read_span(
+    kind: str, content: str, lang: str, options: tuple[tuple[str, str], ...] = ()
+) -> str:
+    grammar = dict(options)
     if kind == "digits":
         return readas.read_digits(content, lang)
     if kind == "letters":
         return readas.read_letters(content, lang)
     if kind == "date":
-        return readas.read_date(readas.parse_date(content), lang)
+        return readas.read_date(readas.parse_date(content), lang, case=grammar.get("case", ""))
     if kind == "time":
-        return readas.read_time(readas.parse_time(content), lang)
+        return readas.read_time(readas.parse_time(content), lang, case=grammar.get("case", ""))
     if kind == "number":
-        return readas.read_number(readas.parse_decimal(content, lang), lang)
+        number = readas.parse_decimal(content, lang)
+        return readas.read_number(
+            number, lang, gender=grammar.get("gender", ""), case=grammar.get("case", "")
+        )
     amount = readas.parse_amount(content, lang)
     return readas.read_currency(amount.value, amount.currency, lang)
 
@@ -315,6 +370,17 @@ def _lookup(contact: Contact, name: str) -> str | None:
     return None
 
 
+def _written(contact: Contact, name: str) -> str:
+    """A variable as the list wrote it (before filters), for messages: ``column 'B' = '-5'``."""
+    return f"column {name!r} = {(_lookup(contact, name) or '').strip()!r}"
+
+
+def _unreadable(contact: Contact, var: Var, why: str) -> InputError:
+    """The skip reason of a contact whose value the template cannot read: the contact (its
+    id is ``row-<n>`` for a list without an id column), the column and the value."""
+    return InputError(f"contact {contact.id!r}: {_written(contact, var.name)}: {why}")
+
+
 @attrs.frozen
 class Template:
     """A parsed speech template.
@@ -328,6 +394,22 @@ class Template:
 
     source: str
     nodes: tuple[Node, ...]
+    # The pieces of the template that read variables, and the value classes of each piece
+    # that were checked and read fine (see autoinformer.speech.checking).
+    _units: tuple[checking.Unit, ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
+    _readable: dict[tuple[object, ...], None] = attrs.field(
+        init=False, eq=False, repr=False, hash=False, factory=dict
+    )
+
+    _names: tuple[str, ...] = attrs.field(init=False, eq=False, repr=False, hash=False)
+
+    @_units.default
+    def _units_default(self) -> tuple[checking.Unit, ...]:
+        return checking.check_units(self.nodes)
+
+    @_names.default
+    def _names_default(self) -> tuple[str, ...]:
+        return tuple(sorted({v.name for v in self._vars()}))
 
     @classmethod
     def parse(cls, text: str) -> Template:
@@ -351,7 +433,7 @@ class Template:
     @property
     def variables(self) -> frozenset[str]:
         """The variable names the template needs, as written (built-ins included)."""
-        return frozenset(v.name for v in self._vars())
+        return frozenset(self._names)
 
     @property
     def warnings(self) -> list[str]:
@@ -379,7 +461,7 @@ class Template:
         """The variables this contact lacks (absent or blank): such a contact is skipped,
         never called with a hole in the sentence."""
         out = []
-        for name in sorted(self.variables):
+        for name in self._names:
             value = _lookup(contact, name)
             if value is None or not value.strip():
                 out.append(name)
@@ -387,14 +469,50 @@ class Template:
 
     def check(self, contact: Contact, lang: str = "en") -> list[str]:
         """Every reason this contact cannot be rendered: missing variables, then values that do
-        not read as their span expects (a BALANCE that is not a number). Empty when fine."""
+        not read as the template reads them (a BALANCE that is not a number, a balance that
+        is not a debt under ``|debt``), naming the column and the value as the list wrote
+        them. Empty when fine.
+
+        Called for every contact entering a campaign, so it is cheap: the values are reduced
+        to their *class* (``-68.27`` and ``-12.50`` are both ``-99.99``: the same reading
+        succeeds or fails for both, see :mod:`autoinformer.speech.checking`) and a piece of
+        the template whose values' classes read fine once is not read again.
+        """
+        missing = self.missing(contact)
+        if missing:
+            return [f"missing variable {name!r}" for name in missing]
+        keys: list[tuple[object, ...]] = [(-1, lang)]  # the language itself reads
+        for index, variables in self._units:
+            classes = []
+            for name, level in variables:
+                value = _lookup(contact, name)
+                assert value is not None  # not missing
+                classes.append(checking.value_class(value, level, lang))
+            keys.append((index, lang, *classes))
+        readable = self._readable
+        if all(key in readable for key in keys):
+            return []
+        problems = self.check_uncached(contact, lang)
+        if not problems:
+            if len(readable) + len(keys) > checking.MAX_CLASSES:
+                readable.clear()
+            readable.update(dict.fromkeys(keys))
+        return problems
+
+    def check_uncached(self, contact: Contact, lang: str = "en") -> list[str]:
+        """:meth:`check` without the memo: plans the contact's speech in full."""
         missing = self.missing(contact)
         if missing:
             return [f"missing variable {name!r}" for name in missing]
         try:
             self.plan(contact, lang)
         except InputError as exc:
-            return [str(exc)]
+            # The reason is the contact's own (the campaign keeps it per contact, and its
+            # summary groups contacts by reason with their ids): no id in it, so a thousand
+            # 'N/A' balances are one line of the report, not a thousand.
+            reason = str(exc)
+            own = f"contact {contact.id!r}: "
+            return [reason[len(own) :] if reason.startswith(own) else reason]
         return []
 
     def _value(self, contact: Contact, var: Var, lang: str) -> str:
@@ -402,13 +520,18 @@ class Template:
         if value is None or not value.strip():
             raise InputError(f"contact {contact.id!r} has no variable {var.name!r}")
         value = value.strip()
-        if "abs" in var.filters:
+        for name in var.filters:  # |abs, |debt: a number, read without its sign
             try:
-                readas.parse_decimal(value, lang)
+                number = readas.parse_decimal(value, lang)
             except ValueError as exc:
-                raise InputError(
-                    f"contact {contact.id!r}: variable {var.name!r} |abs: {exc}"
-                ) from None
+                raise _unreadable(contact, var, f"|{name} expects a number: {exc}") from None
+            if name == "debt" and number >= 0:
+                raise _unreadable(
+                    contact,
+                    var,
+                    "not a debt (|debt reads a negative balance as the sum owed; "
+                    "a zero or positive balance is not called about a debt)",
+                )
             # Drop the sign but keep the written form, so "-1 234,56" reads as it is written.
             value = value.lstrip("+-\u2212").strip()
         return value
@@ -440,7 +563,12 @@ class Template:
                 text = readas.spell_numbers_in(node.text, lang)
                 pieces.append(Say(text, True, (text,)))
             elif isinstance(node, Var):
-                pieces.append(self._say_var(contact, node, lang))
+                gender = (
+                    readas.gender_before(following.text, lang)
+                    if isinstance(following, Text)
+                    else ""
+                )
+                pieces.append(self._say_var(contact, node, lang, gender))
             elif isinstance(node, PauseNode):
                 pieces.append(Pause(node.ms))
             elif isinstance(node, AudioNode):
@@ -452,36 +580,38 @@ class Template:
     def _money_after(self, contact: Contact, var: Var, text: Text, lang: str) -> list[Say] | None:
         """Seed 001 writes amounts as ``%VAR:BALANCE% rub``: a number-valued variable followed
         by a currency code or symbol is read as an amount, as if in ``<currency>``."""
-        m = _FIRST_TOKEN.match(text.text)
-        if m is None:
+        marker = checking.currency_after(text.text)
+        if marker is None:
             return None
-        token = m.group(1)
-        code = readas.currency_code(token)
-        used = token
-        if code is None:
-            used = token.rstrip(".,;:!?")
-            code = readas.currency_code(used) if used else None
-        if code is None:
-            return None
+        code, end, strict = marker
         value = self._value(contact, var, lang)
         try:
             amount = readas.parse_decimal(value, lang)
-        except ValueError:
-            return None
+        except ValueError as exc:
+            if not strict:  # "{N} all": a word, not Albanian leks
+                return None
+            written = text.text[:end].strip()
+            raise _unreadable(
+                contact, var, f"read as an amount before {written!r}: {exc}"
+            ) from None
         try:
             spoken = readas.read_currency(amount, code, lang)
         except ValueError as exc:
-            raise InputError(
-                f"contact {contact.id!r}: variable {var.name!r} as an amount: {exc}"
+            written = text.text[:end].strip()
+            raise _unreadable(
+                contact, var, f"read as an amount before {written!r}: {exc}"
             ) from None
         say = Say(spoken, False, readas.fragment_chunks(spoken, lang), "currency", value)
-        rest = text.text[m.start(1) + len(used) :]
+        rest = text.text[end:]
         if not rest.strip():
             return [say]
         rest = readas.spell_numbers_in(rest, lang)
         return [say, Say(rest, True, (rest,))]
 
-    def _say_var(self, contact: Contact, var: Var, lang: str) -> Say:
+    def _say_var(self, contact: Contact, var: Var, lang: str, gender: str = "") -> Say:
+        """A variable outside a span: a number in words (agreeing with a common Russian noun
+        after it: "{N} минуты" -> "две минуты"), digits for a phone or account number, else
+        the text with its numbers spelled out."""
         value = self._value(contact, var, lang)
         try:
             number = readas.parse_decimal(value, lang)
@@ -489,24 +619,25 @@ class Template:
             spoken = readas.spell_numbers_in(value, lang)
             return Say(spoken, False, (spoken,), None, value)
         digits = value.lstrip("+")
-        if var.name.lower() == "phone" or (digits.isdigit() and len(digits) >= 7):
-            spoken = readas.read_digits(value, lang)
-            return Say(spoken, False, tuple(spoken.split()), "digits", value)
         try:
-            spoken = readas.read_number(number, lang)
+            if var.name.lower() == "phone" or (digits.isdigit() and len(digits) >= 7):
+                spoken = readas.read_digits(value, lang)
+                return Say(spoken, False, tuple(spoken.split()), "digits", value)
+            spoken = readas.read_number(number, lang, gender=gender)
         except ValueError as exc:
-            raise InputError(f"contact {contact.id!r}: variable {var.name!r}: {exc}") from None
+            raise _unreadable(contact, var, str(exc)) from None
         return Say(spoken, False, readas.fragment_chunks(spoken, lang), "number", value)
 
     def _say_span(self, contact: Contact, span: Span, lang: str) -> Say:
         values = {id(p): self._value(contact, p, lang) for p in span.parts if isinstance(p, Var)}
         content = "".join(p.text if isinstance(p, Text) else values[id(p)] for p in span.parts)
         try:
-            spoken = _read_span(span.kind, content, lang)
+            spoken = _read_span(span.kind, content, lang, span.options)
         except ValueError as exc:
-            names = ", ".join(repr(p.name) for p in span.parts if isinstance(p, Var))
+            columns = ", ".join(_written(contact, p.name) for p in span.parts if isinstance(p, Var))
             raise InputError(
-                f"contact {contact.id!r}: <{span.kind}> with {names or 'no variables'}: {exc}"
+                f"contact {contact.id!r}: {columns or 'no variables'}: cannot be read as "
+                f"<{span.kind}>: {exc}"
             ) from None
         fixed = not values
         if fixed:

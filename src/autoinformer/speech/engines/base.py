@@ -44,6 +44,11 @@ class Engine(ABC):
         """Speaking rate used to estimate durations before synthesis."""
         return 14.0
 
+    def pause_ms(self, kind: str, lang: str) -> int | None:
+        """How long the engine pauses at a ``"sentence"`` or ``"clause"`` boundary inside a
+        text, in ms; None (the default): unknown, the renderer measures it once."""
+        return None
+
     @abstractmethod
     async def synthesize(self, text: str, *, lang: str, ssml: bool = False) -> bytes:
         """Synthesise speech.

@@ -28,6 +28,8 @@ class ToneEngine(Engine):
         sample_rate: rate of the WAV it returns (16 kHz, so the renderer has to resample).
         ms_per_char: tone length per character of text.
         calls: the texts it was asked for, in order.
+        pauses: the pause it declares at a boundary (``{"sentence": 400}``); its tones have
+            none, so by default a break in fragment mode is the plain join gap.
     """
 
     name: ClassVar[str] = "tone"
@@ -36,6 +38,11 @@ class ToneEngine(Engine):
     sample_rate: int = 16000
     ms_per_char: int = 20
     calls: list[str] = attrs.field(factory=list)
+    pauses: dict[str, int] = attrs.field(factory=dict)
+
+    def pause_ms(self, kind: str, lang: str) -> int | None:
+        """As declared in :attr:`pauses` (0 when not: a tone has no pauses of its own)."""
+        return self.pauses.get(kind, 0)
 
     def frequency(self, text: str) -> float:
         """The pitch used for ``text`` (300..1300 Hz, stable across runs)."""
