@@ -1,8 +1,9 @@
 """The pacing stress cases: where predictive pacing is hardest to win (issue #18).
 
-Run ``python benchmarks/pacing/stress.py`` (``--seeds N``, ``--out DIR``, ``--only NAME,..``;
-``--with-suite`` adds S1-S6). It prints a Markdown table and writes ``pacing_stress.{json,md}``
-into ``--out`` (default benchmarks/results/).
+Run ``python benchmarks/pacing/stress.py`` (``--seeds N``, ``--out DIR``, ``--only NAME,..``,
+``--policies "NAME;NAME"``; ``--with-suite`` adds S1-S6). It prints a Markdown table and
+writes ``pacing_stress.{json,md}`` into ``--out`` (default benchmarks/results/; a run of some
+cases or policies only writes ``pacing_stress_partial.*``).
 
 The cases: small offices (2, 3 and 5 operators at answer rate 0.3, 4-hour shifts, where the
 abandon budget is a handful of calls), a large team on a poor list (50 operators, p=0.05), short
@@ -114,12 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS, help="where to write the results")
     parser.add_argument("--only", default="", help="comma-separated case names (T3,DROP,S1)")
     parser.add_argument("--with-suite", action="store_true", help="add S1-S6")
-    parser.add_argument("--policies", default="", help="comma-separated policy names")
+    parser.add_argument(
+        "--policies", default="", help="policy names separated by ';' (they contain commas)"
+    )
     args = parser.parse_args(argv)
     cases = [c for c in args.only.split(",") if c] or (
         list(CASES) if args.with_suite else list(STRESS)
     )
-    policies = [p for p in args.policies.split(",") if p] or list(ALL)
+    policies = [p.strip() for p in args.policies.split(";") if p.strip()] or list(ALL)
     jobs = [(c, p, s) for c in cases for p in policies for s in range(args.seeds)]
     jobs.sort(key=lambda j: CASES[j[0]].agents * CASES[j[0]].hours, reverse=True)
     t0 = time.perf_counter()

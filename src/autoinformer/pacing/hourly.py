@@ -5,9 +5,9 @@ user who must hold it in every hour (``PredictivePacing(abandon_hourly_cap=0.03)
 hour's budget too. Each hour starts with no answers, so a budget of the answers counted so far
 would leave the first minutes of every hour to progressive dialling; instead the hour's budget
 counts a share (``trust``) of the answers still expected in it, at the hour's pace so far (in
-its first minute, at the last hour's). That share shrinks to nothing as the hour ends, so the
-last minutes are judged on what was counted.
-Pure: every count and question carries its time.
+its first minute, at the last hour's, for a ceiling that must not stall every hour's start).
+That share shrinks to nothing as the hour ends, so the last minutes are judged on what was
+counted. Pure: every count and question carries its time.
 """
 
 from __future__ import annotations
@@ -29,13 +29,16 @@ class HourBudget:
     Attributes:
         cap: the share of the hour's live answers that may be abandoned.
         trust: the share of the answers still expected this hour that the budget counts.
-        settle: seconds of the hour to see before projecting its pace (before them, only the
-            answers counted).
+        settle: seconds of the hour to see before projecting its pace.
+        carry: before ``settle``, project at the last hour's pace; else count only the answers
+            counted (a cap that must hold: after a sudden drop of the answer rate the last
+            hour's pace overstates the new hour's four times over).
     """
 
     cap: float
     trust: float = 0.5
     settle: float = 60.0
+    carry: bool = True
     hour: float = -1.0
     live: LiveAnswers = attrs.field(factory=LiveAnswers)
     last_hour_answers: int = 0
@@ -61,7 +64,10 @@ class HourBudget:
         elapsed = now - self.hour * _HOUR
         answers = self.live.answers
         # the hour's own pace; in its first seconds the last hour's (none in the first hour)
-        pace = answers / elapsed if elapsed >= self.settle else self.last_hour_answers / _HOUR
+        if elapsed >= self.settle:
+            pace = answers / elapsed
+        else:
+            pace = self.last_hour_answers / _HOUR if self.carry else 0.0
         expected = answers + self.trust * pace * (_HOUR - elapsed)
         return self.cap * expected - self.live.abandons
 

@@ -230,7 +230,7 @@ class PredictivePacing(RawPacing):
             raise SettingsError("pacing.memory", f"must be >= 10 calls, got {self.memory}")
         cap = _share_or_none("pacing.abandon_hourly_cap", self.abandon_hourly_cap)
         if cap is not None:
-            self._hourly = HourBudget(cap=cap, trust=self.hourly_trust)
+            self._hourly = HourBudget(cap=cap, trust=self.hourly_trust, carry=False)
         ceiling = _share_or_none("pacing.abandon_hour_ceiling", self.abandon_hour_ceiling)
         if ceiling is not None:
             self._ceiling = HourBudget(cap=ceiling, trust=self.hourly_trust)
