@@ -95,8 +95,9 @@ def intake_rows() -> list[dict[str, Any]]:
             name="bench", script=Script.of(play("sound:g"), say(text)), timezone="UTC"
         )
         core = DialerCore(campaign=campaign)
-        before = _median_time(lambda core=core: [missing_variables(core, c) for c in contacts])
-        now = _median_time(lambda core=core: [skip_reason(core, c) for c in contacts])
+        tpl, lang = core.templates, campaign.lang
+        before = _median_time(lambda t=tpl: [missing_variables(t, c) for c in contacts])
+        now = _median_time(lambda t=tpl, la=lang: [skip_reason(t, la, c) for c in contacts])
         rows.append(
             {
                 "template": label,

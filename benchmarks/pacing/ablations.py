@@ -322,7 +322,7 @@ class BudgetPI(PredictivePacing):
     def _update_z(self) -> None:
         if self._base is None:
             self._base = self._z_prior
-        debt = self._abandons - self.set_point * self._answers
+        debt = self._live.abandons - self.set_point * self._live.answers
         self._base += self.drift * self._gain_now * debt
         object.__setattr__(self, "_z_prior", self._base)
         super()._update_z()
@@ -341,7 +341,7 @@ class Reserve(PredictivePacing):
 
     @property
     def set_point(self) -> float:
-        answers = self._answers if self._answers > 1 else 1
+        answers = self._live.answers if self._live.answers > 1 else 1
         rate = min(super().set_point, self.max_abandon_rate - self.reserve / answers)
         return rate if rate > 0.0 else 0.0
 
@@ -517,6 +517,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--sweep-seeds", type=int, default=5)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args(argv)
     fixed = {"gain": 0.0, "z_team_slope": 0.0, "z_team_slope_settled": 0.0}
     fixed |= {"brake": 0.0, "guard": -1e9}
@@ -618,8 +619,8 @@ def main(argv: list[str] | None = None) -> int:
     report = {"seeds": args.seeds, "sweep_seeds": args.sweep_seeds}
     report |= {"frontier": frontier, "valve": valve, "controllers": controllers}
     report["timing"] = timing
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "pacing_ablations.json").write_text(json.dumps(report, indent=2))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "pacing_ablations.json").write_text(json.dumps(report, indent=2))
     print(render(report))
     return 0
 

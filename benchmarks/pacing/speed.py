@@ -85,6 +85,7 @@ def _interleaved(fns: list[Any], runs: int) -> list[tuple[float, Any]]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=RESULTS, help="folder for the results")
     args = parser.parse_args(argv)
     s3 = SCENARIOS["S3"]
     runs = args.runs
@@ -113,8 +114,8 @@ def main(argv: list[str] | None = None) -> int:
         "simpy_over_ours_progressive": t_simpy / t_prog,
         "predictive_under_1s": t_pred < 1.0,
     }
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "pacing_speed.json").write_text(json.dumps(report, indent=2))
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "pacing_speed.json").write_text(json.dumps(report, indent=2))
     print(f"# Simulator speed: {s3.name}, 8 h, {s3.agents} operators (median of {runs} runs)\n")
     print("| simulator | median s | dials | occupancy |")
     print("|---|---|---|---|")

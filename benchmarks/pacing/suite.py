@@ -1,7 +1,8 @@
 """The pacing benchmark: predictive pacing against the field's policies on six 8-hour shifts.
 
-Run ``python benchmarks/pacing/suite.py`` (``--seeds N``, ``--quick`` for a smoke run). It prints
-a Markdown table and writes benchmarks/results/pacing.{json,md} and pacing_frontier.png.
+Run ``python benchmarks/pacing/suite.py`` (``--seeds N``, ``--quick`` for a smoke run, ``--out
+DIR`` to write elsewhere than benchmarks/results/). It prints a Markdown table and writes
+pacing.{json,md} and pacing_frontier.png into that folder.
 
 Common random numbers: every policy meets the same people (lead i of seed s has the same fate
 for every policy). The references are the exact progressive formula and a talk-time oracle (the
@@ -182,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep-seeds", type=int, default=5)
     parser.add_argument("--quick", action="store_true", help="2 seeds, S1 and S2 only")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--out", type=Path, default=RESULTS, help="folder for the results (benchmarks/results)"
+    )
     args = parser.parse_args(argv)
+    out: Path = args.out
     scenarios = ["S1", "S2"] if args.quick else list(SCENARIOS)
     seeds = 2 if args.quick else args.seeds
     sweep_seeds = 1 if args.quick else args.sweep_seeds
@@ -249,13 +254,13 @@ def main(argv: list[str] | None = None) -> int:
     report["scenarios"] = table
     report["wall_seconds"] = wall
 
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "pacing.json").write_text(json.dumps(report, indent=2, default=_json_default))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "pacing.json").write_text(json.dumps(report, indent=2, default=_json_default))
     md = render_markdown(report)
-    (RESULTS / "pacing.md").write_text(md)
+    (out / "pacing.md").write_text(md)
     print(md)
     try:
-        plot(report, RESULTS / "pacing_frontier.png")
+        plot(report, out / "pacing_frontier.png")
     except ImportError:  # pragma: no cover - matplotlib is a bench extra
         print("matplotlib missing: no plot", file=sys.stderr)
     return 0

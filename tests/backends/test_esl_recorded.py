@@ -35,8 +35,11 @@ from autoinformer.backends.esl.parser import EslParser
 from autoinformer.backends.esl.switch import EVENTS
 from autoinformer.outcomes import HangupCause, Outcome, outcome_for_unanswered
 from autoinformer.testing.fake_esl import FakeEslServer, serialize_event
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
 RECORDINGS = Path(__file__).resolve().parent / "recordings"
+
+anyio_backend = virtual_anyio_backend  # the fake's runs in virtual time, on both loops
 
 NC = HangupCause.NORMAL_CLEARING
 END = "CallEnded"

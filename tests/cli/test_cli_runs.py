@@ -27,6 +27,11 @@ from autoinformer.script import Script, say
 from autoinformer.store.memory import MemoryStore
 from autoinformer.store.sqlite import SqliteStore
 from autoinformer.summary import RunSummary
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
+
+anyio_backend = virtual_anyio_backend  # the async tests: both loops, in virtual time
+
 
 # --- the store path and Ctrl-C -----------------------------------------------------------------
 
@@ -100,7 +105,7 @@ class _StopOnWait(logging.Handler):
 @pytest.mark.anyio
 async def test_runtime_outside_the_calling_hours_says_when_the_next_call_is_allowed() -> None:
     late = 1_767_304_800.0  # 2026-01-01 22:00 UTC: after the 09:00-20:00 default
-    clock = ScaledClock(speed=1, start=late)
+    clock = LoopClock(start=late)  # virtual time: the wait for 09:00 takes no real time
     campaign = Campaign(name="late", script=Script.of(say("hello")), timezone="UTC")
     async with SimSwitch(clock=clock) as switch:
         runtime = Runtime(campaign=campaign, switch=switch, store=MemoryStore(), clock=clock)
@@ -109,7 +114,7 @@ async def test_runtime_outside_the_calling_hours_says_when_the_next_call_is_allo
         logger.addHandler(handler)
         logger.setLevel(logging.INFO)
         try:
-            with anyio.fail_after(30):  # a guard: the first message stops the run
+            with anyio.fail_after(30):  # virtual seconds: the first message stops the run
                 summary = await runtime.run([Contact(id="a", phones=("+79500000001",))])
         finally:
             logger.removeHandler(handler)
@@ -131,7 +136,7 @@ def test_the_cli_prints_the_waiting_message_on_stderr(capsys: pytest.CaptureFixt
 
 @pytest.mark.anyio
 async def test_runtime_run_returns_a_typed_summary_with_the_old_json_keys() -> None:
-    clock = ScaledClock(speed=1000)
+    clock = LoopClock()
     campaign = Campaign(name="t", script=Script.of(say("Hello {NAME2}")), timezone="UTC")
     contacts = [
         Contact(id="a", phones=("+79500000001",), variables={"NAME2": "Ann"}),
@@ -139,7 +144,7 @@ async def test_runtime_run_returns_a_typed_summary_with_the_old_json_keys() -> N
     ]
     async with SimSwitch(clock=clock) as switch:
         runtime = Runtime(campaign=campaign, switch=switch, store=MemoryStore(), clock=clock)
-        with anyio.fail_after(30):
+        with anyio.fail_after(600):  # virtual seconds: a hang fails at once
             summary = await runtime.run(contacts)
     assert isinstance(summary, RunSummary)
     assert summary.attempts == 1

@@ -143,7 +143,7 @@ def test_releases_the_youngest_eligible_ringing_calls_never_an_answered_or_a_you
     assert pacing.released() == [15.0, 17.0]
     assert pacing.asked[-1].dialing == 3  # asked before the releases: k0, k2, k3 ringing
     # the released calls no longer count as dialling for the launch decision that follows
-    assert core._view(T0 + 17).dialing == 1
+    assert core.view(T0 + 17).dialing == 1
 
 
 def test_the_ring_counts_from_the_switchs_progress_and_an_unreported_ring_is_never_released() -> (
@@ -299,7 +299,7 @@ def test_the_abandon_guard_keeps_the_release_of_the_policy_it_wraps() -> None:
     out = core.handle(T0 + 16, e.Tick())
     assert [h.call_id for h in _hangups(out)] == launched
     assert pacing.released() == [16.0]
-    assert guard.calls_to_release(core._view(T0 + 16)) == 1  # the inner's answer, unchanged
+    assert guard.calls_to_release(core.view(T0 + 16)) == 1  # the inner's answer, unchanged
 
 
 # --- the simulator with PredictivePacing ----------------------------------------------------

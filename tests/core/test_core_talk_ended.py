@@ -123,7 +123,7 @@ def test_a_transferred_call_reports_the_operators_talk_once_when_the_operator_is
     assert pacing.kinds() == [Ob.DIALED, Ob.ANSWERED, Ob.CONNECTED, Ob.TALK_ENDED]
     talk = pacing.of(Ob.TALK_ENDED)
     assert talk.now - talk.seconds == pytest.approx(T0 + 4.5)  # from the bridge, not the answer
-    assert core._view(talk.now).agents_wrapup == 1  # the operator's wrap-up began with it
+    assert core.view(talk.now).agents_wrapup == 1  # the operator's wrap-up began with it
 
 
 def test_an_abandoned_call_ends_with_ended_after_its_abandoned() -> None:

@@ -112,9 +112,59 @@ def test_talk_oracle_runs_as_a_reference() -> None:
         ({"talk_mean": 0.0}, "talk_mean"),
         ({"hours": -1.0}, "hours"),
         ({"contacts": -5}, "contacts"),
+        ({"ring_max": 26.0}, "ring_max"),
+        ({"ring_min": 1.0, "ring_max": 60.0, "no_answer_timeout": 59.0}, "ring_max"),
+        ({"answer_rate_schedule": "0:0.3,1h:0", "hours": 2.0}, "answer_rate_schedule"),
+        ({"answer_rate_schedule": "0:0.3", "answer_rate_drift": 0.1}, "answer_rate_schedule"),
+        ({"answer_rate_schedule": [(0, 0.3), (0, 0.2)]}, "answer_rate_schedule"),
+        ({"answer_rate_schedule": [(0, 0.3, 9)]}, "answer_rate_schedule"),
     ],
 )
 def test_bad_scenarios_name_the_field(changes: dict[str, float], field: str) -> None:
     with pytest.raises(SettingsError) as info:
         Scenario(**changes)  # type: ignore[arg-type]
     assert info.value.field == field
+
+
+def test_a_ring_longer_than_the_timeout_is_refused_with_both_numbers() -> None:
+    with pytest.raises(SettingsError, match=r"longest ring \(60 s\).*no-answer timeout \(25 s\)"):
+        Scenario(ring_min=1.0, ring_max=60.0)
+    assert Scenario(ring_min=1.0, ring_max=60.0, no_answer_timeout=60.0).ring_max == 60.0
+
+
+def test_an_answer_rate_schedule_steps_at_its_starts() -> None:
+    s = Scenario(answer_rate_schedule="0:0.35, 2h:0.08, 150m:0.2", hours=4.0)
+    assert s.answer_rate_schedule == ((0.0, 0.35), (7200.0, 0.08), (9000.0, 0.2))
+    assert s.answer_probability(0.0) == 0.35
+    assert s.answer_probability(7199.9) == 0.35
+    assert s.answer_probability(7200.0) == 0.08
+    assert s.answer_probability(9000.0) == 0.2
+    assert s.answer_probability(4 * 3600.0) == 0.2
+    pairs = Scenario(answer_rate_schedule=[(0, 0.35), (7200, 0.08)])
+    assert pairs.answer_rate_schedule == s.answer_rate_schedule[:2]
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("0:0.35,2h", "step 2 '2h': expected START:RATE"),
+        ("0:0.35,2h:x", "step 2 '2h:x': the rate 'x' is not a number"),
+        ("30m:0.35", "the first step must start at 0"),
+        ("0:0.35,2h:0.1,1h:0.2", "step 3: starts must increase"),
+        ("0:1.2", "step 1: the answer rate must be in (0, 1]"),
+        ("0:0.3,later:0.1", "step 2 start"),
+    ],
+)
+def test_a_bad_schedule_names_the_step(text: str, words: str) -> None:
+    with pytest.raises(SettingsError) as info:
+        Scenario(answer_rate_schedule=text)
+    assert info.value.field.startswith("answer_rate_schedule")
+    assert words in str(info.value)
+
+
+def test_a_step_down_in_the_answer_rate_is_what_the_people_do() -> None:
+    # common random numbers: the same people, but after the step far fewer answer
+    stepped = Scenario(answer_rate_schedule="0:0.35,1h:0.08", hours=2.0)
+    r = simulate(stepped, ProgressivePacing(), 4)
+    first, second = r.hourly_answers
+    assert second < 0.5 * first

@@ -14,6 +14,7 @@ from typing import Any
 
 import anyio
 
+from autoinformer._assembly import latest_time
 from autoinformer.backends.base import Switch
 from autoinformer.campaign import Campaign
 from autoinformer.cli._stores import StoreLocation, open_run_store
@@ -131,15 +132,6 @@ def stopped(argv: Sequence[str], path: Path | StoreLocation, error: BaseExceptio
     )
 
 
-def latest_time(store: Store, campaign: str) -> float | None:
-    """The latest time the store mentions for the campaign (a resumed clock starts there)."""
-    last: float | None = None
-    for record in store.attempts(campaign):
-        t = record.ended_at or record.started_at
-        last = t if last is None else max(last, t)
-    return last
-
-
 def open_store(path: str | None) -> tuple[Store, StoreLocation]:
     """The store at ``path``: a ``postgresql://`` URL, a SQLite file (resumed if it exists),
     or a new temporary SQLite file (see :func:`~autoinformer.cli._stores.open_run_store`)."""
@@ -170,6 +162,7 @@ def run_virtual(
             hooks=hooks,
             pacing=pacing,
             on_result=(lambda _record: bar.update(1)) if bar is not None else None,
+            keep_results=False,  # the store has them: memory follows the open contacts
         )
     finally:
         if bar is not None:

@@ -6,6 +6,11 @@ prints the shift's figures, as text or as JSON (``--json``). With ``--contacts N
 still ringing after ``--release-after`` seconds (default 15, the legal floor) when more answers
 are coming than operators to take them; ``--no-release`` (or ``--release-after 0``) turns that
 off. The figures count them (``released``) and the answers they cost (``answers_forgone``).
+
+``--pacing uccx|vicidial-ratio|vicidial-adapt|issabel`` run the field's policies as the pacing
+benchmark emulates them (autoinformer.pacing.baselines: baselines to compare with, not
+recommendations); ``--answer-rate-schedule "0:0.35,2h:0.08"`` steps the answer rate during the
+shift, as the benchmark's stress cases do.
 """
 
 from __future__ import annotations
@@ -17,6 +22,12 @@ from typing import Any
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing.base import BroadcastPacing, PacingPolicy
+from autoinformer.pacing.baselines import (
+    AnswerRatePowerPacing,
+    UccxPacing,
+    VicidialMethod,
+    VicidialPacing,
+)
 from autoinformer.pacing.predictive import PredictivePacing
 from autoinformer.pacing.progressive import PowerPacing, ProgressivePacing
 from autoinformer.sim.pacing import Scenario, simulate
@@ -50,6 +61,13 @@ def register(subparsers: Any) -> None:
         help="answer probability is P + A cos(2 pi t / shift)",
     )
     p.add_argument(
+        "--answer-rate-schedule",
+        default="",
+        metavar="STEPS",
+        help="an answer rate that steps during the shift, START:RATE steps from the shift's"
+        ' start (like "0:0.35,2h:0.08"); replaces --answer-rate',
+    )
+    p.add_argument(
         "--ring",
         default="5,25",
         metavar="LO,HI",
@@ -60,7 +78,8 @@ def register(subparsers: Any) -> None:
         type=float,
         default=25.0,
         metavar="S",
-        help="seconds an unanswered call rings before it is given up (default 25)",
+        help="seconds an unanswered call rings before it is given up (default 25; no shorter"
+        " than the longest --ring)",
     )
     p.add_argument(
         "--talk-mean",
@@ -88,13 +107,22 @@ def register(subparsers: Any) -> None:
     p.add_argument("--contacts", type=int, default=None, help="list size (default: unlimited)")
     p.add_argument(
         "--pacing",
-        choices=("broadcast", "progressive", "power", "predictive"),
+        choices=("broadcast", "progressive", "power", "predictive", *BASELINES),
         default="predictive",
         help="how many calls to launch (default predictive: from the answer rate; power: "
         "--ratio lines per idle operator; progressive: one per idle operator; broadcast: "
-        "every line)",
+        "every line). Baselines, the field's policies as the benchmark emulates them: uccx"
+        " (Cisco UCCX, lines per idle operator corrected from the abandon rate), vicidial-ratio"
+        " (VICIdial RATIO, --ratio lines per agent, default 1.5), vicidial-adapt (VICIdial"
+        " ADAPT_AVERAGE, 3%% drop target), issabel (1 / answer rate lines per idle operator)",
     )
-    p.add_argument("--ratio", type=float, default=2.0, help="lines per idle operator (power)")
+    p.add_argument(
+        "--ratio",
+        type=float,
+        default=None,
+        help="lines per idle operator (power, default 2) or per agent (vicidial-ratio, default"
+        " 1.5)",
+    )
     p.add_argument(
         "--release-after",
         type=float,
@@ -109,10 +137,40 @@ def register(subparsers: Any) -> None:
         help="predictive: never hang up a ringing call (same as --release-after 0)",
     )
     p.add_argument(
+        "--abandon-hourly-cap",
+        type=float,
+        default=None,
+        metavar="RATE",
+        help="predictive: also keep abandons under RATE of the live answers in every clock hour"
+        " (like 0.03), not only over the shift; it costs occupancy (docs/pacing.md)",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="random seed: same seed, same figures (default 0)"
     )
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
     p.set_defaults(handler=run)
+
+
+_OPTIONS = {
+    "answer_rate_schedule": "--answer-rate-schedule",
+    "ring_max": "--ring",
+    "ring_min": "--ring",
+    "no_answer_timeout": "--no-answer-timeout",
+    "answer_rate": "--answer-rate",
+    "answer_rate_drift": "--answer-rate-drift",
+}
+
+
+def _scenario(args: argparse.Namespace, **settings: Any) -> Scenario:
+    """The scenario, its errors naming the command-line option rather than the field."""
+    try:
+        return Scenario(**settings)
+    except SettingsError as exc:
+        field, _, where = exc.field.partition(" ")  # "answer_rate_schedule step 2 start"
+        if field in _OPTIONS:
+            message = f"{where}: {exc.message}" if where else exc.message
+            raise SettingsError(_OPTIONS[field], message) from None
+        raise
 
 
 def _ring(text: str) -> tuple[float, float]:
@@ -125,17 +183,34 @@ def _ring(text: str) -> tuple[float, float]:
     return lo, hi
 
 
+BASELINES = ("uccx", "vicidial-ratio", "vicidial-adapt", "issabel")
+"""The field's policies (:mod:`autoinformer.pacing.baselines`), as ``--pacing`` names them."""
+
+
 def _policy(args: argparse.Namespace) -> PacingPolicy:
     if args.pacing == "broadcast":
         return BroadcastPacing()
     if args.pacing == "progressive":
         return ProgressivePacing()
     if args.pacing == "power":
-        return PowerPacing(ratio=args.ratio)
+        return PowerPacing(ratio=2.0 if args.ratio is None else args.ratio)
+    if args.pacing == "uccx":
+        return UccxPacing()
+    if args.pacing == "vicidial-ratio":
+        try:
+            return VicidialPacing(dial_level=1.5 if args.ratio is None else args.ratio)
+        except SettingsError as exc:
+            raise SettingsError("--ratio", exc.message) from None
+    if args.pacing == "vicidial-adapt":
+        return VicidialPacing(method=VicidialMethod.ADAPT_AVERAGE)
+    if args.pacing == "issabel":
+        return AnswerRatePowerPacing()
     after = None if args.no_release or args.release_after == 0 else args.release_after
     try:
-        return PredictivePacing(release_after=after)
+        return PredictivePacing(release_after=after, abandon_hourly_cap=args.abandon_hourly_cap)
     except SettingsError as exc:  # name the option, not the setting
+        if exc.field.endswith("abandon_hourly_cap"):
+            raise SettingsError("--abandon-hourly-cap", exc.message) from None
         raise SettingsError(
             "--release-after", f"must be 0 (off) or >= 15 seconds, got {args.release_after:g}"
         ) from exc
@@ -146,10 +221,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         lo, hi = _ring(args.ring)
         broadcast = args.pacing == "broadcast"
-        scenario = Scenario(
+        scenario = _scenario(
+            args,
             agents=args.agents,
             answer_rate=args.answer_rate,
             answer_rate_drift=args.answer_rate_drift,
+            answer_rate_schedule=args.answer_rate_schedule,
             ring_min=lo,
             ring_max=hi,
             no_answer_timeout=args.no_answer_timeout,

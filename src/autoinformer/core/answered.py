@@ -1,42 +1,36 @@
 """An answered customer call: machine detection, the script, its playbacks and hooks.
 
-Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`); split out so
-each module keeps one job. The dialer counts the answer (pacing, timers) and hands the call
-here; from then on the call's script run decides what plays, which digits matter and when the
-call goes to an operator (:mod:`autoinformer.core.operators`) or is hung up, and this module
-turns its actions into commands. When machine detection finds a machine it tells the pacing
-(``Observation.MACHINE``, once per call) that the answer it heard was not a live one: the
-abandon cap counts live answers only. Nothing here reads a clock: ``now`` is passed in.
+A part of the sans-IO dialer core: :class:`ScriptRunner`. The dialer counts the answer (pacing,
+timers) and hands the call here; from then on the call's script run decides what plays, which
+digits matter and when the call goes to an operator or is hung up, and the runner turns its actions
+into commands and returns them, with the core's effects (:mod:`.effects`: arm a timer, tell the
+pacing, hand the call to the operator desk) in the same list. When machine detection finds a
+machine it tells the pacing (``Observation.MACHINE``, once per call) that the answer it heard was
+not a live one: the abandon cap counts live answers only. Nothing here reads a clock: ``now`` is
+passed in.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+
+import attrs
 
 from autoinformer.backends.base import MachineDetected, Media, PlaybackFinished
+from autoinformer.campaign import Campaign
 from autoinformer.core import commands as c
 from autoinformer.core.calls import Call, Stage
+from autoinformer.core.effects import Arm, Observe, Results, Transfer, hang_up
+from autoinformer.core.timers import disarm
 from autoinformer.errors import AutoinformerError
 from autoinformer.outcomes import Outcome
 from autoinformer.pacing.base import Observation, PacingObservation
 from autoinformer.script import machine as m
 from autoinformer.script.steps import Play as PlayStep
 from autoinformer.script.steps import Say as SayStep
+from autoinformer.speech import Template
 
-if TYPE_CHECKING:
-    from autoinformer.core.dialer import DialerCore
-
-__all__ = [
-    "PLAYBACK_SETTLE",
-    "TIMERS",
-    "answered",
-    "callback_done",
-    "machine_detected",
-    "playback_finished",
-    "run_script",
-    "start_script",
-    "timer_fired",
-]
+__all__ = ["PLAYBACK_SETTLE", "TIMERS", "ScriptRunner"]
 
 TIMERS = frozenset({"amd", "beep", "settle", "callback", "playback"})
 """The call timers this module handles (with the script's own ``menu:<token>`` timers)."""
@@ -57,139 +51,128 @@ SPEECH_SECONDS_PER_CHAR = 0.25
 12-16 characters a second; this allows four times slower)."""
 
 
-def playback_deadline(core: DialerCore, call: Call, step: PlayStep | SayStep) -> float:
-    """Seconds one of the script's playbacks may take, derived from the step: a bound on
-    the switch's silence, never a limit on a message that is playing."""
-    if isinstance(step, PlayStep):
-        return PLAYBACK_FILE_SECONDS
-    template = core._templates.get(step.template)
-    try:
-        chars = len(template.render_text(call.slot.contact, core.campaign.lang)) if template else 0
-    except AutoinformerError:  # the renderer reports it; the bound only needs a size
-        chars = 0
-    return 30.0 + SPEECH_SECONDS_PER_CHAR * max(chars, len(step.template))
+@attrs.define
+class ScriptRunner:
+    """Runs the campaign's script on answered calls (the state is each call's own)."""
 
+    campaign: Campaign
+    templates: Mapping[str, Template]
 
-def answered(
-    core: DialerCore, now: float, call: Call, machine: bool | None, out: list[c.Command]
-) -> None:
-    """The callee picked up (``machine``: what the switch's own detection said, if anything):
-    wait for machine detection, or start the script."""
-    if machine:
-        _machine_found(core, now, call, beep=False, out=out)
-    elif machine is None and core.campaign.machine_detection:
-        call.stage = Stage.DETECTING
-        core.set_timer(now + core.campaign.machine_wait, call, "amd")
-    else:
-        start_script(core, now, call, message_only=False, out=out)
+    def playback_deadline(self, call: Call, step: PlayStep | SayStep) -> float:
+        """Seconds one of the script's playbacks may take, derived from the step: a bound on
+        the switch's silence, never a limit on a message that is playing."""
+        if isinstance(step, PlayStep):
+            return PLAYBACK_FILE_SECONDS
+        template = self.templates.get(step.template)
+        try:
+            text = template.render_text(call.slot.contact, self.campaign.lang) if template else ""
+            chars = len(text)
+        except AutoinformerError:  # the renderer reports it; the bound only needs a size
+            chars = 0
+        return 30.0 + SPEECH_SECONDS_PER_CHAR * max(chars, len(step.template))
 
-
-def machine_detected(
-    core: DialerCore, now: float, event: MachineDetected, out: list[c.Command]
-) -> None:
-    """Answering-machine detection decided, or the machine's beep came."""
-    call = core.calls.get(event.call_id)
-    if call is None:
-        return
-    if call.stage is Stage.DETECTING:
-        if event.machine:
-            _machine_found(core, now, call, beep=event.beep, out=out)
+    def answered(self, now: float, call: Call, machine: bool | None) -> Results:
+        """The callee picked up (``machine``: what the switch's own detection said, if
+        anything): wait for machine detection, or start the script."""
+        out: Results = []
+        if machine:
+            self._machine_found(now, call, beep=False, out=out)
+        elif machine is None and self.campaign.machine_detection:
+            call.stage = Stage.DETECTING
+            out.append(Arm(now + self.campaign.machine_wait, call, "amd"))
         else:
-            start_script(core, now, call, message_only=False, out=out)
-    elif call.stage is Stage.BEEP and event.beep:
-        start_script(core, now, call, message_only=True, out=out)
+            self._start(now, call, message_only=False, out=out)
+        return out
 
-
-def _machine_found(
-    core: DialerCore, now: float, call: Call, *, beep: bool, out: list[c.Command]
-) -> None:
-    """Detection says machine: tell the pacing (once: the cap counts live answers only, and
-    the ANSWERED it heard was not one), then hang up or wait for the beep."""
-    if not call.machine and call.answered_at is not None:
-        since = now - call.answered_at
-        core.pacing.observe(PacingObservation(Observation.MACHINE, now, since))
-    call.machine = True
-    if core.campaign.on_machine == "hangup":
-        call.outcome = Outcome.MACHINE
-        core.hangup_call(call, out)
-    elif beep:
-        start_script(core, now, call, message_only=True, out=out)
-    else:
-        call.stage = Stage.BEEP
-        core.set_timer(now + core.campaign.machine_wait, call, "beep")
-
-
-def start_script(
-    core: DialerCore, now: float, call: Call, *, message_only: bool, out: list[c.Command]
-) -> None:
-    """Start the campaign's script on ``call`` (``message_only``: for a machine, after the
-    beep: the message plays, menus do not wait for digits)."""
-    call.stage = Stage.SCRIPT
-    call.run = m.ScriptRun(
-        script=core.campaign.script, call_id=call.call_id, message_only=message_only
-    )
-    run_script(core, now, call, call.run.start(now), out)
-
-
-def run_script(
-    core: DialerCore, now: float, call: Call, actions: list[m.ScriptAction], out: list[c.Command]
-) -> None:
-    """Turn the script run's actions into commands (and operator transfers, opt-outs)."""
-    for action in actions:
-        if isinstance(action, m.StartPlayback):
-            step = action.step
-            media: Media | c.Speech
-            if isinstance(step, PlayStep):
-                media = step.media()
+    def machine_detected(self, now: float, call: Call, event: MachineDetected) -> Results:
+        """Answering-machine detection decided, or the machine's beep came."""
+        out: Results = []
+        if call.stage is Stage.DETECTING:
+            if event.machine:
+                self._machine_found(now, call, beep=event.beep, out=out)
             else:
-                media = c.Speech(step.template, call.slot.contact, core.campaign.lang)
-            out.append(c.Play(call.call_id, action.playback_id, media))
-            core.set_timer(now + playback_deadline(core, call, step), call, "playback")
-        elif isinstance(action, m.StopPlayback):
-            out.append(c.StopPlayback(call.call_id, action.playback_id))
-        elif isinstance(action, m.WantDigits):
-            out.append(c.CollectDigits(call.call_id))
-        elif isinstance(action, m.SetTimer):
-            core.set_timer(action.at, call, f"menu:{action.token}")
-        elif isinstance(action, m.DoTransfer):
-            core._desk.transfer(now, core, call, action.queue, out)
-        elif isinstance(action, m.DoCallback):
-            deadline = now + core.campaign.callback_timeout
-            out.append(
-                c.RunCallback(call.call_id, action.name, call.slot.contact, action.digits, deadline)
-            )
-            core.set_timer(deadline, call, "callback")
-        elif isinstance(action, m.DoOptOut):
-            number = call.record.number
-            core._opted_out.add(number)
-            call.outcome = Outcome.OPTED_OUT
-            out.append(c.AddToDoNotCall(number, call.slot.contact.id))
-        elif isinstance(action, m.Finish):
-            if call.outcome is None:
-                call.outcome = Outcome.MACHINE if call.machine else Outcome.DELIVERED
-            if call.machine:
-                call.detail = "message left"
-            core.hangup_call(call, out)
+                self._start(now, call, message_only=False, out=out)
+        elif call.stage is Stage.BEEP and event.beep:
+            self._start(now, call, message_only=True, out=out)
+        return out
 
+    def _machine_found(self, now: float, call: Call, *, beep: bool, out: Results) -> None:
+        """Detection says machine: tell the pacing (once: the cap counts live answers only,
+        and the ANSWERED it heard was not one), then hang up or wait for the beep."""
+        if not call.machine and call.answered_at is not None:
+            since = now - call.answered_at
+            out.append(Observe(PacingObservation(Observation.MACHINE, now, since)))
+        call.machine = True
+        if self.campaign.on_machine == "hangup":
+            call.outcome = Outcome.MACHINE
+            out += hang_up(call, now)
+        elif beep:
+            self._start(now, call, message_only=True, out=out)
+        else:
+            call.stage = Stage.BEEP
+            out.append(Arm(now + self.campaign.machine_wait, call, "beep"))
 
-def playback_finished(
-    core: DialerCore, now: float, event: PlaybackFinished, out: list[c.Command]
-) -> None:
-    """A playback ended: the abandon message (hang up), hold music (loop it), or the script's
-    own (go on; one cut short not by us waits :data:`PLAYBACK_SETTLE` first)."""
-    call = core.calls.get(event.call_id)
-    if call is None:
-        return
-    if call.stage is Stage.ABANDON_MESSAGE and event.playback_id == call.aux_playback:
-        core.hangup_call(call, out)
-    elif event.playback_id == call.aux_playback and call.stage in (
-        Stage.QUEUED,
-        Stage.OPERATOR_RINGING,
-    ):
-        core._desk.hold_finished(now, call, event.completed, out)
-    elif call.stage is Stage.SCRIPT and call.run is not None:
+    def _start(self, now: float, call: Call, *, message_only: bool, out: Results) -> None:
+        """Start the campaign's script on ``call`` (``message_only``: for a machine, after the
+        beep: the message plays, menus do not wait for digits)."""
+        call.stage = Stage.SCRIPT
+        call.run = m.ScriptRun(
+            script=self.campaign.script, call_id=call.call_id, message_only=message_only
+        )
+        self._run(now, call, call.run.start(now), out)
+
+    def _run(self, now: float, call: Call, actions: list[m.ScriptAction], out: Results) -> None:
+        """Turn the script run's actions into commands (and operator transfers, opt-outs)."""
+        for action in actions:
+            if isinstance(action, m.StartPlayback):
+                step = action.step
+                media: Media | c.Speech
+                if isinstance(step, PlayStep):
+                    media = step.media()
+                else:
+                    media = c.Speech(step.template, call.slot.contact, self.campaign.lang)
+                out.append(c.Play(call.call_id, action.playback_id, media))
+                out.append(Arm(now + self.playback_deadline(call, step), call, "playback"))
+            elif isinstance(action, m.StopPlayback):
+                out.append(c.StopPlayback(call.call_id, action.playback_id))
+            elif isinstance(action, m.WantDigits):
+                out.append(c.CollectDigits(call.call_id))
+            elif isinstance(action, m.SetTimer):
+                out.append(Arm(action.at, call, f"menu:{action.token}"))
+            elif isinstance(action, m.DoTransfer):
+                out.append(Transfer(call, action.queue))
+            elif isinstance(action, m.DoCallback):
+                deadline = now + self.campaign.callback_timeout
+                contact = call.slot.contact
+                out.append(
+                    c.RunCallback(call.call_id, action.name, contact, action.digits, deadline)
+                )
+                out.append(Arm(deadline, call, "callback"))
+            elif isinstance(action, m.DoOptOut):
+                call.outcome = Outcome.OPTED_OUT
+                out.append(c.AddToDoNotCall(call.record.number, call.slot.contact.id))
+            elif isinstance(action, m.Finish):
+                if call.outcome is None:
+                    call.outcome = Outcome.MACHINE if call.machine else Outcome.DELIVERED
+                if call.machine:
+                    call.detail = "message left"
+                out += hang_up(call, now)
+
+    def digit(self, now: float, call: Call, digit: str) -> Results:
+        """The callee pressed a key (heard only while the script runs)."""
+        out: Results = []
+        if call.run is not None and call.stage is Stage.SCRIPT:
+            self._run(now, call, call.run.digit(digit, now), out)
+        return out
+
+    def playback_finished(self, now: float, call: Call, event: PlaybackFinished) -> Results:
+        """One of the script's playbacks ended: go on (one cut short not by us waits
+        :data:`PLAYBACK_SETTLE` first; one the switch could not play fails the call)."""
+        out: Results = []
+        if call.stage is not Stage.SCRIPT or call.run is None:
+            return out
         if call.run.playback_id == event.playback_id:
-            _disarm(call, "playback")
+            disarm(call, "playback")
         if event.error and call.run.playback_id == event.playback_id:
             # The switch could not play it: nobody heard the message, so it is not delivered.
             # A switch may also fail the playback of a callee who is hanging up (Asterisk):
@@ -197,54 +180,50 @@ def playback_finished(
             # command; else the "failed" timer records ``failed`` and hangs up.
             call.failure = f"playback failed: {event.error}"
             call.run.stop()
-            core.set_timer(now + PLAYBACK_SETTLE, call, "failed")
-            return
+            out.append(Arm(now + PLAYBACK_SETTLE, call, "failed"))
+            return out
         if not event.completed and call.run.playback_id == event.playback_id:
             # cut short, not by us: the callee may be leaving (CallEnded follows at once)
             # or the media failed; carry on only if the call is still there shortly
             call.stalled = event.playback_id
-            core.set_timer(now + PLAYBACK_SETTLE, call, "settle")
-            return
-        run_script(core, now, call, call.run.playback_finished(event.playback_id, now), out)
+            out.append(Arm(now + PLAYBACK_SETTLE, call, "settle"))
+            return out
+        self._run(now, call, call.run.playback_finished(event.playback_id, now), out)
+        return out
 
+    def callback_done(self, now: float, call: Call, result: str) -> Results:
+        """The application's hook answered (or its deadline passed: ``result`` is
+        "timeout")."""
+        out: Results = []
+        if call.run is None or call.callback_result is not None:
+            return out
+        call.callback_result = result
+        disarm(call, "callback")
+        self._run(now, call, call.run.callback_done(now), out)
+        return out
 
-def callback_done(
-    core: DialerCore, now: float, call_id: str, result: str, out: list[c.Command]
-) -> None:
-    """The application's hook answered (or its deadline passed: ``result`` is "timeout")."""
-    call = core.calls.get(call_id)
-    if call is None or call.run is None or call.callback_result is not None:
-        return
-    call.callback_result = result
-    _disarm(call, "callback")
-    run_script(core, now, call, call.run.callback_done(now), out)
-
-
-def timer_fired(core: DialerCore, now: float, call: Call, kind: str, out: list[c.Command]) -> None:
-    """One of the answered call's timers came due (still armed: the core checked its token):
-    a menu's timeout, machine detection or the beep not coming, a playback that stalled, a
-    hook that did not answer in time."""
-    if kind.startswith("menu:"):
-        if call.run is not None and call.stage is Stage.SCRIPT:
-            run_script(core, now, call, call.run.timer(int(kind[5:]), now), out)
-    elif kind == "amd" and call.stage is Stage.DETECTING:
-        start_script(core, now, call, message_only=False, out=out)
-    elif kind == "beep" and call.stage is Stage.BEEP:
-        start_script(core, now, call, message_only=True, out=out)
-    elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
-        stalled, call.stalled = call.stalled, None
-        if stalled is not None:
-            run_script(core, now, call, call.run.playback_finished(stalled, now), out)
-    elif kind == "callback":
-        callback_done(core, now, call.call_id, "timeout", out)
-    elif kind == "playback" and call.stage is Stage.SCRIPT and call.run is not None:
-        # the switch never said the playback ended: the message cannot be counted as heard
-        call.outcome = Outcome.FAILED
-        call.detail = "playback failed: the switch never reported its end"
-        call.run.stop()
-        core.hangup_call(call, out)
-
-
-def _disarm(call: Call, kind: str) -> None:
-    """Void the armed timer ``kind`` of ``call`` (the core skips a timer whose token is old)."""
-    call.tokens[kind] = call.tokens.get(kind, 0) + 1
+    def timer_fired(self, now: float, call: Call, kind: str) -> Results:
+        """One of the answered call's timers came due (still armed): a menu's timeout,
+        machine detection or the beep not coming, a playback that stalled, a hook that did
+        not answer in time."""
+        out: Results = []
+        if kind.startswith("menu:"):
+            if call.run is not None and call.stage is Stage.SCRIPT:
+                self._run(now, call, call.run.timer(int(kind[5:]), now), out)
+        elif kind == "amd" and call.stage is Stage.DETECTING:
+            self._start(now, call, message_only=False, out=out)
+        elif kind == "beep" and call.stage is Stage.BEEP:
+            self._start(now, call, message_only=True, out=out)
+        elif kind == "settle" and call.stage is Stage.SCRIPT and call.run is not None:
+            stalled, call.stalled = call.stalled, None
+            if stalled is not None:
+                self._run(now, call, call.run.playback_finished(stalled, now), out)
+        elif kind == "callback":
+            out += self.callback_done(now, call, "timeout")
+        elif kind == "playback" and call.stage is Stage.SCRIPT and call.run is not None:
+            # the switch never said the playback ended: the message cannot be counted as heard
+            call.outcome = Outcome.FAILED
+            call.detail = "playback failed: the switch never reported its end"
+            call.run.stop()
+            out += hang_up(call, now)
+        return out

@@ -1,8 +1,17 @@
-"""One call in progress, as the dialer core tracks it."""
+"""The calls in progress, as the dialer core tracks them: each call, and the table of them.
+
+A part of the sans-IO core with no policy of its own: :class:`Call` is one customer's call
+(its stage, timers' tokens, operator leg, what goes into its record), :class:`CallTable` the
+calls in progress, the ones still ringing (in the order placed) and how many of them the
+pacing counts as dialling, and :func:`call_id_for` our id for each attempt's call. Operator
+legs are the desk's (:mod:`.operators`), not this table's.
+"""
 
 from __future__ import annotations
 
 import enum
+import hashlib
+from collections.abc import Iterator
 
 import attrs
 
@@ -12,7 +21,11 @@ from autoinformer.queues.base import Operator
 from autoinformer.records import AttemptRecord
 from autoinformer.script.machine import ScriptRun
 
-__all__ = ["Call", "Stage"]
+__all__ = ["SWITCH_GRACE", "Call", "CallTable", "Stage", "call_id_for"]
+
+SWITCH_GRACE = 30.0
+"""Seconds the core waits for the switch to report a call's end it expects (after our ring
+timeout, after our hang-up) before it ends the call itself: nothing waits forever."""
 
 
 class Stage(enum.Enum):
@@ -130,3 +143,69 @@ class Call:
             detail=self.detail or detail,
             callback_result=self.callback_result,
         )
+
+
+def call_id_for(campaign: str, contact_id: str, attempt_no: int, salt: str = "") -> str:
+    """Our id for one attempt's call: stable, unique per (campaign, contact, attempt, salt).
+
+    ``salt`` is the store's own random id for the campaign (the runtime keeps it in the
+    store's meta): a second store running a campaign of the same name must not reuse the ids
+    of calls the first may still have on the switch (Asterisk answers ``409 Channel with given
+    unique ID already exists``), while one store keeps its ids stable for reconciliation.
+    """
+    raw = f"{campaign}\0{contact_id}\0{attempt_no}".encode()
+    if salt:
+        raw += b"\0" + salt.encode()
+    return "ai-" + hashlib.blake2s(raw, digest_size=10).hexdigest()
+
+
+@attrs.define
+class CallTable:
+    """The customer calls in progress, by call id.
+
+    ``ringing`` holds the calls not answered yet in the order they were placed (the oldest
+    first; the release valve reads it so); ``dialing`` is how many calls the pacing counts as
+    dialling: placed and neither answered, ended unanswered nor released.
+    """
+
+    calls: dict[str, Call] = attrs.field(factory=dict)
+    ringing: dict[str, Call] = attrs.field(factory=dict)
+    dialing: int = 0
+
+    def __len__(self) -> int:
+        return len(self.calls)
+
+    def __iter__(self) -> Iterator[Call]:
+        return iter(list(self.calls.values()))
+
+    def get(self, call_id: str) -> Call | None:
+        """The call with this id (None: not in progress)."""
+        return self.calls.get(call_id)
+
+    def placed(self, call: Call) -> None:
+        """A call was originated: it rings (and counts as dialling) until answered or ended."""
+        self.calls[call.call_id] = call
+        self.ringing[call.call_id] = call
+        self.dialing += 1
+
+    def answered(self, call: Call) -> None:
+        """The callee picked up: no longer ringing, no longer dialling."""
+        self.ringing.pop(call.call_id, None)
+        self.dialing -= 1
+
+    def remove(self, call_id: str) -> Call | None:
+        """The call ended: forget it (returns it; None when it was not in progress)."""
+        call = self.calls.pop(call_id, None)
+        if call is not None:
+            self.ringing.pop(call_id, None)
+        return call
+
+    def stop_dialing(self, call: Call) -> None:
+        """A ringing call no longer counts as dialling for the pacing (released, or ended
+        unanswered)."""
+        if call.stage is Stage.DIALING and call.answered_at is None:
+            self.dialing -= 1
+
+    def not_ringing(self, call: Call) -> None:
+        """The call no longer rings for the release valve (we hung it up)."""
+        self.ringing.pop(call.call_id, None)

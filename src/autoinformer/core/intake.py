@@ -1,48 +1,74 @@
-"""Contacts entering the core: new ones, ones restored from the store, cancelled ones.
+"""The contacts' side of the core: contacts in, their states, and what follows an attempt.
 
-Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`); split out so
-each module keeps one job. Restoring is where crash safety is decided: attempts journaled
-without a result were in flight when the process stopped, and become ``unknown``.
+A part of the sans-IO dialer core. :class:`Intake` owns the contact book (every contact's
+state, who is due), the numbers already claimed (one person is called once for one list), the
+caller-ID carousel's memory of each contact, and the count of attempts that never went out; it
+takes new contacts, ones restored from the store and cancelled ones, closes contacts with their
+reason and decides, with the campaign's retry policy, what follows each attempt. Every method
+returns the commands (progress to save) for the caller to run. Restoring is where crash safety
+is decided: attempts journaled without a result were in flight when the process stopped, and
+become ``unknown``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import attrs
 
+from autoinformer.campaign import Campaign
 from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
-from autoinformer.core.abandon_guard import AbandonGuard
-from autoinformer.core.book import Slot
+from autoinformer.core.book import ContactBook, Slot
 from autoinformer.outcomes import ContactState, Outcome
-
-if TYPE_CHECKING:
-    from autoinformer.core.dialer import DialerCore
+from autoinformer.policy.callerid import CallerIdCarousel
+from autoinformer.policy.retry import RetryDecision
+from autoinformer.records import AttemptRecord
+from autoinformer.speech import Template
 
 __all__ = [
     "DUPLICATE_REASON",
-    "add_contacts",
-    "cancel_contact",
-    "claim_numbers",
+    "NOT_PLACED",
+    "GuardHistory",
+    "Intake",
+    "guard_history",
+    "is_not_placed",
     "missing_variables",
-    "restore_contacts",
     "skip_reason",
     "template_problems",
 ]
 
+NOT_PLACED = "not placed: the switch could not be reached"
+"""How the ``detail`` of an attempt that never went out (the switch was unreachable) starts:
+such an attempt is journaled (``failed``, cause 38) but not counted against the budget."""
 
-def missing_variables(core: DialerCore, contact: Contact) -> list[str]:
+DUPLICATE_REASON = "duplicate: every number belongs to an earlier contact"
+"""The skip reason of a contact whose numbers all belong to contacts the campaign already has
+(the summary counts such contacts under it, with examples)."""
+
+_REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
+
+
+def is_not_placed(record: AttemptRecord) -> bool:
+    """True for an attempt journaled as never placed (the switch could not be reached)."""
+    return (
+        record.outcome is Outcome.FAILED
+        and record.answered_at is None
+        and record.detail.startswith(NOT_PLACED)
+    )
+
+
+def missing_variables(templates: Mapping[str, Template], contact: Contact) -> list[str]:
     """The variables the campaign's templates need that ``contact`` lacks."""
     missing: list[str] = []
-    for tpl in core._templates.values():
+    for tpl in templates.values():
         missing += [v for v in tpl.missing(contact) if v not in missing]
     return missing
 
 
-def template_problems(core: DialerCore, contact: Contact) -> list[str]:
+def template_problems(templates: Mapping[str, Template], lang: str, contact: Contact) -> list[str]:
     """Why the campaign's templates cannot be spoken for ``contact`` (empty when they can).
 
     The speech template's full check (:meth:`autoinformer.speech.Template.check`): a value
@@ -52,8 +78,7 @@ def template_problems(core: DialerCore, contact: Contact) -> list[str]:
     this contact only: it is reported as its reason and never stops the campaign.
     """
     problems: list[str] = []
-    lang = core.campaign.lang
-    for tpl in core._templates.values():
+    for tpl in templates.values():
         try:
             found = tpl.check(contact, lang)
         except Exception as exc:  # one bad contact must never stop the campaign
@@ -62,52 +87,15 @@ def template_problems(core: DialerCore, contact: Contact) -> list[str]:
     return problems
 
 
-DUPLICATE_REASON = "duplicate: every number belongs to an earlier contact"
-"""The skip reason of a contact whose numbers all belong to contacts the campaign already has
-(the summary counts such contacts under it, with examples)."""
-
-
-def claim_numbers(core: DialerCore, contact: Contact) -> tuple[Contact, str]:
-    """The contact with only the numbers no earlier contact has, and a skip reason when none
-    is left ("" otherwise). One person is called once for one list, as the importer drops a
-    number seen in an earlier row; the numbers kept are claimed for this contact."""
-    owners = core.numbers
-    fresh = tuple(p for p in contact.phones if owners.get(p, contact.id) == contact.id)
-    if contact.phones and not fresh:
-        return contact, DUPLICATE_REASON
-    for phone in fresh:
-        owners[phone] = contact.id
-    if len(fresh) != len(contact.phones):
-        contact = attrs.evolve(contact, phones=fresh)
-    return contact, ""
-
-
-def add_contacts(core: DialerCore, contacts: tuple[Contact, ...], out: list[c.Command]) -> None:
-    """New contacts: pending, or skipped at once with the reason (no number, every number
-    belongs to an earlier contact, a variable the script needs is missing or cannot be
-    spoken). Ids already known are ignored; a number an earlier contact has is dropped from
-    a later one (:func:`claim_numbers`)."""
-    for contact in contacts:
-        if contact.id in core.book:
-            continue
-        contact, reason = claim_numbers(core, contact)
-        slot = Slot(contact=contact)
-        core.book.add(slot)
-        core._done_sent = False
-        reason = reason or skip_reason(core, contact)
-        if reason:
-            core.close_contact(slot, ContactState.SKIPPED, reason, out)
-
-
-def skip_reason(core: DialerCore, contact: Contact) -> str:
+def skip_reason(templates: Mapping[str, Template], lang: str, contact: Contact) -> str:
     """Why ``contact`` can never be called ("" when it can): no number, a variable the
     script needs is missing, or a value the script cannot speak."""
     if not contact.phones:
         return "no phone number"
-    missing = missing_variables(core, contact)
+    missing = missing_variables(templates, contact)
     if missing:
         return "missing variable(s): " + ", ".join(missing)
-    problems = template_problems(core, contact)
+    problems = template_problems(templates, lang, contact)
     if problems:
         return "cannot speak the script: " + "; ".join(problems)
     return ""
@@ -126,51 +114,141 @@ _LIVE = frozenset(
 _ASKED = frozenset({Outcome.TRANSFERRED, Outcome.ABANDONED, Outcome.AGENT_ERROR})
 
 
-def _restore_guard(core: DialerCore, now: float, event: e.ContactsRestored) -> None:
+@attrs.frozen
+class GuardHistory:
+    """What a resumed campaign's abandon guard must know of the attempts before the restart
+    (the arguments of :meth:`~autoinformer.core.abandon_guard.AbandonGuard.restore`)."""
+
+    finished: int
+    answers: int
+    requests: int
+    abandons: int
+    answered_at: list[float]
+    abandoned_at: list[float]
+
+
+def guard_history(event: e.ContactsRestored) -> GuardHistory:
     """The abandon cap is per campaign: a resumed campaign's guard counts the earlier attempts,
     and its rolling window gets back the live answers (answered, not a machine) and abandons
     of the last ``window_seconds`` from the same records (they are all in the event already,
     so this is one more look at each)."""
-    guard = core.pacing
-    if not isinstance(guard, AbandonGuard):
-        return
     finished = [r for entry in event.entries for r in entry.attempts if r.outcome]
     outcomes = [r.outcome for r in finished]
-    answered_at = [r.answered_at for r in finished if r.answered_at is not None and not r.machine]
-    abandoned_at = [
-        r.ended_at if r.ended_at is not None else r.answered_at or r.started_at
-        for r in finished
-        if r.outcome is Outcome.ABANDONED
-    ]
-    guard.restore(
+    return GuardHistory(
         finished=len(outcomes),
         answers=sum(r.outcome in _LIVE and not r.machine for r in finished),
         requests=sum(o in _ASKED for o in outcomes),
         abandons=sum(o is Outcome.ABANDONED for o in outcomes),
-        now=now,
-        answered_at=answered_at,
-        abandoned_at=abandoned_at,
+        answered_at=[
+            r.answered_at for r in finished if r.answered_at is not None and not r.machine
+        ],
+        abandoned_at=[
+            r.ended_at if r.ended_at is not None else r.answered_at or r.started_at
+            for r in finished
+            if r.outcome is Outcome.ABANDONED
+        ],
     )
 
 
-def restore_contacts(
-    core: DialerCore, now: float, event: e.ContactsRestored, out: list[c.Command]
-) -> None:
-    """Contacts from the store: attempts in flight at a crash become ``unknown`` (journaled
-    and notified) and the retry policy decides what follows, as after any attempt."""
-    _restore_guard(core, now, event)
-    for entry in event.entries:
+@attrs.define
+class Intake:
+    """The campaign's contacts and their states.
+
+    Args:
+        campaign: the settings (retry policy, language, caller IDs).
+        templates: the campaign's parsed templates, by text (a contact whose values they
+            cannot speak is skipped).
+
+    ``added`` counts the contacts taken in so far (new or restored): a campaign that gets
+    contacts after it finished is not finished any more.
+    """
+
+    campaign: Campaign
+    templates: Mapping[str, Template]
+    book: ContactBook = attrs.field(factory=ContactBook, init=False)
+    numbers: dict[str, str] = attrs.field(factory=dict, init=False)
+    """Each number of the campaign's contacts -> the contact that has it (intake skips or
+    trims a later contact with the same number, so nobody is called twice for one list)."""
+    carousel: CallerIdCarousel | None = attrs.field(default=None, init=False)
+    added: int = attrs.field(default=0, init=False)
+    _unplaced: dict[str, int] = attrs.field(factory=dict, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if self.campaign.caller_ids is not None:
+            self.carousel = CallerIdCarousel(self.campaign.caller_ids)
+
+    def unplaced(self, contact_id: str) -> int:
+        """Attempts of this contact that never went out (the switch was unreachable)."""
+        return self._unplaced.get(contact_id, 0)
+
+    def skip_reason(self, contact: Contact) -> str:
+        """Why ``contact`` can never be called ("" when it can): see :func:`skip_reason`."""
+        return skip_reason(self.templates, self.campaign.lang, contact)
+
+    # --- contacts in ---------------------------------------------------------------------
+
+    def claim_numbers(self, contact: Contact) -> tuple[Contact, str]:
+        """The contact with only the numbers no earlier contact has, and a skip reason when
+        none is left ("" otherwise). One person is called once for one list, as the importer
+        drops a number seen in an earlier row; the numbers kept are claimed for this contact."""
+        owners = self.numbers
+        fresh = tuple(p for p in contact.phones if owners.get(p, contact.id) == contact.id)
+        if contact.phones and not fresh:
+            return contact, DUPLICATE_REASON
+        for phone in fresh:
+            owners[phone] = contact.id
+        if len(fresh) != len(contact.phones):
+            contact = attrs.evolve(contact, phones=fresh)
+        return contact, ""
+
+    def add(self, contacts: tuple[Contact, ...]) -> list[c.Command]:
+        """New contacts: pending, or skipped at once with the reason (no number, every number
+        belongs to an earlier contact, a variable the script needs is missing or cannot be
+        spoken). Ids already known are ignored; a number an earlier contact has is dropped
+        from a later one (:meth:`claim_numbers`)."""
+        out: list[c.Command] = []
+        for contact in contacts:
+            if contact.id in self.book:
+                continue
+            contact, reason = self.claim_numbers(contact)
+            slot = Slot(contact=contact)
+            self.book.add(slot)
+            self.added += 1
+            reason = reason or self.skip_reason(contact)
+            if reason:
+                out += self.close(slot, ContactState.SKIPPED, reason)
+        return out
+
+    def restore(self, now: float, event: e.ContactsRestored) -> list[c.Command]:
+        """Contacts from the store: attempts in flight at a crash become ``unknown`` (journaled
+        and notified) and the retry policy decides what follows, as after any attempt.
+        Attempts that were never placed stay out of the budget and of the frequency limits."""
+        for entry in event.entries:
+            n = sum(1 for r in entry.attempts if is_not_placed(r))
+            if n:
+                self._unplaced[entry.contact.id] = n
+        out: list[c.Command] = []
+        for entry in event.entries:
+            self._restore_one(now, entry, out)
+        for entry in event.entries:
+            unplaced = {_utc(r.started_at) for r in entry.attempts if is_not_placed(r)}
+            slot = self.book.slots.get(entry.contact.id)
+            if unplaced and slot is not None:
+                slot.history = [t for t in slot.history if t not in unplaced]
+        return out
+
+    def _restore_one(self, now: float, entry: e.RestoredContact, out: list[c.Command]) -> None:
         contact, progress = entry.contact, entry.progress
-        if contact.id in core.book:
-            continue
+        if contact.id in self.book:
+            return
         records = sorted(entry.attempts, key=lambda r: r.attempt_no)
         duplicate = ""
         fresh = not records and progress.attempts == 0
         if fresh and progress.state in (ContactState.PENDING, ContactState.SCHEDULED):
-            contact, duplicate = claim_numbers(core, contact)  # a new contact, as in add
+            contact, duplicate = self.claim_numbers(contact)  # a new contact, as in add
         elif progress.state is not ContactState.SKIPPED:
             for phone in contact.phones:  # called before: its numbers stay its own
-                core.numbers.setdefault(phone, contact.id)
+                self.numbers.setdefault(phone, contact.id)
         attempts = max([progress.attempts, *(r.attempt_no for r in records)])
         slot = Slot(
             contact=contact,
@@ -180,7 +258,7 @@ def restore_contacts(
             reason=progress.reason,
             history=[_utc(r.started_at) for r in records],
         )
-        carousel = core.carousel
+        carousel = self.carousel
         if carousel is not None:  # caps and cool-downs count the uses before the restart
             for record in records:
                 if record.caller_id is not None:
@@ -193,18 +271,18 @@ def restore_contacts(
         if in_flight:
             slot.state = ContactState.PENDING  # not open-counted twice below
         elif slot.state is ContactState.SCHEDULED and last is not None:
-            decision = core._decide(slot, last.outcome or Outcome.UNKNOWN, now)
+            decision = self.decide(slot, last.outcome or Outcome.UNKNOWN, now)
             slot.number_index = decision.number_index
-        core.book.add(slot)
-        core._done_sent = False
+        self.book.add(slot)
+        self.added += 1
         if not in_flight:
             if slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
                 # the list or the script may have changed
-                reason = duplicate or skip_reason(core, contact)
+                reason = duplicate or self.skip_reason(contact)
                 if reason:
-                    core.close_contact(slot, ContactState.SKIPPED, reason, out)
-            continue
-        core.book.set_state(slot, ContactState.IN_CALL)
+                    out += self.close(slot, ContactState.SKIPPED, reason)
+            return
+        self.book.set_state(slot, ContactState.IN_CALL)
         for record in unfinished:
             final = attrs.evolve(
                 record,
@@ -214,23 +292,100 @@ def restore_contacts(
             )
             out += [c.Journal(final, begin=False), c.Notify(final)]
             last = final
-        core._after_attempt(now, slot, last.outcome if last else None, out)
+        out += self.after_attempt(now, slot, last.outcome if last else None)[1]
 
+    def cancel(self, event: e.ContactCancelled) -> list[c.Command]:
+        """The app cancels a contact; one in a call is cancelled when the call ends."""
+        slot = self.book.slots.get(event.contact_id)
+        if slot is None or slot.state not in (
+            ContactState.PENDING,
+            ContactState.SCHEDULED,
+            ContactState.IN_CALL,
+        ):
+            return []
+        if slot.state is ContactState.IN_CALL:
+            slot.cancel_after_call = True
+            slot.reason = event.reason
+            return []
+        return self.close(slot, ContactState.CANCELLED, event.reason)
 
-def cancel_contact(core: DialerCore, event: e.ContactCancelled, out: list[c.Command]) -> None:
-    """The app cancels a contact; one in a call is cancelled when the call ends."""
-    slot = core.book.slots.get(event.contact_id)
-    if slot is None or slot.state not in (
-        ContactState.PENDING,
-        ContactState.SCHEDULED,
-        ContactState.IN_CALL,
-    ):
-        return
-    if slot.state is ContactState.IN_CALL:
-        slot.cancel_after_call = True
-        slot.reason = event.reason
-        return
-    core.close_contact(slot, ContactState.CANCELLED, event.reason, out)
+    # --- states --------------------------------------------------------------------------
+
+    def close(self, slot: Slot, state: ContactState, reason: str) -> list[c.Command]:
+        """Move a contact to a final state (with the reason) and save it."""
+        self.book.set_state(slot, state, reason)
+        if self.carousel is not None:
+            self.carousel.forget(slot.contact.id)
+        return [c.SaveProgress(slot.progress())]
+
+    def hold(self, slot: Slot, until: float, reason: str | None) -> list[c.Command]:
+        """The contact may not be called before ``until``; a ``reason`` is recorded and saved."""
+        if reason is None:
+            self.book.wait_until(slot, until)
+            return []
+        slot.reason = reason
+        self.book.wait_until(slot, until)
+        return [c.SaveProgress(slot.progress())]
+
+    def begin(self, slot: Slot, index: int, at: dt.datetime) -> int:
+        """An attempt on the contact's number ``index`` starts at ``at``: its number."""
+        slot.number_index = index
+        slot.attempts += 1
+        slot.history.append(at)
+        return slot.attempts
+
+    def in_call(self, slot: Slot, call_id: str) -> c.SaveProgress:
+        """The attempt's call was placed: the contact is in a call (saved)."""
+        slot.call_id = call_id
+        self.book.set_state(slot, ContactState.IN_CALL)
+        slot.next_at = None
+        return c.SaveProgress(slot.progress())
+
+    def decide(self, slot: Slot, outcome: Outcome, now: float) -> RetryDecision:
+        """The retry policy's decision after an attempt with ``outcome`` (attempts that never
+        went out do not count)."""
+        phones = max(1, len(slot.contact.phones))
+        index = min(slot.number_index, phones - 1)
+        made = slot.attempts - self._unplaced.get(slot.contact.id, 0)  # placed ones only
+        return self.campaign.retry.decide(outcome, made, index, phones, _utc(now))
+
+    def after_attempt(
+        self, now: float, slot: Slot, outcome: Outcome | None
+    ) -> tuple[bool, list[c.Command]]:
+        """Decide the contact's next state after an attempt: (will it be retried, the
+        commands)."""
+        slot.call_id = None
+        outcome = outcome or Outcome.UNKNOWN
+        if slot.cancel_after_call:
+            return False, self.close(slot, ContactState.CANCELLED, slot.reason or "cancelled")
+        decision = self.decide(slot, outcome, now)
+        if decision.retry and decision.at is not None:
+            slot.number_index = decision.number_index
+            self.book.set_state(slot, ContactState.SCHEDULED, decision.reason)
+            self.book.wait_until(slot, decision.at.timestamp())
+            return True, [c.SaveProgress(slot.progress())]
+        if outcome in _REACHED:
+            state = ContactState.DONE
+        elif outcome is Outcome.INVALID_NUMBER:
+            state = ContactState.SKIPPED
+        else:
+            state = ContactState.EXHAUSTED
+        return False, self.close(slot, state, decision.reason)
+
+    def not_placed(self, slot: Slot) -> list[c.Command]:
+        """The contact's attempt never went out: it does not count against the budget nor the
+        frequency limits, and the contact is the first called when the switch is back."""
+        cid = slot.contact.id
+        self._unplaced[cid] = self._unplaced.get(cid, 0) + 1
+        if slot.history:
+            slot.history.pop()  # no call went out: frequency limits do not count it
+        slot.call_id = None
+        if slot.cancel_after_call:
+            return self.close(slot, ContactState.CANCELLED, slot.reason or "cancelled")
+        self.book.set_state(slot, ContactState.PENDING)
+        slot.next_at = None
+        self.book.requeue(slot)
+        return [c.SaveProgress(slot.progress())]
 
 
 def _utc(now: float) -> dt.datetime:

@@ -1,20 +1,23 @@
 """The operator desk: hands answered calls to operators (the core's transfer logic).
 
-Part of the sans-IO core. A ``transfer`` step puts the call in its queue (hold music plays,
-looped, while it waits); the queue's distribution strategy (:meth:`OperatorQueue.to_ring`)
-chooses whom to ring: its first choice, or every idle operator at once for a ring-all queue.
-Each operator is rung on an operator leg of its own. The first leg to answer is bridged with
-the callee and the other legs are hung up at once (their operators are idle again, with no
-wrap-up and no call counted); when the bridge holds the call is ``transferred`` and the call
-counts for that operator.
+A part of the sans-IO core: :class:`OperatorDesk` owns the queues, the calls waiting in them and
+the operator legs; it is given the calls in progress to look up and returns the commands (originate
+a leg, bridge, hang up, hold music) with the core's effects (:mod:`.effects`: arm the waiting
+call's timer, tell the pacing) in the same list. A ``transfer`` step puts the call in its queue
+(hold music plays, looped, while it waits); the queue's distribution strategy
+(:meth:`OperatorQueue.to_ring`) chooses whom to ring: its first choice, or every idle operator at
+once for a ring-all queue. Each operator is rung on an operator leg of its own. The first leg to
+answer is bridged with the callee and the other legs are hung up at once (their operators are idle
+again, with no wrap-up and no call counted); when the bridge holds the call is ``transferred`` and
+the call counts for that operator.
 
 A leg that fails before the bridge (the switch refuses it, busy, no answer within the queue's
-``ring_timeout``, the operator hangs up before the bridge holds) is app_queue's "member
-skipped for this caller": the operator is idle again for other callers but is not rung again
-for this call, which goes back to the queue for the next operator the strategy picks, while
-the callee keeps waiting. Only when the queue's ``max_wait`` runs out is the call
-``abandoned`` (the callee hears the campaign's ``abandon_message`` if there is one). A bridge
-the switch fails to make after an operator answered is ``agent_error``.
+``ring_timeout``, the operator hangs up before the bridge holds) is app_queue's "member skipped for
+this caller": the operator is idle again for other callers but is not rung again for this call,
+which goes back to the queue for the next operator the strategy picks, while the callee keeps
+waiting. Only when the queue's ``max_wait`` runs out is the call ``abandoned`` (the callee hears
+the campaign's ``abandon_message`` if there is one). A bridge the switch fails to make after an
+operator answered is ``agent_error``.
 """
 
 from __future__ import annotations
@@ -23,21 +26,18 @@ import heapq
 import math
 from collections import deque
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 import attrs
 
-from autoinformer.backends.base import Media
+from autoinformer.backends.base import Media, PlaybackFinished
 from autoinformer.campaign import QueueSettings
 from autoinformer.core import commands as c
 from autoinformer.core.calls import Call, Stage
+from autoinformer.core.effects import Arm, Observe, Results, hang_up
 from autoinformer.outcomes import Outcome
 from autoinformer.pacing.base import Observation, PacingObservation
 from autoinformer.queues.base import Operator, OperatorQueue, OperatorState
 from autoinformer.script.steps import Play as PlayStep
-
-if TYPE_CHECKING:
-    from autoinformer.core.dialer import DialerCore
 
 __all__ = ["LEG_GRACE", "DeskView", "OperatorDesk", "OperatorLeg"]
 
@@ -103,13 +103,17 @@ class OperatorDesk:
     queues: dict[str, OperatorQueue]
     waiting: dict[str, deque[str]]
     legs: dict[str, OperatorLeg] = attrs.field(factory=dict)
+    abandon_message: str | None = None
     _deadlines: list[tuple[float, str]] = attrs.field(factory=list)
     _forget: list[tuple[float, str]] = attrs.field(factory=list)
     _unserved: int = 0
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, QueueSettings]) -> OperatorDesk:
-        """Fresh queues (every operator idle) from the campaign's settings."""
+    def from_settings(
+        cls, settings: Mapping[str, QueueSettings], abandon_message: str | None = None
+    ) -> OperatorDesk:
+        """Fresh queues (every operator idle) from the campaign's settings (``abandon_message``:
+        what a callee no operator took hears before the hang-up, if anything)."""
         queues = {
             name: OperatorQueue.of(
                 name,
@@ -121,7 +125,15 @@ class OperatorDesk:
             )
             for name, s in settings.items()
         }
-        return cls(settings=settings, queues=queues, waiting={n: deque() for n in settings})
+        waiting = {n: deque[str]() for n in settings}
+        return cls(
+            settings=settings, queues=queues, waiting=waiting, abandon_message=abandon_message
+        )
+
+    def leg_call(self, leg_id: str) -> str | None:
+        """The customer's call an operator leg is for (None: ``leg_id`` is no leg of ours)."""
+        leg = self.legs.get(leg_id)
+        return leg.call_id if leg is not None else None
 
     def view(self, now: float) -> DeskView:
         """Counts for pacing (all zero without queues); ``waiting``: calls no operator rings
@@ -143,18 +155,16 @@ class OperatorDesk:
 
     # --- a call enters the queue ---------------------------------------------------------
 
-    def transfer(
-        self, now: float, core: DialerCore, call: Call, queue: str, out: list[c.Command]
-    ) -> None:
+    def transfer(self, now: float, calls: Mapping[str, Call], call: Call, queue: str) -> Results:
         """The script asked for an operator: queue the call and ring whom the strategy says."""
         settings = self.settings[queue]
         call.stage, call.queue, call.wait_started = Stage.QUEUED, queue, now
-        core.set_timer(now + settings.max_wait, call, "queue")
+        out: Results = [Arm(now + settings.max_wait, call, "queue")]
         self._hold(now, call, out)
         self.waiting[queue].append(call.call_id)
-        self.serve(now, core, out)
+        return out + self.serve(now, calls)
 
-    def _hold(self, now: float, call: Call, out: list[c.Command]) -> None:
+    def _hold(self, now: float, call: Call, out: Results) -> None:
         """Start (or restart) the queue's hold music for a waiting callee."""
         assert call.queue is not None
         music = self.settings[call.queue].hold_music
@@ -165,20 +175,26 @@ class OperatorDesk:
         call.hold_started = now
         out.append(c.Play(call.call_id, call.aux_playback, PlayStep(music).media()))
 
-    def hold_finished(self, now: float, call: Call, completed: bool, out: list[c.Command]) -> None:
-        """The hold music ended while the callee still waits: play it again (it loops)."""
+    def playback_finished(self, now: float, call: Call, event: PlaybackFinished) -> Results:
+        """The desk's own playback on a waiting callee ended: the abandon message (hang up) or
+        the hold music while the callee still waits (play it again: it loops)."""
+        out: Results = []
+        if call.stage is Stage.ABANDON_MESSAGE:
+            return hang_up(call, now)
         call.aux_playback = None
-        if completed and now - call.hold_started >= _HOLD_LOOP_MIN:
+        if event.completed and now - call.hold_started >= _HOLD_LOOP_MIN:
             self._hold(now, call, out)
+        return out
 
-    def serve(self, now: float, core: DialerCore, out: list[c.Command]) -> None:
+    def serve(self, now: float, calls: Mapping[str, Call]) -> Results:
         """Ring operators for the calls waiting, first come first served.
 
         Each call no operator rings gets the strategy's choice among the idle operators it has
         not tried yet; a call whose candidates all failed it waits (autofill: it does not hold
         up the calls behind it).
         """
-        self._expire(now, core, out)
+        out: Results = []
+        self._expire(now, calls, out)
         unserved = 0
         for name, waiting in self.waiting.items():
             if not waiting:
@@ -187,29 +203,22 @@ class OperatorDesk:
             anyone = bool(queue.idle(now))
             keep: deque[str] = deque()
             for call_id in waiting:
-                call = core.calls.get(call_id)
+                call = calls.get(call_id)
                 if call is None or call.queue != name or call.stage not in _IN_QUEUE:
                     continue
                 keep.append(call_id)
                 if anyone and call.stage is Stage.QUEUED:
                     ring = queue.to_ring(now, exclude=call.tried)
                     for operator in ring:
-                        self._ring(now, core, call, name, operator, out)
+                        self._ring(now, call, name, operator, out)
                     if ring:
                         anyone = bool(queue.idle(now))
                 unserved += call.stage is Stage.QUEUED
             self.waiting[name] = keep
         self._unserved = unserved
+        return out
 
-    def _ring(
-        self,
-        now: float,
-        core: DialerCore,
-        call: Call,
-        queue: str,
-        operator: Operator,
-        out: list[c.Command],
-    ) -> None:
+    def _ring(self, now: float, call: Call, queue: str, operator: Operator, out: Results) -> None:
         settings = self.settings[queue]
         call.legs += 1
         leg_id = f"{call.call_id}-op{call.legs}"
@@ -218,7 +227,6 @@ class OperatorDesk:
             leg_id=leg_id, call_id=call.call_id, queue=queue, operator=operator, deadline=deadline
         )
         heapq.heappush(self._deadlines, (deadline, leg_id))
-        core.legs[leg_id] = call.call_id
         call.ringing.append(leg_id)
         call.stage = Stage.OPERATOR_RINGING
         self.queues[queue].ringing(operator.id, now)
@@ -256,23 +264,21 @@ class OperatorDesk:
 
     # --- the legs' events ----------------------------------------------------------------
 
-    def leg_answered(
-        self, now: float, core: DialerCore, leg_id: str, call_id: str, out: list[c.Command]
-    ) -> None:
+    def leg_answered(self, now: float, calls: Mapping[str, Call], leg_id: str) -> Results:
         """An operator picked up: the first to answer is bridged with the callee; the other
         legs ringing for the call are hung up at once. A leg answering too late is dropped."""
+        out: Results = []
         leg = self.legs.get(leg_id)
         if leg is None:
-            out.append(c.Hangup(leg_id))
-            return
+            return [c.Hangup(leg_id)]
         leg.answered = True
         leg.deadline = math.inf  # the ring deadline no longer applies
         if leg.released:
-            return  # we hung it up already; its end is on the way
-        call = core.calls.get(call_id)
+            return out  # we hung it up already; its end is on the way
+        call = calls.get(leg.call_id)
         if call is None or call.stage is not Stage.OPERATOR_RINGING or leg_id not in call.ringing:
             self._drop(now, leg, out)
-            return
+            return out
         call.ringing.remove(leg_id)
         if call.aux_playback is not None:
             out.append(c.StopPlayback(call.call_id, call.aux_playback))
@@ -282,95 +288,82 @@ class OperatorDesk:
         for other in call.ringing:  # ring-all: the others lost
             self._drop(now, self.legs[other], out)
         call.ringing.clear()
+        return out
 
-    def bridged(self, now: float, core: DialerCore, call: Call, out: list[c.Command]) -> None:
+    def bridged(self, now: float, call: Call) -> Results:
         """The bridge holds: the call is ``transferred`` and counts for the operator.
 
         The pacing hears CONNECTED now and TALK_ENDED when the operator's leg ends (the
         operator goes to wrap-up then: :meth:`_talk_over`), not when the callee's call does."""
         if call.stage is not Stage.BRIDGING or call.operator is None or call.op_leg is None:
-            return
+            return []
         call.stage, call.outcome = Stage.BRIDGED, Outcome.TRANSFERRED
         call.operator_id = call.operator.id
         leg = self.legs.get(call.op_leg)
         if leg is None:  # never: a leg leaves ``legs`` only as it ends, which undoes op_leg
-            return
+            return []
         leg.bridged, leg.connected_at, call.connected_at = True, now, now
         self.queues[leg.queue].talking(leg.operator.id, now)
-        core.pacing.observe(PacingObservation(Observation.CONNECTED, now, now - call.wait_started))
+        waited = now - call.wait_started
+        return [Observe(PacingObservation(Observation.CONNECTED, now, waited))]
 
-    def _talk_over(self, now: float, core: DialerCore, leg: OperatorLeg) -> None:
+    def _talk_over(self, now: float, leg: OperatorLeg, out: Results) -> None:
         """A bridged leg ended: its operator's talk is over (wrap-up now); the pacing hears
         TALK_ENDED with the talk's length, once per CONNECTED."""
         self.queues[leg.queue].call_ended(leg.operator.id, now, talked=True)
         talk = now - leg.connected_at
-        core.pacing.observe(PacingObservation(Observation.TALK_ENDED, now, talk))
+        out.append(Observe(PacingObservation(Observation.TALK_ENDED, now, talk)))
 
-    def leg_ended(
-        self,
-        now: float,
-        core: DialerCore,
-        leg_id: str,
-        out: list[c.Command],
-        why: str,
-    ) -> None:
+    def leg_ended(self, now: float, calls: Mapping[str, Call], leg_id: str, why: str) -> Results:
         """An operator leg ended (or the switch refused it; ``why`` says how): free the
         operator (wrap-up after a talk); before the bridge, skip the operator for this call
         and ring the next one."""
-        core.legs.pop(leg_id, None)
+        out: Results = []
         leg = self.legs.pop(leg_id, None)
         if leg is None:
-            return
+            return out
         if leg.bridged:
-            self._talk_over(now, core, leg)
+            self._talk_over(now, leg, out)
         elif not leg.released:
             self._free(now, leg)
         if leg.released:
-            return
-        call = core.calls.get(leg.call_id)
+            return out
+        call = calls.get(leg.call_id)
         if call is None:
-            return
+            return out
         if call.op_leg == leg_id:
             if call.stage is Stage.BRIDGED:
-                core.hangup_call(call, out)  # the operator ended the talk
+                out += hang_up(call, now)  # the operator ended the talk
             elif call.stage is Stage.BRIDGING:  # hung up before the bridge held
                 call.op_leg, call.operator = None, None
-                self._skip(now, core, call, leg, "hung up before the bridge", out)
+                self._skip(now, call, leg, "hung up before the bridge", out)
         elif leg_id in call.ringing:
             call.ringing.remove(leg_id)
-            self._skip(now, core, call, leg, why, out)
+            self._skip(now, call, leg, why, out)
+        return out
 
-    def _skip(
-        self,
-        now: float,
-        core: DialerCore,
-        call: Call,
-        leg: OperatorLeg,
-        why: str,
-        out: list[c.Command],
-    ) -> None:
+    def _skip(self, now: float, call: Call, leg: OperatorLeg, why: str, out: Results) -> None:
         """The operator failed this caller: not rung again for it; back to the queue."""
         call.tried[leg.operator.id] = why
         if call.stage in (Stage.OPERATOR_RINGING, Stage.BRIDGING) and not call.ringing:
             call.stage = Stage.QUEUED
             assert call.queue is not None
             if now >= call.wait_started + self.settings[call.queue].max_wait:
-                self.wait_expired(now, core, call, out)  # max_wait passed while bridging
+                out += self.wait_expired(now, call)  # max_wait passed while bridging
             else:
                 self._hold(now, call, out)
 
-    def bridge_failed(
-        self, now: float, core: DialerCore, call: Call, detail: str, out: list[c.Command]
-    ) -> None:
+    def bridge_failed(self, now: float, call: Call, detail: str) -> Results:
         """The switch could not bridge the callee with the operator who answered:
         ``agent_error``; both legs are hung up."""
         call.outcome = Outcome.AGENT_ERROR
         call.detail = detail
         if call.operator is not None:
             call.operator_id = call.operator.id
+        out: Results = []
         if call.op_leg is not None and call.op_leg in self.legs:
             self._drop(now, self.legs[call.op_leg], out)
-        core.hangup_call(call, out)
+        return out + hang_up(call, now)
 
     def _free(self, now: float, leg: OperatorLeg) -> None:
         """The operator of a leg that never talked is idle again (no wrap-up, no call)."""
@@ -378,7 +371,7 @@ class OperatorDesk:
         if queue.status(leg.operator.id).state is OperatorState.RINGING:
             queue.call_ended(leg.operator.id, now, talked=False)
 
-    def _drop(self, now: float, leg: OperatorLeg, out: list[c.Command]) -> None:
+    def _drop(self, now: float, leg: OperatorLeg, out: Results) -> None:
         """Hang a leg up that has not talked and free its operator at once."""
         if leg.released:
             return
@@ -388,7 +381,7 @@ class OperatorDesk:
         heapq.heappush(self._forget, (leg.deadline, leg.leg_id))  # no wake-up needed for it
         out.append(c.Hangup(leg.leg_id))
 
-    def _expire(self, now: float, core: DialerCore, out: list[c.Command]) -> None:
+    def _expire(self, now: float, calls: Mapping[str, Call], out: Results) -> None:
         """Legs past their deadline: a ringing one is given up on (no answer), a leg we hung
         up whose end never came is forgotten."""
         forget = self._forget
@@ -397,7 +390,6 @@ class OperatorDesk:
             leg = self.legs.get(leg_id)
             if leg is not None and leg.deadline == at and leg.released:
                 self.legs.pop(leg_id, None)
-                core.legs.pop(leg_id, None)
         heap = self._deadlines
         while heap and heap[0][0] <= now:
             at, leg_id = heapq.heappop(heap)
@@ -406,35 +398,37 @@ class OperatorDesk:
                 continue
             if leg.bridged:  # we hung it up, its end never came: the talk is over all the same
                 self.legs.pop(leg_id, None)
-                core.legs.pop(leg_id, None)
-                self._talk_over(now, core, leg)
+                self._talk_over(now, leg, out)
             elif not leg.answered:
                 self._drop(now, leg, out)
-                call = core.calls.get(leg.call_id)
+                call = calls.get(leg.call_id)
                 if call is not None and leg_id in call.ringing:
                     call.ringing.remove(leg_id)
-                    self._skip(now, core, call, leg, "no answer (the switch never said)", out)
+                    self._skip(now, call, leg, "no answer (the switch never said)", out)
 
     # --- the customer's side ---------------------------------------------------------------
 
-    def wait_expired(self, now: float, core: DialerCore, call: Call, out: list[c.Command]) -> None:
+    def wait_expired(self, now: float, call: Call) -> Results:
         """``max_wait`` passed without an operator connected: the call is abandoned."""
+        out: Results = []
         if call.stage not in (Stage.QUEUED, Stage.OPERATOR_RINGING):
-            return
+            return out
         self._drop_ringing(now, call, out)
         call.outcome = Outcome.ABANDONED
         if call.tried and not call.detail:
             tried = ", ".join(f"{op} ({why})" for op, why in call.tried.items())
             call.detail = f"no operator connected; tried {tried}"
-        core.pacing.observe(PacingObservation(Observation.ABANDONED, now, now - call.wait_started))
-        self._give_up(core, call, out)
+        waited = now - call.wait_started
+        out.append(Observe(PacingObservation(Observation.ABANDONED, now, waited)))
+        self._give_up(now, call, out)
+        return out
 
-    def customer_gone(self, now: float, core: DialerCore, call: Call, out: list[c.Command]) -> None:
+    def customer_gone(self, now: float, call: Call) -> Results:
         """The customer's call ended: release its operator legs."""
+        out: Results = []
         if call.stage in _IN_QUEUE:
-            core.pacing.observe(
-                PacingObservation(Observation.ABANDONED, now, now - call.wait_started)
-            )
+            waited = now - call.wait_started
+            out.append(Observe(PacingObservation(Observation.ABANDONED, now, waited)))
         self._drop_ringing(now, call, out)
         if call.op_leg is not None and call.op_leg in self.legs:
             leg = self.legs[call.op_leg]
@@ -444,23 +438,24 @@ class OperatorDesk:
                 heapq.heappush(self._deadlines, (leg.deadline, leg.leg_id))
             else:
                 self._drop(now, leg, out)
+        return out
 
-    def _drop_ringing(self, now: float, call: Call, out: list[c.Command]) -> None:
+    def _drop_ringing(self, now: float, call: Call, out: Results) -> None:
         for leg_id in call.ringing:
             leg = self.legs.get(leg_id)
             if leg is not None:
                 self._drop(now, leg, out)
         call.ringing.clear()
 
-    def _give_up(self, core: DialerCore, call: Call, out: list[c.Command]) -> None:
+    def _give_up(self, now: float, call: Call, out: Results) -> None:
         if call.aux_playback is not None:
             out.append(c.StopPlayback(call.call_id, call.aux_playback))
             call.aux_playback = None
-        message = core.campaign.abandon_message
+        message = self.abandon_message
         if message:
             call.stage = Stage.ABANDON_MESSAGE
             call.aux_playback = f"{call.call_id}-sorry"
             media: Media = PlayStep(message).media()
             out.append(c.Play(call.call_id, call.aux_playback, media))
         else:
-            core.hangup_call(call, out)
+            out += hang_up(call, now)

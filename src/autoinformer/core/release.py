@@ -1,6 +1,8 @@
 """Releasing calls still ringing, when the pacing asks (a predictive dialer's valve).
 
-Part of the sans-IO dialer core (:class:`~autoinformer.core.dialer.DialerCore`). A pacing
+A part of the sans-IO dialer core: pure functions over the ringing calls (the call table's
+``ringing``, in the order placed) that say which calls may be released and when to look again;
+the core asks the policy how many, hangs them up and tells the policy. A pacing
 policy that implements :class:`~autoinformer.pacing.base.ReleasingPolicy` may find more answers
 coming than operators to take them; instead of letting the surplus be answered and abandoned,
 it asks the dialer to hang up some calls that are still ringing. The rules (47 CFR
@@ -34,34 +36,28 @@ treats it like any ``no_answer`` and the store journals it like any result.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
 
-import attrs
-
-from autoinformer.core import commands as c
 from autoinformer.core.calls import Call
 from autoinformer.outcomes import HangupCause, Outcome
-from autoinformer.pacing.base import Observation, PacingObservation, PacingView
+from autoinformer.pacing.base import Observation, PacingObservation
 
-if TYPE_CHECKING:
-    from autoinformer.core.dialer import DialerCore
-
-__all__ = ["RELEASE_CAUSE", "eligible", "next_time", "release_due", "released_detail"]
+__all__ = ["RELEASE_CAUSE", "eligible", "next_time", "release", "released_detail"]
 
 RELEASE_CAUSE = HangupCause.NORMAL_CLEARING
 """The cause we hang a released call up with, and record: 16, a normal clearing before answer
 (``no_answer`` in :func:`~autoinformer.outcomes.outcome_for_unanswered`)."""
 
 
-def eligible(core: DialerCore, now: float, after: float) -> list[Call]:
+def eligible(ringing: Iterable[Call], now: float, after: float) -> list[Call]:
     """The ringing calls whose phone has rung at least ``after`` seconds, shortest ring first.
 
-    ``core.ringing`` holds the calls not answered yet in the order they were placed (the
-    oldest first). A call's phone rings only after its originate, so only the head placed at
-    least ``after`` seconds ago can qualify: only it is looked at.
+    ``ringing`` holds the calls not answered yet in the order they were placed (the oldest
+    first). A call's phone rings only after its originate, so only the head placed at least
+    ``after`` seconds ago can qualify: only it is looked at.
     """
     calls: list[Call] = []
-    for call in core.ringing.values():
+    for call in ringing:
         if now - call.record.started_at < after:
             break
         if call.ringing_at is not None and now - call.ringing_at >= after:
@@ -83,40 +79,20 @@ def released_detail(rang: float, after: float) -> str:
     )
 
 
-def release_due(
-    core: DialerCore, now: float, after: float, out: list[c.Command]
-) -> PacingView | None:
-    """Ask the policy how many eligible calls to release and hang them up.
-
-    The policy is asked only when at least one call is eligible (it could release nothing
-    otherwise), and never gets more releases than there are eligible calls.
-
-    Returns:
-        The pacing view after the releases (the released calls no longer dialling), for the
-        launch decision that follows; None when no view was needed (nothing eligible).
-    """
-    calls = eligible(core, now, after)
-    if not calls:
-        return None
-    view = core._view(now)
-    wanted = core.pacing.calls_to_release(view)  # type: ignore[attr-defined]
-    count = 0
-    for call in calls[: max(0, int(wanted))]:
-        assert call.ringing_at is not None
-        rang = now - call.ringing_at
-        call.released = rang
-        call.outcome = Outcome.NO_ANSWER
-        call.detail = released_detail(rang, after)
-        core.stop_dialing(call)
-        core.hangup_call(call, out, RELEASE_CAUSE)
-        # the pacing's clock for a call starts at its launch, as for ANSWERED's ring time
-        since_launch = now - call.record.started_at
-        core.pacing.observe(PacingObservation(Observation.RELEASED, now, since_launch))
-        count += 1
-    return attrs.evolve(view, dialing=view.dialing - count) if count else view
+def release(call: Call, now: float, after: float) -> PacingObservation:
+    """Mark an eligible ``call`` released at ``now`` (``no_answer``, with the detail saying
+    so): the caller hangs it up with :data:`RELEASE_CAUSE` and tells the policy what this
+    returns (``RELEASED``, with the seconds since the launch: the clock ``ANSWERED``'s ring
+    time runs on)."""
+    assert call.ringing_at is not None
+    rang = now - call.ringing_at
+    call.released = rang
+    call.outcome = Outcome.NO_ANSWER
+    call.detail = released_detail(rang, after)
+    return PacingObservation(Observation.RELEASED, now, now - call.record.started_at)
 
 
-def next_time(core: DialerCore, now: float, after: float, poll: float) -> float | None:
+def next_time(ringing: Iterable[Call], now: float, after: float, poll: float) -> float | None:
     """When the core should ask again: ``now + poll`` while some ringing call is eligible
     (the policy's answer changes as answers and operators come and go), else when the first
     ringing call becomes eligible; None when nothing rings.
@@ -126,7 +102,7 @@ def next_time(core: DialerCore, now: float, after: float, poll: float) -> float 
     progress event wakes the core anyway).
     """
     first: float | None = None
-    for call in core.ringing.values():
+    for call in ringing:
         at = call.record.started_at + after
         if at > now:  # this call, and every later one, rings long enough only after ``at``
             return at if first is None or at < first else first

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import abc
 
-from autoinformer.pacing.base import Observation, PacingObservation, PacingView
+from autoinformer.pacing.base import Observation, PacingObservation, PacingPolicy, PacingView
 
-__all__ = ["PerIdlePacing", "RawPacing", "clamp", "view_args"]
+__all__ = ["PerIdlePacing", "RawPacing", "as_raw", "clamp", "view_args"]
 
 
 class RawPacing(abc.ABC):
@@ -73,6 +73,12 @@ class RawPacing(abc.ABC):
         """The contract's face: unpack the observation and learn."""
         self.note(observation.kind, observation.now, observation.seconds)
 
+    def calls_to_release(self, view: PacingView) -> int:
+        """The release valve's contract face (:meth:`decide_release` on the view): it counts
+        only for a policy with a ``release_after`` set
+        (:class:`~autoinformer.pacing.base.ReleasingPolicy`)."""
+        return self.decide_release(*view_args(view))
+
 
 def view_args(view: PacingView) -> tuple[float, int, int, int, int, int, int, int]:
     """A view as the fast path's arguments, in the order ``decide`` takes them."""
@@ -86,6 +92,56 @@ def view_args(view: PacingView) -> tuple[float, int, int, int, int, int, int, in
         view.agents_wrapup,
         view.agents_talking,
     )
+
+
+def as_raw(policy: PacingPolicy) -> RawPacing:
+    """The policy's fast-path face: itself if it has one, else the contract's methods behind
+    :class:`RawPacing`'s (a view and an observation object built per call)."""
+    return policy if isinstance(policy, RawPacing) else _ContractPacing(policy)
+
+
+class _ContractPacing(RawPacing):
+    """A plain :class:`~autoinformer.pacing.base.PacingPolicy` behind the fast path."""
+
+    __slots__ = ("policy",)
+
+    def __init__(self, policy: PacingPolicy) -> None:
+        self.policy = policy
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        view = PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+        return self.policy.calls_to_launch(view)
+
+    def note(self, kind: Observation, now: float, seconds: float) -> None:
+        self.policy.observe(PacingObservation(kind, now, seconds))
+
+    def calls_to_release(self, view: PacingView) -> int:
+        ask = getattr(self.policy, "calls_to_release", None)
+        return 0 if ask is None else int(ask(view))
+
+    def decide_release(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        view = PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+        return self.calls_to_release(view)
 
 
 def clamp(n: int, lines_free: int) -> int:

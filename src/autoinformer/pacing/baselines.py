@@ -28,12 +28,12 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._raw import PerIdlePacing, RawPacing, clamp
+from autoinformer.pacing._tally import LiveAnswers
 from autoinformer.pacing.base import Observation
 
 __all__ = ["AnswerRatePowerPacing", "UccxPacing", "VicidialMethod", "VicidialPacing"]
 
 _ANSWERED = Observation.ANSWERED
-_NOT_ANSWERED = Observation.NOT_ANSWERED
 _ABANDONED = Observation.ABANDONED
 _MACHINE = Observation.MACHINE
 
@@ -87,8 +87,7 @@ class VicidialPacing(RawPacing):
     _diff_sum: float = attrs.field(init=False, default=0.0)
     _agents_sum: float = attrs.field(init=False, default=0.0)
     _samples: int = attrs.field(init=False, default=0)
-    _answers: int = attrs.field(init=False, default=0)
-    _drops: int = attrs.field(init=False, default=0)
+    _live: LiveAnswers = attrs.field(init=False, factory=LiveAnswers)  # the drop rate's
 
     def __attrs_post_init__(self) -> None:
         if not 0 < self.dropped_percentage < 100:
@@ -103,12 +102,7 @@ class VicidialPacing(RawPacing):
         return self._level_now
 
     def note(self, kind: Observation, now: float, seconds: float) -> None:
-        if kind is _ANSWERED:
-            self._answers += 1
-        elif kind is _ABANDONED:
-            self._drops += 1
-        elif kind is _MACHINE and self._answers > 0:  # the drop rate is over live answers
-            self._answers -= 1
+        self._live.note(kind)  # the drop rate is over live answers
 
     def decide(
         self,
@@ -144,7 +138,8 @@ class VicidialPacing(RawPacing):
         level = self._level_now
         if agents_avg > 0:
             level += (diff / agents_avg) * (1.0 + self.intensity / 20.0)
-        drop_pct = 100.0 * self._drops / self._answers if self._answers else 0.0
+        live = self._live
+        drop_pct = 100.0 * live.abandons / live.answers if live.answers else 0.0
         limit = self.dropped_percentage
         if self.method is VicidialMethod.ADAPT_HARD_LIMIT:
             if drop_pct >= limit:
@@ -169,15 +164,11 @@ class AnswerRatePowerPacing(RawPacing):
 
     prior: float = 0.3
     min_calls: int = 20
-    _answers: int = attrs.field(init=False, default=0)
-    _resolved: int = attrs.field(init=False, default=0)
+    # every answer, machines too: the documented formula's rate
+    _calls: LiveAnswers = attrs.field(init=False, factory=lambda: LiveAnswers(machines=False))
 
     def note(self, kind: Observation, now: float, seconds: float) -> None:
-        if kind is _ANSWERED:
-            self._answers += 1
-            self._resolved += 1
-        elif kind is _NOT_ANSWERED:
-            self._resolved += 1
+        self._calls.note(kind)
 
     def decide(
         self,
@@ -190,8 +181,9 @@ class AnswerRatePowerPacing(RawPacing):
         wrapup: int,
         talking: int,
     ) -> int:
-        if self._resolved >= self.min_calls and self._answers:
-            rate = self._answers / self._resolved
+        calls = self._calls
+        if calls.resolved >= self.min_calls and calls.answers:
+            rate = calls.answers / calls.resolved
         else:
             rate = self.prior
         return clamp(int(idle / rate + 0.5) - dialing - waiting, lines_free)
@@ -213,24 +205,24 @@ class UccxPacing(PerIdlePacing):
     target: float = 0.03
     correction_pace: int = 50
     gain: float = 0.5
-    _window_answers: int = attrs.field(init=False, default=0)
-    _window_abandons: int = attrs.field(init=False, default=0)
+    _window: LiveAnswers = attrs.field(init=False, factory=LiveAnswers)
     _window_first: float = attrs.field(init=False, default=math.inf)  # its first answer's time
 
     def note(self, kind: Observation, now: float, seconds: float) -> None:
-        heard_from = self._window_first - 1e-6  # (a float's rounding of now - seconds)
+        window = self._window
         if kind is _ANSWERED:
             if self._window_first == math.inf:
                 self._window_first = now
-            self._window_answers += 1
-            if self._window_answers >= self.correction_pace:
-                rate = self._window_abandons / self._window_answers
+            window.note(kind)
+            if window.answers >= self.correction_pace:
+                rate = window.abandons / window.answers
                 step = self.gain * (self.target - rate) / self.target
                 step = max(-0.5, min(0.5, step))
                 self.ratio = min(self.max_ratio, max(1.0, self.ratio * (1.0 + step * 0.2)))
-                self._window_answers = self._window_abandons = 0
+                window.reset()
                 self._window_first = math.inf
         elif kind is _ABANDONED:
-            self._window_abandons += 1
-        elif kind is _MACHINE and self._window_answers > 0 and now - seconds >= heard_from:
-            self._window_answers -= 1  # not a live answer, and one heard in this window
+            window.note(kind)
+        elif kind is _MACHINE and now - seconds >= self._window_first - 1e-6:
+            window.note(kind)  # not a live answer, and one heard in this window (1e-6: the
+            # rounding of now - seconds)

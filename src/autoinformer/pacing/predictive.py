@@ -51,14 +51,15 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import fraction, non_negative, positive
-from autoinformer.pacing._raw import RawPacing, clamp, view_args
+from autoinformer.pacing._raw import RawPacing, clamp
+from autoinformer.pacing._tally import LiveAnswers
 from autoinformer.pacing.base import (
     MIN_RELEASE_AFTER,
     Observation,
-    PacingView,
     check_release_after,
 )
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
+from autoinformer.pacing.hourly import HourBudget
 
 __all__ = ["PredictivePacing"]
 
@@ -91,7 +92,16 @@ class PredictivePacing(RawPacing):
         gain: how much one abandon above the set point raises the safety margin ``z``.
         z_start: the safety margin before the controller has learnt anything.
         z_team_slope: how the prior margin grows with the team, per ``ln(operators / 20)``
-            (larger teams abandon in larger bursts; 0.6 times this below 20 operators).
+            (larger teams abandon in larger bursts; ``z_small_factor`` times this below 20).
+        z_small_factor: the prior's slope below 20 operators as a share of ``z_team_slope``,
+            once the team has seen answers: a small office settles bolder (3 operators: ``z``
+            0.7 where 0.6, the factor until #18, kept it at 1.4 all shift, 2 points below the
+            UCCX-style baseline), its few abandons checked by the guard and the brake.
+        z_small_start: that share at the first answer (0.6, as before #18): a small team's
+            first hour has a budget of one or two abandons, which a bold start would spend
+            on its first burst (1-hour runs of 2, 3 and 5 operators then end over 3%).
+        small_settle_answers: answers over which a small team's share moves from
+            ``z_small_start`` to ``z_small_factor`` (an exponential time constant; 0: at once).
         z_team_slope_settled: the slope a team above 20 settles to as answers come in: a large
             team starts cautious, while its budget is a few abandons and its estimates young,
             then relaxes towards this, so the budget saved at the start is spent later.
@@ -117,6 +127,27 @@ class PredictivePacing(RawPacing):
         release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
+        abandon_hourly_cap: also keep abandons under this share of the live answers within
+            every clock hour (``now // 3600``; an abandon counts in the hour its callee
+            answered), not only over the campaign; ``None`` (the default): the campaign's cap
+            only. The guard and the brake act on the smaller of the campaign's and the hour's
+            remaining budgets (:class:`~autoinformer.pacing.hourly.HourBudget`); the option
+            costs occupancy (benchmarks/pacing/stress.py measures it).
+        hourly_trust: the share of the answers still expected in the hour (at its pace so
+            far) that the hour's budget counts before they come (0: only those counted, every
+            hour starts progressive).
+        hourly_guard: fall back to progressive while fewer than this many abandons remain in
+            the hour's budget (the calls already ringing can still abandon once the hour's
+            budget is spent, and an hour has no later answers to dilute them).
+        abandon_hour_ceiling: by default, no clock hour is let past this share of its live
+            answers either (5%): the guard falls back to progressive while the hour's budget at
+            this share (:class:`~autoinformer.pacing.hourly.HourBudget`) is under ``guard``.
+            A ceiling, not a cap: it binds on a small team, whose hour is a hundred answers and
+            whose abandons come in bursts (5 operators: a worst hour of 6.2% without it, 4.8%
+            with it); a large team's hours stay far below it. ``None``: no ceiling.
+        hourly_headroom: with the hourly cap, the set point keeps this many binomial standard
+            deviations of an *hour's* abandon rate (at the answers an hour brings) below the
+            cap, so the controller aims where a single hour rarely goes over.
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
@@ -125,6 +156,11 @@ class PredictivePacing(RawPacing):
     gain: float = 0.05
     z_start: float = 1.85
     z_team_slope: float = 0.4
+    z_small_factor: float = 1.5
+    z_small_start: float = 0.6
+    small_settle_answers: float = attrs.field(
+        default=100.0, validator=non_negative("small_settle_answers")
+    )
     z_team_slope_settled: float = 0.1
     settle_answers: float = attrs.field(default=1000.0, validator=positive("settle_answers"))
     talk_warmup: int = 200
@@ -140,6 +176,11 @@ class PredictivePacing(RawPacing):
     release_z: float = 0.0
     release_share: float = 1.0
     release_look_extra: float = 2.0
+    abandon_hourly_cap: float | None = attrs.field(default=None)
+    hourly_trust: float = attrs.field(default=0.5, validator=non_negative("hourly_trust"))
+    hourly_guard: float = 2.0
+    abandon_hour_ceiling: float | None = 0.05
+    hourly_headroom: float = 1.5
 
     patience: float = 2.0
     look_extra: float = -4.0
@@ -152,12 +193,11 @@ class PredictivePacing(RawPacing):
     # the longest an unanswered call lasted (the ring timeout): the answer-by-age table's length
     _no_answer_after: float = attrs.field(init=False, default=30.0)
     _launches: list[float] = attrs.field(init=False, factory=list)
-    _answers: int = attrs.field(init=False, default=0)  # live: ANSWERED less MACHINE
+    _live: LiveAnswers = attrs.field(init=False, factory=LiveAnswers)  # the abandon budget's
     # recent answers (time, ring seconds, answer-rate trials then), for a machine verdict
     _heard: collections.deque[tuple[float, float, int]] = attrs.field(
         init=False, factory=lambda: collections.deque(maxlen=_HEARD)
     )
-    _abandons: int = attrs.field(init=False, default=0)
     # _row[k]: P(a ringing call will be answered | it has rung k seconds), padded with zeros
     _row: list[float] = attrs.field(init=False, factory=list)
     _row_stale: int = attrs.field(init=False, default=1 << 30)
@@ -178,16 +218,27 @@ class PredictivePacing(RawPacing):
     _talking: int = attrs.field(init=False, default=0)
     _z_prior: float = attrs.field(init=False, default=2.0)
     _log_team: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) above 20
+    _log_small: float = attrs.field(init=False, default=0.0)  # ln(operators / 20) below 20
     _gain_now: float = attrs.field(init=False, default=0.05)
     _z: float = attrs.field(init=False, default=2.0)
+    _hourly: HourBudget | None = attrs.field(init=False, default=None)  # abandon_hourly_cap
+    _ceiling: HourBudget | None = attrs.field(init=False, default=None)
+    _now: float = attrs.field(init=False, default=0.0)  # the latest time seen
 
     def __attrs_post_init__(self) -> None:
         if self.memory < 10:
             raise SettingsError("pacing.memory", f"must be >= 10 calls, got {self.memory}")
+        cap = _share_or_none("pacing.abandon_hourly_cap", self.abandon_hourly_cap)
+        if cap is not None:
+            self._hourly = HourBudget(cap=cap, trust=self.hourly_trust, carry=False)
+        ceiling = _share_or_none("pacing.abandon_hour_ceiling", self.abandon_hour_ceiling)
+        if ceiling is not None:
+            self._ceiling = HourBudget(cap=ceiling, trust=self.hourly_trust)
         self._p = DiscountedRate(memory=self.memory)
 
     # -- learning -------------------------------------------------------------------------
     def note(self, kind: Observation, now: float, seconds: float) -> None:
+        self._now = now
         if kind is _DIALED:
             self._launches.append(now)
             if self._row:
@@ -198,7 +249,11 @@ class PredictivePacing(RawPacing):
             self._p.add(True)
             self._ring.add(seconds)
             self._heard.append((now, seconds, self._p.count))
-            self._answers += 1
+            self._live.note(kind)
+            if self._hourly is not None:
+                self._hourly.count(now, kind)
+            if self._ceiling is not None:
+                self._ceiling.count(now, kind)
             self._row_stale += 1
             self._update_z()
         elif kind is _NOT_ANSWERED:
@@ -218,7 +273,11 @@ class PredictivePacing(RawPacing):
             self._talk_started_sum += now
             self._talking += 1
         elif kind is _ABANDONED:
-            self._abandons += 1
+            self._live.note(kind)
+            if self._hourly is not None:  # the hour its callee answered in
+                self._hourly.count(now - seconds, kind)
+            if self._ceiling is not None:
+                self._ceiling.count(now - seconds, kind)
             self._update_z()
         elif kind is _RELEASED:
             self._released(now, seconds)
@@ -235,8 +294,11 @@ class PredictivePacing(RawPacing):
         The answer is the one heard nearest ``answered_at`` (answers heard at the same moment
         are alike to the estimates).
         """
-        if self._answers > 0:
-            self._answers -= 1
+        self._live.note(_MACHINE)
+        if self._hourly is not None:
+            self._hourly.count(answered_at, _MACHINE)
+        if self._ceiling is not None:
+            self._ceiling.count(answered_at, _MACHINE)
         heard = self._heard
         best = -1
         gap = math.inf
@@ -253,6 +315,16 @@ class PredictivePacing(RawPacing):
             self._ring.remove(ring)
         self._row_stale += 1
         self._update_z()
+
+    def _budget(self, now: float) -> float:
+        """Abandons left in budget: the campaign's, or the clock hour's (less the extra guard
+        it keeps, ``hourly_guard - guard``) if that is smaller."""
+        budget = self.max_abandon_rate * self._live.answers - self._live.abandons
+        if self._hourly is not None:
+            hourly = self._hourly.remaining(now) - self.hourly_guard + self.guard
+            if hourly < budget:
+                return hourly
+        return budget
 
     def _released(self, now: float, seconds: float) -> None:
         """A call hung up after ringing ``seconds``: censored, neither answered nor not.
@@ -364,8 +436,13 @@ class PredictivePacing(RawPacing):
         ``aim`` times the cap.
         """
         cap = self.max_abandon_rate
-        answers = self._answers if self._answers > 1 else 1
-        rate = cap - self.headroom * math.sqrt(cap * (1.0 - cap) / answers)
+        answers = self._live.answers if self._live.answers > 1 else 1
+        headroom = self.headroom
+        if self._hourly is not None:  # an hour's rate is as noisy as an hour's answers make it
+            cap = min(cap, self._hourly.cap)
+            answers = min(answers, max(1, round(self._hourly.hour_answers(self._now))))
+            headroom = max(headroom, self.hourly_headroom)
+        rate = cap - headroom * math.sqrt(cap * (1.0 - cap) / answers)
         top = self.aim * cap
         return top if rate > top else rate if rate > 0.0 else 0.0
 
@@ -385,10 +462,18 @@ class PredictivePacing(RawPacing):
         prior = self._z_prior
         if self._log_team > 0.0:  # a large team: cautious at first, settling as answers come
             settled = self.z_team_slope_settled
-            left = math.exp(-self._answers / self.settle_answers)
+            left = math.exp(-self._live.answers / self.settle_answers)
             prior = self.z_start + (settled + (self.z_team_slope - settled) * left) * self._log_team
-        z = prior + self._gain_now * (self._abandons - self.set_point * self._answers)
-        short = self.brake_below - (self.max_abandon_rate * self._answers - self._abandons)
+        elif self._log_small < 0.0 and self.small_settle_answers > 0.0:
+            # a small team: as cautious as before #18 at first, bolder as answers come in
+            start, bold = self.z_small_start, self.z_small_factor
+            grown = 1.0 - math.exp(-self._live.answers / self.small_settle_answers)
+            prior = self.z_start + self.z_team_slope * (start + (bold - start) * grown) * (
+                self._log_small
+            )
+        live = self._live
+        z = prior + self._gain_now * (live.abandons - self.set_point * live.answers)
+        short = self.brake_below - self._budget(self._now)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
             z += self.brake * short
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
@@ -396,9 +481,10 @@ class PredictivePacing(RawPacing):
     def _team_changed(self, logged_in: int) -> None:
         self._team = logged_in
         ratio = max(1, logged_in) / 20.0
-        slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * 0.6
+        slope = self.z_team_slope if ratio >= 1.0 else self.z_team_slope * self.z_small_factor
         self._z_prior = self.z_start + slope * math.log(ratio)
         self._log_team = math.log(ratio) if ratio > 1.0 else 0.0
+        self._log_small = math.log(ratio) if ratio < 1.0 else 0.0
         self._gain_now = self.gain / math.sqrt(ratio)
         self._update_z()
 
@@ -428,17 +514,14 @@ class PredictivePacing(RawPacing):
             self._team_changed(logged_in)
         if (
             self._p.count >= self.warmup
-            and self._answers >= self.warmup_answers
-            and self.max_abandon_rate * self._answers - self._abandons >= self.guard
+            and self._live.answers >= self.warmup_answers
+            and self._budget(now) >= self.guard
+            and (self._ceiling is None or self._ceiling.remaining(now) >= self.guard)
         ):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
             if predicted > n:
                 n = predicted
         return clamp(n, lines_free)
-
-    def calls_to_release(self, view: PacingView) -> int:
-        """The contract's face of :meth:`decide_release`."""
-        return self.decide_release(*view_args(view))
 
     def decide_release(
         self,
@@ -468,7 +551,7 @@ class PredictivePacing(RawPacing):
             after is None
             or not dialing
             or self._p.count < self.warmup
-            or self._answers < self.warmup_answers
+            or self._live.answers < self.warmup_answers
         ):
             return 0
         if logged_in != self._team:
@@ -580,6 +663,18 @@ class PredictivePacing(RawPacing):
             return math.inf
         ongoing = self._talking * now - self._talk_started_sum
         return (self._talk_done + max(0.0, ongoing)) / talk.count
+
+
+def _share_or_none(field: str, value: object) -> float | None:
+    """A share of live answers strictly between 0 and 1, or None; else a SettingsError."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < 1.0:
+        raise SettingsError(
+            field,
+            f"must be a share of live answers between 0 and 1 (exclusive), or None, got {value!r}",
+        )
+    return float(value)
 
 
 def _largest_launch(margin: float, var: float, p: float, z: float, unit_var: float) -> int:

@@ -35,15 +35,18 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.pacing._checks import non_negative, positive
-from autoinformer.pacing._raw import RawPacing
+from autoinformer.pacing._raw import as_raw
 from autoinformer.pacing.base import (
     Observation,
-    PacingObservation,
     PacingPolicy,
-    PacingView,
     release_after,
 )
 from autoinformer.pacing.predictive import PredictivePacing
+from autoinformer.sim.schedule import (
+    AnswerRateSchedule,
+    answer_rate_at,
+    parse_answer_rate_schedule,
+)
 
 __all__ = ["SCENARIOS", "Scenario", "SimResult", "TalkOracle", "simulate"]
 
@@ -65,8 +68,14 @@ class Scenario:
         agents: operators logged in for the whole shift.
         answer_rate: probability that a dialled person answers.
         answer_rate_drift: amplitude A of ``answer_rate + A cos(2 pi t / shift)``.
+        answer_rate_schedule: an answer rate that steps during the shift, as text
+            (``"0:0.35,2h:0.08"``: 0.35 from the start, 0.08 from two hours in) or
+            ``(start seconds, rate)`` pairs (:mod:`autoinformer.sim.schedule`); when given it
+            replaces ``answer_rate`` (and cannot be combined with a drift).
         ring_min: shortest ring time of an answered call, seconds.
-        ring_max: longest ring time of an answered call, seconds.
+        ring_max: longest ring time of an answered call, seconds; no longer than
+            ``no_answer_timeout`` (a call that would answer after the switch gave it up never
+            answers: such a scenario is refused rather than silently cut).
         no_answer_timeout: an unanswered call is released after this many seconds.
         talk_mean: mean talk time, seconds (lognormal).
         talk_cv: coefficient of variation of the talk time.
@@ -81,6 +90,9 @@ class Scenario:
     agents: int = 20
     answer_rate: float = 0.3
     answer_rate_drift: float = 0.0
+    answer_rate_schedule: AnswerRateSchedule = attrs.field(
+        default=(), converter=parse_answer_rate_schedule
+    )
     ring_min: float = attrs.field(default=5.0, validator=non_negative("ring_min"))
     ring_max: float = 25.0
     no_answer_timeout: float = attrs.field(default=25.0, validator=positive("no_answer_timeout"))
@@ -107,6 +119,17 @@ class Scenario:
             )
         if self.ring_max < self.ring_min:
             raise SettingsError("ring_max", f"must be >= ring_min ({self.ring_min})")
+        if self.ring_max > self.no_answer_timeout:
+            raise SettingsError(
+                "ring_max",
+                f"the longest ring ({self.ring_max:g} s) is above the no-answer timeout"
+                f" ({self.no_answer_timeout:g} s): the switch gives a call up before it could"
+                " answer; raise no_answer_timeout or lower ring_max",
+            )
+        if self.answer_rate_schedule and self.answer_rate_drift:
+            raise SettingsError(
+                "answer_rate_schedule", "cannot be combined with answer_rate_drift (use one)"
+            )
         if self.contacts is not None and self.contacts < 0:
             raise SettingsError("contacts", f"must be >= 0, got {self.contacts}")
         if self.lines is not None and self.lines < 1:
@@ -119,6 +142,8 @@ class Scenario:
 
     def answer_probability(self, t: float) -> float:
         """The answer probability for a call dialled at ``t`` seconds into the shift."""
+        if self.answer_rate_schedule:
+            return answer_rate_at(self.answer_rate_schedule, t)
         if self.answer_rate_drift == 0.0:
             return self.answer_rate
         return self.answer_rate + self.answer_rate_drift * math.cos(
@@ -243,50 +268,6 @@ class SimResult:
         }
 
 
-class _Adapter(RawPacing):
-    """Gives a plain PacingPolicy the fast-path face (builds the view and observation objects)."""
-
-    __slots__ = ("policy",)
-
-    def __init__(self, policy: PacingPolicy) -> None:
-        self.policy = policy
-
-    def decide(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        return self.policy.calls_to_launch(
-            PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
-        )
-
-    def note(self, kind: Observation, now: float, seconds: float) -> None:
-        self.policy.observe(PacingObservation(kind, now, seconds))
-
-    def decide_release(
-        self,
-        now: float,
-        lines_free: int,
-        dialing: int,
-        waiting: int,
-        logged_in: int,
-        idle: int,
-        wrapup: int,
-        talking: int,
-    ) -> int:
-        ask = getattr(self.policy, "calls_to_release", None)
-        if ask is None:
-            return 0
-        view = PacingView(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
-        return int(ask(view))
-
-
 def simulate(
     scenario: Scenario,
     policy: PacingPolicy,
@@ -305,7 +286,7 @@ def simulate(
     Returns:
         The shift's figures.
     """
-    raw: RawPacing = policy if isinstance(policy, RawPacing) else _Adapter(policy)
+    raw = as_raw(policy)
     decide = raw.decide
     note = raw.note
     after = release_after(policy)  # None: this policy never releases (validated otherwise)
@@ -334,7 +315,8 @@ def simulate(
     patience = scenario.patience
     shift = scenario.shift_seconds
     n_agents = scenario.agents
-    fixed_p = scenario.answer_rate if scenario.answer_rate_drift == 0.0 else -1.0
+    steady = scenario.answer_rate_drift == 0.0 and not scenario.answer_rate_schedule
+    fixed_p = scenario.answer_rate if steady else -1.0
     p_of = scenario.answer_probability
     contacts_left = scenario.contacts if scenario.contacts is not None else -1
     lines = scenario.lines if scenario.lines is not None else 1 << 30
