@@ -8,6 +8,10 @@
 - Orphans: a process that died (its switch object closed without hanging up) leaves calls up;
   a new switch object lists them (:meth:`Switch.orphans`) and hangs them up; the runtime does
   it at start, before anything is dialled, and records the attempt ``unknown``.
+- A silent switch (SIGSTOP: the TCP link stays open, nothing answers): both backends notice
+  it (ARI: the WebSocket's ping goes unanswered; ESL: the ``api status`` heartbeat does), stop
+  originating at once, and resynchronise when it carries on (the calls adopted) or when it is
+  killed and started again (the calls lost), instead of holding the calls forever.
 - Short versions of ``benchmarks/drills/switch_outages.py`` (N calls, every fault).
 
 In virtual time: the outages last their full model length and take no real time.
@@ -189,6 +193,84 @@ async def test_esl_resync_asks_about_calls_missing_from_the_lagging_channel_list
         await switch.hangup("fresh")
         ended = await next_of(switch.events(), base.CallEnded, "fresh")
         assert ended.answered
+
+
+# --- a silent (hung) switch ------------------------------------------------------------------
+
+NOTICED = 25.0
+"""Model seconds within which a hung switch is noticed: ARI's ping (10 s) plus its timeout
+(10 s); ESL's heartbeat (``heartbeat_interval`` 10 s) plus ``command_timeout`` (3 s here)."""
+
+
+@pytest.mark.parametrize("then", ["resume", "kill"])
+async def test_ari_notices_a_silent_asterisk(then: str) -> None:
+    async with fake_ari() as fake, ari_switch(fake, reconnect_max=5.0) as switch:
+        await answered(switch, "c1")
+        fake.hang()
+        await anyio.sleep(NOTICED)  # virtual: the link is open, nothing answers
+        assert not switch.connected
+        with anyio.fail_after(0.001), pytest.raises(BackendUnavailable, match="not connected"):
+            await switch.originate("c2", HOLD, caller_id=None, ring_timeout=10)
+        await anyio.sleep(60.0)
+        if then == "resume":
+            fake.resume()
+        else:
+            await fake.stop()
+            fake.start()
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.seconds >= 60.0
+        if then == "resume":
+            assert (gap.adopted, gap.lost) == (("c1",), ())
+            await switch.hangup("c1")
+        else:
+            assert (gap.adopted, gap.lost) == ((), ("c1",))
+        ended = await next_of(switch.events(), base.CallEnded, "c1")
+        assert ended.answered
+        assert switch.connected
+        await answered(switch, "c3")
+        assert not switch.replaced  # our own upgrades served late did not end the stream
+        assert fake.violations == []
+
+
+@pytest.mark.parametrize("then", ["resume", "kill"])
+async def test_esl_notices_a_silent_freeswitch(
+    then: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.ERROR, "autoinformer.backends.esl")
+    async with FakeEslServer(speed=1.0) as server, esl_switch(server) as switch:
+        await answered(switch, "c1")
+        server.hang()
+        await anyio.sleep(NOTICED)
+        assert not switch.connected
+        assert any("FreeSWITCH is hung" in r.getMessage() for r in caplog.records)
+        with anyio.fail_after(0.001), pytest.raises(BackendUnavailable):
+            await switch.originate("c2", HOLD, caller_id=None, ring_timeout=10)
+        await anyio.sleep(60.0)
+        if then == "resume":
+            server.resume()
+        else:
+            await server.stop()
+            server.start()
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.seconds >= 60.0
+        if then == "resume":
+            assert (gap.adopted, gap.lost) == (("c1",), ())
+            await switch.hangup("c1")
+        else:
+            assert (gap.adopted, gap.lost) == ((), ("c1",))
+        ended = await next_of(switch.events(), base.CallEnded, "c1")
+        assert ended.answered
+        assert switch.connected
+        await answered(switch, "c3")
+
+
+async def test_esl_heartbeat_is_quiet_while_freeswitch_answers() -> None:
+    async with FakeEslServer(speed=1.0) as server, esl_switch(server) as switch:
+        await answered(switch, "c1")
+        await anyio.sleep(100.0)
+        assert switch.connected
+        assert server.connections == 1  # never reconnected
+        assert 9 <= server.commands.count("api status") <= 10
 
 
 # --- item 4: orphans -------------------------------------------------------------------------
