@@ -17,13 +17,16 @@ through one :class:`AriSwitch` / :class:`EslSwitch`, then:
   and adopt the calls when the switch carries on.
 - ``hang-kill``: as ``hang``, then the silent switch is killed (SIGKILL) and started again: a
   hung switch that never comes back as it was; every call must be reported lost.
-- ``resync-fail`` (fake ARI only): as ``restart``, and the first ``GET /channels`` after it
-  answers 500 (the issue's ghost calls).
+- ``resync-fail`` (ARI): as ``restart``, and the first ``GET /channels`` after it answers 500
+  (the issue's ghost calls); the real Asterisk is killed (SIGKILL: a stopping one hangs its
+  calls up first, and says so) and started. The fake answers the 500 itself; in front of the
+  real Asterisk it comes from :class:`FailFirstList`, the switch's HTTP transport (where a
+  proxy would sit): only that one reply is replaced.
 - ``orphans``: the calls are left up by a "process" that dies (its switch object closes
   without hanging up); a new switch object finds them (``Switch.orphans``) and hangs them up.
 
-While the switch is away (or silent, from its first second), ``originate`` is tried every 5 s:
-``away_attempts``
+While the switch is away (silent: once the backend noticed, or with ``--probe-early`` from the
+first second), ``originate`` is tried every 5 s: ``away_attempts``
 counts the tries, ``away_placed`` those that did not fail (must be 0), ``away_fast`` those that
 failed within 1 s, ``away_max_s`` the slowest failure.
 
@@ -41,7 +44,8 @@ Rerun::
     flock /tmp/pbx.lock python benchmarks/drills/switch_outages.py --targets real-ari,real-esl
     # options: --calls N (default 260 on the fakes, 50 on the real switches),
     #          --faults drop,restart,outage,hang,hang-kill,resync-fail,orphans,
-    #          --away SECONDS (outage, 300), --hang SECONDS (60), --results PATH
+    #          --away SECONDS (outage, 300), --hang SECONDS (60), --probe-early,
+    #          --results PATH
 
 The real targets need the test PBX (``shared/pbx``) and restart it (always started again).
 Results: ``benchmarks/results/switch_outages.json`` (merged per target).
@@ -55,6 +59,7 @@ import json
 import math
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,6 +70,7 @@ from typing import Any
 
 import anyio
 import anyio.abc
+import httpx
 
 from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
@@ -91,8 +97,33 @@ PID_FILES = {
 
 def applies(target: str, fault: str) -> bool:
     if fault == "resync-fail":
-        return target == "fake-ari"
+        return target.endswith("-ari")
     return True
+
+
+class FailFirstList(httpx.AsyncBaseTransport):
+    """The real network below; once :attr:`armed`, the next ``GET /ari/channels`` gets a 500
+    without reaching Asterisk (what a failing proxy or an overloaded Asterisk answers)."""
+
+    def __init__(self, max_connections: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(
+                max_connections=max_connections, max_keepalive_connections=max_connections
+            ),
+            socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+        )
+        self.armed = False
+        self.failed = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.armed and request.method == "GET" and request.url.path == "/ari/channels":
+            self.armed = False
+            self.failed += 1
+            return httpx.Response(500, json={"message": "drill: injected"}, request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
 
 
 class Target:
@@ -211,18 +242,21 @@ class RealTarget(Target):
     def __init__(self, name: str) -> None:
         self.name = name
         self.server = "asterisk" if name == "real-ari" else "freeswitch"
+        self.transport: FailFirstList | None = None
 
     def switch(self, app: str = "drill13") -> base.Switch:
         if self.name == "real-ari":
-            return AriSwitch(
-                settings=AriSettings(
-                    url=os.environ.get("AUTOINFORMER_ARI_URL", "http://127.0.0.1:8088"),
-                    username="ari",
-                    password="ari",
-                    app=app,  # our own application: no one else's events are stolen
-                    endpoint="Local/{digits}@phones",
-                )
+            settings = AriSettings(
+                url=os.environ.get("AUTOINFORMER_ARI_URL", "http://127.0.0.1:8088"),
+                username="ari",
+                password="ari",
+                app=app,  # our own application: no one else's events are stolen
+                endpoint="Local/{digits}@phones",
             )
+            if app != "drill13":
+                return AriSwitch(settings=settings)
+            self.transport = FailFirstList(settings.max_connections)
+            return AriSwitch(settings=settings, transport=self.transport)
         return EslSwitch(
             host=os.environ.get("AUTOINFORMER_ESL_HOST", "127.0.0.1"),
             password="ClueCon",
@@ -237,6 +271,10 @@ class RealTarget(Target):
             assert isinstance(switch, EslSwitch)
             assert switch._conn is not None
             await switch._conn.aclose()
+
+    async def fail_next_resync(self) -> None:
+        assert self.transport is not None
+        self.transport.armed = True
 
     async def _script(self, name: str) -> None:
         await anyio.run_process(
@@ -276,7 +314,11 @@ class RealTarget(Target):
             return
         os.kill(pid, signal.SIGKILL)
         with anyio.fail_after(30):
-            while Path(f"/proc/{pid}").exists():  # noqa: ASYNC110 - polling the process
+            while True:  # polling the process: no event tells us it is gone
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    return
                 await anyio.sleep(0.1)
 
 
@@ -343,9 +385,7 @@ async def place(switch: base.Switch, target: Target, tag: str, calls: int) -> li
     return ids
 
 
-async def probe(
-    switch: base.Switch, target: Target, tag: str, until_time: float
-) -> dict[str, Any]:
+async def probe(switch: base.Switch, target: Target, tag: str, until_time: float) -> dict[str, Any]:
     """Try ``originate`` every PROBE_EVERY seconds until ``until_time`` (the switch away)."""
     spent: list[float] = []
     placed = 0
@@ -379,10 +419,13 @@ async def drill(
     calls: int,
     away: float = OUTAGE_SECONDS,
     hang: float = HANG_SECONDS,
+    early: bool = False,
 ) -> dict[str, Any]:
     tag = f"drill13-{fault}-{os.getpid()}-{int(time.time())}"
     began = anyio.current_time()
     result: dict[str, Any] = {"target": target.name, "fault": fault, "calls": calls}
+    if fault in ("hang", "hang-kill"):
+        result["probe_early"] = early
     if fault == "orphans":
         return result | await orphans_drill(target, tag, calls)
     switch = target.switch()
@@ -410,10 +453,16 @@ async def drill(
                 noticed = await until(lambda: not switch.connected, hang)
                 result["noticed_s"] = round(anyio.current_time() - t, 1) if noticed else None
 
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(notice)
-                # From the first second: the originates sent before the hang is noticed
-                # wait for their reply timeout, and must not leave calls behind either.
+            if early:
+                # From the first second: the originates sent before the hang is noticed wait
+                # for their reply timeout, must fail, and must not leave calls behind either
+                # (they reach the switch when it carries on). A timed-out ESL command closes
+                # the connection, so then it is the probe, not the heartbeat, that notices.
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(notice)
+                    probes = await probe(switch, target, tag, t + hang)
+            else:  # the backend alone must notice: probe once it has
+                await notice()
                 probes = await probe(switch, target, tag, t + hang)
             if fault == "hang":
                 await target.resume()
@@ -423,7 +472,12 @@ async def drill(
         else:
             if fault == "resync-fail":
                 await target.fail_next_resync()
-            await target.stop()
+            if fault == "resync-fail" and isinstance(target, RealTarget):
+                # A crash: a stopping Asterisk hangs its calls up first (and says so), which
+                # would leave the failed resync nothing to get wrong. The fakes' stop is silent.
+                await target.kill()
+            else:
+                await target.stop()
             t = anyio.current_time()
             try:
                 await switch.originate(
@@ -438,6 +492,9 @@ async def drill(
         result |= probes
         got_gap = await until(lambda: bool(seen.get("")), 120)
         gaps = [e for e in seen.get("", ()) if isinstance(e, base.BackendGap)]
+        if fault == "resync-fail" and isinstance(target, RealTarget):
+            assert target.transport is not None
+            result["injected_500"] = target.transport.failed  # must be 1: it was answered
         present = await on_switch(target, tag) if got_gap else set()
         adopted = {c for g in gaps for c in g.adopted}
         result |= {
@@ -511,7 +568,7 @@ async def orphans_drill(target: Target, tag: str, calls: int) -> dict[str, Any]:
 
 
 async def run_fake(
-    name: str, faults: list[str], calls: int, away: float, hang: float
+    name: str, faults: list[str], calls: int, away: float, hang: float, early: bool
 ) -> list[dict[str, Any]]:
     rows = []
     for fault in faults:
@@ -521,16 +578,16 @@ async def run_fake(
             async with FakeAri(
                 reference_dir=bundled_reference_dir(), time_scale=1.0, check_events=False
             ) as fake:
-                rows.append(await drill(FakeAriTarget(fake), fault, calls, away, hang))
+                rows.append(await drill(FakeAriTarget(fake), fault, calls, away, hang, early))
         else:
             async with FakeEslServer(speed=1.0, max_backlog=100_000) as server:
-                rows.append(await drill(FakeEslTarget(server), fault, calls, away, hang))
+                rows.append(await drill(FakeEslTarget(server), fault, calls, away, hang, early))
         print(json.dumps(rows[-1]), flush=True)
     return rows
 
 
 async def run_real(
-    name: str, faults: list[str], calls: int, away: float, hang: float
+    name: str, faults: list[str], calls: int, away: float, hang: float, early: bool
 ) -> list[dict[str, Any]]:
     rows = []
     target = RealTarget(name)
@@ -538,7 +595,7 @@ async def run_real(
         if not applies(name, fault):
             continue
         try:
-            rows.append(await drill(target, fault, calls, away, hang))
+            rows.append(await drill(target, fault, calls, away, hang, early))
         finally:
             with anyio.CancelScope(shield=True):
                 await target.resume()  # never left stopped (SIGSTOP), whatever happened
@@ -554,6 +611,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calls", type=int, default=0, help="0: 260 on fakes, 50 on real")
     parser.add_argument("--away", type=float, default=OUTAGE_SECONDS, help="outage: seconds")
     parser.add_argument("--hang", type=float, default=HANG_SECONDS, help="hang: seconds")
+    parser.add_argument(
+        "--probe-early",
+        action="store_true",
+        help="hang: originate from the first second, not once the hang is noticed",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     targets = [t for t in args.targets.split(",") if t]
@@ -578,11 +640,12 @@ def main(argv: list[str] | None = None) -> int:
                 calls,
                 args.away,
                 args.hang,
+                args.probe_early,
                 backend="asyncio",
                 backend_options={"loop_factory": VirtualTimeLoop},
             )
         else:
-            rows = anyio.run(run_real, name, faults, calls, args.away, args.hang)
+            rows = anyio.run(run_real, name, faults, calls, args.away, args.hang, args.probe_early)
         redone = {row["fault"] for row in rows}
         kept = [row for row in results.get(name, []) if row["fault"] not in redone]
         results[name] = sorted(kept + rows, key=lambda row: FAULTS.index(row["fault"]))
@@ -594,6 +657,7 @@ def main(argv: list[str] | None = None) -> int:
                 or row.get("orphans_left_after_10s")
                 or row.get("ended_twice")
                 or row.get("away_placed")
+                or (row["fault"].startswith("hang") and row.get("noticed_s") is None)
             )
     args.results.parent.mkdir(parents=True, exist_ok=True)
     args.results.write_text(json.dumps(results, indent=2) + "\n")

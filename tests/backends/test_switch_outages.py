@@ -233,9 +233,7 @@ async def test_ari_notices_a_silent_asterisk(then: str) -> None:
 
 
 @pytest.mark.parametrize("then", ["resume", "kill"])
-async def test_esl_notices_a_silent_freeswitch(
-    then: str, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_esl_notices_a_silent_freeswitch(then: str, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR, "autoinformer.backends.esl")
     async with FakeEslServer(speed=1.0) as server, esl_switch(server) as switch:
         await answered(switch, "c1")
