@@ -19,8 +19,11 @@ In virtual time: the outages last their full model length and take no real time.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import anyio
@@ -379,3 +382,42 @@ async def test_runtime_hangs_up_a_dead_process_s_call_before_it_retries(
     (stored,) = [r for r in store.attempts("orphans") if r.attempt_id == orphan_id]
     assert stored == first_result
     assert "hanging up" in caplog.text
+
+
+# --- the drill, short ------------------------------------------------------------------------
+
+DRILL = Path(__file__).resolve().parents[2] / "benchmarks" / "drills" / "switch_outages.py"
+
+
+def _drill_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("switch_outages", DRILL)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("target", ["fake-ari", "fake-esl"])
+async def test_the_switch_outage_drill_short(target: str) -> None:
+    # Every fault of benchmarks/drills/switch_outages.py, 12 calls (the script: 260).
+    drill = _drill_module()
+    rows = await drill.run_fake(target, list(drill.FAULTS), 12, 300.0, 60.0, False)
+    faults = [row["fault"] for row in rows]
+    assert faults == [f for f in drill.FAULTS if drill.applies(target, f)]
+    for row in rows:
+        assert (row["unresolved"], row["ghosts"], row["channels_left"]) == (0, 0, 0), row
+        assert row["completion"] == 1.0
+        assert not row.get("ended_twice")
+        assert not row.get("away_placed"), row
+    by = {row["fault"]: row for row in rows}
+    assert by["drop"]["adopted"] == 12
+    assert by["hang"]["adopted"] == 12
+    assert by["hang"]["noticed_s"] is not None
+    assert by["hang"]["noticed_s"] <= 20.5
+    for fault in ("restart", "outage", "hang-kill"):
+        assert by[fault]["lost"] == 12, by[fault]
+    assert by["outage"]["gap_seconds"] >= 300.0
+    assert by["outage"]["away_attempts"] >= 50
+    assert by["outage"]["away_fast"] == by["outage"]["away_attempts"]
+    assert by["orphans"]["orphans_left_after_10s"] == 0
