@@ -45,7 +45,7 @@ Rerun::
     # options: --calls N (default 260 on the fakes, 50 on the real switches),
     #          --faults drop,restart,outage,hang,hang-kill,resync-fail,orphans,
     #          --away SECONDS (outage, 300), --hang SECONDS (60), --probe-early,
-    #          --results PATH
+    #          --results PATH, --table (print the results as docs/reliability.md's table)
 
 The real targets need the test PBX (``shared/pbx``) and restart it (always started again).
 Results: ``benchmarks/results/switch_outages.json`` (merged per target).
@@ -604,6 +604,37 @@ async def run_real(
     return rows
 
 
+def markdown_table(results: dict[str, list[dict[str, Any]]]) -> str:
+    """The results as docs/reliability.md shows them."""
+    lines = [
+        "| target | fault | calls | completion | unresolved | channels left | false delivered "
+        "| adopted / lost | noticed (s) | attempts while away (placed; failed < 1 s) | gap (s) |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in TARGETS:
+        for row in results.get(name, []):
+            if row["fault"] == "orphans":
+                away = "-"
+                moved = f"{row['orphans_found']} found, {row['orphans_left_after_10s']} left"
+            else:
+                first = row.get("originate_while_away_s")  # the one try right at the stop
+                once = isinstance(first, float | int)
+                attempts = row.get("away_attempts", 0) + (first is not None)
+                fast = row.get("away_fast", 0) + (once and first < 1.0)
+                placed = row.get("away_placed", 0) + (first is not None and not once)
+                away = "-" if not attempts else f"{attempts} ({placed}; {fast})"
+                moved = f"{row.get('adopted', 0)} / {row.get('lost', 0)}"
+            noticed = row.get("noticed_s")
+            gap = row.get("gap_seconds")
+            lines.append(
+                f"| {name} | {row['fault']} | {row['calls']} | {row['completion']:.3f} "
+                f"| {row['unresolved']} | {row['channels_left']} | {row['ghosts']} | {moved} "
+                f"| {'-' if noticed is None else noticed} | {away} "
+                f"| {'-' if gap is None else gap} |"
+            )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--targets", default="fake-ari,fake-esl")
@@ -617,7 +648,13 @@ def main(argv: list[str] | None = None) -> int:
         help="hang: originate from the first second, not once the hang is noticed",
     )
     parser.add_argument("--results", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--table", action="store_true", help="print the results as a Markdown table and exit"
+    )
     args = parser.parse_args(argv)
+    if args.table:
+        print(markdown_table(json.loads(args.results.read_text())))
+        return 0
     targets = [t for t in args.targets.split(",") if t]
     faults = [f for f in args.faults.split(",") if f]
     for name in targets:
