@@ -46,12 +46,12 @@ from autoinformer.errors import (
     SpeechUnavailable,
     StoreError,
 )
-from autoinformer.outcomes import HangupCause
+from autoinformer.outcomes import ContactState, HangupCause
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
-from autoinformer.sim.driver import load_from_store
 from autoinformer.speech import Template
 from autoinformer.store.base import Store
+from autoinformer.store.feed import ClosedHistory, ContactFeed, Kind, closed_history
 from autoinformer.summary import (
     SMS_SENT_KEY,
     RunSummary,
@@ -147,6 +147,12 @@ class Runtime:
         start_paused: load the campaign but place no call until :meth:`resume`.
         result_buffer: size of the bounded streams feeding callbacks and :meth:`results`; a
             slow consumer holds the dialer back rather than losing results.
+        page_size: contacts read from the store at a time. A start reads the contacts in
+            call and one page, never the whole campaign; more are paged in as the core
+            needs them (:class:`~autoinformer.store.feed.ContactFeed`).
+        max_loaded: no more queued contacts are paged in while the core holds this many
+            open ones besides its scheduled retries (outside the calling hours every contact
+            waits: memory stays bounded).
     """
 
     campaign: Campaign
@@ -162,6 +168,8 @@ class Runtime:
     keep_open: bool = False
     start_paused: bool = False
     result_buffer: int = 256
+    page_size: int = attrs.field(default=2000, validator=attrs.validators.ge(1))
+    max_loaded: int = attrs.field(default=50_000, validator=attrs.validators.ge(1))
     core: DialerCore = attrs.field(init=False)
     _inbox_send: MemoryObjectSendStream[object] = attrs.field(init=False)
     _inbox: MemoryObjectReceiveStream[object] = attrs.field(init=False)
@@ -180,6 +188,8 @@ class Runtime:
     _rendered: dict[str, dict[str, Path]] = attrs.field(factory=dict, init=False)
     _sms_sent: int = attrs.field(default=0, init=False)
     _waiting_until: float | None = attrs.field(default=None, init=False)
+    _feed: ContactFeed | None = attrs.field(default=None, init=False)
+    _feed_wake: float | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
@@ -327,33 +337,97 @@ class Runtime:
         ):
             await self._execute(c.Notify(record))
 
-        def load() -> tuple[e.ContactsRestored, str]:
+        feed = self._feed = ContactFeed(
+            store=store, campaign=name, page_size=self.page_size, max_loaded=self.max_loaded
+        )
+        core = self.core
+
+        def load() -> tuple[e.ContactsRestored, ClosedHistory, str]:
             salt = store.get_meta(name, ID_SALT_KEY)
             if salt is None:
                 salt = secrets.token_hex(6)
                 store.set_meta(name, ID_SALT_KEY, salt)
-            return load_from_store(store, name, contacts)[0], salt
+            if contacts:  # a resumed list: only the contacts the store lacks are written
+                known = store.known_ids(name, [contact.id for contact in contacts])
+                store.add_contacts(name, (c for c in contacts if c.id not in known))
+            first = feed.start()
+            history = ClosedHistory()
+            if first or feed.more or self.keep_open:  # a finished campaign places no call
+                history = closed_history(store, name, core, now)
+            return feed.event(first, core.book), history, salt
 
-        restored, self.core.id_salt = await self._store_call(load)
+        restored, history, core.id_salt = await self._store_call(load)
+        history.apply(core, now)
         if self.start_paused:
             await self._handle(e.Pause())
+        core.book.more = feed.more
+        core.book.forget_closed = True  # the store keeps them: memory follows the open ones
         await self._handle(restored)
+        await self._refill()
+
+    async def _refill(self) -> None:
+        """Page contacts in from the store while the core wants more (see
+        :class:`~autoinformer.store.feed.ContactFeed`), then set the feed's own wake-up."""
+        feed, book = self._feed, self.core.book
+        if feed is None:
+            return
+        while (kind := feed.wants(book, self.clock.now())) is not None:
+
+            def read(kind: Kind = kind) -> e.ContactsRestored:
+                return feed.event(feed.read(kind), book)
+
+            page = await self._store_call(read)
+            book.more = feed.more
+            await self._handle(page)
+        wake = feed.wake(self.clock.now())
+        if wake != self._feed_wake:
+            self._feed_wake = wake
+            self._wake_changed.set()
 
     async def _loop(self) -> None:
         if self._finished:  # a restored store can already be finished: nothing to wait for
             return
         async for item in self._inbox:
             if isinstance(item, _Add):
-
-                def add(contacts: tuple[Contact, ...] = item.contacts) -> None:
-                    self.store.add_contacts(self.campaign.name, contacts)
-
-                await self._store_call(add)
-                await self._handle(e.ContactsAdded(item.contacts))
+                await self._add(item.contacts)
+            elif isinstance(item, e.ContactCancelled) and item.contact_id not in self.core.book:
+                await self._cancel_unread(item)
             else:
                 await self._handle(item)  # type: ignore[arg-type]
+            await self._refill()
             if self._finished:
                 return
+
+    async def _add(self, contacts: tuple[Contact, ...]) -> None:
+        """Store contacts added live; the core gets the new ones now, or from the store in
+        their turn while it still has queued contacts to page in (they are last in line)."""
+        name, store, feed = self.campaign.name, self.store, self._feed
+
+        def add() -> set[str]:
+            known = store.known_ids(name, [contact.id for contact in contacts])
+            store.add_contacts(name, contacts)
+            return known
+
+        known: set[str] = await self._store_call(add)
+        if feed is not None and not feed.queue_done:
+            return  # the feed reads them after the contacts added before them
+        # a known id keeps its state: in the core already, or paged in with its progress
+        await self._handle(e.ContactsAdded(c for c in contacts if c.id not in known))
+
+    async def _cancel_unread(self, event: e.ContactCancelled) -> None:
+        """Cancel a contact the core has not paged in: its progress is closed in the store
+        (as the core closes one it holds), so it is never read as open again."""
+        name, store = self.campaign.name, self.store
+
+        def cancel() -> None:
+            for _, _, progress in store.contacts_by_id(name, [event.contact_id]):
+                if progress.state in (ContactState.PENDING, ContactState.SCHEDULED):
+                    closed = attrs.evolve(
+                        progress, state=ContactState.CANCELLED, next_at=None, reason=event.reason
+                    )
+                    store.save_progress(name, closed)
+
+        await self._store_call(cancel)
 
     async def _handle(self, event: e.Event) -> None:
         pending: collections.deque[e.Event] = collections.deque([event])
@@ -683,9 +757,13 @@ class Runtime:
                     log.error("could not record the calls hung up: %s", exc)
                     return
 
+    def _next_wake(self) -> float | None:
+        times = [t for t in (self._wake, self._feed_wake) if t is not None]
+        return min(times) if times else None
+
     async def _timer(self) -> None:
         while True:
-            wake = self._wake
+            wake = self._next_wake()
             if wake is None:
                 await self._wake_changed.wait()
                 self._wake_changed = anyio.Event()
@@ -705,8 +783,11 @@ class Runtime:
             if changed.is_set():
                 self._wake_changed = anyio.Event()
                 continue
-            if self._wake == wake:
-                self._wake = None
+            if self._next_wake() == wake:
+                if self._wake == wake:
+                    self._wake = None
+                if self._feed_wake == wake:
+                    self._feed_wake = None
                 await self._inbox_send.send(e.Tick())
 
 

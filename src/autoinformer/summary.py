@@ -13,7 +13,7 @@ from typing import Any
 
 import attrs
 
-from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.outcomes import Outcome
 from autoinformer.store.base import Store
 
 __all__ = [
@@ -117,25 +117,23 @@ class RunSummary:
 def summarize(store: Store, campaign: str) -> RunSummary:
     """Counts from the store: attempts, outcomes (every name, adding up to ``attempts``),
     contacts per state, skip reasons, and unfinished attempts (in flight now, or at a
-    crash)."""
+    crash). Aggregates the store computes (:meth:`Store.state_counts`,
+    :meth:`Store.attempt_counts`): no contact or attempt is loaded."""
     outcomes = {o.value: 0 for o in Outcome}
-    attempts = unfinished = 0
-    for record in store.attempts(campaign):
-        attempts += 1
-        if record.outcome is None:
-            unfinished += 1
+    unfinished = 0
+    for key, n in store.attempt_counts(campaign).items():
+        if key.outcome is None:
+            unfinished += n
         else:
-            outcomes[record.outcome.value] += 1
-    states: collections.Counter[str] = collections.Counter()
-    for _, progress in store.contacts(campaign):
-        states[progress.state.value] += 1
+            outcomes[key.outcome.value] += n
+    states = {state.value: n for state, n in store.state_counts(campaign).items() if n}
     return RunSummary(
         campaign=campaign,
-        attempts=attempts - unfinished,
+        attempts=sum(outcomes.values()),
         outcomes=outcomes,
         contacts=dict(sorted(states.items())),
         unfinished=unfinished,
-        skipped=skipped_contacts(store, campaign) if states["skipped"] else (),
+        skipped=skipped_contacts(store, campaign) if states.get("skipped") else (),
     )
 
 
@@ -143,13 +141,11 @@ def skipped_contacts(store: Store, campaign: str) -> tuple[SkippedContacts, ...]
     """The campaign's skipped contacts per reason, most frequent first."""
     counts: collections.Counter[str] = collections.Counter()
     examples: dict[str, list[str]] = {}
-    for contact, progress in store.contacts(campaign):
-        if progress.state is ContactState.SKIPPED:
-            reason = progress.reason or "no reason recorded"
-            counts[reason] += 1
-            kept = examples.setdefault(reason, [])
-            if len(kept) < SKIP_EXAMPLES:
-                kept.append(contact.id)
+    for reason, n, first in store.skip_reasons(campaign, examples=SKIP_EXAMPLES):
+        reason = reason or "no reason recorded"
+        counts[reason] += n
+        kept = examples.setdefault(reason, [])
+        kept += first[: SKIP_EXAMPLES - len(kept)]
     return tuple(
         SkippedContacts(reason=reason, count=n, examples=tuple(examples[reason]))
         for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))

@@ -249,8 +249,8 @@ class _ContactsFinished:
         cid = record.contact_id
         if cid in self._seen or cid not in self._ids:
             return
-        slot = self._runtime.core.book.slots.get(cid)
-        if slot is not None and slot.state.value not in ("pending", "scheduled", "in_call"):
+        slot = self._runtime.core.book.slots.get(cid)  # None: finished and forgotten
+        if slot is None or slot.state.value not in ("pending", "scheduled", "in_call"):
             self._seen.add(cid)
             self._bar.update(1)
 

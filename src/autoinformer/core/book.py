@@ -3,6 +3,12 @@
 Pure bookkeeping with no policy of its own: a FIFO of contacts never called, a heap of
 contacts waiting for a time (a scheduled retry, or a window or limit that opens later) and a
 count of open contacts, so picking the next contact is O(log n) and never scans the list.
+
+The book need not hold the whole campaign: a runtime that pages contacts in from its store
+sets :attr:`ContactBook.more` while the store still has open contacts the book has not seen,
+so the campaign is not finished (:attr:`ContactBook.open_count` counts them as one), and reads
+:meth:`ContactBook.queued`, :meth:`ContactBook.ready` and :attr:`ContactBook.loaded_open` to
+decide when to page more in.
 """
 
 from __future__ import annotations
@@ -16,11 +22,11 @@ import attrs
 from autoinformer.contacts.model import Contact
 from autoinformer.outcomes import ContactState
 from autoinformer.records import ContactProgress
+from autoinformer.store.base import OPEN_STATES
 
 __all__ = ["OPEN_STATES", "ContactBook", "Slot"]
 
-OPEN_STATES = frozenset({ContactState.PENDING, ContactState.SCHEDULED, ContactState.IN_CALL})
-"""States of a contact the campaign is not finished with."""
+_WAITING = (ContactState.PENDING, ContactState.SCHEDULED)
 
 
 @attrs.define(kw_only=True)
@@ -69,16 +75,39 @@ class ContactBook:
     _timed: list[tuple[float, int, str]] = attrs.field(factory=list)
     _ready: deque[str] = attrs.field(factory=deque)
     _seq: int = 0
-    open_count: int = 0
+    loaded_open: int = 0
+    """Open contacts in the book."""
+    scheduled: int = 0
+    """Of those, the ones scheduled for a retry."""
+    more: bool = False
+    """The store has open contacts not in the book yet (a paging runtime sets it)."""
+    forget_closed: bool = False
+    """Drop a contact from the book when it reaches a final state (a paging runtime sets it:
+    its store keeps the contact, so memory grows with the open contacts, not the list)."""
 
     def __contains__(self, contact_id: str) -> bool:
         return contact_id in self.slots
+
+    @property
+    def open_count(self) -> int:
+        """Open contacts: those in the book, plus one while :attr:`more` (0: finished)."""
+        return self.loaded_open + int(self.more)
+
+    def queued(self) -> int:
+        """Contacts in line that were never put to wait (may count a few stale entries)."""
+        return len(self._fresh)
+
+    def ready(self) -> int:
+        """Contacts due and put back in line ahead of the queue (may count stale entries)."""
+        return len(self._ready)
 
     def add(self, slot: Slot) -> None:
         """Add a contact with its state; open ones are queued."""
         self.slots[slot.contact.id] = slot
         if slot.state in OPEN_STATES:
-            self.open_count += 1
+            self.loaded_open += 1
+        if slot.state is ContactState.SCHEDULED:
+            self.scheduled += 1
         if slot.state is ContactState.PENDING and slot.next_at is None:
             self._fresh.append(slot.contact.id)
         elif slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
@@ -86,10 +115,14 @@ class ContactBook:
 
     def set_state(self, slot: Slot, state: ContactState, reason: str = "") -> None:
         """Move a contact to ``state`` keeping the open count right."""
-        was_open = slot.state in OPEN_STATES
+        was = slot.state
+        was_open = was in OPEN_STATES
         slot.state, slot.reason = state, reason
         now_open = state in OPEN_STATES
-        self.open_count += int(now_open) - int(was_open)
+        self.loaded_open += int(now_open) - int(was_open)
+        if not now_open and self.forget_closed:
+            self.slots.pop(slot.contact.id, None)
+        self.scheduled += int(state is ContactState.SCHEDULED) - int(was is ContactState.SCHEDULED)
         if not now_open:
             slot.next_at = None
 
@@ -111,18 +144,21 @@ class ContactBook:
     def next_due(self, now: float) -> Slot | None:
         """The next contact to call at ``now``: due retries first, then fresh contacts."""
         timed = self._timed
+        slots = self.slots
         while timed and timed[0][0] <= now:
             at, _, cid = heapq.heappop(timed)
-            slot = self.slots[cid]
-            if slot.next_at == at and slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+            slot = slots.get(cid)  # None: closed and forgotten
+            if slot is not None and slot.next_at == at and slot.state in _WAITING:
                 self._ready.append(cid)
         for queue in (self._ready, self._fresh):
             while queue:
-                slot = self.slots[queue.popleft()]
-                if slot.state in (ContactState.PENDING, ContactState.SCHEDULED) and (
-                    slot.next_at is None or slot.next_at <= now
+                found = slots.get(queue.popleft())
+                if (
+                    found is not None
+                    and found.state in _WAITING
+                    and (found.next_at is None or found.next_at <= now)
                 ):
-                    return slot
+                    return found
         return None
 
     def next_time(self) -> float | None:
@@ -130,8 +166,8 @@ class ContactBook:
         timed = self._timed
         while timed:
             at, _, cid = timed[0]
-            slot = self.slots[cid]
-            if slot.next_at == at and slot.state in (ContactState.PENDING, ContactState.SCHEDULED):
+            slot = self.slots.get(cid)
+            if slot is not None and slot.next_at == at and slot.state in _WAITING:
                 return at
             heapq.heappop(timed)
         return None

@@ -252,15 +252,18 @@ class CallerIdCarousel:
         """Count a use of ``number`` at ``now`` (and bind it to the contact when sticky).
 
         :meth:`pick` calls this itself; call it directly to replay uses from the store after
-        a restart. Numbers outside the pool are ignored (a pool may have changed since).
+        a restart, in any order (a use of an earlier day than one already recorded counts
+        only toward the last use). Numbers outside the pool are ignored (a pool may have
+        changed since).
         """
         usage = self._usage.get(number)
         if usage is None:
             return
         day = self._day(now)
-        if usage.day != day:
+        if usage.day is None or day > usage.day:
             usage.day, usage.today = day, 0
-        usage.today += 1
+        if day == usage.day:  # a replayed use of an earlier day leaves today's count alone
+            usage.today += 1
         if usage.last_used is None or now > usage.last_used:
             usage.last_used = now
         if contact_id is not None and self.pool.sticky:

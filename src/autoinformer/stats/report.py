@@ -8,7 +8,6 @@ records, contacts per state, why contacts were skipped, the SMS count the runs r
 
 from __future__ import annotations
 
-import collections
 import datetime as dt
 import decimal
 from collections.abc import Iterator, Mapping
@@ -142,15 +141,13 @@ def campaign_report(
         billing_increment=billing_increment,
         timezone=timezone,
     )
-    states: collections.Counter[str] = collections.Counter(
-        progress.state.value for _, progress in store.contacts(campaign)
-    )
+    states = {state.value: n for state, n in store.state_counts(campaign).items() if n}
     sms = store.get_meta(campaign, SMS_SENT_KEY)
     return CampaignReport(
         campaign=campaign,
         stats=stats,
         contacts=dict(sorted(states.items())),
-        skipped=skipped_contacts(store, campaign) if states["skipped"] else (),
+        skipped=skipped_contacts(store, campaign) if states.get("skipped") else (),
         sms_sent=int(sms) if sms is not None and sms.isdigit() else None,
         priced=rate_per_minute is not None,
     )

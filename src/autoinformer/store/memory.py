@@ -6,16 +6,32 @@ results only for begun attempts), so tests written against it hold for the durab
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import collections
+import itertools
+from collections.abc import Collection, Iterable, Iterator
 
 import attrs
 
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
+from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
-from autoinformer.store.base import Store
+from autoinformer.store.base import (
+    OPEN_STATES,
+    AttemptKey,
+    AttemptTimes,
+    SkipReason,
+    Store,
+    StoredContact,
+)
 
 __all__ = ["MemoryStore"]
+
+
+def _latest(a: AttemptRecord) -> float:
+    if a.ended_at is not None:
+        return a.ended_at
+    return a.answered_at if a.answered_at is not None else a.started_at
 
 
 @attrs.define(kw_only=True)
@@ -24,6 +40,7 @@ class _Campaign:
     progress: dict[str, ContactProgress] = attrs.field(factory=dict)
     attempts: dict[str, AttemptRecord] = attrs.field(factory=dict)
     attempt_keys: set[tuple[str, int]] = attrs.field(factory=set)
+    seq: dict[str, int] = attrs.field(factory=dict)
     meta: dict[str, str] = attrs.field(factory=dict)
 
 
@@ -43,6 +60,7 @@ class MemoryStore(Store):
             if contact.id in c.contacts:
                 continue
             c.contacts[contact.id] = contact
+            c.seq[contact.id] = len(c.seq) + 1
             c.progress[contact.id] = ContactProgress(contact_id=contact.id)
             added += 1
         return added
@@ -89,6 +107,122 @@ class MemoryStore(Store):
 
     def get_meta(self, campaign: str, key: str) -> str | None:
         return self._campaign(campaign).meta.get(key)
+
+    # Paging and aggregates: linear scans (this store is for tests and simulations; the
+    # answers are what the contract says, which is what the tests hold every store to).
+
+    def _stored(self, c: _Campaign, contact_id: str) -> StoredContact:
+        return StoredContact(c.seq[contact_id], c.contacts[contact_id], c.progress[contact_id])
+
+    def queued_contacts(self, campaign: str, *, after: int = 0, limit: int) -> list[StoredContact]:
+        c = self._campaign(campaign)
+        out: list[StoredContact] = []
+        # seq is the position in the order added, from 1: start right after the cursor
+        for contact_id in itertools.islice(c.seq, max(0, after), None):
+            progress = c.progress[contact_id]
+            if progress.state is ContactState.PENDING and progress.next_at is None:
+                out.append(self._stored(c, contact_id))
+                if len(out) >= limit:
+                    break
+        return out
+
+    def timed_contacts(
+        self, campaign: str, *, after: tuple[float, int] | None = None, limit: int
+    ) -> list[StoredContact]:
+        c = self._campaign(campaign)
+        rows = []
+        for contact_id, seq in c.seq.items():
+            p = c.progress[contact_id]
+            timed = p.state is ContactState.SCHEDULED or (
+                p.state is ContactState.PENDING and p.next_at is not None
+            )
+            key = (p.next_at or 0.0, seq)
+            if timed and (after is None or key > after):
+                rows.append((key, contact_id))
+        rows.sort()
+        return [self._stored(c, contact_id) for _, contact_id in rows[:limit]]
+
+    def in_call_contacts(self, campaign: str) -> list[StoredContact]:
+        c = self._campaign(campaign)
+        unfinished = {a.contact_id for a in c.attempts.values() if a.outcome is None}
+        return [
+            self._stored(c, contact_id)
+            for contact_id in c.seq
+            if contact_id in unfinished or c.progress[contact_id].state is ContactState.IN_CALL
+        ]
+
+    def contacts_by_id(self, campaign: str, ids: Collection[str]) -> list[StoredContact]:
+        c = self._campaign(campaign)
+        found = sorted({(c.seq[i], i) for i in ids if i in c.seq})
+        return [self._stored(c, contact_id) for _, contact_id in found]
+
+    def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
+        wanted = set(contact_ids)
+        return [a for a in self._campaign(campaign).attempts.values() if a.contact_id in wanted]
+
+    def state_counts(self, campaign: str) -> dict[ContactState, int]:
+        states = (p.state for p in self._campaign(campaign).progress.values())
+        return dict(collections.Counter(states))
+
+    def _closed(self, c: _Campaign, contact_id: str) -> bool:
+        progress = c.progress.get(contact_id)
+        return progress is not None and progress.state not in OPEN_STATES
+
+    def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
+        c = self._campaign(campaign)
+        return dict(
+            collections.Counter(
+                AttemptKey(a.outcome, a.machine)
+                for a in c.attempts.values()
+                if not closed_only or self._closed(c, a.contact_id)
+            )
+        )
+
+    def window_attempts(
+        self, campaign: str, since: float, *, closed_only: bool = False
+    ) -> Iterator[AttemptTimes]:
+        c = self._campaign(campaign)
+        records = list(enumerate(c.attempts.values()))
+        records.sort(key=lambda ia: (_latest(ia[1]), ia[0]))
+        for _, a in records:
+            latest = a.ended_at if a.ended_at is not None else a.answered_at
+            needed = (
+                (a.answered_at is not None and not a.machine)
+                or a.outcome is Outcome.ABANDONED
+                or a.caller_id is not None
+            )
+            if (
+                needed
+                and (latest if latest is not None else a.started_at) >= since
+                and (not closed_only or self._closed(c, a.contact_id))
+            ):
+                yield AttemptTimes(
+                    a.contact_id,
+                    a.outcome,
+                    a.machine,
+                    a.started_at,
+                    a.answered_at,
+                    a.ended_at,
+                    a.caller_id,
+                )
+
+    def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
+        c = self._campaign(campaign)
+        counts: collections.Counter[str] = collections.Counter()
+        kept: dict[str, list[str]] = {}
+        for contact_id in c.seq:
+            progress = c.progress[contact_id]
+            if progress.state is ContactState.SKIPPED:
+                counts[progress.reason] += 1
+                first = kept.setdefault(progress.reason, [])
+                if len(first) < examples:
+                    first.append(contact_id)
+        ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        return [SkipReason(reason, n, tuple(kept[reason])) for reason, n in ranked]
+
+    def known_ids(self, campaign: str, ids: Collection[str]) -> set[str]:
+        c = self._campaign(campaign)
+        return {i for i in ids if i in c.contacts}
 
     def close(self) -> None:
         """Nothing to release."""

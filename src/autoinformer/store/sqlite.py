@@ -11,10 +11,11 @@ The invariant that nobody is called twice for the same attempt is enforced by th
 
 from __future__ import annotations
 
+import collections
 import json
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -23,9 +24,24 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
-from autoinformer.store.base import Store
+from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason, Store, StoredContact
 
 __all__ = ["SqliteStore"]
+
+_OUTCOMES = {o.value: o for o in Outcome}
+
+_OPEN = "state IN ('pending', 'scheduled', 'in_call')"
+
+_LATEST = "COALESCE(ended_at, answered_at, started_at)"
+"""An attempt's latest known time, as the ``attempts_latest`` index spells it."""
+
+_CHUNK = 500
+"""Ids per ``IN (...)`` query (under SQLite's bound-parameter limit on every build)."""
+
+_TIMED = "(state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL))"
+"""The partial index ``contacts_timed``'s condition, spelled as queries must spell it for
+SQLite to use the index."""
+
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS contacts (
@@ -43,6 +59,13 @@ CREATE TABLE IF NOT EXISTS contacts (
     PRIMARY KEY (campaign, contact_id)
 );
 CREATE INDEX IF NOT EXISTS contacts_order ON contacts (campaign, seq);
+CREATE INDEX IF NOT EXISTS contacts_queue ON contacts (campaign, seq)
+    WHERE state = 'pending' AND next_at IS NULL;
+CREATE INDEX IF NOT EXISTS contacts_timed ON contacts (campaign, COALESCE(next_at, 0.0), seq)
+    WHERE state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL);
+CREATE INDEX IF NOT EXISTS contacts_state ON contacts (campaign, state, reason, seq);
+CREATE INDEX IF NOT EXISTS contacts_tried ON contacts (campaign, contact_id)
+    WHERE attempts > 0 AND state IN ('pending', 'scheduled', 'in_call');
 CREATE TABLE IF NOT EXISTS attempts (
     seq             INTEGER PRIMARY KEY AUTOINCREMENT,
     attempt_id      TEXT NOT NULL UNIQUE,
@@ -64,6 +87,9 @@ CREATE TABLE IF NOT EXISTS attempts (
     UNIQUE (campaign, contact_id, attempt_no)
 );
 CREATE INDEX IF NOT EXISTS attempts_open ON attempts (campaign, outcome);
+CREATE INDEX IF NOT EXISTS attempts_counts ON attempts (campaign, outcome, machine);
+CREATE INDEX IF NOT EXISTS attempts_latest
+    ON attempts (campaign, COALESCE(ended_at, answered_at, started_at));
 CREATE TABLE IF NOT EXISTS meta (
     campaign TEXT NOT NULL,
     key      TEXT NOT NULL,
@@ -97,6 +123,30 @@ def _attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
         r.detail,
         r.callback_result,
     )
+
+
+def _stored_from(row: sqlite3.Row) -> StoredContact:
+    contact = Contact(
+        id=row["contact_id"],
+        name=row["name"],
+        phones=tuple(json.loads(row["phones"])),
+        variables=json.loads(row["variables"]),
+        timezone=row["timezone"],
+    )
+    progress = ContactProgress(
+        contact_id=row["contact_id"],
+        state=ContactState(row["state"]),
+        attempts=row["attempts"],
+        next_at=row["next_at"],
+        reason=row["reason"],
+    )
+    return StoredContact(row["seq"], contact, progress)
+
+
+def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
+    unique = list(dict.fromkeys(ids))
+    for i in range(0, len(unique), _CHUNK):
+        yield unique[i : i + _CHUNK]
 
 
 def _attempt_from(row: sqlite3.Row) -> AttemptRecord:
@@ -197,20 +247,7 @@ class SqliteStore(Store):
                 "SELECT * FROM contacts WHERE campaign = ? ORDER BY seq", (campaign,)
             ).fetchall()
         for row in rows:
-            contact = Contact(
-                id=row["contact_id"],
-                name=row["name"],
-                phones=tuple(json.loads(row["phones"])),
-                variables=json.loads(row["variables"]),
-                timezone=row["timezone"],
-            )
-            progress = ContactProgress(
-                contact_id=row["contact_id"],
-                state=ContactState(row["state"]),
-                attempts=row["attempts"],
-                next_at=row["next_at"],
-                reason=row["reason"],
-            )
+            _, contact, progress = _stored_from(row)
             yield contact, progress
 
     def save_progress(self, campaign: str, progress: ContactProgress) -> None:
@@ -288,6 +325,172 @@ class SqliteStore(Store):
                 "SELECT value FROM meta WHERE campaign = ? AND key = ?", (campaign, key)
             ).fetchone()
         return None if row is None else str(row["value"])
+
+    def _read(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            try:
+                return self._db.execute(sql, tuple(params)).fetchall()
+            except sqlite3.Error as exc:
+                raise StoreError(f"store {self.path!r}: {exc}") from exc
+
+    def queued_contacts(self, campaign: str, *, after: int = 0, limit: int) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM contacts WHERE campaign = ? AND state = 'pending' AND next_at IS NULL "
+            "AND seq > ? ORDER BY seq LIMIT ?",
+            (campaign, after, limit),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def timed_contacts(
+        self, campaign: str, *, after: tuple[float, int] | None = None, limit: int
+    ) -> list[StoredContact]:
+        at, seq = after if after is not None else (float("-inf"), 0)
+        rows = self._read(
+            f"SELECT * FROM contacts WHERE campaign = ?1 AND {_TIMED} "
+            "AND COALESCE(next_at, 0.0) >= ?2 AND (COALESCE(next_at, 0.0) > ?2 OR seq > ?3) "
+            "ORDER BY COALESCE(next_at, 0.0), seq LIMIT ?4",
+            (campaign, at, seq, limit),
+        )
+        return [_stored_from(r) for r in rows]
+
+    def in_call_contacts(self, campaign: str) -> list[StoredContact]:
+        rows = self._read(
+            "SELECT * FROM contacts WHERE campaign = ? AND state = 'in_call'", (campaign,)
+        )
+        unfinished = self._read(  # no DISTINCT: it would walk the whole campaign's index
+            "SELECT contact_id FROM attempts WHERE campaign = ? AND outcome IS NULL",
+            (campaign,),
+        )
+        known = {r["contact_id"] for r in rows}
+        more = list(dict.fromkeys(r[0] for r in unfinished if r[0] not in known))
+        found = [_stored_from(r) for r in rows] + self.contacts_by_id(campaign, more)
+        return sorted(found, key=lambda stored: stored.seq)
+
+    def contacts_by_id(self, campaign: str, ids: Collection[str]) -> list[StoredContact]:
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            rows += self._read(
+                f"SELECT * FROM contacts WHERE campaign = ? AND contact_id IN ({marks})",
+                (campaign, *chunk),
+            )
+        rows.sort(key=lambda r: int(r["seq"]))
+        return [_stored_from(r) for r in rows]
+
+    def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(contact_ids):
+            marks = ", ".join("?" * len(chunk))
+            rows += self._read(
+                f"SELECT * FROM attempts WHERE campaign = ? AND contact_id IN ({marks})",
+                (campaign, *chunk),
+            )
+        rows.sort(key=lambda r: int(r["seq"]))
+        return [_attempt_from(r) for r in rows]
+
+    def state_counts(self, campaign: str) -> dict[ContactState, int]:
+        rows = self._read(
+            "SELECT state, COUNT(*) FROM contacts WHERE campaign = ? GROUP BY state", (campaign,)
+        )
+        return {ContactState(r[0]): int(r[1]) for r in rows}
+
+    def _open_with_attempts(self, campaign: str) -> list[str]:
+        """The open contacts that have attempts: the only ones whose attempts ``closed_only``
+        leaves out (found from the contacts' own attempt counts and the unfinished attempts,
+        so a finished campaign costs nothing and no attempt is joined to its contact)."""
+        rows = self._read(
+            "SELECT contact_id FROM contacts INDEXED BY contacts_tried "
+            f"WHERE campaign = ? AND attempts > 0 AND {_OPEN}",
+            (campaign,),
+        )
+        unfinished = self._read(  # no UNION/DISTINCT: they walk the whole campaign's index
+            "SELECT contact_id FROM attempts WHERE campaign = ? AND outcome IS NULL",
+            (campaign,),
+        )
+        return list(dict.fromkeys([r[0] for r in rows] + [r[0] for r in unfinished]))
+
+    def attempt_counts(self, campaign: str, *, closed_only: bool = False) -> dict[AttemptKey, int]:
+        def key(outcome: str | None, machine: int) -> AttemptKey:
+            return AttemptKey(None if outcome is None else _OUTCOMES[outcome], bool(machine))
+
+        rows = self._read(
+            "SELECT outcome, machine, COUNT(*) FROM attempts WHERE campaign = ? "
+            "GROUP BY outcome, machine",
+            (campaign,),
+        )
+        counts = collections.Counter({key(r[0], r[1]): int(r[2]) for r in rows})
+        if closed_only and counts:
+            # less the attempts of open contacts: walked from the open contacts (CROSS JOIN
+            # keeps that order), so a finished campaign costs nothing here
+            for r in self._read(
+                "SELECT a.outcome, a.machine, COUNT(*) FROM contacts c INDEXED BY contacts_tried "
+                "CROSS JOIN attempts a "
+                "ON a.campaign = c.campaign AND a.contact_id = c.contact_id "
+                f"WHERE c.campaign = ? AND c.attempts > 0 AND c.{_OPEN} "
+                "GROUP BY a.outcome, a.machine",
+                (campaign,),
+            ):
+                counts[key(r[0], r[1])] -= int(r[2])
+            # and those of an open contact whose progress was not saved after its first
+            # attempt began (the process died in between)
+            unsaved = self._read(
+                "SELECT DISTINCT a.contact_id FROM attempts a CROSS JOIN contacts c "
+                "ON c.campaign = a.campaign AND c.contact_id = a.contact_id "
+                f"WHERE a.campaign = ? AND a.outcome IS NULL AND c.attempts = 0 AND c.{_OPEN}",
+                (campaign,),
+            )
+            for record in self.attempts_for(campaign, [r[0] for r in unsaved]):
+                counts[key(record.outcome and record.outcome.value, record.machine)] -= 1
+        return {k: n for k, n in counts.items() if n > 0}
+
+    def window_attempts(
+        self, campaign: str, since: float, *, closed_only: bool = False
+    ) -> Iterator[AttemptTimes]:
+        skip = set(self._open_with_attempts(campaign)) if closed_only else set()
+        at, after = since, -1
+        while True:  # in chunks along the attempts_latest index: nothing held open between
+            rows = self._read(
+                f"SELECT {_LATEST}, seq, contact_id, outcome, machine, started_at, answered_at, "
+                f"ended_at, caller_id FROM attempts WHERE campaign = ?1 AND {_LATEST} >= ?2 "
+                f"AND ({_LATEST} > ?2 OR seq > ?3) AND ((answered_at IS NOT NULL AND "
+                "machine = 0) OR outcome = 'abandoned' OR caller_id IS NOT NULL) "
+                f"ORDER BY {_LATEST}, seq LIMIT 5000",
+                (campaign, at, after),
+            )
+            for r in rows:
+                if r[2] not in skip:
+                    outcome = None if r[3] is None else _OUTCOMES[r[3]]
+                    yield AttemptTimes(r[2], outcome, bool(r[4]), r[5], r[6], r[7], r[8])
+            if len(rows) < 5000:
+                return
+            at, after = rows[-1][0], rows[-1][1]
+
+    def skip_reasons(self, campaign: str, *, examples: int) -> list[SkipReason]:
+        counts = self._read(
+            "SELECT reason, COUNT(*) AS n FROM contacts WHERE campaign = ? AND state = 'skipped' "
+            "GROUP BY reason ORDER BY n DESC, reason",
+            (campaign,),
+        )
+        out: list[SkipReason] = []
+        for reason, n in counts:
+            first = self._read(
+                "SELECT contact_id FROM contacts WHERE campaign = ? AND state = 'skipped' "
+                "AND reason = ? ORDER BY seq LIMIT ?",
+                (campaign, reason, examples),
+            )
+            out.append(SkipReason(reason, int(n), tuple(r[0] for r in first)))
+        return out
+
+    def known_ids(self, campaign: str, ids: Collection[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in _chunks(ids):
+            marks = ", ".join("?" * len(chunk))
+            rows = self._read(
+                f"SELECT contact_id FROM contacts WHERE campaign = ? AND contact_id IN ({marks})",
+                (campaign, *chunk),
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def close(self) -> None:
         with self._lock:
