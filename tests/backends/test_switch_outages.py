@@ -27,7 +27,9 @@ from types import ModuleType
 from typing import Any, TypeVar
 
 import anyio
+import httpx
 import pytest
+from httpx_ws import aconnect_ws
 
 from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
@@ -263,6 +265,41 @@ async def test_esl_notices_a_silent_freeswitch(then: str, caplog: pytest.LogCapt
         assert ended.answered
         assert switch.connected
         await answered(switch, "c3")
+
+
+async def _late_upgrade(fake: FakeAri) -> None:
+    """What Asterisk does with one of our abandoned upgrades when it carries on: a WebSocket
+    for our application (ApplicationReplaced to the live one) whose client is long gone."""
+    async with (
+        httpx.AsyncClient(auth=(fake.username, fake.password)) as http,
+        aconnect_ws(f"{fake.url}/ari/events", http, params={"app": "autoinformer"}),
+    ):
+        pass
+
+
+@pytest.mark.parametrize("after", [5.0, 40.0])
+async def test_ari_takeover_just_after_a_hang_is_our_own_late_upgrade(after: float) -> None:
+    async with fake_ari() as fake, ari_switch(fake, reconnect_max=5.0) as switch:
+        fake.hang()
+        await anyio.sleep(NOTICED + 15.0)  # noticed; a reconnect's upgrade timed out
+        assert not switch.connected
+        await fake.stop()  # the stalled upgrades die with it: the late one is ours to send
+        fake.start()
+        await next_of(switch.events(), base.BackendGap)
+        await answered(switch, "c1")
+        await anyio.sleep(after)
+        await _late_upgrade(fake)
+        if after <= 30.0:  # within the window: reconnect, the call adopted
+            gap = await next_of(switch.events(), base.BackendGap)
+            assert gap.adopted == ("c1",)
+            assert not switch.replaced
+            await switch.hangup("c1")
+            assert (await next_of(switch.events(), base.CallEnded, "c1")).answered
+        else:  # long after: another dialer took the name over; no fight
+            with anyio.fail_after(WAIT):
+                async for _ in switch.events():
+                    pass
+            assert switch.replaced
 
 
 async def test_esl_heartbeat_is_quiet_while_freeswitch_answers() -> None:

@@ -403,7 +403,7 @@ class AriSwitch(base.Switch):
                     # when Asterisk carries on it is served, after our next connection, and
                     # takes our application over (ApplicationReplaced) to a dead socket.
                     self._late_upgrades += 1
-                elif now - self._connected_at > _LATE_UPGRADE_WINDOW:
+                elif self._ws is not None and now - self._connected_at > _LATE_UPGRADE_WINDOW:
                     self._late_upgrades = 0  # a session that lasted: nothing late remains
                 if (
                     _contains(exc, _Replaced)
