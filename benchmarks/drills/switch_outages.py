@@ -45,10 +45,13 @@ Rerun::
     # options: --calls N (default 260 on the fakes, 50 on the real switches),
     #          --faults drop,restart,outage,hang,hang-kill,resync-fail,orphans,
     #          --away SECONDS (outage, 300), --hang SECONDS (60), --probe-early,
-    #          --results PATH, --table (print the results as docs/reliability.md's table)
+    #          --esl-heartbeat SECONDS (1e9: none), --results PATH,
+    #          --table (print the results as docs/reliability.md's table)
 
 The real targets need the test PBX (``shared/pbx``) and restart it (always started again).
-Results: ``benchmarks/results/switch_outages.json`` (merged per target).
+Results: ``benchmarks/results/switch_outages.json`` (merged per target and fault);
+``--probe-early``: ``switch_outages_probe_early.json``; ``--esl-heartbeat 1e9``:
+``switch_outages_no_heartbeat.json`` (pass them with ``--results``).
 """
 
 from __future__ import annotations
@@ -239,8 +242,9 @@ class FakeEslTarget(Target):
 
 
 class RealTarget(Target):
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, heartbeat: float = 10.0) -> None:
         self.name = name
+        self.heartbeat = heartbeat  # the drilled EslSwitch's heartbeat_interval
         self.server = "asterisk" if name == "real-ari" else "freeswitch"
         self.transport: FailFirstList | None = None
 
@@ -261,6 +265,7 @@ class RealTarget(Target):
             host=os.environ.get("AUTOINFORMER_ESL_HOST", "127.0.0.1"),
             password="ClueCon",
             dial="loopback/{digits}/default",
+            heartbeat_interval=self.heartbeat if app == "drill13" else 10.0,
         )
 
     async def drop(self, switch: base.Switch) -> None:
@@ -587,10 +592,16 @@ async def run_fake(
 
 
 async def run_real(
-    name: str, faults: list[str], calls: int, away: float, hang: float, early: bool
+    name: str,
+    faults: list[str],
+    calls: int,
+    away: float,
+    hang: float,
+    early: bool,
+    heartbeat: float = 10.0,
 ) -> list[dict[str, Any]]:
     rows = []
-    target = RealTarget(name)
+    target = RealTarget(name, heartbeat)
     for fault in faults:
         if not applies(name, fault):
             continue
@@ -647,6 +658,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="hang: originate from the first second, not once the hang is noticed",
     )
+    parser.add_argument(
+        "--esl-heartbeat",
+        type=float,
+        default=10.0,
+        help="the drilled EslSwitch's heartbeat_interval (1e9: none, the backend before #13)",
+    )
     parser.add_argument("--results", type=Path, default=RESULTS)
     parser.add_argument(
         "--table", action="store_true", help="print the results as a Markdown table and exit"
@@ -682,7 +699,16 @@ def main(argv: list[str] | None = None) -> int:
                 backend_options={"loop_factory": VirtualTimeLoop},
             )
         else:
-            rows = anyio.run(run_real, name, faults, calls, args.away, args.hang, args.probe_early)
+            rows = anyio.run(
+                run_real,
+                name,
+                faults,
+                calls,
+                args.away,
+                args.hang,
+                args.probe_early,
+                args.esl_heartbeat,
+            )
         redone = {row["fault"] for row in rows}
         kept = [row for row in results.get(name, []) if row["fault"] not in redone]
         results[name] = sorted(kept + rows, key=lambda row: FAULTS.index(row["fault"]))
