@@ -11,13 +11,21 @@ originate notes the time and its own peak RSS (``VmHWM``), then stops with the c
 (c) places no call: its time is until ``run()`` returned with the summary. Every run works on a
 fresh copy of the scenario's store (built once per size with bulk SQL, in a temp dir).
 
-The peer is the start before paging (``sim.driver.load_from_store``, which ``simulate`` still
-uses: read every contact and attempt, then hand the core one ``ContactsRestored`` with all of
-them), measured the same way at ``--peer-size`` contacts (default 100k: at 1M it takes minutes
-and gigabytes); the ratio compares both at that size.
+Three resume paths are measured (``--paths``): ``new``, the runtime as above; ``virtual``,
+``demo``/``run`` without ``--speed`` (``sim.driver.simulate`` on the store, as ``run_virtual``
+calls it, stopped by the model when the first call's fate is drawn); ``speed``, ``run
+--speed`` (the resumed clock from the store's latest attempt time, then the runtime; its
+``resumed clock`` column is that lookup alone; not on a fresh store, which has no attempt).
 
-Run: ``python benchmarks/resume_scale.py [SIZE ...] [--runs 3] [--peer-size 100000]``
-(sizes default to 1000000). Writes ``benchmarks/results/resume_scale.json`` and ``.md``.
+The peers, at ``--peer-size`` contacts (default 100k: at 1M they take minutes and
+gigabytes): the start before paging (``sim.driver.load_from_store``: read every contact and
+attempt, then hand the core one ``ContactsRestored`` with all of them; the runtime and the
+virtual-time driver both started so), and ``run --speed``'s resumed clock before (every
+attempt read for the latest time). Ratios compare each path with its peer at that size.
+
+Run: ``python benchmarks/resume_scale.py [SIZE ...] [--runs 3] [--peer-size 100000]
+[--paths new virtual speed] [--stores DIR]`` (sizes default to 1000000). Writes
+``benchmarks/results/resume_scale.json`` and ``.md``.
 """
 
 from __future__ import annotations
@@ -42,6 +50,18 @@ SRC = HERE.parent / "src"
 CAMPAIGN = "HOA debt (demo)"
 START = 1_767_261_600.0  # 2026-01-01 10:00 UTC (13:00 Moscow): the demo's calling hours
 SCENARIOS = ("fresh", "half", "finished")
+LABELS = {
+    "new": "paged",
+    "virtual": "virtual time, paged",
+    "speed": "run --speed, paged",
+    "old": "whole store (before)",
+    "old-latest": "run --speed clock (before)",
+}
+"""Each child mode's row label: the runtime's start, ``demo``/``run`` in virtual time (the
+driver), ``run --speed`` (the runtime after the resumed clock's aggregate), and the peers."""
+PEERS = {"new": "old", "virtual": "old", "speed": "old-latest"}
+"""The path each measured path is compared with (the virtual-time driver read the whole store
+with ``load_from_store`` before, exactly what the ``old`` child does)."""
 
 _CHILD = r"""
 import time
@@ -64,8 +84,17 @@ campaign = demo_campaign()
 clock = ScaledClock(speed=1.0, start=float(sys.argv[3]))
 store = SqliteStore(path, durability="normal")
 
-if mode == "new":
+if mode in ("new", "speed"):
     from autoinformer.runtime import Runtime
+
+    if mode == "speed":  # `run --speed`: the resumed clock starts after the store's last time
+        from autoinformer.cli._running import latest_time
+
+        t_latest = time.perf_counter()
+        resumed_at = latest_time(store, campaign.name)
+        out["latest_time_s"] = time.perf_counter() - t_latest
+        if resumed_at is not None:
+            clock = ScaledClock(speed=1.0, start=max(clock.start, resumed_at + 1))
 
     class FirstCall(SimSwitch):
         runtime = None
@@ -83,7 +112,7 @@ if mode == "new":
         async with FirstCall(clock=clock) as switch:
             runtime = Runtime(campaign=campaign, switch=switch, store=store, clock=clock)
             switch.runtime = runtime
-            t_run = time.perf_counter()
+            t_run = t_latest if mode == "speed" else time.perf_counter()
             summary = await runtime.run()
             out["returned_s"] = time.perf_counter() - t_run
             out.setdefault("first_call_from_process_s", time.perf_counter() - t_process)
@@ -91,6 +120,42 @@ if mode == "new":
             out["summary_contacts"] = dict(summary.contacts)
 
     anyio.run(main)
+elif mode == "virtual":  # `demo`/`run` without --speed: the driver, as run_virtual calls it
+    from autoinformer.cli.demo import demo_model
+    from autoinformer.sim.driver import simulate
+    from autoinformer.sim.model import PopulationModel
+
+    class FirstCall(Exception):
+        pass
+
+    class Model(PopulationModel):
+        def callee(self, number, attempt_no):  # drawn as the first call is placed
+            out["first_call_s"] = time.perf_counter() - t_run
+            out["first_call_from_process_s"] = time.perf_counter() - t_process
+            out["peak_kb_at_first_call"] = peak_kb()
+            raise FirstCall
+
+    base = demo_model(1)
+    model = Model(seed=base.seed, digit_rates=base.digit_rates, talk_median_s=base.talk_median_s)
+    t_run = time.perf_counter()
+    try:
+        result = simulate(campaign, (), model=model, store=store, start=float(sys.argv[3]))
+        from autoinformer.summary import summarize
+
+        summarize(store, campaign.name)  # run_virtual's summary, as the runtime's run() has
+        out["returned_s"] = time.perf_counter() - t_run
+        out["first_call_from_process_s"] = time.perf_counter() - t_process
+    except FirstCall:
+        pass
+    out["contacts_counted"] = sum(store.state_counts(campaign.name).values())
+elif mode == "old-latest":  # `run --speed` before: its resumed clock read every attempt
+    t_run = time.perf_counter()
+    last = None
+    for record in store.attempts(campaign.name):
+        t = record.ended_at or record.started_at
+        last = t if last is None else max(last, t)
+    out["latest_time_s"] = time.perf_counter() - t_run
+    out["first_call_from_process_s"] = time.perf_counter() - t_process
 else:  # the start before paging: every contact and attempt read, one event for the core
     from autoinformer.core.dialer import DialerCore
     from autoinformer.core import commands as c
@@ -228,15 +293,22 @@ def measure(mode: str, store: Path, work: Path) -> dict[str, object]:
     return result
 
 
-def _median(runs: list[dict[str, object]], key: str) -> float | None:
+def _median(runs: list[dict[str, object]], key: str, digits: int = 3) -> float | None:
     values = [float(r[key]) for r in runs if key in r]  # type: ignore[arg-type]
-    return round(statistics.median(values), 3) if values else None
+    return round(statistics.median(values), digits) if values else None
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[1_000_000])
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--paths",
+        nargs="+",
+        choices=list(PEERS),
+        default=list(PEERS),
+        help="resume paths to measure (default: all)",
+    )
     parser.add_argument("--peer-size", type=int, default=100_000)
     parser.add_argument("--peer-runs", type=int, default=None, help="default: --runs")
     parser.add_argument(
@@ -254,13 +326,18 @@ def main() -> None:
         work = Path(tmp)
         stores = args.stores or work
         stores.mkdir(parents=True, exist_ok=True)
-        plan = [(size, "new", args.runs) for size in args.sizes]
+        paths = args.paths
+        plan = [(size, mode, args.runs) for size in args.sizes for mode in paths]
         if args.peer_size:
             if args.peer_size not in args.sizes:
-                plan.append((args.peer_size, "new", args.runs))
-            plan.append((args.peer_size, "old", args.peer_runs or args.runs))
+                plan += [(args.peer_size, mode, args.runs) for mode in paths]
+            for mode in ("old", "old-latest"):
+                if any(PEERS[p] == mode for p in paths):
+                    plan.append((args.peer_size, mode, args.peer_runs or args.runs))
         for size, mode, runs in plan:
             for scenario in SCENARIOS:
+                if mode in ("speed", "old-latest") and scenario == "fresh":
+                    continue  # no attempt yet: no clock to resume, nothing to compare
                 store = stores / f"{scenario}-{size}.sqlite"
                 if not store.exists():
                     t = time.perf_counter()
@@ -270,7 +347,8 @@ def main() -> None:
                 row = {
                     "size": size,
                     "scenario": scenario,
-                    "start": "paged" if mode == "new" else "whole store (before)",
+                    "start": LABELS[mode],
+                    "latest_time_s": _median(results, "latest_time_s", 5),
                     "runs": runs,
                     "first_call_s": _median(results, "first_call_s"),
                     "done_s": _median(results, "returned_s") if scenario == "finished" else None,
@@ -285,13 +363,14 @@ def main() -> None:
                 print(json.dumps(row), flush=True)
     ratios = []
     for row in rows:
-        if row["start"] != "paged" or row["size"] != args.peer_size:
+        path = next((m for m, label in LABELS.items() if label == row["start"]), "")
+        if path not in PEERS or row["size"] != args.peer_size:
             continue
         old = next(
             (
                 r
                 for r in rows
-                if r["start"] != "paged"
+                if r["start"] == LABELS[PEERS[path]]
                 and r["size"] == row["size"]
                 and r["scenario"] == row["scenario"]
             ),
@@ -299,19 +378,25 @@ def main() -> None:
         )
         if old is None:
             continue
-        key = "done_s" if row["scenario"] == "finished" else "first_call_s"
-        old_key = "first_call_s" if old["first_call_s"] is not None else "done_s"
+        if path == "speed":  # the resumed clock alone: what changed on that path
+            key = old_key = "latest_time_s"
+        else:
+            key = "done_s" if row["scenario"] == "finished" else "first_call_s"
+            old_key = "first_call_s" if old["first_call_s"] is not None else "done_s"
         old_time = old[old_key] or old.get("from_process_start_s")
         ratios.append(
             {
                 "size": row["size"],
                 "scenario": row["scenario"],
+                "path": row["start"],
+                "measured": key,
                 "time_ratio_old_over_new": round(float(old_time) / float(row[key]), 1)  # type: ignore[arg-type]
                 if old_time and row[key]
                 else None,
-                "memory_ratio_old_over_new": round(
-                    float(old["peak_mb"]) / float(row["peak_mb"]), 1
-                ),  # type: ignore[arg-type]
+                # the clock's peer is the lookup alone, this row the whole start: no ratio
+                "memory_ratio_old_over_new": None
+                if path == "speed"
+                else round(float(old["peak_mb"]) / float(row["peak_mb"]), 1),  # type: ignore[arg-type]
             }
         )
     settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()}
@@ -323,22 +408,27 @@ def write(out: dict[str, Any]) -> None:
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "resume_scale.json").write_text(json.dumps(out, indent=2) + "\n")
     lines = [
-        "| contacts | scenario | start | first call (s) | done (s) | from process start (s) "
-        "| peak RSS at first call (MB) | peak RSS (MB) |",
-        "|---:|---|---|---:|---:|---:|---:|---:|",
+        "| contacts | scenario | start | first call (s) | done (s) | resumed clock (s) "
+        "| from process start (s) | peak RSS at first call (MB) | peak RSS (MB) |",
+        "|---:|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in out["rows"]:
         called = r["first_call_s"] is not None
+        latest = r.get("latest_time_s")
         lines.append(
             f"| {r['size']:,} | {r['scenario']} | {r['start']} "
             f"| {r['first_call_s'] if called else '-'} | {r['done_s'] or '-'} "
-            f"| {r['from_process_start_s']} "
+            f"| {latest if latest is not None else '-'} | {r['from_process_start_s']} "
             f"| {r['peak_mb_at_first_call'] if called else '-'} | {r['peak_mb']} |"
         )
     for q in out["ratios"]:
+        what = " (resumed clock)" if q.get("measured") == "latest_time_s" else ""
+        memory = q["memory_ratio_old_over_new"]
         lines.append(
-            f"\n{q['size']:,} contacts, {q['scenario']}: {q['time_ratio_old_over_new']}x faster, "
-            f"{q['memory_ratio_old_over_new']}x less memory than before"
+            f"\n{q['size']:,} contacts, {q['scenario']}, {q.get('path', 'paged')}{what}: "
+            f"{q['time_ratio_old_over_new']}x faster"
+            + (f", {memory}x less memory" if memory is not None else "")
+            + " than before"
         )
     (RESULTS / "resume_scale.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

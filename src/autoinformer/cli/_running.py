@@ -15,6 +15,7 @@ from typing import Any
 
 import anyio
 
+from autoinformer._assembly import latest_time
 from autoinformer.backends.base import Switch
 from autoinformer.campaign import Campaign
 from autoinformer.clock import Clock
@@ -127,15 +128,6 @@ def stopped(argv: Sequence[str], path: Path, error: BaseException) -> None:
     )
 
 
-def latest_time(store: SqliteStore, campaign: str) -> float | None:
-    """The latest time the store mentions for the campaign (a resumed clock starts there)."""
-    last: float | None = None
-    for record in store.attempts(campaign):
-        t = record.ended_at or record.started_at
-        last = t if last is None else max(last, t)
-    return last
-
-
 def open_store(path: str | None) -> tuple[SqliteStore, Path]:
     """The SQLite store at ``path`` (resumed if it exists), or a new temporary one.
 
@@ -173,6 +165,7 @@ def run_virtual(
             hooks=hooks,
             pacing=pacing,
             on_result=(lambda _record: bar.update(1)) if bar is not None else None,
+            keep_results=False,  # the store has them: memory follows the open contacts
         )
     finally:
         if bar is not None:

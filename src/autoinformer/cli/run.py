@@ -24,14 +24,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autoinformer.backends import load_backend
+from autoinformer._assembly import real_switch, resumed_clock, sim_model, speech_renderer
 from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve_hooks
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._running import (
     add_common_arguments,
     announce_store,
     interrupted,
-    latest_time,
     open_store,
     print_summary,
     run_realtime,
@@ -40,7 +39,7 @@ from autoinformer.cli._running import (
     stopped,
 )
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
-from autoinformer.errors import BackendError, SettingsError, SpeechUnavailable, StoreError
+from autoinformer.errors import BackendError, SpeechUnavailable, StoreError
 from autoinformer.preflight import (
     check_backend,
     check_templates,
@@ -161,30 +160,19 @@ def _execute(
         else:
             from autoinformer.clock import WallClock
 
-            cls = load_backend(spec.backend)
-
-            def switch() -> Any:
-                try:
-                    return cls(**spec.backend_settings)
-                except TypeError as exc:
-                    raise SettingsError("backend", f"unexpected key: {exc}") from None
-
             # A real switch cannot speak text: the [speech] engine renders every message
             # before its call is placed, caching fragments beside the store.
-            renderer = spec.speech.renderer(
-                cache_dir=path.parent / "speech-cache", recordings_dir=spec.path.parent
-            )
             summary = run_realtime(
                 spec.campaign,
                 contacts,
                 store,
-                switch=switch,
+                switch=real_switch(spec),
                 clock=WallClock(),
                 dnc=dnc,
                 progress=not args.json,
                 pacing=spec.pacing(),
                 hooks=hooks,
-                renderer=renderer,
+                renderer=speech_renderer(spec, path.parent),
             )
     return summary
 
@@ -197,23 +185,7 @@ def _run_sim(
     dnc: DoNotCallList | None,
     hooks: dict[str, Any],
 ) -> dict[str, Any]:
-    from autoinformer.sim.model import PartiesModel, PopulationModel
-
-    settings = dict(spec.sim)
-    kind = settings.pop("model", "population")
-    if args.seed is not None:
-        settings["seed"] = args.seed
-    try:
-        if kind == "population":
-            model: Any = PopulationModel(**settings)
-        elif kind == "parties":
-            model = PartiesModel(**settings)
-        else:
-            raise SettingsError("sim.model", f"expected population or parties, got {kind!r}")
-    except TypeError as exc:
-        raise SettingsError("sim", f"unexpected key: {exc}") from None
-    except SettingsError as exc:
-        raise SettingsError(f"sim.{exc.field.removeprefix('sim.')}", exc.message) from None
+    model = sim_model(spec, seed=args.seed)
     if args.speed is None:
         return run_virtual(
             spec.campaign,
@@ -226,12 +198,8 @@ def _run_sim(
             hooks=hooks,
         )
     from autoinformer.backends.sim import SimSwitch
-    from autoinformer.clock import ScaledClock
 
-    clock = ScaledClock(speed=args.speed)
-    resumed_at = latest_time(store, spec.campaign.name)
-    if resumed_at is not None:
-        clock = ScaledClock(speed=args.speed, start=max(clock.start, resumed_at + 1))
+    clock = resumed_clock(store, spec.campaign.name, args.speed)
     return run_realtime(
         spec.campaign,
         contacts,

@@ -16,13 +16,23 @@ independent calls: several may ring at once (ring-all), each answering, failing 
 leg the core hangs up while it rings never answers. The same holds for a customer's call the
 core releases while it rings (a :class:`~autoinformer.pacing.base.ReleasingPolicy` asked): its
 drawn answer is void, and it ends at once with our cause, unanswered.
+
+With a store, the campaign's contacts are paged in as the runtime pages them
+(:class:`~autoinformer.store.feed.ContactFeed`: the calls in flight, the first queued and due
+pages at start, the next pages as the core's line runs low or retries come due) and a contact
+is forgotten once finished (the store keeps it), so a resumed million-contact store starts
+calling in under a second. With ``keep_results=False`` (the CLI: the store has them) the
+results are not kept in memory either and an ended call is dropped, so a long run's memory
+follows the open contacts, not the list. A fresh list gets the decisions of the whole store
+read at once; a resumed one too, but for what docs/reliability.md lists (the abandon guard's
+history of retries not read yet; the order at the window's opening beyond ``max_loaded``).
 """
 
 from __future__ import annotations
 
 import collections
 import heapq
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 import attrs
@@ -48,7 +58,8 @@ from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.sim.media import playback_error, wav_seconds
 from autoinformer.sim.model import CallModel, PartiesModel
-from autoinformer.store.base import Store
+from autoinformer.store.base import OPEN_STATES, Store
+from autoinformer.store.feed import ContactFeed, closed_history
 
 __all__ = ["DEFAULT_START", "SimResult", "Simulation", "simulate"]
 
@@ -130,6 +141,8 @@ class Simulation:
         hooks: ``callback`` step hooks by name.
         speech_seconds: how long speech plays, by text (default: its length at 14 chars/s).
         on_result: called with each finished attempt (progress displays).
+        keep_results: keep every attempt and progress for :meth:`result` (False: its
+            ``records`` and ``progress`` are empty; a store keeps them).
     """
 
     campaign: Campaign
@@ -141,6 +154,7 @@ class Simulation:
     hooks: Mapping[str, Hook] = attrs.field(factory=dict)
     speech_seconds: Callable[[c.Speech], float] | None = None
     on_result: Callable[[AttemptRecord], None] | None = None
+    keep_results: bool = True
     core: DialerCore = attrs.field(init=False)
     now: float = attrs.field(init=False)
     _heap: list[tuple[float, int, object]] = attrs.field(factory=list, init=False)
@@ -157,6 +171,8 @@ class Simulation:
     _events: int = attrs.field(default=0, init=False)
     _wav: dict[Path, float | None] = attrs.field(factory=dict, init=False)
     _wav_errors: dict[Path, str] = attrs.field(factory=dict, init=False)
+    _pages: ContactFeed | None = attrs.field(default=None, init=False)
+    _pages_wake: float | None = attrs.field(default=None, init=False)
 
     def __attrs_post_init__(self) -> None:
         self.now = self.start
@@ -171,6 +187,55 @@ class Simulation:
         """Schedule a core event (``ContactsAdded``, ``ContactCancelled``, ``Pause``...)."""
         self._seq += 1
         heapq.heappush(self._heap, (time, self._seq, event))
+
+    def page_from_store(
+        self, *, page_size: int = 2000, max_loaded: int = 50_000, claimers: Collection[str] = ()
+    ) -> None:
+        """Take the campaign's contacts from :attr:`store` at :attr:`start`, a page at a time
+        (the runtime's :class:`~autoinformer.store.feed.ContactFeed`), instead of events
+        given with :meth:`at`. Reads the first page now (blocking); the rest as the run needs
+        them. A finished store gives the core nothing, and the run ends at once.
+
+        ``claimers``: ids of contacts whose numbers contacts added since share. Those that
+        are finished are never paged in, so they are given to the core first (their numbers,
+        not their attempts, which the history already counts): a later contact with one of
+        their numbers is not called on it, as when the whole store was read."""
+        if self.store is None:
+            raise ValueError("page_from_store needs a store")
+        name, core = self.campaign.name, self.core
+        feed = self._pages = ContactFeed(
+            store=self.store, campaign=name, page_size=page_size, max_loaded=max_loaded
+        )
+        first = feed.start()
+        if first or feed.more:  # a finished campaign needs no history
+            closed_history(self.store, name, core, self.now).apply(core, self.now)
+        core.book.more = feed.more
+        core.book.forget_closed = True  # the store keeps them: memory follows the open ones
+        restored = feed.event(first, core.book)
+        if claimers:
+            closed = [
+                e.RestoredContact(row.contact, row.progress, ())
+                for row in self.store.contacts_by_id(name, claimers)
+                if row.progress.state not in OPEN_STATES
+            ]
+            restored = e.ContactsRestored((*closed, *restored.entries))
+        self.at(self.start, restored)
+
+    def _refill(self) -> None:
+        """Page contacts in while the core wants more, then set the feed's own wake-up
+        (as the runtime's ``_refill``)."""
+        feed, book = self._pages, self.core.book
+        if feed is None:
+            return
+        while (kind := feed.wants(book, self.now)) is not None:
+            page = feed.event(feed.read(kind), book)
+            book.more = feed.more
+            self._feed(page)
+        wake = feed.wake(self.now)
+        if wake != self._pages_wake:
+            self._pages_wake = wake
+            if wake is not None:
+                self.at(wake, _PageToken(wake))
 
     def _switch(self, delay: float, event: SwitchEvent, leg: _Leg) -> None:
         self.at(self.now + delay, (leg, leg.gen, event))
@@ -198,13 +263,19 @@ class Simulation:
                     leg.answered = True
                 elif isinstance(event, CallEnded):
                     leg.alive = False
+                    del self._legs[leg.call_id]  # a late command finds no call, as when dead
                 self._feed(event)
             elif isinstance(item, _WakeToken):
                 if self._wake == item.time:
                     self._wake = None
                     self._feed(e.Tick())
+            elif isinstance(item, _PageToken):
+                if self._pages_wake == item.time:
+                    self._pages_wake = None
             else:
                 self._feed(item)  # type: ignore[arg-type]
+            if self._pages is not None and not self._done:
+                self._refill()
         return self.result()
 
     def result(self) -> SimResult:
@@ -256,11 +327,13 @@ class Simulation:
             else:
                 if self.store is not None:
                     self.store.finish_attempt(cmd.record)
-                self._records.append(cmd.record)
+                if self.keep_results:
+                    self._records.append(cmd.record)
                 if self.on_result is not None:
                     self.on_result(cmd.record)
         elif isinstance(cmd, c.SaveProgress):
-            self._progress[cmd.progress.contact_id] = cmd.progress
+            if self.keep_results:
+                self._progress[cmd.progress.contact_id] = cmd.progress
             if self.store is not None:
                 self.store.save_progress(self.campaign.name, cmd.progress)
         elif isinstance(cmd, c.WakeAt):
@@ -380,6 +453,13 @@ class _WakeToken:
     time: float
 
 
+@attrs.frozen
+class _PageToken:
+    """Look for timed contacts coming due (the feed's wake-up, apart from the core's)."""
+
+    time: float
+
+
 def simulate(
     campaign: Campaign,
     contacts: Iterable[Contact],
@@ -393,6 +473,9 @@ def simulate(
     hooks: Mapping[str, Hook] | None = None,
     until: float | None = None,
     on_result: Callable[[AttemptRecord], None] | None = None,
+    page_size: int = 2000,
+    max_loaded: int = 50_000,
+    keep_results: bool = True,
 ) -> SimResult:
     """Run a campaign against a model in virtual time.
 
@@ -405,19 +488,35 @@ def simulate(
         pacing: the pacing policy (default: the core's, progressive when the script transfers
             to operators, else broadcast; held to the campaign's abandon cap either way).
         dnc: a do-not-call list.
-        store: also journal into this store.
+        store: also journal into this store; the campaign is read from it a page at a time
+            (an existing store is resumed: where it stopped, at its latest time).
         hooks: ``callback`` hooks by name.
         until: stop at this virtual time even if the campaign is not finished.
         on_result: called with each finished attempt.
+        page_size: with a store, contacts per read from it (see :meth:`Simulation.
+            page_from_store`).
+        max_loaded: with a store, read no more queued contacts while the core holds this many
+            open ones besides its scheduled retries.
+        keep_results: False: the result's ``records`` and ``progress`` are left empty
+            (memory for a long run journaled into ``store``).
 
     Returns:
         The attempts, the contacts' final progress and the SMS sent.
     """
     contacts = tuple(contacts)
-    restored: e.ContactsRestored | None = None
+    claimers: list[str] = []
     if store is not None:
-        restored, last = load_from_store(store, campaign.name, contacts)
-        start = max(start, last)
+        if contacts:  # a resumed list: only the contacts the store lacks are written
+            known = store.known_ids(campaign.name, [contact.id for contact in contacts])
+            new = [c for c in contacts if c.id not in known]
+            if new and known:  # numbers the new ones share with earlier contacts of the list
+                numbers = {phone for c in new for phone in c.phones}
+                claimers = [
+                    c.id for c in contacts if c.id in known and numbers.intersection(c.phones)
+                ]
+            store.add_contacts(campaign.name, new)
+        last = store.latest_attempt_time(campaign.name)
+        start = max(start, last) if last is not None else start
     sim = Simulation(
         campaign=campaign,
         model=model if model is not None else PartiesModel(seed=seed),
@@ -427,17 +526,22 @@ def simulate(
         store=store,
         hooks=dict(hooks or {}),
         on_result=on_result,
+        keep_results=keep_results,
     )
-    sim.at(start, restored if restored is not None else e.ContactsAdded(contacts))
+    if store is not None:
+        sim.page_from_store(page_size=page_size, max_loaded=max_loaded, claimers=claimers)
+    else:
+        sim.at(start, e.ContactsAdded(contacts))
     return sim.run(until=until)
 
 
 def load_from_store(
     store: Store, campaign: str, contacts: Iterable[Contact] = ()
 ) -> tuple[e.ContactsRestored, float]:
-    """Add ``contacts`` to the store (known ids are kept as they are) and read the campaign
-    back as the core's ``ContactsRestored`` event, with the latest time the store mentions
-    (a resumed simulation starts there)."""
+    """Add ``contacts`` to the store (known ids are kept as they are) and read the whole
+    campaign back as the core's ``ContactsRestored`` event, with the latest time the store
+    mentions. How a simulation started before it paged (``simulate`` pages now): kept as the
+    peer ``benchmarks/resume_scale.py`` measures, and for small stores read whole."""
     contacts = tuple(contacts)
     if contacts:
         store.add_contacts(campaign, contacts)

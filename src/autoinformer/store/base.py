@@ -12,8 +12,10 @@ A campaign may hold millions of contacts, so a start never reads them all: the r
 *open* ones in (:meth:`Store.queued_contacts`, :meth:`Store.timed_contacts`,
 :meth:`Store.in_call_contacts`, each in a fixed order with a cursor) and counts the rest with
 aggregates (:meth:`Store.state_counts`, :meth:`Store.attempt_counts`,
-:meth:`Store.skip_reasons`). A store answers a page in time that grows with the page, not with
-the campaign (indexes), and an aggregate without materialising a row per contact or attempt.
+:meth:`Store.skip_reasons`, :meth:`Store.latest_attempt_time`) and looks attempts up by id
+(:meth:`Store.attempts_by_id`). A store answers a page in time that grows with the page, not
+with the campaign (indexes), and an aggregate without materialising a row per contact or
+attempt.
 """
 
 from __future__ import annotations
@@ -156,6 +158,38 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
         """Every attempt of these contacts, in the order begun (a page's history)."""
+
+    def attempts_by_id(self, campaign: str, attempt_ids: Collection[str]) -> list[AttemptRecord]:
+        """The attempts of the campaign with these ``attempt_id`` values, in the order begun
+        (unknown ids are left out; an id given twice is returned once). Finished or not.
+
+        Used at start to tell which calls left up on the switch are this store's
+        (:func:`~autoinformer.backends.orphans.clear_orphans`): the answer must take time
+        that grows with ``len(attempt_ids)``, not with the campaign (an index on
+        ``attempt_id``). This default reads every attempt (correct, slow): a store should
+        override it.
+        """
+        wanted = set(attempt_ids)
+        if not wanted:
+            return []
+        return [r for r in self.attempts(campaign) if r.attempt_id in wanted]
+
+    def latest_attempt_time(self, campaign: str) -> float | None:
+        """The latest time any attempt of the campaign mentions: the maximum, over all its
+        attempts (finished or not), of the attempt's latest known time (``ended_at``, else
+        ``answered_at``, else ``started_at``, as :meth:`window_attempts` defines it); None when
+        the campaign has no attempt. A resumed clock (virtual or scaled) starts there.
+
+        An aggregate: one index lookup (SQLite: ``MAX`` over the ``attempts_latest`` index on
+        ``(campaign, COALESCE(ended_at, answered_at, started_at))``), never a read of every
+        attempt. This default reads every attempt (correct, slow): a store should override it.
+        """
+        latest: float | None = None
+        for r in self.attempts(campaign):
+            t = r.ended_at if r.ended_at is not None else r.answered_at
+            t = t if t is not None else r.started_at
+            latest = t if latest is None else max(latest, t)
+        return latest
 
     @abc.abstractmethod
     def state_counts(self, campaign: str) -> dict[ContactState, int]:

@@ -160,6 +160,17 @@ class MemoryStore(Store):
         wanted = set(contact_ids)
         return [a for a in self._campaign(campaign).attempts.values() if a.contact_id in wanted]
 
+    def attempts_by_id(self, campaign: str, attempt_ids: Collection[str]) -> list[AttemptRecord]:
+        attempts = self._campaign(campaign).attempts
+        found = {i for i in attempt_ids if i in attempts}
+        if not found:
+            return []
+        return [a for a in attempts.values() if a.attempt_id in found]  # the order begun
+
+    def latest_attempt_time(self, campaign: str) -> float | None:
+        attempts = self._campaign(campaign).attempts.values()
+        return max(map(_latest, attempts), default=None)
+
     def state_counts(self, campaign: str) -> dict[ContactState, int]:
         states = (p.state for p in self._campaign(campaign).progress.values())
         return dict(collections.Counter(states))

@@ -388,6 +388,22 @@ class SqliteStore(Store):
         rows.sort(key=lambda r: int(r["seq"]))
         return [_attempt_from(r) for r in rows]
 
+    def attempts_by_id(self, campaign: str, attempt_ids: Collection[str]) -> list[AttemptRecord]:
+        rows: list[sqlite3.Row] = []
+        for chunk in _chunks(attempt_ids):
+            marks = ", ".join("?" * len(chunk))
+            rows += self._read(
+                f"SELECT * FROM attempts WHERE campaign = ? AND attempt_id IN ({marks})",
+                (campaign, *chunk),
+            )
+        rows.sort(key=lambda r: int(r["seq"]))
+        return [_attempt_from(r) for r in rows]
+
+    def latest_attempt_time(self, campaign: str) -> float | None:
+        rows = self._read(f"SELECT MAX({_LATEST}) FROM attempts WHERE campaign = ?", (campaign,))
+        value = rows[0][0]
+        return None if value is None else float(value)
+
     def state_counts(self, campaign: str) -> dict[ContactState, int]:
         rows = self._read(
             "SELECT state, COUNT(*) FROM contacts WHERE campaign = ? GROUP BY state", (campaign,)
