@@ -132,6 +132,8 @@ class FakeAri:
     stay open and new ones are accepted, but nothing is answered (no REST reply, no event, no
     WebSocket pong), as a SIGSTOPped process behaves."""
     _awake: anyio.Event | None = attrs.field(init=False, default=None)
+    _stops: int = attrs.field(init=False, default=0)
+    """How many times :meth:`stop` ran: a request that waited through one died with it."""
 
     def __attrs_post_init__(self) -> None:
         self._spec = AriSpec.load(self.reference_dir)
@@ -217,7 +219,8 @@ class FakeAri:
         the port dead, and every channel, bridge and playback is gone without an event
         (nobody is subscribed any more)."""
         self.down = True
-        self.resume()  # killed while hung: the waiting requests find the port dead
+        self._stops += 1
+        self.resume()  # killed while hung: the waiting requests die with the process
         await self.drop_websocket()
         pbx = self.pbx
         for channel in list(pbx.channels.values()):
@@ -309,8 +312,9 @@ class FakeAri:
                 if self.down:
                     return
                 request, body = await _read_request(conn, stream)
+                stops = self._stops
                 await self._stalled()
-                if request is None or self.down:
+                if request is None or self.down or self._stops != stops:
                     return
                 target = request.target.decode()
                 headers = {k.decode().lower(): v.decode() for k, v in request.headers}

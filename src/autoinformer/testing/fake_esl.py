@@ -126,6 +126,8 @@ class FakeEslServer:
     port: int = attrs.field(init=False, default=0)
     _changed: anyio.Event = attrs.field(init=False, factory=anyio.Event)
     _awake: anyio.Event | None = attrs.field(init=False, default=None)
+    _stops: int = attrs.field(init=False, default=0)
+    """How many times :meth:`stop` ran: a connection that waited through one died with it."""
 
     async def __aenter__(self) -> Self:
         listener = await anyio.create_tcp_listener(
@@ -162,6 +164,7 @@ class FakeEslServer:
         """FreeSWITCH stops: connections close, new ones are refused, every channel is gone
         (without a word: nobody is listening). :meth:`start` brings it back, empty."""
         self.accepting = False
+        self._stops += 1
         self.resume()  # killed while hung: its connections die unanswered
         for listener in list(self._listeners):
             listener.closed = True  # nothing more reaches it
@@ -231,8 +234,9 @@ class FakeEslServer:
     # --- the connection ------------------------------------------------------------------
 
     async def _handle(self, stream: anyio.abc.SocketStream) -> None:
+        stops = self._stops
         await self._stalled()
-        if not self.accepting:
+        if not self.accepting or self._stops != stops:
             await stream.aclose()
             return
         listener = Listener(stream)
