@@ -8,6 +8,10 @@
 - Orphans: a process that died (its switch object closed without hanging up) leaves calls up;
   a new switch object lists them (:meth:`Switch.orphans`) and hangs them up; the runtime does
   it at start, before anything is dialled, and records the attempt ``unknown``.
+- A silent switch (SIGSTOP: the TCP link stays open, nothing answers): both backends notice
+  it (ARI: the WebSocket's ping goes unanswered; ESL: the ``api status`` heartbeat does), stop
+  originating at once, and resynchronise when it carries on (the calls adopted) or when it is
+  killed and started again (the calls lost), instead of holding the calls forever.
 - Short versions of ``benchmarks/drills/switch_outages.py`` (N calls, every fault).
 
 In virtual time: the outages last their full model length and take no real time.
@@ -15,12 +19,17 @@ In virtual time: the outages last their full model length and take no real time.
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 from collections.abc import AsyncIterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import anyio
+import httpx
 import pytest
+from httpx_ws import aconnect_ws
 
 from autoinformer.backends import base
 from autoinformer.backends.ari import AriSettings, AriSwitch
@@ -191,6 +200,117 @@ async def test_esl_resync_asks_about_calls_missing_from_the_lagging_channel_list
         assert ended.answered
 
 
+# --- a silent (hung) switch ------------------------------------------------------------------
+
+NOTICED = 25.0
+"""Model seconds within which a hung switch is noticed: ARI's ping (10 s) plus its timeout
+(10 s); ESL's heartbeat (``heartbeat_interval`` 10 s) plus ``command_timeout`` (3 s here)."""
+
+
+@pytest.mark.parametrize("then", ["resume", "kill"])
+async def test_ari_notices_a_silent_asterisk(then: str) -> None:
+    async with fake_ari() as fake, ari_switch(fake, reconnect_max=5.0) as switch:
+        await answered(switch, "c1")
+        fake.hang()
+        await anyio.sleep(NOTICED)  # virtual: the link is open, nothing answers
+        assert not switch.connected
+        with anyio.fail_after(0.001), pytest.raises(BackendUnavailable, match="not connected"):
+            await switch.originate("c2", HOLD, caller_id=None, ring_timeout=10)
+        await anyio.sleep(60.0)
+        if then == "resume":
+            fake.resume()
+        else:
+            await fake.stop()
+            fake.start()
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.seconds >= 60.0
+        if then == "resume":
+            assert (gap.adopted, gap.lost) == (("c1",), ())
+            await switch.hangup("c1")
+        else:
+            assert (gap.adopted, gap.lost) == ((), ("c1",))
+        ended = await next_of(switch.events(), base.CallEnded, "c1")
+        assert ended.answered
+        assert switch.connected
+        await answered(switch, "c3")
+        assert not switch.replaced  # our own upgrades served late did not end the stream
+        assert fake.violations == []
+
+
+@pytest.mark.parametrize("then", ["resume", "kill"])
+async def test_esl_notices_a_silent_freeswitch(then: str, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.ERROR, "autoinformer.backends.esl")
+    async with FakeEslServer(speed=1.0) as server, esl_switch(server) as switch:
+        await answered(switch, "c1")
+        server.hang()
+        await anyio.sleep(NOTICED)
+        assert not switch.connected
+        assert any("FreeSWITCH is hung" in r.getMessage() for r in caplog.records)
+        with anyio.fail_after(0.001), pytest.raises(BackendUnavailable):
+            await switch.originate("c2", HOLD, caller_id=None, ring_timeout=10)
+        await anyio.sleep(60.0)
+        if then == "resume":
+            server.resume()
+        else:
+            await server.stop()
+            server.start()
+        gap = await next_of(switch.events(), base.BackendGap)
+        assert gap.seconds >= 60.0
+        if then == "resume":
+            assert (gap.adopted, gap.lost) == (("c1",), ())
+            await switch.hangup("c1")
+        else:
+            assert (gap.adopted, gap.lost) == ((), ("c1",))
+        ended = await next_of(switch.events(), base.CallEnded, "c1")
+        assert ended.answered
+        assert switch.connected
+        await answered(switch, "c3")
+
+
+async def _late_upgrade(fake: FakeAri) -> None:
+    """What Asterisk does with one of our abandoned upgrades when it carries on: a WebSocket
+    for our application (ApplicationReplaced to the live one) whose client is long gone."""
+    async with (
+        httpx.AsyncClient(auth=(fake.username, fake.password)) as http,
+        aconnect_ws(f"{fake.url}/ari/events", http, params={"app": "autoinformer"}),
+    ):
+        pass
+
+
+@pytest.mark.parametrize("after", [5.0, 40.0])
+async def test_ari_takeover_just_after_a_hang_is_our_own_late_upgrade(after: float) -> None:
+    async with fake_ari() as fake, ari_switch(fake, reconnect_max=5.0) as switch:
+        fake.hang()
+        await anyio.sleep(NOTICED + 15.0)  # noticed; a reconnect's upgrade timed out
+        assert not switch.connected
+        await fake.stop()  # the stalled upgrades die with it: the late one is ours to send
+        fake.start()
+        await next_of(switch.events(), base.BackendGap)
+        await answered(switch, "c1")
+        await anyio.sleep(after)
+        await _late_upgrade(fake)
+        if after <= 30.0:  # within the window: reconnect, the call adopted
+            gap = await next_of(switch.events(), base.BackendGap)
+            assert gap.adopted == ("c1",)
+            assert not switch.replaced
+            await switch.hangup("c1")
+            assert (await next_of(switch.events(), base.CallEnded, "c1")).answered
+        else:  # long after: another dialer took the name over; no fight
+            with anyio.fail_after(WAIT):
+                async for _ in switch.events():
+                    pass
+            assert switch.replaced
+
+
+async def test_esl_heartbeat_is_quiet_while_freeswitch_answers() -> None:
+    async with FakeEslServer(speed=1.0) as server, esl_switch(server) as switch:
+        await answered(switch, "c1")
+        await anyio.sleep(100.0)
+        assert switch.connected
+        assert server.connections == 1  # never reconnected
+        assert 9 <= server.commands.count("api status") <= 10
+
+
 # --- item 4: orphans -------------------------------------------------------------------------
 
 
@@ -299,3 +419,42 @@ async def test_runtime_hangs_up_a_dead_process_s_call_before_it_retries(
     (stored,) = [r for r in store.attempts("orphans") if r.attempt_id == orphan_id]
     assert stored == first_result
     assert "hanging up" in caplog.text
+
+
+# --- the drill, short ------------------------------------------------------------------------
+
+DRILL = Path(__file__).resolve().parents[2] / "benchmarks" / "drills" / "switch_outages.py"
+
+
+def _drill_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("switch_outages", DRILL)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("target", ["fake-ari", "fake-esl"])
+async def test_the_switch_outage_drill_short(target: str) -> None:
+    # Every fault of benchmarks/drills/switch_outages.py, 12 calls (the script: 260).
+    drill = _drill_module()
+    rows = await drill.run_fake(target, list(drill.FAULTS), 12, 300.0, 60.0, False)
+    faults = [row["fault"] for row in rows]
+    assert faults == [f for f in drill.FAULTS if drill.applies(target, f)]
+    for row in rows:
+        assert (row["unresolved"], row["ghosts"], row["channels_left"]) == (0, 0, 0), row
+        assert row["completion"] == 1.0
+        assert not row.get("ended_twice")
+        assert not row.get("away_placed"), row
+    by = {row["fault"]: row for row in rows}
+    assert by["drop"]["adopted"] == 12
+    assert by["hang"]["adopted"] == 12
+    assert by["hang"]["noticed_s"] is not None
+    assert by["hang"]["noticed_s"] <= 20.5
+    for fault in ("restart", "outage", "hang-kill"):
+        assert by[fault]["lost"] == 12, by[fault]
+    assert by["outage"]["gap_seconds"] >= 300.0
+    assert by["outage"]["away_attempts"] >= 50
+    assert by["outage"]["away_fast"] == by["outage"]["away_attempts"]
+    assert by["orphans"]["orphans_left_after_10s"] == 0

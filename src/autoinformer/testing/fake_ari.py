@@ -127,6 +127,13 @@ class FakeAri:
     down: bool = attrs.field(init=False, default=False)
     """While True (between :meth:`stop` and :meth:`start`), every connection is closed
     without an answer, as a stopped Asterisk's port would."""
+    hung: bool = attrs.field(init=False, default=False)
+    """While True (between :meth:`hang` and :meth:`resume`), Asterisk is silent: connections
+    stay open and new ones are accepted, but nothing is answered (no REST reply, no event, no
+    WebSocket pong), as a SIGSTOPped process behaves."""
+    _awake: anyio.Event | None = attrs.field(init=False, default=None)
+    _stops: int = attrs.field(init=False, default=0)
+    """How many times :meth:`stop` ran: a request that waited through one died with it."""
 
     def __attrs_post_init__(self) -> None:
         self._spec = AriSpec.load(self.reference_dir)
@@ -212,6 +219,8 @@ class FakeAri:
         the port dead, and every channel, bridge and playback is gone without an event
         (nobody is subscribed any more)."""
         self.down = True
+        self._stops += 1
+        self.resume()  # killed while hung: the waiting requests die with the process
         await self.drop_websocket()
         pbx = self.pbx
         for channel in list(pbx.channels.values()):
@@ -229,6 +238,22 @@ class FakeAri:
         """Asterisk is back after :meth:`stop`, with no channels."""
         self.down = False
         self._notify()
+
+    def hang(self) -> None:
+        """Asterisk goes silent (SIGSTOP): what arrives is kept, nothing is answered."""
+        self.hung = True
+        self._awake = anyio.Event()
+
+    def resume(self) -> None:
+        """Asterisk carries on after :meth:`hang` (SIGCONT): what waited is answered now."""
+        self.hung = False
+        if self._awake is not None:
+            self._awake.set()
+
+    async def _stalled(self) -> None:
+        """Wait while hung (every reply, event and pong passes through here)."""
+        while self.hung and self._awake is not None:
+            await self._awake.wait()
 
     async def wait_until(self, condition: Callable[[], bool]) -> None:
         """Return once ``condition()`` holds; re-checked after every event and request.
@@ -287,7 +312,9 @@ class FakeAri:
                 if self.down:
                     return
                 request, body = await _read_request(conn, stream)
-                if request is None or self.down:
+                stops = self._stops
+                await self._stalled()
+                if request is None or self.down or self._stops != stops:
                     return
                 target = request.target.decode()
                 headers = {k.decode().lower(): v.decode() for k, v in request.headers}
@@ -537,6 +564,7 @@ class FakeAri:
             async def write() -> None:
                 with _quiet():
                     async for text in receive:
+                        await self._stalled()
                         if self.event_delay:
                             await anyio.sleep(self.event_delay)
                         await socket.send(wse.TextMessage(text))
@@ -548,6 +576,7 @@ class FakeAri:
                         if leftover:
                             ws.receive_data(leftover)
                         while True:
+                            await self._stalled()
                             for event in ws.events():
                                 if isinstance(event, wse.Ping):
                                     await socket.send(event.response())

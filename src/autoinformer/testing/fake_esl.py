@@ -99,6 +99,9 @@ class FakeEslServer:
     BACKGROUND_JOB never comes (a lost event)."""
     accepting: bool = True
     """False: new connections are closed at once (the switch is down)."""
+    hung: bool = False
+    """True (see :meth:`hang`): FreeSWITCH is silent; connections stay open and new ones are
+    accepted, but nothing is read or answered, as a SIGSTOPped process behaves."""
     unlisted: set[str] = attrs.field(factory=set)
     """Uuids ``show channels`` leaves out (a real FreeSWITCH's channel list lags its channels
     by about a second); ``uuid_exists`` still finds them."""
@@ -122,6 +125,9 @@ class FakeEslServer:
     _seq: itertools.count[int] = attrs.field(init=False, factory=lambda: itertools.count(1000))
     port: int = attrs.field(init=False, default=0)
     _changed: anyio.Event = attrs.field(init=False, factory=anyio.Event)
+    _awake: anyio.Event | None = attrs.field(init=False, default=None)
+    _stops: int = attrs.field(init=False, default=0)
+    """How many times :meth:`stop` ran: a connection that waited through one died with it."""
 
     async def __aenter__(self) -> Self:
         listener = await anyio.create_tcp_listener(
@@ -158,6 +164,8 @@ class FakeEslServer:
         """FreeSWITCH stops: connections close, new ones are refused, every channel is gone
         (without a word: nobody is listening). :meth:`start` brings it back, empty."""
         self.accepting = False
+        self._stops += 1
+        self.resume()  # killed while hung: its connections die unanswered
         for listener in list(self._listeners):
             listener.closed = True  # nothing more reaches it
         await self.drop_connections()
@@ -172,6 +180,22 @@ class FakeEslServer:
     def start(self) -> None:
         """FreeSWITCH is back (after :meth:`stop`): it accepts connections again."""
         self.accepting = True
+
+    def hang(self) -> None:
+        """FreeSWITCH goes silent (SIGSTOP): what arrives is kept, nothing is answered."""
+        self.hung = True
+        self._awake = anyio.Event()
+
+    def resume(self) -> None:
+        """FreeSWITCH carries on after :meth:`hang` (SIGCONT): what waited is handled now."""
+        self.hung = False
+        if self._awake is not None:
+            self._awake.set()
+
+    async def _stalled(self) -> None:
+        """Wait while hung (every command and every write passes through here)."""
+        while self.hung and self._awake is not None:
+            await self._awake.wait()
 
     def channel_for(self, call_id: str) -> FakeChannel:
         """The channel our client originated as ``call_id``."""
@@ -210,7 +234,9 @@ class FakeEslServer:
     # --- the connection ------------------------------------------------------------------
 
     async def _handle(self, stream: anyio.abc.SocketStream) -> None:
-        if not self.accepting:
+        stops = self._stops
+        await self._stalled()
+        if not self.accepting or self._stops != stops:
             await stream.aclose()
             return
         listener = Listener(stream)
@@ -230,6 +256,9 @@ class FakeEslServer:
                         anyio.ClosedResourceError,
                     ):
                         break
+                    await self._stalled()
+                    if listener.closed:
+                        break
                     buf += data
                     while b"\n\n" in buf:
                         block, buf = buf.split(b"\n\n", 1)
@@ -243,6 +272,9 @@ class FakeEslServer:
     async def _writer(self, listener: Listener) -> None:
         while not listener.closed:
             while listener.queue:
+                await self._stalled()
+                if listener.closed:
+                    return
                 data = b"".join(listener.queue)
                 listener.queue.clear()
                 try:

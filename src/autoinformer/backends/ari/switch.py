@@ -68,6 +68,9 @@ log = logging.getLogger("autoinformer.backends.ari")
 _FIRST_BACKOFF = 0.1
 _AWAY_ERROR_EVERY = 60.0
 """While Asterisk is away, an error is logged after this many seconds and then as often."""
+_LATE_UPGRADE_WINDOW = 30.0
+"""Seconds after a (re)connect during which an ApplicationReplaced may be one of our own
+abandoned WebSocket upgrades, served late by an Asterisk that was hung (see ``_run_events``)."""
 
 EVENTS_USED = (
     "StasisStart",
@@ -137,6 +140,9 @@ class AriSwitch(base.Switch):
     """How many times the event connection dropped and came back."""
     replaced: bool = attrs.field(init=False, default=False)
     """True once another client took our application name over (the event stream ended)."""
+    _late_upgrades: int = attrs.field(init=False, default=0)
+    """WebSocket upgrades we gave up on (timed out) that Asterisk may still serve."""
+    _connected_at: float = attrs.field(init=False, default=-math.inf)
 
     def __init__(
         self,
@@ -376,6 +382,7 @@ class AriSwitch(base.Switch):
                     max_message_size_bytes=4 << 20,
                 ) as ws:
                     self._ws = ws
+                    self._connected_at = anyio.current_time()
                     await self._filter_events()
                     if gap_started is not None:
                         # A failed resync raises: this connection is dropped and the next
@@ -389,7 +396,29 @@ class AriSwitch(base.Switch):
                     await self._read(ws)
             except Exception as exc:  # httpx-ws raises plain errors and ExceptionGroups
                 self.connected = False
-                if _contains(exc, _Replaced):
+                now = anyio.current_time()
+                if self._ws is None and _contains(exc, httpx.TimeoutException):
+                    # A hung Asterisk (SIGSTOP, overload) accepts the TCP connection and
+                    # answers nothing: the upgrade we give up on stays queued there, and
+                    # when Asterisk carries on it is served, after our next connection, and
+                    # takes our application over (ApplicationReplaced) to a dead socket.
+                    self._late_upgrades += 1
+                elif self._ws is not None and now - self._connected_at > _LATE_UPGRADE_WINDOW:
+                    self._late_upgrades = 0  # a session that lasted: nothing late remains
+                if (
+                    _contains(exc, _Replaced)
+                    and self._late_upgrades > 0
+                    and now - self._connected_at <= _LATE_UPGRADE_WINDOW
+                ):
+                    # Our own abandoned upgrade, not another dialer: reconnect (one per
+                    # abandoned upgrade at most, so two dialers never steal the name forever).
+                    self._late_upgrades -= 1
+                    log.warning(
+                        "ARI application %r taken over just after a reconnect, by one of our "
+                        "own upgrades Asterisk served late (it was hung); reconnecting",
+                        self.settings.app,
+                    )
+                elif _contains(exc, _Replaced):
                     self.replaced = True
                     log.error(
                         "another client took over the ARI application %r; this switch stops "
@@ -399,11 +428,12 @@ class AriSwitch(base.Switch):
                     self._send.close()
                     self._stream_closed = True
                     return
-                if self._first_attempt is not None and not self._first_attempt.is_set():
+                elif self._first_attempt is not None and not self._first_attempt.is_set():
                     self._first_error = _describe(exc)
                     self._first_attempt.set()
                     return
-                log.warning("ARI event stream lost (%s); reconnecting", _describe(exc))
+                else:
+                    log.warning("ARI event stream lost (%s); reconnecting", _describe(exc))
             self.connected = False
             self._ws = None
             if self._closing:

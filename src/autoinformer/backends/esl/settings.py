@@ -59,6 +59,11 @@ class EslSettings:
         inband_dtmf: start in-band DTMF detection (``start_dtmf``) when digits matter.
         connect_timeout: seconds for connecting and the auth handshake.
         command_timeout: seconds to wait for a command's reply.
+        heartbeat_interval: seconds between two ``api status`` on an idle-or-not connection.
+            ESL has no ping, and a hung FreeSWITCH (stopped, deadlocked) keeps its TCP
+            connection open: without a heartbeat, calls in progress would be held forever.
+            No reply within ``command_timeout`` drops the connection (reconnect and resync,
+            ``originate`` failing at once meanwhile): a hang is noticed within the sum.
         reconnect_for: seconds away from the switch after which an error is logged, then
             again every that many seconds. The switch never gives up: it reconnects with
             back-off (up to 5 s apart) for as long as it is open. (It used to give up after
@@ -89,6 +94,9 @@ class EslSettings:
     )
     command_timeout: float = attrs.field(
         default=10.0, validator=_positive("backend.command_timeout")
+    )
+    heartbeat_interval: float = attrs.field(
+        default=10.0, validator=_positive("backend.heartbeat_interval")
     )
     reconnect_for: float = 60.0
     event_buffer: int = 10_000

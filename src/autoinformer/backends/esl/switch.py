@@ -471,6 +471,7 @@ class EslSwitch(EslSettings, Switch):
 
         Returns the setup's (or resync's) error, None when the session was set up."""
         setup_error: BackendError | None = None
+        beating = anyio.CancelScope()
         async with anyio.create_task_group() as tg:
 
             async def reader() -> None:
@@ -479,6 +480,7 @@ class EslSwitch(EslSettings, Switch):
                 except BackendUnavailable:
                     pass
                 finally:
+                    beating.cancel()
                     self._conn = None
                     self._synced = False
                     for done, _ in list(self._waiters.values()):
@@ -494,10 +496,40 @@ class EslSwitch(EslSettings, Switch):
             except BackendError as exc:
                 setup_error = exc
                 await conn.aclose()
-            if setup_error is None and task_status is not None:
-                task_status.started()
-                task_status = None
+            if setup_error is None:
+                tg.start_soon(self._heartbeat, conn, beating)
+                if task_status is not None:
+                    task_status.started()
+                    task_status = None
         return setup_error
+
+    async def _heartbeat(self, conn: EslConnection, scope: anyio.CancelScope) -> None:
+        """Ask ``api status`` every ``heartbeat_interval`` seconds while ``conn`` lives.
+
+        A hung FreeSWITCH (SIGSTOP, a deadlock) keeps the TCP connection open and says
+        nothing, and ESL has no ping of its own: events stop, calls look held forever. A
+        heartbeat without a reply within ``command_timeout`` closes the connection (the
+        command does that on a timeout), so the reader ends and the switch reconnects and
+        resynchronises as after any drop; ``originate`` fails at once meanwhile.
+        """
+        with scope:
+            while not conn.closed:
+                await anyio.sleep(self.heartbeat_interval)
+                try:
+                    await conn.command(
+                        "api status", reply_timeout=self.command_timeout, check=False
+                    )
+                except BackendTimeout:
+                    log.error(
+                        "ESL %s:%s: no reply to a heartbeat within %g s; FreeSWITCH is hung, "
+                        "reconnecting",
+                        self.host,
+                        self.port,
+                        self.command_timeout,
+                    )
+                    return
+                except BackendUnavailable:
+                    return
 
     async def _setup(self, conn: EslConnection) -> None:
         await conn.command(
