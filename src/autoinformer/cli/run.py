@@ -4,9 +4,11 @@ The file says everything (see ``docs/quickstart.md``): the campaign, its contact
 script, operators and backend. Every key is checked before anyone is called, and so is every
 recording the script plays (exists, decodes, within limits) and every ``{VARIABLE}`` of its
 texts (a column of the contact list): a mistake stops the run with its dotted key, exit code 2.
-Results are journaled in the embedded SQLite store (a temporary file unless ``--store`` is
-given, whose path is printed at the start; an existing store is resumed). Ctrl-C prints the
-command that carries on. ``autoinformer report`` and ``autoinformer export`` show the results.
+Results are journaled in the embedded SQLite store (a temporary file unless ``--store`` or the
+file's ``store`` key names one, whose path is printed at the start; an existing store is
+resumed), or in PostgreSQL when that is a ``postgresql://`` URL (the password from PGPASSWORD
+or ~/.pgpass, never the URL). Ctrl-C prints the command that carries on.
+``autoinformer report`` and ``autoinformer export`` show the results.
 
 With ``kind = "sim"`` the campaign runs against the simulated population of the ``[sim]``
 table: in virtual time by default (instant, the same seed gives the same statistics), or with
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from autoinformer._assembly import real_switch, resumed_clock, sim_model, speech_renderer
@@ -38,6 +39,7 @@ from autoinformer.cli._running import (
     setup_logging,
     stopped,
 )
+from autoinformer.cli._stores import StoreLocation
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
 from autoinformer.errors import BackendError, SpeechUnavailable, StoreError
 from autoinformer.preflight import (
@@ -112,12 +114,13 @@ def _run(args: argparse.Namespace) -> int:
     dnc = None
     if spec.do_not_call is not None:
         dnc = DoNotCallList.from_file(spec.do_not_call, region=spec.campaign.region, create=True)
-    store, path = open_store(args.store)
+    target = args.store or spec.store  # --store wins over the file's store key
+    store, path = open_store(target)
     # the switch can reach the audio the script plays (before anyone is called)
-    speech_dir = spec.speech.cache or path.parent / "speech-cache"
+    speech_dir = spec.speech.cache or path.folder / "speech-cache"
     check_backend(spec.campaign, spec.backend, spec.backend_settings, speech_dir=speech_dir)
     argv = getattr(args, "argv", ["run", args.campaign])
-    announce_store(argv, path, temporary=args.store is None)
+    announce_store(argv, path, temporary=target is None)
     try:
         summary = _execute(spec, contacts, store, path, args, dnc, hooks)
     except KeyboardInterrupt:
@@ -149,7 +152,7 @@ def _execute(
     spec: CampaignFile,
     contacts: list[Contact],
     store: Any,
-    path: Path,
+    path: StoreLocation,
     args: argparse.Namespace,
     dnc: DoNotCallList | None,
     hooks: dict[str, Any],
@@ -172,7 +175,7 @@ def _execute(
                 progress=not args.json,
                 pacing=spec.pacing(),
                 hooks=hooks,
-                renderer=speech_renderer(spec, path.parent),
+                renderer=speech_renderer(spec, path.folder),
             )
     return summary
 
