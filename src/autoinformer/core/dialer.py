@@ -378,16 +378,7 @@ class DialerCore:
     def _on_restored(self, now: float, event: e.ContactsRestored, out: list[c.Command]) -> None:
         guard = self.pacing
         if isinstance(guard, AbandonGuard):
-            h = guard_history(event)
-            guard.restore(
-                finished=h.finished,
-                answers=h.answers,
-                requests=h.requests,
-                abandons=h.abandons,
-                now=now,
-                answered_at=h.answered_at,
-                abandoned_at=h.abandoned_at,
-            )
+            guard_history(event).apply(guard, now)
         added = self._intake.added
         out += self._intake.restore(now, event)
         if self._intake.added != added:
