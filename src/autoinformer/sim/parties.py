@@ -1,8 +1,10 @@
-"""Called parties for tests: the last digit of the dialled number chooses the behaviour.
+"""Called parties by convention: the last digit of the dialled number chooses the behaviour.
 
 This is the convention of ``shared/reference/samples/README.md``, so one conformance campaign
 runs unchanged on the simulated switch, on the fake ARI and ESL servers, and on a real server
-whose dialplan jumps on the last digit. Every fake reads its callees from :data:`PARTIES`.
+whose dialplan jumps on the last digit. Every fake reads its callees from :data:`PARTIES`, and
+so does the simulator's :class:`~autoinformer.sim.model.PartiesModel`: it lives here, beside
+the simulator, and :mod:`autoinformer.testing.parties` hands it on to the tests and fakes.
 """
 
 from __future__ import annotations
