@@ -71,7 +71,7 @@ def child(mode: str, toml: str, store_path: str) -> None:
             contacts, _ = run_cli.load_contacts(spec)
             count = len(contacts)
         else:
-            contacts, rejected = run_cli._contact_list(spec, store)
+            contacts, _ = run_cli._contact_list(spec, store)
             count = len(contacts)
             if mode == "first":  # what the run's start then does with them
                 seconds = time.perf_counter() - started
