@@ -185,19 +185,25 @@ def _count(store: Path) -> int:
         return -1
 
 
-STORE_SUFFIXES = ("", "-wal", "-shm")
-"""The files of one SQLite store in WAL mode."""
+STORE_SUFFIXES = ("", "-wal")
+"""The files of one SQLite store in WAL mode that hold its data (the ``-shm`` index is rebuilt
+from the WAL by the next process that opens the store)."""
 
 
 def _copy_store(source: Path, target: Path) -> None:
-    """Copy a store's files (the database, its WAL and shared memory) over another's; a
-    file the source lacks is removed from the target. Only while no process has them open."""
+    """Copy a store's files (the database and its WAL) over another's, each as a new file put in
+    place whole; a file the source lacks is removed from the target, and so is the target's
+    ``-shm`` index (a copied or stale one is a bus error for the next reader that maps it).
+    Only while no process has either store open."""
     for suffix in STORE_SUFFIXES:
         src, dst = Path(f"{source}{suffix}"), Path(f"{target}{suffix}")
         if src.exists():
-            shutil.copyfile(src, dst)
+            part = dst.with_name(dst.name + ".part")
+            shutil.copyfile(src, part)
+            os.replace(part, dst)
         else:
             dst.unlink(missing_ok=True)
+    Path(f"{target}-shm").unlink(missing_ok=True)
 
 
 def _kill_once(mode: Mode, store: Path, delay: float | None, growth: int) -> bool:
