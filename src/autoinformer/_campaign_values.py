@@ -14,11 +14,13 @@ import datetime as dt
 import math
 import zoneinfo
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 from autoinformer.errors import SettingsError
+from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url
 
 __all__ = [
     "MAX_DURATION_SECONDS",
@@ -29,6 +31,7 @@ __all__ = [
     "check_retry",
     "check_sim",
     "check_sms",
+    "check_store",
     "check_text",
     "check_window",
     "check_zone",
@@ -48,6 +51,31 @@ def check_text(value: Any, field: str) -> str:
     if "\x00" in value:
         raise SettingsError(field, "contains a NUL character")
     return value
+
+
+def check_store(value: Any, base: Path, field: str = "campaign.store") -> str | None:
+    """A ``postgresql://`` URL without a password, or a SQLite file (relative to ``base``).
+
+    A password in the file would be read by everyone who reads the campaign, so it is refused
+    without quoting the value: libpq takes it from PGPASSWORD or ~/.pgpass.
+    """
+    if value is None:
+        return None
+    text = check_text(value, field)
+    if is_postgres_url(text):
+        try:
+            secret = has_password(text)
+        except ValueError:
+            raise SettingsError(field, "not a valid postgresql:// URL") from None
+        if secret:
+            raise SettingsError(
+                field,
+                f"the URL carries a password: keep it out of the campaign file; {PASSWORD_HELP}",
+            )
+        return text
+    if not text.strip():
+        raise SettingsError(field, "expected a SQLite file or a postgresql:// URL, got ''")
+    return str(base / text)
 
 
 def check_zone(value: Any, field: str) -> str:

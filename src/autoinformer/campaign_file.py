@@ -68,6 +68,8 @@ class CampaignFile:
         hooks: ``callback`` hooks by name, as ``"package.module:function"`` import paths
             (``[hooks]``); see :func:`resolve_hooks`.
         speech: the ``[speech]`` table: how ``say`` steps are rendered for a real switch.
+        store: ``campaign.store``: a ``postgresql://`` URL (no password in it), or a SQLite
+            file (relative to the file); None: ``--store`` or a temporary file.
     """
 
     path: Path
@@ -80,6 +82,7 @@ class CampaignFile:
     pacing: Callable[[], PacingPolicy] = BroadcastPacing
     hooks: Mapping[str, str] = attrs.field(factory=dict)
     speech: SpeechSettings = attrs.field(factory=SpeechSettings)
+    store: str | None = None
 
 
 def load_campaign_file(path: str | Path) -> CampaignFile:
@@ -143,6 +146,7 @@ def parse_campaign(
             "do_not_call",
             "max_call_seconds",
             "pacing",
+            "store",
         },
     )
     # no default zone: a campaign whose numbers span several zones must name one (#14)
@@ -194,6 +198,7 @@ def parse_campaign(
 
     contacts = _get(camp, "campaign", "contacts", str, None)
     dnc = _get(camp, "campaign", "do_not_call", str, None)
+    store = values.check_store(_get(camp, "campaign", "store", str, None), base)
     backend = dict(_table(data, "backend"))
     kind = backend.pop("kind", "sim")
     if not isinstance(kind, str) or kind not in ("sim", "ari", "esl"):
@@ -217,6 +222,7 @@ def parse_campaign(
         pacing=_pacing(_table(camp, "pacing", prefix="campaign"), campaign),
         hooks=_hooks(_table(data, "hooks")),
         speech=_speech(_table(data, "speech"), base),
+        store=store,
     )
 
 

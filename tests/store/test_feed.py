@@ -8,6 +8,7 @@ partly with each paged contact: every attempt must count exactly once.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -56,11 +57,19 @@ def _campaign() -> Campaign:
     )
 
 
-@pytest.fixture(params=["memory", "sqlite"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Store:
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")  # skips without a server or psycopg
+        from autoinformer.store.postgres import PostgresStore
+
+        with PostgresStore(url) as pg:
+            yield pg
+        return
     if request.param == "memory":
-        return MemoryStore()
-    return SqliteStore(tmp_path / "fd.db", durability="normal")
+        yield MemoryStore()
+        return
+    yield SqliteStore(tmp_path / "fd.db", durability="normal")
 
 
 def _journal(store: Store) -> None:

@@ -21,13 +21,20 @@ from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason
 C = "paging"
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = (
-        MemoryStore()
-        if request.param == "memory"
-        else SqliteStore(tmp_path / "p.db", durability="normal")
-    )
+    s: Store
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")  # skips without a server or psycopg
+        from autoinformer.store.postgres import PostgresStore
+
+        s = PostgresStore(url)
+    else:
+        s = (
+            MemoryStore()
+            if request.param == "memory"
+            else SqliteStore(tmp_path / "p.db", durability="normal")
+        )
     yield s
     s.close()
 

@@ -1,4 +1,4 @@
-"""Both stores honour the same contract; SQLite also survives a killed process."""
+"""The stores (memory, SQLite, PostgreSQL) honour one contract; SQLite survives a kill -9."""
 
 from __future__ import annotations
 
@@ -19,9 +19,16 @@ from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store import MemoryStore, SqliteStore, Store
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "c.db")
+    s: Store
+    if request.param == "postgres":
+        url = request.getfixturevalue("postgres_url")  # skips without a server or psycopg
+        from autoinformer.store.postgres import PostgresStore
+
+        s = PostgresStore(url)
+    else:
+        s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "c.db")
     yield s
     s.close()
 

@@ -7,7 +7,6 @@ import json
 import logging
 import shlex
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ import anyio
 from autoinformer._assembly import latest_time
 from autoinformer.backends.base import Switch
 from autoinformer.campaign import Campaign
+from autoinformer.cli._stores import StoreLocation, open_run_store
 from autoinformer.clock import Clock
 from autoinformer.contacts.model import Contact
 from autoinformer.core.dialer import DoNotCall
@@ -26,7 +26,7 @@ from autoinformer.records import AttemptRecord
 from autoinformer.runtime import Runtime
 from autoinformer.sim.driver import Hook, simulate
 from autoinformer.sim.model import CallModel
-from autoinformer.store.sqlite import SqliteStore
+from autoinformer.store.base import Store
 from autoinformer.summary import SMS_SENT_KEY, RunSummary, summarize
 
 __all__ = [
@@ -46,7 +46,11 @@ __all__ = [
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:
     """``--store``, ``--json`` and ``--verbose``, shared by ``demo`` and ``run``."""
-    parser.add_argument("--store", help="SQLite store to write (resumed if it exists)")
+    parser.add_argument(
+        "--store",
+        help="SQLite file or postgresql:// URL to write (resumed if it exists; the password "
+        "from PGPASSWORD or ~/.pgpass)",
+    )
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     parser.add_argument(
         "-v", "--verbose", action="store_true", help="log every journal write to stderr"
@@ -81,7 +85,7 @@ class _PlainStderr(logging.Handler):
             self.handleError(record)
 
 
-def resume_command(argv: Sequence[str], path: Path) -> str:
+def resume_command(argv: Sequence[str], path: Path | StoreLocation) -> str:
     """The command line that carries on a run: ``argv`` with ``--store PATH``."""
     kept: list[str] = []
     skip = False
@@ -95,7 +99,7 @@ def resume_command(argv: Sequence[str], path: Path) -> str:
     return shlex.join(["autoinformer", *kept, "--store", str(path)])
 
 
-def announce_store(argv: Sequence[str], path: Path, *, temporary: bool) -> None:
+def announce_store(argv: Sequence[str], path: Path | StoreLocation, *, temporary: bool) -> None:
     """Say on stderr where a temporary store is, before the first call: a run cut short
     (Ctrl-C, a closed terminal) can be carried on from it."""
     if temporary:
@@ -107,7 +111,7 @@ def announce_store(argv: Sequence[str], path: Path, *, temporary: bool) -> None:
         )
 
 
-def interrupted(argv: Sequence[str], path: Path) -> None:
+def interrupted(argv: Sequence[str], path: Path | StoreLocation) -> None:
     """Say on stderr that the run was interrupted, where its results are and how to resume."""
     print(
         f"\ninterrupted: every finished attempt is in {path}; calls in flight are retried "
@@ -117,7 +121,7 @@ def interrupted(argv: Sequence[str], path: Path) -> None:
     )
 
 
-def stopped(argv: Sequence[str], path: Path, error: BaseException) -> None:
+def stopped(argv: Sequence[str], path: Path | StoreLocation, error: BaseException) -> None:
     """Say on stderr that the run stopped on ``error``, that the calls in progress were hung
     up and recorded, where the results are and how to carry on."""
     print(
@@ -128,23 +132,16 @@ def stopped(argv: Sequence[str], path: Path, error: BaseException) -> None:
     )
 
 
-def open_store(path: str | None) -> tuple[SqliteStore, Path]:
-    """The SQLite store at ``path`` (resumed if it exists), or a new temporary one.
-
-    Commits are synced the ``normal`` way (WAL): every committed write survives the process
-    being killed at any moment; only a power cut may lose the last few.
-    """
-    if path is None:
-        target = Path(tempfile.mkdtemp(prefix="autoinformer-")) / "campaign.sqlite"
-    else:
-        target = Path(path)
-    return SqliteStore(target, durability="normal"), target
+def open_store(path: str | None) -> tuple[Store, StoreLocation]:
+    """The store at ``path``: a ``postgresql://`` URL, a SQLite file (resumed if it exists),
+    or a new temporary SQLite file (see :func:`~autoinformer.cli._stores.open_run_store`)."""
+    return open_run_store(path)
 
 
 def run_virtual(
     campaign: Campaign,
     contacts: Sequence[Contact],
-    store: SqliteStore,
+    store: Store,
     *,
     model: CallModel,
     dnc: DoNotCall | None = None,
@@ -185,7 +182,7 @@ def run_virtual(
 def run_realtime(
     campaign: Campaign,
     contacts: Sequence[Contact],
-    store: SqliteStore,
+    store: Store,
     *,
     switch: Callable[[], Switch],
     clock: Clock,

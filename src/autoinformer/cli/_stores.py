@@ -1,22 +1,122 @@
-"""What ``report`` and ``export`` share: opening an existing store and naming its campaigns."""
+"""Opening stores for the commands: the one a run writes (a SQLite file or a PostgreSQL URL),
+and, for ``report`` and ``export``, an existing one and its campaigns."""
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
+import tempfile
 from pathlib import Path
 
+import attrs
+
 from autoinformer.errors import InputError
+from autoinformer.store.base import Store
 from autoinformer.store.sqlite import SqliteStore
+from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url, redacted
 
-__all__ = ["choose_campaign", "open_existing_store", "store_campaigns"]
+__all__ = [
+    "StoreLocation",
+    "choose_campaign",
+    "open_existing_store",
+    "open_run_store",
+    "store_argument",
+    "store_campaigns",
+]
 
 
-def store_campaigns(path: Path) -> list[str]:
-    """The campaigns a store file holds (sorted), read without writing to it.
+@attrs.frozen
+class StoreLocation:
+    """Where a run's results go, as the commands print it.
+
+    Attributes:
+        name: the SQLite file's path, or the PostgreSQL URL (never with a password).
+        folder: where files kept beside the store go (the speech cache): the SQLite file's
+            folder; for a database, a folder in the temporary directory named after it.
+    """
+
+    name: str
+    folder: Path
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def open_run_store(target: str | None, *, option: str = "--store") -> tuple[Store, StoreLocation]:
+    """The store a run writes: a ``postgresql://`` URL, a SQLite file (resumed if it exists),
+    or, with no ``target``, a new temporary SQLite file.
+
+    SQLite commits are synced the ``normal`` way (WAL): every committed write survives the
+    process being killed at any moment; only a power cut may lose the last few.
 
     Raises:
-        InputError: the file is missing or is not an autoinformer store.
+        InputError: the URL carries a password (``option`` names where it was given): it would
+            sit in shell history, the process list and every printed resume command.
+        StoreError: the database cannot be reached or its schema is newer than ours.
     """
+    if target is not None and is_postgres_url(target):
+        _refuse_password(target, option)
+        try:
+            from autoinformer.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise InputError(f"{option}: {exc}") from None
+        name = redacted(target)
+        digest = hashlib.sha256(name.encode()).hexdigest()[:12]
+        folder = Path(tempfile.gettempdir()) / f"autoinformer-{digest}"
+        return PostgresStore(target), StoreLocation(name, folder)
+    if target is None:
+        path = Path(tempfile.mkdtemp(prefix="autoinformer-")) / "campaign.sqlite"
+    else:
+        path = Path(target)
+    return SqliteStore(path, durability="normal"), StoreLocation(str(path), path.parent)
+
+
+def store_argument(value: str) -> Path | str:
+    """``report``'s and ``export``'s STORE: a ``postgresql://`` URL kept as text, else a file."""
+    return value if is_postgres_url(value) else Path(value)
+
+
+def _refuse_password(url: str, option: str) -> None:
+    if has_password(url):
+        raise InputError(
+            f"{option}: the PostgreSQL URL carries a password; {PASSWORD_HELP} instead "
+            "(libpq reads both)"
+        )
+
+
+def _postgres_campaigns(url: str) -> list[str]:
+    """The campaigns a database holds, read without creating the store's tables."""
+    _refuse_password(url, "STORE")
+    try:
+        import psycopg
+    except ImportError:
+        raise InputError(
+            f"{url}: the PostgreSQL store needs psycopg: pip install 'autoinformer[postgres]'"
+        ) from None
+    try:
+        with psycopg.connect(url, connect_timeout=10) as db:
+            found = db.execute("SELECT to_regclass('autoinformer_contacts')").fetchone()
+            if found is None or found[0] is None:
+                raise InputError(f"{url}: no autoinformer store in that database")
+            rows = db.execute(
+                "SELECT campaign FROM autoinformer_contacts UNION "
+                "SELECT campaign FROM autoinformer_attempts"
+            ).fetchall()
+    except psycopg.Error as exc:
+        raise InputError(f"{redacted(url)}: cannot read the store ({exc})") from None
+    return sorted(str(name) for (name,) in rows)
+
+
+def store_campaigns(path: Path | str) -> list[str]:
+    """The campaigns a store holds (sorted), read without writing to it: a SQLite file, or a
+    PostgreSQL database given by URL.
+
+    Raises:
+        InputError: the file is missing or is not an autoinformer store; the database cannot
+            be reached or holds none.
+    """
+    if isinstance(path, str):
+        return _postgres_campaigns(path)
     if not path.is_file():
         raise InputError(f"{path}: no such store (give the file a run's --store wrote)")
     try:
@@ -32,7 +132,7 @@ def store_campaigns(path: Path) -> list[str]:
     return sorted(str(name) for (name,) in rows)
 
 
-def choose_campaign(path: Path, name: str | None) -> str:
+def choose_campaign(path: Path | str, name: str | None) -> str:
     """The campaign to report on: ``name``, or the store's only one.
 
     Raises:
@@ -54,7 +154,12 @@ def choose_campaign(path: Path, name: str | None) -> str:
     return names[0]
 
 
-def open_existing_store(path: Path) -> SqliteStore:
-    """The store at ``path``, which must exist (a report never creates an empty store)."""
-    store_campaigns(path)  # raises a clear InputError for a missing or foreign file
+def open_existing_store(path: Path | str) -> Store:
+    """The store at ``path`` (a file, or a PostgreSQL URL), which must exist (a report never
+    creates an empty store)."""
+    store_campaigns(path)  # raises a clear InputError for a missing or foreign store
+    if isinstance(path, str):
+        from autoinformer.store.postgres import PostgresStore
+
+        return PostgresStore(path)
     return SqliteStore(path, durability="normal")

@@ -4,7 +4,8 @@ A homeowners' association calls its debtors: a greeting, "your debt is ... roubl
 to talk to an operator". The callees are a seeded population (answer, busy, unreachable rates,
 listening times, some press 1); two operators take the transfers. Results are journaled in the
 embedded SQLite store (a temporary file unless ``--store`` is given; an existing store is
-resumed, so a run cut short carries on where it stopped).
+resumed, so a run cut short carries on where it stopped), or in PostgreSQL with
+``--store postgresql://...``.
 
 The compliance defaults are on: calls only 09:00-20:00 in the callee's local time, and
 abandoned calls (a callee who pressed 1 and found no operator) held at or under 3% of the
@@ -48,7 +49,7 @@ from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
 from autoinformer.script import Script, menu, play, say, transfer
 from autoinformer.sim.model import PopulationModel, seeded_random
-from autoinformer.store.sqlite import SqliteStore
+from autoinformer.store.base import Store
 
 __all__ = ["PACINGS", "demo_campaign", "demo_contacts", "demo_model", "register"]
 
@@ -213,7 +214,7 @@ def _list_key(args: argparse.Namespace) -> str:
     return f"{args.contacts} {args.seed}"
 
 
-def _import(store: SqliteStore, campaign: str, contacts: list[Contact], key: str) -> list[Contact]:
+def _import(store: Store, campaign: str, contacts: list[Contact], key: str) -> list[Contact]:
     """Store the demo list (the contacts the store lacks) and note that it holds it whole;
     returns what the driver still needs to be given: nothing, or the whole list when new
     contacts join earlier ones (the driver then checks their numbers against those)."""
@@ -231,7 +232,7 @@ def _execute(
     campaign: Campaign,
     contacts: list[Contact],
     pacing: PacingPolicy,
-    store: SqliteStore,
+    store: Store,
 ) -> dict[str, Any]:
     with store:
         if args.speed is None:

@@ -20,7 +20,12 @@ from pathlib import Path
 from typing import Any
 
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
-from autoinformer.cli._stores import choose_campaign, open_existing_store, store_campaigns
+from autoinformer.cli._stores import (
+    choose_campaign,
+    open_existing_store,
+    store_argument,
+    store_campaigns,
+)
 from autoinformer.errors import ExportError
 from autoinformer.records import AttemptRecord
 from autoinformer.store.base import Store
@@ -38,7 +43,11 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("store", type=Path, help="the SQLite store a run wrote (--store)")
+    parser.add_argument(
+        "store",
+        type=store_argument,
+        help="the store a run wrote (--store): a SQLite file or a postgresql:// URL",
+    )
     parser.add_argument(
         "--format", required=True, choices=("csv", "xlsx"), help="csv (UTF-8 with BOM) or xlsx"
     )

@@ -6,20 +6,19 @@ caller ID and per operator, why contacts were skipped, SMS sent, talk time, and 
 ``CampaignStats.to_dict()``, see ``docs/statistics.md``, plus ``campaign``,
 ``contacts_by_state``, ``skipped`` and ``sms_sent``).
 
-The store is the file a run's ``--store`` wrote (``autoinformer demo --store demo.sqlite``);
-with several campaigns in it, ``--campaign`` picks one. Exit codes: 0 ok, 2 no such store or
-campaign, or a bad option.
+The store is the file a run's ``--store`` wrote (``autoinformer demo --store demo.sqlite``),
+or its PostgreSQL URL; with several campaigns in it, ``--campaign`` picks one. Exit codes:
+0 ok, 2 no such store or campaign, or a bad option.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
 from typing import Any
 
 from autoinformer.cli import EXIT_OK
-from autoinformer.cli._stores import choose_campaign, open_existing_store
+from autoinformer.cli._stores import choose_campaign, open_existing_store, store_argument
 
 __all__ = ["register"]
 
@@ -32,7 +31,11 @@ def register(subparsers: Any) -> None:
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("store", type=Path, help="the SQLite store a run wrote (--store)")
+    parser.add_argument(
+        "store",
+        type=store_argument,
+        help="the store a run wrote (--store): a SQLite file or a postgresql:// URL",
+    )
     parser.add_argument("--campaign", help="the campaign (needed when the store has several)")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
     parser.add_argument(

@@ -4,9 +4,11 @@ The file says everything (see ``docs/quickstart.md``): the campaign, its contact
 script, operators and backend. Every key is checked before anyone is called, and so is every
 recording the script plays (exists, decodes, within limits) and every ``{VARIABLE}`` of its
 texts (a column of the contact list): a mistake stops the run with its dotted key, exit code 2.
-Results are journaled in the embedded SQLite store (a temporary file unless ``--store`` is
-given, whose path is printed at the start; an existing store is resumed). Ctrl-C prints the
-command that carries on. ``autoinformer report`` and ``autoinformer export`` show the results.
+Results are journaled in the embedded SQLite store (a temporary file unless ``--store`` or the
+file's ``store`` key names one, whose path is printed at the start; an existing store is
+resumed), or in PostgreSQL when that is a ``postgresql://`` URL (the password from PGPASSWORD
+or ~/.pgpass, never the URL). Ctrl-C prints the command that carries on.
+``autoinformer report`` and ``autoinformer export`` show the results.
 
 With ``kind = "sim"`` the campaign runs against the simulated population of the ``[sim]``
 table: in virtual time by default (instant, the same seed gives the same statistics), or with
@@ -27,6 +29,7 @@ from typing import Any
 from autoinformer._assembly import real_switch, resumed_clock, sim_model, speech_renderer
 from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve_hooks
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from autoinformer.cli._list_memo import fingerprint, recall, remember
 from autoinformer.cli._running import (
     add_common_arguments,
     announce_store,
@@ -38,6 +41,7 @@ from autoinformer.cli._running import (
     setup_logging,
     stopped,
 )
+from autoinformer.cli._stores import StoreLocation
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
 from autoinformer.errors import BackendError, SpeechUnavailable, StoreError
 from autoinformer.preflight import (
@@ -46,6 +50,7 @@ from autoinformer.preflight import (
     list_columns,
     overnight_hours,
 )
+from autoinformer.store.urls import is_postgres_url
 
 __all__ = ["load_contacts", "register"]
 
@@ -101,23 +106,25 @@ def _run(args: argparse.Namespace) -> int:
     if args.speed is not None and (args.speed <= 0 or spec.backend != "sim"):
         print("autoinformer run: error: --speed needs a number > 0 and kind = sim", file=sys.stderr)
         return EXIT_USAGE
-    contacts, problems = load_contacts(spec)
-    for line in problems:
-        print(f"skipped: {line}", file=sys.stderr)
-    if contacts:  # a variable no column provides would skip every contact: stop here
-        check_templates(spec.campaign.script, list_columns(contacts))
     night = overnight_hours(spec.campaign.window)
     if night:
         print(f"note: {_overnight_note(night)}", file=sys.stderr)
     dnc = None
     if spec.do_not_call is not None:
         dnc = DoNotCallList.from_file(spec.do_not_call, region=spec.campaign.region, create=True)
-    store, path = open_store(args.store)
+    target = args.store or spec.store  # --store wins over the file's store key
+    if _may_remember(target):
+        store, path = open_store(target)
+        contacts, rejected = _contact_list(spec, store)
+    else:  # a new store: a mistake in the list or its templates leaves no store behind
+        contacts, rejected = _read_list(spec)
+        store, path = open_store(target)
+        _remember(spec, store, contacts, rejected)
     # the switch can reach the audio the script plays (before anyone is called)
-    speech_dir = spec.speech.cache or path.parent / "speech-cache"
+    speech_dir = spec.speech.cache or path.folder / "speech-cache"
     check_backend(spec.campaign, spec.backend, spec.backend_settings, speech_dir=speech_dir)
     argv = getattr(args, "argv", ["run", args.campaign])
-    announce_store(argv, path, temporary=args.store is None)
+    announce_store(argv, path, temporary=target is None)
     try:
         summary = _execute(spec, contacts, store, path, args, dnc, hooks)
     except KeyboardInterrupt:
@@ -127,7 +134,7 @@ def _run(args: argparse.Namespace) -> int:
         stopped(argv, path, exc)
         raise
     summary["store"] = str(path)
-    summary["rejected_rows"] = len(problems)
+    summary["rejected_rows"] = rejected
     summary["window"] = spec.campaign.window.describe()
     summary["overnight_hours"] = night
     print_summary(summary, as_json=args.json)
@@ -135,7 +142,56 @@ def _run(args: argparse.Namespace) -> int:
         print(f"calling hours (callee-local): {summary['window']}")
         if night:
             print(f"  {_overnight_note(night)}")
-    return EXIT_PROBLEMS if problems else EXIT_OK
+    return EXIT_PROBLEMS if rejected else EXIT_OK
+
+
+def _may_remember(target: str | None) -> bool:
+    """Whether the store already exists, so it may remember the list (a resume)."""
+    return target is not None and (is_postgres_url(target) or Path(target).exists())
+
+
+def _contact_list(spec: CampaignFile, store: Any) -> tuple[list[Contact], int]:
+    """The contacts to hand the run and the rows the list rejected: a resume whose list is
+    unchanged does not read it again, the store has its contacts (see
+    :mod:`autoinformer.cli._list_memo`)."""
+    if spec.contacts is None:
+        return [], 0
+    name = spec.campaign.name
+    memo = recall(store, name, _fingerprint(spec))
+    if memo is None:
+        contacts, rejected = _read_list(spec)
+        _remember(spec, store, contacts, rejected)
+        return contacts, rejected
+    print(
+        f"note: {spec.contacts.name} is unchanged since the store read it "
+        f"({memo.contacts} contacts, {memo.rejected} rows rejected then): not read again",
+        file=sys.stderr,
+    )
+    if memo.contacts:
+        check_templates(spec.campaign.script, memo.columns)
+    # one contact for the run's speech check before anyone is called; the rest are paged
+    first = store.queued_contacts(name, limit=1) or store.timed_contacts(name, limit=1)
+    return [stored.contact for stored in first], memo.rejected
+
+
+def _read_list(spec: CampaignFile) -> tuple[list[Contact], int]:
+    """Read and check the list: its valid contacts and the count of rows it rejected."""
+    contacts, problems = load_contacts(spec)
+    for line in problems:
+        print(f"skipped: {line}", file=sys.stderr)
+    if contacts:  # a variable no column provides would skip every contact: stop here
+        check_templates(spec.campaign.script, list_columns(contacts))
+    return contacts, len(problems)
+
+
+def _remember(spec: CampaignFile, store: Any, contacts: list[Contact], rejected: int) -> None:
+    if spec.contacts is not None:
+        remember(store, spec.campaign.name, _fingerprint(spec), contacts, rejected)
+
+
+def _fingerprint(spec: CampaignFile) -> str:
+    assert spec.contacts is not None
+    return fingerprint(spec.contacts, spec.campaign.region, sorted(spec.campaign.countries))
 
 
 def _overnight_note(night: list[str]) -> str:
@@ -149,7 +205,7 @@ def _execute(
     spec: CampaignFile,
     contacts: list[Contact],
     store: Any,
-    path: Path,
+    path: StoreLocation,
     args: argparse.Namespace,
     dnc: DoNotCallList | None,
     hooks: dict[str, Any],
@@ -172,7 +228,7 @@ def _execute(
                 progress=not args.json,
                 pacing=spec.pacing(),
                 hooks=hooks,
-                renderer=speech_renderer(spec, path.parent),
+                renderer=speech_renderer(spec, path.folder),
             )
     return summary
 

@@ -7,6 +7,8 @@
 - :mod:`autoinformer.testing.virtual_time` (and its pytest fixture in ``virtual_fixture``):
   run a test on asyncio or trio in virtual time, fakes and wire included, so timers cost no
   real time and a busy machine cannot change an outcome.
+- :mod:`autoinformer.testing.postgres` (and its pytest fixture in ``postgres_fixture``): a
+  throwaway PostgreSQL cluster for the PostgreSQL store's tests.
 """
 
 from autoinformer.testing.parties import PARTIES, Party, party_for
