@@ -26,6 +26,11 @@ campaign is checked. Reported per mode:
   end (an attempt reconciled ``unknown`` ends when it was reconciled);
 - done: contacts reached, against the same campaign run without a kill.
 
+Every kill lands while the campaign runs: a kill is aimed within what is left of the run (the
+journal writes left, and the wall time left as the run without kills measured it), and a run
+that ends before its kill is undone (the store restored from a copy taken before it) and
+aimed again, shorter, without being counted; ``aimed`` and ``too_late`` report those.
+
 Run: ``python benchmarks/drills/kill9.py`` (``--contacts 10000 --kills 50 --modes demo,run,speed``;
 ``--quick`` for 1,000 contacts and 10 kills). Writes benchmarks/results/drill_kill9.json.
 """
@@ -37,6 +42,7 @@ import datetime as dt
 import json
 import os
 import random
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -179,17 +185,40 @@ def _count(store: Path) -> int:
         return -1
 
 
+STORE_SUFFIXES = ("", "-wal")
+"""The files of one SQLite store in WAL mode that hold its data (the ``-shm`` index is rebuilt
+from the WAL by the next process that opens the store)."""
+
+
+def _copy_store(source: Path, target: Path) -> None:
+    """Copy a store's files (the database and its WAL) over another's, each as a new file put in
+    place whole; a file the source lacks is removed from the target, and so is the target's
+    ``-shm`` index (a copied or stale one is a bus error for the next reader that maps it).
+    Only while no process has either store open."""
+    for suffix in STORE_SUFFIXES:
+        src, dst = Path(f"{source}{suffix}"), Path(f"{target}{suffix}")
+        if src.exists():
+            part = dst.with_name(dst.name + ".part")
+            shutil.copyfile(src, part)
+            os.replace(part, dst)
+        else:
+            dst.unlink(missing_ok=True)
+    Path(f"{target}-shm").unlink(missing_ok=True)
+
+
 def _kill_once(mode: Mode, store: Path, delay: float | None, growth: int) -> bool:
     """Run once and SIGKILL it: after ``delay`` s, or (``delay`` None) once ``growth`` more
     attempts were journaled (so the kill lands among the calls, not in the load); True when
-    the run finished before the kill."""
+    the run finished before the kill. A run that fails on its own is a defect: stop."""
     start = _count(store) if store.exists() else 0
-    proc = subprocess.Popen(
-        mode.command(store), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    proc = subprocess.Popen(mode.command(store), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + (delay if delay is not None else KILL_CAP_SECONDS)
     while time.monotonic() < deadline:
         if proc.poll() is not None:
+            if proc.returncode != 0:
+                assert proc.stderr is not None
+                error = proc.stderr.read().decode(errors="replace")[-2000:]
+                raise SystemExit(f"{mode.name}: a run failed on its own: {error}")
             return True
         if delay is None and _count(store) >= start + growth:
             break
@@ -256,14 +285,35 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
     before: dict[str, AttemptRecord] = {}
     lost = rewritten = killed = 0
     in_flight: set[str] = set()
+    snapshot = workdir / f"{mode.name}-before-kill.sqlite"
+    total = max(1, int(reference["attempts"]))
+    aimed = too_late = late_in_a_row = 0
     started = time.perf_counter()
-    # growth kills spread over about two thirds of the campaign's attempts
-    most = max(2, int(reference["attempts"] * 2 / 3 / max(1, kills)) * 2)
     while killed < kills:
+        # aim within what is left: the journal writes left (at least 2% of the run's, as a
+        # killed run journals more than the run without kills) and the wall time they took
+        # without kills; each kill that came too late halves the aim of the next try
+        journaled = max(0, _count(store)) if store.exists() else 0
+        left = max(0.02 * total, total - journaled)
+        shrink = 0.5**late_in_a_row
+        _copy_store(store, snapshot)
+        aimed += 1
         if rng.random() < TIMED_SHARE:
-            finished = _kill_once(mode, store, rng.uniform(*mode.kill_after), 0)
+            high = min(mode.kill_after[1], reference_wall * left / total) * shrink
+            low = min(mode.kill_after[0], high / 2)
+            finished = _kill_once(mode, store, rng.uniform(low, high), 0)
         else:
+            # growth kills spread over about two thirds of the attempts left
+            most = max(2, int(left * 2 / 3 / (kills - killed) * 2 * shrink))
             finished = _kill_once(mode, store, None, rng.randint(1, most))
+        if finished:  # too late: undo the finished run and aim again, not counted
+            too_late += 1
+            late_in_a_row += 1
+            if late_in_a_row > 20:
+                raise SystemExit(f"{mode.name}: 20 kills in a row came after the run's end")
+            _copy_store(snapshot, store)
+            continue
+        late_in_a_row = 0
         now = _journal(store)
         lost += sum(1 for aid in before if aid not in now)
         for aid, old in before.items():
@@ -272,8 +322,6 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
                 rewritten += 1
         in_flight |= {aid for aid, r in now.items() if r.outcome is None}
         before = now
-        if finished:
-            break
         killed += 1
     summary = _finish(mode, store)
     wall = time.perf_counter() - started
@@ -287,6 +335,8 @@ def drill(mode: Mode, kills: int, seed: int, workdir: Path) -> dict[str, Any]:
         "mode": mode.name,
         "contacts": len(mode.contacts),
         "kills": killed,
+        "kills_aimed": aimed,
+        "kills_too_late": too_late,
         "in_flight_at_kills": len(in_flight),
         "reconciled_unknown": unknown,
         "attempts": len(journal),
@@ -307,6 +357,7 @@ COLUMNS = (
     ("mode", "mode"),
     ("contacts", "contacts"),
     ("kills", "kills"),
+    ("kills_aimed", "aimed"),
     ("reconciled_unknown", "in flight at kills (unknown)"),
     ("lost", "lost"),
     ("rewritten", "rewritten"),
