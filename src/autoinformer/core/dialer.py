@@ -54,7 +54,7 @@ from autoinformer.core.calls import SWITCH_GRACE, Call, CallTable, Stage, call_i
 from autoinformer.core.effects import Arm, Effect, Observe, Transfer, hang_up
 from autoinformer.core.gates import Close, DoNotCall, Gates, Hold
 from autoinformer.core.intake import NOT_PLACED, Intake, guard_history, is_not_placed
-from autoinformer.core.operators import OperatorDesk
+from autoinformer.core.operators import OperatorDesk, OperatorSnapshot
 from autoinformer.core.sms import sms_for
 from autoinformer.core.throttle import MAX_BACKOFF, MAX_PROBE_INTERVAL, Throttle
 from autoinformer.core.timers import Timers
@@ -191,6 +191,15 @@ class DialerCore:
     def legs(self) -> dict[str, str]:
         """The operator legs (ours, until the switch ended them) -> the call each is for."""
         return {leg_id: leg.call_id for leg_id, leg in self._desk.legs.items()}
+
+    def operators(self, now: float | None = None) -> tuple[OperatorSnapshot, ...]:
+        """Every operator of every queue with its state, calls taken and current call, as
+        copies (:class:`~autoinformer.core.operators.OperatorSnapshot`): what a dashboard
+        shows, without reaching into the desk. Empty without queues.
+
+        The desk moves an operator out of wrap-up at its next event; with ``now`` a wrap-up
+        that ran out by then already reads ``idle`` (a read: nothing in the core changes)."""
+        return self._desk.snapshot(now)
 
     @property
     def book(self) -> ContactBook:
@@ -378,16 +387,7 @@ class DialerCore:
     def _on_restored(self, now: float, event: e.ContactsRestored, out: list[c.Command]) -> None:
         guard = self.pacing
         if isinstance(guard, AbandonGuard):
-            h = guard_history(event)
-            guard.restore(
-                finished=h.finished,
-                answers=h.answers,
-                requests=h.requests,
-                abandons=h.abandons,
-                now=now,
-                answered_at=h.answered_at,
-                abandoned_at=h.abandoned_at,
-            )
+            guard_history(event).apply(guard, now)
         added = self._intake.added
         out += self._intake.restore(now, event)
         if self._intake.added != added:

@@ -13,7 +13,8 @@ become ``unknown``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
 import attrs
 
@@ -21,6 +22,7 @@ from autoinformer.campaign import Campaign
 from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
+from autoinformer.core.abandon_guard import AbandonGuard
 from autoinformer.core.book import ContactBook, Slot
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.policy.callerid import CallerIdCarousel
@@ -33,8 +35,11 @@ __all__ = [
     "NOT_PLACED",
     "GuardHistory",
     "Intake",
+    "Timed",
+    "abandoned_time",
     "guard_history",
     "is_not_placed",
+    "live_answer_time",
     "missing_variables",
     "skip_reason",
     "template_problems",
@@ -114,17 +119,82 @@ _LIVE = frozenset(
 _ASKED = frozenset({Outcome.TRANSFERRED, Outcome.ABANDONED, Outcome.AGENT_ERROR})
 
 
+class Timed(Protocol):
+    """An attempt's times (an :class:`~autoinformer.records.AttemptRecord`, or the store's
+    lighter :class:`~autoinformer.store.base.AttemptTimes`)."""
+
+    @property
+    def machine(self) -> bool: ...
+    @property
+    def started_at(self) -> float: ...
+    @property
+    def answered_at(self) -> float | None: ...
+    @property
+    def ended_at(self) -> float | None: ...
+
+
+def live_answer_time(record: Timed) -> float | None:
+    """When a person (not a machine) answered the attempt: the guard's window counts it.
+    None for an attempt no person answered."""
+    return record.answered_at if not record.machine else None
+
+
+def abandoned_time(record: Timed) -> float:
+    """When an abandoned attempt was abandoned (its end; else its answer; else its start)."""
+    return (
+        record.ended_at if record.ended_at is not None else record.answered_at or record.started_at
+    )
+
+
 @attrs.frozen
 class GuardHistory:
     """What a resumed campaign's abandon guard must know of the attempts before the restart
-    (the arguments of :meth:`~autoinformer.core.abandon_guard.AbandonGuard.restore`)."""
+    (the arguments of :meth:`~autoinformer.core.abandon_guard.AbandonGuard.restore`).
 
-    finished: int
-    answers: int
-    requests: int
-    abandons: int
-    answered_at: list[float]
-    abandoned_at: list[float]
+    Two sources build it: the records a restore brings (:func:`guard_history`) and the
+    store's aggregates over finished contacts that are never paged in
+    (:func:`autoinformer.store.feed.closed_history`). Both count with :meth:`tally` and hand
+    it over with :meth:`apply`, so the two cannot come to count differently.
+    """
+
+    finished: int = 0
+    answers: int = 0
+    requests: int = 0
+    abandons: int = 0
+    answered_at: Sequence[float] = ()
+    abandoned_at: Sequence[float] = ()
+
+    @classmethod
+    def tally(
+        cls,
+        counts: Iterable[tuple[Outcome, bool, int]],
+        answered_at: Sequence[float] = (),
+        abandoned_at: Sequence[float] = (),
+    ) -> GuardHistory:
+        """Count finished attempts given as (outcome, machine, how many): a live answer is
+        a person's (not a machine's); a request is an attempt that asked for an operator."""
+        finished = answers = requests = abandons = 0
+        for outcome, machine, n in counts:
+            finished += n
+            if outcome in _LIVE and not machine:
+                answers += n
+            if outcome in _ASKED:
+                requests += n
+            if outcome is Outcome.ABANDONED:
+                abandons += n
+        return cls(finished, answers, requests, abandons, answered_at, abandoned_at)
+
+    def apply(self, guard: AbandonGuard, now: float) -> None:
+        """Give ``guard`` these counts and its rolling window's times."""
+        guard.restore(
+            finished=self.finished,
+            answers=self.answers,
+            requests=self.requests,
+            abandons=self.abandons,
+            now=now,
+            answered_at=self.answered_at,
+            abandoned_at=self.abandoned_at,
+        )
 
 
 def guard_history(event: e.ContactsRestored) -> GuardHistory:
@@ -133,20 +203,10 @@ def guard_history(event: e.ContactsRestored) -> GuardHistory:
     of the last ``window_seconds`` from the same records (they are all in the event already,
     so this is one more look at each)."""
     finished = [r for entry in event.entries for r in entry.attempts if r.outcome]
-    outcomes = [r.outcome for r in finished]
-    return GuardHistory(
-        finished=len(outcomes),
-        answers=sum(r.outcome in _LIVE and not r.machine for r in finished),
-        requests=sum(o in _ASKED for o in outcomes),
-        abandons=sum(o is Outcome.ABANDONED for o in outcomes),
-        answered_at=[
-            r.answered_at for r in finished if r.answered_at is not None and not r.machine
-        ],
-        abandoned_at=[
-            r.ended_at if r.ended_at is not None else r.answered_at or r.started_at
-            for r in finished
-            if r.outcome is Outcome.ABANDONED
-        ],
+    return GuardHistory.tally(
+        ((r.outcome, r.machine, 1) for r in finished if r.outcome is not None),
+        answered_at=[t for r in finished if (t := live_answer_time(r)) is not None],
+        abandoned_at=[abandoned_time(r) for r in finished if r.outcome is Outcome.ABANDONED],
     )
 
 

@@ -39,7 +39,7 @@ from autoinformer.pacing.base import Observation, PacingObservation
 from autoinformer.queues.base import Operator, OperatorQueue, OperatorState
 from autoinformer.script.steps import Play as PlayStep
 
-__all__ = ["LEG_GRACE", "DeskView", "OperatorDesk", "OperatorLeg"]
+__all__ = ["LEG_GRACE", "DeskView", "OperatorDesk", "OperatorLeg", "OperatorSnapshot"]
 
 LEG_GRACE = 5.0
 """Seconds past a queue's ``ring_timeout`` the core waits for the switch to end an operator leg
@@ -64,6 +64,28 @@ class DeskView:
     idle: int = 0
     wrapup: int = 0
     talking: int = 0
+
+
+@attrs.frozen
+class OperatorSnapshot:
+    """One operator of one queue as the desk holds it at one moment: a copy, so a reader
+    (a dashboard, a report) can keep it or pass it to another thread without reaching into
+    the desk or changing anything in it.
+
+    Attributes:
+        id: the operator's id.
+        queue: the queue it is a member of (one operator may be in several: one snapshot each).
+        state: its state as of the core's last event, or as of the ``now`` asked for (a
+            wrap-up that ran out by then is ``idle``).
+        calls: calls it took in this run (bridged to a callee).
+        call_id: the customer's call it is rung for or talks to (None: no call now).
+    """
+
+    id: str
+    queue: str
+    state: OperatorState
+    calls: int
+    call_id: str | None = None
 
 
 @attrs.define(kw_only=True)
@@ -134,6 +156,31 @@ class OperatorDesk:
         """The customer's call an operator leg is for (None: ``leg_id`` is no leg of ours)."""
         leg = self.legs.get(leg_id)
         return leg.call_id if leg is not None else None
+
+    def snapshot(self, now: float | None = None) -> tuple[OperatorSnapshot, ...]:
+        """Every operator of every queue, queue by queue in member order (see
+        :class:`OperatorSnapshot`). With ``now``, a wrap-up that ran out by then reads
+        ``idle`` (the desk itself moves it on at its next event); nothing is changed."""
+        on_call = {
+            (leg.queue, leg.operator.id): leg.call_id
+            for leg in list(self.legs.values())
+            if not leg.released
+        }
+        return tuple(
+            OperatorSnapshot(
+                id=m.operator.id,
+                queue=name,
+                state=(
+                    OperatorState.IDLE
+                    if now is not None and m.state is OperatorState.WRAPUP and m.wrapup_until <= now
+                    else m.state
+                ),
+                calls=m.calls,
+                call_id=on_call.get((name, m.operator.id)),
+            )
+            for name, queue in self.queues.items()
+            for m in queue.members
+        )
 
     def view(self, now: float) -> DeskView:
         """Counts for pacing (all zero without queues); ``waiting``: calls no operator rings

@@ -186,14 +186,11 @@ class ServedCampaign:
 
 def _operators(campaign: Any, runtime: Runtime | None) -> list[dict[str, Any]]:
     """Each operator of each queue with its state and calls taken (``logged_out`` while the
-    campaign does not run). The core keeps the live states in its operator desk, which it
-    does not publish: read here from outside, as the dashboard needs nothing else of it."""
-    desk = getattr(runtime.core, "_desk", None) if runtime is not None else None
-    if desk is not None:
+    campaign does not run), from the core's snapshots while it runs."""
+    if runtime is not None:
         return [
-            {"id": m.operator.id, "queue": name, "state": m.state.value, "calls": m.calls}
-            for name, queue in desk.queues.items()
-            for m in queue.members
+            {"id": o.id, "queue": o.queue, "state": o.state.value, "calls": o.calls}
+            for o in runtime.core.operators()
         ]
     return [
         {"id": o.id, "queue": name, "state": "logged_out", "calls": 0}

@@ -10,7 +10,7 @@ same people, and a rerun with the same seed gives the same campaign.
 
 Two models are provided:
 
-- :class:`PartiesModel`: the test convention of :mod:`autoinformer.testing.parties` (the last
+- :class:`PartiesModel`: the test convention of :mod:`autoinformer.sim.parties` (the last
   digit of the number chooses the behaviour). Deterministic; the default of SimSwitch, so the
   backend conformance suite runs on it.
 - :class:`PopulationModel`: a statistical population (answer, busy, unreachable, rejected and
@@ -32,7 +32,7 @@ import attrs
 
 from autoinformer.errors import SettingsError
 from autoinformer.outcomes import HangupCause
-from autoinformer.testing.parties import OPERATOR_TALK_SECONDS, party_for
+from autoinformer.sim.parties import OPERATOR_TALK_SECONDS, party_for
 
 __all__ = [
     "CallModel",
@@ -214,7 +214,7 @@ def seeded_uniform(seed: int, *key: object) -> float:
 
 @attrs.frozen(kw_only=True)
 class PartiesModel:
-    """Callees follow :data:`autoinformer.testing.parties.PARTIES` (the last digit decides).
+    """Callees follow :data:`autoinformer.sim.parties.PARTIES` (the last digit decides).
 
     Additions to the convention, so every fault a campaign meets can be produced on purpose:
 
@@ -226,7 +226,7 @@ class PartiesModel:
       callee waits on for another operator).
 
     Operators answer after 1-3 s (a seeded draw per endpoint and leg) and talk
-    :data:`~autoinformer.testing.parties.OPERATOR_TALK_SECONDS`.
+    :data:`~autoinformer.sim.parties.OPERATOR_TALK_SECONDS`.
     """
 
     seed: int = 0

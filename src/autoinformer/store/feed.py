@@ -41,7 +41,7 @@ from autoinformer.core import events as e
 from autoinformer.core.abandon_guard import AbandonGuard
 from autoinformer.core.book import ContactBook
 from autoinformer.core.dialer import DialerCore
-from autoinformer.core.intake import _ASKED, _LIVE
+from autoinformer.core.intake import GuardHistory, abandoned_time, live_answer_time
 from autoinformer.outcomes import Outcome
 from autoinformer.records import AttemptRecord
 from autoinformer.store.base import Store, StoredContact
@@ -187,27 +187,14 @@ class ClosedHistory:
     """What the core remembers of the attempts of contacts that are finished (never paged in):
     the abandon guard's counts and window, the caller-ID uses of the last days."""
 
-    finished: int = 0
-    answers: int = 0
-    requests: int = 0
-    abandons: int = 0
-    answered_at: tuple[float, ...] = ()
-    abandoned_at: tuple[float, ...] = ()
+    guard: GuardHistory = attrs.field(factory=GuardHistory)
     caller_ids: tuple[tuple[str, float], ...] = ()
 
     def apply(self, core: DialerCore, now: float) -> None:
         """Give the core this history (once, before the first page)."""
         guard = core.pacing
         if isinstance(guard, AbandonGuard):
-            guard.restore(
-                finished=self.finished,
-                answers=self.answers,
-                requests=self.requests,
-                abandons=self.abandons,
-                now=now,
-                answered_at=self.answered_at,
-                abandoned_at=self.abandoned_at,
-            )
+            self.guard.apply(guard, now)
         carousel = core.carousel
         if carousel is not None:
             for number, at in self.caller_ids:
@@ -237,18 +224,15 @@ def closed_history(store: Store, campaign: str, core: DialerCore, now: float) ->
                 uses.append((r.caller_id, r.started_at))
             if guard is None or r.outcome is None:
                 continue
-            if r.answered_at is not None and not r.machine:
-                answered_at.append(r.answered_at)
+            if (t := live_answer_time(r)) is not None:
+                answered_at.append(t)
             if r.outcome is Outcome.ABANDONED:
-                end = r.ended_at if r.ended_at is not None else r.answered_at or r.started_at
-                abandoned_at.append(end)
-    finished = {k: n for k, n in counts.items() if k.outcome is not None}
+                abandoned_at.append(abandoned_time(r))
     return ClosedHistory(
-        finished=sum(finished.values()),
-        answers=sum(n for k, n in finished.items() if k.outcome in _LIVE and not k.machine),
-        requests=sum(n for k, n in finished.items() if k.outcome in _ASKED),
-        abandons=sum(n for k, n in finished.items() if k.outcome is Outcome.ABANDONED),
-        answered_at=tuple(answered_at),
-        abandoned_at=tuple(abandoned_at),
+        guard=GuardHistory.tally(
+            ((k.outcome, k.machine, n) for k, n in counts.items() if k.outcome is not None),
+            answered_at=tuple(answered_at),
+            abandoned_at=tuple(abandoned_at),
+        ),
         caller_ids=tuple(uses),
     )
