@@ -157,10 +157,11 @@ def _contact_list(spec: CampaignFile, store: Any) -> tuple[list[Contact], int]:
     if spec.contacts is None:
         return [], 0
     name = spec.campaign.name
-    memo = recall(store, name, _fingerprint(spec))
-    if memo is None:
+    current = _fingerprint(spec)
+    memo = recall(store, name, current)
+    if memo is None:  # the file is hashed once: its fingerprint is remembered as computed
         contacts, rejected = _read_list(spec)
-        _remember(spec, store, contacts, rejected)
+        remember(store, name, current, contacts, rejected)
         return contacts, rejected
     print(
         f"note: {spec.contacts.name} is unchanged since the store read it "
