@@ -107,6 +107,11 @@ class PredictivePacing(RawPacing):
             then relaxes towards this, so the budget saved at the start is spent later.
         settle_answers: answers over which that slope relaxes (an exponential time constant).
         brake: how much ``z`` rises per abandon the remaining budget is below ``brake_below``.
+        small_brake: ``brake`` for a team under 20 operators (#18). A 4-hour shift of 2-3
+            operators has a budget of 4-7 abandons, so it runs under ``brake_below`` most of
+            the shift and a full brake kept it a point below the UCCX-style baseline (T2,
+            T3); half of it spends that budget, and its worst of 40 seeds stays at 2.8-2.9%
+            (``benchmarks/pacing/stress.py``). 0.1-0.15 ended some seeds over 3%.
         brake_below: the remaining abandon budget (in abandons) under which the brake acts.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
         warmup: resolved calls to see (dialling progressively) before predicting.
@@ -167,6 +172,7 @@ class PredictivePacing(RawPacing):
     z_min: float = -1.5
     z_max: float = 5.0
     brake: float = attrs.field(default=0.4, validator=non_negative("pacing.brake"))
+    small_brake: float = attrs.field(default=0.2, validator=non_negative("pacing.small_brake"))
     brake_below: float = attrs.field(default=3.0, validator=non_negative("pacing.brake_below"))
     guard: float = 0.5
     warmup: int = 20
@@ -475,7 +481,7 @@ class PredictivePacing(RawPacing):
         z = prior + self._gain_now * (live.abandons - self.set_point * live.answers)
         short = self.brake_below - self._budget(self._now)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
-            z += self.brake * short
+            z += (self.small_brake if self._log_small < 0.0 else self.brake) * short
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
 
     def _team_changed(self, logged_in: int) -> None:
