@@ -173,6 +173,9 @@ class PredictivePacing(RawPacing):
     z_max: float = 5.0
     brake: float = attrs.field(default=0.4, validator=non_negative("pacing.brake"))
     small_brake: float = attrs.field(default=0.2, validator=non_negative("pacing.small_brake"))
+    small_brake_answers: float = attrs.field(
+        default=30.0, validator=non_negative("pacing.small_brake_answers")
+    )
     brake_below: float = attrs.field(default=3.0, validator=non_negative("pacing.brake_below"))
     guard: float = 0.5
     warmup: int = 20
@@ -481,8 +484,18 @@ class PredictivePacing(RawPacing):
         z = prior + self._gain_now * (live.abandons - self.set_point * live.answers)
         short = self.brake_below - self._budget(self._now)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
-            z += (self.small_brake if self._log_small < 0.0 else self.brake) * short
+            z += self._brake_now() * short
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
+
+    def _brake_now(self) -> float:
+        """The brake per abandon short: a small team's moves from ``brake`` to ``small_brake``
+        over its first answers (``small_brake_answers``, an exponential time constant)."""
+        if self._log_small >= 0.0 or self.release_after is None:
+            return self.brake
+        if self.small_brake_answers <= 0.0:
+            return self.small_brake
+        left = math.exp(-self._live.answers / self.small_brake_answers)
+        return self.small_brake + (self.brake - self.small_brake) * left
 
     def _team_changed(self, logged_in: int) -> None:
         self._team = logged_in
