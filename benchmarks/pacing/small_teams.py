@@ -6,12 +6,14 @@ seeds (60 by default) and reports the *paired* margin over the UCCX-style baseli
 field policy that passes the gate on them) with its standard error, for:
 
 - the predictive default;
-- the default as it was before the small-team brake and valve share (``small_brake=0.4``, the
-  full brake, and ``small_release_share=1.0``: the policy of main before this change);
+- the default as it was before the small-team valve share (``small_release_share=1.0``);
+- the option of an eased brake for small teams (``small_brake=0.2``);
 
 each with the simulator deciding at its events only (as the suite) and every second as well
 (``decide_every=1.0``, as the dialer core polls the pacing: see ``core_agreement.py``). The
 UCCX baseline decides on the state only, so its figures are the same at both cadences.
+A second table counts the runs that end over 3% when the answer rate moves under a small team
+(the stress cases DROP, RISE and RING60 and S5's swing, with 2, 3 and 5 operators).
 
 Run ``python benchmarks/pacing/small_teams.py`` (``--seeds N``, ``--workers N``, ``--out DIR``);
 it writes ``pacing_small_teams.{json,md}`` (default benchmarks/results/).
@@ -29,10 +31,12 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.pacing.baselines import UccxPacing
 from autoinformer.pacing.predictive import PredictivePacing
-from autoinformer.sim.pacing import simulate
+from autoinformer.sim.pacing import SCENARIOS, Scenario, simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from stress import CASES
@@ -42,10 +46,21 @@ SMALL = ["T2", "T3", "T5", "S2"]
 CADENCES: dict[str, float | None] = {"events": None, "every 1 s": 1.0}
 POLICIES: dict[str, Any] = {
     "UCCX abandon feedback": lambda: UccxPacing(target=CAP),
-    "predictive before (full brake, valve share 1)": lambda: PredictivePacing(
-        small_brake=0.4, small_release_share=1.0
-    ),
+    "predictive before (valve share 1)": lambda: PredictivePacing(small_release_share=1.0),
     "predictive": PredictivePacing,
+    "predictive, small_brake=0.2 (an option)": lambda: PredictivePacing(small_brake=0.2),
+}
+# the answer rate moving under a small team: DROP, RISE (4 h) and S5's swing (1 h) for 2, 3
+# and 5 operators, valve open: how many runs end over the cap
+MOVING: dict[str, Scenario] = {
+    f"{name} {agents} operators": attrs.evolve(base, agents=agents, hours=hours)
+    for agents in (2, 3, 5)
+    for name, base, hours in (
+        ("DROP", CASES["DROP"], 4.0),
+        ("RISE", CASES["RISE"], 4.0),
+        ("S5 in 1 h", SCENARIOS["S5"], 1.0),
+        ("RING60", CASES["RING60"], 4.0),
+    )
 }
 BASE = "UCCX abandon feedback"
 
@@ -62,17 +77,42 @@ def _run(job: tuple[str, str, str, int]) -> tuple[tuple[str, str, str, int], dic
     }
 
 
+def _moving(job: tuple[str, str, str, int]) -> tuple[tuple[str, str, str, int], float]:
+    case, name, cadence, seed = job
+    r = simulate(MOVING[case], POLICIES[name](), seed, decide_every=CADENCES[cadence])
+    return job, r.abandon_rate
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=60)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--moving-seeds", type=int, default=30)
     args = parser.parse_args(argv)
     seeds = range(args.seeds)
     jobs = [(c, p, k, s) for c in SMALL for p in POLICIES for k in CADENCES for s in seeds]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         runs = dict(pool.map(_run, jobs, chunksize=8))
+    ours = [p for p in POLICIES if p != BASE]
+    moving_jobs = [
+        (c, p, k, s)
+        for c in MOVING
+        for p in ours
+        for k in CADENCES
+        for s in range(args.moving_seeds)
+    ]
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        moving = dict(pool.map(_moving, moving_jobs, chunksize=16))
+    over = {
+        p: {
+            "runs": sum(1 for j in moving if j[1] == p),
+            "over_cap": sum(1 for j, a in moving.items() if j[1] == p and a > CAP),
+            "worst": max(a for j, a in moving.items() if j[1] == p),
+        }
+        for p in ours
+    }
     rows = []
     for k in CADENCES:
         for c in SMALL:
@@ -115,9 +155,25 @@ def main(argv: list[str] | None = None) -> int:
             f" | {margin} | {100 * r['abandon_max']:.2f}% | {100 * r['worst_hour']:.1f}%"
             f" | {r['released_per_agent_hour']:.1f} |"
         )
+    lines += [
+        "",
+        f"An answer rate that moves under a small team ({len(MOVING)} cases: DROP, RISE and"
+        " RING60 for 4 h, S5's swing for 1 h, with 2, 3 and 5 operators; valve open; both"
+        f" cadences; {args.moving_seeds} seeds): runs that end over 3%.",
+        "",
+        "| policy | runs | over 3% | worst run |",
+        "|---|---|---|---|",
+    ]
+    for p, v in over.items():
+        lines.append(f"| {p} | {v['runs']} | {v['over_cap']} | {100 * v['worst']:.2f}% |")
     md = "\n".join(lines) + "\n"
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"seeds": args.seeds, "rows": rows, "wall_seconds": time.perf_counter() - t0}
+    report = {
+        "seeds": args.seeds,
+        "rows": rows,
+        "moving_answer_rate": over,
+        "wall_seconds": time.perf_counter() - t0,
+    }
     (args.out / "pacing_small_teams.json").write_text(json.dumps(report, indent=2))
     (args.out / "pacing_small_teams.md").write_text(md)
     print(md)

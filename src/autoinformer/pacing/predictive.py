@@ -107,11 +107,14 @@ class PredictivePacing(RawPacing):
             then relaxes towards this, so the budget saved at the start is spent later.
         settle_answers: answers over which that slope relaxes (an exponential time constant).
         brake: how much ``z`` rises per abandon the remaining budget is below ``brake_below``.
-        small_brake: ``brake`` for a team under 20 operators (#18). A 4-hour shift of 2-3
-            operators has a budget of 4-7 abandons, so it runs under ``brake_below`` most of
-            the shift and a full brake kept it a point below the UCCX-style baseline (T2,
-            T3); half of it spends that budget, and its worst of 40 seeds stays at 2.8-2.9%
-            (``benchmarks/pacing/stress.py``). 0.1-0.15 ended some seeds over 3%.
+        small_brake: the brake a team under 20 operators eases to over its first
+            ``small_brake_answers`` answers, valve open only (#18). By default the full
+            ``brake``: no easing. A 4-hour shift of 2-3 operators runs under ``brake_below``
+            nearly all shift, and 0.2 gains it 1.4 points (2 operators, asked every second as
+            the core asks, 60 seeds) on a steady answer rate; but on an answer rate that
+            moves (2-5 operators on the DROP and RISE schedules, or S5's swing in an hour)
+            42 of 720 runs ended over 3% against 7 with the full brake
+            (docs/pacing.md, "Stress cases").
         brake_below: the remaining abandon budget (in abandons) under which the brake acts.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
         warmup: resolved calls to see (dialling progressively) before predicting.
@@ -130,9 +133,10 @@ class PredictivePacing(RawPacing):
             its horizon (like the launch rule, but over the next seconds only). Tied to ``z``,
             the controller that sets the launch margin sets the valve's too.
         small_release_share: ``release_share`` for a team under 20 operators (#18): asked
-            every second, as the dialer core asks, a small team's valve at the full share hung
-            up answers its operators could have taken (3 operators: 0.75 gains 0.2-0.4 points
-            at equal abandons; 0.5 ended a seed over 3%).
+            every second, as the dialer core asks, a small team's valve at the full share
+            released twice the calls (missed calls for the people rung) for 0.2-0.4 points
+            less occupancy at the same abandons (2-5 operators, 60 seeds); 0.5 ended a seed
+            over 3%.
         release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
@@ -176,7 +180,7 @@ class PredictivePacing(RawPacing):
     z_min: float = -1.5
     z_max: float = 5.0
     brake: float = attrs.field(default=0.4, validator=non_negative("pacing.brake"))
-    small_brake: float = attrs.field(default=0.2, validator=non_negative("pacing.small_brake"))
+    small_brake: float = attrs.field(default=0.4, validator=non_negative("pacing.small_brake"))
     small_brake_answers: float = attrs.field(
         default=30.0, validator=non_negative("pacing.small_brake_answers")
     )
