@@ -6,8 +6,8 @@ seeds (60 by default) and reports the *paired* margin over the UCCX-style baseli
 field policy that passes the gate on them) with its standard error, for:
 
 - the predictive default;
-- the default as it was before the small-team valve share (``small_release_share=1.0``);
-- the option of an eased brake for small teams (``small_brake=0.2``);
+- its small-team options (#18): the valve at 0.75 of the margin (``small_release_share``), the
+  brake eased to 0.2 over the first 30 answers (``small_brake``), and both;
 
 each with the simulator deciding at its events only (as the suite) and every second as well
 (``decide_every=1.0``, as the dialer core polls the pacing: see ``core_agreement.py``). The
@@ -46,9 +46,12 @@ SMALL = ["T2", "T3", "T5", "S2"]
 CADENCES: dict[str, float | None] = {"events": None, "every 1 s": 1.0}
 POLICIES: dict[str, Any] = {
     "UCCX abandon feedback": lambda: UccxPacing(target=CAP),
-    "predictive before (valve share 1)": lambda: PredictivePacing(small_release_share=1.0),
     "predictive": PredictivePacing,
+    "predictive, small_release_share=0.75 (an option)": lambda: PredictivePacing(
+        small_release_share=0.75
+    ),
     "predictive, small_brake=0.2 (an option)": lambda: PredictivePacing(small_brake=0.2),
+    "predictive, both options": lambda: PredictivePacing(small_brake=0.2, small_release_share=0.75),
 }
 # the answer rate moving under a small team: DROP, RISE (4 h) and S5's swing (1 h) for 2, 3
 # and 5 operators, valve open: how many runs end over the cap

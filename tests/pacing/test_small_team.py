@@ -1,8 +1,8 @@
 """Small teams (issue #18): the brake and valve share, and the simulator asked every second.
 
 A team under 20 operators may ease its brake from ``brake`` to ``small_brake`` over its first
-answers (an option: the default keeps the full brake) and its valve runs at
-``small_release_share``; teams of 20 and more are untouched. The
+answers and run its valve at ``small_release_share`` (options: by default neither differs);
+teams of 20 and more are untouched. The
 dialer core asks the pacing every second; ``simulate(decide_every=1.0)`` does the same, and the
 cap must hold there too.
 """
@@ -39,20 +39,20 @@ def _with_answers(policy: PredictivePacing, team: int, answers: int, abandons: i
 
 def test_a_small_team_brakes_at_small_brake_once_it_has_answers() -> None:
     # 200 answers, 5 abandons: a budget of 1 abandon, 2 short of brake_below (3)
-    full = _with_answers(PredictivePacing(small_brake=0.4), 3, 200, 5)
+    full = _with_answers(PredictivePacing(), 3, 200, 5)
     eased = _with_answers(PredictivePacing(small_brake=0.2), 3, 200, 5)
     assert full - eased == pytest.approx(2 * 0.2, abs=0.01)
 
 
 def test_a_small_team_starts_at_the_full_brake() -> None:
     # 20 answers, no abandon: a budget of 0.6, 2.4 short; exp(-20 / 30) of the way from 0.2
-    full = _with_answers(PredictivePacing(small_brake=0.4), 3, 20, 0)
+    full = _with_answers(PredictivePacing(), 3, 20, 0)
     eased = _with_answers(PredictivePacing(small_brake=0.2), 3, 20, 0)
     assert 0.0 < full - eased < 2.4 * 0.2 * 0.6
 
 
 def test_the_valve_shut_keeps_the_full_brake() -> None:
-    full = _with_answers(PredictivePacing(release_after=None, small_brake=0.4), 3, 200, 5)
+    full = _with_answers(PredictivePacing(release_after=None), 3, 200, 5)
     eased = _with_answers(PredictivePacing(release_after=None, small_brake=0.2), 3, 200, 5)
     assert full == eased
 
@@ -69,9 +69,9 @@ def test_a_team_of_twenty_ignores_the_small_team_settings() -> None:
 def test_the_small_settings_change_a_small_team() -> None:
     shift = attrs.evolve(SCENARIOS["S2"], agents=3, hours=4.0)
     plain = simulate(shift, PredictivePacing(), 0, decide_every=1.0)
-    old = simulate(shift, PredictivePacing(small_release_share=1.0), 0, decide_every=1.0)
-    assert plain != old
-    assert plain.released < old.released
+    share = simulate(shift, PredictivePacing(small_release_share=0.75), 0, decide_every=1.0)
+    assert share != plain
+    assert share.released < plain.released
 
 
 @pytest.mark.parametrize("agents", [2, 3, 5])
@@ -122,3 +122,27 @@ def test_decide_every_asks_at_least_that_often_and_leaves_a_state_policy_alone()
 def test_decide_every_must_be_positive() -> None:
     with pytest.raises(SettingsError, match="decide_every"):
         simulate(SCENARIOS["S2"], ProgressivePacing(), 0, decide_every=0.0)
+
+
+def test_the_default_is_the_policy_without_small_team_settings() -> None:
+    # None: the brake and the valve share of every team, also where a caller changes those
+    # (the suite's fixed-z sweeps set brake=0)
+    shift = attrs.evolve(SCENARIOS["S2"], agents=3, hours=2.0)
+    for extra in ({}, {"brake": 0.0}, {"release_share": 0.5}):
+        plain = simulate(shift, PredictivePacing(**extra), 4, decide_every=1.0)
+        same = simulate(
+            shift,
+            PredictivePacing(
+                small_brake=extra.get("brake", 0.4),
+                small_release_share=extra.get("release_share", 1.0),
+                **extra,
+            ),
+            4,
+            decide_every=1.0,
+        )
+        assert plain == same
+
+
+def test_small_settings_are_checked() -> None:
+    with pytest.raises(SettingsError, match="small_brake"):
+        PredictivePacing(small_brake=-0.1)

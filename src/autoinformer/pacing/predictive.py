@@ -108,8 +108,8 @@ class PredictivePacing(RawPacing):
         settle_answers: answers over which that slope relaxes (an exponential time constant).
         brake: how much ``z`` rises per abandon the remaining budget is below ``brake_below``.
         small_brake: the brake a team under 20 operators eases to over its first
-            ``small_brake_answers`` answers, valve open only (#18). By default the full
-            ``brake``: no easing. A 4-hour shift of 2-3 operators runs under ``brake_below``
+            ``small_brake_answers`` answers, valve open only (#18); ``None`` (the default):
+            the ``brake``, no easing. A 4-hour shift of 2-3 operators runs under ``brake_below``
             nearly all shift, and 0.2 gains it 1.4 points (2 operators, asked every second as
             the core asks, 60 seeds) on a steady answer rate; but on an answer rate that
             moves (2-5 operators on the DROP and RISE schedules, or S5's swing in an hour)
@@ -132,11 +132,11 @@ class PredictivePacing(RawPacing):
             while ``answers expected + release_share * z * sd`` exceeds the operators free in
             its horizon (like the launch rule, but over the next seconds only). Tied to ``z``,
             the controller that sets the launch margin sets the valve's too.
-        small_release_share: ``release_share`` for a team under 20 operators (#18): asked
-            every second, as the dialer core asks, a small team's valve at the full share
-            released twice the calls (missed calls for the people rung) for 0.2-0.4 points
-            less occupancy at the same abandons (2-5 operators, 60 seeds); 0.5 ended a seed
-            over 3%.
+        small_release_share: ``release_share`` for a team under 20 operators (#18); ``None``
+            (the default): the same. 0.75 halves a small team's releases asked every second (as the
+            dialer core asks) for 0.2-0.4 points more occupancy (2-5 operators, 60 seeds), but
+            at the simulator's events it is level on 60 seeds and 0.3-0.4 points lower on the
+            stress benchmark's ten (T3, T5): not a clear win, so an option.
         release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
@@ -180,7 +180,9 @@ class PredictivePacing(RawPacing):
     z_min: float = -1.5
     z_max: float = 5.0
     brake: float = attrs.field(default=0.4, validator=non_negative("pacing.brake"))
-    small_brake: float = attrs.field(default=0.4, validator=non_negative("pacing.small_brake"))
+    small_brake: float | None = attrs.field(
+        default=None, validator=attrs.validators.optional(non_negative("pacing.small_brake"))
+    )
     small_brake_answers: float = attrs.field(
         default=30.0, validator=non_negative("pacing.small_brake_answers")
     )
@@ -192,8 +194,9 @@ class PredictivePacing(RawPacing):
     release_after: float | None = attrs.field(default=15.0, validator=_release_floor)
     release_z: float = 0.0
     release_share: float = 1.0
-    small_release_share: float = attrs.field(
-        default=0.75, validator=non_negative("pacing.small_release_share")
+    small_release_share: float | None = attrs.field(
+        default=None,
+        validator=attrs.validators.optional(non_negative("pacing.small_release_share")),
     )
     release_look_extra: float = 2.0
     abandon_hourly_cap: float | None = attrs.field(default=None)
@@ -501,12 +504,13 @@ class PredictivePacing(RawPacing):
     def _brake_now(self) -> float:
         """The brake per abandon short: a small team's moves from ``brake`` to ``small_brake``
         over its first answers (``small_brake_answers``, an exponential time constant)."""
-        if self._log_small >= 0.0 or self.release_after is None:
+        small = self.small_brake
+        if small is None or self._log_small >= 0.0 or self.release_after is None:
             return self.brake
         if self.small_brake_answers <= 0.0:
-            return self.small_brake
+            return small
         left = math.exp(-self._live.answers / self.small_brake_answers)
-        return self.small_brake + (self.brake - self.small_brake) * left
+        return small + (self.brake - small) * left
 
     def _team_changed(self, logged_in: int) -> None:
         self._team = logged_in
@@ -601,7 +605,9 @@ class PredictivePacing(RawPacing):
         ringing = self._ringing_h if self._ringing_h > 0.0 else 0.0
         var += ringing * (1.0 - ringing / dialing)
         excess = waiting + ringing - supply
-        share = self.small_release_share if self._log_small < 0.0 else self.release_share
+        share = self.release_share
+        if self.small_release_share is not None and self._log_small < 0.0:
+            share = self.small_release_share
         z = self.release_z + share * self._z
         if excess + z * math.sqrt(var if var > 0.0 else 0.0) <= 0.0:
             return 0
