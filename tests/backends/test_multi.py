@@ -153,7 +153,8 @@ async def test_one_switch_stopped_mid_campaign_the_other_carries_it(comes_back: 
             with anyio.fail_after(DEADLINE):
                 summary = await runtime.run(CONTACTS)
     lost = stopped["calls"]
-    assert isinstance(lost, set) and lost, "nothing was in flight on a: test too weak"
+    assert isinstance(lost, set)
+    assert lost, "nothing was in flight on a: test too weak"
     attempts = _finished_once(store, "multi")
     by_id = {r.attempt_id: r for r in attempts}
     at = stopped["at"]
