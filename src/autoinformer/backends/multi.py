@@ -143,6 +143,7 @@ class _Slot:
     stream_failed_at: float | None = None  # its stream raised: the gap it owes starts here
     why: str = "not connected yet"
     fatal: Exception | None = None
+    scope: anyio.CancelScope | None = None  # the pump's (or a back-off's): close cancels it
 
     @property
     def switch(self) -> Switch:
@@ -227,6 +228,8 @@ class SwitchSet(Switch):
         self._owner: dict[str, _Slot] = {}
         self._orphan_owner: dict[tuple[str, tuple[str, ...]], _Slot] = {}
         self._tg: anyio.abc.TaskGroup | None = None
+        self._closing = False
+        self._watch_scope = anyio.CancelScope()
         self._send: MemoryObjectSendStream[SwitchEvent]
         self._receive: MemoryObjectReceiveStream[SwitchEvent]
         self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](event_buffer)
@@ -294,14 +297,20 @@ class SwitchSet(Switch):
             if fatal is not None:
                 raise fatal
             raise BackendUnavailable(f"no switch of the set can be reached ({reasons})")
+        self._watch_scope = anyio.CancelScope()
         tg.start_soon(self._watch)
 
     async def close(self) -> None:
         """Close every member (calls in progress stay on the switches); the stream ends."""
         tg, self._tg = self._tg, None
         if tg is not None:
-            tg.cancel_scope.cancel()
-            await tg.__aexit__(None, None, None)
+            self._closing = True
+            for slot in self._slots:
+                if slot.scope is not None:
+                    slot.scope.cancel()
+            self._watch_scope.cancel()
+            await tg.__aexit__(None, None, None)  # each member closes in its own task
+            self._closing = False
         self._send.close()
 
     def events(self) -> AsyncIterator[SwitchEvent]:
@@ -572,10 +581,16 @@ class SwitchSet(Switch):
 
     async def _keep(self, slot: _Slot, first: anyio.Event) -> None:
         """A member's life in the set: connect (retried while away), pump its events, and
-        close it when the set closes, all in this one task (its task groups nest here)."""
+        close it when the set closes, all in this one task.
+
+        A member's ``connect`` enters its own task group in this task and its ``close``
+        exits it, so nothing may be left open between the two: the pump runs in a cancel
+        scope of its own (cancelled by :meth:`close`), exited before ``close`` is called, and
+        ``close`` is not wrapped in a scope (it would be exited out of order).
+        """
         delay = _RETRY_FIRST
         try:
-            while True:
+            while not self._closing:
                 try:
                     await slot.switch.connect()
                     break
@@ -587,23 +602,29 @@ class SwitchSet(Switch):
                 except Exception as exc:  # its settings: the set's connect raises it
                     slot.fatal = exc
                     slot.why = str(exc)
-                    first.set()
                     return
                 first.set()
-                await self._sleep(delay)
+                if self._closing:
+                    return
+                with anyio.CancelScope() as slot.scope:
+                    await self._sleep(delay)
+                slot.scope = None
                 delay = min(_RETRY_MAX, delay * 2)
+            else:
+                return  # the set closed before the member was reached
             slot.connected_once = slot.stream_ok = True
             slot.why = ""
             first.set()
-            await self._pump(slot)
+            if not self._closing:
+                with anyio.CancelScope() as slot.scope:
+                    await self._pump(slot)
+                slot.scope = None
+            try:
+                await slot.switch.close()
+            except BackendError as exc:
+                log.warning("switch %s: close failed: %s", slot.name, exc)
         finally:
             first.set()
-            if slot.connected_once:
-                with anyio.CancelScope(shield=True), anyio.move_on_after(_CLOSE_SECONDS):
-                    try:
-                        await slot.switch.close()
-                    except BackendError as exc:
-                        log.warning("switch %s: close failed: %s", slot.name, exc)
 
     async def _pump(self, slot: _Slot) -> None:
         delay = _RETRY_FIRST
@@ -646,6 +667,10 @@ class SwitchSet(Switch):
     async def _watch(self) -> None:
         """Notice members going away and coming back; write off the calls of one away for
         ``lost_after`` seconds."""
+        with self._watch_scope:
+            await self._watching()
+
+    async def _watching(self) -> None:
         while True:
             now = self.clock.now()
             for slot in self._slots:
