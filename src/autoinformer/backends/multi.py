@@ -229,7 +229,7 @@ class SwitchSet(Switch):
         self._orphan_owner: dict[tuple[str, tuple[str, ...]], _Slot] = {}
         self._tg: anyio.abc.TaskGroup | None = None
         self._closing = False
-        self._watch_scope = anyio.CancelScope()
+        self._watch_scope: anyio.CancelScope | None = None  # made in the loop, at connect
         self._send: MemoryObjectSendStream[SwitchEvent]
         self._receive: MemoryObjectReceiveStream[SwitchEvent]
         self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](event_buffer)
@@ -308,7 +308,8 @@ class SwitchSet(Switch):
             for slot in self._slots:
                 if slot.scope is not None:
                     slot.scope.cancel()
-            self._watch_scope.cancel()
+            if self._watch_scope is not None:
+                self._watch_scope.cancel()
             await tg.__aexit__(None, None, None)  # each member closes in its own task
             self._closing = False
         self._send.close()
@@ -667,6 +668,7 @@ class SwitchSet(Switch):
     async def _watch(self) -> None:
         """Notice members going away and coming back; write off the calls of one away for
         ``lost_after`` seconds."""
+        assert self._watch_scope is not None  # made by connect before it starts this
         with self._watch_scope:
             await self._watching()
 
