@@ -20,7 +20,7 @@ from collections.abc import Mapping
 import anyio
 import pytest
 
-from autoinformer.backends.base import BackendGap, CallAnswered, CallEnded, SwitchEvent
+from autoinformer.backends.base import BackendGap, CallAnswered, CallEnded, Orphan, SwitchEvent
 from autoinformer.backends.multi import Member, SwitchSet
 from autoinformer.backends.sim import SimSwitch
 from autoinformer.campaign import Campaign, QueueSettings
@@ -400,3 +400,63 @@ def test_shares_are_checked() -> None:
         SwitchSet([Member(a, name="x"), Member(b, name="x")])
     with pytest.raises(SettingsError, match="at least one"):
         SwitchSet([])
+
+
+async def test_a_switch_away_at_start_is_connected_later_and_takes_calls() -> None:
+    clock = LoopClock()
+    a = SpySwitch(clock=clock, faults=Faults(outages=((START, START + 20.0),)))
+    b = SpySwitch(clock=clock)
+    async with SwitchSet(
+        [Member(a, name="a", lines=4), Member(b, name="b", lines=4)], clock=clock
+    ) as switches:
+        assert [s.up for s in switches.status()] == [False, True]
+        await switches.originate("x", HOLD, caller_id=None, ring_timeout=30)
+        assert b.live_calls == ("x",)
+        await clock.sleep_until(START + 40.0)  # the set retried a's connect meanwhile
+        assert [s.up for s in switches.status()] == [True, True]
+        await switches.originate("y", HOLD, caller_id=None, ring_timeout=30)
+        assert a.live_calls == ("y",)  # the least loaded
+
+
+async def test_a_set_with_no_switch_reachable_does_not_connect() -> None:
+    clock = LoopClock()
+    down = Faults(outages=((START, START + 3600.0),))
+    switches = SwitchSet(
+        [
+            Member(SpySwitch(clock=clock, faults=down), name="a"),
+            Member(SpySwitch(clock=clock, faults=down), name="b"),
+        ],
+        clock=clock,
+    )
+    with pytest.raises(BackendUnavailable, match=r"a: cannot connect.*b: cannot connect"):
+        await switches.connect()
+    assert not switches.connected
+
+
+class OrphanSwitch(SpySwitch):
+    """A switch that found a call a dead process left on it."""
+
+    def __init__(self, orphan: Orphan, **kw: object) -> None:
+        super().__init__(**kw)
+        self.left = [orphan]
+        self.hung_up_orphans: list[Orphan] = []
+
+    async def orphans(self, campaign: str) -> list[Orphan]:
+        return list(self.left)
+
+    async def hangup_orphan(self, orphan: Orphan) -> None:
+        self.hung_up_orphans.append(orphan)
+        self.left.remove(orphan)
+
+
+async def test_orphans_are_listed_on_every_switch_and_hung_up_on_their_own() -> None:
+    one, two = Orphan("dead-1", ("chan-1",)), Orphan("dead-2", ("chan-2",))
+    a, b = OrphanSwitch(one), OrphanSwitch(two)
+    async with SwitchSet([Member(a, weight=1), Member(b, weight=1)]) as switches:
+        found = await switches.orphans("drill")
+        assert found == [one, two]
+        for orphan in found:
+            await switches.hangup_orphan(orphan)
+        assert a.hung_up_orphans == [one]
+        assert b.hung_up_orphans == [two]
+        assert await switches.orphans("drill") == []
