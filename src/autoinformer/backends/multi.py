@@ -280,6 +280,10 @@ class SwitchSet(Switch):
         if self._tg is not None:
             return
         self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](self._buffer)
+        for slot in self._slots:  # a set connected again after close starts afresh
+            slot.connected_once = slot.stream_ok = slot.gone = False
+            slot.away_since = slot.stream_failed_at = slot.fatal = None
+            slot.why = "not connected yet"
         tg = anyio.create_task_group()
         await tg.__aenter__()
         self._tg = tg
@@ -374,6 +378,9 @@ class SwitchSet(Switch):
                 raise
             slot.placed += 1
             slot.refusals = 0
+            if call_id in slot.written_off and self._tg is not None:
+                # written off while its originate was on the way: the core ended it already
+                self._tg.start_soon(self._hang_up_ghost, slot, call_id)
             return
 
     async def play(self, call_id: str, media: Media, *, playback_id: str) -> None:
@@ -691,6 +698,9 @@ class SwitchSet(Switch):
                     slot.refusals = 0
                     slot.hold_until = -math.inf
                     slot.why = ""
+                    for call_id in sorted(slot.written_off):  # any it still has: hung up
+                        if self._tg is not None:
+                            self._tg.start_soon(self._hang_up_ghost, slot, call_id)
                 if (
                     slot.away_since is not None
                     and now - slot.away_since >= self.lost_after
