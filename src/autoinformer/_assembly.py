@@ -95,7 +95,13 @@ def real_switch(spec: CampaignFile) -> Callable[[], Switch]:
         from autoinformer.backends.multi import Member, SwitchSet
 
         members = [
-            Member(_made(entry), name=entry.name, lines=entry.lines, weight=entry.weight)
+            Member(
+                _made(entry),
+                name=entry.name,
+                lines=entry.lines,
+                weight=entry.weight,
+                lost_after=entry.lost_after,
+            )
             for entry in spec.backends
         ]
         return SwitchSet(members)
@@ -138,6 +144,7 @@ def sim_switch(spec: CampaignFile, model: CallModel, clock: Clock) -> Switch:
             name=entry.name,
             lines=entry.lines,
             weight=entry.weight,
+            lost_after=entry.lost_after,
         )
         for entry in spec.backends
     ]

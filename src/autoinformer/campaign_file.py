@@ -62,7 +62,7 @@ _STEP_KEYS = ("play", "say", "menu", "transfer", "callback", "opt_out", "hangup"
 _BACKEND_TABLE = re.compile(r"^\s*\[\s*backend\s*\]", re.MULTILINE)
 _BACKEND_ENTRY = re.compile(r"^\s*\[\[\s*backend\s*\]\]", re.MULTILINE)
 _KINDS = ("ari", "esl", "sim")
-_SHARE_KEYS = ("kind", "name", "lines", "weight")
+_SHARE_KEYS = ("kind", "name", "lines", "weight", "lost_after")
 
 
 @attrs.frozen
@@ -76,6 +76,8 @@ class BackendEntry:
         name: its name in logs and status (``[[backend]]`` entries; default ``KIND<i>``).
         lines: its hard cap of concurrent calls (None: none).
         weight: its share of new calls (None: its lines are its share).
+        lost_after: seconds it may stay away before its calls are written off as lost
+            (None: the set's default, 60 s).
     """
 
     kind: str
@@ -84,6 +86,7 @@ class BackendEntry:
     name: str = ""
     lines: int | None = None
     weight: float | None = None
+    lost_after: float | None = None
 
 
 @attrs.frozen
@@ -311,6 +314,13 @@ def _backends(raw: Any) -> tuple[BackendEntry, ...]:
             or not (weight > 0 and math.isfinite(weight))
         ):
             raise SettingsError(f"{key}.weight", f"expected a number > 0, got {weight!r}")
+        lost_after = item.get("lost_after")
+        if lost_after is not None and (
+            isinstance(lost_after, bool)
+            or not isinstance(lost_after, int | float)
+            or not (lost_after > 0 and math.isfinite(lost_after))
+        ):
+            raise SettingsError(f"{key}.lost_after", f"expected seconds > 0, got {lost_after!r}")
         if lines is None and weight is None:
             raise SettingsError(
                 key,
@@ -325,6 +335,7 @@ def _backends(raw: Any) -> tuple[BackendEntry, ...]:
                 name=name,
                 lines=lines,
                 weight=None if weight is None else float(weight),
+                lost_after=None if lost_after is None else float(lost_after),
             )
         )
     weighted = [e.weight is not None for e in entries]
@@ -343,8 +354,8 @@ def _backends(raw: Any) -> tuple[BackendEntry, ...]:
         if entry.kind == "sim" and entry.settings:
             raise SettingsError(
                 f"{entry.key}.{next(iter(entry.settings))}",
-                "unknown key: a simulated switch takes kind, name, lines and weight (its "
-                "population is the [sim] table)",
+                "unknown key: a simulated switch takes kind, name, lines, weight and lost_after "
+                "(its population is the [sim] table)",
             )
     return tuple(entries)
 

@@ -403,6 +403,24 @@ def test_shares_are_checked() -> None:
         SwitchSet([Member(a, name="x"), Member(b, name="x")])
     with pytest.raises(SettingsError, match="at least one"):
         SwitchSet([])
+    with pytest.raises(SettingsError, match=r"backend\[0\].lost_after"):
+        SwitchSet([Member(a, lost_after=-1.0)])
+
+
+async def test_a_switch_s_own_lost_after_is_waited_for() -> None:
+    clock = LoopClock()
+    a, b = SpySwitch(clock=clock), SpySwitch(clock=clock)
+    members = [Member(a, weight=1, lost_after=200.0), Member(b, weight=1)]
+    async with SwitchSet(members, clock=clock, lost_after=10.0) as switches:
+        await switches.originate("x", HOLD, caller_id=None, ring_timeout=30)
+        a.go_away()
+        away = clock.now()
+        events = switches.events()
+        with anyio.fail_after(600):
+            while not isinstance(gap := await events.__anext__(), BackendGap):
+                pass
+        assert gap.lost == ("x",)
+        assert clock.now() - away >= 200.0  # its own 200 s, not the set's 10 s
 
 
 async def test_a_switch_away_at_start_is_connected_later_and_takes_calls() -> None:

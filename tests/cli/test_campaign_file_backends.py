@@ -109,6 +109,7 @@ def test_entries_with_lines_make_a_set_and_the_campaign_gets_their_lines() -> No
         (_two(b="lines = 0"), "backend[1].lines", "expected an integer >= 1, got 0"),
         (_two(b='lines = "ten"'), "backend[1].lines", "expected an integer >= 1"),
         (_two(a="weight = -1"), "backend[0].weight", "expected a number > 0"),
+        (_two(a="lines = 2\nlost_after = 0"), "backend[0].lost_after", "expected seconds > 0"),
         (_two(b=""), "backend[1]", "give lines = N"),
         (_two(a="weight = 2", b="lines = 3"), "backend[1].weight", "give every [[backend]]"),
         (_two(lines="lines = 40"), "campaign.lines", "add up to 30 (asterisk 20, freeswitch 10)"),
@@ -166,6 +167,9 @@ def test_the_assembly_builds_a_switch_set_and_entry_errors_name_the_entry(
     assert isinstance(a.switch, AriSwitch)
     assert isinstance(b.switch, EslSwitch)
     assert [(m.name, m.lines) for m in switch.members] == [("asterisk", 20), ("freeswitch", 10)]
+    patient = real_switch(_parse(_two(a="lines = 20\nlost_after = 300")))()
+    assert isinstance(patient, SwitchSet)
+    assert [m.lost_after for m in patient.members] == [300.0, None]
     broken = _parse(_two(b="lines = 3\nport = 70000"))
     with pytest.raises(SettingsError) as info:
         real_switch(broken)()

@@ -98,12 +98,15 @@ class Member:
         name: how logs, errors and :meth:`SwitchSet.status` call it (default ``switch<i>``).
         lines: the most customer calls it may have at once (None: no cap).
         weight: its share of new calls (None: the lines split, see the module docstring).
+        lost_after: seconds it may stay away before its calls are written off (None: the
+            set's ``lost_after``).
     """
 
     switch: Switch
     name: str = ""
     lines: int | None = None
     weight: float | None = None
+    lost_after: float | None = None
 
 
 @attrs.frozen
@@ -213,6 +216,13 @@ class SwitchSet(Switch):
             ):
                 raise SettingsError(
                     f"backend[{i}].weight", f"expected a number > 0, got {member.weight!r}"
+                )
+            if member.lost_after is not None and not (
+                member.lost_after > 0 and math.isfinite(member.lost_after)
+            ):
+                raise SettingsError(
+                    f"backend[{i}].lost_after",
+                    f"expected seconds > 0, got {member.lost_after!r}",
                 )
             weight = float(member.weight if member.weight is not None else member.lines or 1)
             self._slots.append(_Slot(member=member, name=name, weight=weight))
@@ -703,7 +713,7 @@ class SwitchSet(Switch):
                             self._tg.start_soon(self._hang_up_ghost, slot, call_id)
                 if (
                     slot.away_since is not None
-                    and now - slot.away_since >= self.lost_after
+                    and now - slot.away_since >= (slot.member.lost_after or self.lost_after)
                     and (slot.active or slot.legs)
                 ):
                     await self._write_off(slot, slot.why or "away")
