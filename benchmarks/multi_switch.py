@@ -10,7 +10,8 @@ simulated switches with 10 lines each. Scenarios:
   later; the campaign keeps its 20 lines, so the 10 beyond ``b``'s fail "not placed" and the
   core probes (the limitation docs/backends/several.md describes);
 - ``away 30 min, lines 10``: the same outage, the campaign given what one switch has;
-- ``away for good, lines 20``: ``a`` never comes back (its calls written off after 60 s).
+- ``away for good, lines 20``: ``a`` never comes back (its calls written off after 60 s);
+- ``away 30 min, weights``: the 30-minute outage with ``weight = 1`` each and no caps.
 
 Per scenario: model minutes to the end, contacts reached (done), attempts placed, attempts
 journaled "not placed", calls written off or reported lost by a switch, and the wall seconds
@@ -57,6 +58,7 @@ SCENARIOS: dict[str, dict[str, Any]] = {
     "away 30 min, lines 20": {"set": True, "lines": 20, "away": (600.0, 2400.0)},
     "away 30 min, lines 10": {"set": True, "lines": 10, "away": (600.0, 2400.0)},
     "away for good, lines 20": {"set": True, "lines": 20, "away": (600.0, None)},
+    "away 30 min, weights": {"set": True, "lines": 20, "away": (600.0, 2400.0), "weights": True},
 }
 
 
@@ -68,9 +70,11 @@ async def run_one(contacts: int, scenario: dict[str, Any]) -> dict[str, Any]:
     b = SimSwitch(model=model, clock=clock, builtin_seconds=sound)
     switch: Any = a
     if scenario["set"]:
-        switch = SwitchSet(
-            [Member(a, name="a", lines=10), Member(b, name="b", lines=10)], clock=clock
-        )
+        if scenario.get("weights"):  # shares of new calls, no cap: b may take all 20
+            members = [Member(a, name="a", weight=1), Member(b, name="b", weight=1)]
+        else:
+            members = [Member(a, name="a", lines=10), Member(b, name="b", lines=10)]
+        switch = SwitchSet(members, clock=clock)
     campaign = Campaign(
         timezone="UTC",
         name="bench",
