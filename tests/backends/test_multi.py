@@ -26,7 +26,7 @@ from autoinformer.backends.sim import SimSwitch
 from autoinformer.campaign import Campaign, QueueSettings
 from autoinformer.contacts.model import Contact
 from autoinformer.core.dialer import is_not_placed
-from autoinformer.errors import BackendUnavailable, CallNotFound, SettingsError
+from autoinformer.errors import BackendUnavailable, CallNotFound, SettingsError, WrongCallState
 from autoinformer.outcomes import ContactState, HangupCause, Outcome
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.queues.base import Operator
@@ -481,3 +481,26 @@ async def test_orphans_are_listed_on_every_switch_and_hung_up_on_their_own() -> 
         assert a.hung_up_orphans == [one]
         assert b.hung_up_orphans == [two]
         assert await switches.orphans("drill") == []
+
+
+async def test_an_operator_leg_named_as_the_core_names_it_joins_its_call_s_switch() -> None:
+    a, b = SpySwitch(), SpySwitch()
+    async with SwitchSet([Member(a, weight=1), Member(b, weight=1)]) as switches:
+        await switches.originate("c1", HOLD, caller_id=None, ring_timeout=30)
+        await switches.originate("c2", HOLD, caller_id=None, ring_timeout=30)
+        assert b.live_calls == ("c2",)
+        # round robin would put the next call on a; the leg of c2 goes where c2 is
+        await switches.originate(
+            "c2-op1", "PJSIP/101", caller_id=None, ring_timeout=30, operator=True
+        )
+        assert set(b.live_calls) == {"c2", "c2-op1"}
+        events = switches.events()
+        answered: set[str] = set()
+        with anyio.fail_after(30):
+            while answered != {"c1", "c2", "c2-op1"}:
+                event = await events.__anext__()
+                if isinstance(event, CallAnswered):
+                    answered.add(event.call_id)
+        await switches.bridge("br1", ("c2", "c2-op1"))
+        with pytest.raises(WrongCallState, match="different switches"):
+            await switches.bridge("br2", ("c1", "c2-op1"))
