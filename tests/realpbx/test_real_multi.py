@@ -25,11 +25,13 @@ from autoinformer.clock import WallClock
 from autoinformer.outcomes import Outcome
 from autoinformer.runtime import Runtime
 from autoinformer.store.memory import MemoryStore
+from autoinformer.store.sqlite import SqliteStore
 from autoinformer.testing.parties import PARTIES
 from autoinformer.testing.realpbx import (
     asterisk,
     freeswitch,
     live_calls,
+    run_campaign,
     wait_until,
     write_campaign,
 )
@@ -112,3 +114,33 @@ async def test_one_campaign_over_a_real_asterisk_and_a_real_freeswitch(
         await anyio.to_thread.run_sync(
             wait_until, lambda p=pbx: live_calls(p) == 0, 10, f"no channels on {pbx.kind}"
         )
+
+
+@pytest.mark.real_pbx
+@pytest.mark.timeout(300)
+def test_autoinformer_run_over_both_real_switches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same kind of file through ``autoinformer run`` exactly as a user runs it."""
+    ari, esl = asterisk(), freeswitch()
+    if ari is None or esl is None:
+        pytest.skip("needs both real switches: set AUTOINFORMER_ARI_URL and AUTOINFORMER_ESL_HOST")
+    ari = attrs.evolve(ari, backend={**ari.backend, "app": f"multi-cli-{os.getpid()}"})
+    monkeypatch.setenv(esl.password_env, esl.password)  # run_campaign adds ari's
+    digits = "12131121"
+    numbers = [f"+7950666{n:03d}{d}" for n, d in enumerate(digits)]
+    path = write_campaign(
+        tmp_path, ari, "", numbers=numbers, menu=False, lines=2 * LINES, name="real multi cli"
+    )
+    text = path.read_text(encoding="utf-8")
+    text = text[: text.index("[backend]")] + _entry(ari.backend, "asterisk")
+    path.write_text(text + "\n" + _entry(esl.backend, "freeswitch"), encoding="utf-8")
+    summary = run_campaign(path, tmp_path / "campaign.sqlite", ari)
+    assert summary["attempts"] == len(numbers), summary
+    with SqliteStore(tmp_path / "campaign.sqlite") as store:
+        records = {r.number: r for r in store.attempts("real multi cli")}
+    assert {n: records[n].outcome for n in numbers} == {
+        n: PARTIES[n[-1]].expected for n in numbers
+    }, {n: (r.outcome, r.detail) for n, r in records.items()}
+    for pbx in (ari, esl):
+        wait_until(lambda p=pbx: live_calls(p) == 0, 10, f"no channels on {pbx.kind}")
