@@ -16,7 +16,6 @@ one campaign are ``[[backend]]`` entries instead (``docs/backends/several.md``):
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -25,6 +24,13 @@ from typing import Any
 import attrs
 
 from autoinformer import _campaign_values as values
+from autoinformer._campaign_backends import (
+    BackendEntry,
+    both_forms,
+    check_lines,
+    default_lines,
+    parse_backends,
+)
 from autoinformer.campaign import Campaign, QueueSettings, SmsRules
 from autoinformer.core.abandon_guard import default_pacing
 from autoinformer.errors import InputError, SettingsError, TemplateError
@@ -59,34 +65,6 @@ __all__ = [
 ]
 
 _STEP_KEYS = ("play", "say", "menu", "transfer", "callback", "opt_out", "hangup")
-_BACKEND_TABLE = re.compile(r"^\s*\[\s*backend\s*\]", re.MULTILINE)
-_BACKEND_ENTRY = re.compile(r"^\s*\[\[\s*backend\s*\]\]", re.MULTILINE)
-_KINDS = ("ari", "esl", "sim")
-_SHARE_KEYS = ("kind", "name", "lines", "weight", "lost_after")
-
-
-@attrs.frozen
-class BackendEntry:
-    """One switch of the campaign: the ``[backend]`` table, or one ``[[backend]]`` entry.
-
-    Attributes:
-        kind: ``sim``, ``ari`` or ``esl``.
-        settings: the rest of its table, for the backend's constructor.
-        key: how errors name it: ``backend`` or ``backend[2]``.
-        name: its name in logs and status (``[[backend]]`` entries; default ``KIND<i>``).
-        lines: its hard cap of concurrent calls (None: none).
-        weight: its share of new calls (None: its lines are its share).
-        lost_after: seconds it may stay away before its calls are written off as lost
-            (None: the set's default, 60 s).
-    """
-
-    kind: str
-    settings: Mapping[str, Any]
-    key: str = "backend"
-    name: str = ""
-    lines: int | None = None
-    weight: float | None = None
-    lost_after: float | None = None
 
 
 @attrs.frozen
@@ -142,7 +120,7 @@ def load_campaign_file(path: str | Path) -> CampaignFile:
         text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read campaign file {str(target)!r}: {exc}") from None
-    if _BACKEND_TABLE.search(text) and _BACKEND_ENTRY.search(text):
+    if both_forms(text):
         raise SettingsError(
             "backend",
             "give either one [backend] table or [[backend]] entries (several switches), not both",
@@ -203,11 +181,11 @@ def parse_campaign(
     timezone = None if zone_key is None else values.check_zone(zone_key, "campaign.timezone")
     script = _script(data.get("script"), base)
     queues = _queues(data, base)
-    entries = _backends(data.get("backend"))
+    entries = parse_backends(data.get("backend"))
     kwargs: dict[str, Any] = {
         "name": _get(camp, "campaign", "name", str, required=True),
         "script": script,
-        "lines": _get(camp, "campaign", "lines", int, _default_lines(entries)),
+        "lines": _get(camp, "campaign", "lines", int, default_lines(entries)),
         "min_delivered_seconds": float(
             _get(camp, "campaign", "min_delivered_seconds", (int, float), 10)
         ),
@@ -250,7 +228,7 @@ def parse_campaign(
     dnc = _get(camp, "campaign", "do_not_call", str, None)
     store = values.check_store(_get(camp, "campaign", "store", str, None), base)
     if isinstance(data.get("backend"), list):
-        _check_lines(entries, campaign.lines, given="lines" in camp)
+        check_lines(entries, campaign.lines, given="lines" in camp)
         kind = "sim" if all(e.kind == "sim" for e in entries) else "multi"
         backend: dict[str, Any] = {} if kind == "sim" else {"switches": entries}
     else:
@@ -270,132 +248,6 @@ def parse_campaign(
         speech=_speech(_table(data, "speech"), base),
         store=store,
         backends=entries,
-    )
-
-
-def _backends(raw: Any) -> tuple[BackendEntry, ...]:
-    """The switches: the ``[backend]`` table (kind ``sim`` by default), or the
-    ``[[backend]]`` entries, each checked for its kind, its share and no password."""
-    if raw is None or isinstance(raw, Mapping):
-        table = dict(raw or {})
-        kind = table.pop("kind", "sim")
-        _check_kind(kind, "backend")
-        _no_password(table, "backend")
-        return (BackendEntry(kind=kind, settings=table),)
-    if not isinstance(raw, list) or not raw:
-        raise SettingsError(
-            "backend", "expected a [backend] table or [[backend]] entries (one per switch)"
-        )
-    entries: list[BackendEntry] = []
-    names: set[str] = set()
-    for i, item in enumerate(raw):
-        key = f"backend[{i}]"
-        if not isinstance(item, Mapping):
-            raise SettingsError(key, "expected a table with kind and the switch's settings")
-        if "kind" not in item:
-            raise SettingsError(f"{key}.kind", f"missing (one of {', '.join(_KINDS)})")
-        kind = item["kind"]
-        _check_kind(kind, key)
-        settings = {k: v for k, v in item.items() if k not in _SHARE_KEYS}
-        _no_password(settings, key)
-        name = _get(item, key, "name", str, f"{kind}{i}")
-        if name in names:
-            raise SettingsError(f"{key}.name", f"{name!r} names another switch already")
-        names.add(name)
-        lines = item.get("lines")
-        if lines is not None and (
-            isinstance(lines, bool) or not isinstance(lines, int) or lines < 1
-        ):
-            raise SettingsError(f"{key}.lines", f"expected an integer >= 1, got {lines!r}")
-        weight = item.get("weight")
-        if weight is not None and (
-            isinstance(weight, bool)
-            or not isinstance(weight, int | float)
-            or not (weight > 0 and math.isfinite(weight))
-        ):
-            raise SettingsError(f"{key}.weight", f"expected a number > 0, got {weight!r}")
-        lost_after = item.get("lost_after")
-        if lost_after is not None and (
-            isinstance(lost_after, bool)
-            or not isinstance(lost_after, int | float)
-            or not (lost_after > 0 and math.isfinite(lost_after))
-        ):
-            raise SettingsError(f"{key}.lost_after", f"expected seconds > 0, got {lost_after!r}")
-        if lines is None and weight is None:
-            raise SettingsError(
-                key,
-                "give lines = N (the most calls at once on this switch) or weight = W (its "
-                "share of new calls)",
-            )
-        entries.append(
-            BackendEntry(
-                kind=kind,
-                settings=settings,
-                key=key,
-                name=name,
-                lines=lines,
-                weight=None if weight is None else float(weight),
-                lost_after=None if lost_after is None else float(lost_after),
-            )
-        )
-    weighted = [e.weight is not None for e in entries]
-    if any(weighted) and not all(weighted):
-        key = entries[weighted.index(False)].key
-        raise SettingsError(
-            f"{key}.weight", "give every [[backend]] a weight, or none (lines share the calls)"
-        )
-    simulated = [e.kind == "sim" for e in entries]
-    if any(simulated) and not all(simulated):
-        key = entries[simulated.index(not simulated[0])].key
-        raise SettingsError(
-            f"{key}.kind", "a simulated switch cannot share a campaign with real switches"
-        )
-    for entry in entries:
-        if entry.kind == "sim" and entry.settings:
-            raise SettingsError(
-                f"{entry.key}.{next(iter(entry.settings))}",
-                "unknown key: a simulated switch takes kind, name, lines, weight and lost_after "
-                "(its population is the [sim] table)",
-            )
-    return tuple(entries)
-
-
-def _check_kind(kind: Any, key: str) -> None:
-    if not isinstance(kind, str) or kind not in _KINDS:
-        raise SettingsError(f"{key}.kind", f"expected one of {', '.join(_KINDS)}, got {kind!r}")
-
-
-def _no_password(table: Mapping[str, Any], key: str) -> None:
-    if "password" in table:  # never echoed: the message does not quote the value
-        raise SettingsError(
-            f"{key}.password",
-            "do not put the password in the campaign file; set password_env to the name of "
-            "an environment variable that holds it",
-        )
-
-
-def _capacity(entries: tuple[BackendEntry, ...]) -> int | None:
-    """The calls the switches take at once between them (None: one has no cap)."""
-    if any(e.lines is None for e in entries):
-        return None
-    return sum(e.lines or 0 for e in entries)
-
-
-def _default_lines(entries: tuple[BackendEntry, ...]) -> int:
-    """``campaign.lines`` when the file does not say: the switches' lines between them."""
-    return _capacity(entries) or 1
-
-
-def _check_lines(entries: tuple[BackendEntry, ...], lines: int, *, given: bool) -> None:
-    """The campaign cannot have more lines than its switches have between them."""
-    capacity = _capacity(entries)
-    if capacity is None or not given or lines <= capacity:
-        return
-    shares = ", ".join(f"{e.name} {e.lines}" for e in entries)
-    raise SettingsError(
-        "campaign.lines",
-        f"{lines} lines, but the [[backend]] lines add up to {capacity} ({shares}): lower "
-        "campaign.lines or raise a switch's lines (leave campaign.lines out to use them all)",
     )
 
 
