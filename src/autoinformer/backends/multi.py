@@ -50,9 +50,9 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 
 import anyio
 import anyio.abc
-import attrs
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from autoinformer.backends._shares import Member, MemberStatus, Slot, choose, slots_for
 from autoinformer.backends.base import (
     BackendGap,
     CallAnswered,
@@ -73,7 +73,7 @@ from autoinformer.errors import (
 )
 from autoinformer.outcomes import HangupCause
 
-__all__ = ["LOST_AFTER", "Member", "MemberStatus", "SwitchSet"]
+__all__ = ["LOST_AFTER", "Member", "MemberStatus", "SwitchSet"]  # Member*: from _shares
 
 log = logging.getLogger(__name__)
 
@@ -87,70 +87,6 @@ _CLOSE_SECONDS = 10.0
 """The longest a member's ``close`` may take when the set closes."""
 _LEG = re.compile(r"^(?P<call>.+)-op\d+$")
 """An operator leg's id: the core's desk names it ``<call_id>-op<n>`` (core/operators.py)."""
-
-
-@attrs.frozen
-class Member:
-    """One switch of a set and its share.
-
-    Attributes:
-        switch: the switch (not connected yet: the set connects and closes it).
-        name: how logs, errors and :meth:`SwitchSet.status` call it (default ``switch<i>``).
-        lines: the most customer calls it may have at once (None: no cap).
-        weight: its share of new calls (None: the lines split, see the module docstring).
-        lost_after: seconds it may stay away before its calls are written off (None: the
-            set's ``lost_after``).
-    """
-
-    switch: Switch
-    name: str = ""
-    lines: int | None = None
-    weight: float | None = None
-    lost_after: float | None = None
-
-
-@attrs.frozen
-class MemberStatus:
-    """A member as the set sees it now (:meth:`SwitchSet.status`)."""
-
-    name: str
-    up: bool
-    calls: int
-    lines: int | None
-    weight: float | None
-    placed: int
-    written_off: int
-    away_for: float | None
-
-
-@attrs.define(eq=False)
-class _Slot:
-    """A member's routing state (the set's own; one per member)."""
-
-    member: Member
-    name: str
-    weight: float
-    active: set[str] = attrs.field(factory=set)  # customer calls placed here, not ended
-    legs: set[str] = attrs.field(factory=set)  # operator legs placed here, not ended
-    answered: set[str] = attrs.field(factory=set)
-    written_off: set[str] = attrs.field(factory=set)  # ended by the set; the switch may not know
-    placed: int = 0
-    written_off_total: int = 0
-    credit: float = 0.0  # smooth weighted round robin
-    connected_once: bool = False
-    stream_ok: bool = False
-    gone: bool = False
-    hold_until: float = -math.inf  # after a refused (unreachable) originate
-    refusals: int = 0
-    away_since: float | None = None
-    stream_failed_at: float | None = None  # its stream raised: the gap it owes starts here
-    why: str = "not connected yet"
-    fatal: Exception | None = None
-    scope: anyio.CancelScope | None = None  # the pump's (or a back-off's): close cancels it
-
-    @property
-    def switch(self) -> Switch:
-        return self.member.switch
 
 
 class SwitchSet(Switch):
@@ -178,65 +114,15 @@ class SwitchSet(Switch):
         lost_after: float = LOST_AFTER,
         event_buffer: int = 10_000,
     ) -> None:
-        given = [m if isinstance(m, Member) else Member(m) for m in members]
-        if not given:
-            raise SettingsError("backend", "a switch set needs at least one switch")
         if not (lost_after > 0 and math.isfinite(lost_after)):
             raise SettingsError("lost_after", f"expected seconds > 0, got {lost_after!r}")
-        weighted = [m.weight is not None for m in given]
-        capped = [m.lines is not None for m in given]
-        if any(weighted) and not all(weighted):
-            i = weighted.index(False)
-            raise SettingsError(f"backend[{i}].weight", "give every switch a weight, or none")
-        if not any(weighted) and any(capped) and not all(capped):
-            i = capped.index(False)
-            raise SettingsError(
-                f"backend[{i}].lines", "give every switch lines, or every switch a weight"
-            )
-        names: set[str] = set()
-        self._slots: list[_Slot] = []
-        for i, member in enumerate(given):
-            name = member.name or f"switch{i}"
-            if name in names:
-                raise SettingsError(f"backend[{i}].name", f"{name!r} is used twice")
-            names.add(name)
-            if member.lines is not None and not (
-                isinstance(member.lines, int)
-                and not isinstance(member.lines, bool)
-                and member.lines >= 1
-            ):
-                raise SettingsError(
-                    f"backend[{i}].lines", f"expected an integer >= 1, got {member.lines!r}"
-                )
-            if member.weight is not None and not (
-                isinstance(member.weight, int | float)
-                and not isinstance(member.weight, bool)
-                and member.weight > 0
-                and math.isfinite(member.weight)
-            ):
-                raise SettingsError(
-                    f"backend[{i}].weight", f"expected a number > 0, got {member.weight!r}"
-                )
-            if member.lost_after is not None and not (
-                member.lost_after > 0 and math.isfinite(member.lost_after)
-            ):
-                raise SettingsError(
-                    f"backend[{i}].lost_after",
-                    f"expected seconds > 0, got {member.lost_after!r}",
-                )
-            weight = float(member.weight if member.weight is not None else member.lines or 1)
-            self._slots.append(_Slot(member=member, name=name, weight=weight))
-        if len({type(m.switch).plays_text for m in given}) > 1:
-            raise SettingsError(
-                "backend", "a simulated switch cannot share a campaign with real switches"
-            )
-        self._plays_text = type(given[0].switch).plays_text
-        self._by_lines = not any(weighted) and all(capped)
+        self._slots, self._by_lines = slots_for(members)
+        self._plays_text = type(self._slots[0].switch).plays_text
         self.clock: Clock = clock if clock is not None else WallClock()
         self.lost_after = float(lost_after)
         self._buffer = event_buffer
-        self._owner: dict[str, _Slot] = {}
-        self._orphan_owner: dict[tuple[str, tuple[str, ...]], _Slot] = {}
+        self._owner: dict[str, Slot] = {}
+        self._orphan_owner: dict[tuple[str, tuple[str, ...]], Slot] = {}
         self._tg: anyio.abc.TaskGroup | None = None
         self._closing = False
         self._watch_scope: anyio.CancelScope | None = None  # made in the loop, at connect
@@ -443,14 +329,14 @@ class SwitchSet(Switch):
 
     # --- choosing a member ----------------------------------------------------------------
 
-    def _reachable(self, slot: _Slot) -> bool:
+    def _reachable(self, slot: Slot) -> bool:
         return slot.connected_once and slot.stream_ok and not slot.gone and slot.switch.connected
 
-    def _room(self, slot: _Slot) -> bool:
+    def _room(self, slot: Slot) -> bool:
         lines = slot.member.lines
         return lines is None or len(slot.active) < lines
 
-    def _pick(self, now: float, tried: set[int]) -> _Slot | None:
+    def _pick(self, now: float, tried: set[int]) -> Slot | None:
         ready = [
             slot
             for slot in self._slots
@@ -459,17 +345,7 @@ class SwitchSet(Switch):
             and self._reachable(slot)
             and self._room(slot)
         ]
-        if not ready:
-            return None
-        if self._by_lines:  # least loaded relative to its lines; ties: the bigger, the first
-            return min(ready, key=lambda s: (len(s.active) / s.weight, -s.weight))
-        total = 0.0
-        for slot in ready:  # smooth weighted round robin
-            slot.credit += slot.weight
-            total += slot.weight
-        chosen = max(ready, key=lambda s: s.credit)
-        chosen.credit -= total
-        return chosen
+        return choose(ready, by_lines=self._by_lines)
 
     def _reasons(self, now: float) -> str:
         out = []
@@ -485,7 +361,7 @@ class SwitchSet(Switch):
                 out.append(f"{slot.name} could not be reached ({slot.why})")
         return "; ".join(out)
 
-    def _refused(self, slot: _Slot, why: str) -> None:
+    def _refused(self, slot: Slot, why: str) -> None:
         """An originate could not reach the member: no new call goes to it for a back-off
         (1, 2, 4... 30 s), then one may try again."""
         slot.refusals += 1
@@ -493,17 +369,17 @@ class SwitchSet(Switch):
         slot.hold_until = self.clock.now() + delay
         slot.why = why
 
-    def _leg_home(self, call_id: str) -> _Slot | None:
+    def _leg_home(self, call_id: str) -> Slot | None:
         match = _LEG.match(call_id)
         return self._owner.get(match["call"]) if match else None
 
-    def _home(self, call_id: str) -> _Slot:
+    def _home(self, call_id: str) -> Slot:
         slot = self._owner.get(call_id)
         if slot is None:
             raise CallNotFound(f"call {call_id!r} is on none of the switches")
         return slot
 
-    def _forget(self, slot: _Slot, call_id: str) -> None:
+    def _forget(self, slot: Slot, call_id: str) -> None:
         self._owner.pop(call_id, None)
         slot.active.discard(call_id)
         slot.legs.discard(call_id)
@@ -511,7 +387,7 @@ class SwitchSet(Switch):
 
     # --- the members' events --------------------------------------------------------------
 
-    def _inbound(self, slot: _Slot, event: SwitchEvent) -> list[SwitchEvent]:
+    def _inbound(self, slot: Slot, event: SwitchEvent) -> list[SwitchEvent]:
         """What the set passes on of a member's event, its books updated first."""
         if isinstance(event, BackendGap):
             return self._gap(slot, event)
@@ -526,7 +402,7 @@ class SwitchSet(Switch):
             self._forget(slot, call_id)
         return [event]
 
-    def _gap(self, slot: _Slot, gap: BackendGap) -> list[SwitchEvent]:
+    def _gap(self, slot: Slot, gap: BackendGap) -> list[SwitchEvent]:
         """A member reconnected: its own reconciliation passes through, without the calls
         the set wrote off meanwhile (those it still has are hung up: the core ended them)."""
         ghosts = [c for c in gap.adopted if c in slot.written_off]
@@ -555,13 +431,13 @@ class SwitchSet(Switch):
         )
         return [BackendGap(seconds=seconds, adopted=adopted, lost=lost)]
 
-    async def _hang_up_ghost(self, slot: _Slot, call_id: str) -> None:
+    async def _hang_up_ghost(self, slot: Slot, call_id: str) -> None:
         try:
             await slot.switch.hangup(call_id, HangupCause.NORMAL_TEMPORARY_FAILURE)
         except BackendError as exc:
             log.warning("switch %s: hanging up %s failed: %s", slot.name, call_id, exc)
 
-    async def _write_off(self, slot: _Slot, why: str) -> None:
+    async def _write_off(self, slot: Slot, why: str) -> None:
         """End the member's calls as lost since it went away (see the module docstring)."""
         now = self.clock.now()
         since = slot.away_since if slot.away_since is not None else now
@@ -597,7 +473,7 @@ class SwitchSet(Switch):
     async def _sleep(self, seconds: float) -> None:
         await self.clock.sleep_until(self.clock.now() + seconds)
 
-    async def _keep(self, slot: _Slot, first: anyio.Event) -> None:
+    async def _keep(self, slot: Slot, first: anyio.Event) -> None:
         """A member's life in the set: connect (retried while away), pump its events, and
         close it when the set closes, all in this one task.
 
@@ -644,7 +520,7 @@ class SwitchSet(Switch):
         finally:
             first.set()
 
-    async def _pump(self, slot: _Slot) -> None:
+    async def _pump(self, slot: Slot) -> None:
         delay = _RETRY_FIRST
         while True:
             try:
