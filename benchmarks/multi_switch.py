@@ -152,7 +152,18 @@ def main() -> None:
                 row[key] = statistics.median(r[key] for r in runs)
         row["wall_seconds"] = round(row["wall_seconds"], 2)
         rows.append(row)
-        print(json.dumps(row))
+    print(
+        "| scenario | minutes to the end | reached | placed | not placed | written off "
+        "| per switch | wall s |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---|---:|")
+    for row in rows:
+        per = ", ".join(f"{k} {v:g}" for k, v in row["placed_per_switch"].items()) or "-"
+        print(
+            f"| {row['scenario']} | {row['model_minutes']:g} | {row['done']:g} "
+            f"| {row['placed']:g} | {row['not_placed']:g} | {row['written_off']:g} | {per} "
+            f"| {row['wall_seconds']:g} |"
+        )
     RESULTS.mkdir(exist_ok=True)
     out = {
         "contacts": args.contacts,
