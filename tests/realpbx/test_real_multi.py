@@ -3,7 +3,10 @@
 A campaign file as a user writes it, with two ``[[backend]]`` entries (four lines each), is
 loaded and run as ``autoinformer run`` assembles it (the switch set of
 :func:`autoinformer._assembly.real_switch`, speech rendered by espeak-ng): both switches carry
-calls, every contact ends with its party's outcome, and neither switch keeps a channel.
+calls, every contact ends with its party's outcome, and neither switch keeps a channel. The
+same through ``autoinformer run`` itself; and with FreeSWITCH stopped mid-campaign
+(``stop.sh``, needs ``AUTOINFORMER_PBX_DIR``; started again after), the Asterisk carries the
+campaign to its end.
 Skipped unless both servers are named (``AUTOINFORMER_ARI_URL``, ``AUTOINFORMER_ESL_HOST``);
 run it under ``flock /tmp/pbx.lock`` (the servers are shared).
 """
@@ -11,6 +14,7 @@ run it under ``flock /tmp/pbx.lock`` (the servers are shared).
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import anyio
@@ -22,7 +26,8 @@ from autoinformer.backends.multi import SwitchSet
 from autoinformer.campaign_file import load_campaign_file
 from autoinformer.cli.run import load_contacts
 from autoinformer.clock import WallClock
-from autoinformer.outcomes import Outcome
+from autoinformer.core.dialer import is_not_placed
+from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.runtime import Runtime
 from autoinformer.store.memory import MemoryStore
 from autoinformer.store.sqlite import SqliteStore
@@ -144,3 +149,91 @@ def test_autoinformer_run_over_both_real_switches(
     }, {n: (r.outcome, r.detail) for n, r in records.items()}
     for pbx in (ari, esl):
         wait_until(lambda p=pbx: live_calls(p) == 0, 10, f"no channels on {pbx.kind}")
+
+
+@pytest.mark.real_pbx
+@pytest.mark.timeout(400)
+@pytest.mark.anyio
+async def test_the_real_freeswitch_stopped_mid_campaign_the_asterisk_carries_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pbx_dir: Path, anyio_backend: str
+) -> None:
+    """FreeSWITCH is stopped (``stop.sh``: its calls are hung up) once it carries calls; the
+    Asterisk finishes the campaign, the cut calls are retried there, FreeSWITCH is started
+    again at the end (the test PBX is shared)."""
+    if anyio_backend != "asyncio":
+        pytest.skip("one event loop is enough for a stop and start of the shared FreeSWITCH")
+    ari, esl = asterisk(), freeswitch()
+    if ari is None or esl is None:
+        pytest.skip("needs both real switches: set AUTOINFORMER_ARI_URL and AUTOINFORMER_ESL_HOST")
+    ari = attrs.evolve(ari, backend={**ari.backend, "app": f"multi-stop-{os.getpid()}"})
+    monkeypatch.setenv(ari.password_env, ari.password)
+    monkeypatch.setenv(esl.password_env, esl.password)
+    numbers = [f"+7950555{n:03d}1" for n in range(16)]  # party 1: answers, hears it all
+    path = write_campaign(
+        tmp_path,
+        ari,
+        "",
+        numbers=numbers,
+        menu=False,
+        lines=2 * LINES,
+        attempts=3,
+        name="real multi stop",
+    )
+    text = path.read_text(encoding="utf-8")
+    text = text[: text.index("[backend]")] + _entry(ari.backend, "asterisk")
+    path.write_text(text + "\n" + _entry(esl.backend, "freeswitch"), encoding="utf-8")
+    spec = load_campaign_file(path)
+    contacts, _ = load_contacts(spec)
+    switch = real_switch(spec)()
+    assert isinstance(switch, SwitchSet)
+    store = MemoryStore()
+    placed_at_stop: dict[str, int] = {}
+
+    async def stop_freeswitch() -> None:
+        await anyio.to_thread.run_sync(
+            wait_until, lambda: live_calls(esl) >= 2, 60, "two calls up on FreeSWITCH"
+        )
+        await anyio.to_thread.run_sync(
+            lambda: subprocess.run(
+                ["bash", str(pbx_dir / "stop.sh"), "freeswitch"], check=True, timeout=60
+            )
+        )
+        placed_at_stop.update({s.name: s.placed for s in switch.status()})  # it is gone now
+
+    try:
+        async with switch:
+            runtime = Runtime(
+                campaign=spec.campaign,
+                switch=switch,
+                store=store,
+                clock=WallClock(),
+                pacing=spec.pacing(),
+                renderer=speech_renderer(spec, tmp_path),
+            )
+            async with anyio.create_task_group() as tg:
+                tg.start_soon(stop_freeswitch)
+                with anyio.fail_after(300):
+                    summary = await runtime.run(contacts)
+            status = {s.name: s for s in switch.status()}
+    finally:  # the test PBX is shared: FreeSWITCH is started again whatever happened
+        with anyio.CancelScope(shield=True):
+            await anyio.to_thread.run_sync(
+                lambda: subprocess.run(
+                    ["bash", str(pbx_dir / "start.sh"), "freeswitch"], check=False, timeout=90
+                )
+            )
+    assert placed_at_stop, "FreeSWITCH was never stopped"
+    assert summary["unfinished"] == 0, summary
+    final = {c.id: p.state for c, p in store.contacts("real multi stop")}
+    assert set(final.values()) == {ContactState.DONE}, final  # everyone heard it in the end
+    assert not status["freeswitch"].up
+    assert status["asterisk"].up
+    assert status["freeswitch"].placed == placed_at_stop["freeswitch"]  # none after the stop
+    assert status["asterisk"].placed > placed_at_stop["asterisk"]  # it carried the rest
+    # the calls the stop cut were retried on the Asterisk: everyone reached exactly once
+    # (attempts journaled "not placed" while the Asterisk alone was full spent nothing)
+    placed = [r for r in store.attempts("real multi stop") if not is_not_placed(r)]
+    cut = [r for r in placed if r.outcome is not Outcome.DELIVERED]
+    assert cut, "no call was cut by the stop: too weak"
+    reached = sorted(r.contact_id for r in placed if r.outcome is Outcome.DELIVERED)
+    assert reached == sorted(c.id for c in contacts)
