@@ -79,13 +79,14 @@ class ServeSettings:
     """What ``autoinformer serve`` is given.
 
     Attributes:
-        store: the SQLite store file (created if missing).
+        store: the SQLite store file (created if missing), or a ``postgresql://`` URL
+            without a password (libpq takes it from ``PGPASSWORD`` or ``~/.pgpass``).
         token: the bearer token every ``/api`` request must carry (None: no authentication;
             the CLI then serves loopback only).
         max_upload: the largest request body accepted, in bytes.
     """
 
-    store: Path
+    store: Path | str
     token: str | None = None
     max_upload: int = DEFAULT_MAX_UPLOAD
 
