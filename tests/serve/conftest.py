@@ -136,9 +136,11 @@ def server(
     *,
     token: str | None = TOKEN,
     environ: dict[str, str] | None = None,
+    banner: list[str] | None = None,
 ) -> Iterator[subprocess.Popen[str]]:
     """``autoinformer serve`` in a child process; returns once it listens (its stderr says
-    so), is stopped with SIGTERM (as a service manager does) on exit."""
+    so, in lines added to ``banner``), is stopped with SIGTERM (as a service manager does)
+    on exit."""
     env = {k: v for k, v in (environ or os.environ).items() if k != "AUTOINFORMER_TOKEN"}
     if token is not None:
         env["AUTOINFORMER_TOKEN"] = token
@@ -165,6 +167,8 @@ def server(
                 break
         else:
             raise AssertionError(f"the server did not start: {''.join(seen)}")
+        if banner is not None:
+            banner.extend(seen)
         yield proc
     finally:
         proc.send_signal(signal.SIGTERM)

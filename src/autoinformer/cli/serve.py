@@ -23,8 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autoinformer.cli import EXIT_OK, EXIT_USAGE
-from autoinformer.store.urls import is_postgres_url, redacted
+from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from autoinformer.errors import StoreError
+from autoinformer.store.urls import is_postgres_url
 
 __all__ = ["register"]
 
@@ -77,7 +78,7 @@ def _handle(args: argparse.Namespace) -> int:
         import uvicorn
 
         from autoinformer.serve import ServeSettings, create_app
-        from autoinformer.serve.manager import refuse_password
+        from autoinformer.serve.manager import open_store, refuse_password
     except ImportError as exc:
         print(
             f"autoinformer serve: error: {exc.name} is missing; "
@@ -100,10 +101,16 @@ def _handle(args: argparse.Namespace) -> int:
     store: Path | str
     if is_postgres_url(args.store):
         refuse_password(args.store, option="--store")  # InputError: run's message, exit 2
-        store, shown = args.store, redacted(args.store)
+        store = shown = args.store  # no password in it: safe to print as given
     else:
         store = Path(args.store)
         shown = str(store.resolve())
+    try:  # fail here, in one line, not in a traceback from the server's startup
+        opened, _ = open_store(store, option="--store")
+        opened.close()
+    except StoreError as exc:
+        print(f"autoinformer serve: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     settings = ServeSettings(
         store=store, token=token, max_upload=int(args.max_upload_mb * 1024 * 1024)
     )
