@@ -75,3 +75,15 @@ async def test_a_running_campaign_resumes_by_itself_and_finishes(
         assert contacts["pending"] == contacts["in_call"] == contacts["scheduled"] == 0
         assert sum(contacts.values()) == 20
         assert status["attempts"] == 20  # one attempt each (retry attempts = 1): none doubled
+
+
+async def test_one_server_per_postgresql_schema(postgres_url: str) -> None:
+    from autoinformer.errors import StoreError
+    from autoinformer.serve import CampaignManager
+
+    async with CampaignManager.open(postgres_url):
+        with pytest.raises(StoreError, match="another autoinformer serve is running"):
+            async with CampaignManager.open(postgres_url):
+                pass  # pragma: no cover - refused before it opens
+    async with CampaignManager.open(postgres_url) as again:  # the first one's lock went with it
+        assert again.campaigns() == []

@@ -153,3 +153,27 @@ def test_an_unreachable_database_is_one_clear_line_not_a_traceback() -> None:
     assert done.returncode == 1
     assert done.stderr.startswith(f"autoinformer serve: error: cannot open store '{url}'")
     assert "Traceback" not in done.stderr
+
+
+def test_a_second_server_on_one_postgresql_schema_is_refused_a_killed_one_is_not(
+    postgres_url: str,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "AUTOINFORMER_TOKEN"}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "src")
+    with server(postgres_url, free_port()):
+        done = subprocess.run(
+            [sys.executable, "-m", "autoinformer", "serve", "--store", postgres_url],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.startswith("autoinformer serve: error: another autoinformer serve")
+    assert "Traceback" not in done.stderr
+    with server(postgres_url, free_port()) as killed:
+        killed.kill()  # kill -9: the lock goes with its connection
+        killed.wait()
+    with server(postgres_url, free_port()):  # starts: nothing stale holds the schema
+        pass

@@ -108,6 +108,10 @@ def _handle(args: argparse.Namespace) -> int:
     try:  # fail here, in one line, not in a traceback from the server's startup
         opened, _ = open_store(store, option="--store")
         opened.close()
+        if isinstance(store, str):  # another server on that schema: refused here too
+            from autoinformer.serve._lock import ServerLock
+
+            ServerLock(store).release()
     except StoreError as exc:
         print(f"autoinformer serve: error: {exc}", file=sys.stderr)
         return EXIT_PROBLEMS

@@ -322,14 +322,33 @@ class CampaignManager:
         """Open the store (created if missing), read its campaigns back and resume those that
         were running or paused; on exit, cancel the running campaigns (their calls in flight
         are reconciled on the next start, as after any interruption) and close the store.
+        On PostgreSQL the server holds a lock on the schema while it serves
+        (:mod:`autoinformer.serve._lock`): a second server there is refused.
 
         Args:
             store_path: a SQLite file or a ``postgresql://`` URL without a password (see
                 :func:`open_store`).
             base: where campaigns' relative paths are taken from (default: the SQLite file's
                 folder; for PostgreSQL, the current directory).
+
+        Raises:
+            InputError: the URL carries a password.
+            StoreError: the store cannot be opened; another server runs on that PostgreSQL
+                schema.
         """
-        store, folder = await anyio.to_thread.run_sync(lambda: open_store(store_path))
+        lock = None
+        if isinstance(store_path, str) and is_postgres_url(store_path):
+            refuse_password(store_path)
+            from autoinformer.serve._lock import ServerLock
+
+            url = store_path
+            lock = await anyio.to_thread.run_sync(lambda: ServerLock(url))
+        try:
+            store, folder = await anyio.to_thread.run_sync(lambda: open_store(store_path))
+        except BaseException:
+            if lock is not None:
+                lock.release()
+            raise
         try:
             async with anyio.create_task_group() as tg:
                 manager = cls(store=store, base=base or folder, tg=tg)
@@ -340,6 +359,8 @@ class CampaignManager:
                     tg.cancel_scope.cancel()
         finally:
             store.close()
+            if lock is not None:
+                lock.release()
 
     # --- reading -------------------------------------------------------------------------
 
