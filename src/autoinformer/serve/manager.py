@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import logging
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -49,7 +51,7 @@ from autoinformer.serve._definition import Definition, parse_definition
 from autoinformer.serve._uploads import ListOptions, check_upload
 from autoinformer.store.base import Store
 from autoinformer.store.sqlite import SqliteStore
-from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url
+from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url, redacted
 
 __all__ = [
     "REGISTRY",
@@ -273,12 +275,14 @@ def refuse_password(url: str, *, option: str = "store") -> None:
 
 
 def open_store(target: str | Path, *, option: str = "store") -> tuple[Store, Path]:
-    """The server's store and the folder campaigns' relative paths are taken from.
+    """The server's store, and the folder for the files kept beside it (uploads spooled while
+    they are checked, the speech cache).
 
     Args:
-        target: a SQLite file (created if missing; its folder is the base) or a
-            ``postgresql://`` URL (the base is the current directory: a database has no
-            folder). A ``str`` that is not such a URL is a file path.
+        target: a SQLite file (created if missing; the folder is its folder) or a
+            ``postgresql://`` URL (a database has no folder: the one ``autoinformer run``
+            uses for that database, in the temporary directory, so both share the speech
+            cache). A ``str`` that is not such a URL is a file path.
         option: how an error names where ``target`` was given (the CLI: ``--store``).
 
     Raises:
@@ -293,7 +297,11 @@ def open_store(target: str | Path, *, option: str = "store") -> tuple[Store, Pat
             from autoinformer.store.postgres import PostgresStore
         except ImportError as exc:
             raise InputError(f"{option}: {exc}") from None
-        return PostgresStore(target), Path.cwd()
+        digest = hashlib.sha256(redacted(target).encode()).hexdigest()[:12]
+        folder = Path(tempfile.gettempdir()) / f"autoinformer-{digest}"  # as run's
+        store = PostgresStore(target)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        return store, folder
     path = Path(target)
     return SqliteStore(path, durability="normal"), path.parent
 
@@ -304,12 +312,13 @@ class CampaignManager:
 
     Args:
         store: the store (campaigns, contacts, attempts, the registry).
-        base: where campaigns' relative paths (recordings, do-not-call lists) are taken from,
-            and where speech fragments are cached.
+        base: where campaigns' relative paths (recordings, do-not-call lists) are taken from.
+        files: where uploads are spooled and speech fragments cached (default: ``base``).
     """
 
     store: Store
     base: Path
+    files: Path = attrs.field(default=attrs.Factory(lambda self: self.base, takes_self=True))
     _tg: anyio.abc.TaskGroup
     _campaigns: dict[str, ServedCampaign] = attrs.field(factory=dict)
     _lock: anyio.Lock = attrs.field(factory=anyio.Lock)
@@ -336,22 +345,22 @@ class CampaignManager:
             StoreError: the store cannot be opened; another server runs on that PostgreSQL
                 schema.
         """
+        store, folder = await anyio.to_thread.run_sync(lambda: open_store(store_path))
         lock = None
         if isinstance(store_path, str) and is_postgres_url(store_path):
-            refuse_password(store_path)
             from autoinformer.serve._lock import ServerLock
 
             url = store_path
-            lock = await anyio.to_thread.run_sync(lambda: ServerLock(url))
-        try:
-            store, folder = await anyio.to_thread.run_sync(lambda: open_store(store_path))
-        except BaseException:
-            if lock is not None:
-                lock.release()
-            raise
+            try:
+                lock = await anyio.to_thread.run_sync(lambda: ServerLock(url))
+            except BaseException:
+                store.close()
+                raise
         try:
             async with anyio.create_task_group() as tg:
-                manager = cls(store=store, base=base or folder, tg=tg)
+                postgres = isinstance(store_path, str) and is_postgres_url(store_path)
+                home = base or (Path.cwd() if postgres else folder)
+                manager = cls(store=store, base=home, files=folder, tg=tg)
                 await manager._restore()
                 try:
                     yield manager
@@ -433,7 +442,7 @@ class CampaignManager:
         prefix = f"u{served.uploads + 1}-" if served.uploads else ""
         upload = await anyio.to_thread.run_sync(
             lambda: check_upload(
-                body, media_type, campaign, options=options, id_prefix=prefix, spool_dir=self.base
+                body, media_type, campaign, options=options, id_prefix=prefix, spool_dir=self.files
             )
         )
         contacts = upload.contacts
@@ -676,14 +685,14 @@ class CampaignManager:
             from autoinformer.preflight import check_backend
 
             clock = WallClock()
-            speech_dir = spec.speech.cache or self.base / "speech-cache"
+            speech_dir = spec.speech.cache or self.files / "speech-cache"
             await anyio.to_thread.run_sync(
                 lambda: check_backend(
                     spec.campaign, spec.backend, spec.backend_settings, speech_dir=speech_dir
                 )
             )
             make_switch = _assembly.real_switch(spec)
-            renderer = _assembly.speech_renderer(spec, self.base)
+            renderer = _assembly.speech_renderer(spec, self.files)
         server = anyio.lowlevel.current_token()
         cancelled = threading.Event()
 
