@@ -17,7 +17,9 @@ Each figure is the median of ``--runs`` runs. Run: ``python benchmarks/serve_loa
 is shared (2 CPUs): the figures are what one run of this script saw, not a guarantee.
 
 ``--store postgresql://...`` runs both (the server, and ``run`` without it) on PostgreSQL,
-each run in a fresh schema of that database, and writes ``serve_load_postgres.json``.
+each run in a fresh schema of that database, and writes ``serve_load_postgres.json``;
+``--output NAME`` names the results file instead. ``docs/serve.md`` compares the stores with
+``--contacts 2000`` (a PostgreSQL campaign of 10,000 outlasts the sim's calling day).
 """
 
 from __future__ import annotations
@@ -277,6 +279,7 @@ def main() -> None:
     parser.add_argument(
         "--store", default=None, help="a postgresql:// URL: run on PostgreSQL (default SQLite)"
     )
+    parser.add_argument("--output", default=None, help="the results file's name (in results/)")
     args = parser.parse_args()
     postgres = args.store is not None
     runs: list[dict[str, Any]] = []
@@ -343,7 +346,7 @@ def main() -> None:
         "runs": runs,
     }
     RESULTS.mkdir(exist_ok=True)
-    name = "serve_load_postgres.json" if postgres else "serve_load.json"
+    name = args.output or ("serve_load_postgres.json" if postgres else "serve_load.json")
     (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     m = result["median"]
     print(f"| figure (median of {args.runs} runs) | value |")
