@@ -5,9 +5,9 @@ schema at ``/openapi.json``, interactive docs at ``/docs``) or from the dashboar
 and their progress are kept in the ``--store`` (a SQLite file, or a PostgreSQL database:
 ``--store postgresql://user@host/db``, the password from PGPASSWORD or ~/.pgpass, never in the
 URL) and survive a restart of the server: each campaign is resumed as it was, running or
-paused. A ``kind = "sim"`` campaign runs on the
-simulated switch at ``[sim] speed`` (1.0: real time); ``ari`` and ``esl`` call through the
-real switch, as ``autoinformer run`` does.
+paused. A ``kind = "sim"`` campaign runs on the simulated switch at ``[sim] speed`` (1.0:
+real time); ``ari`` and ``esl`` call through the real switch, as ``autoinformer run`` does.
+One server per PostgreSQL schema (a second one is refused).
 
 Every ``/api`` request must carry the token held in the environment variable ``--token-env``
 names (default ``AUTOINFORMER_TOKEN``): ``Authorization: Bearer TOKEN``. Without a token the
