@@ -7,7 +7,14 @@ would leave the first minutes of every hour to progressive dialling; instead the
 counts a share (``trust``) of the answers still expected in it, at the hour's pace so far (in
 its first minute, at the last hour's, for a ceiling that must not stall every hour's start).
 That share shrinks to nothing as the hour ends, so the last minutes are judged on what was
-counted. Pure: every count and question carries its time.
+counted.
+
+What an hour cannot take back (issue #18; it matters most with the release valve shut): the
+projection never counts the answers to come faster than the progressive dialling the guard
+falls back to would bring them (``remaining(now, floor)``: an hour that spends its budget at a
+predictive pace keeps only the fallback's), and the policy keeps in hand the abandons the calls
+already in flight are expected to bring (:func:`expected_overflow`). Pure: every count and
+question carries its time.
 """
 
 from __future__ import annotations
