@@ -249,3 +249,65 @@ async def test_caller_id_caps_hold_across_workers(store: Any) -> None:
     assert states[ContactState.DONE] == 10
     assert states[ContactState.PENDING] == 30  # handed back when the workers stopped
     assert store.lease_holders(campaign.name) == {}
+
+
+@pytest.mark.anyio
+async def test_calls_per_contact_per_day_hold_across_workers(store: Any) -> None:
+    """Retries go back to the pool and come back to any worker with the contact's history:
+    a limit of 2 calls a day holds whoever places them (5 attempts allowed, all unanswered)."""
+    from autoinformer.policy.limits import ContactLimits
+
+    campaign = _campaign(
+        retry=RetryPolicy.simple(attempts=5, interval="2m"),
+        limits=ContactLimits(per_day=2),
+        lines=4,
+    )
+
+    async def stop_later(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        await anyio.sleep(1800.0)  # the day goes on for half an hour: retries come due
+        for rt in runtimes:
+            rt.stop()
+
+    contacts = [Contact(id=f"n{i:03d}", phones=(f"+7950{i:06d}3",)) for i in range(12)]
+    runtimes, _ = await _run_workers(store, campaign, contacts, ["w1", "w2", "w3"], stop_later)
+    attempts = list(store.attempts(campaign.name))
+    per_contact = collections.Counter(a.contact_id for a in attempts)
+    assert per_contact == dict.fromkeys(per_contact, 2)  # two each, never three
+    assert len(per_contact) == 12
+    second = {a.contact_id: a for a in attempts if a.attempt_no == 2}
+    first = {a.contact_id: a for a in attempts if a.attempt_no == 1}
+    assert all(second[cid].started_at >= first[cid].started_at + 120.0 for cid in second)
+    assert store.lease_holders(campaign.name) == {}
+    assert all(rt.worker_mode.held == set() for rt in runtimes)  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_a_stopped_worker_hands_its_contacts_back_at_once(store: Any) -> None:
+    """w1 stops: the contacts it held and was not calling are back in the pool at once (a
+    virtual second later, not the lease's 9 s), and w2 finishes the campaign."""
+    campaign = _campaign(lines=2)
+    checked: list[bool] = []
+
+    async def stop_w1(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        w1 = runtimes[0]
+        mode = w1.worker_mode
+        assert mode is not None
+        await anyio.sleep(5.0)
+        held = set(mode.held)
+        calling = {call.slot.contact.id for call in w1.core.calls.values()}
+        assert len(held - calling) > 2  # more taken than it can call at once
+        w1.stop()
+        await anyio.sleep(1.0)
+        holders = await anyio.to_thread.run_sync(store.lease_holders, campaign.name)
+        still = {cid for cid, (owner, _) in holders.items() if owner == "w1"}
+        assert still <= calling  # only its calls in progress are still its own
+        assert not (held - calling) & set(holders)  # the rest free for anyone, now
+        checked.append(True)
+
+    runtimes, _ = await _run_workers(store, campaign, _contacts(40), ["w1", "w2"], stop_w1)
+    assert checked == [True]
+    attempts = list(store.attempts(campaign.name))
+    states = collections.Counter(p.state for _, p in store.contacts(campaign.name))
+    assert set(states) <= FINAL  # w2 finished what w1 handed back
+    assert len({a.attempt_id for a in attempts}) == len(attempts)
+    assert runtimes[1].worker_mode.feed.taken > 20  # type: ignore[union-attr]
