@@ -127,6 +127,7 @@ async def _run_workers(
             clock=clock,
             worker=name,
             lease_ttl=kw.get("lease_ttl", 9.0),
+            pacing=kw["pacing"]() if "pacing" in kw else None,
         )
         for name in names
     ]
@@ -311,3 +312,40 @@ async def test_a_stopped_worker_hands_its_contacts_back_at_once(store: Any) -> N
     assert set(states) <= FINAL  # w2 finished what w1 handed back
     assert len({a.attempt_id for a in attempts}) == len(attempts)
     assert runtimes[1].worker_mode.feed.taken > 20  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_the_abandon_cap_holds_over_the_campaign_with_each_worker_seeing_the_others(
+    store: Any,
+) -> None:
+    """Three workers dial as fast as their lines allow (broadcast) into a "press 1 for an
+    operator" script with one operator each: each worker's guard counts the others' answers
+    and abandons (from the database), and the campaign stays under its 3% cap."""
+    from autoinformer.campaign import QueueSettings
+    from autoinformer.core.shared_guard import SharedAbandonGuard
+    from autoinformer.pacing.base import BroadcastPacing
+    from autoinformer.queues.base import Operator
+    from autoinformer.script import menu, transfer
+
+    campaign = _campaign(
+        script=Script.of(play("sound:message"), menu("Press 1.", {"1": transfer("ops")})),
+        queues=[QueueSettings(name="ops", operators=[Operator("anna", "PJSIP/101")], max_wait=5.0)],
+        retry=RetryPolicy.simple(attempts=1),
+        lines=9,
+    )
+    runtimes, _ = await _run_workers(
+        store, campaign, _contacts(240), ["w1", "w2", "w3"], pacing=BroadcastPacing
+    )
+    attempts = _check_finished_once(store, campaign.name, 240)
+    live = [a for a in attempts if a.answered_at is not None and not a.machine]
+    abandoned = [a for a in attempts if a.outcome is Outcome.ABANDONED]
+    transferred = [a for a in attempts if a.outcome is Outcome.TRANSFERRED]
+    assert len(live) > 100
+    assert transferred
+    assert len(abandoned) <= 0.03 * len(live)
+    for rt in runtimes:
+        guard = rt.core.pacing
+        assert isinstance(guard, SharedAbandonGuard)
+        assert guard.others.answers > 0  # the others' answers reached this worker's guard
+        assert guard.answers + guard.others.answers <= len(live)
+    assert sum(rt.core.pacing.limited for rt in runtimes) > 0  # type: ignore[attr-defined]
