@@ -323,7 +323,13 @@ class WorkerMode:
         return e.ContactsReleased(tuple(idle))
 
     async def exit(self) -> None:
-        """The run is over: hand back the contacts and every line slot."""
+        """The run is over: hand back the contacts not in a call and the line slots. Calls
+        still up (the run was cancelled: they outlive it on the switch) keep their lines
+        until the slots run out, as their contacts keep their leases until taken over."""
         await self.release_idle()
+        calls = len(self.core.calls)
+        if calls:
+            await self.hold_lines(calls)
+            return
         await self.store_call(self.store.release_lines, self.name, self.worker)
         self.lines = 0
