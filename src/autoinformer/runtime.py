@@ -583,7 +583,8 @@ class Runtime:
     async def _cancel_unread(self, event: e.ContactCancelled) -> None:
         """Cancel a contact the core has not paged in: its progress is closed in the store
         (as the core closes one it holds), so it is never read as open again."""
-        name, store = self.campaign.name, self.store
+        name, store, worker = self.campaign.name, self.store, self._w is not None
+        now = self.clock.now()
 
         def cancel() -> None:
             for _, _, progress in store.contacts_by_id(name, [event.contact_id]):
@@ -591,7 +592,13 @@ class Runtime:
                     closed = attrs.evolve(
                         progress, state=ContactState.CANCELLED, next_at=None, reason=event.reason
                     )
-                    store.save_progress(name, closed)
+                    if not worker:
+                        store.save_progress(name, closed)
+                    elif not store.save_unleased_progress(name, closed, now=now):  # type: ignore[attr-defined]
+                        log.warning(
+                            "contact %s is another worker's now: cancel it there",
+                            event.contact_id,
+                        )
 
         await self._store_call(cancel)
 

@@ -646,6 +646,31 @@ class PostgresStore(Store):
                     released.append(p.contact_id)
         return released
 
+    def save_unleased_progress(
+        self, campaign: str, progress: ContactProgress, *, now: float
+    ) -> bool:
+        """:meth:`save_progress` only while no worker holds a live lease on the contact (a
+        worker cancelling a contact it does not hold): False when one does (nothing is
+        written; its holder decides)."""
+        with self._tx() as cur:
+            row = cur.execute(
+                "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, "
+                "reason = %s, lease_owner = NULL, lease_until = NULL "
+                "WHERE campaign = %s AND contact_id = %s "
+                "AND (lease_owner IS NULL OR lease_until IS NULL OR lease_until <= %s) "
+                "RETURNING contact_id",
+                (
+                    progress.state.value,
+                    progress.attempts,
+                    progress.next_at,
+                    progress.reason,
+                    campaign,
+                    progress.contact_id,
+                    now,
+                ),
+            ).fetchone()
+        return row is not None
+
     def drop_leases(self, campaign: str, worker: str, contact_ids: Iterable[str]) -> int:
         """End ``worker``'s leases on these contacts leaving their progress as stored;
         returns how many it still held."""
