@@ -239,6 +239,7 @@ class Runtime:
     _w: WorkerMode | None = attrs.field(default=None, init=False)
     _lines_poke: anyio.Event = attrs.field(factory=anyio.Event, init=False)
     _claim_after: float = attrs.field(default=-math.inf, init=False)
+    _done_waiting: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
@@ -338,6 +339,9 @@ class Runtime:
         except Exception as error:
             await self._abort(error)
             raise
+        finally:  # after the abort recorded the calls it hung up: their leases end with them
+            if self._w is not None and self._w.tending:
+                await self._leave(self._w)
         return await self._finish_run()
 
     async def _run(self, contacts: list[Contact]) -> None:
@@ -370,8 +374,6 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
-            if self._w is not None and self._w.tending:
-                await self._leave(self._w)
 
     async def _leave(self, w: WorkerMode) -> None:
         """The run ends (finished, stopped, failed, cancelled): hand back the contacts not in
@@ -501,6 +503,18 @@ class Runtime:
         await self._handle(e.LinesGranted(0))
         await self._refill()
 
+    async def _open_elsewhere(self) -> bool:
+        """A worker's core ran out of contacts: does the campaign still have open ones (held
+        by others, waiting for a retry, or a result whose progress another worker decides)?
+        Then the worker stays, to take them when due or when their holder dies."""
+        w = self._w
+        assert w is not None
+        others, _ = await self._store_call(w.store.lease_outlook, self.campaign.name, w.worker)
+        if others:
+            self.core.book.more = True
+            w.feed.poke()
+        return bool(others)
+
     async def _refill_worker(self, w: WorkerMode) -> None:
         """Take contacts by lease while the core wants more (see
         :class:`~autoinformer.workers.feed.LeaseFeed`), then set the feed's wake-up."""
@@ -511,6 +525,9 @@ class Runtime:
             event = await w.take()
             book.more = feed.more
             await self._handle(event)
+        if self._done_waiting and not feed.more and book.open_count == 0 and not self.core.calls:
+            self._finished = True  # the others finished what was open when the core was done
+            return
         wake = feed.wake(self.clock.now())
         if wake is None and feed.wants(book, self.clock.now()):
             wake = self.clock.now() + 1.0  # cut short above: carry on after the inbox
@@ -711,6 +728,9 @@ class Runtime:
             if callable(add):
                 await self._store_call(add, cmd.number)
         elif isinstance(cmd, c.Done) and (cmd.reason == "stopped" or not self.keep_open):
+            if cmd.reason == "finished" and self._w is not None and await self._open_elsewhere():
+                self._done_waiting = True  # finished when the feed finds nothing open
+                return None  # another worker still has the campaign's contacts: stay for them
             self._finished = True
         return None
 

@@ -61,6 +61,7 @@ class Lines:
         self.peak = 0
         self.placed: list[str] = []  # every call id originated, on any switch
         self.busy = anyio.Event()  # the first switch has two calls up
+        self.first = anyio.Event()  # a call was placed
 
     def switch(self, clock: LoopClock) -> SimSwitch:
         lines = self
@@ -69,6 +70,7 @@ class Lines:
             async def originate(self, call_id: str, destination: str, **kw: Any) -> None:
                 await super().originate(call_id, destination, **kw)
                 lines.placed.append(call_id)
+                lines.first.set()
                 if self is lines.switches[0] and len(self.live_calls) >= 2:
                     lines.busy.set()
                 lines.peak = max(lines.peak, sum(len(s.live_calls) for s in lines.switches))
@@ -119,6 +121,7 @@ async def _run_workers(
     clock = LoopClock()
     lines = Lines()
     kw.get("busy", []).append(lines.busy)
+    kw.get("first", []).append(lines.first)
     runtimes = [
         Runtime(
             campaign=campaign,
@@ -349,3 +352,44 @@ async def test_the_abandon_cap_holds_over_the_campaign_with_each_worker_seeing_t
         assert guard.others.answers > 0  # the others' answers reached this worker's guard
         assert guard.answers + guard.others.answers <= len(live)
     assert sum(rt.core.pacing.limited for rt in runtimes) > 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_a_call_whose_lease_was_lost_goes_on_and_its_result_is_kept(
+    store: Any, postgres_url: str
+) -> None:
+    """Another worker takes the contact over while w1's call is up (w1 presumed dead): the
+    call goes on, its real result is journaled (not reconciled as unknown: it was finished
+    first), the progress is the new holder's; once that lease runs out w1 takes the contact
+    back and closes it from the result."""
+    import psycopg
+
+    campaign = _campaign(lines=1)
+    first: list[anyio.Event] = []
+    stolen: list[str] = []
+
+    async def steal(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        await first[0].wait()
+        w1 = runtimes[0]
+        (call,) = w1.core.calls.values()
+        cid, until = call.slot.contact.id, w1.clock.now() + 5.0
+
+        def update() -> None:
+            with psycopg.connect(postgres_url, autocommit=True) as db:
+                db.execute(
+                    "UPDATE autoinformer_contacts SET lease_owner = 'thief', lease_until = %s "
+                    "WHERE contact_id = %s",
+                    (until, cid),
+                )
+
+        await anyio.to_thread.run_sync(update)
+        stolen.append(cid)
+
+    contacts = [Contact(id="only", phones=("+79500000001",))]  # answers, hears it all
+    await _run_workers(store, campaign, contacts, ["w1"], steal, first=first)
+    assert stolen == ["only"]
+    (attempt,) = store.attempts(campaign.name)
+    assert attempt.outcome is Outcome.DELIVERED  # the call went on; its result was kept
+    ((_, progress),) = store.contacts(campaign.name)
+    assert progress.state is ContactState.DONE
+    assert store.lease_holders(campaign.name) == {}
