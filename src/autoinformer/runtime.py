@@ -1064,7 +1064,9 @@ def _worker_mode(runtime: Runtime) -> WorkerMode:
         worker=runtime.worker,
         ttl=ttl,
         batch=min(runtime.page_size, max(20, 2 * runtime.campaign.lines)),
-        max_loaded=runtime.max_loaded,
+        # a worker holds what it can call soon, not the list: outside the calling hours (every
+        # contact waits) one worker must not lease the whole campaign and renew it all night
+        max_loaded=min(runtime.max_loaded, max(100, 10 * runtime.campaign.lines)),
         poll=ttl / 3.0,
     )
     return WorkerMode(
