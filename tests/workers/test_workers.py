@@ -166,15 +166,16 @@ async def _run_workers(
 
 
 @pytest.mark.anyio
-async def test_three_workers_finish_every_contact_once_within_the_lines(store: Any) -> None:
+async def test_four_workers_finish_every_contact_once_within_the_lines(store: Any) -> None:
     campaign = _campaign()
-    runtimes, lines = await _run_workers(store, campaign, _contacts(120), ["w1", "w2", "w3"])
-    attempts = _check_finished_once(store, campaign.name, 120)
+    names = ["w1", "w2", "w3", "w4"]
+    runtimes, lines = await _run_workers(store, campaign, _contacts(160), names)
+    attempts = _check_finished_once(store, campaign.name, 160)
     assert 0 < lines.peak <= campaign.lines
     # the work was shared, and retries went to whichever worker was free
     by_worker = collections.Counter(rt.worker_mode.feed.taken for rt in runtimes)  # type: ignore[union-attr]
     assert all(rt.worker_mode.feed.taken > 0 for rt in runtimes)  # type: ignore[union-attr]
-    assert sum(by_worker.elements()) >= 120
+    assert sum(by_worker.elements()) >= 160
     retried = [a for a in attempts if a.attempt_no == 2]
     assert retried  # busy, no answer... were retried once
     outcomes = collections.Counter(a.outcome for a in attempts)
