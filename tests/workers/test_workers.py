@@ -394,3 +394,30 @@ async def test_a_call_whose_lease_was_lost_goes_on_and_its_result_is_kept(
     ((_, progress),) = store.contacts(campaign.name)
     assert progress.state is ContactState.DONE
     assert store.lease_holders(campaign.name) == {}
+
+
+@pytest.mark.anyio
+async def test_outside_the_calling_hours_no_worker_leases_the_whole_list(store: Any) -> None:
+    """Before the window opens every contact waits: each worker holds at most ten per line
+    (at least 100), not the 1,000 of the list, and hands them back (with the time they are
+    due) when it stops."""
+    from autoinformer.policy.schedule import CallWindow
+
+    window = CallWindow.parse(days="*", hours="12:00-20:00", timezone="UTC")  # opens at 12:00
+    campaign = _campaign(window=window, lines=2)
+    held: list[int] = []
+
+    async def look_then_stop(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        await anyio.sleep(60.0)
+        held.extend(len(rt.worker_mode.held) for rt in runtimes)  # type: ignore[union-attr]
+        for rt in runtimes:
+            rt.stop()
+
+    await _run_workers(store, campaign, _contacts(1000), ["w1", "w2"], look_then_stop)
+    assert held == [100, 100]
+    assert list(store.attempts(campaign.name)) == []
+    assert store.lease_holders(campaign.name) == {}
+    waiting = [p for _, p in store.contacts(campaign.name) if p.next_at is not None]
+    assert len(waiting) == 200  # handed back with the window's opening as their time
+    opening = 1_767_261_600.0 + 2 * 3600  # 12:00 UTC that day
+    assert {p.next_at for p in waiting} == {opening}

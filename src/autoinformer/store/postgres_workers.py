@@ -145,8 +145,10 @@ class WorkerMethods:
         transaction (a worker that stops hands its waiting contacts back at once); returns
         the ids it still held (the others' progress is left to their new owner)."""
         released: list[str] = []
+        ordered = sorted(progress, key=lambda p: p.contact_id)
         with self._tx() as cur:
-            for p in progress:
+            leases.lock_rows(cur, campaign, [p.contact_id for p in ordered])
+            for p in ordered:
                 if leases.release(cur, campaign, worker, p, record=None, finish=_rows.finish_once):
                     released.append(p.contact_id)
         return released
@@ -179,12 +181,14 @@ class WorkerMethods:
     def drop_leases(self, campaign: str, worker: str, contact_ids: Iterable[str]) -> int:
         """End ``worker``'s leases on these contacts leaving their progress as stored;
         returns how many it still held."""
+        ids = sorted(contact_ids)
         with self._tx() as cur:
+            leases.lock_rows(cur, campaign, ids)
             rows = cur.execute(
                 "UPDATE autoinformer_contacts SET lease_owner = NULL, lease_until = NULL "
                 "WHERE campaign = %s AND contact_id = ANY(%s) AND lease_owner = %s "
                 "RETURNING contact_id",
-                (campaign, list(contact_ids), worker),
+                (campaign, ids, worker),
             ).fetchall()
         return len(rows)
 
