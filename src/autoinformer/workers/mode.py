@@ -112,6 +112,9 @@ class WorkerMode:
     refused: int = attrs.field(default=0, init=False)
     tending: bool = attrs.field(default=True, init=False)
     _taken: dict[str, int] = attrs.field(factory=dict, init=False)
+    """Each contact held -> the number of the take that brought it (a renewal that did not
+    find a contact released and taken again meanwhile must not call it lost)."""
+    _takes: int = attrs.field(default=0, init=False)
 
     @run.default
     def _run_id(self) -> str:
@@ -122,6 +125,11 @@ class WorkerMode:
         """The campaign's name."""
         return self.campaign.name
 
+    def _drop(self, contact_id: str) -> None:
+        """The contact is no longer this worker's (released, closed, lost)."""
+        self.held.discard(contact_id)
+        self._taken.pop(contact_id, None)
+
     # --- contacts in ----------------------------------------------------------------------
 
     async def take(self) -> e.ContactsRestored:
@@ -131,7 +139,8 @@ class WorkerMode:
         leases = await self.store_call(feed.take, self.clock.now())
         for lease in leases:
             self.held.add(lease.contact_id)
-            self._taken[lease.contact_id] = self._taken.get(lease.contact_id, 0) + 1
+            self._takes += 1
+            self._taken[lease.contact_id] = self._takes
         unfinished = [r for lease in leases for r in lease.unfinished]
         if unfinished:
             taken_from = sorted({lease.taken_from or "?" for lease in leases if lease.unfinished})
@@ -181,7 +190,7 @@ class WorkerMode:
             return e.AttemptRefused(record.attempt_id, str(exc), caller_id_capped=True)
         except LeaseLost as exc:
             self.refused += 1
-            self.held.discard(record.contact_id)
+            self._drop(record.contact_id)
             return e.AttemptRefused(record.attempt_id, str(exc), lease_lost=True)
         return None
 
@@ -224,12 +233,12 @@ class WorkerMode:
         )
         if kept:
             return None
-        self.held.discard(progress.contact_id)  # taken over: the contact is not ours
+        self._drop(progress.contact_id)  # taken over: the contact is not ours
         return e.ContactsReleased((progress.contact_id,))
 
     def _released(self, progress: ContactProgress, kept: bool) -> e.Event | None:
         cid = progress.contact_id
-        self.held.discard(cid)
+        self._drop(cid)
         if not kept:
             log.info("contact %s had been taken over: its progress is its new owner's", cid)
         if progress.state is ContactState.SCHEDULED or not kept:
@@ -262,7 +271,8 @@ class WorkerMode:
             ]
             if lost:
                 log.warning("worker %s lost %d lease(s) to other workers", self.worker, len(lost))
-                self.held.difference_update(lost)
+                for cid in lost:
+                    self._drop(cid)
                 out.append(e.ContactsReleased(tuple(lost)))
         guard_window = getattr(self.core.pacing, "window_seconds", None)
         if hasattr(self.core.pacing, "others"):
@@ -318,7 +328,8 @@ class WorkerMode:
             return n + int(self.store.drop_leases(self.name, self.worker, untouched))
 
         released: int = await self.store_call(hand_back)
-        self.held.difference_update(idle)
+        for cid in idle:
+            self._drop(cid)
         log.info("worker %s handed %d contact(s) back", self.worker, released)
         return e.ContactsReleased(tuple(idle))
 
