@@ -486,10 +486,8 @@ class Runtime:
         name, store = self.campaign.name, self.store
 
         def load() -> str:
-            salt = store.get_meta(name, ID_SALT_KEY)
-            if salt is None:
-                store.set_meta(name, ID_SALT_KEY, secrets.token_hex(6))
-                salt = store.get_meta(name, ID_SALT_KEY)  # another worker's, if it won
+            # workers starting at once agree on one salt: the first one set
+            salt = store.meta_once(name, ID_SALT_KEY, secrets.token_hex(6))  # type: ignore[attr-defined]
             if contacts:
                 known = store.known_ids(name, [contact.id for contact in contacts])
                 store.add_contacts(name, (c for c in contacts if c.id not in known))

@@ -43,6 +43,15 @@ def store(postgres_url: str) -> Iterator[Any]:
         yield s
 
 
+@pytest.fixture
+def other(postgres_url: str) -> Iterator[Any]:
+    """A second worker: its own store, its own connections."""
+    from autoinformer.store.postgres import PostgresStore
+
+    with PostgresStore(postgres_url) as s:
+        yield s
+
+
 def test_the_schema_is_version_3(store: Any) -> None:
     assert store.schema_version == 3
 
@@ -233,3 +242,9 @@ def test_a_contact_another_worker_holds_is_not_cancelled_behind_its_back(store: 
     assert store.save_unleased_progress(CAMPAIGN, free, now=0.0) is True
     assert {p.state for _, p in store.contacts(CAMPAIGN)} == {ContactState.CANCELLED}
     assert store.lease_holders(CAMPAIGN) == {}
+
+
+def test_workers_starting_at_once_agree_on_one_meta_value(store: Any, other: Any) -> None:
+    assert store.meta_once(CAMPAIGN, "call_id_salt", "first") == "first"
+    assert other.meta_once(CAMPAIGN, "call_id_salt", "second") == "first"
+    assert store.get_meta(CAMPAIGN, "call_id_salt") == "first"

@@ -192,6 +192,23 @@ class WorkerMethods:
             ).fetchall()
         return len(rows)
 
+    def meta_once(self, campaign: str, key: str, value: str) -> str:
+        """The campaign's ``key``: set to ``value`` if it has none yet, else the one set
+        first (several workers starting at once agree on one value, e.g. the call ids' salt)."""
+        with self._tx() as cur:
+            cur.execute(
+                "INSERT INTO autoinformer_meta (campaign, key, value) VALUES (%s, %s, %s) "
+                "ON CONFLICT (campaign, key) DO NOTHING",
+                (campaign, key, value),
+            )
+            row = cur.execute(
+                "SELECT value FROM autoinformer_meta WHERE campaign = %s AND key = %s",
+                (campaign, key),
+            ).fetchone()
+        if row is None:  # pragma: no cover - inserted or present in this transaction
+            raise StoreError(f"campaign {campaign!r}: meta {key!r} could not be set")
+        return str(row["value"])
+
     # --- campaign-wide limits across workers (see postgres_shared) --------------------------
 
     def hold_lines(
