@@ -237,8 +237,6 @@ class Runtime:
     _feed: ContactFeed | None = attrs.field(default=None, init=False)
     _feed_wake: float | None = attrs.field(default=None, init=False)
     _w: WorkerMode | None = attrs.field(default=None, init=False)
-    _lines_poke: anyio.Event = attrs.field(factory=anyio.Event, init=False)
-    _claim_after: float = attrs.field(default=-math.inf, init=False)
     _done_waiting: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -255,7 +253,9 @@ class Runtime:
         self.core = DialerCore(**kwargs)
         self._inbox_send, self._inbox = anyio.create_memory_object_stream[object](math.inf)
         if self.worker is not None:
-            self._w = _worker_mode(self)
+            from autoinformer.workers.mode import worker_mode  # needs PostgreSQL's driver
+
+            self._w = worker_mode(self)
 
     @property
     def worker_mode(self) -> WorkerMode | None:
@@ -360,7 +360,7 @@ class Runtime:
                 tg.start_soon(self._reader)
                 tg.start_soon(self._timer)
                 if self._w is not None:
-                    tg.start_soon(self._tend, self._w)
+                    tg.start_soon(self._w.tend_forever, self._inbox_send.send, self._apply)
                 await self._start(contacts)
                 await self._loop()
                 for sink in self._sinks:
@@ -384,38 +384,9 @@ class Runtime:
             except StoreError as exc:
                 log.error("worker %s could not hand its leases back: %s", w.worker, exc)
 
-    async def _tend(self, w: WorkerMode) -> None:
-        """Every ``lease_ttl / 3``: renew the leases and lines, bring the abandon totals;
-        between, claim lines as soon as the core wants more than it holds."""
-        interval = self.lease_ttl / 3.0
-        due = self.clock.now()
-        while True:
-            poked = self._lines_poke
-            await _sleep_or(self.clock, due, poked)
-            if not w.tending:  # a test playing a worker that hangs: nothing renewed
-                due = self.clock.now() + interval
-                continue
-            if poked.is_set():
-                self._lines_poke = anyio.Event()
-            if self.clock.now() >= due:
-                for event in await w.tend():
-                    await self._inbox_send.send(event)
-                due = self.clock.now() + interval
-            await self._hold_lines(w)
-
-    async def _hold_lines(self, w: WorkerMode) -> None:
-        """Follow the core's want of lines. Growing: claim in the database, then grant.
-        Shrinking: the core hears the lower grant first (and is waited for), then the slots
-        it does not use go back; so the workers' calls never pass the campaign's lines, even
-        for the moment between the two."""
-        want = self.core.lines_wanted
-        if want < w.lines:
-            await self._apply(e.LinesGranted(want))
-            want = max(want, len(self.core.calls))
-        await self._inbox_send.send(await w.hold_lines(want))
-
     async def _apply(self, event: e.Event) -> None:
-        """Have the loop handle ``event`` and wait until it has."""
+        """Have the loop handle ``event`` and wait until it has (a worker lowers its core's
+        grant of lines this way before it gives the lines back)."""
         done = anyio.Event()
         await self._inbox_send.send(_Sync(event, done))
         await done.wait()
@@ -643,11 +614,8 @@ class Runtime:
                         unreachable = follow.detail
                     if isinstance(follow, e.AttemptRefused):
                         refused.add(follow.call_id)
-        if w is not None and self.core.lines_wanted > w.lines:
-            now = self.clock.now()
-            if now >= self._claim_after:  # claim soon, not at every event while none is free
-                self._claim_after = now + min(1.0, self.lease_ttl / 9.0)
-                self._lines_poke.set()
+        if w is not None:
+            w.want_lines()  # more than it holds: claimed soon by the tending task
 
     # --- carrying commands out -----------------------------------------------------------
 
@@ -1046,50 +1014,3 @@ def _span(seconds: float) -> str:
 
 _TAKES_PER_REFILL = 20
 """Takes by lease in one refill at most (the inbox gets its turn between)."""
-
-
-def _worker_mode(runtime: Runtime) -> WorkerMode:
-    """The worker's side of the runtime (imported here: PostgreSQL's driver is needed only
-    by workers)."""
-    from autoinformer.workers.feed import LeaseFeed
-    from autoinformer.workers.mode import WorkerMode
-
-    assert runtime.worker is not None
-    ttl = runtime.lease_ttl
-    feed = LeaseFeed(
-        store=runtime.store,
-        campaign=runtime.campaign.name,
-        worker=runtime.worker,
-        ttl=ttl,
-        batch=min(runtime.page_size, max(20, 2 * runtime.campaign.lines)),
-        # a worker holds what it can call soon, not the list: outside the calling hours (every
-        # contact waits) one worker must not lease the whole campaign and renew it all night
-        max_loaded=min(runtime.max_loaded, max(100, 10 * runtime.campaign.lines)),
-        poll=ttl / 3.0,
-    )
-    return WorkerMode(
-        store=runtime.store,
-        campaign=runtime.campaign,
-        worker=runtime.worker,
-        ttl=ttl,
-        clock=runtime.clock,
-        core=runtime.core,
-        switch=runtime.switch,
-        feed=feed,
-        store_call=runtime._store_call,
-    )
-
-
-async def _sleep_or(clock: Clock, deadline: float, event: anyio.Event) -> None:
-    """Sleep until ``deadline`` on ``clock`` or until ``event`` is set, whichever first."""
-    if event.is_set():
-        return
-    async with anyio.create_task_group() as tg:
-
-        async def watch() -> None:
-            await event.wait()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(watch)
-        await clock.sleep_until(deadline)
-        tg.cancel_scope.cancel()
