@@ -25,11 +25,14 @@ contacts and limits come from. This module holds that difference:
 - **Tending** (:meth:`WorkerMode.tend`, every ``lease_ttl / 3``): renew the leases of every
   contact held (those lost leave the core unless in a call: a live call goes on and its
   result is still journaled), renew and resize the line slots toward the core's
-  :attr:`~autoinformer.core.DialerCore.lines_wanted` (``LinesGranted``), and bring the other
-  workers' answers and abandons to the abandon guard (``CampaignTotals``).
+  :attr:`~autoinformer.core.DialerCore.lines_wanted` (``LinesGranted``; no more than a fair
+  share while another worker wants lines it cannot get), and bring the other workers'
+  answers and abandons to the abandon guard (``CampaignTotals``). Between renewals, lines
+  are claimed as soon as the core wants more than it holds (:meth:`WorkerMode.want_lines`).
 - **Stopping**: the contacts not in a call are released at once, and every line slot at the
-  end, so the others carry on without waiting for the ttl. A worker that dies (``kill -9``)
-  costs the campaign its leases' ttl: its contacts and lines wait that long at most.
+  end (calls still up keep theirs), so the others carry on without waiting for the ttl. A
+  worker that dies (``kill -9``) costs the campaign its leases' ttl: its contacts and lines
+  wait that long at most.
 """
 
 from __future__ import annotations
