@@ -20,9 +20,9 @@ import inspect
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.abc
@@ -37,21 +37,23 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.dialer import DialerCore, DoNotCall
+from autoinformer.core.shared_guard import shared_pacing
 from autoinformer.errors import (
     AutoinformerError,
     BackendError,
     BackendUnavailable,
     CallNotFound,
     InputError,
+    SettingsError,
     SpeechUnavailable,
     StoreError,
 )
+from autoinformer.feed import ClosedHistory, ContactFeed, Kind, closed_history
 from autoinformer.outcomes import ContactState, HangupCause
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
 from autoinformer.speech import Template
 from autoinformer.store.base import Store
-from autoinformer.store.feed import ClosedHistory, ContactFeed, Kind, closed_history
 from autoinformer.summary import (
     SMS_SENT_KEY,
     RunSummary,
@@ -59,6 +61,10 @@ from autoinformer.summary import (
     SwitchGapSummary,
     summarize,
 )
+from autoinformer.workers.commands import Begin, Close, Finish, Save, WorkerCommand, pair
+
+if TYPE_CHECKING:
+    from autoinformer.workers.mode import WorkerMode
 
 __all__ = [
     "RunSummary",
@@ -110,6 +116,34 @@ class SmsSender(Protocol):
         ...
 
 
+def _check_worker(instance: Runtime, attribute: object, value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise SettingsError(
+            "worker", f"expected a non-empty name of at most 200 characters, got {value!r}"
+        )
+    if not callable(getattr(instance.store, "take_leases", None)):
+        raise SettingsError(
+            "worker",
+            f"several workers share a campaign through a store that can lease (PostgreSQL: "
+            f"postgresql://...); {type(instance.store).__name__} cannot",
+        )
+
+
+def _check_ttl(instance: Runtime, attribute: object, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < math.inf:
+        raise SettingsError("lease_ttl", f"expected seconds > 0, got {value!r}")
+
+
+@attrs.frozen
+class _Sync:
+    """An event for the loop to handle, and the sign that it did."""
+
+    event: e.Event
+    done: anyio.Event
+
+
 @attrs.frozen
 class _Add:
     contacts: tuple[Contact, ...]
@@ -149,10 +183,20 @@ class Runtime:
             slow consumer holds the dialer back rather than losing results.
         page_size: contacts read from the store at a time. A start reads the contacts in
             call and one page, never the whole campaign; more are paged in as the core
-            needs them (:class:`~autoinformer.store.feed.ContactFeed`).
+            needs them (:class:`~autoinformer.feed.ContactFeed`).
         max_loaded: no more queued contacts are paged in while the core holds this many
             open ones besides its scheduled retries (outside the calling hours every contact
             waits: memory stays bounded).
+        worker: this runtime's name as one of several workers sharing the campaign through
+            a store that can lease (:class:`~autoinformer.store.postgres.PostgresStore`);
+            None (the default): the only process on the campaign. A worker takes contacts by
+            lease, holds the campaign's lines, caller-ID caps and abandon budget together
+            with the others (see :mod:`autoinformer.workers` and ``docs/postgres.md``).
+            Names must be unique among the live workers; a worker restarted under its old
+            name takes its own leases back at once.
+        lease_ttl: seconds a worker's leases (contacts, lines) last unless renewed; they are
+            renewed every ``lease_ttl / 3``. A worker that dies holds its contacts and lines
+            this long at most. Only with ``worker``.
     """
 
     campaign: Campaign
@@ -170,6 +214,8 @@ class Runtime:
     result_buffer: int = 256
     page_size: int = attrs.field(default=2000, validator=attrs.validators.ge(1))
     max_loaded: int = attrs.field(default=50_000, validator=attrs.validators.ge(1))
+    worker: str | None = attrs.field(default=None, validator=_check_worker)
+    lease_ttl: float = attrs.field(default=30.0, validator=_check_ttl)
     core: DialerCore = attrs.field(init=False)
     _inbox_send: MemoryObjectSendStream[object] = attrs.field(init=False)
     _inbox: MemoryObjectReceiveStream[object] = attrs.field(init=False)
@@ -190,6 +236,8 @@ class Runtime:
     _waiting_until: float | None = attrs.field(default=None, init=False)
     _feed: ContactFeed | None = attrs.field(default=None, init=False)
     _feed_wake: float | None = attrs.field(default=None, init=False)
+    _w: WorkerMode | None = attrs.field(default=None, init=False)
+    _done_waiting: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
@@ -198,10 +246,50 @@ class Runtime:
 
             self.renderer = SpeechSettings().renderer(cache_dir=self.speech_cache)
         kwargs: dict[str, Any] = {"campaign": self.campaign, "dnc": self.dnc}
-        if self.pacing is not None:
+        if self.worker is not None:  # the guard spends the campaign's budget, not its own
+            kwargs["pacing"] = shared_pacing(self.campaign, self.pacing)
+        elif self.pacing is not None:
             kwargs["pacing"] = self.pacing
         self.core = DialerCore(**kwargs)
         self._inbox_send, self._inbox = anyio.create_memory_object_stream[object](math.inf)
+        if self.worker is not None:
+            self._w = self._worker_side(self.worker)
+
+    def _worker_side(self, worker: str) -> WorkerMode:
+        """The worker's side of this runtime: its lease feed and :class:`WorkerMode`."""
+        from autoinformer.workers.feed import LeaseFeed  # they need PostgreSQL's driver
+        from autoinformer.workers.mode import WorkerMode
+
+        ttl, lines = self.lease_ttl, self.campaign.lines
+        feed = LeaseFeed(
+            store=self.store,
+            campaign=self.campaign.name,
+            worker=worker,
+            ttl=ttl,
+            batch=min(self.page_size, max(20, 2 * lines)),
+            # a worker holds what it can call soon, not the list: outside the calling hours
+            # (every contact waits) one worker must not lease the whole campaign and renew it
+            # all night
+            max_loaded=min(self.max_loaded, max(100, 10 * lines)),
+            poll=ttl / 3.0,
+        )
+        return WorkerMode(
+            store=self.store,
+            campaign=self.campaign,
+            worker=worker,
+            ttl=ttl,
+            clock=self.clock,
+            core=self.core,
+            switch=self.switch,
+            feed=feed,
+            store_call=self._store_call,
+        )
+
+    @property
+    def worker_mode(self) -> WorkerMode | None:
+        """The worker's side of a shared campaign (None: not a worker): the contacts and
+        lines it holds, what it reconciled (:class:`~autoinformer.workers.WorkerMode`)."""
+        return self._w
 
     # --- the application's controls ------------------------------------------------------
 
@@ -279,6 +367,9 @@ class Runtime:
         except Exception as error:
             await self._abort(error)
             raise
+        finally:  # after the abort recorded the calls it hung up: their leases end with them
+            if self._w is not None and self._w.tending:
+                await self._leave(self._w)
         return await self._finish_run()
 
     async def _run(self, contacts: list[Contact]) -> None:
@@ -296,6 +387,8 @@ class Runtime:
                     notified.set()
                 tg.start_soon(self._reader)
                 tg.start_soon(self._timer)
+                if self._w is not None:
+                    tg.start_soon(self._w.tend_forever, self._inbox_send.send, self._apply)
                 await self._start(contacts)
                 await self._loop()
                 for sink in self._sinks:
@@ -309,6 +402,22 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
+
+    async def _leave(self, w: WorkerMode) -> None:
+        """The run ends (finished, stopped, failed, cancelled): hand back the contacts not in
+        a call and every line slot, so other workers carry on without waiting for the ttl."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(ABORT_SECONDS):
+            try:
+                await w.exit()
+            except StoreError as exc:
+                log.error("worker %s could not hand its leases back: %s", w.worker, exc)
+
+    async def _apply(self, event: e.Event) -> None:
+        """Have the loop handle ``event`` and wait until it has (a worker lowers its core's
+        grant of lines this way before it gives the lines back)."""
+        done = anyio.Event()
+        await self._inbox_send.send(_Sync(event, done))
+        await done.wait()
 
     async def _finish_run(self) -> RunSummary:
         name, store, sent = self.campaign.name, self.store, self._sms_sent
@@ -328,6 +437,9 @@ class Runtime:
         return attrs.evolve(summary, switch_gaps=gaps, sms=sent)
 
     async def _start(self, contacts: list[Contact]) -> None:
+        if self._w is not None:
+            await self._start_worker(contacts)
+            return
         name, store = self.campaign.name, self.store
         # Calls a dead process left up are hung up (and their attempts recorded) before
         # anything is dialled: a retry must not ring a person still on an orphaned call.
@@ -365,9 +477,67 @@ class Runtime:
         await self._handle(restored)
         await self._refill()
 
+    async def _start_worker(self, contacts: list[Contact]) -> None:
+        """A worker's start: the same salt and list as one process, no reading of the whole
+        campaign and no orphan sweep of the switch (on a switch shared with live workers,
+        their calls are not orphans: a dead worker's are reconciled when its leases are
+        taken over), a grant of no lines until the first claim, then the first leases."""
+        name, store = self.campaign.name, self.store
+
+        def load() -> str:
+            # workers starting at once agree on one salt: the first one set
+            salt = store.meta_once(name, ID_SALT_KEY, secrets.token_hex(6))  # type: ignore[attr-defined]
+            if contacts:
+                known = store.known_ids(name, [contact.id for contact in contacts])
+                store.add_contacts(name, (c for c in contacts if c.id not in known))
+            return str(salt)
+
+        self.core.id_salt = await self._store_call(load)
+        if self.start_paused:
+            await self._handle(e.Pause())
+        self.core.book.forget_closed = True
+        self.core.book.more = True
+        await self._handle(e.LinesGranted(0))
+        await self._refill()
+
+    async def _open_elsewhere(self) -> bool:
+        """A worker's core ran out of contacts: does the campaign still have open ones (held
+        by others, waiting for a retry, or a result whose progress another worker decides)?
+        Then the worker stays, to take them when due or when their holder dies."""
+        w = self._w
+        assert w is not None
+        others, _ = await self._store_call(w.store.lease_outlook, self.campaign.name, w.worker)
+        if others:
+            self.core.book.more = True
+            w.feed.poke()
+        return bool(others)
+
+    async def _refill_worker(self, w: WorkerMode) -> None:
+        """Take contacts by lease while the core wants more (see
+        :class:`~autoinformer.workers.feed.LeaseFeed`), then set the feed's wake-up."""
+        feed, book = w.feed, self.core.book
+        for _ in range(_TAKES_PER_REFILL):
+            if not feed.wants(book, self.clock.now()):
+                break
+            event = await w.take()
+            book.more = feed.more
+            await self._handle(event)
+        if self._done_waiting and not feed.more and book.open_count == 0 and not self.core.calls:
+            self._finished = True  # the others finished what was open when the core was done
+            return
+        wake = feed.wake(self.clock.now())
+        if wake is None and feed.wants(book, self.clock.now()):
+            wake = self.clock.now() + 1.0  # cut short above: carry on after the inbox
+        if wake != self._feed_wake:
+            self._feed_wake = wake
+            self._wake_changed.set()
+
     async def _refill(self) -> None:
         """Page contacts in from the store while the core wants more (see
-        :class:`~autoinformer.store.feed.ContactFeed`), then set the feed's own wake-up."""
+        :class:`~autoinformer.feed.ContactFeed`), then set the feed's own wake-up."""
+        if self._w is not None:
+            await self._refill_worker(self._w)
+            return
         feed, book = self._feed, self.core.book
         if feed is None:
             return
@@ -390,10 +560,17 @@ class Runtime:
         async for item in self._inbox:
             if isinstance(item, _Add):
                 await self._add(item.contacts)
+            elif isinstance(item, _Sync):
+                await self._handle(item.event)
+                item.done.set()
             elif isinstance(item, e.ContactCancelled) and item.contact_id not in self.core.book:
                 await self._cancel_unread(item)
             else:
                 await self._handle(item)  # type: ignore[arg-type]
+                if isinstance(item, e.Stop) and self._w is not None:
+                    released = await self._w.release_idle()  # others carry on at once
+                    if released is not None:
+                        await self._handle(released)
             await self._refill()
             if self._finished:
                 return
@@ -409,6 +586,9 @@ class Runtime:
             return known
 
         known: set[str] = await self._store_call(add)
+        if self._w is not None:  # taken by lease, by whichever worker is free
+            self._w.feed.poke()
+            return
         if feed is not None and not feed.queue_done:
             return  # the feed reads them after the contacts added before them
         # a known id keeps its state: in the core already, or paged in with its progress
@@ -417,7 +597,8 @@ class Runtime:
     async def _cancel_unread(self, event: e.ContactCancelled) -> None:
         """Cancel a contact the core has not paged in: its progress is closed in the store
         (as the core closes one it holds), so it is never read as open again."""
-        name, store = self.campaign.name, self.store
+        name, store, worker = self.campaign.name, self.store, self._w is not None
+        now = self.clock.now()
 
         def cancel() -> None:
             for _, _, progress in store.contacts_by_id(name, [event.contact_id]):
@@ -425,16 +606,30 @@ class Runtime:
                     closed = attrs.evolve(
                         progress, state=ContactState.CANCELLED, next_at=None, reason=event.reason
                     )
-                    store.save_progress(name, closed)
+                    if not worker:
+                        store.save_progress(name, closed)
+                    elif not store.save_unleased_progress(name, closed, now=now):  # type: ignore[attr-defined]
+                        log.warning(
+                            "contact %s is another worker's now: cancel it there",
+                            event.contact_id,
+                        )
 
         await self._store_call(cancel)
 
     async def _handle(self, event: e.Event) -> None:
         pending: collections.deque[e.Event] = collections.deque([event])
+        w = self._w
         while pending:
-            commands = self.core.handle(self.clock.now(), pending.popleft())
+            commands: Sequence[c.Command | WorkerCommand] = self.core.handle(
+                self.clock.now(), pending.popleft()
+            )
+            if w is not None:  # each journal with the progress after it: one transaction
+                commands = pair(commands)  # type: ignore[arg-type]
             unreachable = ""
+            refused: set[str] = set()
             for command in commands:
+                if isinstance(command, c.Originate) and command.call_id in refused:
+                    continue  # the store would not journal it: never placed
                 if unreachable and isinstance(command, c.Originate):
                     # the switch could not be reached a moment ago: the rest of the batch is
                     # not sent to it, and reported as not placed in the same words
@@ -445,6 +640,10 @@ class Runtime:
                     pending.append(follow)
                     if isinstance(follow, e.CommandFailed) and follow.unreachable:
                         unreachable = follow.detail
+                    if isinstance(follow, e.AttemptRefused):
+                        refused.add(follow.call_id)
+        if w is not None:
+            w.want_lines()  # more than it holds: claimed soon by the tending task
 
     # --- carrying commands out -----------------------------------------------------------
 
@@ -456,8 +655,13 @@ class Runtime:
         except (OSError, ValueError) as exc:  # pragma: no cover - the store wraps its errors
             raise StoreError(str(exc)) from exc
 
-    async def _execute(self, cmd: c.Command) -> e.Event | None:
+    async def _execute(self, cmd: c.Command | WorkerCommand) -> e.Event | None:
         sw = self.switch
+        if isinstance(cmd, Begin | Close | Finish | Save):
+            assert self._w is not None
+            if isinstance(cmd, Close | Finish):
+                self._rendered.pop(cmd.record.attempt_id, None)
+            return await self._w.execute(cmd)
         if isinstance(cmd, c.Journal):
             if not cmd.begin:
                 self._rendered.pop(cmd.record.attempt_id, None)
@@ -518,6 +722,9 @@ class Runtime:
             if callable(add):
                 await self._store_call(add, cmd.number)
         elif isinstance(cmd, c.Done) and (cmd.reason == "stopped" or not self.keep_open):
+            if cmd.reason == "finished" and self._w is not None and await self._open_elsewhere():
+                self._done_waiting = True  # finished when the feed finds nothing open
+                return None  # another worker still has the campaign's contacts: stay for them
             self._finished = True
         return None
 
@@ -745,6 +952,14 @@ class Runtime:
                         except BackendError as exc:
                             log.warning("hang-up of %s failed: %s", cmd.call_id, exc)
             store = self.store
+            if self._w is not None:
+                try:
+                    for paired in pair(commands):
+                        if isinstance(paired, Close | Finish | Save):
+                            await self._w.execute(paired)
+                except StoreError as exc:
+                    log.error("could not record the calls hung up: %s", exc)
+                return
             for cmd in commands:
                 try:
                     if isinstance(cmd, c.Journal) and not cmd.begin:
@@ -823,3 +1038,7 @@ def _span(seconds: float) -> str:
         days, hours = divmod(hours, 24)
         return f"{days} d {hours} h"
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+_TAKES_PER_REFILL = 20
+"""Takes by lease in one refill at most (the inbox gets its turn between)."""

@@ -16,6 +16,7 @@ from autoinformer.backends.base import (
     CallEnded,
     CallProgress,
     DigitReceived,
+    LinesAvailable,
     MachineDetected,
     PlaybackFinished,
 )
@@ -85,6 +86,7 @@ def test_every_event_type_has_its_one_handler() -> None:
         DigitReceived,
         MachineDetected,
         PlaybackFinished,
+        LinesAvailable,  # a switch set's members came or went
     )
     core_events = (
         e.Abort,
@@ -97,6 +99,10 @@ def test_every_event_type_has_its_one_handler() -> None:
         e.Resume,
         e.Stop,
         e.Tick,
+        e.LinesGranted,  # several workers (autoinformer.workers)
+        e.CampaignTotals,
+        e.AttemptRefused,
+        e.ContactsReleased,
     )
     table = dialer._HANDLERS
     assert set(table) == {*switch_events, *core_events}

@@ -26,7 +26,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autoinformer._assembly import real_switch, resumed_clock, sim_model, speech_renderer
+from autoinformer._assembly import (
+    real_switch,
+    resumed_clock,
+    sim_model,
+    sim_switch,
+    speech_renderer,
+)
 from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve_hooks
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._list_memo import fingerprint, recall, remember
@@ -254,14 +260,12 @@ def _run_sim(
             pacing=spec.pacing(),
             hooks=hooks,
         )
-    from autoinformer.backends.sim import SimSwitch
-
     clock = resumed_clock(store, spec.campaign.name, args.speed)
     return run_realtime(
         spec.campaign,
         contacts,
         store,
-        switch=lambda: SimSwitch(model=model, clock=clock),
+        switch=lambda: sim_switch(spec, model, clock),  # [[backend]] entries: a SwitchSet
         clock=clock,
         dnc=dnc,
         progress=not args.json,

@@ -47,7 +47,7 @@ from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState
 from autoinformer.records import AttemptRecord, ContactProgress
 
-__all__ = ["Lease", "LeaseLost", "begin", "release", "renew", "take"]
+__all__ = ["Lease", "LeaseLost", "begin", "lock_rows", "release", "renew", "take"]
 
 Cursor = psycopg.Cursor[dict[str, Any]]
 
@@ -81,7 +81,8 @@ WITH picked AS (
     SELECT campaign, contact_id, lease_owner AS previous
     FROM autoinformer_contacts
     WHERE campaign = %(campaign)s
-      AND (lease_until IS NULL OR lease_until <= %(now)s)
+      AND (lease_until IS NULL OR lease_until <= %(now)s
+           OR (%(reclaim)s AND lease_owner = %(worker)s))
       AND (state = 'in_call'
            OR (state IN ('pending', 'scheduled') AND (next_at IS NULL OR next_at <= %(now)s)))
     ORDER BY seq
@@ -105,17 +106,28 @@ def take(
     ttl: float,
     limit: int,
     attempt_from: Any,
+    reclaim: bool = False,
 ) -> list[Lease]:
     """Lease up to ``limit`` due contacts (in the order added) to ``worker`` until ``now + ttl``.
 
     ``attempt_from`` turns an attempts row into an :class:`AttemptRecord` (the store's own).
+    With ``reclaim`` the worker's own live leases are taken again as if they had expired
+    (``taken_from`` is the worker itself, with its unfinished attempts): a worker restarted
+    under its old name does not wait out its earlier life's leases.
     """
     if ttl <= 0 or limit < 1:
         raise ValueError("take: ttl must be > 0 and limit >= 1")
     until = now + ttl
     rows = cur.execute(
         _TAKE,
-        {"campaign": campaign, "worker": worker, "now": now, "until": until, "limit": limit},
+        {
+            "campaign": campaign,
+            "worker": worker,
+            "now": now,
+            "until": until,
+            "limit": limit,
+            "reclaim": reclaim,
+        },
     ).fetchall()
     rows.sort(key=lambda r: r["seq"])
     taken_over = [r["contact_id"] for r in rows if r["previous"] is not None]
@@ -152,12 +164,27 @@ def renew(
 
     A lease that expired but was not taken over is renewed; one another worker took is not.
     """
+    lock_rows(cur, campaign, contact_ids)
     rows = cur.execute(
         "UPDATE autoinformer_contacts SET lease_until = %s "
         "WHERE campaign = %s AND contact_id = ANY(%s) AND lease_owner = %s RETURNING contact_id",
         (now + ttl, campaign, list(contact_ids), worker),
     ).fetchall()
     return sorted(r["contact_id"] for r in rows)
+
+
+def lock_rows(cur: Cursor, campaign: str, contact_ids: Sequence[str]) -> None:
+    """Lock these contacts' rows in the order of their ids, before a transaction that updates
+    several: two such transactions (a worker renewing while it hands contacts back, two
+    workers handing back at once) then wait for each other in one order, never in a circle.
+    A take never waits (``SKIP LOCKED``) and a single-row update holds one lock: neither can
+    close a circle with these."""
+    if len(contact_ids) > 1:
+        cur.execute(
+            "SELECT 1 FROM autoinformer_contacts WHERE campaign = %s AND contact_id = ANY(%s) "
+            "ORDER BY contact_id FOR UPDATE",
+            (campaign, list(contact_ids)),
+        )
 
 
 def _hold(cur: Cursor, campaign: str, contact_id: str, worker: str, now: float) -> None:
