@@ -91,6 +91,15 @@ def caller_id_rule(pool: CallerIdPool, at: float) -> CallerIdRule | None:
     return CallerIdRule(pool.daily_cap, start.timestamp(), end.timestamp(), cooldown)
 
 
+def _fresh(entry: e.RestoredContact) -> bool:
+    """Never called: the core's intake claims its numbers as for a contact just added."""
+    return (
+        entry.progress.attempts == 0
+        and not entry.attempts
+        and entry.progress.state in (ContactState.PENDING, ContactState.SCHEDULED)
+    )
+
+
 def _leaves(progress: ContactProgress) -> bool:
     """The lease ends with this progress: the contact closed, or waits for a retry."""
     return progress.state not in OPEN_STATES or progress.state is ContactState.SCHEDULED
@@ -179,27 +188,30 @@ class WorkerMode:
                 self.switch, unfinished, now=now, finish=finish
             )
         event: e.ContactsRestored = await self.store_call(feed.event, leases, book)
-        await self._seed_numbers(event)
-        return event
+        return await self._one_number_one_contact(event)
 
-    async def _seed_numbers(self, event: e.ContactsRestored) -> None:
-        """One number, one contact, across the workers: before the core sees new contacts,
-        tell its intake which contact (added first, by any worker's list) owns each of their
-        numbers, so it trims or skips a later contact with a number an earlier one has
-        (``DUPLICATE_REASON``) exactly as one process does: the skip does not depend on
-        which worker leased which contact, and two contacts never call one number."""
-        phones = [
-            phone
-            for entry in event.entries
-            if entry.progress.attempts == 0
-            and not entry.attempts
-            and entry.progress.state in (ContactState.PENDING, ContactState.SCHEDULED)
-            for phone in entry.contact.phones
-        ]
+    async def _one_number_one_contact(self, event: e.ContactsRestored) -> e.ContactsRestored:
+        """One number, one contact, across the workers, as in one process: before the core
+        sees the leased contacts, each of their numbers' owner (the contact added first with
+        it, from any worker's list) is looked up. A new contact's owners go to the core's
+        intake, which trims or skips it (``DUPLICATE_REASON``) exactly as one process does,
+        whichever worker leased the earlier one. A contact called before (a retry, back from
+        the pool) comes with the numbers it owns only: one process keeps the trimmed contact
+        in memory between attempts, a worker reads it again from the list, and must not
+        retry it on another contact's number."""
+        phones = [phone for entry in event.entries for phone in entry.contact.phones]
         if not phones:
-            return
+            return event
         owners: dict[str, str] = await self.store_call(self.store.number_owners, self.name, phones)
         self.core.numbers.update(owners)
+        entries = []
+        for entry in event.entries:
+            contact = entry.contact
+            own = tuple(p for p in contact.phones if owners.get(p, contact.id) == contact.id)
+            if own and own != contact.phones and not _fresh(entry):
+                entry = attrs.evolve(entry, contact=attrs.evolve(contact, phones=own))
+            entries.append(entry)
+        return e.ContactsRestored(entries)
 
     # --- the core's store commands --------------------------------------------------------
 

@@ -1,0 +1,164 @@
+"""Several workers behave as one process: duplicate numbers, a cancel from any worker (#17).
+
+In-process ``Runtime(worker=...)`` on one PostgreSQL campaign, each with its own simulated
+switch, in virtual time (the helpers of ``test_workers``).
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+import anyio
+import pytest
+
+from autoinformer.backends.sim import SimSwitch
+from autoinformer.contacts.model import Contact
+from autoinformer.core.intake import DUPLICATE_REASON
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.runtime import Runtime
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
+from tests.workers.test_workers import (
+    DEADLINE,
+    _campaign,
+    _check_finished_once,
+    _run_workers,
+    store,
+)
+
+__all__ = ["store"]
+
+anyio_backend = virtual_anyio_backend
+
+
+# --- duplicate numbers across workers -------------------------------------------------------
+
+
+def _with_duplicates(n: int) -> list[Contact]:
+    """``n`` contacts; every third shares its only number with one added 25 places before
+    (a duplicate leased by another worker, most likely), every fifth has a second number
+    shared with the one just before it (trimmed, still called on its own number)."""
+    out: list[Contact] = []
+    for i in range(n):
+        own = f"+7950{i:06d}{(1, 3, 2)[i % 3]}"  # answers, rings out, busy: calls overlap
+        if i >= 25 and i % 3 == 0:
+            phones: tuple[str, ...] = out[i - 25].phones[:1]
+        elif i % 5 == 4:
+            phones = (out[i - 1].phones[0], own)
+        else:
+            phones = (own,)
+        out.append(Contact(id=f"d{i:03d}", phones=phones))
+    return out
+
+
+async def _one_process(store: Any, campaign: Any, contacts: list[Contact]) -> None:
+    clock = LoopClock()
+    switch = SimSwitch(clock=clock)
+    with anyio.fail_after(DEADLINE):
+        async with switch:
+            await Runtime(campaign=campaign, switch=switch, store=store, clock=clock).run(
+                contacts
+            )
+
+
+def _overlapping_calls_to_one_number(attempts: list[Any]) -> list[tuple[str, str, str]]:
+    by_number: dict[str, list[Any]] = collections.defaultdict(list)
+    for a in attempts:
+        by_number[a.number].append(a)
+    clashes = []
+    for number, calls in by_number.items():
+        calls.sort(key=lambda a: a.started_at)
+        for first, second in zip(calls, calls[1:], strict=False):
+            assert first.ended_at is not None
+            if second.started_at < first.ended_at:
+                clashes.append((number, first.contact_id, second.contact_id))
+    return clashes
+
+
+@pytest.mark.anyio
+async def test_workers_skip_the_same_duplicates_as_one_process(store: Any) -> None:
+    """Three workers on a list with duplicate numbers skip exactly the contacts one process
+    skips (same reason), call a trimmed contact only on its own number, and never call one
+    number for two contacts, let alone at once."""
+    contacts = _with_duplicates(90)
+    alone = _campaign(name="alone", lines=6, retry=RetryPolicy.simple(attempts=2, interval="1m"))
+    await _one_process(store, alone, contacts)
+    shared = _campaign(name="shared", lines=6, retry=RetryPolicy.simple(attempts=2, interval="1m"))
+    runtimes, _ = await _run_workers(store, shared, contacts, ["w1", "w2", "w3"])
+    attempts = _check_finished_once(store, shared.name, len(contacts))
+    assert all(rt.worker_mode.feed.taken > 0 for rt in runtimes)  # type: ignore[union-attr]
+
+    def skipped(name: str) -> dict[str, str | None]:
+        return {
+            c.id: p.reason for c, p in store.contacts(name) if p.state is ContactState.SKIPPED
+        }
+
+    expected = skipped("alone")
+    assert sorted(expected) == [f"d{i:03d}" for i in range(27, 90, 3)]  # every third on
+    assert set(expected.values()) == {DUPLICATE_REASON}
+    assert skipped("shared") == expected
+    # one number, one contact: the same numbers called, each by the same contact
+    owners: dict[str, set[str]] = collections.defaultdict(set)
+    for a in attempts:
+        owners[a.number].add(a.contact_id)
+    assert all(len(ids) == 1 for ids in owners.values()), owners
+    solo = {(a.contact_id, a.number) for a in store.attempts("alone")}
+    assert {(a.contact_id, a.number) for a in attempts} == solo
+    assert _overlapping_calls_to_one_number(attempts) == []
+
+
+# --- a cancel from any worker -----------------------------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_a_cancel_from_a_worker_that_does_not_hold_the_contact_is_honoured(
+    store: Any,
+) -> None:
+    """w2 cancels three contacts it does not hold: one w1 has in a call (the call ends
+    normally, then no retry: cancelled), one w1 holds and has not called (never called),
+    one nobody holds yet (closed at once). No attempt of any of them starts after the
+    cancel; nobody is warned to "cancel it there"."""
+    campaign = _campaign(lines=4, retry=RetryPolicy.simple(attempts=3, interval="1m"))
+    # every callee rings out (30 s, no answer): three attempts each unless cancelled
+    contacts = [Contact(id=f"k{i:03d}", phones=(f"+7950{i:06d}3",)) for i in range(60)]
+    first: list[anyio.Event] = []
+    picked: dict[str, str] = {}
+    at: list[float] = []
+
+    async def cancel_from_the_other(runtimes: list[Runtime], scopes: Any) -> None:
+        await first[0].wait()
+        await anyio.sleep(1.0)  # every worker has taken its first batch
+        holder = next(rt for rt in runtimes if rt.core.calls)
+        other = next(rt for rt in runtimes if rt is not holder)
+        mine, theirs = holder.worker_mode, other.worker_mode
+        assert mine is not None and theirs is not None
+        calling = {call.slot.contact.id for call in holder.core.calls.values()}
+        picked["in_call"] = sorted(calling)[0]
+        picked["held"] = sorted(mine.held - calling - theirs.held)[-1]
+        picked["free"] = contacts[-1].id
+        assert picked["free"] not in mine.held | theirs.held
+        at.append(other.clock.now())
+        for cid in picked.values():
+            assert cid not in other.core.book
+            other.cancel(cid, "paid")
+
+    runtimes, _ = await _run_workers(
+        store, campaign, contacts, ["w1", "w2"], cancel_from_the_other, first=first
+    )
+    _check_finished_once(store, campaign.name, len(contacts))
+    states = {c.id: p for c, p in store.contacts(campaign.name)}
+    attempts = list(store.attempts(campaign.name))
+    for cid in picked.values():
+        assert states[cid].state is ContactState.CANCELLED, cid
+        assert states[cid].reason == "paid"
+        assert all(a.started_at <= at[0] for a in attempts if a.contact_id == cid), cid
+    (call,) = [a for a in attempts if a.contact_id == picked["in_call"]]
+    assert call.outcome is Outcome.NO_ANSWER  # the call in progress ended normally
+    assert call.ended_at is not None and call.ended_at > at[0]
+    assert not [a for a in attempts if a.contact_id in (picked["held"], picked["free"])]
+    # everyone else was called three times: the cancels touched nobody else
+    per_contact = collections.Counter(a.contact_id for a in attempts)
+    others = [c.id for c in contacts if c.id not in picked.values()]
+    assert all(per_contact[cid] == 3 for cid in others)
