@@ -14,7 +14,14 @@ import pytest
 
 from autoinformer.backends.sim import SimSwitch
 from autoinformer.contacts.model import Contact
+from autoinformer.campaign import QueueSettings
+from autoinformer.core.abandon_guard import AbandonGuard
 from autoinformer.core.intake import DUPLICATE_REASON
+from autoinformer.core.shared_guard import SharedAbandonGuard
+from autoinformer.pacing.progressive import PowerPacing
+from autoinformer.queues.base import Operator
+from autoinformer.script import Script, menu, play, transfer
+from autoinformer.sim.model import PopulationModel
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.policy.retry import RetryPolicy
 from autoinformer.runtime import Runtime
@@ -162,3 +169,113 @@ async def test_a_cancel_from_a_worker_that_does_not_hold_the_contact_is_honoured
     per_contact = collections.Counter(a.contact_id for a in attempts)
     others = [c.id for c in contacts if c.id not in picked.values()]
     assert all(per_contact[cid] == 3 for cid in others)
+
+
+# --- the abandon cap across workers, under pressure -------------------------------------------
+
+
+class _BlindGuard(SharedAbandonGuard):
+    """A worker's guard blind to the other workers: the campaign's totals still reach it
+    (``others``) but its budget and rate are its own, as a guard with no database would
+    have them. Only to show what the sharing changes."""
+
+    def budget(self, now: float) -> float:
+        return AbandonGuard.budget(self, now)
+
+    def rate(self) -> float:
+        return AbandonGuard.rate(self)
+
+
+async def _pressed_campaign(store: Any, campaign: Any, guard: type[SharedAbandonGuard]) -> Any:
+    """Three workers, two operators each, power pacing at three calls per idle operator,
+    half the callees pressing 1 for an operator who talks ~90 s: the queue overflows and
+    callers give up (``max_wait``) unless the guard holds the dialling back."""
+    clock = LoopClock()
+    names = ["w1", "w2", "w3"]
+    runtimes = [
+        Runtime(
+            campaign=campaign,
+            switch=SimSwitch(
+                clock=clock,
+                model=PopulationModel(seed=seed, digit_rates={"1": 0.5}, answer_rate=0.8),
+            ),
+            store=store,
+            clock=clock,
+            worker=name,
+            lease_ttl=9.0,
+            pacing=guard(inner=PowerPacing(ratio=3.0), cap=campaign.abandon_cap),
+        )
+        for seed, name in enumerate(names, 1)
+    ]
+    store.add_contacts(campaign.name, [
+        Contact(id=f"p{i:04d}", phones=(f"+7950{i:07d}",)) for i in range(400)
+    ])
+    lowest: list[float] = []
+    mean: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            await anyio.sleep(1.0)
+            now = clock.now()
+            budgets = [rt.core.pacing.budget(now) for rt in runtimes]  # type: ignore[attr-defined]
+            lowest.append(min(budgets))
+            mean.append(sum(budgets) / len(budgets))
+
+    with anyio.fail_after(DEADLINE):
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(sample)
+            async with anyio.create_task_group() as workers:
+                for rt in runtimes:
+
+                    async def one(rt: Runtime = rt) -> None:
+                        async with rt.switch:  # type: ignore[attr-defined]
+                            await rt.run()
+
+                    workers.start_soon(one)
+            tg.cancel_scope.cancel()
+    attempts = list(store.attempts(campaign.name))
+    live = sum(1 for a in attempts if a.answered_at is not None and not a.machine)
+    abandoned = sum(1 for a in attempts if a.outcome is Outcome.ABANDONED)
+    limited = sum(rt.core.pacing.limited for rt in runtimes)  # type: ignore[attr-defined]
+    span = max(a.ended_at or 0.0 for a in attempts) - min(a.started_at for a in attempts)
+    return live, abandoned, limited, min(lowest), sum(mean) / len(mean), span
+
+
+def _ops_campaign(name: str) -> Any:
+    return _campaign(
+        name=name,
+        script=Script.of(play("sound:message"), menu("Press 1.", {"1": transfer("ops")})),
+        queues=[
+            QueueSettings(
+                name="ops",
+                operators=[Operator("anna", "PJSIP/101"), Operator("boris", "PJSIP/102")],
+                max_wait=5.0,
+            )
+        ],
+        retry=RetryPolicy.simple(attempts=1),
+        lines=18,
+    )
+
+
+@pytest.mark.anyio
+async def test_the_abandon_cap_holds_across_workers_under_pressure(store: Any) -> None:
+    """Power pacing that would overflow the operators: callers do give up, the guards hold
+    the campaign under its 3% cap together, pressing against the budget (held back
+    thousands of times, the budget spent down past its reserve). The same run with each
+    guard blind to the others is not over the cap (each worker under 3% of its own answers
+    keeps the campaign under 3% too) but wastes the budget: each worker sees a third of the
+    answers with the whole reserve kept back, so its budget is smaller, it dials less and
+    the campaign takes longer. The sharing spends the campaign's one budget, no more."""
+    live, abandoned, limited, lowest, budget, span = await _pressed_campaign(
+        store, _ops_campaign("seen"), SharedAbandonGuard
+    )
+    assert live > 200
+    assert abandoned > 0  # callers really gave up
+    assert abandoned <= 0.03 * live  # the campaign's rate, over all workers
+    assert limited > 1000 and lowest < 0  # pressing against the budget (its reserve is 2)
+    b_live, b_abandoned, _, _, b_budget, b_span = await _pressed_campaign(
+        store, _ops_campaign("blind"), _BlindGuard
+    )
+    assert b_abandoned <= 0.03 * b_live
+    assert budget > b_budget + 0.5  # abandons a worker may spend, on average over the run
+    assert span < b_span  # spending it, the campaign ends sooner
