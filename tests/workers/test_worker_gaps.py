@@ -7,26 +7,11 @@ switch, in virtual time (the helpers of ``test_workers``).
 from __future__ import annotations
 
 import collections
+import itertools
 from typing import Any
 
 import anyio
 import pytest
-
-from autoinformer.backends.sim import SimSwitch
-from autoinformer.contacts.model import Contact
-from autoinformer.campaign import QueueSettings
-from autoinformer.core.abandon_guard import AbandonGuard
-from autoinformer.core.intake import DUPLICATE_REASON
-from autoinformer.core.shared_guard import SharedAbandonGuard
-from autoinformer.pacing.progressive import PowerPacing
-from autoinformer.queues.base import Operator
-from autoinformer.script import Script, menu, play, transfer
-from autoinformer.sim.model import PopulationModel
-from autoinformer.outcomes import ContactState, Outcome
-from autoinformer.policy.retry import RetryPolicy
-from autoinformer.runtime import Runtime
-from autoinformer.testing.virtual_fixture import virtual_anyio_backend
-from autoinformer.testing.virtual_time import LoopClock
 from tests.workers.test_workers import (
     DEADLINE,
     _campaign,
@@ -34,6 +19,22 @@ from tests.workers.test_workers import (
     _run_workers,
     store,
 )
+
+from autoinformer.backends.sim import SimSwitch
+from autoinformer.campaign import QueueSettings
+from autoinformer.contacts.model import Contact
+from autoinformer.core.abandon_guard import AbandonGuard
+from autoinformer.core.intake import DUPLICATE_REASON
+from autoinformer.core.shared_guard import SharedAbandonGuard
+from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.pacing.progressive import PowerPacing
+from autoinformer.policy.retry import RetryPolicy
+from autoinformer.queues.base import Operator
+from autoinformer.runtime import Runtime
+from autoinformer.script import Script, menu, play, transfer
+from autoinformer.sim.model import PopulationModel
+from autoinformer.testing.virtual_fixture import virtual_anyio_backend
+from autoinformer.testing.virtual_time import LoopClock
 
 __all__ = ["store"]
 
@@ -65,9 +66,7 @@ async def _one_process(store: Any, campaign: Any, contacts: list[Contact]) -> No
     switch = SimSwitch(clock=clock)
     with anyio.fail_after(DEADLINE):
         async with switch:
-            await Runtime(campaign=campaign, switch=switch, store=store, clock=clock).run(
-                contacts
-            )
+            await Runtime(campaign=campaign, switch=switch, store=store, clock=clock).run(contacts)
 
 
 def _overlapping_calls_to_one_number(attempts: list[Any]) -> list[tuple[str, str, str]]:
@@ -77,7 +76,7 @@ def _overlapping_calls_to_one_number(attempts: list[Any]) -> list[tuple[str, str
     clashes = []
     for number, calls in by_number.items():
         calls.sort(key=lambda a: a.started_at)
-        for first, second in zip(calls, calls[1:], strict=False):
+        for first, second in itertools.pairwise(calls):
             assert first.ended_at is not None
             if second.started_at < first.ended_at:
                 clashes.append((number, first.contact_id, second.contact_id))
@@ -98,9 +97,7 @@ async def test_workers_skip_the_same_duplicates_as_one_process(store: Any) -> No
     assert all(rt.worker_mode.feed.taken > 0 for rt in runtimes)  # type: ignore[union-attr]
 
     def skipped(name: str) -> dict[str, str | None]:
-        return {
-            c.id: p.reason for c, p in store.contacts(name) if p.state is ContactState.SKIPPED
-        }
+        return {c.id: p.reason for c, p in store.contacts(name) if p.state is ContactState.SKIPPED}
 
     expected = skipped("alone")
     assert sorted(expected) == [f"d{i:03d}" for i in range(27, 90, 3)]  # every third on
@@ -140,7 +137,8 @@ async def test_a_cancel_from_a_worker_that_does_not_hold_the_contact_is_honoured
         holder = next(rt for rt in runtimes if rt.core.calls)
         other = next(rt for rt in runtimes if rt is not holder)
         mine, theirs = holder.worker_mode, other.worker_mode
-        assert mine is not None and theirs is not None
+        assert mine is not None
+        assert theirs is not None
         calling = {call.slot.contact.id for call in holder.core.calls.values()}
         picked["in_call"] = sorted(calling)[0]
         picked["held"] = sorted(mine.held - calling - theirs.held)[-1]
@@ -151,9 +149,7 @@ async def test_a_cancel_from_a_worker_that_does_not_hold_the_contact_is_honoured
             assert cid not in other.core.book
             other.cancel(cid, "paid")
 
-    runtimes, _ = await _run_workers(
-        store, campaign, contacts, ["w1", "w2"], cancel_from_the_other, first=first
-    )
+    await _run_workers(store, campaign, contacts, ["w1", "w2"], cancel_from_the_other, first=first)
     _check_finished_once(store, campaign.name, len(contacts))
     states = {c.id: p for c, p in store.contacts(campaign.name)}
     attempts = list(store.attempts(campaign.name))
@@ -163,7 +159,8 @@ async def test_a_cancel_from_a_worker_that_does_not_hold_the_contact_is_honoured
         assert all(a.started_at <= at[0] for a in attempts if a.contact_id == cid), cid
     (call,) = [a for a in attempts if a.contact_id == picked["in_call"]]
     assert call.outcome is Outcome.NO_ANSWER  # the call in progress ended normally
-    assert call.ended_at is not None and call.ended_at > at[0]
+    assert call.ended_at is not None
+    assert call.ended_at > at[0]
     assert not [a for a in attempts if a.contact_id in (picked["held"], picked["free"])]
     # everyone else was called three times: the cancels touched nobody else
     per_contact = collections.Counter(a.contact_id for a in attempts)
@@ -207,9 +204,9 @@ async def _pressed_campaign(store: Any, campaign: Any, guard: type[SharedAbandon
         )
         for seed, name in enumerate(names, 1)
     ]
-    store.add_contacts(campaign.name, [
-        Contact(id=f"p{i:04d}", phones=(f"+7950{i:07d}",)) for i in range(400)
-    ])
+    store.add_contacts(
+        campaign.name, [Contact(id=f"p{i:04d}", phones=(f"+7950{i:07d}",)) for i in range(400)]
+    )
     lowest: list[float] = []
     mean: list[float] = []
 
@@ -272,10 +269,55 @@ async def test_the_abandon_cap_holds_across_workers_under_pressure(store: Any) -
     assert live > 200
     assert abandoned > 0  # callers really gave up
     assert abandoned <= 0.03 * live  # the campaign's rate, over all workers
-    assert limited > 1000 and lowest < 0  # pressing against the budget (its reserve is 2)
+    assert limited > 1000  # pressing against the budget:
+    assert lowest < 0  # spent down past its reserve (2) at times
     b_live, b_abandoned, _, _, b_budget, b_span = await _pressed_campaign(
         store, _ops_campaign("blind"), _BlindGuard
     )
     assert b_abandoned <= 0.03 * b_live
     assert budget > b_budget + 0.5  # abandons a worker may spend, on average over the run
     assert span < b_span  # spending it, the campaign ends sooner
+
+
+# --- the store's side, directly ---------------------------------------------------------------
+
+
+def test_a_recorded_cancel_fences_the_holders_next_attempt(store: Any) -> None:
+    """The store's side of a cancel from any worker: closed at once when nobody holds the
+    contact; else recorded, the holder's next attempt refused (nothing journaled), its
+    renewal closes the contact, and a retry handed back with a cancel recorded closes."""
+    from autoinformer.records import AttemptRecord, ContactProgress
+    from autoinformer.store.postgres_leases import CancelAsked
+
+    name = "fence"
+    store.add_contacts(
+        name,
+        [Contact(id=i, phones=(f"+7950111000{n}",)) for n, i in enumerate(("a", "b", "c", "d"))],
+    )
+    taken = store.take_leases(name, "w1", now=100.0, ttl=30.0, limit=3)
+    assert [lease.contact_id for lease in taken] == ["a", "b", "c"]
+    assert store.request_cancel(name, "d", "paid", now=101.0) == "cancelled"  # nobody held it
+    assert store.request_cancel(name, "d", "paid", now=101.0) == "closed"
+    assert store.request_cancel(name, "zz", "paid", now=101.0) == "unknown"
+    for cid in ("a", "b", "c"):
+        assert store.request_cancel(name, cid, "paid", now=101.0) == "recorded"
+    record = AttemptRecord(
+        attempt_id="a-1",
+        campaign=name,
+        contact_id="a",
+        attempt_no=1,
+        number="+79501110000",
+        caller_id=None,
+        started_at=102.0,
+    )
+    with pytest.raises(CancelAsked) as refused:
+        store.begin_leased_attempt(record, "w1", now=102.0)
+    assert refused.value.reason == "paid"
+    assert list(store.attempts(name)) == []  # nothing journaled
+    back = ContactProgress("c", ContactState.SCHEDULED, 1, next_at=500.0)
+    assert store.release_lease(name, "w1", back)  # a retry handed back: closed instead
+    closed, in_call = store.honour_cancels(name, "w1", ["a", "b"])
+    assert (closed, in_call) == (["a", "b"], {})
+    states = {c.id: (p.state, p.reason, p.next_at) for c, p in store.contacts(name)}
+    assert set(states.values()) == {(ContactState.CANCELLED, "paid", None)}
+    assert store.lease_holders(name) == {}

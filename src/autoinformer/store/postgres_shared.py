@@ -333,8 +333,8 @@ def request_cancel(cur: Cursor, campaign: str, contact_id: str, reason: str, *, 
     - ``"cancelled"``: nobody held a live lease and the contact was open: closed now.
     - ``"recorded"``: a worker holds it: the cancel is recorded (``cancel_reason``) for the
       holder to honour; from this commit on its fence refuses any further attempt
-      (:class:`~autoinformer.store.postgres_leases.CancelAsked`), and at its next renewal it closes the contact (a call in
-      progress ends normally first).
+      (:class:`~autoinformer.store.postgres_leases.CancelAsked`), and at its next renewal
+      it closes the contact (a call in progress ends normally first).
     - ``"closed"``: the contact was already final; ``"unknown"``: no such contact.
     """
     row = cur.execute(
