@@ -43,6 +43,7 @@ from autoinformer.errors import (
     BackendUnavailable,
     CallNotFound,
     InputError,
+    SettingsError,
     SpeechUnavailable,
     StoreError,
 )
@@ -110,6 +111,26 @@ class SmsSender(Protocol):
         ...
 
 
+def _check_worker(instance: Runtime, attribute: object, value: str | None) -> None:
+    if value is None:
+        return
+    if not isinstance(value, str) or not value.strip() or len(value) > 200:
+        raise SettingsError(
+            "worker", f"expected a non-empty name of at most 200 characters, got {value!r}"
+        )
+    if not callable(getattr(instance.store, "take_leases", None)):
+        raise SettingsError(
+            "worker",
+            f"several workers share a campaign through a store that can lease (PostgreSQL: "
+            f"postgresql://...); {type(instance.store).__name__} cannot",
+        )
+
+
+def _check_ttl(instance: Runtime, attribute: object, value: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 < value < math.inf:
+        raise SettingsError("lease_ttl", f"expected seconds > 0, got {value!r}")
+
+
 @attrs.frozen
 class _Add:
     contacts: tuple[Contact, ...]
@@ -153,6 +174,16 @@ class Runtime:
         max_loaded: no more queued contacts are paged in while the core holds this many
             open ones besides its scheduled retries (outside the calling hours every contact
             waits: memory stays bounded).
+        worker: this runtime's name as one of several workers sharing the campaign through
+            a store that can lease (:class:`~autoinformer.store.postgres.PostgresStore`);
+            None (the default): the only process on the campaign. A worker takes contacts by
+            lease, holds the campaign's lines, caller-ID caps and abandon budget together
+            with the others (see :mod:`autoinformer.workers` and ``docs/postgres.md``).
+            Names must be unique among the live workers; a worker restarted under its old
+            name takes its own leases back at once.
+        lease_ttl: seconds a worker's leases (contacts, lines) last unless renewed; they are
+            renewed every ``lease_ttl / 3``. A worker that dies holds its contacts and lines
+            this long at most. Only with ``worker``.
     """
 
     campaign: Campaign
@@ -170,6 +201,8 @@ class Runtime:
     result_buffer: int = 256
     page_size: int = attrs.field(default=2000, validator=attrs.validators.ge(1))
     max_loaded: int = attrs.field(default=50_000, validator=attrs.validators.ge(1))
+    worker: str | None = attrs.field(default=None, validator=_check_worker)
+    lease_ttl: float = attrs.field(default=30.0, validator=_check_ttl)
     core: DialerCore = attrs.field(init=False)
     _inbox_send: MemoryObjectSendStream[object] = attrs.field(init=False)
     _inbox: MemoryObjectReceiveStream[object] = attrs.field(init=False)
@@ -265,6 +298,8 @@ class Runtime:
             SpeechUnavailable: the script's messages cannot be rendered (checked on the
                 first contact before anyone is called).
         """
+        if self.worker is not None:  # pragma: no cover - being built (#17)
+            raise NotImplementedError("Runtime(worker=...): several workers are being built")
         contacts = list(contacts)
         await self._check_speech(contacts)
         try:
