@@ -205,7 +205,15 @@ def _connect(url: str) -> Any:
     return psycopg.connect(url, autocommit=True)
 
 
+def _ready(db: Any) -> bool:
+    """Whether the first worker has made the store's tables (meta last)."""
+    row = db.execute("SELECT to_regclass('autoinformer_meta')").fetchone()
+    return row is not None and row[0] is not None
+
+
 def _anchor(db: Any) -> tuple[float, float, float] | None:
+    if not _ready(db):
+        return None
     row = db.execute(
         "SELECT value FROM autoinformer_meta WHERE campaign = %s AND key = 'fleet_clock'",
         (CAMPAIGN,),
@@ -232,16 +240,16 @@ class Sampler(threading.Thread):
         self.max_in_flight = 0
         self.worst: list[tuple[str, float]] = []
         self.error: str | None = None
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     def run(self) -> None:
         try:
             with _connect(self.url) as db:
-                while not self._stop.wait(self.interval):
+                while not self._halt.wait(self.interval):
                     self._sample(db)
         except Exception as exc:  # reported by the drill, not lost in a thread
             self.error = repr(exc)
@@ -271,6 +279,8 @@ class Sampler(threading.Thread):
 
 def journal(db: Any) -> dict[str, tuple[Any, ...]]:
     """attempt id -> (contact, attempt no, started, answered, ended, outcome, detail)."""
+    if not _ready(db):
+        return {}
     rows = db.execute(
         "SELECT attempt_id, contact_id, attempt_no, started_at, answered_at, ended_at, outcome, "
         "detail FROM autoinformer_attempts WHERE campaign = %s",
@@ -280,6 +290,8 @@ def journal(db: Any) -> dict[str, tuple[Any, ...]]:
 
 
 def closed_share(db: Any, contacts: int) -> float:
+    if not _ready(db):
+        return 0.0
     row = db.execute(
         "SELECT count(*) FROM autoinformer_contacts WHERE campaign = %s "
         "AND state NOT IN ('pending', 'scheduled', 'in_call')",

@@ -17,9 +17,11 @@ they run under the campaign's advisory lock (:func:`~autoinformer.cli._stores.ca
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import anyio
@@ -34,8 +36,10 @@ __all__ = [
     "CLOCK_KEY",
     "DEFAULT_LEASE_TTL",
     "HEARTBEAT_SECONDS",
+    "LEASE_CALLS",
     "SEEN_KEY",
     "STALE_SECONDS",
+    "LeaseTimings",
     "WorkerTally",
     "check_worker_name",
     "fleet_clock",
@@ -119,9 +123,10 @@ class WorkerTally:
     """Counts what this worker finished (an ``on_result`` callback): its attempts by
     outcome and the contacts they were for. The campaign's own summary counts every worker's."""
 
-    def __init__(self, name: str, *, lease_ttl: float) -> None:
+    def __init__(self, name: str, *, lease_ttl: float, timings: LeaseTimings | None = None) -> None:
         self.name = name
         self.lease_ttl = lease_ttl
+        self.timings = timings
         self.outcomes: Counter[str] = Counter()
         self.contacts: set[str] = set()
 
@@ -137,4 +142,59 @@ class WorkerTally:
             "attempts": sum(self.outcomes.values()),
             "contacts": len(self.contacts),
             "outcomes": dict(sorted(self.outcomes.items())),
+            "lease_ms": self.timings.to_dict() if self.timings is not None else {},
         }
+
+
+LEASE_CALLS = ("take_leases", "begin_leased_attempt", "release_lease", "renew_leases")
+"""The store calls a worker makes for its leases, timed by :class:`LeaseTimings`."""
+
+
+class LeaseTimings:
+    """How long this worker's lease calls to the store took (the ``lease_ms`` of its summary:
+    p50 and p99 per call, the figure a slow database shows first).
+
+    :meth:`watch` wraps the calls on the store *instance* (its class, and what the runtime
+    checks of it, stay as they are); the store is called from the runtime's threads, and a
+    list's ``append`` is atomic.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = {}
+
+    def watch(self, store: Store, names: Iterable[str] = LEASE_CALLS) -> None:
+        for name in names:
+            method = getattr(store, name, None)
+            if callable(method):
+                setattr(store, name, self._timed(name, method))
+
+    def _timed(self, name: str, method: Callable[..., Any]) -> Callable[..., Any]:
+        spent = self.seconds.setdefault(name, [])
+
+        @functools.wraps(method)
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                spent.append(time.perf_counter() - started)
+
+        return timed
+
+    def to_dict(self) -> dict[str, dict[str, float]]:
+        """Per call made at least once: ``count``, ``p50`` and ``p99`` in milliseconds."""
+        out: dict[str, dict[str, float]] = {}
+        for name, spent in self.seconds.items():
+            if spent:
+                ordered = sorted(spent)
+                out[name] = {
+                    "count": len(ordered),
+                    "p50": round(_quantile(ordered, 0.50) * 1000, 3),
+                    "p99": round(_quantile(ordered, 0.99) * 1000, 3),
+                }
+        return out
+
+
+def _quantile(ordered: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted values (nearest rank)."""
+    return ordered[min(len(ordered) - 1, max(0, round(q * len(ordered)) - 1))]

@@ -31,6 +31,7 @@ from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._fleet import (
     DEFAULT_LEASE_TTL,
+    LeaseTimings,
     WorkerTally,
     check_worker_name,
     fleet_clock,
@@ -300,23 +301,26 @@ def _execute(
                 pacing=spec.pacing(),
                 hooks=hooks,
                 renderer=speech_renderer(spec, path.folder),
-                **_worker_options(args, speed=1.0),
+                **_worker_options(args, store, speed=1.0),
             )
     return summary
 
 
-def _worker_options(args: argparse.Namespace, *, speed: float) -> dict[str, Any]:
+def _worker_options(args: argparse.Namespace, store: Any, *, speed: float) -> dict[str, Any]:
     """``run_realtime``'s keywords for a worker (none without ``--worker``): its name, its
     lease in the clock's seconds (``--lease-ttl`` is real seconds: a fast clock's lease is
     ``speed`` times longer in model time, so a worker is not declared dead for a hiccup of a
-    few milliseconds), its tally and, on a fast clock, the heartbeat."""
+    few milliseconds), its tally (with its lease calls' timings) and, on a fast clock, the
+    heartbeat."""
     if args.worker is None:
         return {}
     ttl = DEFAULT_LEASE_TTL if args.lease_ttl is None else args.lease_ttl
+    timings = LeaseTimings()
+    timings.watch(store)
     return {
         "worker": args.worker,
         "lease_ttl": ttl * speed,
-        "tally": WorkerTally(args.worker, lease_ttl=ttl),
+        "tally": WorkerTally(args.worker, lease_ttl=ttl, timings=timings),
         "beside": heartbeat if args.speed is not None else None,
     }
 
@@ -356,5 +360,5 @@ def _run_sim(
         progress=not args.json,
         pacing=spec.pacing(),
         hooks=hooks,
-        **_worker_options(args, speed=args.speed),
+        **_worker_options(args, store, speed=args.speed),
     )
