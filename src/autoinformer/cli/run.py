@@ -17,6 +17,19 @@ time against the switch; stop it with Ctrl-C and run it again with the same ``--
 carry on. A real switch cannot speak text: every ``say`` step and spoken menu prompt is
 rendered to a telephone WAV file with the ``[speech]`` engine (espeak-ng by default) before
 the call is placed, its fragments cached beside the store.
+
+Several workers: with ``--worker NAME`` and a PostgreSQL store this process is one of several
+running the campaign; each takes contacts by lease, and the line limit, the caller-ID caps and
+the abandon cap hold for the campaign as a whole. Three workers, on one host or three::
+
+    autoinformer run campaign.toml --store postgresql://dialer@db/calls --worker w1
+    autoinformer run campaign.toml --store postgresql://dialer@db/calls --worker w2
+    autoinformer run campaign.toml --store postgresql://dialer@db/calls --worker w3
+
+A worker killed (or its host lost) keeps its contacts for ``--lease-ttl`` seconds (30), then
+another takes them over and reconciles the calls it had in flight; restarted under its name,
+it takes them back at once. With ``kind = "sim"`` the workers need ``--speed X``: they share
+one fast clock, anchored in the campaign's store by the first (docs/postgres.md).
 """
 
 from __future__ import annotations
