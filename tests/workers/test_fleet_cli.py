@@ -121,6 +121,8 @@ def test_a_worker_s_tally_counts_its_attempts_and_contacts() -> None:
     ):
         tally(rec)
     got = tally.to_dict()
-    assert got["name"] == "w2" and got["lease_ttl_seconds"] == 5.0
-    assert got["attempts"] == 4 and got["contacts"] == 3
+    assert got["name"] == "w2"
+    assert got["lease_ttl_seconds"] == 5.0
+    assert got["attempts"] == 4
+    assert got["contacts"] == 3
     assert got["outcomes"] == {"delivered": 2, "no_answer": 1, "unknown": 1}

@@ -69,7 +69,9 @@ def test_a_new_anchor_never_goes_back_before_the_store_s_latest_time() -> None:
 def test_a_stale_fleet_at_another_speed_is_replaced() -> None:
     stored = ClockAnchor(speed=100.0, start=DEFAULT_START, wall=1000.0)
     got = shared_anchor(stored, speed=50.0, wall=2000.0, seen=1001.0, latest=None, stale=15.0)
-    assert got.speed == 50.0 and got.wall == 2000.0 and got.start > DEFAULT_START
+    assert got.speed == 50.0
+    assert got.wall == 2000.0
+    assert got.start > DEFAULT_START
 
 
 @pytest.mark.parametrize("text", [None, "", "{", '{"speed": 0, "start": 1, "wall": 2}', "[]"])
@@ -86,7 +88,8 @@ def test_fleet_clock_is_laid_once_and_joined_through_the_store() -> None:
     store = MemoryStore()
     first = fleet_clock(store, "c", 100.0, wall=1000.0)
     laid = store.get_meta("c", CLOCK_KEY)
-    assert laid is not None and store.get_meta("c", SEEN_KEY) == repr(1000.0)
+    assert laid is not None
+    assert store.get_meta("c", SEEN_KEY) == repr(1000.0)
     second = fleet_clock(store, "c", 100.0, wall=1003.0)  # 3 s later, the fleet alive
     assert store.get_meta("c", CLOCK_KEY) == laid
     assert (first.start, first.wall) == (second.start, second.wall)
