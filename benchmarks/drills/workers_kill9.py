@@ -69,24 +69,11 @@ timezone = "Europe/Moscow"
 [campaign.retry]
 attempts = 3
 interval = "10m"
-
-[campaign.pacing]
-kind = "power"
-ratio = 3.0
-
+{pacing}
 [[script]]
 play = "sound:greeting"
 
-[[script]]
-menu = "Your debt is {{BALANCE}} roubles. Press 1 to talk to an operator."
-options = {{ "1" = "transfer:operators" }}
-timeout = 5
-
-{operators}
-[queues.operators]
-max_wait = 20
-wrapup = 5
-
+{ask}
 [backend]
 kind = "sim"
 
@@ -96,6 +83,23 @@ ring_median_s = 6.0
 listen_median_s = 15.0
 talk_median_s = 20.0
 digit_rates = {{ "1" = 0.15 }}
+"""
+
+ASK = """\
+[[script]]
+menu = "Your debt is {BALANCE} roubles. Press 1 to talk to an operator."
+options = { "1" = "transfer:operators" }
+timeout = 5
+
+{operators}
+[queues.operators]
+max_wait = 20
+wrapup = 5
+"""
+
+SAY = """\
+[[script]]
+say = "Your debt is {BALANCE} roubles. Please pay it this week."
 """
 
 REACHED = ("delivered", "transferred", "opted_out")
@@ -108,7 +112,12 @@ LIVE = ("delivered", "hung_up_early", "transferred", "abandoned", "agent_error",
 def write_campaign(
     workdir: Path, contacts: int, *, seed: int = 7, lines: int = 40, operators: int = 4
 ) -> Path:
-    """A campaign file and its list of ``contacts`` generated numbers; returns the file."""
+    """A campaign file and its list of ``contacts`` generated numbers; returns the file.
+
+    With ``operators`` (> 0) the script offers a transfer to them (power pacing, 3 calls per
+    idle operator, held to the abandon cap); with 0 it is a broadcast reminder that fills
+    the lines (the benchmark's campaign: the workers, not the operators, are the limit).
+    """
     rng = random.Random(seed)
     rows = ['"NAME", "PHONE_NUMBER", "USER_VARS"']
     numbers: set[int] = set()
@@ -121,7 +130,12 @@ def write_campaign(
         f'[[operators]]\nid = "op{i}"\nendpoint = "PJSIP/{200 + i}"\n\n' for i in range(operators)
     )
     path = workdir / "campaign.toml"
-    path.write_text(CAMPAIGN_TOML.format(lines=lines, seed=seed, operators=ops))
+    if operators > 0:
+        pacing = '\n[campaign.pacing]\nkind = "power"\nratio = 3.0\n'
+        ask = ASK.replace("{operators}", ops)
+    else:
+        pacing, ask = "", SAY
+    path.write_text(CAMPAIGN_TOML.format(lines=lines, seed=seed, pacing=pacing, ask=ask))
     return path
 
 
