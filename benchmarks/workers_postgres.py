@@ -214,7 +214,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4", help="worker counts on PostgreSQL")
     parser.add_argument("--lines", type=int, default=60)
-    parser.add_argument("--speed", type=float, default=100.0)
+    parser.add_argument("--speed", type=float, default=300.0)
+    parser.add_argument(
+        "--retry-interval",
+        default="1m",
+        help="between a contact's attempts: short, so the clock does not set the pace",
+    )
     parser.add_argument("--lease-ttl", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--timeout", type=float, default=900.0)
@@ -225,7 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     runs: dict[str, list[dict[str, Any]]] = {}
     with server(args.url) as url, tempfile.TemporaryDirectory(prefix="workers-") as tmp:
         work = Path(tmp)
-        toml = drill.write_campaign(work, args.contacts, lines=args.lines, operators=0)
+        toml = drill.write_campaign(
+            work, args.contacts, lines=args.lines, operators=0, interval=args.retry_interval
+        )
         with drill._connect(url) as db:
             version = db.execute("SHOW server_version").fetchone()[0]
             sync = db.execute("SHOW synchronous_commit").fetchone()[0]
@@ -252,6 +259,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "contacts": args.contacts,
         "lines": args.lines,
         "speed": args.speed,
+        "retry_interval": args.retry_interval,
         "lease_ttl": args.lease_ttl,
         "runs": args.runs,
         "rows": {name: median_row(rs) for name, rs in runs.items()},

@@ -68,7 +68,7 @@ timezone = "Europe/Moscow"
 
 [campaign.retry]
 attempts = 3
-interval = "10m"
+interval = "{interval}"
 {pacing}
 [[script]]
 play = "sound:greeting"
@@ -110,13 +110,20 @@ LIVE = ("delivered", "hung_up_early", "transferred", "abandoned", "agent_error",
 
 
 def write_campaign(
-    workdir: Path, contacts: int, *, seed: int = 7, lines: int = 40, operators: int = 4
+    workdir: Path,
+    contacts: int,
+    *,
+    seed: int = 7,
+    lines: int = 40,
+    operators: int = 4,
+    interval: str = "10m",
 ) -> Path:
     """A campaign file and its list of ``contacts`` generated numbers; returns the file.
 
     With ``operators`` (> 0) the script offers a transfer to them (power pacing, 3 calls per
     idle operator, held to the abandon cap); with 0 it is a broadcast reminder that fills
     the lines (the benchmark's campaign: the workers, not the operators, are the limit).
+    ``interval``: between a contact's attempts (3 at most).
     """
     rng = random.Random(seed)
     rows = ['"NAME", "PHONE_NUMBER", "USER_VARS"']
@@ -135,7 +142,9 @@ def write_campaign(
         ask = ASK.replace("{operators}", ops)
     else:
         pacing, ask = "", SAY
-    path.write_text(CAMPAIGN_TOML.format(lines=lines, seed=seed, pacing=pacing, ask=ask))
+    path.write_text(
+        CAMPAIGN_TOML.format(lines=lines, seed=seed, pacing=pacing, ask=ask, interval=interval)
+    )
     return path
 
 
