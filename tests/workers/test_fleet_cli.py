@@ -10,10 +10,15 @@ import pytest
 
 from autoinformer.cli import main
 from autoinformer.cli._fleet import LeaseTimings, WorkerTally
+from autoinformer.cli._stores import campaign_lock
+from autoinformer.errors import StoreError
 from autoinformer.outcomes import Outcome
 from autoinformer.records import AttemptRecord
+from autoinformer.testing.postgres_fixture import postgres_url as _postgres_url
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "campaign"
+
+postgres_url = _postgres_url
 
 
 @pytest.fixture
@@ -126,3 +131,30 @@ def test_a_worker_s_tally_counts_its_attempts_and_contacts() -> None:
     assert got["attempts"] == 4
     assert got["contacts"] == 3
     assert got["outcomes"] == {"delivered": 2, "no_answer": 1, "unknown": 1}
+
+
+def test_the_campaign_lock_lets_one_worker_start_at_a_time(postgres_url: str) -> None:
+    with campaign_lock(postgres_url, "HOA debt"):
+        with (
+            pytest.raises(StoreError, match="start lock"),
+            campaign_lock(postgres_url, "HOA debt", wait=0.2),
+        ):
+            pass  # pragma: no cover - the lock is held above
+        with campaign_lock(postgres_url, "another campaign", wait=0.2):
+            pass  # campaigns do not wait for each other
+    with campaign_lock(postgres_url, "HOA debt", wait=0.2):
+        pass  # released when the block ended
+
+
+def test_a_dead_worker_s_start_lock_is_released_by_the_server(postgres_url: str) -> None:
+    """A worker killed while it imports the list does not block the others: its session
+    (and the lock) ends with its connection."""
+    import psycopg
+
+    db = psycopg.connect(postgres_url, autocommit=True)
+    db.execute("SELECT pg_advisory_lock(hashtextextended('autoinformer:campaign:c', 0))")
+    with pytest.raises(StoreError), campaign_lock(postgres_url, "c", wait=0.2):
+        pass  # pragma: no cover
+    db.close()  # the process died: its connection is gone
+    with campaign_lock(postgres_url, "c", wait=5.0):
+        pass
