@@ -501,6 +501,8 @@ def drill(url: str, settings: DrillSettings, workdir: Path) -> dict[str, Any]:
                         }
                     )
                 time.sleep(0.02)
+            if failures:  # a defect or a timeout: the rest is not waited for
+                fleet.stop_all()
             # a worker still alive finishes; one whose peers all died may leave contacts open
             for inc in fleet.live():
                 inc.proc.wait(timeout=max(1.0, settings.timeout - (time.monotonic() - started)))
