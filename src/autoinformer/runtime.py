@@ -20,9 +20,9 @@ import inspect
 import logging
 import math
 import secrets
-from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import anyio
 import anyio.abc
@@ -37,6 +37,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.dialer import DialerCore, DoNotCall
+from autoinformer.core.shared_guard import shared_pacing
 from autoinformer.errors import (
     AutoinformerError,
     BackendError,
@@ -60,6 +61,10 @@ from autoinformer.summary import (
     SwitchGapSummary,
     summarize,
 )
+from autoinformer.workers.commands import Begin, Close, Finish, Save, WorkerCommand, pair
+
+if TYPE_CHECKING:
+    from autoinformer.workers.mode import WorkerMode
 
 __all__ = [
     "RunSummary",
@@ -223,6 +228,9 @@ class Runtime:
     _waiting_until: float | None = attrs.field(default=None, init=False)
     _feed: ContactFeed | None = attrs.field(default=None, init=False)
     _feed_wake: float | None = attrs.field(default=None, init=False)
+    _w: WorkerMode | None = attrs.field(default=None, init=False)
+    _lines_poke: anyio.Event = attrs.field(factory=anyio.Event, init=False)
+    _claim_after: float = attrs.field(default=-math.inf, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
@@ -231,10 +239,20 @@ class Runtime:
 
             self.renderer = SpeechSettings().renderer(cache_dir=self.speech_cache)
         kwargs: dict[str, Any] = {"campaign": self.campaign, "dnc": self.dnc}
-        if self.pacing is not None:
+        if self.worker is not None:  # the guard spends the campaign's budget, not its own
+            kwargs["pacing"] = shared_pacing(self.campaign, self.pacing)
+        elif self.pacing is not None:
             kwargs["pacing"] = self.pacing
         self.core = DialerCore(**kwargs)
         self._inbox_send, self._inbox = anyio.create_memory_object_stream[object](math.inf)
+        if self.worker is not None:
+            self._w = _worker_mode(self)
+
+    @property
+    def worker_mode(self) -> WorkerMode | None:
+        """The worker's side of a shared campaign (None: not a worker): the contacts and
+        lines it holds, what it reconciled (:class:`~autoinformer.workers.WorkerMode`)."""
+        return self._w
 
     # --- the application's controls ------------------------------------------------------
 
@@ -298,8 +316,6 @@ class Runtime:
             SpeechUnavailable: the script's messages cannot be rendered (checked on the
                 first contact before anyone is called).
         """
-        if self.worker is not None:  # pragma: no cover - being built (#17)
-            raise NotImplementedError("Runtime(worker=...): several workers are being built")
         contacts = list(contacts)
         await self._check_speech(contacts)
         try:
@@ -331,6 +347,8 @@ class Runtime:
                     notified.set()
                 tg.start_soon(self._reader)
                 tg.start_soon(self._timer)
+                if self._w is not None:
+                    tg.start_soon(self._tend, self._w)
                 await self._start(contacts)
                 await self._loop()
                 for sink in self._sinks:
@@ -344,6 +362,38 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
+            if self._w is not None and self._w.tending:
+                await self._leave(self._w)
+
+    async def _leave(self, w: WorkerMode) -> None:
+        """The run ends (finished, stopped, failed, cancelled): hand back the contacts not in
+        a call and every line slot, so other workers carry on without waiting for the ttl."""
+        with anyio.CancelScope(shield=True), anyio.move_on_after(ABORT_SECONDS):
+            try:
+                await w.exit()
+            except StoreError as exc:
+                log.error("worker %s could not hand its leases back: %s", w.worker, exc)
+
+    async def _tend(self, w: WorkerMode) -> None:
+        """Every ``lease_ttl / 3``: renew the leases and lines, bring the abandon totals;
+        between, claim lines as soon as the core wants more than it holds."""
+        interval = self.lease_ttl / 3.0
+        due = self.clock.now()
+        while True:
+            poked = self._lines_poke
+            await _sleep_or(self.clock, due, poked)
+            if not w.tending:  # a test playing a worker that hangs: nothing renewed
+                due = self.clock.now() + interval
+                continue
+            if poked.is_set():
+                self._lines_poke = anyio.Event()
+            if self.clock.now() >= due:
+                events: list[e.Event] = await w.tend()
+                due = self.clock.now() + interval
+            else:
+                events = [await w.hold_lines()]
+            for event in events:
+                await self._inbox_send.send(event)
 
     async def _finish_run(self) -> RunSummary:
         name, store, sent = self.campaign.name, self.store, self._sms_sent
@@ -363,6 +413,9 @@ class Runtime:
         return attrs.evolve(summary, switch_gaps=gaps, sms=sent)
 
     async def _start(self, contacts: list[Contact]) -> None:
+        if self._w is not None:
+            await self._start_worker(contacts)
+            return
         name, store = self.campaign.name, self.store
         # Calls a dead process left up are hung up (and their attempts recorded) before
         # anything is dialled: a retry must not ring a person still on an orphaned call.
@@ -400,9 +453,54 @@ class Runtime:
         await self._handle(restored)
         await self._refill()
 
+    async def _start_worker(self, contacts: list[Contact]) -> None:
+        """A worker's start: the same salt and list as one process, no reading of the whole
+        campaign and no orphan sweep of the switch (on a switch shared with live workers,
+        their calls are not orphans: a dead worker's are reconciled when its leases are
+        taken over), a grant of no lines until the first claim, then the first leases."""
+        name, store = self.campaign.name, self.store
+
+        def load() -> str:
+            salt = store.get_meta(name, ID_SALT_KEY)
+            if salt is None:
+                store.set_meta(name, ID_SALT_KEY, secrets.token_hex(6))
+                salt = store.get_meta(name, ID_SALT_KEY)  # another worker's, if it won
+            if contacts:
+                known = store.known_ids(name, [contact.id for contact in contacts])
+                store.add_contacts(name, (c for c in contacts if c.id not in known))
+            return str(salt)
+
+        self.core.id_salt = await self._store_call(load)
+        if self.start_paused:
+            await self._handle(e.Pause())
+        self.core.book.forget_closed = True
+        self.core.book.more = True
+        await self._handle(e.LinesGranted(0))
+        await self._refill()
+
+    async def _refill_worker(self, w: WorkerMode) -> None:
+        """Take contacts by lease while the core wants more (see
+        :class:`~autoinformer.workers.feed.LeaseFeed`), then set the feed's wake-up."""
+        feed, book = w.feed, self.core.book
+        for _ in range(_TAKES_PER_REFILL):
+            if not feed.wants(book, self.clock.now()):
+                break
+            event = await w.take()
+            book.more = feed.more
+            await self._handle(event)
+        wake = feed.wake(self.clock.now())
+        if wake is None and feed.wants(book, self.clock.now()):
+            wake = self.clock.now() + 1.0  # cut short above: carry on after the inbox
+        if wake != self._feed_wake:
+            self._feed_wake = wake
+            self._wake_changed.set()
+
     async def _refill(self) -> None:
         """Page contacts in from the store while the core wants more (see
         :class:`~autoinformer.store.feed.ContactFeed`), then set the feed's own wake-up."""
+        if self._w is not None:
+            await self._refill_worker(self._w)
+            return
         feed, book = self._feed, self.core.book
         if feed is None:
             return
@@ -429,6 +527,10 @@ class Runtime:
                 await self._cancel_unread(item)
             else:
                 await self._handle(item)  # type: ignore[arg-type]
+                if isinstance(item, e.Stop) and self._w is not None:
+                    released = await self._w.release_idle()  # others carry on at once
+                    if released is not None:
+                        await self._handle(released)
             await self._refill()
             if self._finished:
                 return
@@ -444,6 +546,9 @@ class Runtime:
             return known
 
         known: set[str] = await self._store_call(add)
+        if self._w is not None:  # taken by lease, by whichever worker is free
+            self._w.feed.poke()
+            return
         if feed is not None and not feed.queue_done:
             return  # the feed reads them after the contacts added before them
         # a known id keeps its state: in the core already, or paged in with its progress
@@ -466,10 +571,18 @@ class Runtime:
 
     async def _handle(self, event: e.Event) -> None:
         pending: collections.deque[e.Event] = collections.deque([event])
+        w = self._w
         while pending:
-            commands = self.core.handle(self.clock.now(), pending.popleft())
+            commands: Sequence[c.Command | WorkerCommand] = self.core.handle(
+                self.clock.now(), pending.popleft()
+            )
+            if w is not None:  # each journal with the progress after it: one transaction
+                commands = pair(commands)  # type: ignore[arg-type]
             unreachable = ""
+            refused: set[str] = set()
             for command in commands:
+                if isinstance(command, c.Originate) and command.call_id in refused:
+                    continue  # the store would not journal it: never placed
                 if unreachable and isinstance(command, c.Originate):
                     # the switch could not be reached a moment ago: the rest of the batch is
                     # not sent to it, and reported as not placed in the same words
@@ -480,6 +593,13 @@ class Runtime:
                     pending.append(follow)
                     if isinstance(follow, e.CommandFailed) and follow.unreachable:
                         unreachable = follow.detail
+                    if isinstance(follow, e.AttemptRefused):
+                        refused.add(follow.call_id)
+        if w is not None and self.core.lines_wanted > w.lines:
+            now = self.clock.now()
+            if now >= self._claim_after:  # claim soon, not at every event while none is free
+                self._claim_after = now + min(1.0, self.lease_ttl / 9.0)
+                self._lines_poke.set()
 
     # --- carrying commands out -----------------------------------------------------------
 
@@ -491,8 +611,13 @@ class Runtime:
         except (OSError, ValueError) as exc:  # pragma: no cover - the store wraps its errors
             raise StoreError(str(exc)) from exc
 
-    async def _execute(self, cmd: c.Command) -> e.Event | None:
+    async def _execute(self, cmd: c.Command | WorkerCommand) -> e.Event | None:
         sw = self.switch
+        if isinstance(cmd, Begin | Close | Finish | Save):
+            assert self._w is not None
+            if isinstance(cmd, Close | Finish):
+                self._rendered.pop(cmd.record.attempt_id, None)
+            return await self._w.execute(cmd)
         if isinstance(cmd, c.Journal):
             if not cmd.begin:
                 self._rendered.pop(cmd.record.attempt_id, None)
@@ -780,6 +905,14 @@ class Runtime:
                         except BackendError as exc:
                             log.warning("hang-up of %s failed: %s", cmd.call_id, exc)
             store = self.store
+            if self._w is not None:
+                try:
+                    for paired in pair(commands):
+                        if isinstance(paired, Close | Finish | Save):
+                            await self._w.execute(paired)
+                except StoreError as exc:
+                    log.error("could not record the calls hung up: %s", exc)
+                return
             for cmd in commands:
                 try:
                     if isinstance(cmd, c.Journal) and not cmd.begin:
@@ -858,3 +991,52 @@ def _span(seconds: float) -> str:
         days, hours = divmod(hours, 24)
         return f"{days} d {hours} h"
     return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min"
+
+
+_TAKES_PER_REFILL = 20
+"""Takes by lease in one refill at most (the inbox gets its turn between)."""
+
+
+def _worker_mode(runtime: Runtime) -> WorkerMode:
+    """The worker's side of the runtime (imported here: PostgreSQL's driver is needed only
+    by workers)."""
+    from autoinformer.workers.feed import LeaseFeed
+    from autoinformer.workers.mode import WorkerMode
+
+    assert runtime.worker is not None
+    ttl = runtime.lease_ttl
+    feed = LeaseFeed(
+        store=runtime.store,
+        campaign=runtime.campaign.name,
+        worker=runtime.worker,
+        ttl=ttl,
+        batch=min(runtime.page_size, max(20, 2 * runtime.campaign.lines)),
+        max_loaded=runtime.max_loaded,
+        poll=ttl / 3.0,
+    )
+    return WorkerMode(
+        store=runtime.store,
+        campaign=runtime.campaign,
+        worker=runtime.worker,
+        ttl=ttl,
+        clock=runtime.clock,
+        core=runtime.core,
+        switch=runtime.switch,
+        feed=feed,
+        store_call=runtime._store_call,
+    )
+
+
+async def _sleep_or(clock: Clock, deadline: float, event: anyio.Event) -> None:
+    """Sleep until ``deadline`` on ``clock`` or until ``event`` is set, whichever first."""
+    if event.is_set():
+        return
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            await event.wait()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch)
+        await clock.sleep_until(deadline)
+        tg.cancel_scope.cancel()

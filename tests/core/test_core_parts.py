@@ -97,6 +97,10 @@ def test_every_event_type_has_its_one_handler() -> None:
         e.Resume,
         e.Stop,
         e.Tick,
+        e.LinesGranted,  # several workers (autoinformer.workers)
+        e.CampaignTotals,
+        e.AttemptRefused,
+        e.ContactsReleased,
     )
     table = dialer._HANDLERS
     assert set(table) == {*switch_events, *core_events}

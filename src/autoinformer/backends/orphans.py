@@ -29,12 +29,15 @@ from autoinformer.outcomes import Outcome
 from autoinformer.records import AttemptRecord
 from autoinformer.store.base import Store
 
-__all__ = ["ORPHAN_DETAIL", "clear_orphans"]
+__all__ = ["ORPHAN_DETAIL", "TAKEN_OVER_DETAIL", "clear_orphans", "reconcile_taken_over"]
 
 log = logging.getLogger(__name__)
 
 ORPHAN_DETAIL = "left up by a process that died; hung up at restart"
 """The ``detail`` of an attempt whose call was found up at start and hung up."""
+
+TAKEN_OVER_DETAIL = "in flight when its worker stopped renewing its lease"
+"""How the ``detail`` of an attempt a worker reconciled for a dead one starts."""
 
 GONE_WITHIN = 10.0
 """Seconds the hung-up orphans get to leave the switch before the run goes on anyway."""
@@ -107,6 +110,72 @@ async def clear_orphans(
         )
         await call(store.finish_attempt, final)
         finished.append(final)
+    return finished
+
+
+async def reconcile_taken_over(
+    switch: Switch,
+    records: list[AttemptRecord],
+    *,
+    now: float,
+    finish: Callable[[AttemptRecord], Any],
+) -> list[AttemptRecord]:
+    """Reconcile the attempts a dead worker began and never finished, before its contacts
+    are called again (several workers on one campaign: the new lease holder does this).
+
+    The switch's own record where it can: each call is looked up by its id among the
+    campaign's calls this switch object did not place (:meth:`Switch.orphans`); one still up
+    is hung up (and waited gone, so a retry never rings a person still on it) and recorded
+    ``unknown`` with what the switch said; one the switch does not have (ended, or on a
+    switch this worker does not reach) is ``unknown`` too. Only the ids in ``records`` are
+    touched: on a switch shared with live workers, their calls are theirs. The retry policy
+    then decides as after any ``unknown`` attempt.
+
+    Args:
+        switch: the connected switch.
+        records: the unfinished attempts (one campaign's), from the leases taken over.
+        now: POSIX seconds: the end time recorded.
+        finish: ``await finish(record) -> bool``: journals the result only if the attempt has
+            none yet (the store's guard in SQL: two workers never both finish one attempt).
+
+    Returns:
+        The attempts this call finished (those another worker finished first left out).
+
+    Raises:
+        BackendError: the switch could not list its calls (after retries).
+        StoreError: the store failed.
+    """
+    if not records:
+        return []
+    campaign = records[0].campaign
+    wanted = {r.attempt_id for r in records}
+    found = {o.call_id: o for o in await _list(switch, campaign) if o.call_id in wanted}
+    if found:
+        log.warning(
+            "%d call(s) of a worker that stopped renewing its leases are still up: hanging "
+            "up %s",
+            len(found),
+            ", ".join(sorted(found)),
+        )
+        for orphan in found.values():
+            await switch.hangup_orphan(orphan)
+        await _wait_gone(switch, campaign, set(found))
+    finished: list[AttemptRecord] = []
+    for record in records:
+        up = found.get(record.attempt_id)
+        if up is None:
+            state = "not on this worker's switch"
+        else:
+            state = "answered" if up.answered else "not answered"
+            state = f"{state} on the switch, hung up"
+        final = attrs.evolve(
+            record,
+            outcome=Outcome.UNKNOWN,
+            ended_at=max(now, record.started_at),
+            detail=f"{TAKEN_OVER_DETAIL} ({state})",
+        )
+        if await finish(final):
+            finished.append(final)
     return finished
 
 

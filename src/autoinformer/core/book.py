@@ -126,6 +126,15 @@ class ContactBook:
         if not now_open:
             slot.next_at = None
 
+    def drop(self, contact_id: str) -> Slot | None:
+        """Take a contact out of the book (it went to another worker, or back to the
+        store's pool to wait there): the counts forget it, its queue entries go stale."""
+        slot = self.slots.pop(contact_id, None)
+        if slot is not None:
+            self.loaded_open -= int(slot.state in OPEN_STATES)
+            self.scheduled -= int(slot.state is ContactState.SCHEDULED)
+        return slot
+
     def wait_until(self, slot: Slot, at: float) -> None:
         """The contact is due at ``at`` (a retry, or a window/limit opening)."""
         slot.next_at = at

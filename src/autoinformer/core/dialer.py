@@ -28,6 +28,7 @@ timers fire, the release valve and the dialling run, and the next wake-up is com
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -55,6 +56,7 @@ from autoinformer.core.effects import Arm, Effect, Observe, Transfer, hang_up
 from autoinformer.core.gates import Close, DoNotCall, Gates, Hold
 from autoinformer.core.intake import NOT_PLACED, Intake, guard_history, is_not_placed
 from autoinformer.core.operators import OperatorDesk, OperatorSnapshot
+from autoinformer.core.shared_guard import SharedAbandonGuard
 from autoinformer.core.sms import sms_for
 from autoinformer.core.throttle import MAX_BACKOFF, MAX_PROBE_INTERVAL, Throttle
 from autoinformer.core.timers import Timers
@@ -69,6 +71,11 @@ from autoinformer.pacing.base import (
 from autoinformer.policy.callerid import CallerIdCarousel
 from autoinformer.records import AttemptRecord
 from autoinformer.speech import Template
+
+
+def _utc(at: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(at, tz=dt.UTC)
+
 
 __all__ = [
     "MAX_BACKOFF",
@@ -137,6 +144,8 @@ class DialerCore:
     _now: float = attrs.field(default=0.0, init=False)
     _last_wake: float | None = attrs.field(default=None, init=False)
     _release_after: float | None = attrs.field(default=None, init=False)
+    _granted: int | None = attrs.field(default=None, init=False)
+    _demand: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
         campaign = self.campaign
@@ -246,6 +255,23 @@ class DialerCore:
     def probe(self) -> str | None:
         """The call id of the probe in flight while :attr:`switch_down` (None: none)."""
         return self._throttle.probe
+
+    @property
+    def lines_granted(self) -> int | None:
+        """The lines this worker holds (:class:`~.events.LinesGranted`); None: no grant, the
+        campaign's ``lines`` is the cap (one process on the campaign)."""
+        return self._granted
+
+    @property
+    def lines_wanted(self) -> int:
+        """With a grant: the lines this worker would use now, its calls in progress plus what
+        the pacing asked for at the last dialling (up to the campaign's ``lines``); the
+        runtime claims or gives back lines to follow it. Without a grant: the calls."""
+        return min(self.campaign.lines, max(self._demand, len(self._table.calls)))
+
+    def _line_cap(self) -> int:
+        lines = self.campaign.lines
+        return lines if self._granted is None else min(lines, self._granted)
 
     def unplaced(self, contact_id: str) -> int:
         """Attempts of this contact that never went out (the switch was unreachable)."""
@@ -392,6 +418,55 @@ class DialerCore:
         out += self._intake.restore(now, event)
         if self._intake.added != added:
             self._done_sent = False
+
+    # --- several workers on one campaign (see autoinformer.workers) -------------------------
+
+    def _on_lines(self, now: float, event: e.LinesGranted, out: list[c.Command]) -> None:
+        self._granted = event.count
+
+    def _on_totals(self, now: float, event: e.CampaignTotals, out: list[c.Command]) -> None:
+        if isinstance(self.pacing, SharedAbandonGuard):
+            self.pacing.others = event
+
+    def _on_refused(self, now: float, event: e.AttemptRefused, out: list[c.Command]) -> None:
+        """The store would not journal the attempt: its originate never went out. The call
+        goes, the attempt is taken back (budget, frequency limits, caller-ID use); the
+        contact leaves (lease lost) or waits first in line (caller ID capped)."""
+        call = self._table.remove(event.call_id)
+        if call is None:
+            return
+        self._table.dialing -= 1
+        self.pacing.observe(PacingObservation(Observation.RELEASED, now, 0.0))
+        slot, intake = call.slot, self._intake
+        slot.call_id = None
+        slot.attempts -= 1
+        if slot.history:
+            slot.history.pop()
+        carousel, number = intake.carousel, call.record.caller_id
+        at = _utc(call.record.started_at)
+        if carousel is not None and number is not None:
+            carousel.release(number, at)
+            if event.caller_id_capped:  # used up across the workers: not again for now
+                while carousel.available(number, at):
+                    carousel.record(number, at)
+        if event.lease_lost or slot.cancel_after_call:
+            intake.book.drop(slot.contact.id)
+            if carousel is not None:
+                carousel.forget(slot.contact.id)
+            return
+        intake.book.set_state(slot, ContactState.PENDING)
+        slot.next_at = None
+        intake.book.push_front(slot)
+
+    def _on_released(self, now: float, event: e.ContactsReleased, out: list[c.Command]) -> None:
+        book, carousel = self._intake.book, self._intake.carousel
+        for contact_id in event.contact_ids:
+            slot = book.slots.get(contact_id)
+            if slot is None or slot.state is ContactState.IN_CALL:
+                continue
+            book.drop(contact_id)
+            if carousel is not None:
+                carousel.forget(contact_id)
 
     def _on_cancelled(self, now: float, event: e.ContactCancelled, out: list[c.Command]) -> None:
         out += self._intake.cancel(event)
@@ -595,10 +670,13 @@ class DialerCore:
         """Launch what the pacing wants (``view``: the one the release decision just used,
         still true now; else it is computed)."""
         throttle, book = self._throttle, self._intake.book
+        granted = self._granted is not None
+        if granted:
+            self._demand = len(self._table.calls)  # until the pacing says more below
         if self._paused or self._stopping or now < throttle.hold_until:
             return
-        lines_free = self.campaign.lines - len(self._table.calls)
-        if lines_free <= 0:
+        lines_free = self._line_cap() - len(self._table.calls)
+        if lines_free <= 0 and not granted:
             return
         if not book.has_ready():
             nxt = book.next_time()
@@ -608,7 +686,12 @@ class DialerCore:
             return  # the switch has not answered for the last probe yet
         if view is None:
             view = self.view(now)
-        wanted = throttle.allowed(min(self.pacing.calls_to_launch(view), lines_free))
+        asked = self.pacing.calls_to_launch(view)
+        if granted:  # the pacing sees the campaign's lines: what it asks is this worker's want
+            self._demand = len(self._table.calls) + max(0, asked)
+            if lines_free <= 0:
+                return
+        wanted = throttle.allowed(min(asked, lines_free))
         while wanted > 0:
             slot = book.next_due(now)
             if slot is None:
@@ -685,7 +768,7 @@ class DialerCore:
         if timer is not None:
             times.append(timer)
         book, hold = self._intake.book, self._throttle.hold_until
-        if not self._paused and not self._stopping and len(self._table.calls) < self.campaign.lines:
+        if not self._paused and not self._stopping and len(self._table.calls) < self._line_cap():
             nxt = book.next_time()
             if nxt is not None and nxt <= now:
                 nxt = now + _PACING_POLL  # due but held back by pacing: ask again soon
@@ -740,6 +823,10 @@ _HANDLERS: dict[type, _Handler] = {
     e.Resume: DialerCore._on_resume,
     e.Abort: DialerCore._on_abort,
     e.Stop: DialerCore._on_stop,
+    e.LinesGranted: DialerCore._on_lines,
+    e.CampaignTotals: DialerCore._on_totals,
+    e.AttemptRefused: DialerCore._on_refused,
+    e.ContactsReleased: DialerCore._on_released,
 }
 """Each event type -> the one handler that takes it."""
 

@@ -16,13 +16,17 @@ from autoinformer.records import AttemptRecord, ContactProgress
 
 __all__ = [
     "Abort",
+    "AttemptRefused",
     "CallbackDone",
+    "CampaignTotals",
     "CommandFailed",
     "ContactCancelled",
     "ContactsAdded",
+    "ContactsReleased",
     "ContactsRestored",
     "CoreEvent",
     "Event",
+    "LinesGranted",
     "Pause",
     "RestoredContact",
     "Resume",
@@ -36,6 +40,10 @@ def _contacts(value: Iterable[Contact]) -> tuple[Contact, ...]:
 
 
 def _records(value: Iterable[AttemptRecord]) -> tuple[AttemptRecord, ...]:
+    return tuple(value)
+
+
+def _ids(value: Iterable[str]) -> tuple[str, ...]:
     return tuple(value)
 
 
@@ -146,6 +154,56 @@ class CommandFailed:
     unreachable: bool = False
 
 
+# --- several workers on one campaign (autoinformer.workers): what the database decided ---
+
+
+@attrs.frozen
+class LinesGranted:
+    """The campaign's lines this worker holds now: the core places calls only while its
+    calls in progress are fewer than ``min(campaign.lines, count)``. Without this event (one
+    process on the campaign) the campaign's ``lines`` is the cap, as always. Calls already
+    up when the grant shrinks go on; no new one is placed until they fit under it."""
+
+    count: int = attrs.field(validator=attrs.validators.ge(0))
+
+
+@attrs.frozen
+class CampaignTotals:
+    """The abandon guard's counts from the other workers on the campaign (live answers and
+    abandons, over the campaign and over the guard's rolling window), as the database has
+    them: a guard that is a :class:`~autoinformer.core.shared_guard.SharedAbandonGuard` adds
+    them to its own, so each worker spends the campaign's budget, not one of its own. Each
+    event replaces the previous counts (they are totals, not increments)."""
+
+    answers: int = attrs.field(validator=attrs.validators.ge(0))
+    abandons: int = attrs.field(validator=attrs.validators.ge(0))
+    window_answers: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+    window_abandons: int = attrs.field(default=0, validator=attrs.validators.ge(0))
+
+
+@attrs.frozen
+class AttemptRefused:
+    """The store refused to journal the attempt of ``call_id``, so its originate was never
+    sent: the worker lost the contact's lease (``lease_lost``: the contact is another
+    worker's now and leaves this core), or the caller ID is at its cap or cooling down
+    across the workers (``caller_id_capped``: the carousel counts the number used up, the
+    contact waits first in line for another). No attempt is spent either way."""
+
+    call_id: str
+    detail: str
+    lease_lost: bool = False
+    caller_id_capped: bool = False
+
+
+@attrs.frozen
+class ContactsReleased:
+    """These contacts left this worker (released back to the campaign's pool to wait for
+    their retry, or their lease was taken over): the core forgets them. A contact in a call
+    is kept until the call ends (its result is still journaled)."""
+
+    contact_ids: tuple[str, ...] = attrs.field(converter=_ids)
+
+
 CoreEvent = (
     ContactsAdded
     | ContactsRestored
@@ -157,5 +215,9 @@ CoreEvent = (
     | CallbackDone
     | CommandFailed
     | Abort
+    | LinesGranted
+    | CampaignTotals
+    | AttemptRefused
+    | ContactsReleased
 )
 Event = SwitchEvent | CoreEvent

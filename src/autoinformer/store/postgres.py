@@ -52,11 +52,20 @@ from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store import postgres_leases as leases
+from autoinformer.store import postgres_shared as shared
 from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason, Store, StoredContact
 from autoinformer.store.postgres_leases import Lease, LeaseLost
+from autoinformer.store.postgres_shared import AbandonTotals, CallerIdCapped, CallerIdRule
 from autoinformer.store.urls import is_postgres_url, redacted
 
-__all__ = ["Lease", "LeaseLost", "PostgresStore"]
+__all__ = [
+    "AbandonTotals",
+    "CallerIdCapped",
+    "CallerIdRule",
+    "Lease",
+    "LeaseLost",
+    "PostgresStore",
+]
 
 _MIGRATIONS: tuple[str, ...] = (
     # 1: contacts, attempts, meta (the columns of the SQLite store)
@@ -125,6 +134,8 @@ _MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX autoinformer_contacts_open ON autoinformer_contacts (campaign, seq)
         WHERE state IN ('pending', 'scheduled', 'in_call');
     """,
+    # 3: campaign-wide limits across workers: lines, caller-ID caps, the abandon budget
+    shared.MIGRATION,
 )
 
 _TIMED = "(state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL))"
@@ -517,13 +528,29 @@ class PostgresStore(Store):
     # --- leases: several workers on one campaign (see postgres_leases) -----------------------
 
     def take_leases(
-        self, campaign: str, worker: str, *, now: float, ttl: float, limit: int
+        self,
+        campaign: str,
+        worker: str,
+        *,
+        now: float,
+        ttl: float,
+        limit: int,
+        reclaim: bool = False,
     ) -> list[Lease]:
         """Lease up to ``limit`` due contacts to ``worker`` until ``now + ttl`` (in the order
-        added); contacts whose lease expired are taken over with their unfinished attempts."""
+        added); contacts whose lease expired are taken over with their unfinished attempts.
+        With ``reclaim``, ``worker``'s own leases are taken back too, expired or not (a
+        worker restarted under its name: its earlier life's calls are reconciled at once)."""
         with self._tx() as cur:
             return leases.take(
-                cur, campaign, worker, now=now, ttl=ttl, limit=limit, attempt_from=_attempt_from
+                cur,
+                campaign,
+                worker,
+                now=now,
+                ttl=ttl,
+                limit=limit,
+                attempt_from=_attempt_from,
+                reclaim=reclaim,
             )
 
     def renew_leases(
@@ -533,17 +560,136 @@ class PostgresStore(Store):
         with self._tx() as cur:
             return leases.renew(cur, campaign, worker, list(contact_ids), now=now, ttl=ttl)
 
-    def begin_leased_attempt(self, record: AttemptRecord, worker: str, *, now: float) -> None:
+    def begin_leased_attempt(
+        self,
+        record: AttemptRecord,
+        worker: str,
+        *,
+        now: float,
+        run: str | None = None,
+        caller_id: CallerIdRule | None = None,
+        progress: ContactProgress | None = None,
+    ) -> None:
         """:meth:`begin_attempt`, only while ``worker`` holds the contact's lease.
+
+        Args:
+            record: the attempt (no outcome yet).
+            worker: the worker placing it.
+            now: the worker's time.
+            run: who journals it (``journaled_by``: the worker's run, so the abandon totals
+                can leave this run's own attempts out); None: nobody in particular.
+            caller_id: the caller-ID limits to hold across workers in the same transaction.
+            progress: the contact's progress to save with it (``in_call``), lease kept.
 
         Raises:
             LeaseLost: the lease expired or another worker took it; nothing was journaled.
+            CallerIdCapped: the caller ID is capped or cooling down; nothing was journaled.
         """
         try:
             with self._tx() as cur:
+                if caller_id is not None:
+                    shared.check_caller_id(cur, record, caller_id)
                 leases.begin(cur, record, worker, now=now, insert=_insert)
+                if run is not None:
+                    cur.execute(
+                        "UPDATE autoinformer_attempts SET journaled_by = %s WHERE attempt_id = %s",
+                        (run, record.attempt_id),
+                    )
+                if progress is not None:
+                    _save(cur, record.campaign, progress)
         except psycopg.errors.UniqueViolation as exc:
             raise _already_begun(record) from exc
+
+    def finish_attempt_once(self, record: AttemptRecord) -> bool:
+        """Journal ``record``'s result unless the attempt already has one (another worker
+        reconciled it first): True when this call wrote it. Two workers never both finish one
+        attempt: the first result stands.
+
+        Raises:
+            StoreError: the attempt was never begun, or ``record`` has no outcome.
+        """
+        if record.outcome is None:
+            raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
+        with self._tx() as cur:
+            return _finish_once(cur, record)
+
+    def save_leased_progress(self, campaign: str, worker: str, progress: ContactProgress) -> bool:
+        """:meth:`save_progress` only while ``worker`` holds the contact's lease (kept):
+        False when another worker took it over (nothing is written: the progress is its)."""
+        with self._tx() as cur:
+            row = cur.execute(
+                "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, "
+                "reason = %s WHERE campaign = %s AND contact_id = %s AND lease_owner = %s "
+                "RETURNING contact_id",
+                (
+                    progress.state.value,
+                    progress.attempts,
+                    progress.next_at,
+                    progress.reason,
+                    campaign,
+                    progress.contact_id,
+                    worker,
+                ),
+            ).fetchone()
+        return row is not None
+
+    def release_leases(
+        self, campaign: str, worker: str, progress: Iterable[ContactProgress]
+    ) -> list[str]:
+        """End ``worker``'s leases on these contacts, saving each one's progress, in one
+        transaction (a worker that stops hands its waiting contacts back at once); returns
+        the ids it still held (the others' progress is left to their new owner)."""
+        released: list[str] = []
+        with self._tx() as cur:
+            for p in progress:
+                if leases.release(cur, campaign, worker, p, record=None, finish=_finish_once):
+                    released.append(p.contact_id)
+        return released
+
+    def drop_leases(self, campaign: str, worker: str, contact_ids: Iterable[str]) -> int:
+        """End ``worker``'s leases on these contacts leaving their progress as stored;
+        returns how many it still held."""
+        with self._tx() as cur:
+            rows = cur.execute(
+                "UPDATE autoinformer_contacts SET lease_owner = NULL, lease_until = NULL "
+                "WHERE campaign = %s AND contact_id = ANY(%s) AND lease_owner = %s "
+                "RETURNING contact_id",
+                (campaign, list(contact_ids), worker),
+            ).fetchall()
+        return len(rows)
+
+    # --- campaign-wide limits across workers (see postgres_shared) --------------------------
+
+    def hold_lines(
+        self, campaign: str, worker: str, *, lines: int, want: int, now: float, ttl: float
+    ) -> int:
+        """Renew ``worker``'s line slots and claim or give back slots toward ``want``; returns
+        how many it holds until ``now + ttl`` (see :func:`postgres_shared.hold_lines`)."""
+        with self._tx() as cur:
+            return shared.hold_lines(
+                cur, campaign, worker, lines=lines, want=want, now=now, ttl=ttl
+            )
+
+    def release_lines(self, campaign: str, worker: str) -> int:
+        """Give back every line slot ``worker`` holds; returns how many."""
+        with self._tx() as cur:
+            return shared.release_lines(cur, campaign, worker)
+
+    def lines_held(self, campaign: str, now: float) -> dict[str, int]:
+        """Live line slots per worker at ``now``."""
+        with self._tx() as cur:
+            return shared.lines_held(cur, campaign, now)
+
+    def abandon_totals(self, campaign: str, run: str, *, since: float) -> AbandonTotals:
+        """Live answers and abandons journaled by runs other than ``run`` (all, and in the
+        window from ``since``): what a worker's abandon guard adds to its own."""
+        with self._tx() as cur:
+            return shared.abandon_totals(cur, campaign, run, since=since)
+
+    def lease_outlook(self, campaign: str, worker: str) -> tuple[int, float | None]:
+        """(open contacts ``worker`` does not hold, the earliest time one may be takeable)."""
+        with self._tx() as cur:
+            return shared.outlook(cur, campaign, worker)
 
     def release_lease(
         self,
@@ -560,7 +706,9 @@ class PostgresStore(Store):
         if record is not None and record.outcome is None:
             raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
         with self._tx() as cur:
-            return leases.release(cur, campaign, worker, progress, record=record, finish=_finish)
+            return leases.release(
+                cur, campaign, worker, progress, record=record, finish=_finish_once
+            )
 
     def lease_holders(self, campaign: str) -> dict[str, tuple[str, float]]:
         """Who holds which contact until when (expired leases included): for inspection."""
@@ -612,6 +760,41 @@ def _finish(cur: Cursor, record: AttemptRecord) -> None:
     )
     if cur.rowcount == 0:
         raise StoreError(f"attempt {record.attempt_id!r} was never begun")
+
+
+def _save(cur: Cursor, campaign: str, progress: ContactProgress) -> None:
+    cur.execute(
+        "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, reason = %s "
+        "WHERE campaign = %s AND contact_id = %s",
+        (
+            progress.state.value,
+            progress.attempts,
+            progress.next_at,
+            progress.reason,
+            campaign,
+            progress.contact_id,
+        ),
+    )
+
+
+def _finish_once(cur: Cursor, record: AttemptRecord) -> bool:
+    """:func:`_finish` only while the attempt has no result: False when it had one."""
+    row = _attempt_row(record)
+    cur.execute(
+        "UPDATE autoinformer_attempts SET number = %s, caller_id = %s, started_at = %s, "
+        "answered_at = %s, ended_at = %s, outcome = %s, cause = %s, digits = %s, operator = %s, "
+        "machine = %s, detail = %s, callback_result = %s "
+        "WHERE attempt_id = %s AND outcome IS NULL",
+        (*row[4:], record.attempt_id),
+    )
+    if cur.rowcount:
+        return True
+    found = cur.execute(
+        "SELECT 1 FROM autoinformer_attempts WHERE attempt_id = %s", (record.attempt_id,)
+    ).fetchone()
+    if found is None:
+        raise StoreError(f"attempt {record.attempt_id!r} was never begun")
+    return False
 
 
 def _migrate(db: psycopg.Connection[Any]) -> int:

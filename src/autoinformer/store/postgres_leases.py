@@ -81,7 +81,8 @@ WITH picked AS (
     SELECT campaign, contact_id, lease_owner AS previous
     FROM autoinformer_contacts
     WHERE campaign = %(campaign)s
-      AND (lease_until IS NULL OR lease_until <= %(now)s)
+      AND (lease_until IS NULL OR lease_until <= %(now)s
+           OR (%(reclaim)s AND lease_owner = %(worker)s))
       AND (state = 'in_call'
            OR (state IN ('pending', 'scheduled') AND (next_at IS NULL OR next_at <= %(now)s)))
     ORDER BY seq
@@ -105,17 +106,28 @@ def take(
     ttl: float,
     limit: int,
     attempt_from: Any,
+    reclaim: bool = False,
 ) -> list[Lease]:
     """Lease up to ``limit`` due contacts (in the order added) to ``worker`` until ``now + ttl``.
 
     ``attempt_from`` turns an attempts row into an :class:`AttemptRecord` (the store's own).
+    With ``reclaim`` the worker's own live leases are taken again as if they had expired
+    (``taken_from`` is the worker itself, with its unfinished attempts): a worker restarted
+    under its old name does not wait out its earlier life's leases.
     """
     if ttl <= 0 or limit < 1:
         raise ValueError("take: ttl must be > 0 and limit >= 1")
     until = now + ttl
     rows = cur.execute(
         _TAKE,
-        {"campaign": campaign, "worker": worker, "now": now, "until": until, "limit": limit},
+        {
+            "campaign": campaign,
+            "worker": worker,
+            "now": now,
+            "until": until,
+            "limit": limit,
+            "reclaim": reclaim,
+        },
     ).fetchall()
     rows.sort(key=lambda r: r["seq"])
     taken_over = [r["contact_id"] for r in rows if r["previous"] is not None]

@@ -1,0 +1,248 @@
+"""Campaign-wide limits several workers hold together in PostgreSQL (issue #17).
+
+Leases (:mod:`autoinformer.store.postgres_leases`) make sure one contact has one owner. The
+limits that span contacts need the database too, each checked where the decision is made:
+
+- **Lines** are ``lines`` slot rows per campaign (``autoinformer_lines``), each held by at
+  most one worker until a time, like a lease. A worker's core places calls only while its
+  calls are fewer than the slots it holds (``LinesGranted``), so the sum over the workers
+  never passes the campaign's ``lines``. :func:`hold_lines` renews the slots a worker holds,
+  claims more (``FOR UPDATE SKIP LOCKED``: two workers never take the same slot) when its
+  pacing wants more calls, and gives back the ones it does not use, in one transaction: the
+  lines follow the work. A dead worker's slots run out with its leases.
+- **Caller-ID caps** (uses per number per day, the cool-down) are counted from the attempts
+  journaled with that caller ID, in the transaction that journals the new attempt
+  (:func:`check_caller_id`), after a transaction-scoped advisory lock on the number: two
+  workers picking the same number at the same instant are serialised, so four workers never
+  pass a cap together.
+- **The abandon budget**: :func:`abandon_totals` counts the live answers and abandons the
+  other workers journaled (``journaled_by``, a column the attempts gain here, names the
+  worker's run that began each attempt), for the guard of each worker to add to its own.
+
+Times are passed in (the workers' clocks), as for leases.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import psycopg
+
+from autoinformer.errors import StoreError
+from autoinformer.records import AttemptRecord
+
+__all__ = [
+    "MIGRATION",
+    "AbandonTotals",
+    "CallerIdCapped",
+    "CallerIdRule",
+    "abandon_totals",
+    "check_caller_id",
+    "hold_lines",
+    "lines_held",
+    "outlook",
+    "release_lines",
+]
+
+Cursor = psycopg.Cursor[dict[str, Any]]
+
+MIGRATION = """
+ALTER TABLE autoinformer_attempts ADD COLUMN journaled_by TEXT;
+CREATE INDEX autoinformer_attempts_caller_id
+    ON autoinformer_attempts (campaign, caller_id, started_at) WHERE caller_id IS NOT NULL;
+CREATE TABLE autoinformer_lines (
+    campaign TEXT NOT NULL,
+    slot     INTEGER NOT NULL,
+    owner    TEXT,
+    until    DOUBLE PRECISION,
+    PRIMARY KEY (campaign, slot)
+);
+"""
+"""Schema version 3: who journaled each attempt, the caller-ID index, the line slots."""
+
+
+class CallerIdCapped(StoreError):
+    """The attempt's caller ID is at its cap or cooling down across the workers: nothing was
+    journaled (the call must not be placed with it)."""
+
+
+@attrs.frozen
+class CallerIdRule:
+    """The caller-ID limits to check for one attempt, with times computed by the caller (the
+    pool's day in its own zone is pure code's business, not SQL's).
+
+    Attributes:
+        daily_cap: most uses of the number from ``day_start`` to ``day_end`` (None: no cap).
+        day_start: when the attempt's day (in the pool's ``cap_timezone``) began.
+        day_end: when it ends.
+        cooldown: least seconds between two uses of the number (0: none).
+    """
+
+    daily_cap: int | None
+    day_start: float
+    day_end: float
+    cooldown: float = 0.0
+
+
+def check_caller_id(cur: Cursor, record: AttemptRecord, rule: CallerIdRule) -> None:
+    """Serialise on ``record``'s caller ID and check its cap and cool-down in this
+    transaction, counting every attempt journaled with it (by any worker).
+
+    Raises:
+        CallerIdCapped: the number may not be used at ``record.started_at``.
+    """
+    number = record.caller_id
+    if number is None:
+        return
+    cur.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 1))",
+        (f"autoinformer.caller_id:{record.campaign}:{number}",),
+    )
+    row = cur.execute(
+        "SELECT count(*) FILTER (WHERE started_at >= %(start)s AND started_at < %(end)s) AS n, "
+        "max(started_at) AS last FROM autoinformer_attempts "
+        "WHERE campaign = %(c)s AND caller_id = %(n)s AND started_at >= %(since)s",
+        {
+            "c": record.campaign,
+            "n": number,
+            "start": rule.day_start,
+            "end": rule.day_end,
+            "since": min(rule.day_start, record.started_at - rule.cooldown),
+        },
+    ).fetchone()
+    used = int(row["n"]) if row else 0
+    if rule.daily_cap is not None and used >= rule.daily_cap:
+        raise CallerIdCapped(
+            f"caller ID {number} was used {used} times today (cap {rule.daily_cap})"
+        )
+    last = row["last"] if row else None
+    if rule.cooldown > 0 and last is not None and record.started_at < last + rule.cooldown:
+        raise CallerIdCapped(f"caller ID {number} is cooling down until {last + rule.cooldown}")
+
+
+def hold_lines(
+    cur: Cursor, campaign: str, worker: str, *, lines: int, want: int, now: float, ttl: float
+) -> int:
+    """Renew ``worker``'s line slots, then claim or give back slots toward ``want``
+    (0..``lines``); returns how many it holds until ``now + ttl``.
+
+    Slots beyond ``lines`` (the campaign's lines were lowered) are never claimed or renewed:
+    they run out. A slot whose holder stopped renewing is claimed like a free one.
+    """
+    if lines < 0 or ttl <= 0:
+        raise ValueError("hold_lines: lines must be >= 0 and ttl > 0")
+    want = max(0, min(want, lines))
+    until = now + ttl
+    cur.execute(
+        "INSERT INTO autoinformer_lines (campaign, slot) SELECT %s, s FROM generate_series(1, %s) "
+        "AS s ON CONFLICT DO NOTHING",
+        (campaign, lines),
+    )
+    held = cur.execute(
+        "UPDATE autoinformer_lines SET until = %s WHERE campaign = %s AND owner = %s "
+        "AND slot <= %s AND until > %s RETURNING slot",
+        (until, campaign, worker, lines, now),
+    ).fetchall()
+    count = len(held)
+    if count < want:
+        got = cur.execute(
+            "WITH free AS (SELECT slot FROM autoinformer_lines WHERE campaign = %(c)s "
+            "AND slot <= %(lines)s AND (owner IS NULL OR until <= %(now)s) ORDER BY slot "
+            "LIMIT %(n)s FOR UPDATE SKIP LOCKED) "
+            "UPDATE autoinformer_lines AS l SET owner = %(w)s, until = %(until)s FROM free "
+            "WHERE l.campaign = %(c)s AND l.slot = free.slot RETURNING l.slot",
+            {
+                "c": campaign,
+                "lines": lines,
+                "now": now,
+                "n": want - count,
+                "w": worker,
+                "until": until,
+            },
+        ).fetchall()
+        count += len(got)
+    elif count > want:
+        gone = cur.execute(
+            "UPDATE autoinformer_lines SET owner = NULL, until = NULL WHERE campaign = %s "
+            "AND owner = %s AND slot = ANY(%s) RETURNING slot",
+            (campaign, worker, sorted(r["slot"] for r in held)[want:]),
+        ).fetchall()
+        count -= len(gone)
+    return count
+
+
+def release_lines(cur: Cursor, campaign: str, worker: str) -> int:
+    """Give back every slot ``worker`` holds (it stops); returns how many."""
+    rows = cur.execute(
+        "UPDATE autoinformer_lines SET owner = NULL, until = NULL WHERE campaign = %s "
+        "AND owner = %s RETURNING slot",
+        (campaign, worker),
+    ).fetchall()
+    return len(rows)
+
+
+def lines_held(cur: Cursor, campaign: str, now: float) -> dict[str, int]:
+    """Live slots per worker at ``now`` (expired ones left out): for tests and dashboards."""
+    rows = cur.execute(
+        "SELECT owner, count(*) AS n FROM autoinformer_lines WHERE campaign = %s "
+        "AND owner IS NOT NULL AND until > %s GROUP BY owner",
+        (campaign, now),
+    ).fetchall()
+    return {r["owner"]: int(r["n"]) for r in rows}
+
+
+@attrs.frozen
+class AbandonTotals:
+    """Live answers and abandons journaled by other workers' runs, over the campaign and
+    since a time (the guard's rolling window)."""
+
+    answers: int
+    abandons: int
+    window_answers: int
+    window_abandons: int
+
+
+_LIVE = ("delivered", "hung_up_early", "transferred", "abandoned", "agent_error", "opted_out")
+
+
+def abandon_totals(cur: Cursor, campaign: str, run: str, *, since: float) -> AbandonTotals:
+    """The finished attempts not journaled by ``run``: live answers (a person, not a machine:
+    the outcomes :class:`~autoinformer.core.intake.GuardHistory` counts) and abandons, all
+    and those of the window from ``since`` (answers by their answer, abandons by their end)."""
+    row = cur.execute(
+        "SELECT count(*) FILTER (WHERE outcome = ANY(%(live)s) AND NOT machine) AS answers, "
+        "count(*) FILTER (WHERE outcome = 'abandoned') AS abandons, "
+        "count(*) FILTER (WHERE outcome = ANY(%(live)s) AND NOT machine "
+        "  AND answered_at >= %(since)s) AS window_answers, "
+        "count(*) FILTER (WHERE outcome = 'abandoned' "
+        "  AND COALESCE(ended_at, answered_at, started_at) >= %(since)s) AS window_abandons "
+        "FROM autoinformer_attempts WHERE campaign = %(c)s AND outcome IS NOT NULL "
+        "AND journaled_by IS DISTINCT FROM %(run)s",
+        {"c": campaign, "run": run, "since": since, "live": list(_LIVE)},
+    ).fetchone()
+    if row is None:  # pragma: no cover - an aggregate always has a row
+        return AbandonTotals(0, 0, 0, 0)
+    return AbandonTotals(
+        int(row["answers"]),
+        int(row["abandons"]),
+        int(row["window_answers"]),
+        int(row["window_abandons"]),
+    )
+
+
+def outlook(cur: Cursor, campaign: str, worker: str) -> tuple[int, float | None]:
+    """What the campaign holds for ``worker`` beyond its own leases: (open contacts it does
+    not hold, the earliest time one of them may be takeable: a retry's due time, a lease's
+    end; None when there are none)."""
+    row = cur.execute(
+        "SELECT count(*) AS n, min(GREATEST("
+        "  CASE WHEN state = 'in_call' THEN 0 ELSE COALESCE(next_at, 0) END, "
+        "  COALESCE(lease_until, 0))) AS at "
+        "FROM autoinformer_contacts WHERE campaign = %s "
+        "AND state IN ('pending', 'scheduled', 'in_call') AND lease_owner IS DISTINCT FROM %s",
+        (campaign, worker),
+    ).fetchone()
+    if row is None or not row["n"]:
+        return 0, None
+    return int(row["n"]), float(row["at"])

@@ -1,0 +1,317 @@
+"""A runtime's worker mode: the store side of one worker among several on a campaign.
+
+:class:`~autoinformer.runtime.Runtime` with ``worker="w1"`` runs the same core and the same
+loop as one process; what changes is only how the core's commands reach the store and where
+contacts and limits come from. This module holds that difference:
+
+- **Contacts by lease** (:class:`~autoinformer.workers.feed.LeaseFeed`). A lease taken over
+  from a dead worker carries the attempts it left unfinished: they are reconciled
+  (:func:`~autoinformer.backends.orphans.reconcile_taken_over`: the switch's own record where
+  it can, else ``unknown``, written once whoever tries) before the contact reaches the core,
+  which then decides the retry as after any ``unknown`` attempt.
+- **The fence.** ``Journal(begin)`` and the ``in_call`` progress after it go to the store in
+  one transaction that first checks the lease (and the caller ID's caps across workers):
+  refused, the originate is not sent and the core hears
+  :class:`~autoinformer.core.events.AttemptRefused` (no attempt spent).
+- **Release with the result.** A result and the progress after it go in one transaction
+  that ends the lease when the contact closes. *A contact scheduled for a retry is released
+  too*, back to the pool with its ``next_at`` (the core forgets it, ``ContactsReleased``),
+  rather than kept under a renewed lease: whichever worker is free when it comes due calls
+  it, so the work stays balanced, a worker that stops or dies holds nothing but its calls in
+  progress, and renewals stay proportional to the calls, not to the retries waiting
+  (hours, often). The contact's history comes back with it (the frequency limits count it).
+  A result for a contact whose lease was taken over meanwhile is still journaled
+  (``release_lease`` says False; the progress is the new owner's).
+- **Tending** (:meth:`WorkerMode.tend`, every ``lease_ttl / 3``): renew the leases of every
+  contact held (those lost leave the core unless in a call: a live call goes on and its
+  result is still journaled), renew and resize the line slots toward the core's
+  :attr:`~autoinformer.core.DialerCore.lines_wanted` (``LinesGranted``), and bring the other
+  workers' answers and abandons to the abandon guard (``CampaignTotals``).
+- **Stopping**: the contacts not in a call are released at once, and every line slot at the
+  end, so the others carry on without waiting for the ttl. A worker that dies (``kill -9``)
+  costs the campaign its leases' ttl: its contacts and lines wait that long at most.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import attrs
+
+from autoinformer.backends.base import Switch
+from autoinformer.backends.orphans import reconcile_taken_over
+from autoinformer.campaign import Campaign
+from autoinformer.clock import Clock
+from autoinformer.core import events as e
+from autoinformer.core.dialer import DialerCore
+from autoinformer.outcomes import ContactState
+from autoinformer.policy.callerid import CallerIdPool
+from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.store.base import OPEN_STATES
+from autoinformer.store.postgres_leases import LeaseLost
+from autoinformer.store.postgres_shared import CallerIdCapped, CallerIdRule
+from autoinformer.workers.commands import Begin, Close, Finish, Save, WorkerCommand, pair
+from autoinformer.workers.feed import LeaseFeed
+
+__all__ = ["Begin", "Close", "Finish", "Save", "WorkerMode", "caller_id_rule", "pair"]
+
+log = logging.getLogger("autoinformer.workers")
+
+StoreCall = Callable[..., Awaitable[Any]]
+
+
+def caller_id_rule(pool: CallerIdPool, at: float) -> CallerIdRule | None:
+    """The pool's limits for a use at ``at``, with its day (in ``cap_timezone``) as POSIX
+    seconds; None when the pool has neither a cap nor a cool-down. Pure."""
+    cooldown = pool.cooldown.total_seconds()
+    if pool.daily_cap is None and cooldown <= 0:
+        return None
+    zone = pool.cap_timezone
+    day = dt.datetime.fromtimestamp(at, zone).date()
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    return CallerIdRule(pool.daily_cap, start.timestamp(), end.timestamp(), cooldown)
+
+
+def _leaves(progress: ContactProgress) -> bool:
+    """The lease ends with this progress: the contact closed, or waits for a retry."""
+    return progress.state not in OPEN_STATES or progress.state is ContactState.SCHEDULED
+
+
+@attrs.define(kw_only=True)
+class WorkerMode:
+    """One worker's side of a shared campaign (the runtime holds one in worker mode).
+
+    Attributes:
+        held: the contacts whose lease this worker holds (renewed by :meth:`tend`).
+        lines: the line slots it holds (as last granted to the core).
+        run: who journals this run's attempts (``worker/random``): the abandon totals of the
+            other workers leave them out.
+        reconciled: attempts of dead workers this one reconciled.
+        refused: attempts the store refused to journal (lease lost, caller ID capped).
+        tending: False stops renewing (a test's way to play a worker that hangs, then dies).
+    """
+
+    store: Any
+    campaign: Campaign
+    worker: str
+    ttl: float
+    clock: Clock
+    core: DialerCore
+    switch: Switch
+    feed: LeaseFeed
+    store_call: StoreCall
+    held: set[str] = attrs.field(factory=set, init=False)
+    lines: int = attrs.field(default=0, init=False)
+    run: str = attrs.field(init=False)
+    reconciled: list[AttemptRecord] = attrs.field(factory=list, init=False)
+    refused: int = attrs.field(default=0, init=False)
+    tending: bool = attrs.field(default=True, init=False)
+
+    @run.default
+    def _run_id(self) -> str:
+        return f"{self.worker}/{secrets.token_hex(4)}"
+
+    @property
+    def name(self) -> str:
+        """The campaign's name."""
+        return self.campaign.name
+
+    # --- contacts in ----------------------------------------------------------------------
+
+    async def take(self) -> e.ContactsRestored:
+        """Lease the next batch, reconcile what dead workers left in flight, and return the
+        core's event for the contacts (their history read after the reconciling)."""
+        feed, book = self.feed, self.core.book
+        leases = await self.store_call(feed.take, self.clock.now())
+        self.held.update(lease.contact_id for lease in leases)
+        unfinished = [r for lease in leases for r in lease.unfinished]
+        if unfinished:
+            taken_from = sorted({lease.taken_from or "?" for lease in leases if lease.unfinished})
+            log.warning(
+                "worker %s took over %d call(s) in flight from %s: reconciling",
+                self.worker,
+                len(unfinished),
+                ", ".join(taken_from),
+            )
+
+            async def finish(record: AttemptRecord) -> bool:
+                done: bool = await self.store_call(self.store.finish_attempt_once, record)
+                return done
+
+            now = self.clock.now()
+            self.reconciled += await reconcile_taken_over(
+                self.switch, unfinished, now=now, finish=finish
+            )
+        event: e.ContactsRestored = await self.store_call(feed.event, leases, book)
+        return event
+
+    # --- the core's store commands --------------------------------------------------------
+
+    async def execute(self, cmd: WorkerCommand) -> e.Event | None:
+        """Carry one paired store command out; the event the core must hear, if any."""
+        if isinstance(cmd, Begin):
+            return await self._begin(cmd)
+        if isinstance(cmd, Close):
+            return await self._close(cmd.record, cmd.progress)
+        if isinstance(cmd, Finish):
+            await self._finish(cmd.record)
+            return None
+        return await self._save(cmd.progress)
+
+    async def _begin(self, cmd: Begin) -> e.Event | None:
+        record = cmd.record
+        pool = self.campaign.caller_ids
+        rule = None
+        if pool is not None and record.caller_id is not None:
+            rule = caller_id_rule(pool, record.started_at)
+        try:
+            await self.store_call(
+                self._begin_in_store, record, rule, cmd.progress, self.clock.now()
+            )
+        except CallerIdCapped as exc:
+            self.refused += 1
+            return e.AttemptRefused(record.attempt_id, str(exc), caller_id_capped=True)
+        except LeaseLost as exc:
+            self.refused += 1
+            self.held.discard(record.contact_id)
+            return e.AttemptRefused(record.attempt_id, str(exc), lease_lost=True)
+        return None
+
+    def _begin_in_store(
+        self,
+        record: AttemptRecord,
+        rule: CallerIdRule | None,
+        progress: ContactProgress | None,
+        now: float,
+    ) -> None:
+        self.store.begin_leased_attempt(
+            record, self.worker, now=now, run=self.run, caller_id=rule, progress=progress
+        )
+
+    async def _close(self, record: AttemptRecord, progress: ContactProgress) -> e.Event | None:
+        if not _leaves(progress):
+            await self._finish(record)
+            return await self._save(progress)
+        kept = await self.store_call(
+            self.store.release_lease, self.name, self.worker, progress, record
+        )
+        return self._released(progress, kept)
+
+    async def _finish(self, record: AttemptRecord) -> None:
+        if not await self.store_call(self.store.finish_attempt_once, record):
+            log.warning(
+                "attempt %s already had a result (another worker reconciled it): %s not kept",
+                record.attempt_id,
+                record.outcome,
+            )
+
+    async def _save(self, progress: ContactProgress) -> e.Event | None:
+        if _leaves(progress):
+            kept = await self.store_call(
+                self.store.release_lease, self.name, self.worker, progress, None
+            )
+            return self._released(progress, kept)
+        kept = await self.store_call(
+            self.store.save_leased_progress, self.name, self.worker, progress
+        )
+        if kept:
+            return None
+        self.held.discard(progress.contact_id)  # taken over: the contact is not ours
+        return e.ContactsReleased((progress.contact_id,))
+
+    def _released(self, progress: ContactProgress, kept: bool) -> e.Event | None:
+        cid = progress.contact_id
+        self.held.discard(cid)
+        if not kept:
+            log.info("contact %s had been taken over: its progress is its new owner's", cid)
+        if progress.state is ContactState.SCHEDULED or not kept:
+            return e.ContactsReleased((cid,))  # back to the pool: the core forgets it
+        return None
+
+    # --- tending: leases, lines, the abandon totals ---------------------------------------
+
+    async def tend(self) -> list[e.Event]:
+        """Renew the leases held, hold the lines the core wants, read the other workers'
+        abandon totals: the events for the core (what was lost, the grant, the totals)."""
+        now = self.clock.now()
+        out: list[e.Event] = []
+        if self.held:
+            ids = sorted(self.held)
+            kept = set(
+                await self.store_call(
+                    self.store.renew_leases, self.name, self.worker, ids, now=now, ttl=self.ttl
+                )
+            )
+            lost = [cid for cid in ids if cid not in kept]
+            if lost:
+                log.warning("worker %s lost %d lease(s) to other workers", self.worker, len(lost))
+                self.held.difference_update(lost)
+                out.append(e.ContactsReleased(tuple(lost)))
+        out.append(await self.hold_lines(now))
+        guard_window = getattr(self.core.pacing, "window_seconds", None)
+        if hasattr(self.core.pacing, "others"):
+            since = now - guard_window if guard_window is not None else now
+            totals = await self.store_call(
+                lambda: self.store.abandon_totals(self.name, self.run, since=since)
+            )
+            out.append(
+                e.CampaignTotals(
+                    totals.answers,
+                    totals.abandons,
+                    totals.window_answers,
+                    totals.window_abandons,
+                )
+            )
+        return out
+
+    async def hold_lines(self, now: float | None = None) -> e.LinesGranted:
+        """Renew the line slots and follow the core's want: the grant for the core."""
+        now = self.clock.now() if now is None else now
+        want = self.core.lines_wanted
+        self.lines = await self.store_call(
+            lambda: self.store.hold_lines(
+                self.name,
+                self.worker,
+                lines=self.campaign.lines,
+                want=want,
+                now=now,
+                ttl=self.ttl,
+            )
+        )
+        return e.LinesGranted(self.lines)
+
+    # --- stopping ---------------------------------------------------------------------------
+
+    async def release_idle(self) -> e.ContactsReleased | None:
+        """Hand back every contact held that is not in a call (the worker stops): saved with
+        its progress, so another worker carries on at once."""
+        book = self.core.book
+        idle = sorted(
+            cid
+            for cid in self.held
+            if cid not in book.slots or book.slots[cid].state is not ContactState.IN_CALL
+        )
+        if not idle:
+            return None
+        progress = [book.slots[cid].progress() for cid in idle if cid in book.slots]
+        untouched = [cid for cid in idle if cid not in book.slots]  # never reached the core
+
+        def hand_back() -> int:
+            n = len(self.store.release_leases(self.name, self.worker, progress))
+            return n + int(self.store.drop_leases(self.name, self.worker, untouched))
+
+        released: int = await self.store_call(hand_back)
+        self.held.difference_update(idle)
+        log.info("worker %s handed %d contact(s) back", self.worker, released)
+        return e.ContactsReleased(tuple(idle))
+
+    async def exit(self) -> None:
+        """The run is over: hand back the contacts and every line slot."""
+        await self.release_idle()
+        await self.store_call(self.store.release_lines, self.name, self.worker)
+        self.lines = 0
