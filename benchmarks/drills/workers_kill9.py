@@ -409,6 +409,7 @@ class DrillSettings:
     lease_ttl: float = 2.0
     lines: int = 40
     operators: int = 4
+    interval: str = "10m"
     seed: int = 17
     sample_ms: float = 25.0
     timeout: float = 900.0
@@ -422,7 +423,11 @@ def drill(url: str, settings: DrillSettings, workdir: Path) -> dict[str, Any]:
 
     rng = random.Random(settings.seed)
     toml = write_campaign(
-        workdir, settings.contacts, lines=settings.lines, operators=settings.operators
+        workdir,
+        settings.contacts,
+        lines=settings.lines,
+        operators=settings.operators,
+        interval=settings.interval,
     )
     campaign = load_campaign_file(toml).campaign
     fleet = Fleet(url, toml, settings.speed, settings.lease_ttl, workdir)
