@@ -63,12 +63,13 @@ min_delivered_seconds = 10
 
 [campaign.window]
 days = "mon-sun"
-hours = "08:00-22:00"
+hours = "00:00-24:00"
 timezone = "Europe/Moscow"
 
 [campaign.retry]
 attempts = 3
 interval = "{interval}"
+abandoned_cooldown = "{interval}"
 {pacing}
 [[script]]
 play = "sound:greeting"
@@ -123,7 +124,10 @@ def write_campaign(
     With ``operators`` (> 0) the script offers a transfer to them (power pacing, 3 calls per
     idle operator, held to the abandon cap); with 0 it is a broadcast reminder that fills
     the lines (the benchmark's campaign: the workers, not the operators, are the limit).
-    ``interval``: between a contact's attempts (3 at most).
+    ``interval``: between a contact's attempts (3 at most), after an abandoned call too (the
+    72 h default would hold the drill three model days). The calling hours are the whole
+    day: the drill is about the workers, and a run slower than its clock must not wait for
+    the morning.
     """
     rng = random.Random(seed)
     rows = ['"NAME", "PHONE_NUMBER", "USER_VARS"']
@@ -603,8 +607,9 @@ def problems(row: dict[str, Any]) -> list[str]:
 
 
 @contextlib.contextmanager
-def postgres(url: str | None) -> Iterator[str]:
-    """A fresh schema on ``url`` (or on a throwaway cluster), dropped afterwards."""
+def postgres(url: str | None, *, keep: bool = False) -> Iterator[str]:
+    """A fresh schema on ``url`` (or on a throwaway cluster), dropped afterwards (unless
+    ``keep``: it is printed, to look into)."""
     sys.path.insert(0, str(SRC))
     from autoinformer.testing.postgres import ENV, in_schema, start_cluster, stop_cluster
 
@@ -620,8 +625,11 @@ def postgres(url: str | None) -> Iterator[str]:
         try:
             yield in_schema(url, schema)
         finally:
-            with _connect(url) as db:
-                db.execute(f'DROP SCHEMA "{schema}" CASCADE')
+            if keep:
+                print(f"kept: {in_schema(url, schema)}", file=sys.stderr)
+            else:
+                with _connect(url) as db:
+                    db.execute(f'DROP SCHEMA "{schema}" CASCADE')
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -633,12 +641,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--url", help="a PostgreSQL server (default: a throwaway cluster)")
     parser.add_argument("--quick", action="store_true", help="2,000 contacts, 10 kills")
     parser.add_argument("--out", type=Path, default=RESULTS / "workers_kill9.json")
+    parser.add_argument(
+        "--keep", type=Path, help="keep the workers' output in this folder, and the schema"
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.contacts, args.kills = 2000, 10
     settings = DrillSettings(**{f.name: getattr(args, f.name) for f in attrs.fields(DrillSettings)})
-    with postgres(args.url) as url, tempfile.TemporaryDirectory(prefix="fleet-") as tmp:
-        row = drill(url, settings, Path(tmp))
+    with postgres(args.url, keep=args.keep is not None) as url:
+        if args.keep is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+            row = drill(url, settings, args.keep)
+        else:
+            with tempfile.TemporaryDirectory(prefix="fleet-") as tmp:
+                row = drill(url, settings, Path(tmp))
     found = problems(row)
     row["problems"] = found
     print(json.dumps({k: v for k, v in row.items() if k != "kill_log"}, indent=2, default=str))
