@@ -137,6 +137,14 @@ def _check_ttl(instance: Runtime, attribute: object, value: float) -> None:
 
 
 @attrs.frozen
+class _Sync:
+    """An event for the loop to handle, and the sign that it did."""
+
+    event: e.Event
+    done: anyio.Event
+
+
+@attrs.frozen
 class _Add:
     contacts: tuple[Contact, ...]
 
@@ -388,12 +396,27 @@ class Runtime:
             if poked.is_set():
                 self._lines_poke = anyio.Event()
             if self.clock.now() >= due:
-                events: list[e.Event] = await w.tend()
+                for event in await w.tend():
+                    await self._inbox_send.send(event)
                 due = self.clock.now() + interval
-            else:
-                events = [await w.hold_lines()]
-            for event in events:
-                await self._inbox_send.send(event)
+            await self._hold_lines(w)
+
+    async def _hold_lines(self, w: WorkerMode) -> None:
+        """Follow the core's want of lines. Growing: claim in the database, then grant.
+        Shrinking: the core hears the lower grant first (and is waited for), then the slots
+        it does not use go back; so the workers' calls never pass the campaign's lines, even
+        for the moment between the two."""
+        want = self.core.lines_wanted
+        if want < w.lines:
+            await self._apply(e.LinesGranted(want))
+            want = max(want, len(self.core.calls))
+        await self._inbox_send.send(await w.hold_lines(want))
+
+    async def _apply(self, event: e.Event) -> None:
+        """Have the loop handle ``event`` and wait until it has."""
+        done = anyio.Event()
+        await self._inbox_send.send(_Sync(event, done))
+        await done.wait()
 
     async def _finish_run(self) -> RunSummary:
         name, store, sent = self.campaign.name, self.store, self._sms_sent
@@ -523,6 +546,9 @@ class Runtime:
         async for item in self._inbox:
             if isinstance(item, _Add):
                 await self._add(item.contacts)
+            elif isinstance(item, _Sync):
+                await self._handle(item.event)
+                item.done.set()
             elif isinstance(item, e.ContactCancelled) and item.contact_id not in self.core.book:
                 await self._cancel_unread(item)
             else:

@@ -152,8 +152,7 @@ async def reconcile_taken_over(
     found = {o.call_id: o for o in await _list(switch, campaign) if o.call_id in wanted}
     if found:
         log.warning(
-            "%d call(s) of a worker that stopped renewing its leases are still up: hanging "
-            "up %s",
+            "%d call(s) of a worker that stopped renewing its leases are still up: hanging up %s",
             len(found),
             ", ".join(sorted(found)),
         )

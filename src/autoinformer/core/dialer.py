@@ -687,21 +687,26 @@ class DialerCore:
         if view is None:
             view = self.view(now)
         asked = self.pacing.calls_to_launch(view)
-        if granted:  # the pacing sees the campaign's lines: what it asks is this worker's want
-            self._demand = len(self._table.calls) + max(0, asked)
-            if lines_free <= 0:
-                return
-        wanted = throttle.allowed(min(asked, lines_free))
+        wanted = throttle.allowed(min(asked, max(0, lines_free)))
+        unmet = max(0, asked - wanted)  # what the grant held back, beyond the throttle's cut
         while wanted > 0:
             slot = book.next_due(now)
             if slot is None:
-                return
+                unmet = 0
+                break
             call = self._try_dial(now, slot, out)
             if call is None:
-                return
+                unmet = 0
+                break
             if isinstance(call, Call):
                 throttle.placed(call.call_id)
                 wanted -= 1
+        if granted:  # the pacing sees the campaign's lines: this worker's want of lines
+            due = book.queued() + book.ready()  # about as many as are due (stale ones too)
+            nxt = book.next_time()
+            if nxt is not None and nxt <= now:
+                due += 1  # retries come due wait in their heap until a line takes them
+            self._demand = len(self._table.calls) + min(unmet, due)
 
     def _try_dial(self, now: float, slot: Slot, out: list[c.Command]) -> Call | bool | None:
         """Gate and place one call: the call placed; False: the contact was deferred or

@@ -111,6 +111,7 @@ class WorkerMode:
     reconciled: list[AttemptRecord] = attrs.field(factory=list, init=False)
     refused: int = attrs.field(default=0, init=False)
     tending: bool = attrs.field(default=True, init=False)
+    _taken: dict[str, int] = attrs.field(factory=dict, init=False)
 
     @run.default
     def _run_id(self) -> str:
@@ -128,7 +129,9 @@ class WorkerMode:
         core's event for the contacts (their history read after the reconciling)."""
         feed, book = self.feed, self.core.book
         leases = await self.store_call(feed.take, self.clock.now())
-        self.held.update(lease.contact_id for lease in leases)
+        for lease in leases:
+            self.held.add(lease.contact_id)
+            self._taken[lease.contact_id] = self._taken.get(lease.contact_id, 0) + 1
         unfinished = [r for lease in leases for r in lease.unfinished]
         if unfinished:
             taken_from = sorted({lease.taken_from or "?" for lease in leases if lease.unfinished})
@@ -236,23 +239,31 @@ class WorkerMode:
     # --- tending: leases, lines, the abandon totals ---------------------------------------
 
     async def tend(self) -> list[e.Event]:
-        """Renew the leases held, hold the lines the core wants, read the other workers'
-        abandon totals: the events for the core (what was lost, the grant, the totals)."""
+        """Renew the leases held and read the other workers' abandon totals: the events for
+        the core (what was lost, the totals). The lines are the runtime's to hold
+        (:meth:`hold_lines`): shrinking a grant needs the core to hear it first."""
         now = self.clock.now()
         out: list[e.Event] = []
         if self.held:
             ids = sorted(self.held)
+            taken = self._taken  # a contact released and taken again meanwhile is not lost
+            before = {cid: taken.get(cid, 0) for cid in ids}
             kept = set(
                 await self.store_call(
-                    self.store.renew_leases, self.name, self.worker, ids, now=now, ttl=self.ttl
+                    lambda: self.store.renew_leases(
+                        self.name, self.worker, ids, now=now, ttl=self.ttl
+                    )
                 )
             )
-            lost = [cid for cid in ids if cid not in kept]
+            lost = [
+                cid
+                for cid in ids
+                if cid not in kept and cid in self.held and taken.get(cid, 0) == before[cid]
+            ]
             if lost:
                 log.warning("worker %s lost %d lease(s) to other workers", self.worker, len(lost))
                 self.held.difference_update(lost)
                 out.append(e.ContactsReleased(tuple(lost)))
-        out.append(await self.hold_lines(now))
         guard_window = getattr(self.core.pacing, "window_seconds", None)
         if hasattr(self.core.pacing, "others"):
             since = now - guard_window if guard_window is not None else now
@@ -269,10 +280,11 @@ class WorkerMode:
             )
         return out
 
-    async def hold_lines(self, now: float | None = None) -> e.LinesGranted:
-        """Renew the line slots and follow the core's want: the grant for the core."""
-        now = self.clock.now() if now is None else now
-        want = self.core.lines_wanted
+    async def hold_lines(self, want: int) -> e.LinesGranted:
+        """Renew the line slots and claim or give back toward ``want``: the grant for the
+        core. Give back only what the core already stopped using (the runtime lowers the
+        core's grant first, then asks with at least its calls in progress)."""
+        now = self.clock.now()
         self.lines = await self.store_call(
             lambda: self.store.hold_lines(
                 self.name,
