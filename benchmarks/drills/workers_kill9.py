@@ -327,10 +327,10 @@ def closed_share(db: Any, contacts: int) -> float:
     return int(row[0]) / max(1, contacts)
 
 
-def busiest_instant(records: Sequence[tuple[Any, ...]]) -> int:
-    """The most attempts in progress at one instant of the journal (those that ended with an
-    outcome of their own: an ``unknown`` one ends when it was reconciled, not when its call
-    did)."""
+def busiest_instant(records: Sequence[tuple[Any, ...]]) -> tuple[int, float | None]:
+    """The most attempts in progress at one instant of the journal, and that instant (those
+    that ended with an outcome of their own: an ``unknown`` one ends when it was reconciled,
+    not when its call did)."""
     edges: list[tuple[float, int]] = []
     for _cid, _no, started, _answered, ended, outcome, _detail in records:
         if outcome is None or outcome == "unknown" or ended is None:
@@ -338,10 +338,27 @@ def busiest_instant(records: Sequence[tuple[Any, ...]]) -> int:
         edges += [(started, 1), (ended, -1)]
     edges.sort(key=lambda e: (e[0], e[1]))  # an end before a start at the same instant
     most = now = 0
-    for _, step in edges:
+    when = None
+    for at, step in edges:
         now += step
-        most = max(most, now)
-    return most
+        if now > most:
+            most, when = now, at
+    return most, when
+
+
+def by_worker_at(db: Any, instant: float) -> dict[str, int]:
+    """Who had the calls in progress at ``instant`` (the attempts' ``journaled_by``, if the
+    store keeps it): to tell a worker over its share from a checker's mistake."""
+    try:
+        rows = db.execute(
+            "SELECT journaled_by, count(*) FROM autoinformer_attempts WHERE campaign = %s "
+            "AND outcome IS NOT NULL AND outcome <> 'unknown' AND started_at <= %s "
+            "AND ended_at > %s GROUP BY journaled_by",
+            (CAMPAIGN, instant, instant),
+        ).fetchall()
+    except Exception:  # an older schema without the column
+        return {}
+    return {str(who): int(n) for who, n in rows}
 
 
 def check(db: Any, contacts: int, lines: int, retry_budget: int, cap: float) -> dict[str, Any]:
@@ -370,6 +387,7 @@ def check(db: Any, contacts: int, lines: int, retry_budget: int, cap: float) -> 
         placed = sum(1 for r in attempts if not _not_placed(r))
         over_budget += placed > retry_budget
     live = sum(1 for r in records.values() if r[5] in LIVE)
+    busiest, when = busiest_instant(list(records.values()))
     abandoned = sum(1 for r in records.values() if r[5] == "abandoned")
     open_states = sum(states.get(s, 0) for s in ("pending", "scheduled", "in_call"))
     return {
@@ -391,7 +409,9 @@ def check(db: Any, contacts: int, lines: int, retry_budget: int, cap: float) -> 
         "abandoned": abandoned,
         "abandon_rate": round(abandoned / live, 4) if live else 0.0,
         "abandon_cap": cap,
-        "busiest_instant": busiest_instant(list(records.values())),
+        "busiest_instant": busiest,
+        "busiest_at": when,
+        "busiest_by_worker": by_worker_at(db, when) if when is not None else {},
         "lines": lines,
         "contacts": contacts,
     }
