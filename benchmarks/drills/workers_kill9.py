@@ -430,7 +430,7 @@ class DrillSettings:
     workers: int = 4
     kills: int = 20
     speed: float = 50.0
-    lease_ttl: float = 2.0
+    lease_ttl: float = 3.0
     lines: int = 40
     operators: int = 4
     interval: str = "10m"
