@@ -158,3 +158,24 @@ def test_a_dead_worker_s_start_lock_is_released_by_the_server(postgres_url: str)
     db.close()  # the process died: its connection is gone
     with campaign_lock(postgres_url, "c", wait=5.0):
         pass
+
+
+def test_a_worker_at_another_speed_than_the_live_ones_exits_2(
+    postgres_url: str, toml: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    from autoinformer.cli._fleet import CLOCK_KEY, SEEN_KEY
+    from autoinformer.clock import DEFAULT_START, ClockAnchor
+    from autoinformer.store.postgres import PostgresStore
+
+    with PostgresStore(postgres_url) as store:  # workers at --speed 100 beat a second ago
+        anchor = ClockAnchor(speed=100.0, start=DEFAULT_START, wall=time.time() - 10)
+        store.set_meta("HOA debt", CLOCK_KEY, anchor.to_text())
+        store.set_meta("HOA debt", SEEN_KEY, repr(time.time() - 1))
+    argv = ["run", str(toml), "--store", postgres_url, "--worker", "w9", "--speed", "50"]
+    assert main(argv) == 2
+    assert "the campaign's other workers run at --speed 100" in capsys.readouterr().err
+    with PostgresStore(postgres_url) as store:
+        assert ClockAnchor.from_text(store.get_meta("HOA debt", CLOCK_KEY)) == anchor
+        assert list(store.attempts("HOA debt")) == []  # nobody was called

@@ -156,10 +156,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.worker is not None:
         assert target is not None  # _worker_problem: a postgresql:// store
         store, path = open_store(target)
-        with campaign_lock(target, spec.campaign.name):  # one worker's start at a time
-            contacts, rejected = _worker_list(spec, store)
-            if args.speed is not None:
-                clock = fleet_clock(store, spec.campaign.name, args.speed)
+        try:
+            with campaign_lock(target, spec.campaign.name):  # one worker's start at a time
+                contacts, rejected = _worker_list(spec, store)
+                if args.speed is not None:
+                    clock = fleet_clock(store, spec.campaign.name, args.speed)
+        except BaseException:  # e.g. another --speed than the live workers': exit 2
+            store.close()
+            raise
     elif _may_remember(target):
         store, path = open_store(target)
         contacts, rejected = _contact_list(spec, store)
@@ -219,13 +223,11 @@ def _worker_problem(args: argparse.Namespace, spec: CampaignFile, target: str | 
 def _worker_list(spec: CampaignFile, store: Any) -> tuple[list[Contact], int]:
     """The list's contacts in the store before this worker starts (under the campaign's
     lock): the first worker reads the file and writes them; the others find it remembered."""
-    contacts, rejected = _contact_list(spec, store)
-    if len(contacts) > 1:  # read from the file (a remembered list gives one contact)
-        name = spec.campaign.name
-        known = store.known_ids(name, [contact.id for contact in contacts])
-        store.add_contacts(name, (c for c in contacts if c.id not in known))
-        contacts = contacts[:1]  # for the speech check; the workers page the rest
-    return contacts, rejected
+    contacts, rejected = _contact_list(spec, store)  # remembered: the first stored one
+    name = spec.campaign.name
+    known = store.known_ids(name, [contact.id for contact in contacts])
+    store.add_contacts(name, (c for c in contacts if c.id not in known))
+    return contacts[:1], rejected  # for the speech check; the workers lease the rest
 
 
 def _may_remember(target: str | None) -> bool:
