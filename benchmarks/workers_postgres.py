@@ -12,7 +12,8 @@ simulated switch on the shared fast clock (``--speed``), run to its end:
   campaign for one process).
 
 Contacts per second = the campaign's contacts / the wall time from the first process's start
-to the last one's exit (every contact closed: checked). Lease latency: each worker's summary
+to the last one's exit (every contact closed: checked). A run in which a worker fails is
+not counted; the failures are kept in the results (``failed_runs``) and the exit code is 1. Lease latency: each worker's summary
 has its store calls' p50 and p99 (``worker.lease_ms``: ``take_leases``,
 ``begin_leased_attempt``, ``release_lease``); a configuration's p50 is the median of its
 workers', its p99 the worst of its workers'. Every figure is the median of ``--runs`` runs
@@ -228,6 +229,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     counts = [int(n) for n in args.workers.split(",")]
     runs: dict[str, list[dict[str, Any]]] = {}
+    failed: dict[str, list[str]] = {}
     with server(args.url) as url, tempfile.TemporaryDirectory(prefix="workers-") as tmp:
         work = Path(tmp)
         toml = drill.write_campaign(
@@ -238,12 +240,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             sync = db.execute("SHOW synchronous_commit").fetchone()[0]
         for run in range(args.runs):  # the configurations take turns: drift hits them alike
             for n in counts:
+                name = f"postgresql, {n} worker{'s' if n > 1 else ''}"
                 with schema(url) as here:
                     workdir = work / f"w{n}-{run}"
                     workdir.mkdir()
-                    row = run_workers(here, toml, n, args, workdir)
-                runs.setdefault(f"postgresql, {n} worker{'s' if n > 1 else ''}", []).append(row)
-                print(f"run {run + 1}: {n} workers: {row['contacts_per_second']:.1f}/s", flush=True)
+                    try:
+                        row = run_workers(here, toml, n, args, workdir)
+                    except SystemExit as exc:  # a defect: reported, the others still run
+                        failed.setdefault(name, []).append(str(exc)[-3000:])
+                        print(f"run {run + 1}: {name}: FAILED", flush=True)
+                        continue
+                runs.setdefault(name, []).append(row)
+                print(f"run {run + 1}: {name}: {row['contacts_per_second']:.1f}/s", flush=True)
             with schema(url) as here:
                 row = run_single(here, toml, args)
             runs.setdefault("postgresql, one process (no --worker)", []).append(row)
@@ -263,6 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "lease_ttl": args.lease_ttl,
         "runs": args.runs,
         "rows": {name: median_row(rs) for name, rs in runs.items()},
+        "failed_runs": failed,
     }
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "workers_postgres.json").write_text(json.dumps(results, indent=2) + "\n")
@@ -284,8 +293,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     bad = [n for n, r in results["rows"].items() if r["closed_share_min"] < 1.0]
     if bad:
         print(f"not every contact was finished in: {', '.join(bad)}", file=sys.stderr)
-        return 1
-    return 0
+    for name, errors in failed.items():
+        print(f"{name}: {len(errors)} run(s) failed: {errors[0][-600:]}", file=sys.stderr)
+    return 1 if bad or failed else 0
 
 
 if __name__ == "__main__":
