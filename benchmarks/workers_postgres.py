@@ -13,11 +13,11 @@ simulated switch on the shared fast clock (``--speed``), run to its end:
 
 Contacts per second = the campaign's contacts / the wall time from the first process's start
 to the last one's exit (every contact closed: checked). A run in which a worker fails is
-not counted; the failures are kept in the results (``failed_runs``) and the exit code is 1. Lease latency: each worker's summary
-has its store calls' p50 and p99 (``worker.lease_ms``: ``take_leases``,
-``begin_leased_attempt``, ``release_lease``); a configuration's p50 is the median of its
-workers', its p99 the worst of its workers'. Every figure is the median of ``--runs`` runs
-(default 3), each on a fresh schema.
+not counted; the failures are kept in the results (``failed_runs``) and the exit code is 1.
+Lease latency: each worker's summary has its store calls' p50 and p99 (``worker.lease_ms``:
+``take_leases``, ``begin_leased_attempt``, ``release_lease``); a configuration's p50 is the
+median of its workers', its p99 the worst of its workers'. Every figure is the median of
+``--runs`` runs (default 3), each on a fresh schema.
 
 The server: ``--url`` or ``AUTOINFORMER_TEST_POSTGRES_URL``, else a throwaway cluster. Run
 with ``nice``: the machine is shared. ``python benchmarks/workers_postgres.py [--out DIR]``
