@@ -1,8 +1,12 @@
 """Several workers on one PostgreSQL campaign: contacts finished per second, lease latency (#17).
 
-One generated broadcast campaign (``--contacts``, default 2,000; the lines, ``--lines``,
-enough that the workers and the database are the limit, not the campaign) against the
-simulated switch on the shared fast clock (``--speed``), run to its end:
+One generated campaign (``--contacts``, default 2,000) against the simulated switch on the
+shared fast clock (``--speed``), run to its end: the drill's reminder that offers a transfer
+to ``--operators`` operators (20) under power pacing (3 calls per idle operator), so the
+campaign's ``--lines`` (60) are the ceiling and the workers and the database the limit.
+(A broadcast script, which fills the lines without operators, is the better load, but on
+the ``workers`` branch of 11:10 UTC a broadcast worker dies within seconds on "attempt ...
+was never begun"; see the #17 fleet report.) The configurations:
 
 - ``postgresql, N workers`` for N in ``--workers`` (default 1, 2, 4): N processes of
   ``autoinformer run campaign.toml --store URL --worker wN --speed X`` started together;
@@ -139,6 +143,7 @@ def run_workers(
         "closed_share": closed,
         "attempts_by_worker": [s["attempts"] for s in summaries],
         "lease_ms": lease,
+        "attempts": sum(s["attempts"] for s in summaries),
     }
 
 
@@ -160,6 +165,7 @@ def run_single(store: str, toml: Path, args: argparse.Namespace) -> dict[str, An
         "contacts_per_second": args.contacts / wall,
         "closed_share": 1.0 - open_states / args.contacts,
         "lease_ms": {},
+        "attempts": summary["attempts"],
     }
 
 
@@ -170,6 +176,7 @@ def median_row(runs: Sequence[dict[str, Any]]) -> dict[str, Any]:
         "wall_seconds": statistics.median(r["wall_seconds"] for r in runs),
         "closed_share_min": min(r["closed_share"] for r in runs),
         "runs": [round(r["contacts_per_second"], 1) for r in runs],
+        "attempts": statistics.median(r["attempts"] for r in runs),
         "lease_ms": {},
     }
     for call in CALLS:
@@ -215,7 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--contacts", type=int, default=2000)
     parser.add_argument("--workers", default="1,2,4", help="worker counts on PostgreSQL")
     parser.add_argument("--lines", type=int, default=60)
-    parser.add_argument("--speed", type=float, default=300.0)
+    parser.add_argument("--operators", type=int, default=20)
+    parser.add_argument("--speed", type=float, default=100.0)
     parser.add_argument(
         "--retry-interval",
         default="1m",
@@ -233,7 +241,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with server(args.url) as url, tempfile.TemporaryDirectory(prefix="workers-") as tmp:
         work = Path(tmp)
         toml = drill.write_campaign(
-            work, args.contacts, lines=args.lines, operators=0, interval=args.retry_interval
+            work,
+            args.contacts,
+            lines=args.lines,
+            operators=args.operators,
+            interval=args.retry_interval,
         )
         with drill._connect(url) as db:
             version = db.execute("SHOW server_version").fetchone()[0]
@@ -266,6 +278,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "load_average_at_end": os.getloadavg()[0],
         "contacts": args.contacts,
         "lines": args.lines,
+        "operators": args.operators,
         "speed": args.speed,
         "retry_interval": args.retry_interval,
         "lease_ttl": args.lease_ttl,
