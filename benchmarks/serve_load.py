@@ -15,6 +15,11 @@ The server runs in its own process (``autoinformer serve``, uvicorn); the client
 Each figure is the median of ``--runs`` runs. Run: ``python benchmarks/serve_load.py [--runs 3]
 [--contacts 10000] [--speed 200]``; writes ``benchmarks/results/serve_load.json``. The machine
 is shared (2 CPUs): the figures are what one run of this script saw, not a guarantee.
+
+``--store postgresql://...`` runs both (the server, and ``run`` without it) on PostgreSQL,
+each run in a fresh schema of that database, and writes ``serve_load_postgres.json``;
+``--output NAME`` names the results file instead. ``docs/serve.md`` compares the stores with
+``--contacts 2000`` (a PostgreSQL campaign of 10,000 outlasts the sim's calling day).
 """
 
 from __future__ import annotations
@@ -77,7 +82,24 @@ def env() -> dict[str, str]:
     return out
 
 
-def baseline(tmp: Path, contacts: int, speed: float, lines: int) -> dict[str, Any]:
+def fresh_schema(url: str) -> str:
+    """``url`` pointed at a new, empty schema of its database (one per run)."""
+    import uuid
+
+    import psycopg
+
+    sys.path.insert(0, str(SRC))
+    from autoinformer.testing.postgres import in_schema
+
+    schema = f"serve_load_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(url, autocommit=True) as db:
+        db.execute(f'CREATE SCHEMA "{schema}"')
+    return in_schema(url, schema)
+
+
+def baseline(
+    tmp: Path, contacts: int, speed: float, lines: int, store: str | None = None
+) -> dict[str, Any]:
     """The campaign without the server: ``autoinformer run --speed`` in its own process."""
     (tmp / "list.csv").write_text(contact_list(contacts), encoding="utf-8")
     (tmp / "campaign.toml").write_text(
@@ -86,7 +108,7 @@ def baseline(tmp: Path, contacts: int, speed: float, lines: int) -> dict[str, An
     done = subprocess.run(
         [
             *(sys.executable, "-m", "autoinformer", "run", str(tmp / "campaign.toml")),
-            *("--speed", str(speed), "--json", "--store", str(tmp / "base.sqlite")),
+            *("--speed", str(speed), "--json", "--store", store or str(tmp / "base.sqlite")),
         ],
         env=env(),
         capture_output=True,
@@ -104,7 +126,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_server(store: Path, port: int) -> subprocess.Popen[str]:
+def start_server(store: Path | str, port: int) -> subprocess.Popen[str]:
     proc = subprocess.Popen(
         [sys.executable, "-m", "autoinformer", "serve", "--port", str(port), "--store", str(store)],
         env=env(),
@@ -234,9 +256,11 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def served(tmp: Path, contacts: int, speed: float, lines: int) -> dict[str, Any]:
+def served(
+    tmp: Path, contacts: int, speed: float, lines: int, store: str | None = None
+) -> dict[str, Any]:
     port = free_port()
-    proc = start_server(tmp / "serve.sqlite", port)
+    proc = start_server(store or tmp / "serve.sqlite", port)
     try:
         return anyio.run(load, f"http://127.0.0.1:{port}", contacts, speed, lines)
     finally:
@@ -252,13 +276,20 @@ def main() -> None:
     parser.add_argument("--contacts", type=int, default=10_000)
     parser.add_argument("--speed", type=float, default=200.0)
     parser.add_argument("--lines", type=int, default=50)
+    parser.add_argument(
+        "--store", default=None, help="a postgresql:// URL: run on PostgreSQL (default SQLite)"
+    )
+    parser.add_argument("--output", default=None, help="the results file's name (in results/)")
     args = parser.parse_args()
+    postgres = args.store is not None
     runs: list[dict[str, Any]] = []
     for run in range(args.runs):
         with tempfile.TemporaryDirectory(prefix="serve-load-") as tmp:
-            alone = baseline(Path(tmp), args.contacts, args.speed, args.lines)
+            store = fresh_schema(args.store) if postgres else None
+            alone = baseline(Path(tmp), args.contacts, args.speed, args.lines, store)
         with tempfile.TemporaryDirectory(prefix="serve-load-") as tmp:
-            loaded = served(Path(tmp), args.contacts, args.speed, args.lines)
+            store = fresh_schema(args.store) if postgres else None
+            loaded = served(Path(tmp), args.contacts, args.speed, args.lines, store)
         runs.append({"baseline": alone, "served": loaded})
         print(
             f"run {run + 1}: alone {alone['wall_seconds']:.1f} s, served "
@@ -288,6 +319,7 @@ def main() -> None:
             "contacts": args.contacts,
             "lines": args.lines,
             "speed": args.speed,
+            "store": "postgresql" if postgres else "sqlite",
             "runs": args.runs,
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
@@ -314,7 +346,8 @@ def main() -> None:
         "runs": runs,
     }
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "serve_load.json").write_text(json.dumps(result, indent=2) + "\n")
+    name = args.output or ("serve_load_postgres.json" if postgres else "serve_load.json")
+    (RESULTS / name).write_text(json.dumps(result, indent=2) + "\n")
     m = result["median"]
     print(f"| figure (median of {args.runs} runs) | value |")
     print("|---|---|")

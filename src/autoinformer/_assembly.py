@@ -13,13 +13,20 @@ from typing import Any
 
 from autoinformer.backends import load_backend
 from autoinformer.backends.base import Switch
-from autoinformer.campaign_file import CampaignFile
-from autoinformer.clock import ScaledClock
+from autoinformer.campaign_file import BackendEntry, CampaignFile
+from autoinformer.clock import Clock, ScaledClock
 from autoinformer.errors import SettingsError
 from autoinformer.sim.model import CallModel
 from autoinformer.store.base import Store
 
-__all__ = ["latest_time", "real_switch", "resumed_clock", "sim_model", "speech_renderer"]
+__all__ = [
+    "latest_time",
+    "real_switch",
+    "resumed_clock",
+    "sim_model",
+    "sim_switch",
+    "speech_renderer",
+]
 
 
 def sim_model(spec: CampaignFile, *, seed: int | None = None) -> CallModel:
@@ -65,21 +72,83 @@ def resumed_clock(store: Store, campaign: str, speed: float) -> ScaledClock:
 
 
 def real_switch(spec: CampaignFile) -> Callable[[], Switch]:
-    """Makes the file's real switch (``ari``, ``esl``) from its ``[backend]`` table.
+    """Makes the file's real switch (``ari``, ``esl``) from its ``[backend]`` table, or the
+    :class:`~autoinformer.backends.multi.SwitchSet` of its ``[[backend]]`` entries.
 
     Raises:
-        SettingsError: (when called) a ``[backend]`` key the backend does not take.
+        SettingsError: (when called) a key a backend does not take; ``field`` names the
+            entry (``backend[1].url``).
     """
-    cls = load_backend(spec.backend)
+    if spec.backend != "multi":
+        cls = load_backend(spec.backend)
 
-    def switch() -> Switch:
-        try:
-            made: Switch = cls(**spec.backend_settings)
-        except TypeError as exc:
-            raise SettingsError("backend", f"unexpected key: {exc}") from None
-        return made
+        def switch() -> Switch:
+            try:
+                made: Switch = cls(**spec.backend_settings)
+            except TypeError as exc:
+                raise SettingsError("backend", f"unexpected key: {exc}") from None
+            return made
 
-    return switch
+        return switch
+
+    def switches() -> Switch:
+        from autoinformer.backends.multi import Member, SwitchSet
+
+        members = [
+            Member(
+                _made(entry),
+                name=entry.name,
+                lines=entry.lines,
+                weight=entry.weight,
+                lost_after=entry.lost_after,
+            )
+            for entry in spec.backends
+        ]
+        return SwitchSet(members)
+
+    return switches
+
+
+def _made(entry: BackendEntry) -> Switch:
+    """One ``[[backend]]`` entry's switch; its errors name the entry (``backend[1].url``)."""
+    cls = load_backend(entry.kind)
+    try:
+        made: Switch = cls(**entry.settings)
+    except TypeError as exc:
+        raise SettingsError(entry.key, f"unexpected key: {exc}") from None
+    except SettingsError as exc:
+        field = exc.field
+        if field == "backend" or field.startswith("backend."):
+            field = entry.key + field.removeprefix("backend")
+        raise SettingsError(field, exc.message) from None
+    return made
+
+
+def sim_switch(spec: CampaignFile, model: CallModel, clock: Clock) -> Switch:
+    """The simulated switch of a ``kind = "sim"`` file on ``clock`` (``run --speed``).
+
+    Several ``[[backend]]`` entries make a :class:`~autoinformer.backends.multi.SwitchSet` of
+    simulated switches with their shares; they share ``model``, one population, so a number
+    meets the same fate whichever switch dials it (the population is split between them by
+    the calls each places).
+    """
+    from autoinformer.backends.sim import SimSwitch
+
+    if spec.backend != "sim" or len(spec.backends) < 2:
+        return SimSwitch(model=model, clock=clock)
+    from autoinformer.backends.multi import Member, SwitchSet
+
+    members = [
+        Member(
+            SimSwitch(model=model, clock=clock),
+            name=entry.name,
+            lines=entry.lines,
+            weight=entry.weight,
+            lost_after=entry.lost_after,
+        )
+        for entry in spec.backends
+    ]
+    return SwitchSet(members, clock=clock)
 
 
 def speech_renderer(spec: CampaignFile, store_dir: Path) -> Any:

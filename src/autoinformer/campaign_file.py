@@ -7,7 +7,10 @@ Paths (contacts, prerecorded files, the do-not-call list) are relative to the fi
 
 The key names in ``docs/quickstart.md`` are a public contract. The ``[backend]`` table is
 passed through to the backend's constructor (``load_backend(kind)(**settings)``), except
-``kind``; ``[sim]`` sets the simulated population of ``kind = "sim"``.
+``kind``; ``[sim]`` sets the simulated population of ``kind = "sim"``. Several switches behind
+one campaign are ``[[backend]]`` entries instead (``docs/backends/several.md``): each a
+``kind`` and its own settings, with ``lines = N`` (a hard cap of its concurrent calls) or
+``weight = W`` (its share of new calls), and an optional ``name``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,13 @@ from typing import Any
 import attrs
 
 from autoinformer import _campaign_values as values
+from autoinformer._campaign_backends import (
+    BackendEntry,
+    both_forms,
+    check_lines,
+    default_lines,
+    parse_backends,
+)
 from autoinformer.campaign import Campaign, QueueSettings, SmsRules
 from autoinformer.core.abandon_guard import default_pacing
 from autoinformer.errors import InputError, SettingsError, TemplateError
@@ -46,7 +56,13 @@ from autoinformer.script.steps import (
 )
 from autoinformer.speech.settings import SpeechSettings
 
-__all__ = ["CampaignFile", "load_campaign_file", "parse_campaign", "resolve_hooks"]
+__all__ = [
+    "BackendEntry",
+    "CampaignFile",
+    "load_campaign_file",
+    "parse_campaign",
+    "resolve_hooks",
+]
 
 _STEP_KEYS = ("play", "say", "menu", "transfer", "callback", "opt_out", "hangup")
 
@@ -60,8 +76,11 @@ class CampaignFile:
         campaign: the validated campaign.
         contacts: the contact list (None: contacts come from the store or the app).
         do_not_call: a do-not-call list file (None: none).
-        backend: ``kind`` (``sim``, ``ari``, ``esl``).
-        backend_settings: the rest of the ``[backend]`` table, for the backend's constructor.
+        backend: ``kind`` (``sim``, ``ari``, ``esl``); with ``[[backend]]`` entries ``sim``
+            when they are all simulated, else ``multi``.
+        backend_settings: the rest of the ``[backend]`` table, for the backend's constructor;
+            for ``multi``, ``{"switches": backends}`` (what
+            :func:`~autoinformer.preflight.check_backend` reads).
         sim: the ``[sim]`` table (population model settings; ``seed``).
         pacing: makes the pacing policy of ``[campaign.pacing]`` (default: progressive when
             the script transfers to operators, else broadcast).
@@ -70,6 +89,8 @@ class CampaignFile:
         speech: the ``[speech]`` table: how ``say`` steps are rendered for a real switch.
         store: ``campaign.store``: a ``postgresql://`` URL (no password in it), or a SQLite
             file (relative to the file); None: ``--store`` or a temporary file.
+        backends: every switch (one for a ``[backend]`` table; the ``[[backend]]`` entries,
+            in order, each with its share).
     """
 
     path: Path
@@ -83,6 +104,7 @@ class CampaignFile:
     hooks: Mapping[str, str] = attrs.field(factory=dict)
     speech: SpeechSettings = attrs.field(factory=SpeechSettings)
     store: str | None = None
+    backends: tuple[BackendEntry, ...] = ()
 
 
 def load_campaign_file(path: str | Path) -> CampaignFile:
@@ -98,6 +120,11 @@ def load_campaign_file(path: str | Path) -> CampaignFile:
         text = target.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read campaign file {str(target)!r}: {exc}") from None
+    if both_forms(text):
+        raise SettingsError(
+            "backend",
+            "give either one [backend] table or [[backend]] entries (several switches), not both",
+        )
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -154,10 +181,11 @@ def parse_campaign(
     timezone = None if zone_key is None else values.check_zone(zone_key, "campaign.timezone")
     script = _script(data.get("script"), base)
     queues = _queues(data, base)
+    entries = parse_backends(data.get("backend"))
     kwargs: dict[str, Any] = {
         "name": _get(camp, "campaign", "name", str, required=True),
         "script": script,
-        "lines": _get(camp, "campaign", "lines", int, 1),
+        "lines": _get(camp, "campaign", "lines", int, default_lines(entries)),
         "min_delivered_seconds": float(
             _get(camp, "campaign", "min_delivered_seconds", (int, float), 10)
         ),
@@ -199,16 +227,12 @@ def parse_campaign(
     contacts = _get(camp, "campaign", "contacts", str, None)
     dnc = _get(camp, "campaign", "do_not_call", str, None)
     store = values.check_store(_get(camp, "campaign", "store", str, None), base)
-    backend = dict(_table(data, "backend"))
-    kind = backend.pop("kind", "sim")
-    if not isinstance(kind, str) or kind not in ("sim", "ari", "esl"):
-        raise SettingsError("backend.kind", f"expected one of ari, esl, sim, got {kind!r}")
-    if "password" in backend:  # never echoed: the message does not quote the value
-        raise SettingsError(
-            "backend.password",
-            "do not put the password in the campaign file; set password_env to the name of "
-            "an environment variable that holds it",
-        )
+    if isinstance(data.get("backend"), list):
+        check_lines(entries, campaign.lines, given="lines" in camp)
+        kind = "sim" if all(e.kind == "sim" for e in entries) else "multi"
+        backend: dict[str, Any] = {} if kind == "sim" else {"switches": entries}
+    else:
+        kind, backend = entries[0].kind, dict(entries[0].settings)
     sim = _table(data, "sim")
     values.check_sim(sim)
     return CampaignFile(
@@ -223,6 +247,7 @@ def parse_campaign(
         hooks=_hooks(_table(data, "hooks")),
         speech=_speech(_table(data, "speech"), base),
         store=store,
+        backends=entries,
     )
 
 

@@ -10,7 +10,9 @@
 - :func:`check_backend`: the switch can reach the audio the script plays: an Asterisk (ARI)
   needs ``sounds_dir`` or ``audio = "http"`` for recordings and synthesised speech; a
   FreeSWITCH (ESL) whose ``audio_dir`` is mapped (``switch_audio_dir``, ``audio_url``) sees
-  only the files under it. Found here, not at the first call's first playback.
+  only the files under it. Found here, not at the first call's first playback. With several
+  switches (``[[backend]]``, kind ``multi``) every one of them is checked, its errors naming
+  its entry (``backend[1].sounds_dir``).
 - :func:`overnight_hours`: calling hours that run past midnight (``20:00-09:00``), which
   the CLI points out, since it is more often a slip than a night shift.
 
@@ -123,14 +125,27 @@ def check_backend(
 
     Args:
         campaign: the campaign (its script, abandon message and hold music).
-        kind: ``ari``, ``esl`` or ``sim``.
-        settings: the ``[backend]`` table as the backend's constructor takes it.
+        kind: ``ari``, ``esl``, ``sim``, or ``multi`` for ``[[backend]]`` entries.
+        settings: the ``[backend]`` table as the backend's constructor takes it; for
+            ``multi``, ``{"switches": entries}`` (:class:`~autoinformer.campaign_file.
+            BackendEntry`, as :attr:`CampaignFile.backend_settings
+            <autoinformer.campaign_file.CampaignFile.backend_settings>` has them).
         speech_dir: where ``say`` steps are rendered (the speech cache), when the caller knows.
 
     Raises:
         SettingsError: the field is the backend key to set (``backend.sounds_dir``) or the
             script's key of a file the switch could not see (``script[0].play``).
     """
+    if kind == "multi":
+        for entry in settings.get("switches", ()):
+            try:
+                check_backend(campaign, entry.kind, entry.settings, speech_dir=speech_dir)
+            except SettingsError as exc:
+                field = exc.field
+                if field.startswith("backend."):
+                    field = entry.key + field.removeprefix("backend")
+                raise SettingsError(field, f"{entry.name}: {exc.message}") from None
+        return
     files = [
         (where, f) for where, f in media_files(campaign) if not f.startswith(_BUILTIN_PREFIXES)
     ]

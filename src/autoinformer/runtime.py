@@ -237,8 +237,7 @@ class Runtime:
     _feed: ContactFeed | None = attrs.field(default=None, init=False)
     _feed_wake: float | None = attrs.field(default=None, init=False)
     _w: WorkerMode | None = attrs.field(default=None, init=False)
-    _lines_poke: anyio.Event = attrs.field(factory=anyio.Event, init=False)
-    _claim_after: float = attrs.field(default=-math.inf, init=False)
+    _done_waiting: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         self._say_texts = tuple(dict.fromkeys(self.campaign.script.templates()))
@@ -254,7 +253,9 @@ class Runtime:
         self.core = DialerCore(**kwargs)
         self._inbox_send, self._inbox = anyio.create_memory_object_stream[object](math.inf)
         if self.worker is not None:
-            self._w = _worker_mode(self)
+            from autoinformer.workers.mode import worker_mode  # needs PostgreSQL's driver
+
+            self._w = worker_mode(self)
 
     @property
     def worker_mode(self) -> WorkerMode | None:
@@ -338,6 +339,9 @@ class Runtime:
         except Exception as error:
             await self._abort(error)
             raise
+        finally:  # after the abort recorded the calls it hung up: their leases end with them
+            if self._w is not None and self._w.tending:
+                await self._leave(self._w)
         return await self._finish_run()
 
     async def _run(self, contacts: list[Contact]) -> None:
@@ -356,7 +360,7 @@ class Runtime:
                 tg.start_soon(self._reader)
                 tg.start_soon(self._timer)
                 if self._w is not None:
-                    tg.start_soon(self._tend, self._w)
+                    tg.start_soon(self._w.tend_forever, self._inbox_send.send, self._apply)
                 await self._start(contacts)
                 await self._loop()
                 for sink in self._sinks:
@@ -370,8 +374,6 @@ class Runtime:
         finally:
             for sink in self._sinks:
                 sink.close()
-            if self._w is not None and self._w.tending:
-                await self._leave(self._w)
 
     async def _leave(self, w: WorkerMode) -> None:
         """The run ends (finished, stopped, failed, cancelled): hand back the contacts not in
@@ -382,38 +384,9 @@ class Runtime:
             except StoreError as exc:
                 log.error("worker %s could not hand its leases back: %s", w.worker, exc)
 
-    async def _tend(self, w: WorkerMode) -> None:
-        """Every ``lease_ttl / 3``: renew the leases and lines, bring the abandon totals;
-        between, claim lines as soon as the core wants more than it holds."""
-        interval = self.lease_ttl / 3.0
-        due = self.clock.now()
-        while True:
-            poked = self._lines_poke
-            await _sleep_or(self.clock, due, poked)
-            if not w.tending:  # a test playing a worker that hangs: nothing renewed
-                due = self.clock.now() + interval
-                continue
-            if poked.is_set():
-                self._lines_poke = anyio.Event()
-            if self.clock.now() >= due:
-                for event in await w.tend():
-                    await self._inbox_send.send(event)
-                due = self.clock.now() + interval
-            await self._hold_lines(w)
-
-    async def _hold_lines(self, w: WorkerMode) -> None:
-        """Follow the core's want of lines. Growing: claim in the database, then grant.
-        Shrinking: the core hears the lower grant first (and is waited for), then the slots
-        it does not use go back; so the workers' calls never pass the campaign's lines, even
-        for the moment between the two."""
-        want = self.core.lines_wanted
-        if want < w.lines:
-            await self._apply(e.LinesGranted(want))
-            want = max(want, len(self.core.calls))
-        await self._inbox_send.send(await w.hold_lines(want))
-
     async def _apply(self, event: e.Event) -> None:
-        """Have the loop handle ``event`` and wait until it has."""
+        """Have the loop handle ``event`` and wait until it has (a worker lowers its core's
+        grant of lines this way before it gives the lines back)."""
         done = anyio.Event()
         await self._inbox_send.send(_Sync(event, done))
         await done.wait()
@@ -484,10 +457,8 @@ class Runtime:
         name, store = self.campaign.name, self.store
 
         def load() -> str:
-            salt = store.get_meta(name, ID_SALT_KEY)
-            if salt is None:
-                store.set_meta(name, ID_SALT_KEY, secrets.token_hex(6))
-                salt = store.get_meta(name, ID_SALT_KEY)  # another worker's, if it won
+            # workers starting at once agree on one salt: the first one set
+            salt = store.meta_once(name, ID_SALT_KEY, secrets.token_hex(6))  # type: ignore[attr-defined]
             if contacts:
                 known = store.known_ids(name, [contact.id for contact in contacts])
                 store.add_contacts(name, (c for c in contacts if c.id not in known))
@@ -501,6 +472,18 @@ class Runtime:
         await self._handle(e.LinesGranted(0))
         await self._refill()
 
+    async def _open_elsewhere(self) -> bool:
+        """A worker's core ran out of contacts: does the campaign still have open ones (held
+        by others, waiting for a retry, or a result whose progress another worker decides)?
+        Then the worker stays, to take them when due or when their holder dies."""
+        w = self._w
+        assert w is not None
+        others, _ = await self._store_call(w.store.lease_outlook, self.campaign.name, w.worker)
+        if others:
+            self.core.book.more = True
+            w.feed.poke()
+        return bool(others)
+
     async def _refill_worker(self, w: WorkerMode) -> None:
         """Take contacts by lease while the core wants more (see
         :class:`~autoinformer.workers.feed.LeaseFeed`), then set the feed's wake-up."""
@@ -511,6 +494,9 @@ class Runtime:
             event = await w.take()
             book.more = feed.more
             await self._handle(event)
+        if self._done_waiting and not feed.more and book.open_count == 0 and not self.core.calls:
+            self._finished = True  # the others finished what was open when the core was done
+            return
         wake = feed.wake(self.clock.now())
         if wake is None and feed.wants(book, self.clock.now()):
             wake = self.clock.now() + 1.0  # cut short above: carry on after the inbox
@@ -583,7 +569,8 @@ class Runtime:
     async def _cancel_unread(self, event: e.ContactCancelled) -> None:
         """Cancel a contact the core has not paged in: its progress is closed in the store
         (as the core closes one it holds), so it is never read as open again."""
-        name, store = self.campaign.name, self.store
+        name, store, worker = self.campaign.name, self.store, self._w is not None
+        now = self.clock.now()
 
         def cancel() -> None:
             for _, _, progress in store.contacts_by_id(name, [event.contact_id]):
@@ -591,7 +578,13 @@ class Runtime:
                     closed = attrs.evolve(
                         progress, state=ContactState.CANCELLED, next_at=None, reason=event.reason
                     )
-                    store.save_progress(name, closed)
+                    if not worker:
+                        store.save_progress(name, closed)
+                    elif not store.save_unleased_progress(name, closed, now=now):  # type: ignore[attr-defined]
+                        log.warning(
+                            "contact %s is another worker's now: cancel it there",
+                            event.contact_id,
+                        )
 
         await self._store_call(cancel)
 
@@ -621,11 +614,8 @@ class Runtime:
                         unreachable = follow.detail
                     if isinstance(follow, e.AttemptRefused):
                         refused.add(follow.call_id)
-        if w is not None and self.core.lines_wanted > w.lines:
-            now = self.clock.now()
-            if now >= self._claim_after:  # claim soon, not at every event while none is free
-                self._claim_after = now + min(1.0, self.lease_ttl / 9.0)
-                self._lines_poke.set()
+        if w is not None:
+            w.want_lines()  # more than it holds: claimed soon by the tending task
 
     # --- carrying commands out -----------------------------------------------------------
 
@@ -704,6 +694,9 @@ class Runtime:
             if callable(add):
                 await self._store_call(add, cmd.number)
         elif isinstance(cmd, c.Done) and (cmd.reason == "stopped" or not self.keep_open):
+            if cmd.reason == "finished" and self._w is not None and await self._open_elsewhere():
+                self._done_waiting = True  # finished when the feed finds nothing open
+                return None  # another worker still has the campaign's contacts: stay for them
             self._finished = True
         return None
 
@@ -1021,48 +1014,3 @@ def _span(seconds: float) -> str:
 
 _TAKES_PER_REFILL = 20
 """Takes by lease in one refill at most (the inbox gets its turn between)."""
-
-
-def _worker_mode(runtime: Runtime) -> WorkerMode:
-    """The worker's side of the runtime (imported here: PostgreSQL's driver is needed only
-    by workers)."""
-    from autoinformer.workers.feed import LeaseFeed
-    from autoinformer.workers.mode import WorkerMode
-
-    assert runtime.worker is not None
-    ttl = runtime.lease_ttl
-    feed = LeaseFeed(
-        store=runtime.store,
-        campaign=runtime.campaign.name,
-        worker=runtime.worker,
-        ttl=ttl,
-        batch=min(runtime.page_size, max(20, 2 * runtime.campaign.lines)),
-        max_loaded=runtime.max_loaded,
-        poll=ttl / 3.0,
-    )
-    return WorkerMode(
-        store=runtime.store,
-        campaign=runtime.campaign,
-        worker=runtime.worker,
-        ttl=ttl,
-        clock=runtime.clock,
-        core=runtime.core,
-        switch=runtime.switch,
-        feed=feed,
-        store_call=runtime._store_call,
-    )
-
-
-async def _sleep_or(clock: Clock, deadline: float, event: anyio.Event) -> None:
-    """Sleep until ``deadline`` on ``clock`` or until ``event`` is set, whichever first."""
-    if event.is_set():
-        return
-    async with anyio.create_task_group() as tg:
-
-        async def watch() -> None:
-            await event.wait()
-            tg.cancel_scope.cancel()
-
-        tg.start_soon(watch)
-        await clock.sleep_until(deadline)
-        tg.cancel_scope.cancel()

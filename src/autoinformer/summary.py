@@ -8,6 +8,7 @@ prints (``autoinformer demo --json``; its keys are a public contract).
 from __future__ import annotations
 
 import collections
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -30,7 +31,11 @@ SMS_SENT_KEY = "sms_sent"
 """The store's meta key counting the campaign's SMS sent (``autoinformer report`` shows it)."""
 
 SKIP_EXAMPLES = 3
-"""How many contact ids :class:`SkippedContacts` keeps per reason."""
+"""How many contact ids (and distinct values) :class:`SkippedContacts` keeps per reason."""
+
+_QUOTED_VALUE = re.compile(r"(= |got )'((?:[^'\\]|\\.)*)'")
+"""A cell's value quoted in a skip reason (``column 'BALANCE' = '15.00': not a debt``,
+``got 'N/A'``): reasons that differ only there are one reason with several values."""
 
 
 @attrs.frozen(kw_only=True)
@@ -56,10 +61,20 @@ class SkippedContacts:
     reason: str
     count: int
     examples: tuple[str, ...] = ()
+    values: tuple[str, ...] = ()
+    """When the reason stands for several (it names a cell's value and the values differ),
+    the first few values; the reason then shows ``'…'`` in their place."""
 
     def to_dict(self) -> dict[str, Any]:
-        """``{"reason", "count", "examples"}``."""
-        return {"reason": self.reason, "count": self.count, "examples": list(self.examples)}
+        """``{"reason", "count", "examples"}``, and ``"values"`` when there are several."""
+        out: dict[str, Any] = {
+            "reason": self.reason,
+            "count": self.count,
+            "examples": list(self.examples),
+        }
+        if self.values:
+            out["values"] = list(self.values)
+        return out
 
 
 @attrs.frozen(kw_only=True)
@@ -138,15 +153,37 @@ def summarize(store: Store, campaign: str) -> RunSummary:
 
 
 def skipped_contacts(store: Store, campaign: str) -> tuple[SkippedContacts, ...]:
-    """The campaign's skipped contacts per reason, most frequent first."""
+    """The campaign's skipped contacts per reason, most frequent first.
+
+    Reasons that differ only in the cell value they quote are one entry: a list of 100,000
+    credits under ``|debt`` is one line "column 'BALANCE' = '…': not a debt" with a few of the
+    values, not 100,000 lines of one each. A reason whose value is the same for every contact
+    keeps its value in the text.
+    """
     counts: collections.Counter[str] = collections.Counter()
     examples: dict[str, list[str]] = {}
+    values: dict[str, dict[str, None]] = {}
+    texts: dict[str, set[str]] = {}
     for reason, n, first in store.skip_reasons(campaign, examples=SKIP_EXAMPLES):
         reason = reason or "no reason recorded"
-        counts[reason] += n
-        kept = examples.setdefault(reason, [])
+        found = [m.group(2) for m in _QUOTED_VALUE.finditer(reason)]
+        shape = _QUOTED_VALUE.sub(lambda m: f"{m.group(1)}'…'", reason)
+        counts[shape] += n
+        kept = examples.setdefault(shape, [])
         kept += first[: SKIP_EXAMPLES - len(kept)]
-    return tuple(
-        SkippedContacts(reason=reason, count=n, examples=tuple(examples[reason]))
-        for reason, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-    )
+        texts.setdefault(shape, set()).add(reason)
+        seen = values.setdefault(shape, {})
+        if found and len(seen) < SKIP_EXAMPLES:
+            seen[" / ".join(dict.fromkeys(found))] = None
+    entries = []
+    for shape, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
+        one_text = len(texts[shape]) == 1
+        entries.append(
+            SkippedContacts(
+                reason=next(iter(texts[shape])) if one_text else shape,
+                count=n,
+                examples=tuple(examples[shape]),
+                values=() if one_text else tuple(values[shape]),
+            )
+        )
+    return tuple(entries)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from autoinformer.testing.conformance import CHECKS, SwitchHarness
-from autoinformer.testing.fake_esl import esl_harness
+from autoinformer.testing.fake_esl_harness import esl_harness
 from autoinformer.testing.virtual_fixture import virtual_anyio_backend
 
 anyio_backend = virtual_anyio_backend  # both backends as in tests/conftest.py, each virtual

@@ -44,6 +44,9 @@ def test_ctrl_c_on_demo_prints_the_store_and_how_to_resume(tmp_path: Path) -> No
         stderr=subprocess.PIPE,
         text=True,
         env=env,
+        # a suite started in the background (``pytest &``) ignores SIGINT, and so would the
+        # child: give it the default a terminal's Ctrl-C meets
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     assert proc.stderr is not None
     first = proc.stderr.readline()  # printed before the first call: the run is under way

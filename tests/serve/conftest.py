@@ -21,6 +21,9 @@ pytest.importorskip(
 import httpx
 
 from autoinformer.serve import CampaignManager, ServeSettings, create_app
+from autoinformer.testing.postgres_fixture import postgres_url
+
+__all__ = ["postgres_url"]  # a fixture: store_target asks for it by name
 
 TOKEN = "s3cret-token"
 
@@ -72,8 +75,9 @@ def numbers_csv(count: int, start: int = 0) -> str:
 
 
 @contextlib.asynccontextmanager
-async def serving(store: Path, token: str | None = TOKEN) -> AsyncIterator[httpx.AsyncClient]:
-    """The app over a manager on ``store``, with a client through httpx's ASGI transport."""
+async def serving(store: Path | str, token: str | None = TOKEN) -> AsyncIterator[httpx.AsyncClient]:
+    """The app over a manager on ``store`` (a SQLite file or a PostgreSQL URL), with a client
+    through httpx's ASGI transport."""
     settings = ServeSettings(store=store, token=token)
     async with CampaignManager.open(store) as manager:
         app = create_app(settings, manager)
@@ -99,6 +103,23 @@ async def client(tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
         yield c
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Each store the server runs on: a SQLite file, and a PostgreSQL URL (an empty schema of
+    its own on the test server; skipped, with how to get one, without a server)."""
+    if request.param == "sqlite":
+        return tmp_path / "serve.sqlite"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
+
+
+@pytest.fixture
+async def store_client(store_target: Path | str) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app over each store in turn (``store_target``)."""
+    async with serving(store_target) as c:
+        yield c
+
+
 STARTUP_SECONDS = 30.0
 
 
@@ -110,10 +131,16 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def server(
-    store: Path, port: int, *, token: str | None = TOKEN, environ: dict[str, str] | None = None
+    store: Path | str,
+    port: int,
+    *,
+    token: str | None = TOKEN,
+    environ: dict[str, str] | None = None,
+    banner: list[str] | None = None,
 ) -> Iterator[subprocess.Popen[str]]:
     """``autoinformer serve`` in a child process; returns once it listens (its stderr says
-    so), is stopped with SIGTERM (as a service manager does) on exit."""
+    so, in lines added to ``banner``), is stopped with SIGTERM (as a service manager does)
+    on exit."""
     env = {k: v for k, v in (environ or os.environ).items() if k != "AUTOINFORMER_TOKEN"}
     if token is not None:
         env["AUTOINFORMER_TOKEN"] = token
@@ -140,6 +167,8 @@ def server(
                 break
         else:
             raise AssertionError(f"the server did not start: {''.join(seen)}")
+        if banner is not None:
+            banner.extend(seen)
         yield proc
     finally:
         proc.send_signal(signal.SIGTERM)

@@ -134,12 +134,12 @@ async def test_every_api_route_answers_401_without_the_token(tmp_path: Path) -> 
 
 
 async def test_upload_reports_as_contacts_check_and_adds_the_valid_rows(
-    client: httpx.AsyncClient, tmp_path: Path
+    store_client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     from autoinformer.cli import main
 
-    campaign_id = await create(client)
-    answer = await client.post(
+    campaign_id = await create(store_client)
+    answer = await store_client.post(
         f"/api/campaigns/{campaign_id}/contacts", content=SEED_000_LIST, headers=CSV
     )
     assert answer.status_code == 200, answer.text
@@ -171,14 +171,14 @@ async def test_upload_reports_as_contacts_check_and_adds_the_valid_rows(
     cli = json.loads(out.getvalue())
     for key in ("rows", "valid", "invalid", "duplicates", "errors", "contacts", "zones"):
         assert report[key] == cli[key], key
-    status = (await client.get(f"/api/campaigns/{campaign_id}")).json()
+    status = (await store_client.get(f"/api/campaigns/{campaign_id}")).json()
     assert status["contacts"]["pending"] == 3
 
 
-async def test_pasted_tsv_and_xlsx_lists(client: httpx.AsyncClient) -> None:
-    campaign_id = await create(client)
+async def test_pasted_tsv_and_xlsx_lists(store_client: httpx.AsyncClient) -> None:
+    campaign_id = await create(store_client)
     pasted = "Phone\tName\tBALANCE\n+74951234567\tAnna\t-10\n+74951234568\tBoris\t-20\n"
-    answer = await client.post(
+    answer = await store_client.post(
         f"/api/campaigns/{campaign_id}/contacts",
         content=pasted.encode(),
         headers={"Content-Type": "text/plain"},
@@ -191,7 +191,7 @@ async def test_pasted_tsv_and_xlsx_lists(client: httpx.AsyncClient) -> None:
     sheet.append(["not a number", "Gleb", "-40"])
     data = io.BytesIO()
     book.save(data)
-    answer = await client.post(
+    answer = await store_client.post(
         f"/api/campaigns/{campaign_id}/contacts",
         content=data.getvalue(),
         headers={
@@ -201,7 +201,7 @@ async def test_pasted_tsv_and_xlsx_lists(client: httpx.AsyncClient) -> None:
     report = answer.json()
     assert (report["valid"], report["invalid"], report["added"]) == (1, 1, 1)
     assert report["errors"][0]["row"] == 3
-    status = (await client.get(f"/api/campaigns/{campaign_id}")).json()
+    status = (await store_client.get(f"/api/campaigns/{campaign_id}")).json()
     assert status["contacts"]["pending"] == 3  # the second list's row-2 is not the first's
 
 
@@ -250,16 +250,16 @@ async def test_a_list_over_the_limit_is_refused_before_it_is_read(tmp_path: Path
 
 
 async def test_a_fast_sim_campaign_runs_to_the_end_and_streams_its_progress(
-    client: httpx.AsyncClient,
+    store_client: httpx.AsyncClient,
 ) -> None:
-    campaign_id = await create(client)
-    await client.post(
+    campaign_id = await create(store_client)
+    await store_client.post(
         f"/api/campaigns/{campaign_id}/contacts", content=numbers_csv(30), headers=CSV
     )
-    answer = await client.post(f"/api/campaigns/{campaign_id}/start")
+    answer = await store_client.post(f"/api/campaigns/{campaign_id}/start")
     assert answer.status_code == 200
     assert answer.json()["state"] == "running"
-    events = await events_until_end(client, campaign_id)
+    events = await events_until_end(store_client, campaign_id)
     assert events[-1] == {"event": "end", "state": "finished"}
     statuses = [e for e in events if e["event"] == "status"]
     assert statuses[-1]["state"] == "finished"
@@ -270,57 +270,61 @@ async def test_a_fast_sim_campaign_runs_to_the_end_and_streams_its_progress(
     assert done["done"] + done["exhausted"] == 30
     progress = [s["attempts"] for s in statuses]
     assert progress == sorted(progress)  # the counters only go up
-    status = (await client.get(f"/api/campaigns/{campaign_id}")).json()
+    status = (await store_client.get(f"/api/campaigns/{campaign_id}")).json()
     assert status["calls_per_hour"]
     assert sum(h["attempts"] for h in status["calls_per_hour"]) == 30
-    again = await client.post(f"/api/campaigns/{campaign_id}/resume")
+    again = await store_client.post(f"/api/campaigns/{campaign_id}/resume")
     assert again.status_code == 409
 
 
 async def test_records_csv_and_xlsx_hold_every_attempt_injection_safe(
-    client: httpx.AsyncClient,
+    store_client: httpx.AsyncClient,
 ) -> None:
-    campaign_id = await create(client)
+    campaign_id = await create(store_client)
     hostile = 'phone,name,BALANCE\n+74951234567,=HYPERLINK("http://x"),-10\n'
-    await client.post(f"/api/campaigns/{campaign_id}/contacts", content=hostile, headers=CSV)
-    await client.post(f"/api/campaigns/{campaign_id}/start")
-    await events_until_end(client, campaign_id)
-    answer = await client.get(f"/api/campaigns/{campaign_id}/records.csv")
+    await store_client.post(f"/api/campaigns/{campaign_id}/contacts", content=hostile, headers=CSV)
+    await store_client.post(f"/api/campaigns/{campaign_id}/start")
+    await events_until_end(store_client, campaign_id)
+    answer = await store_client.get(f"/api/campaigns/{campaign_id}/records.csv")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/csv")
     assert "attachment" in answer.headers["content-disposition"]
     lines = answer.content.decode("utf-8-sig").splitlines()
     assert len(lines) == 2  # the header and the one attempt
     assert lines[0].startswith("attempt_id,campaign,contact,")
-    answer = await client.get(f"/api/campaigns/{campaign_id}/records.xlsx")
+    answer = await store_client.get(f"/api/campaigns/{campaign_id}/records.xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(answer.content)).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 2
     assert all(not str(v).startswith("=") for v in rows[1] if v is not None)
 
 
-async def test_pause_resume_stop_and_cancel_one_contact(client: httpx.AsyncClient) -> None:
-    campaign_id = await create(client, speed=1.0)  # real time: nothing ends under the test
-    await client.post(f"/api/campaigns/{campaign_id}/contacts", content=numbers_csv(8), headers=CSV)
-    paid = await client.delete(f"/api/campaigns/{campaign_id}/contacts/row-9")
+async def test_pause_resume_stop_and_cancel_one_contact(store_client: httpx.AsyncClient) -> None:
+    campaign_id = await create(store_client, speed=1.0)  # real time: nothing ends under the test
+    await store_client.post(
+        f"/api/campaigns/{campaign_id}/contacts", content=numbers_csv(8), headers=CSV
+    )
+    paid = await store_client.delete(f"/api/campaigns/{campaign_id}/contacts/row-9")
     assert paid.json() == {"id": "row-9", "state": "cancelled"}
-    assert (await client.post(f"/api/campaigns/{campaign_id}/pause")).status_code == 409
-    assert (await client.post(f"/api/campaigns/{campaign_id}/start")).json()["state"] == "running"
-    assert (await client.post(f"/api/campaigns/{campaign_id}/start")).status_code == 409
-    paused = await client.post(f"/api/campaigns/{campaign_id}/pause")
+    assert (await store_client.post(f"/api/campaigns/{campaign_id}/pause")).status_code == 409
+    assert (await store_client.post(f"/api/campaigns/{campaign_id}/start")).json()[
+        "state"
+    ] == "running"
+    assert (await store_client.post(f"/api/campaigns/{campaign_id}/start")).status_code == 409
+    paused = await store_client.post(f"/api/campaigns/{campaign_id}/pause")
     assert paused.json()["state"] == "paused"
-    resumed = await client.post(f"/api/campaigns/{campaign_id}/resume")
+    resumed = await store_client.post(f"/api/campaigns/{campaign_id}/resume")
     assert resumed.json()["state"] == "running"
-    live = await client.delete(f"/api/campaigns/{campaign_id}/contacts/row-8")
+    live = await store_client.delete(f"/api/campaigns/{campaign_id}/contacts/row-8")
     assert live.json()["state"] == "cancelled"
-    unknown = await client.delete(f"/api/campaigns/{campaign_id}/contacts/nobody")
+    unknown = await store_client.delete(f"/api/campaigns/{campaign_id}/contacts/nobody")
     assert unknown.status_code == 404
     assert "nobody" in unknown.json()["error"]
-    stopped = await client.post(f"/api/campaigns/{campaign_id}/stop?hangup=true")
+    stopped = await store_client.post(f"/api/campaigns/{campaign_id}/stop?hangup=true")
     assert stopped.json()["state"] == "stopped"
-    events = await events_until_end(client, campaign_id)
+    events = await events_until_end(store_client, campaign_id)
     assert events[-1] == {"event": "end", "state": "stopped"}
-    status = (await client.get(f"/api/campaigns/{campaign_id}")).json()
+    status = (await store_client.get(f"/api/campaigns/{campaign_id}")).json()
     assert status["contacts"]["cancelled"] == 2
 
 
@@ -363,19 +367,21 @@ async def test_the_dashboard_ships_its_own_files(client: httpx.AsyncClient) -> N
 
 
 async def test_a_list_uploaded_while_running_is_called_in_the_same_run(
-    client: httpx.AsyncClient,
+    store_client: httpx.AsyncClient,
 ) -> None:
-    campaign_id = await create(client, speed=20)  # its first calls take a second or more
+    campaign_id = await create(store_client, speed=20)  # its first calls take a second or more
     url = f"/api/campaigns/{campaign_id}/contacts"
-    await client.post(url, content=numbers_csv(3), headers=CSV)
-    assert (await client.post(f"/api/campaigns/{campaign_id}/start")).json()["state"] == "running"
+    await store_client.post(url, content=numbers_csv(3), headers=CSV)
+    assert (await store_client.post(f"/api/campaigns/{campaign_id}/start")).json()[
+        "state"
+    ] == "running"
     crm = "id,phone,name,BALANCE\nC-1,+74957000001,Ann,-10\nC-2,+74957000002,Bob,-20\n"
-    more = await client.post(f"{url}?id_column=id", content=crm, headers=CSV)
+    more = await store_client.post(f"{url}?id_column=id", content=crm, headers=CSV)
     assert more.json()["added"] == 2
-    again = await client.post(f"{url}?id_column=id", content=crm, headers=CSV)
+    again = await store_client.post(f"{url}?id_column=id", content=crm, headers=CSV)
     assert again.json()["added"] == 0  # the same ids again: nothing doubled
     assert again.json()["already_present"] == 2
-    events = await events_until_end(client, campaign_id)
+    events = await events_until_end(store_client, campaign_id)
     final = [e for e in events if e["event"] == "status"][-1]
     assert final["state"] == "finished"
     assert final["attempts"] == 5

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.serve.conftest import SEED_000_LIST, TOKEN, campaign_toml, free_port, server
+from tests.serve.conftest import (
+    SEED_000_LIST,
+    TOKEN,
+    campaign_toml,
+    create_with_list,
+    free_port,
+    server,
+)
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="pip install selenium (the dev extra)")
 
@@ -156,3 +163,61 @@ def test_a_person_runs_a_campaign_from_the_dashboard(browser: Any, tmp_path: Pat
         assert "finished" in row
         assert "5 / 5" in row
         shoot(browser, tmp_path, "serve-campaigns")
+
+
+def test_a_list_pasted_into_a_finished_campaign_moves_the_counters_when_it_runs_again(
+    browser: Any, tmp_path: Path
+) -> None:
+    """The page of a finished campaign has heard its stream's ``end``; the campaign is fed a
+    pasted list and started again (by another person, or a script over the API, then with
+    the page's own button): the counters follow each run to its end."""
+    import httpx
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def wait(seconds: float = 20) -> Any:
+        return WebDriverWait(browser, seconds)
+
+    def text(element_id: str) -> str:
+        return str(browser.find_element(By.ID, element_id).text)
+
+    def paste(first: int) -> None:
+        rows = [f"+7 495 222 00 {first + i:02d}\tRow {first + i}\t-{first + i}" for i in (0, 1)]
+        box = browser.find_element(By.ID, "paste")
+        pasted = "\n".join(["phone\tname\tBALANCE", *rows])
+        browser.execute_script("arguments[0].value = arguments[1]", box, pasted)
+        browser.find_element(By.ID, "upload-paste").click()
+        wait().until(ec.text_to_be_present_in_element((By.ID, "report-summary"), "2 added"))
+        wait().until(ec.text_to_be_present_in_element((By.ID, "c-pending"), "2"))
+
+    def runs_to(attempts: str) -> None:
+        wait(30).until(lambda _: text("c-attempts") == attempts and text("c-state") == "finished")
+        assert text("c-done") == attempts
+        assert text("c-pending") == "0"
+
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    with (
+        server(tmp_path / "serve.sqlite", port),
+        httpx.Client(base_url=base, headers=headers, timeout=60) as api,
+    ):
+        campaign_id = create_with_list(base, 3, speed=200)
+        assert api.post(f"/api/campaigns/{campaign_id}/start").json()["state"] == "running"
+        api.get(f"/api/campaigns/{campaign_id}/events")  # read to its end: finished
+        browser.get(f"{base}/")
+        wait().until(ec.visibility_of_element_located((By.ID, "token"))).send_keys(TOKEN)
+        browser.find_element(By.CSS_SELECTOR, "#login-form button").click()
+        wait().until(ec.visibility_of_element_located((By.ID, "campaign-text")))
+        browser.get(f"{base}/#/c/{campaign_id}")
+        runs_to("3")  # the page's stream has ended with the campaign
+
+        paste(10)
+        started = api.post(f"/api/campaigns/{campaign_id}/start")  # not from this page
+        assert started.json()["state"] == "running"
+        runs_to("5")
+
+        paste(20)
+        browser.find_element(By.ID, "btn-start").click()
+        runs_to("7")

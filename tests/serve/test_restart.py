@@ -1,4 +1,5 @@
-"""Campaigns and their progress survive a restart of the server (read back from the store)."""
+"""Campaigns and their progress survive a restart of the server (read back from the store,
+SQLite or PostgreSQL: the registry is in the store's meta table)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ TOML = {"Content-Type": "application/toml"}
 CSV = {"Content-Type": "text/csv"}
 
 
-async def test_each_campaign_comes_back_as_it_was(tmp_path: Path) -> None:
-    store = tmp_path / "serve.sqlite"
+async def test_each_campaign_comes_back_as_it_was(store_target: Path | str) -> None:
+    store = store_target  # a SQLite file, then a PostgreSQL database
     async with serving(store) as client:
         ids = {}
         for name in ("paused one", "draft one", "stopped one"):
@@ -47,8 +48,10 @@ async def test_each_campaign_comes_back_as_it_was(tmp_path: Path) -> None:
         assert (await client.post(f"/api/campaigns/{ids['stopped one']}/resume")).status_code == 409
 
 
-async def test_a_running_campaign_resumes_by_itself_and_finishes(tmp_path: Path) -> None:
-    store = tmp_path / "serve.sqlite"
+async def test_a_running_campaign_resumes_by_itself_and_finishes(
+    store_target: Path | str,
+) -> None:
+    store = store_target
     async with serving(store) as client:
         answer = await client.post(
             "/api/campaigns", content=campaign_toml("runner", speed=50), headers=TOML
@@ -72,3 +75,15 @@ async def test_a_running_campaign_resumes_by_itself_and_finishes(tmp_path: Path)
         assert contacts["pending"] == contacts["in_call"] == contacts["scheduled"] == 0
         assert sum(contacts.values()) == 20
         assert status["attempts"] == 20  # one attempt each (retry attempts = 1): none doubled
+
+
+async def test_one_server_per_postgresql_schema(postgres_url: str) -> None:
+    from autoinformer.errors import StoreError
+    from autoinformer.serve import CampaignManager
+
+    async with CampaignManager.open(postgres_url):
+        with pytest.raises(StoreError, match="another autoinformer serve is running"):
+            async with CampaignManager.open(postgres_url):
+                pass  # pragma: no cover - refused before it opens
+    async with CampaignManager.open(postgres_url) as again:  # the first one's lock went with it
+        assert again.campaigns() == []

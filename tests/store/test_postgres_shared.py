@@ -43,6 +43,15 @@ def store(postgres_url: str) -> Iterator[Any]:
         yield s
 
 
+@pytest.fixture
+def other(postgres_url: str) -> Iterator[Any]:
+    """A second worker: its own store, its own connections."""
+    from autoinformer.store.postgres import PostgresStore
+
+    with PostgresStore(postgres_url) as s:
+        yield s
+
+
 def test_the_schema_is_version_3(store: Any) -> None:
     assert store.schema_version == 3
 
@@ -221,3 +230,21 @@ def test_progress_and_hand_back_only_while_the_lease_is_held(store: Any) -> None
     assert states["c0002"].state is ContactState.PENDING
     assert set(store.lease_holders(CAMPAIGN)) == {"c0001"}
     assert store.lease_outlook(CAMPAIGN, "B") == (2, 0.0)  # c0002 free and due now
+
+
+def test_a_contact_another_worker_holds_is_not_cancelled_behind_its_back(store: Any) -> None:
+    store.add_contacts(CAMPAIGN, _contacts(2))
+    store.take_leases(CAMPAIGN, "A", now=0.0, ttl=10.0, limit=1)
+    cancel = ContactProgress("c0000", ContactState.CANCELLED, 0, reason="paid")
+    assert store.save_unleased_progress(CAMPAIGN, cancel, now=5.0) is False  # A's
+    assert store.save_unleased_progress(CAMPAIGN, cancel, now=11.0) is True  # lease ran out
+    free = ContactProgress("c0001", ContactState.CANCELLED, 0, reason="paid")
+    assert store.save_unleased_progress(CAMPAIGN, free, now=0.0) is True
+    assert {p.state for _, p in store.contacts(CAMPAIGN)} == {ContactState.CANCELLED}
+    assert store.lease_holders(CAMPAIGN) == {}
+
+
+def test_workers_starting_at_once_agree_on_one_meta_value(store: Any, other: Any) -> None:
+    assert store.meta_once(CAMPAIGN, "call_id_salt", "first") == "first"
+    assert other.meta_once(CAMPAIGN, "call_id_salt", "second") == "first"
+    assert store.get_meta(CAMPAIGN, "call_id_salt") == "first"

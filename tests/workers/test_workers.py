@@ -61,6 +61,7 @@ class Lines:
         self.peak = 0
         self.placed: list[str] = []  # every call id originated, on any switch
         self.busy = anyio.Event()  # the first switch has two calls up
+        self.first = anyio.Event()  # a call was placed
 
     def switch(self, clock: LoopClock) -> SimSwitch:
         lines = self
@@ -69,6 +70,7 @@ class Lines:
             async def originate(self, call_id: str, destination: str, **kw: Any) -> None:
                 await super().originate(call_id, destination, **kw)
                 lines.placed.append(call_id)
+                lines.first.set()
                 if self is lines.switches[0] and len(self.live_calls) >= 2:
                     lines.busy.set()
                 lines.peak = max(lines.peak, sum(len(s.live_calls) for s in lines.switches))
@@ -119,6 +121,7 @@ async def _run_workers(
     clock = LoopClock()
     lines = Lines()
     kw.get("busy", []).append(lines.busy)
+    kw.get("first", []).append(lines.first)
     runtimes = [
         Runtime(
             campaign=campaign,
@@ -127,6 +130,7 @@ async def _run_workers(
             clock=clock,
             worker=name,
             lease_ttl=kw.get("lease_ttl", 9.0),
+            pacing=kw["pacing"]() if "pacing" in kw else None,
         )
         for name in names
     ]
@@ -162,15 +166,16 @@ async def _run_workers(
 
 
 @pytest.mark.anyio
-async def test_three_workers_finish_every_contact_once_within_the_lines(store: Any) -> None:
+async def test_four_workers_finish_every_contact_once_within_the_lines(store: Any) -> None:
     campaign = _campaign()
-    runtimes, lines = await _run_workers(store, campaign, _contacts(120), ["w1", "w2", "w3"])
-    attempts = _check_finished_once(store, campaign.name, 120)
+    names = ["w1", "w2", "w3", "w4"]
+    runtimes, lines = await _run_workers(store, campaign, _contacts(160), names)
+    attempts = _check_finished_once(store, campaign.name, 160)
     assert 0 < lines.peak <= campaign.lines
     # the work was shared, and retries went to whichever worker was free
     by_worker = collections.Counter(rt.worker_mode.feed.taken for rt in runtimes)  # type: ignore[union-attr]
     assert all(rt.worker_mode.feed.taken > 0 for rt in runtimes)  # type: ignore[union-attr]
-    assert sum(by_worker.elements()) >= 120
+    assert sum(by_worker.elements()) >= 160
     retried = [a for a in attempts if a.attempt_no == 2]
     assert retried  # busy, no answer... were retried once
     outcomes = collections.Counter(a.outcome for a in attempts)
@@ -311,3 +316,108 @@ async def test_a_stopped_worker_hands_its_contacts_back_at_once(store: Any) -> N
     assert set(states) <= FINAL  # w2 finished what w1 handed back
     assert len({a.attempt_id for a in attempts}) == len(attempts)
     assert runtimes[1].worker_mode.feed.taken > 20  # type: ignore[union-attr]
+
+
+@pytest.mark.anyio
+async def test_the_abandon_cap_holds_over_the_campaign_with_each_worker_seeing_the_others(
+    store: Any,
+) -> None:
+    """Three workers dial as fast as their lines allow (broadcast) into a "press 1 for an
+    operator" script with one operator each: each worker's guard counts the others' answers
+    and abandons (from the database), and the campaign stays under its 3% cap."""
+    from autoinformer.campaign import QueueSettings
+    from autoinformer.core.shared_guard import SharedAbandonGuard
+    from autoinformer.pacing.base import BroadcastPacing
+    from autoinformer.queues.base import Operator
+    from autoinformer.script import menu, transfer
+
+    campaign = _campaign(
+        script=Script.of(play("sound:message"), menu("Press 1.", {"1": transfer("ops")})),
+        queues=[QueueSettings(name="ops", operators=[Operator("anna", "PJSIP/101")], max_wait=5.0)],
+        retry=RetryPolicy.simple(attempts=1),
+        lines=9,
+    )
+    runtimes, _ = await _run_workers(
+        store, campaign, _contacts(240), ["w1", "w2", "w3"], pacing=BroadcastPacing
+    )
+    attempts = _check_finished_once(store, campaign.name, 240)
+    live = [a for a in attempts if a.answered_at is not None and not a.machine]
+    abandoned = [a for a in attempts if a.outcome is Outcome.ABANDONED]
+    transferred = [a for a in attempts if a.outcome is Outcome.TRANSFERRED]
+    assert len(live) > 100
+    assert transferred
+    assert len(abandoned) <= 0.03 * len(live)
+    for rt in runtimes:
+        guard = rt.core.pacing
+        assert isinstance(guard, SharedAbandonGuard)
+        assert guard.others.answers > 0  # the others' answers reached this worker's guard
+        assert guard.answers + guard.others.answers <= len(live)
+    assert sum(rt.core.pacing.limited for rt in runtimes) > 0  # type: ignore[attr-defined]
+
+
+@pytest.mark.anyio
+async def test_a_call_whose_lease_was_lost_goes_on_and_its_result_is_kept(
+    store: Any, postgres_url: str
+) -> None:
+    """Another worker takes the contact over while w1's call is up (w1 presumed dead): the
+    call goes on, its real result is journaled (not reconciled as unknown: it was finished
+    first), the progress is the new holder's; once that lease runs out w1 takes the contact
+    back and closes it from the result."""
+    import psycopg
+
+    campaign = _campaign(lines=1)
+    first: list[anyio.Event] = []
+    stolen: list[str] = []
+
+    async def steal(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        await first[0].wait()
+        w1 = runtimes[0]
+        (call,) = w1.core.calls.values()
+        cid, until = call.slot.contact.id, w1.clock.now() + 5.0
+
+        def update() -> None:
+            with psycopg.connect(postgres_url, autocommit=True) as db:
+                db.execute(
+                    "UPDATE autoinformer_contacts SET lease_owner = 'thief', lease_until = %s "
+                    "WHERE contact_id = %s",
+                    (until, cid),
+                )
+
+        await anyio.to_thread.run_sync(update)
+        stolen.append(cid)
+
+    contacts = [Contact(id="only", phones=("+79500000001",))]  # answers, hears it all
+    await _run_workers(store, campaign, contacts, ["w1"], steal, first=first)
+    assert stolen == ["only"]
+    (attempt,) = store.attempts(campaign.name)
+    assert attempt.outcome is Outcome.DELIVERED  # the call went on; its result was kept
+    ((_, progress),) = store.contacts(campaign.name)
+    assert progress.state is ContactState.DONE
+    assert store.lease_holders(campaign.name) == {}
+
+
+@pytest.mark.anyio
+async def test_outside_the_calling_hours_no_worker_leases_the_whole_list(store: Any) -> None:
+    """Before the window opens every contact waits: each worker holds at most ten per line
+    (at least 100), not the 1,000 of the list, and hands them back (with the time they are
+    due) when it stops."""
+    from autoinformer.policy.schedule import CallWindow
+
+    window = CallWindow.parse(days="*", hours="12:00-20:00", timezone="UTC")  # opens at 12:00
+    campaign = _campaign(window=window, lines=2)
+    held: list[int] = []
+
+    async def look_then_stop(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        await anyio.sleep(60.0)
+        held.extend(len(rt.worker_mode.held) for rt in runtimes)  # type: ignore[union-attr]
+        for rt in runtimes:
+            rt.stop()
+
+    await _run_workers(store, campaign, _contacts(1000), ["w1", "w2"], look_then_stop)
+    assert held == [100, 100]
+    assert list(store.attempts(campaign.name)) == []
+    assert store.lease_holders(campaign.name) == {}
+    waiting = [p for _, p in store.contacts(campaign.name) if p.next_at is not None]
+    assert len(waiting) == 200  # handed back with the window's opening as their time
+    opening = 1_767_261_600.0 + 2 * 3600  # 12:00 UTC that day
+    assert {p.next_at for p in waiting} == {opening}

@@ -10,8 +10,9 @@ import importlib
 from typing import Any
 
 from autoinformer.backends.base import Switch
+from autoinformer.backends.multi import Member, SwitchSet
 
-__all__ = ["BACKENDS", "Switch", "load_backend"]
+__all__ = ["BACKENDS", "Member", "Switch", "SwitchSet", "load_backend"]
 
 BACKENDS: dict[str, str] = {
     "sim": "autoinformer.backends.sim:SimSwitch",

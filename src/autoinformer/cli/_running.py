@@ -309,7 +309,9 @@ def print_summary(summary: Mapping[str, Any], *, as_json: bool) -> None:
         for entry in skipped:
             examples = ", ".join(entry["examples"])
             more = ", ..." if entry["count"] > len(entry["examples"]) else ""
-            print(f"  {entry['count']:>6}  {entry['reason']} (e.g. {examples}{more})")
+            values = ", ".join(repr(v) for v in entry.get("values", ()))
+            values = f"; values {values}, ..." if values else ""
+            print(f"  {entry['count']:>6}  {entry['reason']} (e.g. {examples}{more}{values})")
     worker = summary.get("worker")
     if worker:
         print(

@@ -39,7 +39,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autoinformer._assembly import real_switch, resumed_clock, sim_model, speech_renderer
+from autoinformer._assembly import (
+    real_switch,
+    resumed_clock,
+    sim_model,
+    sim_switch,
+    speech_renderer,
+)
 from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve_hooks
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
 from autoinformer.cli._fleet import (
@@ -361,15 +367,13 @@ def _run_sim(
             pacing=spec.pacing(),
             hooks=hooks,
         )
-    from autoinformer.backends.sim import SimSwitch
-
     if clock is None:  # one process: its own clock, carrying on after the store's latest time
         clock = resumed_clock(store, spec.campaign.name, args.speed)
     return run_realtime(
         spec.campaign,
         contacts,
         store,
-        switch=lambda: SimSwitch(model=model, clock=clock),
+        switch=lambda: sim_switch(spec, model, clock),  # [[backend]] entries: a SwitchSet
         clock=clock,
         dnc=dnc,
         progress=not args.json,

@@ -2,10 +2,12 @@
 
 Campaigns are created, fed their lists, started, paused and stopped over HTTP (``/api``, its
 schema at ``/openapi.json``, interactive docs at ``/docs``) or from the dashboard at ``/``. They
-and their progress are kept in the SQLite ``--store`` and survive a restart of the server:
-each campaign is resumed as it was, running or paused. A ``kind = "sim"`` campaign runs on the
-simulated switch at ``[sim] speed`` (1.0: real time); ``ari`` and ``esl`` call through the
-real switch, as ``autoinformer run`` does.
+and their progress are kept in the ``--store`` (a SQLite file, or a PostgreSQL database:
+``--store postgresql://user@host/db``, the password from PGPASSWORD or ~/.pgpass, never in the
+URL) and survive a restart of the server: each campaign is resumed as it was, running or
+paused. A ``kind = "sim"`` campaign runs on the simulated switch at ``[sim] speed`` (1.0:
+real time); ``ari`` and ``esl`` call through the real switch, as ``autoinformer run`` does.
+One server per PostgreSQL schema (a second one is refused).
 
 Every ``/api`` request must carry the token held in the environment variable ``--token-env``
 names (default ``AUTOINFORMER_TOKEN``): ``Authorization: Bearer TOKEN``. Without a token the
@@ -21,7 +23,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from autoinformer.cli import EXIT_OK, EXIT_USAGE
+from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from autoinformer.errors import StoreError
+from autoinformer.store.urls import is_postgres_url
 
 __all__ = ["register"]
 
@@ -41,7 +45,8 @@ def register(subparsers: Any) -> None:
     parser.add_argument(
         "--store",
         default=DEFAULT_STORE,
-        help=f"the SQLite store of the campaigns (default: ./{DEFAULT_STORE}; resumed)",
+        help=f"the store of the campaigns: a SQLite file (default: ./{DEFAULT_STORE}) or a "
+        "postgresql://user@host/db URL (password from PGPASSWORD or ~/.pgpass); resumed",
     )
     parser.add_argument(
         "--token-env",
@@ -73,6 +78,7 @@ def _handle(args: argparse.Namespace) -> int:
         import uvicorn
 
         from autoinformer.serve import ServeSettings, create_app
+        from autoinformer.serve.manager import open_store, refuse_password
     except ImportError as exc:
         print(
             f"autoinformer serve: error: {exc.name} is missing; "
@@ -92,7 +98,23 @@ def _handle(args: argparse.Namespace) -> int:
     if args.max_upload_mb <= 0:
         print("autoinformer serve: error: --max-upload-mb must be > 0", file=sys.stderr)
         return EXIT_USAGE
-    store = Path(args.store)
+    store: Path | str
+    if is_postgres_url(args.store):
+        refuse_password(args.store, option="--store")  # InputError: run's message, exit 2
+        store = shown = args.store  # no password in it: safe to print as given
+    else:
+        store = Path(args.store)
+        shown = str(store.resolve())
+    try:  # fail here, in one line, not in a traceback from the server's startup
+        opened, _ = open_store(store, option="--store")
+        opened.close()
+        if isinstance(store, str):  # another server on that schema: refused here too
+            from autoinformer.serve._lock import ServerLock
+
+            ServerLock(store).release()
+    except StoreError as exc:
+        print(f"autoinformer serve: error: {exc}", file=sys.stderr)
+        return EXIT_PROBLEMS
     settings = ServeSettings(
         store=store, token=token, max_upload=int(args.max_upload_mb * 1024 * 1024)
     )
@@ -103,8 +125,7 @@ def _handle(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(
-        f"autoinformer serve: http://{args.host}:{args.port}/ (API docs at /docs), "
-        f"store {store.resolve()}",
+        f"autoinformer serve: http://{args.host}:{args.port}/ (API docs at /docs), store {shown}",
         file=sys.stderr,
         flush=True,
     )

@@ -79,13 +79,14 @@ class ServeSettings:
     """What ``autoinformer serve`` is given.
 
     Attributes:
-        store: the SQLite store file (created if missing).
+        store: the SQLite store file (created if missing), or a ``postgresql://`` URL
+            without a password (libpq takes it from ``PGPASSWORD`` or ``~/.pgpass``).
         token: the bearer token every ``/api`` request must carry (None: no authentication;
             the CLI then serves loopback only).
         max_upload: the largest request body accepted, in bytes.
     """
 
-    store: Path
+    store: Path | str
     token: str | None = None
     max_upload: int = DEFAULT_MAX_UPLOAD
 
@@ -289,11 +290,13 @@ async def _events(served: ServedCampaign) -> AsyncIterator[ServerSentEventMessag
     """``status`` events while the campaign is a draft, running or paused; then a last
     ``status`` and ``end`` once it is stopped, finished or failed and its last call ended."""
     last = ""
+    sent = anyio.current_time()
     while True:
         status = served.status()
         encoded = served.status_json()
         if encoded != last:
             last = encoded
+            sent = anyio.current_time()
             yield ServerSentEventMessage(event="status", data=encoded)
         if status["state"] not in ("draft", "running", "paused") and not status["ending"]:
             yield ServerSentEventMessage(event="end", data=json.dumps({"state": status["state"]}))
@@ -301,9 +304,12 @@ async def _events(served: ServedCampaign) -> AsyncIterator[ServerSentEventMessag
         changed = served.changed
         await anyio.sleep(THROTTLE_SECONDS)
         wait = REFRESH_SECONDS if served.runtime is not None else KEEPALIVE_SECONDS
-        with anyio.move_on_after(wait) as scope:
+        with anyio.move_on_after(wait):
             await changed.wait()
-        if scope.cancelled_caught and served.runtime is None:
+        # nothing sent for a while (a draft; a paused campaign; a running one waiting for its
+        # calling hours): a comment, or a proxy or client takes the stream for dead
+        if anyio.current_time() - sent >= KEEPALIVE_SECONDS:
+            sent = anyio.current_time()
             yield ServerSentEventMessage(comment="keepalive")
 
 

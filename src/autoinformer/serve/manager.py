@@ -1,6 +1,8 @@
 """The campaigns a server runs: created, fed lists, started, paused, stopped; kept in the store.
 
-One :class:`CampaignManager` owns the server's SQLite store and a task group in which each
+One :class:`CampaignManager` owns the server's store (a SQLite file, or a PostgreSQL database
+named by a ``postgresql://`` URL; only the :class:`~autoinformer.store.Store` contract is
+used, so either serves) and a task group in which each
 started campaign's :class:`~autoinformer.runtime.Runtime` runs (the simulated switch at its
 ``[sim] speed``, or the real switch its ``[backend]`` names, as ``autoinformer run`` would).
 Everything a restarted server needs is in the store: each campaign's definition (the text it
@@ -18,10 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import io
 import json
 import logging
 import secrets
+import tempfile
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -45,9 +49,19 @@ from autoinformer.runtime import Runtime
 from autoinformer.serve._counters import LiveCounters
 from autoinformer.serve._definition import Definition, parse_definition
 from autoinformer.serve._uploads import ListOptions, check_upload
+from autoinformer.store.base import Store
 from autoinformer.store.sqlite import SqliteStore
+from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url, redacted
 
-__all__ = ["REGISTRY", "CampaignManager", "Conflict", "NotFound", "ServedCampaign"]
+__all__ = [
+    "REGISTRY",
+    "CampaignManager",
+    "Conflict",
+    "NotFound",
+    "ServedCampaign",
+    "open_store",
+    "refuse_password",
+]
 
 log = logging.getLogger("autoinformer.serve")
 
@@ -199,7 +213,7 @@ def _operators(campaign: Any, runtime: Runtime | None) -> list[dict[str, Any]]:
     ]
 
 
-def _attempts(store: SqliteStore, name: str) -> list[AttemptRecord]:
+def _attempts(store: Store, name: str) -> list[AttemptRecord]:
     return list(store.attempts(name))
 
 
@@ -247,33 +261,106 @@ def _to_loop(token: EventLoopToken, fn: Callable[..., object], *args: Any) -> No
         anyio.from_thread.run_sync(fn, *args, token=token)
 
 
+def refuse_password(url: str, *, option: str = "store") -> None:
+    """Refuse a PostgreSQL URL that carries a password, with ``autoinformer run``'s message.
+
+    Raises:
+        InputError: it does (``user:secret@`` or ``?password=``).
+    """
+    if is_postgres_url(url) and has_password(url):
+        raise InputError(
+            f"{option}: the PostgreSQL URL carries a password; {PASSWORD_HELP} instead "
+            "(libpq reads both)"
+        )
+
+
+def open_store(target: str | Path, *, option: str = "store") -> tuple[Store, Path]:
+    """The server's store, and the folder for the files kept beside it (uploads spooled while
+    they are checked, the speech cache).
+
+    Args:
+        target: a SQLite file (created if missing; the folder is its folder) or a
+            ``postgresql://`` URL (a database has no folder: the one ``autoinformer run``
+            uses for that database, in the temporary directory, so both share the speech
+            cache). A ``str`` that is not such a URL is a file path.
+        option: how an error names where ``target`` was given (the CLI: ``--store``).
+
+    Raises:
+        InputError: the URL carries a password (as ``autoinformer run`` refuses it: it would
+            sit in shell history, the process list and the service's unit file), or psycopg
+            is not installed.
+        StoreError: the database cannot be reached or its schema is newer than ours.
+    """
+    if isinstance(target, str) and is_postgres_url(target):
+        refuse_password(target, option=option)
+        try:
+            from autoinformer.store.postgres import PostgresStore
+        except ImportError as exc:
+            raise InputError(f"{option}: {exc}") from None
+        digest = hashlib.sha256(redacted(target).encode()).hexdigest()[:12]
+        folder = Path(tempfile.gettempdir()) / f"autoinformer-{digest}"  # as run's
+        store = PostgresStore(target)
+        folder.mkdir(mode=0o700, exist_ok=True)
+        return store, folder
+    path = Path(target)
+    return SqliteStore(path, durability="normal"), path.parent
+
+
 @attrs.define(kw_only=True, eq=False)
 class CampaignManager:
-    """The server's campaigns over one SQLite store; use :meth:`open`.
+    """The server's campaigns over one store (SQLite or PostgreSQL); use :meth:`open`.
 
     Args:
         store: the store (campaigns, contacts, attempts, the registry).
-        base: where campaigns' relative paths (recordings, do-not-call lists) are taken from,
-            and where speech fragments are cached.
+        base: where campaigns' relative paths (recordings, do-not-call lists) are taken from.
+        files: where uploads are spooled and speech fragments cached (default: ``base``).
     """
 
-    store: SqliteStore
+    store: Store
     base: Path
+    files: Path = attrs.field(default=attrs.Factory(lambda self: self.base, takes_self=True))
     _tg: anyio.abc.TaskGroup
     _campaigns: dict[str, ServedCampaign] = attrs.field(factory=dict)
     _lock: anyio.Lock = attrs.field(factory=anyio.Lock)
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, store_path: str | Path) -> AsyncIterator[CampaignManager]:
+    async def open(
+        cls, store_path: str | Path, *, base: Path | None = None
+    ) -> AsyncIterator[CampaignManager]:
         """Open the store (created if missing), read its campaigns back and resume those that
         were running or paused; on exit, cancel the running campaigns (their calls in flight
-        are reconciled on the next start, as after any interruption) and close the store."""
-        path = Path(store_path)
-        store = await anyio.to_thread.run_sync(lambda: SqliteStore(path, durability="normal"))
+        are reconciled on the next start, as after any interruption) and close the store.
+        On PostgreSQL the server holds a lock on the schema while it serves
+        (:mod:`autoinformer.serve._lock`): a second server there is refused.
+
+        Args:
+            store_path: a SQLite file or a ``postgresql://`` URL without a password (see
+                :func:`open_store`).
+            base: where campaigns' relative paths are taken from (default: the SQLite file's
+                folder; for PostgreSQL, the current directory).
+
+        Raises:
+            InputError: the URL carries a password.
+            StoreError: the store cannot be opened; another server runs on that PostgreSQL
+                schema.
+        """
+        store, folder = await anyio.to_thread.run_sync(lambda: open_store(store_path))
+        lock = None
+        if isinstance(store_path, str) and is_postgres_url(store_path):
+            from autoinformer.serve._lock import ServerLock
+
+            url = store_path
+            try:
+                lock = await anyio.to_thread.run_sync(lambda: ServerLock(url))
+            except BaseException:
+                store.close()
+                raise
         try:
             async with anyio.create_task_group() as tg:
-                manager = cls(store=store, base=Path(path).parent, tg=tg)
+                postgres = isinstance(store_path, str) and is_postgres_url(store_path)
+                home = base or (Path.cwd() if postgres else folder)
+                manager = cls(store=store, base=home, files=folder, tg=tg)
                 await manager._restore()
                 try:
                     yield manager
@@ -281,6 +368,8 @@ class CampaignManager:
                     tg.cancel_scope.cancel()
         finally:
             store.close()
+            if lock is not None:
+                lock.release()
 
     # --- reading -------------------------------------------------------------------------
 
@@ -353,7 +442,7 @@ class CampaignManager:
         prefix = f"u{served.uploads + 1}-" if served.uploads else ""
         upload = await anyio.to_thread.run_sync(
             lambda: check_upload(
-                body, media_type, campaign, options=options, id_prefix=prefix, spool_dir=self.base
+                body, media_type, campaign, options=options, id_prefix=prefix, spool_dir=self.files
             )
         )
         contacts = upload.contacts
@@ -596,14 +685,14 @@ class CampaignManager:
             from autoinformer.preflight import check_backend
 
             clock = WallClock()
-            speech_dir = spec.speech.cache or self.base / "speech-cache"
+            speech_dir = spec.speech.cache or self.files / "speech-cache"
             await anyio.to_thread.run_sync(
                 lambda: check_backend(
                     spec.campaign, spec.backend, spec.backend_settings, speech_dir=speech_dir
                 )
             )
             make_switch = _assembly.real_switch(spec)
-            renderer = _assembly.speech_renderer(spec, self.base)
+            renderer = _assembly.speech_renderer(spec, self.files)
         server = anyio.lowlevel.current_token()
         cancelled = threading.Event()
 

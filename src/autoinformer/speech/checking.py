@@ -30,6 +30,7 @@ from __future__ import annotations
 import re
 
 from autoinformer.speech import readas
+from autoinformer.speech.nodes import Span, Text, Var
 
 __all__ = [
     "EXACT",
@@ -87,8 +88,6 @@ def check_units(nodes: tuple[object, ...]) -> tuple[Unit, ...]:
     at. Whether a piece reads depends only on its own variables' values (the template's text
     around it is fixed), so the check remembers the pieces, not whole contacts: a contact
     whose balance and due date and name were each seen in some class before is not read."""
-    from autoinformer.speech.template import Span, Text, Var
-
     units: list[Unit] = []
     for index, node in enumerate(nodes):
         if isinstance(node, Span):

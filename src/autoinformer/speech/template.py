@@ -33,6 +33,7 @@ import attrs
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import InputError, TemplateError
 from autoinformer.speech import checking, readas
+from autoinformer.speech.nodes import AudioNode, Node, PauseNode, Span, Text, Var
 from autoinformer.speech.plan import Pause, Play, Say, SpeechPlan
 from autoinformer.speech.wording import CASES, GENDERS
 
@@ -53,53 +54,6 @@ SPAN_ATTRIBUTES: dict[str, dict[str, tuple[str, ...]]] = {
     "time": {"case": tuple(CASES)},
     "number": {"case": tuple(CASES), "gender": tuple(GENDERS)},
 }
-
-
-@attrs.frozen
-class Text:
-    """Literal template text."""
-
-    text: str
-    position: int
-
-
-@attrs.frozen
-class Var:
-    """A variable reference ``{NAME|abs}``."""
-
-    name: str
-    filters: tuple[str, ...]
-    position: int
-
-
-@attrs.frozen
-class PauseNode:
-    """``<stop:1s>``."""
-
-    ms: int
-    position: int
-
-
-@attrs.frozen
-class Span:
-    """A read-as span ``<kind>...</kind>``, with its grammar attributes
-    (``(("case", "genitive"),)``)."""
-
-    kind: str
-    parts: tuple[Text | Var, ...]
-    position: int
-    options: tuple[tuple[str, str], ...] = ()
-
-
-@attrs.frozen
-class AudioNode:
-    """``<audio:path>``."""
-
-    path: str
-    position: int
-
-
-Node = Text | Var | PauseNode | Span | AudioNode
 
 
 class _Parser:

@@ -21,7 +21,9 @@ application's own; a separate schema is chosen with libpq's ``options`` in the U
 
 Several workers on one campaign take contacts by lease (a lease column with an expiry, taken
 with ``FOR UPDATE SKIP LOCKED``, renewed while the call lives, released with the result in one
-transaction): :meth:`PostgresStore.take_leases` and its siblings; the design is in
+transaction): :meth:`PostgresStore.take_leases` and its siblings (in
+:mod:`autoinformer.store.postgres_workers`, mixed in, with the campaign-wide limits of
+:mod:`autoinformer.store.postgres_shared`); the design is in
 :mod:`autoinformer.store.postgres_leases`.
 
 The password never has to be written down: libpq reads ``PGPASSWORD`` and ``~/.pgpass`` by
@@ -51,11 +53,13 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
-from autoinformer.store import postgres_leases as leases
+from autoinformer.store import postgres_rows as _rows
 from autoinformer.store import postgres_shared as shared
 from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason, Store, StoredContact
 from autoinformer.store.postgres_leases import Lease, LeaseLost
+from autoinformer.store.postgres_rows import Cursor
 from autoinformer.store.postgres_shared import AbandonTotals, CallerIdCapped, CallerIdRule
+from autoinformer.store.postgres_workers import WorkerMethods
 from autoinformer.store.urls import is_postgres_url, redacted
 
 __all__ = [
@@ -155,79 +159,8 @@ _PAGE = 5000
 
 _MIGRATION_LOCK = 0x6175746F  # pg_advisory_xact_lock key: "auto"
 
-_ATTEMPT_COLUMNS = (
-    "attempt_id, campaign, contact_id, attempt_no, number, caller_id, started_at, answered_at, "
-    "ended_at, outcome, cause, digits, operator, machine, detail, callback_result"
-)
 
-
-def _attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
-    return (
-        r.attempt_id,
-        r.campaign,
-        r.contact_id,
-        r.attempt_no,
-        r.number,
-        r.caller_id,
-        r.started_at,
-        r.answered_at,
-        r.ended_at,
-        None if r.outcome is None else r.outcome.value,
-        r.cause,
-        r.digits,
-        r.operator,
-        r.machine,
-        r.detail,
-        r.callback_result,
-    )
-
-
-def _attempt_from(row: dict[str, Any]) -> AttemptRecord:
-    return AttemptRecord(
-        attempt_id=row["attempt_id"],
-        campaign=row["campaign"],
-        contact_id=row["contact_id"],
-        attempt_no=row["attempt_no"],
-        number=row["number"],
-        caller_id=row["caller_id"],
-        started_at=row["started_at"],
-        answered_at=row["answered_at"],
-        ended_at=row["ended_at"],
-        outcome=None if row["outcome"] is None else Outcome(row["outcome"]),
-        cause=row["cause"],
-        digits=row["digits"],
-        operator=row["operator"],
-        machine=row["machine"],
-        detail=row["detail"],
-        callback_result=row["callback_result"],
-    )
-
-
-def _stored_from(row: dict[str, Any]) -> StoredContact:
-    contact = Contact(
-        id=row["contact_id"],
-        name=row["name"],
-        phones=tuple(row["phones"]),
-        variables=row["variables"],
-        timezone=row["timezone"],
-    )
-    return StoredContact(row["seq"], contact, _progress_from(row))
-
-
-def _progress_from(row: dict[str, Any]) -> ContactProgress:
-    return ContactProgress(
-        contact_id=row["contact_id"],
-        state=ContactState(row["state"]),
-        attempts=row["attempts"],
-        next_at=row["next_at"],
-        reason=row["reason"],
-    )
-
-
-Cursor = psycopg.Cursor[dict[str, Any]]
-
-
-class PostgresStore(Store):
+class PostgresStore(WorkerMethods, Store):
     """A campaign store in a PostgreSQL database, shareable by several processes.
 
     Args:
@@ -311,7 +244,7 @@ class PostgresStore(Store):
 
     def contacts(self, campaign: str) -> Iterator[tuple[Contact, ContactProgress]]:
         for row in self._pages("autoinformer_contacts", "campaign = %s", (campaign,)):
-            _, contact, progress = _stored_from(row)
+            _, contact, progress = _rows.stored_from(row)
             yield contact, progress
 
     def _pages(self, table: str, where: str, params: tuple[Any, ...]) -> Iterator[dict[str, Any]]:
@@ -349,15 +282,15 @@ class PostgresStore(Store):
     def begin_attempt(self, record: AttemptRecord) -> None:
         try:
             with self._tx() as cur:
-                _insert(cur, record)
+                _rows.insert(cur, record)
         except psycopg.errors.UniqueViolation as exc:
-            raise _already_begun(record) from exc
+            raise _rows.already_begun(record) from exc
 
     def finish_attempt(self, record: AttemptRecord) -> None:
         if record.outcome is None:
             raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
         with self._tx() as cur:
-            _finish(cur, record)
+            _rows.finish(cur, record)
 
     def unfinished_attempts(self, campaign: str) -> list[AttemptRecord]:
         with self._tx() as cur:
@@ -366,7 +299,7 @@ class PostgresStore(Store):
                 "ORDER BY seq",
                 (campaign,),
             ).fetchall()
-        return [_attempt_from(r) for r in rows]
+        return [_rows.attempt_from(r) for r in rows]
 
     def attempts(self, campaign: str, contact_id: str | None = None) -> Iterator[AttemptRecord]:
         if contact_id is None:
@@ -376,7 +309,7 @@ class PostgresStore(Store):
                 "autoinformer_attempts", "campaign = %s AND contact_id = %s", (campaign, contact_id)
             )
         for row in rows:
-            yield _attempt_from(row)
+            yield _rows.attempt_from(row)
 
     def set_meta(self, campaign: str, key: str, value: str) -> None:
         with self._tx() as cur:
@@ -415,7 +348,7 @@ class PostgresStore(Store):
             "AND next_at IS NULL AND seq > %s ORDER BY seq LIMIT %s",
             (campaign, after, limit),
         )
-        return [_stored_from(r) for r in rows]
+        return [_rows.stored_from(r) for r in rows]
 
     def timed_contacts(
         self, campaign: str, *, after: tuple[float, int] | None = None, limit: int
@@ -427,7 +360,7 @@ class PostgresStore(Store):
             "ORDER BY COALESCE(next_at, 0.0), seq LIMIT %s",
             (campaign, at, seq, limit),
         )
-        return [_stored_from(r) for r in rows]
+        return [_rows.stored_from(r) for r in rows]
 
     def in_call_contacts(self, campaign: str) -> list[StoredContact]:
         rows = self._read(
@@ -436,7 +369,7 @@ class PostgresStore(Store):
             "AND a.contact_id = c.contact_id AND a.outcome IS NULL)) ORDER BY seq",
             (campaign,),
         )
-        return [_stored_from(r) for r in rows]
+        return [_rows.stored_from(r) for r in rows]
 
     def contacts_by_id(self, campaign: str, ids: Collection[str]) -> list[StoredContact]:
         rows = self._read(
@@ -444,7 +377,7 @@ class PostgresStore(Store):
             "ORDER BY seq",
             (campaign, list(dict.fromkeys(ids))),
         )
-        return [_stored_from(r) for r in rows]
+        return [_rows.stored_from(r) for r in rows]
 
     def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
         rows = self._read(
@@ -452,7 +385,7 @@ class PostgresStore(Store):
             "ORDER BY seq",
             (campaign, list(dict.fromkeys(contact_ids))),
         )
-        return [_attempt_from(r) for r in rows]
+        return [_rows.attempt_from(r) for r in rows]
 
     def state_counts(self, campaign: str) -> dict[ContactState, int]:
         rows = self._read(
@@ -525,216 +458,8 @@ class PostgresStore(Store):
         )
         return {r["contact_id"] for r in rows}
 
-    # --- leases: several workers on one campaign (see postgres_leases) -----------------------
-
-    def take_leases(
-        self,
-        campaign: str,
-        worker: str,
-        *,
-        now: float,
-        ttl: float,
-        limit: int,
-        reclaim: bool = False,
-    ) -> list[Lease]:
-        """Lease up to ``limit`` due contacts to ``worker`` until ``now + ttl`` (in the order
-        added); contacts whose lease expired are taken over with their unfinished attempts.
-        With ``reclaim``, ``worker``'s own leases are taken back too, expired or not (a
-        worker restarted under its name: its earlier life's calls are reconciled at once)."""
-        with self._tx() as cur:
-            return leases.take(
-                cur,
-                campaign,
-                worker,
-                now=now,
-                ttl=ttl,
-                limit=limit,
-                attempt_from=_attempt_from,
-                reclaim=reclaim,
-            )
-
-    def renew_leases(
-        self, campaign: str, worker: str, contact_ids: Iterable[str], *, now: float, ttl: float
-    ) -> list[str]:
-        """Extend ``worker``'s leases on ``contact_ids``; returns those it still holds."""
-        with self._tx() as cur:
-            return leases.renew(cur, campaign, worker, list(contact_ids), now=now, ttl=ttl)
-
-    def begin_leased_attempt(
-        self,
-        record: AttemptRecord,
-        worker: str,
-        *,
-        now: float,
-        run: str | None = None,
-        caller_id: CallerIdRule | None = None,
-        progress: ContactProgress | None = None,
-    ) -> None:
-        """:meth:`begin_attempt`, only while ``worker`` holds the contact's lease.
-
-        Args:
-            record: the attempt (no outcome yet).
-            worker: the worker placing it.
-            now: the worker's time.
-            run: who journals it (``journaled_by``: the worker's run, so the abandon totals
-                can leave this run's own attempts out); None: nobody in particular.
-            caller_id: the caller-ID limits to hold across workers in the same transaction.
-            progress: the contact's progress to save with it (``in_call``), lease kept.
-
-        Raises:
-            LeaseLost: the lease expired or another worker took it; nothing was journaled.
-            CallerIdCapped: the caller ID is capped or cooling down; nothing was journaled.
-        """
-        try:
-            with self._tx() as cur:
-                if caller_id is not None:
-                    shared.check_caller_id(cur, record, caller_id)
-                leases.begin(cur, record, worker, now=now, insert=_insert)
-                if run is not None:
-                    cur.execute(
-                        "UPDATE autoinformer_attempts SET journaled_by = %s WHERE attempt_id = %s",
-                        (run, record.attempt_id),
-                    )
-                if progress is not None:
-                    _save(cur, record.campaign, progress)
-        except psycopg.errors.UniqueViolation as exc:
-            raise _already_begun(record) from exc
-
-    def finish_attempt_once(self, record: AttemptRecord) -> bool:
-        """Journal ``record``'s result unless the attempt already has one (another worker
-        reconciled it first): True when this call wrote it. Two workers never both finish one
-        attempt: the first result stands.
-
-        Raises:
-            StoreError: the attempt was never begun, or ``record`` has no outcome.
-        """
-        if record.outcome is None:
-            raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
-        with self._tx() as cur:
-            return _finish_once(cur, record)
-
-    def save_leased_progress(self, campaign: str, worker: str, progress: ContactProgress) -> bool:
-        """:meth:`save_progress` only while ``worker`` holds the contact's lease (kept):
-        False when another worker took it over (nothing is written: the progress is its)."""
-        with self._tx() as cur:
-            row = cur.execute(
-                "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, "
-                "reason = %s WHERE campaign = %s AND contact_id = %s AND lease_owner = %s "
-                "RETURNING contact_id",
-                (
-                    progress.state.value,
-                    progress.attempts,
-                    progress.next_at,
-                    progress.reason,
-                    campaign,
-                    progress.contact_id,
-                    worker,
-                ),
-            ).fetchone()
-        return row is not None
-
-    def release_leases(
-        self, campaign: str, worker: str, progress: Iterable[ContactProgress]
-    ) -> list[str]:
-        """End ``worker``'s leases on these contacts, saving each one's progress, in one
-        transaction (a worker that stops hands its waiting contacts back at once); returns
-        the ids it still held (the others' progress is left to their new owner)."""
-        released: list[str] = []
-        with self._tx() as cur:
-            for p in progress:
-                if leases.release(cur, campaign, worker, p, record=None, finish=_finish_once):
-                    released.append(p.contact_id)
-        return released
-
-    def drop_leases(self, campaign: str, worker: str, contact_ids: Iterable[str]) -> int:
-        """End ``worker``'s leases on these contacts leaving their progress as stored;
-        returns how many it still held."""
-        with self._tx() as cur:
-            rows = cur.execute(
-                "UPDATE autoinformer_contacts SET lease_owner = NULL, lease_until = NULL "
-                "WHERE campaign = %s AND contact_id = ANY(%s) AND lease_owner = %s "
-                "RETURNING contact_id",
-                (campaign, list(contact_ids), worker),
-            ).fetchall()
-        return len(rows)
-
-    # --- campaign-wide limits across workers (see postgres_shared) --------------------------
-
-    def hold_lines(
-        self, campaign: str, worker: str, *, lines: int, want: int, now: float, ttl: float
-    ) -> int:
-        """Renew ``worker``'s line slots and claim or give back slots toward ``want``; returns
-        how many it holds until ``now + ttl`` (see :func:`postgres_shared.hold_lines`)."""
-        with self._tx() as cur:
-            return shared.hold_lines(
-                cur, campaign, worker, lines=lines, want=want, now=now, ttl=ttl
-            )
-
-    def release_lines(self, campaign: str, worker: str) -> int:
-        """Give back every line slot ``worker`` holds; returns how many."""
-        with self._tx() as cur:
-            return shared.release_lines(cur, campaign, worker)
-
-    def lines_held(self, campaign: str, now: float) -> dict[str, int]:
-        """Live line slots per worker at ``now``."""
-        with self._tx() as cur:
-            return shared.lines_held(cur, campaign, now)
-
-    def abandon_totals(self, campaign: str, run: str, *, since: float) -> AbandonTotals:
-        """Live answers and abandons journaled by runs other than ``run`` (all, and in the
-        window from ``since``): what a worker's abandon guard adds to its own."""
-        with self._tx() as cur:
-            return shared.abandon_totals(cur, campaign, run, since=since)
-
-    def lease_outlook(self, campaign: str, worker: str) -> tuple[int, float | None]:
-        """(open contacts ``worker`` does not hold, the earliest time one may be takeable)."""
-        with self._tx() as cur:
-            return shared.outlook(cur, campaign, worker)
-
-    def release_lease(
-        self,
-        campaign: str,
-        worker: str,
-        progress: ContactProgress,
-        record: AttemptRecord | None = None,
-    ) -> bool:
-        """In one transaction: journal ``record``'s result, save ``progress``, end the lease.
-
-        Returns False when another worker had taken the lease over: the result is journaled
-        all the same (never lost), the contact's progress is left to the new owner.
-        """
-        if record is not None and record.outcome is None:
-            raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
-        with self._tx() as cur:
-            return leases.release(
-                cur, campaign, worker, progress, record=record, finish=_finish_once
-            )
-
-    def lease_holders(self, campaign: str) -> dict[str, tuple[str, float]]:
-        """Who holds which contact until when (expired leases included): for inspection."""
-        with self._tx() as cur:
-            rows = cur.execute(
-                "SELECT contact_id, lease_owner, lease_until FROM autoinformer_contacts "
-                "WHERE campaign = %s AND lease_owner IS NOT NULL",
-                (campaign,),
-            ).fetchall()
-        return {r["contact_id"]: (r["lease_owner"], r["lease_until"]) for r in rows}
-
     def close(self) -> None:
         self._pool.close()
-
-
-def _insert(cur: Cursor, record: AttemptRecord) -> None:
-    cur.execute(
-        f"INSERT INTO autoinformer_attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join(['%s'] * 16)})",
-        _attempt_row(record),
-    )
-
-
-def _already_begun(record: AttemptRecord) -> StoreError:
-    return StoreError(
-        f"attempt {record.attempt_no} of contact {record.contact_id!r} was already begun"
-    )
 
 
 def _display(conninfo: str) -> str:
@@ -748,53 +473,6 @@ def _display(conninfo: str) -> str:
         return "(an invalid connection string)"
     params.pop("password", None)
     return psycopg.conninfo.make_conninfo("", **params)
-
-
-def _finish(cur: Cursor, record: AttemptRecord) -> None:
-    row = _attempt_row(record)
-    cur.execute(
-        "UPDATE autoinformer_attempts SET number = %s, caller_id = %s, started_at = %s, "
-        "answered_at = %s, ended_at = %s, outcome = %s, cause = %s, digits = %s, operator = %s, "
-        "machine = %s, detail = %s, callback_result = %s WHERE attempt_id = %s",
-        (*row[4:], record.attempt_id),
-    )
-    if cur.rowcount == 0:
-        raise StoreError(f"attempt {record.attempt_id!r} was never begun")
-
-
-def _save(cur: Cursor, campaign: str, progress: ContactProgress) -> None:
-    cur.execute(
-        "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, reason = %s "
-        "WHERE campaign = %s AND contact_id = %s",
-        (
-            progress.state.value,
-            progress.attempts,
-            progress.next_at,
-            progress.reason,
-            campaign,
-            progress.contact_id,
-        ),
-    )
-
-
-def _finish_once(cur: Cursor, record: AttemptRecord) -> bool:
-    """:func:`_finish` only while the attempt has no result: False when it had one."""
-    row = _attempt_row(record)
-    cur.execute(
-        "UPDATE autoinformer_attempts SET number = %s, caller_id = %s, started_at = %s, "
-        "answered_at = %s, ended_at = %s, outcome = %s, cause = %s, digits = %s, operator = %s, "
-        "machine = %s, detail = %s, callback_result = %s "
-        "WHERE attempt_id = %s AND outcome IS NULL",
-        (*row[4:], record.attempt_id),
-    )
-    if cur.rowcount:
-        return True
-    found = cur.execute(
-        "SELECT 1 FROM autoinformer_attempts WHERE attempt_id = %s", (record.attempt_id,)
-    ).fetchone()
-    if found is None:
-        raise StoreError(f"attempt {record.attempt_id!r} was never begun")
-    return False
 
 
 def _migrate(db: psycopg.Connection[Any]) -> int:

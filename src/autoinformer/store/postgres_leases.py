@@ -47,7 +47,7 @@ from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState
 from autoinformer.records import AttemptRecord, ContactProgress
 
-__all__ = ["Lease", "LeaseLost", "begin", "release", "renew", "take"]
+__all__ = ["Lease", "LeaseLost", "begin", "lock_rows", "release", "renew", "take"]
 
 Cursor = psycopg.Cursor[dict[str, Any]]
 
@@ -164,12 +164,27 @@ def renew(
 
     A lease that expired but was not taken over is renewed; one another worker took is not.
     """
+    lock_rows(cur, campaign, contact_ids)
     rows = cur.execute(
         "UPDATE autoinformer_contacts SET lease_until = %s "
         "WHERE campaign = %s AND contact_id = ANY(%s) AND lease_owner = %s RETURNING contact_id",
         (now + ttl, campaign, list(contact_ids), worker),
     ).fetchall()
     return sorted(r["contact_id"] for r in rows)
+
+
+def lock_rows(cur: Cursor, campaign: str, contact_ids: Sequence[str]) -> None:
+    """Lock these contacts' rows in the order of their ids, before a transaction that updates
+    several: two such transactions (a worker renewing while it hands contacts back, two
+    workers handing back at once) then wait for each other in one order, never in a circle.
+    A take never waits (``SKIP LOCKED``) and a single-row update holds one lock: neither can
+    close a circle with these."""
+    if len(contact_ids) > 1:
+        cur.execute(
+            "SELECT 1 FROM autoinformer_contacts WHERE campaign = %s AND contact_id = ANY(%s) "
+            "ORDER BY contact_id FOR UPDATE",
+            (campaign, list(contact_ids)),
+        )
 
 
 def _hold(cur: Cursor, campaign: str, contact_id: str, worker: str, now: float) -> None:

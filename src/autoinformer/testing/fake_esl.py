@@ -39,7 +39,6 @@ import anyio
 import anyio.abc
 import attrs
 
-from autoinformer.testing.fake_esl_harness import esl_harness, main
 from autoinformer.testing.fake_esl_wire import (
     CORE_UUID,
     FakeChannel,
@@ -51,7 +50,7 @@ from autoinformer.testing.fake_esl_wire import (
 )
 from autoinformer.testing.parties import OPERATOR_TALK_SECONDS, party_for
 
-__all__ = ["FakeChannel", "FakeEslServer", "esl_harness", "main", "serialize_event"]
+__all__ = ["FakeChannel", "FakeEslServer", "main", "serialize_event"]
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -704,6 +703,39 @@ class FakeEslServer:
                 data = serialize_event(full, body, json_format=listener.json_format)
                 cache[listener.json_format] = data
             self._push(listener, data)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the fake on its own: ``python -m autoinformer.testing.fake_esl --port 8021``.
+
+    Prints ``fake ESL on 127.0.0.1:PORT`` once it listens (benchmarks read that line), then
+    serves until interrupted.
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="A fake FreeSWITCH Event Socket server.")
+    parser.add_argument("--port", type=int, default=8021)
+    parser.add_argument("--speed", type=float, default=1.0, help="model seconds per second")
+    parser.add_argument("--password", default="ClueCon")
+    parser.add_argument("--modules", default="mod_amd", help="comma-separated loaded modules")
+    options = parser.parse_args(argv)
+
+    async def serve() -> None:
+        server = FakeEslServer(
+            bind_port=options.port,
+            speed=options.speed,
+            password=options.password,
+            modules=frozenset(m for m in options.modules.split(",") if m),
+        )
+        async with server:
+            print(f"fake ESL on 127.0.0.1:{server.port}", flush=True)
+            await anyio.sleep_forever()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        anyio.run(serve)
+    sys.stdout.flush()
+    return 0
 
 
 if __name__ == "__main__":

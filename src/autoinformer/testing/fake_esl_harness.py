@@ -1,27 +1,25 @@
-"""The fake ESL server's conformance harness and command line.
+"""The fake ESL server's conformance harness.
 
 :func:`esl_harness` runs the backend conformance suite against
 :class:`~autoinformer.backends.esl.EslSwitch` on a
-:class:`~autoinformer.testing.fake_esl.FakeEslServer`; :func:`main` serves the fake on its own
-(``python -m autoinformer.testing.fake_esl``). Both are importable from
-:mod:`autoinformer.testing.fake_esl` too; the server is imported when used, so that module can
-re-export these without an import cycle.
+:class:`~autoinformer.testing.fake_esl.FakeEslServer`. It depends on the server, never the
+other way round (the server's command line, ``python -m autoinformer.testing.fake_esl``, lives
+with the server).
 """
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any
 
-import anyio
+from autoinformer.testing.fake_esl import FakeEslServer
 
 if TYPE_CHECKING:
     from autoinformer.backends.base import Switch
     from autoinformer.testing.conformance import SwitchHarness
 
-__all__ = ["esl_harness", "main"]
+__all__ = ["esl_harness"]
 
 
 def esl_harness(
@@ -49,8 +47,6 @@ def esl_harness(
 
     @asynccontextmanager
     async def session() -> Any:
-        from autoinformer.testing.fake_esl import FakeEslServer
-
         async with FakeEslServer(**options) as server:
             switch = EslSwitch(
                 port=server.port,
@@ -80,38 +76,3 @@ def esl_harness(
         machine_number="+15550100001",
         refused_destination="refused:+79500000001",
     )
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the fake on its own: ``python -m autoinformer.testing.fake_esl --port 8021``.
-
-    Prints ``fake ESL on 127.0.0.1:PORT`` once it listens (benchmarks read that line), then
-    serves until interrupted.
-    """
-    import argparse
-    import sys
-
-    parser = argparse.ArgumentParser(description="A fake FreeSWITCH Event Socket server.")
-    parser.add_argument("--port", type=int, default=8021)
-    parser.add_argument("--speed", type=float, default=1.0, help="model seconds per second")
-    parser.add_argument("--password", default="ClueCon")
-    parser.add_argument("--modules", default="mod_amd", help="comma-separated loaded modules")
-    options = parser.parse_args(argv)
-
-    async def serve() -> None:
-        from autoinformer.testing.fake_esl import FakeEslServer
-
-        server = FakeEslServer(
-            bind_port=options.port,
-            speed=options.speed,
-            password=options.password,
-            modules=frozenset(m for m in options.modules.split(",") if m),
-        )
-        async with server:
-            print(f"fake ESL on 127.0.0.1:{server.port}", flush=True)
-            await anyio.sleep_forever()
-
-    with contextlib.suppress(KeyboardInterrupt):
-        anyio.run(serve)
-    sys.stdout.flush()
-    return 0

@@ -36,10 +36,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import anyio
 import attrs
 
 from autoinformer.backends.base import Switch
@@ -57,11 +59,24 @@ from autoinformer.store.postgres_shared import CallerIdCapped, CallerIdRule
 from autoinformer.workers.commands import Begin, Close, Finish, Save, WorkerCommand, pair
 from autoinformer.workers.feed import LeaseFeed
 
-__all__ = ["Begin", "Close", "Finish", "Save", "WorkerMode", "caller_id_rule", "pair"]
+__all__ = [
+    "Begin",
+    "Close",
+    "Finish",
+    "Save",
+    "WorkerMode",
+    "caller_id_rule",
+    "pair",
+    "worker_mode",
+]
 
 log = logging.getLogger("autoinformer.workers")
 
+if TYPE_CHECKING:
+    from autoinformer.runtime import Runtime
+
 StoreCall = Callable[..., Awaitable[Any]]
+Send = Callable[[e.Event], Awaitable[None]]
 
 
 def caller_id_rule(pool: CallerIdPool, at: float) -> CallerIdRule | None:
@@ -112,6 +127,11 @@ class WorkerMode:
     refused: int = attrs.field(default=0, init=False)
     tending: bool = attrs.field(default=True, init=False)
     _taken: dict[str, int] = attrs.field(factory=dict, init=False)
+    """Each contact held -> the number of the take that brought it (a renewal that did not
+    find a contact released and taken again meanwhile must not call it lost)."""
+    _takes: int = attrs.field(default=0, init=False)
+    _poke: anyio.Event = attrs.field(factory=anyio.Event, init=False)
+    _claim_after: float = attrs.field(default=-math.inf, init=False)
 
     @run.default
     def _run_id(self) -> str:
@@ -122,6 +142,11 @@ class WorkerMode:
         """The campaign's name."""
         return self.campaign.name
 
+    def _drop(self, contact_id: str) -> None:
+        """The contact is no longer this worker's (released, closed, lost)."""
+        self.held.discard(contact_id)
+        self._taken.pop(contact_id, None)
+
     # --- contacts in ----------------------------------------------------------------------
 
     async def take(self) -> e.ContactsRestored:
@@ -131,7 +156,8 @@ class WorkerMode:
         leases = await self.store_call(feed.take, self.clock.now())
         for lease in leases:
             self.held.add(lease.contact_id)
-            self._taken[lease.contact_id] = self._taken.get(lease.contact_id, 0) + 1
+            self._takes += 1
+            self._taken[lease.contact_id] = self._takes
         unfinished = [r for lease in leases for r in lease.unfinished]
         if unfinished:
             taken_from = sorted({lease.taken_from or "?" for lease in leases if lease.unfinished})
@@ -181,7 +207,7 @@ class WorkerMode:
             return e.AttemptRefused(record.attempt_id, str(exc), caller_id_capped=True)
         except LeaseLost as exc:
             self.refused += 1
-            self.held.discard(record.contact_id)
+            self._drop(record.contact_id)
             return e.AttemptRefused(record.attempt_id, str(exc), lease_lost=True)
         return None
 
@@ -224,12 +250,12 @@ class WorkerMode:
         )
         if kept:
             return None
-        self.held.discard(progress.contact_id)  # taken over: the contact is not ours
+        self._drop(progress.contact_id)  # taken over: the contact is not ours
         return e.ContactsReleased((progress.contact_id,))
 
     def _released(self, progress: ContactProgress, kept: bool) -> e.Event | None:
         cid = progress.contact_id
-        self.held.discard(cid)
+        self._drop(cid)
         if not kept:
             log.info("contact %s had been taken over: its progress is its new owner's", cid)
         if progress.state is ContactState.SCHEDULED or not kept:
@@ -262,7 +288,8 @@ class WorkerMode:
             ]
             if lost:
                 log.warning("worker %s lost %d lease(s) to other workers", self.worker, len(lost))
-                self.held.difference_update(lost)
+                for cid in lost:
+                    self._drop(cid)
                 out.append(e.ContactsReleased(tuple(lost)))
         guard_window = getattr(self.core.pacing, "window_seconds", None)
         if hasattr(self.core.pacing, "others"):
@@ -297,6 +324,49 @@ class WorkerMode:
         )
         return e.LinesGranted(self.lines)
 
+    def want_lines(self) -> None:
+        """After the core handled an event: when it wants more lines than it holds, have the
+        tending task claim them soon (at most every second or ``lease_ttl / 9``, not at every
+        event while none is free)."""
+        if self.core.lines_wanted <= self.lines:
+            return
+        now = self.clock.now()
+        if now >= self._claim_after:
+            self._claim_after = now + min(1.0, self.ttl / 9.0)
+            self._poke.set()
+
+    async def tend_forever(self, send: Send, apply: Send) -> None:
+        """The tending task: every ``lease_ttl / 3`` renew the leases and read the totals
+        (:meth:`tend`), then follow the core's want of lines; between, claim lines as soon as
+        :meth:`want_lines` asks. ``send`` puts an event in the runtime's inbox; ``apply``
+        has the loop handle one and waits until it has."""
+        interval = self.ttl / 3.0
+        due = self.clock.now()
+        while True:
+            poked = self._poke
+            await _sleep_or(self.clock, due, poked)
+            if not self.tending:  # a test playing a worker that hangs: nothing renewed
+                due = self.clock.now() + interval
+                continue
+            if poked.is_set():
+                self._poke = anyio.Event()
+            if self.clock.now() >= due:
+                for event in await self.tend():
+                    await send(event)
+                due = self.clock.now() + interval
+            await self._follow_lines(send, apply)
+
+    async def _follow_lines(self, send: Send, apply: Send) -> None:
+        """Follow the core's want of lines. Growing: claim in the database, then grant.
+        Shrinking: the core hears the lower grant first (and the loop is waited for), then
+        the slots it does not use go back; so the workers' calls never pass the campaign's
+        lines, even for the moment between the two."""
+        want = self.core.lines_wanted
+        if want < self.lines:
+            await apply(e.LinesGranted(want))
+            want = max(want, len(self.core.calls))
+        await send(await self.hold_lines(want))
+
     # --- stopping ---------------------------------------------------------------------------
 
     async def release_idle(self) -> e.ContactsReleased | None:
@@ -318,12 +388,62 @@ class WorkerMode:
             return n + int(self.store.drop_leases(self.name, self.worker, untouched))
 
         released: int = await self.store_call(hand_back)
-        self.held.difference_update(idle)
+        for cid in idle:
+            self._drop(cid)
         log.info("worker %s handed %d contact(s) back", self.worker, released)
         return e.ContactsReleased(tuple(idle))
 
     async def exit(self) -> None:
-        """The run is over: hand back the contacts and every line slot."""
+        """The run is over: hand back the contacts not in a call and the line slots. Calls
+        still up (the run was cancelled: they outlive it on the switch) keep their lines
+        until the slots run out, as their contacts keep their leases until taken over."""
         await self.release_idle()
+        calls = len(self.core.calls)
+        if calls:
+            await self.hold_lines(calls)
+            return
         await self.store_call(self.store.release_lines, self.name, self.worker)
         self.lines = 0
+
+
+def worker_mode(runtime: Runtime) -> WorkerMode:
+    """The worker's side of ``runtime`` (``Runtime(worker=...)`` builds it)."""
+    assert runtime.worker is not None
+    ttl, lines = runtime.lease_ttl, runtime.campaign.lines
+    feed = LeaseFeed(
+        store=runtime.store,
+        campaign=runtime.campaign.name,
+        worker=runtime.worker,
+        ttl=ttl,
+        batch=min(runtime.page_size, max(20, 2 * lines)),
+        # a worker holds what it can call soon, not the list: outside the calling hours (every
+        # contact waits) one worker must not lease the whole campaign and renew it all night
+        max_loaded=min(runtime.max_loaded, max(100, 10 * lines)),
+        poll=ttl / 3.0,
+    )
+    return WorkerMode(
+        store=runtime.store,
+        campaign=runtime.campaign,
+        worker=runtime.worker,
+        ttl=ttl,
+        clock=runtime.clock,
+        core=runtime.core,
+        switch=runtime.switch,
+        feed=feed,
+        store_call=runtime._store_call,
+    )
+
+
+async def _sleep_or(clock: Clock, deadline: float, event: anyio.Event) -> None:
+    """Sleep until ``deadline`` on ``clock`` or until ``event`` is set, whichever first."""
+    if event.is_set():
+        return
+    async with anyio.create_task_group() as tg:
+
+        async def watch() -> None:
+            await event.wait()
+            tg.cancel_scope.cancel()
+
+        tg.start_soon(watch)
+        await clock.sleep_until(deadline)
+        tg.cancel_scope.cancel()

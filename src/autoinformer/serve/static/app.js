@@ -6,6 +6,7 @@ const main = document.getElementById("main");
 const XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 let stream = null;
 let poller = null;
+const WATCH_MS = 2000;  // how often a page whose stream has ended looks at the campaign again
 
 const EXAMPLE = `[campaign]
 name = "HOA debt reminder"
@@ -167,9 +168,32 @@ function row(label, value) {
 
 function listen(id) {
   if (stream) stream.close();
-  stream = new EventSource(`/api/campaigns/${encodeURIComponent(id)}/events`);
-  stream.addEventListener("status", (event) => render(JSON.parse(event.data)));
-  stream.addEventListener("end", () => { stream.close(); stream = null; });
+  if (poller) { clearInterval(poller); poller = null; }
+  const mine = new EventSource(`/api/campaigns/${encodeURIComponent(id)}/events`);
+  stream = mine;
+  mine.addEventListener("status", (event) => render(JSON.parse(event.data)));
+  mine.addEventListener("end", () => {
+    mine.close();
+    if (stream !== mine) return;  // a newer stream has taken over: leave it be
+    stream = null;
+    watch(id);
+  });
+}
+
+// A stream ends with its run, but the campaign may be fed a list and started again from
+// anywhere (another page, a script over the API): look now and then, and listen again as soon
+// as it runs, so the counters never stay at the last run's figures.
+function watch(id) {
+  if (poller) clearInterval(poller);
+  const mine = setInterval(async () => {
+    try {
+      const c = await api("GET", `/api/campaigns/${encodeURIComponent(id)}`);
+      if (poller !== mine) return;  // the page moved on while we asked
+      render(c);
+      if (["running", "paused"].includes(c.state) || c.ending) listen(id);
+    } catch (error) { /* a failed look is retried by the next one */ }
+  }, WATCH_MS);
+  poller = mine;
 }
 
 function showReport(report) {
