@@ -210,14 +210,10 @@ def test_run_as_a_worker_says_its_name_and_what_it_finished(
         assert ClockAnchor.from_text(store.get_meta("HOA debt", "fleet_clock")) == anchor
 
 
-@pytest.mark.xfail(
-    reason="the workers branch: a lone worker exits while retries are still scheduled "
-    "(its campaign is finished by the next worker or run), see the #17 fleet report",
-    strict=False,
-)
 def test_a_lone_worker_runs_its_campaign_to_the_end(
     postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """Retries still scheduled keep a worker running (an earlier workers branch exited)."""
     toml = _campaign(tmp_path, None)
     text = toml.read_text().replace('"09:00-20:00"', '"00:00-24:00"').replace("mon-fri", "mon-sun")
     toml.write_text(text)
