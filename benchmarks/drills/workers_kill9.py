@@ -42,7 +42,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -254,10 +254,11 @@ def _anchor(db: Any) -> tuple[float, float, float] | None:
 class Sampler(threading.Thread):
     """Counts, every ``interval`` seconds, the calls in flight of the live workers.
 
-    A call in flight is an attempt journaled and not finished whose contact is leased to a
-    live worker process and which that process began (begun after it started, on the shared
-    clock): the attempts a killed process left are not calls any more (its simulated switch
-    died with it) until they are reconciled.
+    A call in flight is an attempt journaled and not finished that a live worker process
+    began: journaled by that worker (the attempts' ``journaled_by``, ``NAME/run``) after the
+    process started, on the shared clock. The attempts a killed process left are not calls
+    any more (its simulated switch died with it), even while the worker that took their
+    contacts over has not reconciled them yet.
     """
 
     def __init__(self, url: str, fleet: Fleet, interval: float) -> None:
@@ -292,12 +293,15 @@ class Sampler(threading.Thread):
         if not since:
             return
         rows = db.execute(
-            "SELECT c.lease_owner, a.started_at FROM autoinformer_attempts a "
-            "JOIN autoinformer_contacts c USING (campaign, contact_id) "
-            "WHERE a.campaign = %s AND a.outcome IS NULL AND c.lease_owner = ANY(%s)",
-            (CAMPAIGN, list(since)),
+            "SELECT journaled_by, started_at FROM autoinformer_attempts "
+            "WHERE campaign = %s AND outcome IS NULL",
+            (CAMPAIGN,),
         ).fetchall()
-        flying = [(owner, at) for owner, at in rows if at >= since[owner] - 1e-6]
+        flying = []
+        for run, at in rows:
+            name = str(run).split("/")[0]
+            if name in since and at >= since[name] - 1e-6:
+                flying.append((str(run), at))
         self.samples += 1
         if len(flying) > self.max_in_flight:
             self.max_in_flight = len(flying)
@@ -581,6 +585,7 @@ def drill(url: str, settings: DrillSettings, workdir: Path) -> dict[str, Any]:
             "rewritten": rewritten,
             "samples": sampler.samples,
             "max_in_flight_sampled": sampler.max_in_flight,
+            "max_in_flight_by_run": dict(Counter(run for run, _ in sampler.worst)),
             "sampler_error": sampler.error,
             "failures": failures,
             "wall_seconds": round(wall, 1),
