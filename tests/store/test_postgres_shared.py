@@ -248,3 +248,17 @@ def test_workers_starting_at_once_agree_on_one_meta_value(store: Any, other: Any
     assert store.meta_once(CAMPAIGN, "call_id_salt", "first") == "first"
     assert other.meta_once(CAMPAIGN, "call_id_salt", "second") == "first"
     assert store.get_meta(CAMPAIGN, "call_id_salt") == "first"
+
+
+def test_a_worker_over_its_share_sees_another_short_only_if_it_wants_lines(store: Any) -> None:
+    assert store.hold_lines(CAMPAIGN, "A", lines=9, want=9, now=0.0, ttl=10.0) == 9
+    assert store.line_share(CAMPAIGN, "A", lines=9, now=1.0).short is False  # alone
+    assert store.hold_lines(CAMPAIGN, "B", lines=9, want=1, now=1.0, ttl=10.0) == 0
+    share = store.line_share(CAMPAIGN, "A", lines=9, now=2.0)
+    assert (share.fair, share.free, share.short) == (5, 0, True)  # B wants 1, holds 0
+    assert store.hold_lines(CAMPAIGN, "A", lines=9, want=5, now=2.0, ttl=10.0) == 5
+    assert store.hold_lines(CAMPAIGN, "B", lines=9, want=1, now=3.0, ttl=10.0) == 1
+    share = store.line_share(CAMPAIGN, "A", lines=9, now=4.0)
+    assert (share.free, share.short) == (3, False)  # B has what it wants: A may take the rest
+    assert store.release_lines(CAMPAIGN, "B") == 1
+    assert store.line_share(CAMPAIGN, "A", lines=9, now=5.0).fair == 9  # B gone

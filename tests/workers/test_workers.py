@@ -62,6 +62,8 @@ class Lines:
         self.placed: list[str] = []  # every call id originated, on any switch
         self.busy = anyio.Event()  # the first switch has two calls up
         self.first = anyio.Event()  # a call was placed
+        self.holders = 0  # the most workers holding lines at once (sampled)
+        self.samples: list[tuple[float, dict[str, int]]] = []  # (time, lines per worker)
 
     def switch(self, clock: LoopClock) -> SimSwitch:
         lines = self
@@ -141,6 +143,8 @@ async def _run_workers(
         while True:
             held = await anyio.to_thread.run_sync(store.lines_held, campaign.name, clock.now())
             slots.append(sum(held.values()))
+            lines.holders = max(lines.holders, len(held))
+            lines.samples.append((clock.now(), held))
             await anyio.sleep(0.5)
 
     scopes = [anyio.CancelScope() for _ in runtimes]
@@ -151,6 +155,7 @@ async def _run_workers(
                 for sw, rt, scope in zip(lines.switches, runtimes, scopes, strict=True):
 
                     async def one(sw: SimSwitch = sw, rt: Runtime = rt, scope: Any = scope) -> None:
+                        await anyio.sleep(kw.get("starts", {}).get(rt.worker, 0.0))
                         with scope:
                             async with sw:
                                 await rt.run()
@@ -172,6 +177,7 @@ async def test_four_workers_finish_every_contact_once_within_the_lines(store: An
     runtimes, lines = await _run_workers(store, campaign, _contacts(160), names)
     attempts = _check_finished_once(store, campaign.name, 160)
     assert 0 < lines.peak <= campaign.lines
+    assert lines.holders >= 3  # the lines were shared, not kept by the first to claim them
     # the work was shared, and retries went to whichever worker was free
     by_worker = collections.Counter(rt.worker_mode.feed.taken for rt in runtimes)  # type: ignore[union-attr]
     assert all(rt.worker_mode.feed.taken > 0 for rt in runtimes)  # type: ignore[union-attr]
@@ -421,3 +427,29 @@ async def test_outside_the_calling_hours_no_worker_leases_the_whole_list(store: 
     assert len(waiting) == 200  # handed back with the window's opening as their time
     opening = 1_767_261_600.0 + 2 * 3600  # 12:00 UTC that day
     assert {p.next_at for p in waiting} == {opening}
+
+
+@pytest.mark.anyio
+async def test_a_worker_that_comes_later_gets_a_fair_share_of_the_lines(store: Any) -> None:
+    """w1 starts alone and holds every line (plenty to call, calls ringing 30 s); w2 comes a
+    minute later: w1 gives lines back as its calls end, down to its share, and w2 calls
+    with the rest while w1 still has work."""
+    campaign = _campaign(lines=6, retry=RetryPolicy.simple(attempts=1))
+    contacts = [Contact(id=f"r{i:03d}", phones=(f"+7950{i:06d}3",)) for i in range(300)]
+    clock_start: list[float] = []
+
+    async def note_start(runtimes: list[Runtime], scopes: list[anyio.CancelScope]) -> None:
+        clock_start.append(runtimes[0].clock.now())
+
+    _, lines = await _run_workers(
+        store, campaign, contacts, ["w1", "w2"], note_start, starts={"w2": 60.0}
+    )
+    _check_finished_once(store, campaign.name, 300)
+    t0 = clock_start[0]
+    alone = [h for t, h in lines.samples if t0 + 10 < t < t0 + 55]
+    assert alone
+    assert max(h.get("w1", 0) for h in alone) == 6  # alone, it had them all
+    shared = [h for t, h in lines.samples if t0 + 150 < t < t0 + 400]
+    assert shared
+    assert all(h.get("w1", 0) <= 3 for h in shared)  # its share, once its calls ended
+    assert any(h.get("w2", 0) >= 3 for h in shared)

@@ -37,9 +37,11 @@ __all__ = [
     "AbandonTotals",
     "CallerIdCapped",
     "CallerIdRule",
+    "LineShare",
     "abandon_totals",
     "check_caller_id",
     "hold_lines",
+    "line_share",
     "lines_held",
     "outlook",
     "release_lines",
@@ -58,8 +60,16 @@ CREATE TABLE autoinformer_lines (
     until    DOUBLE PRECISION,
     PRIMARY KEY (campaign, slot)
 );
+CREATE TABLE autoinformer_line_wants (
+    campaign TEXT NOT NULL,
+    worker   TEXT NOT NULL,
+    want     INTEGER NOT NULL,
+    until    DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (campaign, worker)
+);
 """
-"""Schema version 3: who journaled each attempt, the caller-ID index, the line slots."""
+"""Schema version 3: who journaled each attempt, the caller-ID index, the line slots and
+what each worker wants of them."""
 
 
 class CallerIdCapped(StoreError):
@@ -135,6 +145,12 @@ def hold_lines(
     want = max(0, min(want, lines))
     until = now + ttl
     cur.execute(
+        "INSERT INTO autoinformer_line_wants (campaign, worker, want, until) "
+        "VALUES (%s, %s, %s, %s) ON CONFLICT (campaign, worker) "
+        "DO UPDATE SET want = excluded.want, until = excluded.until",
+        (campaign, worker, want, until),
+    )
+    cur.execute(
         "INSERT INTO autoinformer_lines (campaign, slot) SELECT %s, s FROM generate_series(1, %s) "
         "AS s ON CONFLICT DO NOTHING",
         (campaign, lines),
@@ -172,8 +188,53 @@ def hold_lines(
     return count
 
 
+@attrs.frozen
+class LineShare:
+    """How the campaign's lines stand for one worker.
+
+    Attributes:
+        fair: the lines over the workers at work (holding contacts or lines), rounded up.
+        free: slots nobody holds.
+        short: another worker at work holds fewer than ``fair``.
+    """
+
+    fair: int
+    free: int
+    short: bool
+
+
+def line_share(cur: Cursor, campaign: str, worker: str, *, lines: int, now: float) -> LineShare:
+    """Where ``worker`` stands among the workers that want lines (their last
+    :func:`hold_lines`, still live): the fair share is the lines over them, rounded up; one is
+    short when it wants more than it holds and holds less than a share. A worker over its
+    share gives lines back while another is short (the lines follow the work, and the worker
+    that came first does not keep them all); with nobody short, it may use every free line."""
+    rows = cur.execute(
+        "SELECT w.worker, w.want, (SELECT count(*) FROM autoinformer_lines l "
+        "  WHERE l.campaign = w.campaign AND l.owner = w.worker AND l.until > %(now)s "
+        "  AND l.slot <= %(lines)s) AS n "
+        "FROM autoinformer_line_wants w WHERE w.campaign = %(c)s AND w.until > %(now)s "
+        "AND w.want > 0",
+        {"c": campaign, "now": now, "lines": lines},
+    ).fetchall()
+    wanting = len({r["worker"] for r in rows} | {worker})
+    fair = -(-lines // wanting)
+    held = cur.execute(
+        "SELECT count(*) AS n FROM autoinformer_lines WHERE campaign = %s AND until > %s "
+        "AND slot <= %s AND owner IS NOT NULL",
+        (campaign, now, lines),
+    ).fetchone()
+    free = max(0, lines - (int(held["n"]) if held else 0))
+    short = any(r["worker"] != worker and int(r["n"]) < min(fair, int(r["want"])) for r in rows)
+    return LineShare(fair, free, short)
+
+
 def release_lines(cur: Cursor, campaign: str, worker: str) -> int:
-    """Give back every slot ``worker`` holds (it stops); returns how many."""
+    """Give back every slot ``worker`` holds (it stops), and its want; returns how many."""
+    cur.execute(
+        "DELETE FROM autoinformer_line_wants WHERE campaign = %s AND worker = %s",
+        (campaign, worker),
+    )
     rows = cur.execute(
         "UPDATE autoinformer_lines SET owner = NULL, until = NULL WHERE campaign = %s "
         "AND owner = %s RETURNING slot",

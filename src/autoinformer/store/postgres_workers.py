@@ -221,6 +221,12 @@ class WorkerMethods:
                 cur, campaign, worker, lines=lines, want=want, now=now, ttl=ttl
             )
 
+    def line_share(self, campaign: str, worker: str, *, lines: int, now: float) -> shared.LineShare:
+        """Where ``worker`` stands among the workers at work: fair share, free slots, whether
+        another is short (see :func:`postgres_shared.line_share`)."""
+        with self._tx() as cur:
+            return shared.line_share(cur, campaign, worker, lines=lines, now=now)
+
     def release_lines(self, campaign: str, worker: str) -> int:
         """Give back every line slot ``worker`` holds; returns how many."""
         with self._tx() as cur:

@@ -25,11 +25,14 @@ contacts and limits come from. This module holds that difference:
 - **Tending** (:meth:`WorkerMode.tend`, every ``lease_ttl / 3``): renew the leases of every
   contact held (those lost leave the core unless in a call: a live call goes on and its
   result is still journaled), renew and resize the line slots toward the core's
-  :attr:`~autoinformer.core.DialerCore.lines_wanted` (``LinesGranted``), and bring the other
-  workers' answers and abandons to the abandon guard (``CampaignTotals``).
+  :attr:`~autoinformer.core.DialerCore.lines_wanted` (``LinesGranted``; no more than a fair
+  share while another worker wants lines it cannot get), and bring the other workers'
+  answers and abandons to the abandon guard (``CampaignTotals``). Between renewals, lines
+  are claimed as soon as the core wants more than it holds (:meth:`WorkerMode.want_lines`).
 - **Stopping**: the contacts not in a call are released at once, and every line slot at the
-  end, so the others carry on without waiting for the ttl. A worker that dies (``kill -9``)
-  costs the campaign its leases' ttl: its contacts and lines wait that long at most.
+  end (calls still up keep theirs), so the others carry on without waiting for the ttl. A
+  worker that dies (``kill -9``) costs the campaign its leases' ttl: its contacts and lines
+  wait that long at most.
 """
 
 from __future__ import annotations
@@ -131,6 +134,8 @@ class WorkerMode:
     find a contact released and taken again meanwhile must not call it lost)."""
     _takes: int = attrs.field(default=0, init=False)
     _poke: anyio.Event = attrs.field(factory=anyio.Event, init=False)
+    share: int = attrs.field(default=0, init=False)
+    """This worker's fair share of the lines, as last read."""
     _claim_after: float = attrs.field(default=-math.inf, init=False)
 
     @run.default
@@ -350,22 +355,40 @@ class WorkerMode:
                 continue
             if poked.is_set():
                 self._poke = anyio.Event()
-            if self.clock.now() >= due:
+            renewed = self.clock.now() >= due
+            if renewed:
                 for event in await self.tend():
                     await send(event)
                 due = self.clock.now() + interval
-            await self._follow_lines(send, apply)
+            await self._follow_lines(send, apply, look=renewed)
 
-    async def _follow_lines(self, send: Send, apply: Send) -> None:
-        """Follow the core's want of lines. Growing: claim in the database, then grant.
-        Shrinking: the core hears the lower grant first (and the loop is waited for), then
-        the slots it does not use go back; so the workers' calls never pass the campaign's
-        lines, even for the moment between the two."""
+    async def _follow_lines(self, send: Send, apply: Send, *, look: bool) -> None:
+        """Follow the core's want of lines, up to a fair share when other workers wait for
+        lines and none is free. Growing: claim in the database, then grant. Shrinking: the
+        core hears the lower grant first (and the loop is waited for), then the slots its
+        calls do not use go back as they end; so the workers' calls never pass the
+        campaign's lines, even for the moment between the two. The share is read again at
+        each renewal (``look``: workers come and go), and whenever the want passes it."""
         want = self.core.lines_wanted
+        if want > self.share or (look and want > 1):
+            now = self.clock.now()  # read here: the store call runs in a worker thread
+            share = await self.store_call(
+                lambda: self.store.line_share(
+                    self.name, self.worker, lines=self.campaign.lines, now=now
+                )
+            )
+            self.share = share.fair
+            if share.short:  # others wait for lines: no more than a share (or what it has)
+                want = min(want, max(share.fair, self.lines if share.free else 0))
+        keep = want
         if want < self.lines:
             await apply(e.LinesGranted(want))
-            want = max(want, len(self.core.calls))
-        await send(await self.hold_lines(want))
+            keep = max(want, len(self.core.calls))  # calls up keep their lines until they end
+        held = await self.hold_lines(keep)
+        log.debug(
+            "worker %s lines: want %d, hold %d, grant %d", self.worker, want, keep, held.count
+        )
+        await send(e.LinesGranted(min(held.count, want)))
 
     # --- stopping ---------------------------------------------------------------------------
 
