@@ -48,12 +48,12 @@ from autoinformer.errors import (
     SpeechUnavailable,
     StoreError,
 )
+from autoinformer.feed import ClosedHistory, ContactFeed, Kind, closed_history
 from autoinformer.outcomes import ContactState, HangupCause
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
 from autoinformer.speech import Template
 from autoinformer.store.base import Store
-from autoinformer.store.feed import ClosedHistory, ContactFeed, Kind, closed_history
 from autoinformer.summary import (
     SMS_SENT_KEY,
     RunSummary,
@@ -183,7 +183,7 @@ class Runtime:
             slow consumer holds the dialer back rather than losing results.
         page_size: contacts read from the store at a time. A start reads the contacts in
             call and one page, never the whole campaign; more are paged in as the core
-            needs them (:class:`~autoinformer.store.feed.ContactFeed`).
+            needs them (:class:`~autoinformer.feed.ContactFeed`).
         max_loaded: no more queued contacts are paged in while the core holds this many
             open ones besides its scheduled retries (outside the calling hours every contact
             waits: memory stays bounded).
@@ -253,9 +253,37 @@ class Runtime:
         self.core = DialerCore(**kwargs)
         self._inbox_send, self._inbox = anyio.create_memory_object_stream[object](math.inf)
         if self.worker is not None:
-            from autoinformer.workers.mode import worker_mode  # needs PostgreSQL's driver
+            self._w = self._worker_side(self.worker)
 
-            self._w = worker_mode(self)
+    def _worker_side(self, worker: str) -> WorkerMode:
+        """The worker's side of this runtime: its lease feed and :class:`WorkerMode`."""
+        from autoinformer.workers.feed import LeaseFeed  # they need PostgreSQL's driver
+        from autoinformer.workers.mode import WorkerMode
+
+        ttl, lines = self.lease_ttl, self.campaign.lines
+        feed = LeaseFeed(
+            store=self.store,
+            campaign=self.campaign.name,
+            worker=worker,
+            ttl=ttl,
+            batch=min(self.page_size, max(20, 2 * lines)),
+            # a worker holds what it can call soon, not the list: outside the calling hours
+            # (every contact waits) one worker must not lease the whole campaign and renew it
+            # all night
+            max_loaded=min(self.max_loaded, max(100, 10 * lines)),
+            poll=ttl / 3.0,
+        )
+        return WorkerMode(
+            store=self.store,
+            campaign=self.campaign,
+            worker=worker,
+            ttl=ttl,
+            clock=self.clock,
+            core=self.core,
+            switch=self.switch,
+            feed=feed,
+            store_call=self._store_call,
+        )
 
     @property
     def worker_mode(self) -> WorkerMode | None:
@@ -506,7 +534,7 @@ class Runtime:
 
     async def _refill(self) -> None:
         """Page contacts in from the store while the core wants more (see
-        :class:`~autoinformer.store.feed.ContactFeed`), then set the feed's own wake-up."""
+        :class:`~autoinformer.feed.ContactFeed`), then set the feed's own wake-up."""
         if self._w is not None:
             await self._refill_worker(self._w)
             return

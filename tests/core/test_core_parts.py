@@ -16,6 +16,7 @@ from autoinformer.backends.base import (
     CallEnded,
     CallProgress,
     DigitReceived,
+    LinesAvailable,
     MachineDetected,
     PlaybackFinished,
 )
@@ -85,6 +86,7 @@ def test_every_event_type_has_its_one_handler() -> None:
         DigitReceived,
         MachineDetected,
         PlaybackFinished,
+        LinesAvailable,  # a switch set's members came or went
     )
     core_events = (
         e.Abort,

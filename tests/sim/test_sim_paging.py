@@ -1,7 +1,7 @@
 """Resume at scale in virtual time (#13 item 7): the driver pages the store as the runtime does.
 
 ``simulate`` with a store reads the campaign's open contacts a page at a time
-(:class:`~autoinformer.store.feed.ContactFeed`) and forgets finished ones. Its results are held
+(:class:`~autoinformer.feed.ContactFeed`) and forgets finished ones. Its results are held
 to those of the same campaign read whole (one page larger than the list), fresh and resumed
 after a stop; a counting store shows how much a start reads.
 """

@@ -19,6 +19,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore
 from autoinformer.core import events as e
 from autoinformer.core.abandon_guard import AbandonGuard
+from autoinformer.feed import ContactFeed, closed_history
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.pacing import BroadcastPacing
 from autoinformer.policy.callerid import CallerIdPool
@@ -30,7 +31,6 @@ from autoinformer.script import Script, menu, transfer
 from autoinformer.sim.driver import load_from_store
 from autoinformer.store import MemoryStore, SqliteStore
 from autoinformer.store.base import OPEN_STATES, Store
-from autoinformer.store.feed import ContactFeed, closed_history
 
 NOW = 1_767_700_800.0  # 2026-01-06 12:00 UTC
 POOL = ("+74950000001", "+74950000002", "+74950000003")

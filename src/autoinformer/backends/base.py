@@ -166,6 +166,19 @@ class BackendGap:
 
 
 @attrs.frozen
+class LinesAvailable:
+    """The switch can carry at most ``lines`` customer calls now (None: no limit of its own).
+
+    Sent by a switch whose capacity changes while it runs: a :class:`~autoinformer.backends.
+    multi.SwitchSet` when one of its members with a ``lines`` share goes away or comes back.
+    The core dials within it as within the campaign's own ``lines``, so the calls the
+    switches cannot take are not placed (and journaled "not placed") one by one.
+    """
+
+    lines: int | None
+
+
+@attrs.frozen
 class Orphan:
     """A call a process left up on the switch (it died without hanging up), found at start.
 
@@ -190,6 +203,7 @@ SwitchEvent = (
     | Bridged
     | CallEnded
     | BackendGap
+    | LinesAvailable
 )
 
 

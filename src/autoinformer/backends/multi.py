@@ -35,10 +35,11 @@ about switches, learnt only from their I/O (errors, event streams, reconnects). 
 the core, the runtime and the simulator stay unchanged, a set passes the same contract as
 one switch, and "the campaign pauses" keeps its meaning: no switch at all can take a call.
 
-What the core cannot know: the lines a set has *now*. When a member with a ``lines`` cap is
-away and the campaign's ``lines`` exceed what the others have, the extra originates fail with
-BackendUnavailable (journaled not placed, no attempt spent) and the core probes; give the
-campaign no more lines than the members would have with one of them away to avoid it.
+The lines a set has *now*: when members with ``lines`` shares go away or come back, the set
+says so in its stream (:class:`~autoinformer.backends.base.LinesAvailable`: the lines of the
+members that are up, None while an uncapped member is up), and the core dials within it. So a
+campaign of 20 lines over two switches of 10 runs on 10 while one is away, instead of sending
+the other 10 calls to a switch that has no room (each journaled "not placed").
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ from autoinformer.backends.base import (
     BackendGap,
     CallAnswered,
     CallEnded,
+    LinesAvailable,
     Media,
     Orphan,
     Switch,
@@ -126,6 +128,7 @@ class SwitchSet(Switch):
         self._tg: anyio.abc.TaskGroup | None = None
         self._closing = False
         self._watch_scope: anyio.CancelScope | None = None  # made in the loop, at connect
+        self._lines_said: int | None = self.lines_now(everyone=True)
         self._send: MemoryObjectSendStream[SwitchEvent]
         self._receive: MemoryObjectReceiveStream[SwitchEvent]
         self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](event_buffer)
@@ -146,6 +149,18 @@ class SwitchSet(Switch):
     def connected(self) -> bool:
         """True while at least one member is reachable."""
         return any(self._reachable(slot) for slot in self._slots)
+
+    def lines_now(self, *, everyone: bool = False) -> int | None:
+        """The customer calls the set can carry now: the ``lines`` of the members that are up
+        (``everyone``: of all of them), None when an uncapped member is among them."""
+        total = 0
+        for slot in self._slots:
+            if not (everyone or self._reachable(slot)):
+                continue
+            if slot.member.lines is None:
+                return None
+            total += slot.member.lines
+        return total
 
     def status(self) -> tuple[MemberStatus, ...]:
         """Each member now: reachable, its calls, its share, calls placed and written off."""
@@ -176,6 +191,7 @@ class SwitchSet(Switch):
         if self._tg is not None:
             return
         self._send, self._receive = anyio.create_memory_object_stream[SwitchEvent](self._buffer)
+        self._lines_said = self.lines_now(everyone=True)
         for slot in self._slots:  # a set connected again after close starts afresh
             slot.connected_once = slot.stream_ok = slot.gone = False
             slot.away_since = slot.stream_failed_at = slot.fatal = None
@@ -391,6 +407,8 @@ class SwitchSet(Switch):
         """What the set passes on of a member's event, its books updated first."""
         if isinstance(event, BackendGap):
             return self._gap(slot, event)
+        if isinstance(event, LinesAvailable):  # a member's own: the set says its total
+            return []
         call_id = event.call_id
         if call_id in slot.written_off:  # the core ended it already
             if isinstance(event, CallEnded):
@@ -593,4 +611,10 @@ class SwitchSet(Switch):
                     and (slot.active or slot.legs)
                 ):
                     await self._write_off(slot, slot.why or "away")
+            lines = self.lines_now()
+            if lines != self._lines_said:
+                self._lines_said = lines
+                said = "any number of" if lines is None else str(lines)
+                log.warning("the switches up can carry %s calls now", said)
+                await self._send.send(LinesAvailable(lines))
             await self._sleep(_WATCH)

@@ -41,6 +41,7 @@ from autoinformer.backends.base import (
     CallEnded,
     CallProgress,
     DigitReceived,
+    LinesAvailable,
     MachineDetected,
     PlaybackFinished,
 )
@@ -145,6 +146,7 @@ class DialerCore:
     _last_wake: float | None = attrs.field(default=None, init=False)
     _release_after: float | None = attrs.field(default=None, init=False)
     _granted: int | None = attrs.field(default=None, init=False)
+    _switch_lines: int | None = attrs.field(default=None, init=False)
     _demand: int = attrs.field(default=0, init=False)
 
     def __attrs_post_init__(self) -> None:
@@ -267,10 +269,21 @@ class DialerCore:
         """With a grant: the lines this worker would use now, its calls in progress plus what
         the pacing asked for at the last dialling (up to the campaign's ``lines``); the
         runtime claims or gives back lines to follow it. Without a grant: the calls."""
-        return min(self.campaign.lines, max(self._demand, len(self._table.calls)))
+        return min(self._lines(), max(self._demand, len(self._table.calls)))
+
+    @property
+    def switch_lines(self) -> int | None:
+        """The calls the switch says it can carry now (:class:`~autoinformer.backends.base.
+        LinesAvailable`: a switch set with members away); None: it has not said."""
+        return self._switch_lines
+
+    def _lines(self) -> int:
+        """The campaign's lines, within what the switch can carry now."""
+        lines = self.campaign.lines
+        return lines if self._switch_lines is None else min(lines, self._switch_lines)
 
     def _line_cap(self) -> int:
-        lines = self.campaign.lines
+        lines = self._lines()
         return lines if self._granted is None else min(lines, self._granted)
 
     def unplaced(self, contact_id: str) -> int:
@@ -423,6 +436,11 @@ class DialerCore:
 
     def _on_lines(self, now: float, event: e.LinesGranted, out: list[c.Command]) -> None:
         self._granted = event.count
+
+    def _on_switch_lines(self, now: float, event: LinesAvailable, out: list[c.Command]) -> None:
+        """The switch set's members came or went: dial within what it can carry now (the
+        calls beyond it would only be refused, each journaled "not placed")."""
+        self._switch_lines = event.lines
 
     def _on_totals(self, now: float, event: e.CampaignTotals, out: list[c.Command]) -> None:
         if isinstance(self.pacing, SharedAbandonGuard):
@@ -829,6 +847,7 @@ _HANDLERS: dict[type, _Handler] = {
     e.Abort: DialerCore._on_abort,
     e.Stop: DialerCore._on_stop,
     e.LinesGranted: DialerCore._on_lines,
+    LinesAvailable: DialerCore._on_switch_lines,
     e.CampaignTotals: DialerCore._on_totals,
     e.AttemptRefused: DialerCore._on_refused,
     e.ContactsReleased: DialerCore._on_released,

@@ -153,7 +153,7 @@ class GuardHistory:
 
     Two sources build it: the records a restore brings (:func:`guard_history`) and the
     store's aggregates over finished contacts that are never paged in
-    (:func:`autoinformer.store.feed.closed_history`). Both count with :meth:`tally` and hand
+    (:func:`autoinformer.feed.closed_history`). Both count with :meth:`tally` and hand
     it over with :meth:`apply`, so the two cannot come to count differently.
     """
 

@@ -18,7 +18,7 @@ core releases while it rings (a :class:`~autoinformer.pacing.base.ReleasingPolic
 drawn answer is void, and it ends at once with our cause, unanswered.
 
 With a store, the campaign's contacts are paged in as the runtime pages them
-(:class:`~autoinformer.store.feed.ContactFeed`: the calls in flight, the first queued and due
+(:class:`~autoinformer.feed.ContactFeed`: the calls in flight, the first queued and due
 pages at start, the next pages as the core's line runs low or retries come due) and a contact
 is forgotten once finished (the store keeps it), so a resumed million-contact store starts
 calling in under a second. With ``keep_results=False`` (the CLI: the store has them) the
@@ -53,13 +53,13 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.dialer import DialerCore, DoNotCall
+from autoinformer.feed import ContactFeed, closed_history
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.sim.media import playback_error, wav_seconds
 from autoinformer.sim.model import CallModel, PartiesModel
 from autoinformer.store.base import OPEN_STATES, Store
-from autoinformer.store.feed import ContactFeed, closed_history
 
 __all__ = ["DEFAULT_START", "SimResult", "Simulation", "simulate"]
 
@@ -192,7 +192,7 @@ class Simulation:
         self, *, page_size: int = 2000, max_loaded: int = 50_000, claimers: Collection[str] = ()
     ) -> None:
         """Take the campaign's contacts from :attr:`store` at :attr:`start`, a page at a time
-        (the runtime's :class:`~autoinformer.store.feed.ContactFeed`), instead of events
+        (the runtime's :class:`~autoinformer.feed.ContactFeed`), instead of events
         given with :meth:`at`. Reads the first page now (blocking); the rest as the run needs
         them. A finished store gives the core nothing, and the run ends at once.
 

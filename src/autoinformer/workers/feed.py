@@ -1,4 +1,4 @@
-"""Contacts by lease: what :class:`~autoinformer.store.feed.ContactFeed` is to one process,
+"""Contacts by lease: what :class:`~autoinformer.feed.ContactFeed` is to one process,
 :class:`LeaseFeed` is to one worker among several.
 
 One process pages the campaign's open contacts in by cursor; a worker may not, since any

@@ -42,7 +42,7 @@ import logging
 import math
 import secrets
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anyio
 import attrs
@@ -70,13 +70,9 @@ __all__ = [
     "WorkerMode",
     "caller_id_rule",
     "pair",
-    "worker_mode",
 ]
 
 log = logging.getLogger("autoinformer.workers")
-
-if TYPE_CHECKING:
-    from autoinformer.runtime import Runtime
 
 StoreCall = Callable[..., Awaitable[Any]]
 Send = Callable[[e.Event], Awaitable[None]]
@@ -427,34 +423,6 @@ class WorkerMode:
             return
         await self.store_call(self.store.release_lines, self.name, self.worker)
         self.lines = 0
-
-
-def worker_mode(runtime: Runtime) -> WorkerMode:
-    """The worker's side of ``runtime`` (``Runtime(worker=...)`` builds it)."""
-    assert runtime.worker is not None
-    ttl, lines = runtime.lease_ttl, runtime.campaign.lines
-    feed = LeaseFeed(
-        store=runtime.store,
-        campaign=runtime.campaign.name,
-        worker=runtime.worker,
-        ttl=ttl,
-        batch=min(runtime.page_size, max(20, 2 * lines)),
-        # a worker holds what it can call soon, not the list: outside the calling hours (every
-        # contact waits) one worker must not lease the whole campaign and renew it all night
-        max_loaded=min(runtime.max_loaded, max(100, 10 * lines)),
-        poll=ttl / 3.0,
-    )
-    return WorkerMode(
-        store=runtime.store,
-        campaign=runtime.campaign,
-        worker=runtime.worker,
-        ttl=ttl,
-        clock=runtime.clock,
-        core=runtime.core,
-        switch=runtime.switch,
-        feed=feed,
-        store_call=runtime._store_call,
-    )
 
 
 async def _sleep_or(clock: Clock, deadline: float, event: anyio.Event) -> None:
