@@ -1,0 +1,172 @@
+"""The release valve shut: what was tried to close the gap, and the hourly cap's hours.
+
+Run ``python benchmarks/pacing/shut_valve.py`` (``--seeds N``, ``--hour-seeds N``,
+``--workers N``, ``--out DIR``; about four minutes on 2 cores). It prints Markdown tables and
+writes ``pacing_shut_valve.json`` into ``--out`` (default benchmarks/results/).
+
+1. *Controller variants with the valve shut* (``release_after=None``), on S1-S6 over the
+   suite's seeds, against the valve open: a set point nearer the cap (less headroom, or none:
+   the aim), a longer or shorter look-ahead, a softer brake. The launch rule's own variants
+   (better estimates, oracles, other horizons) are in ``ablations.py``.
+2. *The hourly cap with the valve shut*, as it was (the hour's answers projected at its own
+   pace, a fixed guard of two abandons) and as shipped (the projection no faster than the
+   progressive fallback, the calls in flight priced and a launch cut to what the hour can
+   absorb), on more seeds than the suite (``--hour-seeds``, default 30): the hours over 3%,
+   the worst hour, the worst seed over the shift and the occupancy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Any
+
+from autoinformer.pacing.predictive import PredictivePacing
+from autoinformer.sim.pacing import simulate
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from stress import CASES
+from suite import CAP, RESULTS
+
+SHUT: dict[str, dict[str, Any]] = {
+    "valve open (the default)": {},
+    "valve shut": {"release_after": None},
+    "shut, headroom 0.5 sd": {"release_after": None, "headroom": 0.5},
+    "shut, no headroom (set point 0.97 cap)": {"release_after": None, "headroom": 0.0},
+    "shut, look-ahead +2 s": {"release_after": None, "look_extra": -2.0},
+    "shut, look-ahead -2 s": {"release_after": None, "look_extra": -6.0},
+    "shut, brake halved": {"release_after": None, "brake": 0.2},
+}
+SUITE = ["S1", "S2", "S3", "S4", "S5", "S6"]
+
+HOURLY: dict[str, dict[str, Any]] = {
+    "hourly cap, shut, before": {
+        "release_after": None,
+        "abandon_hourly_cap": CAP,
+        "hourly_floor": False,
+        "hourly_in_flight": None,
+        "hourly_fast_memory": None,
+    },
+    "hourly cap, shut, as shipped": {"release_after": None, "abandon_hourly_cap": CAP},
+    "hourly cap, open, before": {
+        "abandon_hourly_cap": CAP,
+        "hourly_floor": False,
+        "hourly_in_flight": None,
+        "hourly_fast_memory": None,
+    },
+    "hourly cap, open, as shipped": {"abandon_hourly_cap": CAP},
+}
+HOUR_CASES = ["L50", "S4", "S5", "DROP", "RISE", "RING60"]
+
+
+def _run(job: tuple[str, str, str, int]) -> dict[str, Any]:
+    table, case, variant, seed = job
+    kw = (SHUT if table == "shut" else HOURLY)[variant]
+    r = simulate(CASES[case], PredictivePacing(**kw), seed)
+    hours = [b / a for a, b in zip(r.hourly_answers, r.hourly_abandoned, strict=True) if a]
+    return {
+        "table": table,
+        "case": case,
+        "variant": variant,
+        "seed": seed,
+        "occupancy": r.occupancy,
+        "abandon_rate": r.abandon_rate,
+        "abandoned": r.abandoned,
+        "answers": r.answers,
+        "hours": hours,
+    }
+
+
+def _summary(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    hours = [h for r in runs for h in r["hours"]]
+    return {
+        "seeds": len(runs),
+        "occupancy": sum(r["occupancy"] for r in runs) / len(runs),
+        "abandon_max": max(r["abandon_rate"] for r in runs),
+        "abandon_pooled": sum(r["abandoned"] for r in runs)
+        / max(1, sum(r["answers"] for r in runs)),
+        "worst_hour": max(hours, default=0.0),
+        "hours_over_cap": sum(h > CAP for h in hours),
+        "hours": len(hours),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--hour-seeds", type=int, default=30)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    jobs = [("shut", c, v, s) for c in SUITE for v in SHUT for s in range(args.seeds)]
+    jobs += [
+        ("hourly", c, v, s) for c in HOUR_CASES for v in HOURLY for s in range(args.hour_seeds)
+    ]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        runs = list(pool.map(_run, jobs, chunksize=4))
+    report: dict[str, Any] = {"cap": CAP, "seeds": args.seeds, "hour_seeds": args.hour_seeds}
+    for table, variants, cases in (("shut", SHUT, SUITE), ("hourly", HOURLY, HOUR_CASES)):
+        report[table] = {
+            v: {
+                c: _summary(
+                    [r for r in runs if (r["table"], r["variant"], r["case"]) == (table, v, c)]
+                )
+                for c in cases
+            }
+            for v in variants
+        }
+    report["wall_seconds"] = time.perf_counter() - t0
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "pacing_shut_valve.json").write_text(json.dumps(report, indent=2))
+    print(render(report))
+    return 0
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def render(report: dict[str, Any]) -> str:
+    """Two Markdown tables: the shut-valve variants on S1-S6, the hourly cap's hours."""
+    lines = [
+        f"Valve-shut variants ({report['seeds']} seeds): occupancy (worst seed), points against"
+        " the valve open",
+        "",
+        "| variant | " + " | ".join(SUITE) + " |",
+        "|---|" + "---|" * len(SUITE),
+    ]
+    shut = report["shut"]
+    open_ = shut["valve open (the default)"]
+    for v, by_case in shut.items():
+        cells = [
+            f"{_pct(e['occupancy'])} ({_pct(e['abandon_max'])})"
+            + ("" if v == "valve open (the default)" else
+               f" {100 * (e['occupancy'] - open_[c]['occupancy']):+.1f}")
+            for c, e in by_case.items()
+        ]  # fmt: skip
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        f"Hourly cap 3% ({report['hour_seeds']} seeds): occupancy, hours over 3% / hours,"
+        " worst hour, worst seed over the shift",
+        "",
+        "| variant | " + " | ".join(HOUR_CASES) + " |",
+        "|---|" + "---|" * len(HOUR_CASES),
+    ]
+    for v, by_case in report["hourly"].items():
+        cells = [
+            f"{_pct(e['occupancy'])}, {e['hours_over_cap']}/{e['hours']},"
+            f" {_pct(e['worst_hour'])}, {_pct(e['abandon_max'])}"
+            for e in by_case.values()
+        ]
+        lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    sys.exit(main())
