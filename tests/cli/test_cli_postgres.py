@@ -31,6 +31,13 @@ def _campaign(tmp_path: Path, store_line: str | None) -> Path:
     return toml
 
 
+def _all_day(toml: Path) -> Path:
+    """The campaign calling all day, every day: a fast run does not wait for the morning."""
+    text = toml.read_text().replace('"09:00-20:00"', '"00:00-24:00"').replace("mon-fri", "mon-sun")
+    toml.write_text(text)
+    return toml
+
+
 def _postgres(url: str):  # type: ignore[no-untyped-def]
     from autoinformer.store.postgres import PostgresStore
 
@@ -173,3 +180,50 @@ def test_the_async_runtime_journals_into_postgres_from_its_worker_threads(
         assert store.unfinished_attempts(summary["campaign"]) == []
     assert len(attempts) == summary["attempts"] > 0
     assert all(a.outcome is not None for a in attempts)
+
+
+def test_run_as_a_worker_says_its_name_and_what_it_finished(
+    postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``run --worker``: one worker of the campaign (#17); alone, it finishes all of it."""
+    from autoinformer.clock import ClockAnchor
+
+    toml = _all_day(_campaign(tmp_path, None))
+    argv = ["run", str(toml), "--store", postgres_url, "--worker", "w1", "--speed", "500"]
+    assert main([*argv, "--lease-ttl", "5", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    worker = summary["worker"]
+    assert worker["name"] == "w1"
+    assert worker["lease_ttl_seconds"] == 5.0
+    assert worker["attempts"] == summary["attempts"] > 0  # alone: every attempt is its own
+    assert sum(worker["outcomes"].values()) == worker["attempts"]
+    assert {"take_leases", "begin_leased_attempt", "release_lease"} <= set(worker["lease_ms"])
+    with _postgres(postgres_url) as store:
+        anchor = ClockAnchor.from_text(store.get_meta("HOA debt", "fleet_clock"))
+        attempts = list(store.attempts("HOA debt"))
+    assert anchor is not None
+    assert anchor.speed == 500
+    assert len(attempts) == summary["attempts"]
+    assert len({a.attempt_id for a in attempts}) == len(attempts)
+    # a second worker: the list is not imported again, the clock is the one laid
+    assert main([*argv[:-4], "--worker", "w2", "--speed", "500", "--json"]) == 0
+    captured = capsys.readouterr()
+    again = json.loads(captured.out)
+    assert "is unchanged since the store read it" in captured.err
+    assert again["worker"]["name"] == "w2"
+    assert again["attempts"] == summary["attempts"] + again["worker"]["attempts"]
+    assert sum(again["contacts"].values()) == sum(summary["contacts"].values())
+    with _postgres(postgres_url) as store:
+        assert ClockAnchor.from_text(store.get_meta("HOA debt", "fleet_clock")) == anchor
+
+
+def test_a_lone_worker_runs_its_campaign_to_the_end(
+    postgres_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Retries still scheduled keep a worker running (an earlier workers branch exited)."""
+    toml = _all_day(_campaign(tmp_path, None))
+    argv = ["run", str(toml), "--store", postgres_url, "--worker", "w1", "--speed", "500"]
+    assert main([*argv, "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    open_ = {k: v for k, v in summary["contacts"].items() if k in ("pending", "scheduled")}
+    assert not any(open_.values()), summary["contacts"]

@@ -8,7 +8,7 @@ import logging
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -191,11 +191,24 @@ def run_realtime(
     pacing: PacingPolicy | None = None,
     hooks: Mapping[str, Any] | None = None,
     renderer: Any = None,
+    worker: str | None = None,
+    lease_ttl: float | None = None,
+    tally: Any = None,
+    beside: Callable[[Store, str], Coroutine[Any, Any, None]] | None = None,
 ) -> dict[str, Any]:
     """Run the campaign with the anyio runtime on ``switch()`` and ``clock`` (``renderer``:
-    how ``say`` steps become audio for a switch that cannot speak text)."""
+    how ``say`` steps become audio for a switch that cannot speak text).
+
+    As one of several workers (``worker``, see :mod:`autoinformer.cli._fleet`): the runtime
+    leases its contacts for ``lease_ttl`` seconds of ``clock``; ``tally`` (an ``on_result``
+    callback with ``to_dict()``) says in the summary's ``worker`` what this process finished;
+    ``beside(store, campaign)`` runs alongside the campaign (the shared clock's heartbeat).
+    """
     started = time.perf_counter()
     t0 = clock.now()
+    options: dict[str, Any] = {}
+    if worker is not None:
+        options = {"worker": worker, "lease_ttl": lease_ttl}
 
     async def main() -> RunSummary:
         async with switch() as sw:
@@ -208,17 +221,31 @@ def run_realtime(
                 pacing=pacing,
                 hooks=dict(hooks or {}),
                 renderer=renderer,
+                **options,
             )
-            bar = _progress_bar(len(contacts), unit="contact") if progress else None
+            if tally is not None:
+                runtime.on_result(tally)
+            # a worker finishes an unknown share of the campaign: no bar
+            bar = _progress_bar(len(contacts)) if progress and worker is None else None
             if bar is not None:
                 runtime.on_result(_ContactsFinished(runtime, bar, contacts))
             try:
-                return await runtime.run(contacts)
+                if beside is None:
+                    return await runtime.run(contacts)
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(beside, store, campaign.name)
+                    try:
+                        done = await runtime.run(contacts)
+                    finally:
+                        tg.cancel_scope.cancel()
+                return done
             finally:
                 if bar is not None:
                     bar.close()
 
     summary = anyio.run(main).to_dict()
+    if tally is not None:
+        summary["worker"] = tally.to_dict()
     summary["mode"] = "real time" if clock.__class__.__name__ == "WallClock" else "scaled time"
     summary["simulated_seconds"] = round(clock.now() - t0, 1)
     summary["wall_seconds"] = round(time.perf_counter() - started, 3)
@@ -285,6 +312,12 @@ def print_summary(summary: Mapping[str, Any], *, as_json: bool) -> None:
             values = ", ".join(repr(v) for v in entry.get("values", ()))
             values = f"; values {values}, ..." if values else ""
             print(f"  {entry['count']:>6}  {entry['reason']} (e.g. {examples}{more}{values})")
+    worker = summary.get("worker")
+    if worker:
+        print(
+            f"this worker ({worker['name']}): {worker['attempts']} attempts for "
+            f"{worker['contacts']} contacts"
+        )
     if summary.get("unfinished"):
         print(f"unfinished attempts: {summary['unfinished']} (reconciled on the next run)")
     if "store" in summary:

@@ -3,20 +3,23 @@ and, for ``report`` and ``export``, an existing one and its campaigns."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
 
-from autoinformer.errors import InputError
+from autoinformer.errors import InputError, StoreError
 from autoinformer.store.base import Store
 from autoinformer.store.sqlite import SqliteStore
 from autoinformer.store.urls import PASSWORD_HELP, has_password, is_postgres_url, redacted
 
 __all__ = [
     "StoreLocation",
+    "campaign_lock",
     "choose_campaign",
     "open_existing_store",
     "open_run_store",
@@ -69,6 +72,39 @@ def open_run_store(target: str | None, *, option: str = "--store") -> tuple[Stor
     else:
         path = Path(target)
     return SqliteStore(path, durability="normal"), StoreLocation(str(path), path.parent)
+
+
+LOCK_WAIT_SECONDS = 60.0
+"""How long a starting worker waits for another's start to finish (:func:`campaign_lock`)."""
+
+
+@contextlib.contextmanager
+def campaign_lock(url: str, campaign: str, *, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold the campaign's PostgreSQL advisory lock: several workers starting at once import
+    the contact list and anchor the shared clock one after the other, not over each other.
+
+    A session lock on a connection of its own (not the store's pool): it is released when
+    the block ends, or by the server if the process dies inside it.
+
+    Raises:
+        StoreError: the database cannot be reached, or the lock was not had within ``wait``
+            seconds (another worker's start is stuck).
+    """
+    import psycopg
+
+    key = f"autoinformer:campaign:{campaign}"
+    where = f"{redacted(url)}: cannot hold campaign {campaign!r}'s start lock"
+    try:
+        db = psycopg.connect(url, autocommit=True, connect_timeout=10)
+    except psycopg.Error as exc:
+        raise StoreError(f"{where} ({exc})") from None
+    with db:
+        try:
+            db.execute(f"SET lock_timeout = {int(wait * 1000)}")
+            db.execute("SELECT pg_advisory_lock(hashtextextended(%s, 0))", (key,))
+        except psycopg.Error as exc:
+            raise StoreError(f"{where} ({exc})") from None
+        yield  # closing the connection releases the lock, whatever the block raised
 
 
 def store_argument(value: str) -> Path | str:

@@ -17,6 +17,19 @@ time against the switch; stop it with Ctrl-C and run it again with the same ``--
 carry on. A real switch cannot speak text: every ``say`` step and spoken menu prompt is
 rendered to a telephone WAV file with the ``[speech]`` engine (espeak-ng by default) before
 the call is placed, its fragments cached beside the store.
+
+Several workers: with ``--worker NAME`` and a PostgreSQL store this process is one of several
+running the campaign; each takes contacts by lease, and the line limit, the caller-ID caps and
+the abandon cap hold for the campaign as a whole. Three workers, on one host or three::
+
+    autoinformer run campaign.toml --store postgresql://dialer@db/calls --worker w1
+    autoinformer run campaign.toml --store postgresql://dialer@db/calls --worker w2
+    autoinformer run campaign.toml --store postgresql://dialer@db/calls --worker w3
+
+A worker killed (or its host lost) keeps its contacts for ``--lease-ttl`` seconds (30), then
+another takes them over and reconciles the calls it had in flight; restarted under its name,
+it takes them back at once. With ``kind = "sim"`` the workers need ``--speed X``: they share
+one fast clock, anchored in the campaign's store by the first (docs/postgres.md).
 """
 
 from __future__ import annotations
@@ -35,6 +48,14 @@ from autoinformer._assembly import (
 )
 from autoinformer.campaign_file import CampaignFile, load_campaign_file, resolve_hooks
 from autoinformer.cli import EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE
+from autoinformer.cli._fleet import (
+    DEFAULT_LEASE_TTL,
+    LeaseTimings,
+    WorkerTally,
+    check_worker_name,
+    fleet_clock,
+    heartbeat,
+)
 from autoinformer.cli._list_memo import fingerprint, recall, remember
 from autoinformer.cli._running import (
     add_common_arguments,
@@ -47,7 +68,8 @@ from autoinformer.cli._running import (
     setup_logging,
     stopped,
 )
-from autoinformer.cli._stores import StoreLocation
+from autoinformer.cli._stores import StoreLocation, campaign_lock
+from autoinformer.clock import Clock
 from autoinformer.contacts import Contact, DoNotCallList, read_contacts
 from autoinformer.errors import BackendError, SpeechUnavailable, StoreError
 from autoinformer.preflight import (
@@ -75,6 +97,19 @@ def register(subparsers: Any) -> None:
         "--speed",
         type=float,
         help="kind = sim: run with the async runtime on a clock this many times faster",
+    )
+    parser.add_argument(
+        "--worker",
+        metavar="NAME",
+        help="be one of several workers on the campaign (needs a postgresql:// store); a "
+        "name of its own for each, e.g. w1, w2, w3",
+    )
+    parser.add_argument(
+        "--lease-ttl",
+        type=float,
+        metavar="SECONDS",
+        help=f"with --worker: real seconds a dead worker's contacts stay leased before another "
+        f"worker takes them over (default {DEFAULT_LEASE_TTL:g})",
     )
     add_common_arguments(parser)
     parser.set_defaults(handler=_handle)
@@ -112,14 +147,30 @@ def _run(args: argparse.Namespace) -> int:
     if args.speed is not None and (args.speed <= 0 or spec.backend != "sim"):
         print("autoinformer run: error: --speed needs a number > 0 and kind = sim", file=sys.stderr)
         return EXIT_USAGE
+    target = args.store or spec.store  # --store wins over the file's store key
+    problem = _worker_problem(args, spec, target)
+    if problem is not None:
+        print(f"autoinformer run: error: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     night = overnight_hours(spec.campaign.window)
     if night:
         print(f"note: {_overnight_note(night)}", file=sys.stderr)
     dnc = None
     if spec.do_not_call is not None:
         dnc = DoNotCallList.from_file(spec.do_not_call, region=spec.campaign.region, create=True)
-    target = args.store or spec.store  # --store wins over the file's store key
-    if _may_remember(target):
+    clock: Clock | None = None
+    if args.worker is not None:
+        assert target is not None  # _worker_problem: a postgresql:// store
+        store, path = open_store(target)
+        try:
+            with campaign_lock(target, spec.campaign.name):  # one worker's start at a time
+                contacts, rejected = _worker_list(spec, store)
+                if args.speed is not None:
+                    clock = fleet_clock(store, spec.campaign.name, args.speed)
+        except BaseException:  # e.g. another --speed than the live workers': exit 2
+            store.close()
+            raise
+    elif _may_remember(target):
         store, path = open_store(target)
         contacts, rejected = _contact_list(spec, store)
     else:  # a new store: a mistake in the list or its templates leaves no store behind
@@ -132,7 +183,7 @@ def _run(args: argparse.Namespace) -> int:
     argv = getattr(args, "argv", ["run", args.campaign])
     announce_store(argv, path, temporary=target is None)
     try:
-        summary = _execute(spec, contacts, store, path, args, dnc, hooks)
+        summary = _execute(spec, contacts, store, path, args, dnc, hooks, clock)
     except KeyboardInterrupt:
         interrupted(argv, path)
         raise
@@ -149,6 +200,40 @@ def _run(args: argparse.Namespace) -> int:
         if night:
             print(f"  {_overnight_note(night)}")
     return EXIT_PROBLEMS if rejected else EXIT_OK
+
+
+def _worker_problem(args: argparse.Namespace, spec: CampaignFile, target: str | None) -> str | None:
+    """Why ``--worker`` / ``--lease-ttl`` cannot be used as given, or None."""
+    if args.worker is None:
+        if args.lease_ttl is not None:
+            return "--lease-ttl goes with --worker NAME (one of several workers)"
+        return None
+    check_worker_name(args.worker)
+    if target is None or not is_postgres_url(target):
+        where = "a temporary SQLite file" if target is None else f"the SQLite file {target}"
+        return (
+            f"--worker needs a PostgreSQL store (--store postgresql://...), not {where}: "
+            "several workers share a campaign through the database; SQLite keeps one "
+            "campaign for one process (run without --worker)"
+        )
+    if args.lease_ttl is not None and not args.lease_ttl > 0:
+        return "--lease-ttl: expected a number of seconds > 0"
+    if spec.backend == "sim" and args.speed is None:
+        return (
+            "--worker with kind = sim needs --speed X: the workers run the async runtime on "
+            "one shared fast clock (virtual time is one process's own)"
+        )
+    return None
+
+
+def _worker_list(spec: CampaignFile, store: Any) -> tuple[list[Contact], int]:
+    """The list's contacts in the store before this worker starts (under the campaign's
+    lock): the first worker reads the file and writes them; the others find it remembered."""
+    contacts, rejected = _contact_list(spec, store)  # remembered: the first stored one
+    name = spec.campaign.name
+    known = store.known_ids(name, [contact.id for contact in contacts])
+    store.add_contacts(name, (c for c in contacts if c.id not in known))
+    return contacts[:1], rejected  # for the speech check; the workers lease the rest
 
 
 def _may_remember(target: str | None) -> bool:
@@ -216,10 +301,11 @@ def _execute(
     args: argparse.Namespace,
     dnc: DoNotCallList | None,
     hooks: dict[str, Any],
+    clock: Clock | None,
 ) -> dict[str, Any]:
     with store:
         if spec.backend == "sim":
-            summary = _run_sim(spec, contacts, store, args, dnc, hooks)
+            summary = _run_sim(spec, contacts, store, args, dnc, hooks, clock)
         else:
             from autoinformer.clock import WallClock
 
@@ -236,8 +322,28 @@ def _execute(
                 pacing=spec.pacing(),
                 hooks=hooks,
                 renderer=speech_renderer(spec, path.folder),
+                **_worker_options(args, store, speed=1.0),
             )
     return summary
+
+
+def _worker_options(args: argparse.Namespace, store: Any, *, speed: float) -> dict[str, Any]:
+    """``run_realtime``'s keywords for a worker (none without ``--worker``): its name, its
+    lease in the clock's seconds (``--lease-ttl`` is real seconds: a fast clock's lease is
+    ``speed`` times longer in model time, so a worker is not declared dead for a hiccup of a
+    few milliseconds), its tally (with its lease calls' timings) and, on a fast clock, the
+    heartbeat."""
+    if args.worker is None:
+        return {}
+    ttl = DEFAULT_LEASE_TTL if args.lease_ttl is None else args.lease_ttl
+    timings = LeaseTimings()
+    timings.watch(store)
+    return {
+        "worker": args.worker,
+        "lease_ttl": ttl * speed,
+        "tally": WorkerTally(args.worker, lease_ttl=ttl, timings=timings),
+        "beside": heartbeat if args.speed is not None else None,
+    }
 
 
 def _run_sim(
@@ -247,6 +353,7 @@ def _run_sim(
     args: argparse.Namespace,
     dnc: DoNotCallList | None,
     hooks: dict[str, Any],
+    clock: Any,
 ) -> dict[str, Any]:
     model = sim_model(spec, seed=args.seed)
     if args.speed is None:
@@ -260,7 +367,8 @@ def _run_sim(
             pacing=spec.pacing(),
             hooks=hooks,
         )
-    clock = resumed_clock(store, spec.campaign.name, args.speed)
+    if clock is None:  # one process: its own clock, carrying on after the store's latest time
+        clock = resumed_clock(store, spec.campaign.name, args.speed)
     return run_realtime(
         spec.campaign,
         contacts,
@@ -271,4 +379,5 @@ def _run_sim(
         progress=not args.json,
         pacing=spec.pacing(),
         hooks=hooks,
+        **_worker_options(args, store, speed=args.speed),
     )
