@@ -436,6 +436,8 @@ class DialerCore:
 
     def _on_lines(self, now: float, event: e.LinesGranted, out: list[c.Command]) -> None:
         self._granted = event.count
+        if isinstance(self.pacing, SharedAbandonGuard):  # its part of the campaign's budget
+            self.pacing.share = min(1.0, event.count / self.campaign.lines)
 
     def _on_switch_lines(self, now: float, event: LinesAvailable, out: list[c.Command]) -> None:
         """The switch set's members came or went: dial within what it can carry now (the

@@ -15,6 +15,14 @@ nothing from them (counting both would count twice). The totals lag by their ref
 interval; abandons the others caused since are unseen for that long, which ``reserve`` and
 ``z`` cover (a refresh every few seconds brings at most a few).
 
+**Each worker spends its share of the budget, not all of it.** Four workers that each see the
+whole remaining budget each launch as if theirs were the only calls in flight, and together
+overspend it up to four times between two refreshes (3.03% over a 3% cap with four workers in
+``benchmarks/drills/workers_kill9.py --operators 20 --workers 4``). So a worker's budget is
+the campaign's times its :attr:`SharedAbandonGuard.share`: the lines it holds over the
+campaign's (the core sets it from each :class:`~autoinformer.core.events.LinesGranted`), so
+the shares add up to at most one and the budget follows the lines, as the work does.
+
 Pure decision code.
 """
 
@@ -41,13 +49,21 @@ class SharedAbandonGuard(AbandonGuard):
 
     Attributes:
         others: the other workers' counts, as last reported (zero until the first report).
+        share: the part of the campaign's budget this worker may spend (its lines over the
+            campaign's; 1.0 until it is told).
     """
 
     others: CampaignTotals = attrs.field(factory=lambda: CampaignTotals(0, 0), init=False)
+    share: float = attrs.field(default=1.0, init=False)
 
     def budget(self, now: float) -> float:
-        """The campaign's budget: ``cap * answers - reserve - abandons`` over this worker's
-        counts plus the others', and the same over the rolling window; the smaller."""
+        """This worker's part (:attr:`share`) of the campaign's budget: ``cap * answers -
+        reserve - abandons`` over this worker's counts plus the others', and the same over the
+        rolling window; the smaller. A budget overspent stays whole (no share of a debt)."""
+        whole = self._campaign_budget(now)
+        return whole * self.share if whole > 0 else whole
+
+    def _campaign_budget(self, now: float) -> float:
         self._expire(now)
         o = self.others
         budget = self.cap * (self.answers + o.answers) - self.reserve - (self.abandons + o.abandons)
