@@ -596,23 +596,23 @@ class Runtime:
 
     async def _cancel_unread(self, event: e.ContactCancelled) -> None:
         """Cancel a contact the core has not paged in: its progress is closed in the store
-        (as the core closes one it holds), so it is never read as open again."""
+        (as the core closes one it holds), so it is never read as open again. A worker
+        records the cancel in the database instead: closed there at once when nobody holds
+        the contact, else honoured by its holder (no further attempt from that commit on)."""
         name, store, worker = self.campaign.name, self.store, self._w is not None
         now = self.clock.now()
 
         def cancel() -> None:
+            if worker:  # whoever holds it: recorded in the database, honoured by its holder
+                done = store.request_cancel(name, event.contact_id, event.reason, now=now)  # type: ignore[attr-defined]
+                log.info("cancel of contact %s from worker: %s", event.contact_id, done)
+                return
             for _, _, progress in store.contacts_by_id(name, [event.contact_id]):
                 if progress.state in (ContactState.PENDING, ContactState.SCHEDULED):
                     closed = attrs.evolve(
                         progress, state=ContactState.CANCELLED, next_at=None, reason=event.reason
                     )
-                    if not worker:
-                        store.save_progress(name, closed)
-                    elif not store.save_unleased_progress(name, closed, now=now):  # type: ignore[attr-defined]
-                        log.warning(
-                            "contact %s is another worker's now: cancel it there",
-                            event.contact_id,
-                        )
+                    store.save_progress(name, closed)
 
         await self._store_call(cancel)
 

@@ -52,8 +52,8 @@ def other(postgres_url: str) -> Iterator[Any]:
         yield s
 
 
-def test_the_schema_is_version_3(store: Any) -> None:
-    assert store.schema_version == 3
+def test_the_schema_is_version_4(store: Any) -> None:
+    assert store.schema_version == 4  # 4: cancel_reason, the numbers' index (worker gaps)
 
 
 def test_line_slots_are_never_held_by_two_workers_and_follow_the_want(postgres_url: str) -> None:

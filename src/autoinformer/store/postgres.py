@@ -140,6 +140,8 @@ _MIGRATIONS: tuple[str, ...] = (
     """,
     # 3: campaign-wide limits across workers: lines, caller-ID caps, the abandon budget
     shared.MIGRATION,
+    # 4: a cancel asked of a contact another worker holds; numbers looked up across workers
+    shared.MIGRATION_4,
 )
 
 _TIMED = "(state = 'scheduled' OR (state = 'pending' AND next_at IS NOT NULL))"

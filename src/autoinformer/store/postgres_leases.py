@@ -47,13 +47,23 @@ from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState
 from autoinformer.records import AttemptRecord, ContactProgress
 
-__all__ = ["Lease", "LeaseLost", "begin", "lock_rows", "release", "renew", "take"]
+__all__ = ["CancelAsked", "Lease", "LeaseLost", "begin", "lock_rows", "release", "renew", "take"]
 
 Cursor = psycopg.Cursor[dict[str, Any]]
 
 
 class LeaseLost(StoreError):
     """The worker no longer holds the contact's lease: another worker took it over."""
+
+
+class CancelAsked(LeaseLost):
+    """A cancel was recorded for the contact (from any worker, :func:`request_cancel
+    <autoinformer.store.postgres_shared.request_cancel>`): no further attempt is journaled.
+    The holder closes it (``close_cancelled``) and lets it go, as a lost lease."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 @attrs.frozen
@@ -213,6 +223,15 @@ def begin(cur: Cursor, record: AttemptRecord, worker: str, *, now: float, insert
         LeaseLost: the lease expired or was taken over; nothing was journaled.
     """
     _hold(cur, record.campaign, record.contact_id, worker, now)
+    row = cur.execute(
+        "SELECT cancel_reason FROM autoinformer_contacts WHERE campaign = %s AND contact_id = %s",
+        (record.campaign, record.contact_id),
+    ).fetchone()
+    if row is not None and row["cancel_reason"] is not None:  # asked before this commit
+        raise CancelAsked(
+            f"contact {record.contact_id!r} was cancelled ({row['cancel_reason']})",
+            row["cancel_reason"],
+        )
     insert(cur, record)
 
 
@@ -232,19 +251,27 @@ def release(
     """
     if record is not None:
         finish(cur, record)
+    # a contact going back to the pool with a cancel recorded meanwhile closes instead
     row = cur.execute(
-        "UPDATE autoinformer_contacts SET state = %s, attempts = %s, next_at = %s, reason = %s, "
+        "UPDATE autoinformer_contacts SET "
+        "state = CASE WHEN cancel_reason IS NOT NULL AND %(s)s::text IN ('pending', 'scheduled') "
+        "  THEN 'cancelled' ELSE %(s)s::text END, attempts = %(a)s, "
+        "next_at = CASE WHEN cancel_reason IS NOT NULL AND %(s)s::text IN ('pending', 'scheduled') "
+        "  THEN NULL ELSE %(n)s::float8 END, "
+        "reason = CASE WHEN cancel_reason IS NOT NULL AND %(s)s::text IN ('pending', 'scheduled') "
+        "  THEN cancel_reason ELSE %(r)s::text END, "
         "lease_owner = NULL, lease_until = NULL "
-        "WHERE campaign = %s AND contact_id = %s AND lease_owner = %s RETURNING contact_id",
-        (
-            progress.state.value,
-            progress.attempts,
-            progress.next_at,
-            progress.reason,
-            campaign,
-            progress.contact_id,
-            worker,
-        ),
+        "WHERE campaign = %(c)s AND contact_id = %(id)s AND lease_owner = %(w)s "
+        "RETURNING contact_id",
+        {
+            "s": progress.state.value,
+            "a": progress.attempts,
+            "n": progress.next_at,
+            "r": progress.reason,
+            "c": campaign,
+            "id": progress.contact_id,
+            "w": worker,
+        },
     ).fetchone()
     if row is not None:
         return True

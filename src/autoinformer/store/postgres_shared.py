@@ -39,12 +39,17 @@ __all__ = [
     "CallerIdRule",
     "LineShare",
     "abandon_totals",
+    "cancels_asked",
+    "cancels_in_call",
     "check_caller_id",
+    "close_cancelled",
     "hold_lines",
     "line_share",
     "lines_held",
+    "number_owners",
     "outlook",
     "release_lines",
+    "request_cancel",
 ]
 
 Cursor = psycopg.Cursor[dict[str, Any]]
@@ -70,6 +75,14 @@ CREATE TABLE autoinformer_line_wants (
 """
 """Schema version 3: who journaled each attempt, the caller-ID index, the line slots and
 what each worker wants of them."""
+
+MIGRATION_4 = """
+ALTER TABLE autoinformer_contacts ADD COLUMN cancel_reason TEXT;
+CREATE INDEX autoinformer_contacts_phones ON autoinformer_contacts USING GIN ((phones::jsonb));
+"""
+"""Schema version 4: a cancel recorded for the worker holding the contact to honour
+(:func:`request_cancel`), and an index to find the contacts that have a number
+(:func:`number_owners`)."""
 
 
 class CallerIdCapped(StoreError):
@@ -307,3 +320,102 @@ def outlook(cur: Cursor, campaign: str, worker: str) -> tuple[int, float | None]
     if row is None or not row["n"]:
         return 0, None
     return int(row["n"]), float(row["at"])
+
+
+# --- a cancel from any worker -----------------------------------------------------------------
+
+_OPEN = ("pending", "scheduled", "in_call")
+
+
+def request_cancel(cur: Cursor, campaign: str, contact_id: str, reason: str, *, now: float) -> str:
+    """Cancel ``contact_id`` for the campaign, whoever holds it: what was done.
+
+    - ``"cancelled"``: nobody held a live lease and the contact was open: closed now.
+    - ``"recorded"``: a worker holds it: the cancel is recorded (``cancel_reason``) for the
+      holder to honour; from this commit on its fence refuses any further attempt
+      (:class:`~autoinformer.store.postgres_leases.CancelAsked`), and at its next renewal
+      it closes the contact (a call in progress ends normally first).
+    - ``"closed"``: the contact was already final; ``"unknown"``: no such contact.
+    """
+    row = cur.execute(
+        "SELECT state, lease_owner, lease_until FROM autoinformer_contacts "
+        "WHERE campaign = %s AND contact_id = %s FOR UPDATE",
+        (campaign, contact_id),
+    ).fetchone()
+    if row is None:
+        return "unknown"
+    if row["state"] not in _OPEN:
+        return "closed"
+    held = row["lease_owner"] is not None and (row["lease_until"] or 0.0) > now
+    if held or row["state"] == "in_call":
+        cur.execute(
+            "UPDATE autoinformer_contacts SET cancel_reason = %s "
+            "WHERE campaign = %s AND contact_id = %s",
+            (reason, campaign, contact_id),
+        )
+        return "recorded"
+    cur.execute(
+        "UPDATE autoinformer_contacts SET state = 'cancelled', reason = %s, next_at = NULL, "
+        "cancel_reason = %s, lease_owner = NULL, lease_until = NULL "
+        "WHERE campaign = %s AND contact_id = %s",
+        (reason, reason, campaign, contact_id),
+    )
+    return "cancelled"
+
+
+def cancels_asked(cur: Cursor, campaign: str, worker: str, contact_ids: list[str]) -> list[str]:
+    """The contacts among ``contact_ids`` that ``worker`` holds with a cancel recorded."""
+    rows = cur.execute(
+        "SELECT contact_id FROM autoinformer_contacts WHERE campaign = %s "
+        "AND contact_id = ANY(%s) AND lease_owner = %s AND cancel_reason IS NOT NULL "
+        "ORDER BY contact_id",
+        (campaign, contact_ids, worker),
+    ).fetchall()
+    return [r["contact_id"] for r in rows]
+
+
+def close_cancelled(cur: Cursor, campaign: str, worker: str, contact_ids: list[str]) -> list[str]:
+    """Close as cancelled the contacts among ``contact_ids`` that ``worker`` holds, that have a
+    cancel recorded and are not in a call, ending their leases: the ids closed."""
+    rows = cur.execute(
+        "UPDATE autoinformer_contacts SET state = 'cancelled', reason = cancel_reason, "
+        "next_at = NULL, lease_owner = NULL, lease_until = NULL "
+        "WHERE campaign = %s AND contact_id = ANY(%s) AND lease_owner = %s "
+        "AND cancel_reason IS NOT NULL AND state IN ('pending', 'scheduled') "
+        "RETURNING contact_id",
+        (campaign, sorted(contact_ids), worker),
+    ).fetchall()
+    return [r["contact_id"] for r in rows]
+
+
+def cancels_in_call(
+    cur: Cursor, campaign: str, worker: str, contact_ids: list[str]
+) -> dict[str, str]:
+    """The contacts among ``contact_ids`` that ``worker`` holds in a call with a cancel
+    recorded: id -> reason (the holder cancels them when the call ends)."""
+    rows = cur.execute(
+        "SELECT contact_id, cancel_reason FROM autoinformer_contacts WHERE campaign = %s "
+        "AND contact_id = ANY(%s) AND lease_owner = %s AND cancel_reason IS NOT NULL "
+        "AND state = 'in_call'",
+        (campaign, sorted(contact_ids), worker),
+    ).fetchall()
+    return {r["contact_id"]: r["cancel_reason"] for r in rows}
+
+
+# --- one number, one contact, across workers ----------------------------------------------------
+
+
+def number_owners(cur: Cursor, campaign: str, phones: list[str]) -> dict[str, str]:
+    """Each of ``phones`` -> the contact added first that has it (in the order added): the
+    owner one process's intake would have recorded, for a worker's core to trim or skip a
+    later contact with the same number as one process does (``DUPLICATE_REASON``)."""
+    if not phones:
+        return {}
+    rows = cur.execute(
+        "SELECT DISTINCT ON (p.phone) p.phone, c.contact_id FROM autoinformer_contacts c, "
+        "json_array_elements_text(c.phones) AS p(phone) "
+        "WHERE c.campaign = %s AND c.phones::jsonb ?| %s::text[] AND p.phone = ANY(%s) "
+        "ORDER BY p.phone, c.seq",
+        (campaign, sorted(set(phones)), sorted(set(phones))),
+    ).fetchall()
+    return {r["phone"]: r["contact_id"] for r in rows}

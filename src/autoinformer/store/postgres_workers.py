@@ -267,6 +267,35 @@ class WorkerMethods:
                 cur, campaign, worker, progress, record=record, finish=_rows.finish_once
             )
 
+    # --- a cancel from any worker; one number, one contact (see postgres_shared) ------------
+
+    def request_cancel(self, campaign: str, contact_id: str, reason: str, *, now: float) -> str:
+        """Cancel the contact whoever holds it: ``"cancelled"`` (nobody held it: closed now),
+        ``"recorded"`` (its holder honours it: no further attempt from this commit on),
+        ``"closed"`` (already final) or ``"unknown"`` (see
+        :func:`postgres_shared.request_cancel`)."""
+        with self._tx() as cur:
+            return shared.request_cancel(cur, campaign, contact_id, reason, now=now)
+
+    def honour_cancels(
+        self, campaign: str, worker: str, contact_ids: Iterable[str]
+    ) -> tuple[list[str], dict[str, str]]:
+        """The cancels recorded for contacts ``worker`` holds, in one transaction: (the ids
+        not in a call, closed as cancelled and let go; the ids in a call -> the reason, for
+        the worker's core to cancel when the call ends)."""
+        with self._tx() as cur:
+            asked = shared.cancels_asked(cur, campaign, worker, sorted(contact_ids))
+            if not asked:  # the common case: one indexed read, no row locked
+                return [], {}
+            leases.lock_rows(cur, campaign, asked)
+            closed = shared.close_cancelled(cur, campaign, worker, asked)
+            return closed, shared.cancels_in_call(cur, campaign, worker, asked)
+
+    def number_owners(self, campaign: str, phones: Iterable[str]) -> dict[str, str]:
+        """Each number -> the contact added first that has it (one number, one contact)."""
+        with self._tx() as cur:
+            return shared.number_owners(cur, campaign, list(phones))
+
     def lease_holders(self, campaign: str) -> dict[str, tuple[str, float]]:
         """Who holds which contact until when (expired leases included): for inspection."""
         with self._tx() as cur:

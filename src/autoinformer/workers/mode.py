@@ -57,7 +57,7 @@ from autoinformer.outcomes import ContactState
 from autoinformer.policy.callerid import CallerIdPool
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.store.base import OPEN_STATES
-from autoinformer.store.postgres_leases import LeaseLost
+from autoinformer.store.postgres_leases import CancelAsked, LeaseLost
 from autoinformer.store.postgres_shared import CallerIdCapped, CallerIdRule
 from autoinformer.workers.commands import Begin, Close, Finish, Save, WorkerCommand, pair
 from autoinformer.workers.feed import LeaseFeed
@@ -89,6 +89,15 @@ def caller_id_rule(pool: CallerIdPool, at: float) -> CallerIdRule | None:
     start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
     end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
     return CallerIdRule(pool.daily_cap, start.timestamp(), end.timestamp(), cooldown)
+
+
+def _fresh(entry: e.RestoredContact) -> bool:
+    """Never called: the core's intake claims its numbers as for a contact just added."""
+    return (
+        entry.progress.attempts == 0
+        and not entry.attempts
+        and entry.progress.state in (ContactState.PENDING, ContactState.SCHEDULED)
+    )
 
 
 def _leaves(progress: ContactProgress) -> bool:
@@ -133,6 +142,7 @@ class WorkerMode:
     share: int = attrs.field(default=0, init=False)
     """This worker's fair share of the lines, as last read."""
     _claim_after: float = attrs.field(default=-math.inf, init=False)
+    _cancels_told: set[str] = attrs.field(factory=set, init=False)
 
     @run.default
     def _run_id(self) -> str:
@@ -178,7 +188,30 @@ class WorkerMode:
                 self.switch, unfinished, now=now, finish=finish
             )
         event: e.ContactsRestored = await self.store_call(feed.event, leases, book)
-        return event
+        return await self._one_number_one_contact(event)
+
+    async def _one_number_one_contact(self, event: e.ContactsRestored) -> e.ContactsRestored:
+        """One number, one contact, across the workers, as in one process: before the core
+        sees the leased contacts, each of their numbers' owner (the contact added first with
+        it, from any worker's list) is looked up. A new contact's owners go to the core's
+        intake, which trims or skips it (``DUPLICATE_REASON``) exactly as one process does,
+        whichever worker leased the earlier one. A contact called before (a retry, back from
+        the pool) comes with the numbers it owns only: one process keeps the trimmed contact
+        in memory between attempts, a worker reads it again from the list, and must not
+        retry it on another contact's number."""
+        phones = [phone for entry in event.entries for phone in entry.contact.phones]
+        if not phones:
+            return event
+        owners: dict[str, str] = await self.store_call(self.store.number_owners, self.name, phones)
+        self.core.numbers.update(owners)
+        entries = []
+        for entry in event.entries:
+            contact = entry.contact
+            own = tuple(p for p in contact.phones if owners.get(p, contact.id) == contact.id)
+            if own and own != contact.phones and not _fresh(entry):
+                entry = attrs.evolve(entry, contact=attrs.evolve(contact, phones=own))
+            entries.append(entry)
+        return e.ContactsRestored(entries)
 
     # --- the core's store commands --------------------------------------------------------
 
@@ -206,6 +239,13 @@ class WorkerMode:
         except CallerIdCapped as exc:
             self.refused += 1
             return e.AttemptRefused(record.attempt_id, str(exc), caller_id_capped=True)
+        except CancelAsked as exc:  # another worker's Runtime.cancel: no attempt, closed
+            self.refused += 1
+            cid = record.contact_id
+            await self.store_call(self.store.honour_cancels, self.name, self.worker, [cid])
+            self._drop(cid)
+            log.info("contact %s cancelled from another worker (%s)", cid, exc.reason)
+            return e.AttemptRefused(record.attempt_id, str(exc), lease_lost=True)
         except LeaseLost as exc:
             self.refused += 1
             self._drop(record.contact_id)
@@ -292,6 +332,7 @@ class WorkerMode:
                 for cid in lost:
                     self._drop(cid)
                 out.append(e.ContactsReleased(tuple(lost)))
+            out += await self._honour_cancels()
         guard_window = getattr(self.core.pacing, "window_seconds", None)
         if hasattr(self.core.pacing, "others"):
             since = now - guard_window if guard_window is not None else now
@@ -306,6 +347,27 @@ class WorkerMode:
                     totals.window_abandons,
                 )
             )
+        return out
+
+    async def _honour_cancels(self) -> list[e.Event]:
+        """The cancels other workers recorded for contacts held here: those not in a call
+        were closed by the store (they leave the core), those in a call are cancelled in the
+        core, which closes them when the call ends (each told once)."""
+        if not self.held:
+            return []
+        closed, in_call = await self.store_call(
+            self.store.honour_cancels, self.name, self.worker, sorted(self.held)
+        )
+        out: list[e.Event] = []
+        if closed:
+            log.info("worker %s: %d contact(s) cancelled from elsewhere", self.worker, len(closed))
+            for cid in closed:
+                self._drop(cid)
+            out.append(e.ContactsReleased(tuple(closed)))
+        for cid, reason in sorted(in_call.items()):
+            if cid not in self._cancels_told:
+                self._cancels_told.add(cid)
+                out.append(e.ContactCancelled(cid, reason))
         return out
 
     async def hold_lines(self, want: int) -> e.LinesGranted:
