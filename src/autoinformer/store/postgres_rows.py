@@ -10,8 +10,9 @@ import psycopg
 
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
-from autoinformer.outcomes import ContactState, Outcome
+from autoinformer.outcomes import ContactState
 from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.store._attempt_rows import ATTEMPT_COLUMNS, attempt_from, attempt_row
 from autoinformer.store.base import StoredContact
 
 __all__ = [
@@ -27,53 +28,6 @@ __all__ = [
     "save",
     "stored_from",
 ]
-
-ATTEMPT_COLUMNS = (
-    "attempt_id, campaign, contact_id, attempt_no, number, caller_id, started_at, answered_at, "
-    "ended_at, outcome, cause, digits, operator, machine, detail, callback_result"
-)
-
-
-def attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
-    return (
-        r.attempt_id,
-        r.campaign,
-        r.contact_id,
-        r.attempt_no,
-        r.number,
-        r.caller_id,
-        r.started_at,
-        r.answered_at,
-        r.ended_at,
-        None if r.outcome is None else r.outcome.value,
-        r.cause,
-        r.digits,
-        r.operator,
-        r.machine,
-        r.detail,
-        r.callback_result,
-    )
-
-
-def attempt_from(row: dict[str, Any]) -> AttemptRecord:
-    return AttemptRecord(
-        attempt_id=row["attempt_id"],
-        campaign=row["campaign"],
-        contact_id=row["contact_id"],
-        attempt_no=row["attempt_no"],
-        number=row["number"],
-        caller_id=row["caller_id"],
-        started_at=row["started_at"],
-        answered_at=row["answered_at"],
-        ended_at=row["ended_at"],
-        outcome=None if row["outcome"] is None else Outcome(row["outcome"]),
-        cause=row["cause"],
-        digits=row["digits"],
-        operator=row["operator"],
-        machine=row["machine"],
-        detail=row["detail"],
-        callback_result=row["callback_result"],
-    )
 
 
 def stored_from(row: dict[str, Any]) -> StoredContact:

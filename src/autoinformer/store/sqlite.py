@@ -24,6 +24,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
+from autoinformer.store._attempt_rows import ATTEMPT_COLUMNS, attempt_from, attempt_row
 from autoinformer.store.base import AttemptKey, AttemptTimes, SkipReason, Store, StoredContact
 
 __all__ = ["SqliteStore"]
@@ -98,32 +99,6 @@ CREATE TABLE IF NOT EXISTS meta (
 );
 """
 
-_ATTEMPT_COLUMNS = (
-    "attempt_id, campaign, contact_id, attempt_no, number, caller_id, started_at, answered_at, "
-    "ended_at, outcome, cause, digits, operator, machine, detail, callback_result"
-)
-
-
-def _attempt_row(r: AttemptRecord) -> tuple[Any, ...]:
-    return (
-        r.attempt_id,
-        r.campaign,
-        r.contact_id,
-        r.attempt_no,
-        r.number,
-        r.caller_id,
-        r.started_at,
-        r.answered_at,
-        r.ended_at,
-        None if r.outcome is None else r.outcome.value,
-        r.cause,
-        r.digits,
-        r.operator,
-        int(r.machine),
-        r.detail,
-        r.callback_result,
-    )
-
 
 def _stored_from(row: sqlite3.Row) -> StoredContact:
     contact = Contact(
@@ -147,27 +122,6 @@ def _chunks(ids: Collection[str]) -> Iterator[list[str]]:
     unique = list(dict.fromkeys(ids))
     for i in range(0, len(unique), _CHUNK):
         yield unique[i : i + _CHUNK]
-
-
-def _attempt_from(row: sqlite3.Row) -> AttemptRecord:
-    return AttemptRecord(
-        attempt_id=row["attempt_id"],
-        campaign=row["campaign"],
-        contact_id=row["contact_id"],
-        attempt_no=row["attempt_no"],
-        number=row["number"],
-        caller_id=row["caller_id"],
-        started_at=row["started_at"],
-        answered_at=row["answered_at"],
-        ended_at=row["ended_at"],
-        outcome=None if row["outcome"] is None else Outcome(row["outcome"]),
-        cause=row["cause"],
-        digits=row["digits"],
-        operator=row["operator"],
-        machine=bool(row["machine"]),
-        detail=row["detail"],
-        callback_result=row["callback_result"],
-    )
 
 
 class SqliteStore(Store):
@@ -269,8 +223,8 @@ class SqliteStore(Store):
     def begin_attempt(self, record: AttemptRecord) -> None:
         try:
             self._write(
-                f"INSERT INTO attempts ({_ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
-                _attempt_row(record),
+                f"INSERT INTO attempts ({ATTEMPT_COLUMNS}) VALUES ({', '.join('?' * 16)})",
+                attempt_row(record),
             )
         except sqlite3.IntegrityError as exc:
             raise StoreError(
@@ -280,7 +234,7 @@ class SqliteStore(Store):
     def finish_attempt(self, record: AttemptRecord) -> None:
         if record.outcome is None:
             raise StoreError(f"attempt {record.attempt_id!r} is finished without an outcome")
-        row = _attempt_row(record)
+        row = attempt_row(record)
         cur = self._write(
             "UPDATE attempts SET number = ?, caller_id = ?, started_at = ?, answered_at = ?, "
             "ended_at = ?, outcome = ?, cause = ?, digits = ?, operator = ?, machine = ?, "
@@ -296,7 +250,7 @@ class SqliteStore(Store):
                 "SELECT * FROM attempts WHERE campaign = ? AND outcome IS NULL ORDER BY seq",
                 (campaign,),
             ).fetchall()
-        return [_attempt_from(r) for r in rows]
+        return [attempt_from(r) for r in rows]
 
     def attempts(self, campaign: str, contact_id: str | None = None) -> Iterator[AttemptRecord]:
         with self._lock:
@@ -310,7 +264,7 @@ class SqliteStore(Store):
                     (campaign, contact_id),
                 ).fetchall()
         for row in rows:
-            yield _attempt_from(row)
+            yield attempt_from(row)
 
     def set_meta(self, campaign: str, key: str, value: str) -> None:
         self._write(
@@ -386,7 +340,7 @@ class SqliteStore(Store):
                 (campaign, *chunk),
             )
         rows.sort(key=lambda r: int(r["seq"]))
-        return [_attempt_from(r) for r in rows]
+        return [attempt_from(r) for r in rows]
 
     def attempts_by_id(self, campaign: str, attempt_ids: Collection[str]) -> list[AttemptRecord]:
         rows: list[sqlite3.Row] = []
@@ -397,7 +351,7 @@ class SqliteStore(Store):
                 (campaign, *chunk),
             )
         rows.sort(key=lambda r: int(r["seq"]))
-        return [_attempt_from(r) for r in rows]
+        return [attempt_from(r) for r in rows]
 
     def latest_attempt_time(self, campaign: str) -> float | None:
         rows = self._read(f"SELECT MAX({_LATEST}) FROM attempts WHERE campaign = ?", (campaign,))
