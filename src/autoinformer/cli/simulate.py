@@ -10,18 +10,20 @@ off. The figures count them (``released``) and the answers they cost (``answers_
 ``--pacing uccx|vicidial-ratio|vicidial-adapt|issabel`` run the field's policies as the pacing
 benchmark emulates them (autoinformer.pacing.baselines: baselines to compare with, not
 recommendations); ``--answer-rate-schedule "0:0.35,2h:0.08"`` steps the answer rate during the
-shift, as the benchmark's stress cases do.
+shift, as the benchmark's stress cases do. The simulator asks the pacing every second as well
+as at each event, as the dialer core does (``--decide-every``), so its figures are the core's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from typing import Any
 
 from autoinformer.errors import SettingsError
-from autoinformer.pacing.base import BroadcastPacing, PacingPolicy
+from autoinformer.pacing.base import PACING_POLL, BroadcastPacing, PacingPolicy
 from autoinformer.pacing.baselines import (
     AnswerRatePowerPacing,
     UccxPacing,
@@ -35,6 +37,17 @@ from autoinformer.sim.pacing import Scenario, simulate
 __all__ = ["register"]
 
 EXIT_OK, EXIT_USAGE = 0, 2
+
+
+def _cadence(text: str) -> float:
+    """``--decide-every``: seconds >= 0 (0: at the simulator's events only)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds (like 1), got {text!r}") from None
+    if not value >= 0.0 or math.isinf(value):
+        raise argparse.ArgumentTypeError(f"must be 0 (events only) or more seconds, got {text!r}")
+    return value
 
 
 def register(subparsers: Any) -> None:
@@ -145,6 +158,15 @@ def register(subparsers: Any) -> None:
         " (like 0.03), not only over the shift; it costs occupancy (docs/pacing.md)",
     )
     p.add_argument(
+        "--decide-every",
+        type=_cadence,
+        default=PACING_POLL,
+        metavar="S",
+        help="ask the pacing every S seconds as well as at each event, as the dialer core does"
+        " (default %(default)g, the core's cadence); 0: at events only, as the figures before"
+        " issue #18 were made",
+    )
+    p.add_argument(
         "--seed", type=int, default=0, help="random seed: same seed, same figures (default 0)"
     )
     p.add_argument("--json", action="store_true", help="print the figures as JSON")
@@ -244,7 +266,13 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     bar = _progress_bar(scenario.shift_seconds)
     try:
-        result = simulate(scenario, policy, args.seed, progress=bar.update if bar else None)
+        result = simulate(
+            scenario,
+            policy,
+            args.seed,
+            progress=bar.update if bar else None,
+            decide_every=args.decide_every or None,
+        )
     finally:
         if bar is not None:
             bar.close()

@@ -63,6 +63,7 @@ from autoinformer.core.throttle import MAX_BACKOFF, MAX_PROBE_INTERVAL, Throttle
 from autoinformer.core.timers import Timers
 from autoinformer.outcomes import ContactState, HangupCause, Outcome, outcome_for_unanswered
 from autoinformer.pacing.base import (
+    PACING_POLL,
     Observation,
     PacingObservation,
     PacingPolicy,
@@ -91,7 +92,7 @@ __all__ = [
 ]
 
 _CALLER_ID_RETRY = 30.0
-_PACING_POLL = 1.0
+_PACING_POLL = PACING_POLL
 _SWITCH_CALL_EVENTS = (CallProgress, CallAnswered, MachineDetected, CallEnded)
 _DESK_PLAYBACK = (Stage.ABANDON_MESSAGE, Stage.QUEUED, Stage.OPERATOR_RINGING)
 

@@ -16,6 +16,7 @@ from autoinformer.errors import SettingsError
 
 __all__ = [
     "MIN_RELEASE_AFTER",
+    "PACING_POLL",
     "BroadcastPacing",
     "Observation",
     "PacingObservation",
@@ -30,6 +31,13 @@ __all__ = [
 #: 64.1200(a)(6) (15 s or four rings) and UK Ofcom's persistent-misuse policy (15 s). Cutting a
 #: call sooner is the "ring and hang up" nuisance those rules forbid.
 MIN_RELEASE_AFTER = 15.0
+
+#: How often, in seconds, the dialer core asks the pacing again while it holds contacts back
+#: (besides every event that changes the state). The launch rule and the release valve move with
+#: time alone (the ringing calls' ages), so the cadence is part of the policy's behaviour: the
+#: simulator asks at this cadence by default so that its figures are the core's (issue #18,
+#: ``benchmarks/pacing/core_agreement.py``).
+PACING_POLL = 1.0
 
 
 @attrs.frozen
