@@ -158,6 +158,13 @@ class PredictivePacing(RawPacing):
             A ceiling, not a cap: it binds on a small team, whose hour is a hundred answers and
             whose abandons come in bursts (5 operators: a worst hour of 6.2% without it, 4.8%
             with it); a large team's hours stay far below it. ``None``: no ceiling.
+        ceiling_in_flight: the ceiling's budget keeps in hand the abandons the calls in flight
+            are expected to bring (as ``hourly_in_flight`` for the hourly cap: their excess
+            answers over the operators free until the last of them answers, shifted by this
+            many standard deviations before its expected positive part is taken): a guard on
+            the abandons made so far alone let hours end past the ceiling, the calls already
+            ringing when the budget ran out abandoning after it (issue #18); ``None``: blind to
+            them, as before.
         hourly_headroom: with the hourly cap, the set point keeps this many binomial standard
             deviations of an *hour's* abandon rate (at the answers an hour brings) below the
             cap, so the controller aims where a single hour rarely goes over.
@@ -215,6 +222,7 @@ class PredictivePacing(RawPacing):
     hourly_trust: float = attrs.field(default=0.5, validator=non_negative("hourly_trust"))
     hourly_guard: float = 2.0
     abandon_hour_ceiling: float | None = 0.05
+    ceiling_in_flight: float | None = 2.0
     hourly_headroom: float = 1.5
     hourly_floor: bool = True
     hourly_in_flight: float | None = 2.0
@@ -268,6 +276,8 @@ class PredictivePacing(RawPacing):
     _if_var: float = attrs.field(init=False, default=0.0)
     _if_p: float = attrs.field(init=False, default=0.3)
     _ring_last: float = attrs.field(init=False, default=25.0)  # the longest answered ring
+    _cf_excess: float = attrs.field(init=False, default=0.0)  # the ceiling's calls in flight
+    _cf_var: float = attrs.field(init=False, default=0.0)
 
     def __attrs_post_init__(self) -> None:
         if self.memory < 10:
@@ -632,14 +642,75 @@ class PredictivePacing(RawPacing):
         if (
             warm
             and self._budget(now) >= self.guard
-            and (self._ceiling is None or self._ceiling.remaining(now) >= self.guard)
+            and self._under_ceiling(now, dialing, waiting, idle, wrapup, talking)
         ):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
             if predicted > n and self._hourly is not None and self.hourly_in_flight is not None:
                 predicted = self._hour_affords(now, predicted)
+            predicted = self._ceiling_affords(now, predicted, n)
             if predicted > n:
                 n = predicted
         return clamp(n, lines_free)
+
+    def _under_ceiling(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> bool:
+        """Whether the hour ceiling lets the launch rule predict: its budget at
+        ``abandon_hour_ceiling``, less the abandons the calls in flight are expected to bring
+        (``ceiling_in_flight``), is at least ``guard``."""
+        ceiling = self._ceiling
+        if ceiling is None:
+            return True
+        left = ceiling.remaining(now)
+        if left < self.guard:
+            return False
+        if self.ceiling_in_flight is None:
+            return True
+        return left - self._ceiling_owed(now, dialing, waiting, idle, wrapup, talking) >= self.guard
+
+    def _ceiling_owed(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> float:
+        """Abandons the calls ringing now (and the callees waiting) are expected to bring:
+        the expected positive part of their answers, until the last of them answers (the
+        longest answered ring plus the callee's patience), over the operators free by then,
+        shifted by ``ceiling_in_flight`` standard deviations."""
+        self._catch_up(now, dialing)
+        supply, var = self._supply(now, idle, wrapup, talking, self._ring_last + self.patience)
+        ringing = self._ringing if self._ringing > 0.0 else 0.0
+        n = len(self._launches)
+        if n:
+            ringing = min(ringing, float(n))
+            var += ringing * (1.0 - ringing / n)
+        sd = math.sqrt(var) if var > 0.0 else 0.0
+        k = self.ceiling_in_flight or 0.0
+        self._cf_excess, self._cf_var = waiting + ringing - supply, var
+        return expected_overflow(waiting + ringing - supply + k * sd, sd)
+
+    def _ceiling_affords(self, now: float, launch: int, floor: int) -> int:
+        """The largest launch, up to ``launch`` and no fewer than ``floor`` (progressive's),
+        whose calls together with those in flight owe the hour no more abandons than the
+        ceiling's budget has left above ``guard`` (the ceiling's test, :meth:`_under_ceiling`,
+        priced the calls in flight just before). The launch rule weighs the answers against
+        the operators with a margin of ``z``; a small team's hour has a budget of two or three
+        abandons, and a launch the rule finds safe enough can still bring a burst that spends
+        it all at once."""
+        ceiling = self._ceiling
+        k = self.ceiling_in_flight
+        if launch <= floor or ceiling is None or k is None:
+            return launch
+        avail = ceiling.remaining(now) - self.guard
+        excess, var, p = self._cf_excess, self._cf_var, self._p_now
+        lo, hi = floor, launch
+        while lo < hi:  # the reserve grows with the launch: bisect
+            mid = (lo + hi + 1) // 2
+            v = var + mid * p * (1.0 - p)
+            sd = math.sqrt(v) if v > 0.0 else 0.0
+            if expected_overflow(excess + mid * p + k * sd, sd) <= avail:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
     def _hour_affords(self, now: float, launch: int) -> int:
         """The largest launch, up to ``launch``, whose calls together with those ringing owe the
