@@ -88,3 +88,22 @@ def test_a_large_team_never_meets_the_ceiling_and_is_unchanged(seed: int) -> Non
     blind = simulate(s, PredictivePacing(ceiling_in_flight=None), seed)
     seeing = simulate(s, PredictivePacing(), seed)
     assert seeing.as_dict() == blind.as_dict()
+
+
+def test_the_campaigns_first_minute_is_not_held_back_for_its_calls_in_flight() -> None:
+    policy = PredictivePacing()
+    for _ in range(40):
+        policy.observe(PacingObservation(D, 0.0))
+    for i in range(20):  # 20 answers (the warm-up) in the first 20 s, 20 rung out at 30 s
+        policy.observe(PacingObservation(A, 10.0 + 0.5 * i, 10.0 + 0.5 * i))
+        policy.observe(PacingObservation(Observation.CONNECTED, 10.0 + 0.5 * i))
+    for _ in range(20):
+        policy.observe(PacingObservation(N, 30.0, 30.0))
+    for _ in range(60):  # 100 operators: the launch rule's first big launch is ringing
+        policy.observe(PacingObservation(D, 31.0))
+    args = (60, 0, 80, 0, 20)
+    assert policy._ceiling is not None
+    left = policy._ceiling.remaining(40.0)
+    assert left == pytest.approx(1.0), "5% of the 20 answers counted: one abandon"
+    assert left - policy._ceiling_owed(40.0, *args) < policy.guard, "priced, they would bar it"
+    assert policy._under_ceiling(40.0, *args), "but the hour has no pace yet: not priced"
