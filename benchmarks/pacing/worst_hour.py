@@ -1,8 +1,8 @@
 """The default's worst hour, before issue #18 and now (the hour ceiling, issue #18).
 
 Run ``python benchmarks/pacing/worst_hour.py`` (``--seeds N``, ``--small-seeds N``,
-``--workers N``, ``--only NAME,..``, ``--policies "NAME;NAME"``, ``--out DIR``; about ten
-minutes on 2 cores). It prints a Markdown table and writes ``pacing_worst_hour.{json,md}`` into
+``--workers N``, ``--only NAME,..``, ``--policies "NAME;NAME"``, ``--out DIR``; about 19
+minutes on 2 busy cores). It prints a Markdown table and writes ``pacing_worst_hour.{json,md}`` into
 ``--out`` (default benchmarks/results/; a run of some cases or policies only writes
 ``pacing_worst_hour_partial.*``).
 
@@ -122,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
         "wall_seconds": time.perf_counter() - t0,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    stem = "pacing_worst_hour" if not args.only and not args.policies else "pacing_worst_hour_partial"
+    stem = "pacing_worst_hour"
+    if args.only or args.policies:
+        stem += "_partial"
     (args.out / f"{stem}.json").write_text(json.dumps(report, indent=2))
     md = render(report)
     (args.out / f"{stem}.md").write_text(md)

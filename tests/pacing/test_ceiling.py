@@ -82,9 +82,9 @@ def test_a_launch_is_cut_to_what_the_hour_can_absorb() -> None:
     assert 10 < launched[1] < 14, "cut, but still above progressive (10 idle)"
 
 
-@pytest.mark.parametrize("seed", range(2))
+@pytest.mark.parametrize("seed", [3, 4])  # seeds whose first minute priced them (it changed)
 def test_a_large_team_never_meets_the_ceiling_and_is_unchanged(seed: int) -> None:
-    s = attrs.evolve(SCENARIOS["S3"], hours=1.5)
+    s = attrs.evolve(SCENARIOS["S3"], hours=1.0)
     blind = simulate(s, PredictivePacing(ceiling_in_flight=None), seed)
     seeing = simulate(s, PredictivePacing(), seed)
     assert seeing.as_dict() == blind.as_dict()
@@ -101,7 +101,7 @@ def test_the_campaigns_first_minute_is_not_held_back_for_its_calls_in_flight() -
         policy.observe(PacingObservation(N, 30.0, 30.0))
     for _ in range(60):  # 100 operators: the launch rule's first big launch is ringing
         policy.observe(PacingObservation(D, 31.0))
-    args = (60, 0, 80, 0, 20)
+    args = (60, 0, 10, 0, 90)
     assert policy._ceiling is not None
     left = policy._ceiling.remaining(40.0)
     assert left == pytest.approx(1.0), "5% of the 20 answers counted: one abandon"
