@@ -661,7 +661,8 @@ class PredictivePacing(RawPacing):
     ) -> bool:
         """Whether the hour ceiling lets the launch rule predict: its budget at
         ``abandon_hour_ceiling``, less the abandons the calls in flight are expected to bring
-        (``ceiling_in_flight``), is at least ``guard``."""
+        (``ceiling_in_flight``; not while the hour has no pace to project), is at least
+        ``guard``. It leaves the calls in flight priced for :meth:`_ceiling_affords`."""
         ceiling = self._ceiling
         self._cf_on = False
         if ceiling is None:
