@@ -82,6 +82,11 @@ def _release_floor(instance: object, attribute: object, value: float | None) -> 
         check_release_after(value)
 
 
+def _trials_or_none(instance: object, attribute: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SettingsError("pacing.small_recent_trials", f"must be calls >= 1, got {value!r}")
+
+
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
 class PredictivePacing(RawPacing):
     """Predictive pacing with an abandon-rate cap (3% of live answers by default).
@@ -125,14 +130,14 @@ class PredictivePacing(RawPacing):
             1 ended over 3% against 2, but a team that earns its budget slowly (RISE's first
             two hours at p=0.08) dials progressively for hours: 4 points lower there.
         small_in_flight: a team under 20 operators keeps in hand, besides ``guard``, the
-            abandons the calls already in flight are expected to bring (their answers over
-            the operators free until the last of them answers, shifted by this many standard
+            abandons its calls in flight are expected to bring (their answers over the
+            operators free until the last of them answers, shifted by this many standard
             deviations before the expected positive part is taken; #18), and a launch is cut
             to what the campaign budget can still absorb with it; ``None``: neither (before
-            #18). The guard and the launch only, not the brake (on the brake too it cost 2
-            operators 0.5 points). With the default, 2 of the 720 moving-answer-rate runs end
-            over 3% (worst 3.03%) against 7 (worst 3.68%); T2-T5 and S2 are level
-            (benchmarks/pacing/small_teams.py).
+            #18). Valve open only (shut, it was level). The guard and the launch only, not the
+            brake (on the brake too it cost 2 operators half a point). On the 720
+            moving-answer-rate runs (2-5 operators; benchmarks/pacing/small_teams.py) 2 ended
+            over 3% (worst 3.03%) against 7 (worst 3.68%), with T2-T5 and S2 level.
         small_recent_trials: with ``small_in_flight``, the in-flight answers are priced at the
             larger of the answer rate and the share answered of this many last calls: the
             rate remembers ``memory`` calls, a small team's shift, and lags a rising answer
@@ -225,7 +230,7 @@ class PredictivePacing(RawPacing):
     small_in_flight: float | None = 1.0
     small_recent_trials: int | None = attrs.field(
         default=100,
-        validator=attrs.validators.optional(positive("pacing.small_recent_trials")),
+        validator=_trials_or_none,
     )
     warmup: int = 20
     warmup_answers: int = 15
@@ -686,8 +691,15 @@ class PredictivePacing(RawPacing):
 
     def _owes_in_flight(self) -> bool:
         """Whether the campaign budget keeps in hand the in-flight calls' abandons (a team
-        under 20 operators with ``small_in_flight`` set)."""
-        return self.small_in_flight is not None and self._log_small < 0.0
+        under 20 operators with ``small_in_flight`` set, valve open).
+
+        Not with the valve shut: there the launch rule is another's (#18's shut-valve work),
+        and on the 720 moving-answer-rate runs it was level (53 over 3% against 55)."""
+        return (
+            self.small_in_flight is not None
+            and self._log_small < 0.0
+            and self.release_after is not None
+        )
 
     def _note_owed(
         self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
