@@ -117,11 +117,11 @@ class PredictivePacing(RawPacing):
         small_brake: the brake a team under 20 operators eases to over its first
             ``small_brake_answers`` answers, valve open only (#18); ``None`` (the default):
             the ``brake``, no easing. A 4-hour shift of 2-3 operators runs under ``brake_below``
-            nearly all shift, and 0.2 gains it 1.4 points (2 operators, asked every second as
+            nearly all shift, and 0.2 gains it 0.5 points (2 operators, asked every second as
             the core asks, 60 seeds) on a steady answer rate; but on an answer rate that
             moves (2-5 operators on the DROP and RISE schedules, or S5's swing in an hour)
-            42 of 720 runs ended over 3% against 7 with the full brake
-            (docs/pacing.md, "Stress cases").
+            20 of 720 runs ended over 3% (worst 6.25%) against 2 with the full brake, even
+            with ``small_in_flight`` (benchmarks/results/pacing_small_teams.md).
         brake_below: the remaining abandon budget (in abandons) under which the brake acts.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
         small_guard: the guard for a team under 20 operators; ``None`` (the default): ``guard``.
@@ -162,7 +162,8 @@ class PredictivePacing(RawPacing):
             (the default): the same. 0.75 halves a small team's releases asked every second (as the
             dialer core asks) for 0.2-0.4 points more occupancy (2-5 operators, 60 seeds), but
             at the simulator's events it is level on 60 seeds and 0.3-0.4 points lower on the
-            stress benchmark's ten (T3, T5): not a clear win, so an option.
+            stress benchmark's ten (T3, T5), and on an answer rate that moves 14 of the 720
+            runs above ended over 3% (worst 4.17%): not a clear win, so an option.
         release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
