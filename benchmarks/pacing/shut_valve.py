@@ -87,6 +87,12 @@ SHUT: dict[str, dict[str, Any]] = {
     "shut, look-ahead -2 s": {"release_after": None, "look_extra": -6.0},
     "shut, brake halved": {"release_after": None, "brake": 0.2},
     "shut, time-resolved launch rule": {"release_after": None, "model": "multi-horizon"},
+    # its margin at 3% runs about 0.5 higher than the shipped rule's (shut_bound.py): the prior
+    "shut, time-resolved launch rule, z prior +0.6": {
+        "release_after": None,
+        "model": "multi-horizon",
+        "z_start": 2.45,
+    },
     "shut, launches spread (2x the mean pace)": {"release_after": None, "model": "spread"},
     "shut, launches spread (4x the mean pace)": {
         "release_after": None,
