@@ -60,7 +60,7 @@ def _near_the_ceiling(
 def test_the_ceiling_keeps_in_hand_what_the_calls_ringing_will_abandon() -> None:
     blind = PredictivePacing(ceiling_in_flight=None)
     seeing = PredictivePacing()
-    assert seeing.ceiling_in_flight == 2.0, "the default"
+    assert seeing.ceiling_in_flight == 2.5, "the default"
     # 2 h 45 m: 2 abandons of ~75 answers (~88 by the hour's end): 2.3 abandons to spare
     views = [_near_the_ceiling(p, 2.75, 2, 20) for p in (blind, seeing)]
     assert seeing._ceiling is not None
@@ -76,8 +76,8 @@ def test_a_launch_is_cut_to_what_the_hour_can_absorb() -> None:
     blind = PredictivePacing(ceiling_in_flight=None)
     seeing = PredictivePacing()
     none = PredictivePacing(abandon_hour_ceiling=None)
-    # 2 h 54 m: 4 abandons of ~87 answers: 0.68 to spare, above the guard's 0.5
-    launched = [p.calls_to_launch(_near_the_ceiling(p, 2.9, 4, 0)) for p in (blind, seeing, none)]
+    # 2 h 45 m: 3 abandons of ~75 answers (~88 by the hour's end): 1.3 to spare
+    launched = [p.calls_to_launch(_near_the_ceiling(p, 2.75, 3, 0)) for p in (blind, seeing, none)]
     assert launched[0] == launched[2] == 14, "the launch rule's own launch"
     assert 10 < launched[1] < 14, "cut, but still above progressive (10 idle)"
 
