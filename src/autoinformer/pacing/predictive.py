@@ -724,7 +724,10 @@ class PredictivePacing(RawPacing):
             return 0
         row, row_h, at = self._row, self._row_h, self._ringing_at
         top = j
-        while j > 0 and excess + z * math.sqrt(var if var > 0.0 else 0.0) > 0.0:
+        least = 0
+        if self._hourly is not None:
+            least = max(0, top - self._hour_release_limit(dialing, waiting, idle))
+        while j > least and excess + z * math.sqrt(var if var > 0.0 else 0.0) > 0.0:
             j -= 1
             q = row[int(now - launches[j])]
             excess -= q
@@ -738,6 +741,19 @@ class PredictivePacing(RawPacing):
         self._pending.extend(launches[j:top])
         del launches[j:top]
         return released
+
+    @staticmethod
+    def _hour_release_limit(dialing: int, waiting: int, idle: int) -> int:
+        """The hourly cap: release only calls beyond those an idle operator already covers.
+
+        While the hour's budget holds the launch to progressive the margin ``z`` is at its
+        brake's height, and the valve, tied to it, would hang up the very calls progressive
+        dialling makes, each with an idle operator waiting for it (2 operators asked every
+        second: 49 releases per operator-hour, 3 points under progressive). A call that an
+        idle operator covers cannot be abandoned, so releasing it buys the hour nothing.
+        """
+        spare = dialing + waiting - idle
+        return spare if spare > 0 else 0
 
     def _catch_up(self, now: float, dialing: int) -> None:
         """Bring the answer-by-age table and the ringing calls' expected answers up to date."""
