@@ -10,9 +10,12 @@ writes ``pacing_shut_valve.json`` into ``--out`` (default benchmarks/results/).
    (better estimates, oracles, other horizons) are in ``ablations.py``.
 2. *The hourly cap with the valve shut*, as it was (the hour's answers projected at its own
    pace, a fixed guard of two abandons) and as shipped (the projection no faster than the
-   progressive fallback, the calls in flight priced and a launch cut to what the hour can
-   absorb), on more seeds than the suite (``--hour-seeds``, default 30): the hours over 3%,
-   the worst hour, the worst seed over the shift and the occupancy.
+   progressive fallback, the calls in flight priced at 3 standard deviations and a launch cut
+   to what the hour can absorb, both at the latest launches' answer rate when it shows a
+   rise, and the valve never hanging up a call an idle operator covers), on more seeds than
+   the suite (``--hour-seeds``, default 30): the hours over 3%, the worst hour, the worst seed
+   over the shift and the occupancy. At the simulator's default cadence (asked every second,
+   as the dialer core asks).
 """
 
 from __future__ import annotations
@@ -43,21 +46,16 @@ SHUT: dict[str, dict[str, Any]] = {
 }
 SUITE = ["S1", "S2", "S3", "S4", "S5", "S6"]
 
+_BEFORE: dict[str, Any] = {
+    "hourly_floor": False,
+    "hourly_in_flight": None,
+    "hourly_fast_memory": None,
+    "hourly_recent_window": None,
+}
 HOURLY: dict[str, dict[str, Any]] = {
-    "hourly cap, shut, before": {
-        "release_after": None,
-        "abandon_hourly_cap": CAP,
-        "hourly_floor": False,
-        "hourly_in_flight": None,
-        "hourly_fast_memory": None,
-    },
+    "hourly cap, shut, before": {"release_after": None, "abandon_hourly_cap": CAP, **_BEFORE},
     "hourly cap, shut, as shipped": {"release_after": None, "abandon_hourly_cap": CAP},
-    "hourly cap, open, before": {
-        "abandon_hourly_cap": CAP,
-        "hourly_floor": False,
-        "hourly_in_flight": None,
-        "hourly_fast_memory": None,
-    },
+    "hourly cap, open, before": {"abandon_hourly_cap": CAP, **_BEFORE},
     "hourly cap, open, as shipped": {"abandon_hourly_cap": CAP},
 }
 HOUR_CASES = ["L50", "S4", "S5", "DROP", "RISE", "RING60"]
