@@ -13,8 +13,10 @@ What an hour cannot take back (issue #18; it matters most with the release valve
 projection never counts the answers to come faster than the progressive dialling the guard
 falls back to would bring them (``remaining(now, floor)``: an hour that spends its budget at a
 predictive pace keeps only the fallback's), and the policy keeps in hand the abandons the calls
-already in flight are expected to bring (:func:`expected_overflow`). Pure: every count and
-question carries its time.
+already in flight are expected to bring (:func:`expected_overflow`). An answer rate that
+jumps is seen first in the answers of the latest launches (:class:`RecentAnswerRate`), a
+ring-out before any rate over resolved calls. Pure: every count and question carries its
+time.
 """
 
 from __future__ import annotations

@@ -169,7 +169,11 @@ class PredictivePacing(RawPacing):
             the calls in flight are expected to bring (their excess answers over the operators
             free until the last of them answers, shifted by this many standard deviations
             before its expected positive part is taken), and a launch is cut to what the
-            hour can still absorb with it; ``None``: neither (the hourly guard alone).
+            hour can still absorb with it; ``None``: neither (the hourly guard alone). 3 (2
+            until the simulator asked every second, as the core asks): at 2, an hour of 100
+            operators (S3, valve open) or of a poor list with the valve shut (L50, S4, DROP,
+            RING60) ended an abandon over, a burst the normal bound put at a few hundredths;
+            at 3 a team of 5 keeps to about progressive (1.5 points under 2's).
         hourly_fast_memory: with the hourly cap, the in-flight abandons use the larger of the
             answer rate and one that forgets over this many calls (an answer rate that has
             just risen shows there first); ``None``: the answer rate alone.
