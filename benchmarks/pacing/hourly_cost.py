@@ -8,10 +8,7 @@ T2,S1``, ``--out DIR``; about ten minutes on 2 cores). It prints a Markdown tabl
 S1-S6, asked every second as the core asks (the simulator's default): occupancy, the worst
 seed, the worst clock hour of any seed and how many hours went over 3%, releases per
 operator-hour, and the points against progressive and against the default policy
-(``PredictivePacing()``, same valve) on the same seeds: the default's figures are read from
-``pacing_stress_every1s.json`` (``python benchmarks/pacing/stress.py --with-suite
---decide-every 1``; the hourly cap's changes leave the default run for run the same). On the
-small teams (T2, T3, T5, S2)
+(``PredictivePacing()``, same valve) on the same seeds. On the small teams (T2, T3, T5, S2)
 it also runs the in-flight reserve at 2 standard deviations (``hourly_in_flight=2.0``, as
 first shipped), the setting the small teams pay for.
 """
@@ -37,6 +34,8 @@ from suite import CAP, RESULTS
 SMALL = ["T2", "T3", "T5", "S2"]
 VARIANTS: dict[str, dict[str, Any] | None] = {
     "progressive": None,
+    "default": {},
+    "default, shut": {"release_after": None},
     "hourly cap": {"abandon_hourly_cap": CAP},
     "hourly cap, shut": {"abandon_hourly_cap": CAP, "release_after": None},
     "hourly cap, 2 sd": {"abandon_hourly_cap": CAP, "hourly_in_flight": 2.0},
@@ -86,12 +85,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated case names (T3,DROP,S1)")
     parser.add_argument("--out", type=Path, default=RESULTS)
-    parser.add_argument(
-        "--defaults",
-        type=Path,
-        default=RESULTS / "pacing_stress_every1s.json",
-        help="stress.py's results at 1 s for the default policy's figures",
-    )
     args = parser.parse_args(argv)
     cases = [c for c in args.only.split(",") if c] or list(CASES)
     jobs = [
@@ -105,7 +98,6 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         runs = list(pool.map(_run, jobs, chunksize=2))
-    stress = json.loads(args.defaults.read_text())
     report: dict[str, Any] = {"cap": CAP, "seeds": args.seeds, "cases": {}}
     for c in cases:
         entry = {
@@ -113,20 +105,6 @@ def main(argv: list[str] | None = None) -> int:
             for v in VARIANTS
             if v not in _SMALL_ONLY or c in SMALL
         }
-        theirs = stress["cases"][c]["policies"]
-        for name, ours in (("predictive", "default"), ("predictive, no release", "default, shut")):
-            t = theirs[name]
-            if t["seeds"] != args.seeds:
-                raise SystemExit(f"{args.defaults}: {t['seeds']} seeds, not {args.seeds}")
-            entry[ours] = {
-                "seeds": t["seeds"],
-                "occupancy": t["occupancy"],
-                "abandon_max": t["abandon_max"],
-                "worst_hour": t["worst_hour_abandon"],
-                "hours_over_cap": None,
-                "hours": None,
-                "released_per_agent_hour": t["released_per_agent_hour"],
-            }
         report["cases"][c] = entry
     report["wall_seconds"] = time.perf_counter() - t0
     args.out.mkdir(parents=True, exist_ok=True)
