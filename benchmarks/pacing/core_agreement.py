@@ -200,7 +200,7 @@ def _run(job: tuple[str, str, int]) -> dict[str, Any]:
     t0 = time.perf_counter()
     core = run_core(scenario, POLICIES[name](), seed)
     t1 = time.perf_counter()
-    fast = simulate(scenario, POLICIES[name](), seed)
+    fast = simulate(scenario, POLICIES[name](), seed, decide_every=None)  # events only
     t2 = time.perf_counter()
     ticked = simulate(scenario, POLICIES[name](), seed, decide_every=DECIDE_EVERY)
     return {

@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         [
             lambda i: simulate(s3, PredictivePacing(), i),
             lambda i: simulate(s3, PredictivePacing(release_after=None), i),
-            lambda i: simulate(s3, ProgressivePacing(), i),
+            lambda i: simulate(s3, ProgressivePacing(), i, decide_every=None),  # as SimPy decides
             lambda i: simpy_progressive(s3, i),
         ],
         runs,

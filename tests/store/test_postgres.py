@@ -39,6 +39,10 @@ def test_urls_are_told_from_paths_and_their_passwords_hidden() -> None:
         == "postgresql://u@h/db?password=***&sslmode=require"
     )
     assert redacted("postgresql://u@h/db") == "postgresql://u@h/db"
+    assert redacted("postgresql:///db") == "postgresql:///db"  # the local socket keeps its //
+    assert redacted("postgresql:///db?password=x&host=/run") == (
+        "postgresql:///db?password=***&host=/run"
+    )
 
 
 def test_opening_twice_keeps_the_data_and_the_schema_version(postgres_url: str) -> None:

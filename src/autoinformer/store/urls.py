@@ -6,7 +6,7 @@ Standard library only: the command line and the campaign-file reader check a ``-
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 __all__ = ["PASSWORD_HELP", "has_password", "is_postgres_url", "redacted"]
 
@@ -28,7 +28,13 @@ def has_password(url: str) -> bool:
 
 
 def redacted(url: str) -> str:
-    """The URL with any password replaced by ``***``: safe to print, log or keep."""
+    """The URL with any password replaced by ``***``: safe to print, log or keep.
+
+    Put back together by hand: ``urlunsplit`` drops the ``//`` of an empty host, and
+    ``postgresql:///db`` (the local socket) is a different URL without it.
+    """
+    if not has_password(url):
+        return url
     parts = urlsplit(url)
     netloc = parts.netloc
     if parts.password is not None:
@@ -39,4 +45,9 @@ def redacted(url: str) -> str:
         for item in parts.query.split("&")
         if item
     )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
+    text = f"{parts.scheme}://{netloc}{parts.path}"
+    if query:
+        text += f"?{query}"
+    if parts.fragment:
+        text += f"#{parts.fragment}"
+    return text
