@@ -8,7 +8,10 @@ T2,S1``, ``--out DIR``; about ten minutes on 2 cores). It prints a Markdown tabl
 S1-S6, asked every second as the core asks (the simulator's default): occupancy, the worst
 seed, the worst clock hour of any seed and how many hours went over 3%, releases per
 operator-hour, and the points against progressive and against the default policy
-(``PredictivePacing()``, same valve) on the same seeds. On the small teams (T2, T3, T5, S2)
+(``PredictivePacing()``, same valve) on the same seeds (``--defaults FILE``: read the
+default's figures from a run of ``stress.py`` at 1 s on the same seeds instead, e.g.
+``benchmarks/results/pacing_stress_every1s.json``; the hourly cap's changes leave the default
+run for run the same). On the small teams (T2, T3, T5, S2)
 it also runs the in-flight reserve at 2 standard deviations (``hourly_in_flight=2.0``, as
 first shipped), the setting the small teams pay for.
 """
@@ -46,6 +49,7 @@ VARIANTS: dict[str, dict[str, Any] | None] = {
     },
 }
 _SMALL_ONLY = {"hourly cap, 2 sd", "hourly cap, 2 sd, shut"}
+_DEFAULTS = {"default": "predictive", "default, shut": "predictive, no release"}  # stress.py
 
 
 def _run(job: tuple[str, str, int]) -> dict[str, Any]:
@@ -85,13 +89,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--only", default="", help="comma-separated case names (T3,DROP,S1)")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--defaults", type=Path, default=None, help="stress.py's JSON at 1 s for the default"
+    )
     args = parser.parse_args(argv)
     cases = [c for c in args.only.split(",") if c] or list(CASES)
+    skip = set(_DEFAULTS) if args.defaults is not None else set()
     jobs = [
         (c, v, s)
         for c in cases
         for v in VARIANTS
-        if v not in _SMALL_ONLY or c in SMALL
+        if (v not in _SMALL_ONLY or c in SMALL) and v not in skip
         for s in range(args.seeds)
     ]
     jobs.sort(key=lambda j: CASES[j[0]].agents * CASES[j[0]].hours, reverse=True)
@@ -103,9 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         entry = {
             v: _summary([r for r in runs if (r["case"], r["variant"]) == (c, v)])
             for v in VARIANTS
-            if v not in _SMALL_ONLY or c in SMALL
+            if (v not in _SMALL_ONLY or c in SMALL) and v not in skip
         }
-        report["cases"][c] = entry
+        if args.defaults is not None:
+            entry.update(_read_defaults(args.defaults, c, args.seeds))
+        report["cases"][c] = {v: entry[v] for v in VARIANTS if v in entry}
     report["wall_seconds"] = time.perf_counter() - t0
     args.out.mkdir(parents=True, exist_ok=True)
     stem = "pacing_hourly_cost" if not args.only else "pacing_hourly_cost_partial"
@@ -114,6 +124,28 @@ def main(argv: list[str] | None = None) -> int:
     (args.out / f"{stem}.md").write_text(md)
     print(md)
     return 0
+
+
+def _read_defaults(path: Path, case: str, seeds: int) -> dict[str, dict[str, Any]]:
+    """The default's figures on ``case`` from a stress.py report asked every second."""
+    report = json.loads(path.read_text())
+    if report.get("decide_every") != 1.0:
+        raise SystemExit(f"{path}: not asked every second ({report.get('decide_every')})")
+    out = {}
+    for ours, name in _DEFAULTS.items():
+        t = report["cases"][case]["policies"][name]
+        if t["seeds"] != seeds:
+            raise SystemExit(f"{path}: {case} on {t['seeds']} seeds, not {seeds}")
+        out[ours] = {
+            "seeds": seeds,
+            "occupancy": t["occupancy"],
+            "abandon_max": t["abandon_max"],
+            "worst_hour": t["worst_hour_abandon"],
+            "hours_over_cap": None,
+            "hours": None,
+            "released_per_agent_hour": t["released_per_agent_hour"],
+        }
+    return out
 
 
 def _pct(x: float) -> str:
