@@ -6,8 +6,13 @@ writes ``pacing_shut_valve.json`` into ``--out`` (default benchmarks/results/).
 
 1. *Controller variants with the valve shut* (``release_after=None``), on S1-S6 over the
    suite's seeds, against the valve open: a set point nearer the cap (less headroom, or none:
-   the aim), a longer or shorter look-ahead, a softer brake. The launch rule's own variants
-   (better estimates, oracles, other horizons) are in ``ablations.py``.
+   the aim), a longer or shorter look-ahead, a softer brake; and (#18, the shut valve's own
+   launch rule) the time-resolved rule (answers by each second of the ring window against the
+   operators free by then, ``ablations.MultiHorizon``) and launches spread out (:class:`Spread`:
+   beyond progressive, at most 2 or 4 times the mean launch rate). ``--shut-only all`` (or
+   ``"NAME;NAME"``) runs this table alone into ``pacing_shut_valve_variants.json``. The launch
+   rule's own variants (better estimates, oracles, other horizons) are in ``ablations.py``;
+   how much information could close the gap at all is ``shut_bound.py``.
 2. *The hourly cap with the valve shut*, as it was (the hour's answers projected at its own
    pace, a fixed guard of two abandons) and as shipped (the projection no faster than the
    progressive fallback, the calls in flight priced at 3 standard deviations and a launch cut
@@ -28,12 +33,53 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import attrs
+
 from autoinformer.pacing.predictive import PredictivePacing
 from autoinformer.sim.pacing import simulate
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from ablations import MultiHorizon
 from stress import CASES
 from suite import CAP, RESULTS
+
+
+@attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
+class Spread(PredictivePacing):
+    """Launches spread out: beyond what progressive would launch, at most ``pace`` times the
+    campaign's mean launch rate (operators over ``(ring + talk + wrap-up) p``, from the learnt
+    estimates), through a bucket one second deep (at least one call): a batch the launch rule
+    wants at once goes out over the next seconds, as the rule is asked again every second."""
+
+    pace: float = 2.0
+    _tokens: float = attrs.field(init=False, default=1.0)
+    _last: float = attrs.field(init=False, default=0.0)
+
+    def decide(
+        self,
+        now: float,
+        lines_free: int,
+        dialing: int,
+        waiting: int,
+        logged_in: int,
+        idle: int,
+        wrapup: int,
+        talking: int,
+    ) -> int:
+        n = super().decide(now, lines_free, dialing, waiting, logged_in, idle, wrapup, talking)
+        floor = max(0, idle - dialing - waiting)
+        cycle = self._ring.mean + self._mean_talk(now) + self._wrap_mean
+        rate = self.pace * logged_in / (cycle * max(self._p_now, 0.005))
+        depth = max(1.0, rate)
+        self._tokens = min(depth, self._tokens + rate * (now - self._last))
+        self._last = now
+        extra = n - floor
+        if extra > 0:
+            extra = min(extra, int(self._tokens))
+            self._tokens -= extra
+            n = floor + extra
+        return n
+
 
 SHUT: dict[str, dict[str, Any]] = {
     "valve open (the default)": {},
@@ -43,6 +89,24 @@ SHUT: dict[str, dict[str, Any]] = {
     "shut, look-ahead +2 s": {"release_after": None, "look_extra": -2.0},
     "shut, look-ahead -2 s": {"release_after": None, "look_extra": -6.0},
     "shut, brake halved": {"release_after": None, "brake": 0.2},
+    "shut, time-resolved launch rule": {"release_after": None, "model": "multi-horizon"},
+    # its margin at 3% runs about 0.5 higher than the shipped rule's (shut_bound.py): the prior
+    "shut, time-resolved launch rule, z prior +0.6": {
+        "release_after": None,
+        "model": "multi-horizon",
+        "z_start": 2.45,
+    },
+    "shut, launches spread (2x the mean pace)": {"release_after": None, "model": "spread"},
+    "shut, launches spread (4x the mean pace)": {
+        "release_after": None,
+        "model": "spread",
+        "pace": 4.0,
+    },
+}
+MODELS: dict[str, type[PredictivePacing]] = {
+    "predictive": PredictivePacing,
+    "multi-horizon": MultiHorizon,  # answers by each second of the ring window (ablations.py)
+    "spread": Spread,
 }
 SUITE = ["S1", "S2", "S3", "S4", "S5", "S6"]
 
@@ -63,8 +127,9 @@ HOUR_CASES = ["L50", "S4", "S5", "DROP", "RISE", "RING60"]
 
 def _run(job: tuple[str, str, str, int]) -> dict[str, Any]:
     table, case, variant, seed = job
-    kw = (SHUT if table == "shut" else HOURLY)[variant]
-    r = simulate(CASES[case], PredictivePacing(**kw), seed)
+    kw = dict((SHUT if table == "shut" else HOURLY)[variant])
+    model = MODELS[kw.pop("model", "predictive")]
+    r = simulate(CASES[case], model(**kw), seed)
     hours = [b / a for a, b in zip(r.hourly_answers, r.hourly_abandoned, strict=True) if a]
     return {
         "table": table,
@@ -100,12 +165,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument(
+        "--shut-only",
+        default="",
+        help="only the valve-shut table, these variants (';'-separated; 'all'), into"
+        " pacing_shut_valve_variants.json",
+    )
+    parser.add_argument(
         "--hours-only",
         default=None,
         help="run only the hourly table, these variants (';'-separated, 'all' for every one);"
         " writes pacing_shut_valve_hours.json",
     )
     args = parser.parse_args(argv)
+    if args.shut_only:
+        return _shut_only(args)
     hourly = HOURLY
     if args.hours_only is not None:
         names = [v.strip() for v in args.hours_only.split(";") if v.strip()]
@@ -140,6 +213,26 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def _shut_only(args: argparse.Namespace) -> int:
+    """The valve-shut table alone (the valve open always in it, as the reference)."""
+    chosen = list(SHUT) if args.shut_only == "all" else args.shut_only.split(";")
+    variants = ["valve open (the default)", *(v for v in chosen if v != "valve open (the default)")]
+    jobs = [("shut", c, v, s) for c in SUITE for v in variants for s in range(args.seeds)]
+    t0 = time.perf_counter()
+    with ProcessPoolExecutor(max_workers=args.workers) as pool:
+        runs = list(pool.map(_run, jobs, chunksize=2))
+    report: dict[str, Any] = {"cap": CAP, "seeds": args.seeds}
+    report["shut"] = {
+        v: {c: _summary([r for r in runs if (r["variant"], r["case"]) == (v, c)]) for c in SUITE}
+        for v in variants
+    }
+    report["wall_seconds"] = time.perf_counter() - t0
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "pacing_shut_valve_variants.json").write_text(json.dumps(report, indent=2))
+    print(render(report))
+    return 0
+
+
 def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
@@ -163,6 +256,8 @@ def render(report: dict[str, Any]) -> str:
             for c, e in by_case.items()
         ]  # fmt: skip
         lines.append(f"| {v} | " + " | ".join(cells) + " |")
+    if "hourly" not in report:
+        return "\n".join(lines) + "\n"
     lines += [
         "",
         f"Hourly cap 3% ({report['hour_seeds']} seeds): occupancy, hours over 3% / hours,"
@@ -171,7 +266,7 @@ def render(report: dict[str, Any]) -> str:
         "| variant | " + " | ".join(HOUR_CASES) + " |",
         "|---|" + "---|" * len(HOUR_CASES),
     ]
-    for v, by_case in report["hourly"].items():
+    for v, by_case in report.get("hourly", {}).items():
         cells = [
             f"{_pct(e['occupancy'])}, {e['hours_over_cap']}/{e['hours']},"
             f" {_pct(e['worst_hour'])}, {_pct(e['abandon_max'])}"
