@@ -10,7 +10,7 @@ seed, the worst clock hour of any seed and how many hours went over 3%, releases
 operator-hour, and the points against progressive and against the default policy
 (``PredictivePacing()``, same valve) on the same seeds (``--defaults FILE``: read the
 default's figures from a run of ``stress.py`` at 1 s on the same seeds instead, e.g.
-``benchmarks/results/pacing_stress_every1s.json``; the hourly cap's changes leave the default
+``benchmarks/results/pacing_stress.json``; the hourly cap's changes leave the default
 run for run the same). On the small teams (T2, T3, T5, S2)
 it also runs the in-flight reserve at 2 standard deviations (``hourly_in_flight=2.0``, as
 first shipped), the setting the small teams pay for.

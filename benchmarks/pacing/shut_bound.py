@@ -74,7 +74,7 @@ from suite import CAP, RESULTS
 
 SUITE = ["S1", "S2", "S3", "S4", "S5", "S6"]
 # S3 is left out by default: its valve neither releases (0.3 calls an operator-hour) nor gains
-# (shut and open both 95.7%, pacing_stress_every1s.md), and its runs are the slowest
+# (shut and open both 95.7%, pacing_stress.md), and its runs are the slowest
 DEFAULT_CASES = ["S1", "S2", "S4", "S5", "S6"]
 _DIALED = Observation.DIALED
 
