@@ -220,6 +220,9 @@ class PredictivePacing(RawPacing):
     hourly_in_flight: float | None = 2.0
     hourly_fast_memory: float | None = 100.0
 
+    shut_z_offset: float = 0.45
+    shut_answer_rate: float = attrs.field(default=0.25, validator=fraction("shut_answer_rate"))
+
     patience: float = 2.0
     look_extra: float = -4.0
 
@@ -578,6 +581,7 @@ class PredictivePacing(RawPacing):
         short = self.brake_below - self._budget(self._now)
         if short > 0.0:  # the brake: the budget is nearly spent, damp the burst now
             z += self._brake_now() * short
+        z += self._shut_correction(short)
         self._z = self.z_min if z < self.z_min else self.z_max if z > self.z_max else z
 
     def _brake_now(self) -> float:
@@ -590,6 +594,22 @@ class PredictivePacing(RawPacing):
             return small
         left = math.exp(-self._live.answers / self.small_brake_answers)
         return small + (self.brake - small) * left
+
+    def _shut_correction(self, short: float) -> float:
+        """What the valve shut adds to ``z`` (0 with the valve open): ``shut_z_offset``.
+
+        The prior is tuned with the valve open, which hangs up the surplus of a burst of
+        answers; shut, the same margin lets the surplus abandon, several callees at once, and
+        the integral and the brake (``short``: abandons the budget is under ``brake_below``)
+        climb by that many steps and spend the next half hour coming down, so the shift rides
+        the brake, its margin swinging about the one it needs. Starting nearer that margin
+        keeps it off the brake (docs/pacing.md, "The shut valve's controller").
+        """
+        if self.release_after is not None:
+            return 0.0
+        p = self._p.value
+        ref = self.shut_answer_rate
+        return self.shut_z_offset * math.log(ref / p) if 0.0 < p < ref else 0.0
 
     def _team_changed(self, logged_in: int) -> None:
         self._team = logged_in
