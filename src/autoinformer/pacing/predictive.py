@@ -173,6 +173,18 @@ class PredictivePacing(RawPacing):
         hourly_fast_memory: with the hourly cap, the in-flight abandons use the larger of the
             answer rate and one that forgets over this many calls (an answer rate that has
             just risen shows there first); ``None``: the answer rate alone.
+        shut_z_offset: with the valve shut (``release_after=None``) only, ``z`` is raised by
+            this times ``ln(shut_answer_rate / p)`` while the learnt answer rate ``p`` is under
+            ``shut_answer_rate`` (#18). The prior is set with the valve open, which hangs up
+            a burst's surplus: the fewer of the calls ringing answer, the more of them the valve
+            has to hang up, and shut, the more the margin must carry (a fixed margin read at
+            3%: 0.47 higher than open at p=0.1, 0.29 at p=0.3). Learnt alone, it overshoots in
+            bursts of abandons and rides the brake; started there, S4 (p=0.1) gains 0.9
+            points, 50 operators at p=0.05 2.3 (benchmarks/pacing/shut_controller.py). 0: the
+            controller as before; the valve open is never touched.
+        shut_answer_rate: the answer rate under which ``shut_z_offset`` acts (at p=0.3, as S1,
+            a uniform raise costs 0.2-0.4 points: the controller there already spends the
+            budget).
     """
 
     max_abandon_rate: float = attrs.field(default=0.03, validator=fraction("max_abandon_rate"))
@@ -220,8 +232,10 @@ class PredictivePacing(RawPacing):
     hourly_in_flight: float | None = 2.0
     hourly_fast_memory: float | None = 100.0
 
-    shut_z_offset: float = 0.45
-    shut_answer_rate: float = attrs.field(default=0.25, validator=fraction("shut_answer_rate"))
+    shut_z_offset: float = 0.3
+    shut_answer_rate: float = attrs.field(
+        default=0.25, validator=fraction("pacing.shut_answer_rate")
+    )
 
     patience: float = 2.0
     look_extra: float = -4.0
@@ -596,14 +610,18 @@ class PredictivePacing(RawPacing):
         return small + (self.brake - small) * left
 
     def _shut_correction(self, short: float) -> float:
-        """What the valve shut adds to ``z`` (0 with the valve open): ``shut_z_offset``.
+        """What the valve shut adds to ``z`` (0 with the valve open): ``shut_z_offset`` times
+        ``ln(shut_answer_rate / p)`` while the answer rate ``p`` learnt is under
+        ``shut_answer_rate``.
 
-        The prior is tuned with the valve open, which hangs up the surplus of a burst of
-        answers; shut, the same margin lets the surplus abandon, several callees at once, and
-        the integral and the brake (``short``: abandons the budget is under ``brake_below``)
-        climb by that many steps and spend the next half hour coming down, so the shift rides
-        the brake, its margin swinging about the one it needs. Starting nearer that margin
-        keeps it off the brake (docs/pacing.md, "The shut valve's controller").
+        The prior is set for the valve open, which hangs up the surplus of a burst of answers;
+        shut, the surplus abandons, several callees at once, and the integral (and the brake
+        while ``short``, the abandons the budget is under ``brake_below``, is positive) climbs
+        by that many steps at once and comes down over the next half hour: learnt from below,
+        the margin swings about the one it needs and its low swings make the next burst. The
+        lower the answer rate, the more calls ring per answer and the larger the surplus the
+        valve would have hung up, so the further the prior is from the shut valve's margin.
+        (``short`` is unused here; variants in benchmarks/pacing/shut_controller.py act on it.)
         """
         if self.release_after is not None:
             return 0.0
