@@ -6,9 +6,12 @@ seeds (60 by default) and reports the *paired* margin over the UCCX-style baseli
 field policy passing the gate on the stress benchmark's ten seeds; on these 60 it ends some
 seeds over 3%) with its standard error, for:
 
-- the predictive default;
-- its small-team options (#18): the valve at 0.75 of the margin (``small_release_share``), the
-  brake eased to 0.2 over the first 30 answers (``small_brake``), and both;
+- the predictive default (a team under 20 keeps in hand the abandons its calls in flight owe,
+  ``small_in_flight``, at the recent answer rate if higher, ``small_recent_trials``) and the
+  default before that (``small_in_flight=None``);
+- its small-team options (#18): the guard at one abandon (``small_guard=1.0``), the valve at
+  0.75 of the margin (``small_release_share``), the brake eased to 0.2 over the first 30
+  answers (``small_brake``), and both of the last two;
 
 each with the simulator deciding at its events only (as the suite) and every second as well
 (``decide_every=1.0``, as the dialer core polls the pacing: see ``core_agreement.py``). The
@@ -48,6 +51,10 @@ CADENCES: dict[str, float | None] = {"events": None, "every 1 s": 1.0}
 POLICIES: dict[str, Any] = {
     "UCCX abandon feedback": lambda: UccxPacing(target=CAP),
     "predictive": PredictivePacing,
+    "predictive, small_in_flight=None (the default before)": lambda: PredictivePacing(
+        small_in_flight=None
+    ),
+    "predictive, small_guard=1.0 (an option)": lambda: PredictivePacing(small_guard=1.0),
     "predictive, small_release_share=0.75 (an option)": lambda: PredictivePacing(
         small_release_share=0.75
     ),

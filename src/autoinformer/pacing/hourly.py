@@ -13,12 +13,15 @@ What an hour cannot take back (issue #18; it matters most with the release valve
 projection never counts the answers to come faster than the progressive dialling the guard
 falls back to would bring them (``remaining(now, floor)``: an hour that spends its budget at a
 predictive pace keeps only the fallback's), and the policy keeps in hand the abandons the calls
-already in flight are expected to bring (:func:`expected_overflow`). Pure: every count and
-question carries its time.
+already in flight are expected to bring (:func:`expected_overflow`). An answer rate that
+jumps is seen first in the answers of the latest launches (:class:`RecentAnswerRate`), a
+ring-out before any rate over resolved calls. Pure: every count and question carries its
+time.
 """
 
 from __future__ import annotations
 
+import collections
 import math
 
 import attrs
@@ -26,7 +29,7 @@ import attrs
 from autoinformer.pacing._tally import LiveAnswers
 from autoinformer.pacing.base import Observation
 
-__all__ = ["HourBudget", "expected_overflow"]
+__all__ = ["HourBudget", "RecentAnswerRate", "expected_overflow"]
 
 _HOUR = 3600.0
 _SQRT2 = math.sqrt(2.0)
@@ -115,3 +118,81 @@ def expected_overflow(mean: float, sd: float) -> float:
         return mean if mean > 0.0 else 0.0
     k = mean / sd
     return mean * 0.5 * math.erfc(-k / _SQRT2) + sd * math.exp(-0.5 * k * k) / _SQRT_2PI
+
+
+@attrs.define(kw_only=True)
+class RecentAnswerRate:
+    """The answer rate of the calls launched in the last ``window`` seconds, from what they
+    have shown so far (issue #18: the hour of an answer rate that jumps, 0.08 -> 0.35).
+
+    A rate over resolved calls learns of a rise only as the calls launched after it resolve,
+    and the unanswered ones resolve last (they ring out), so the estimate lags by a ring-out
+    and then by its memory: a batch launched a minute after the rise is dialled at the old
+    rate, four times too low, and the hour's budget receives the burst. Each call launched
+    ``a`` seconds ago has answered by now with probability ``p F(a)`` (``F``: the ring-time
+    distribution of answered calls), so ``answers / sum F(a)`` over the recent launches is an
+    unbiased estimate of their answer rate that counts each answer as it comes, a ring-out
+    before any rate over resolved calls. A call released after ringing ``r`` seconds is
+    censored there: it keeps ``F(r)``.
+
+    Launches are kept per second of launch; the sum is refreshed once per second of ``now``
+    (O(window)). Pure: every count carries its time.
+    """
+
+    window: float = 60.0
+    # second of launch -> [launched, answered, released, sum of F at release]
+    _by_second: dict[int, list[float]] = attrs.field(init=False, factory=dict)
+    _order: collections.deque[int] = attrs.field(init=False, factory=collections.deque)
+    _answers: float = attrs.field(init=False, default=0.0)
+    _seen: float = attrs.field(init=False, default=0.0)
+    _at: int = attrs.field(init=False, default=-(1 << 62))
+
+    def launched(self, at: float) -> None:
+        """A call launched at ``at``."""
+        second = int(at // 1.0)
+        cell = self._by_second.get(second)
+        if cell is None:
+            cell = self._by_second[second] = [0.0, 0.0, 0.0, 0.0]
+            self._order.append(second)
+        cell[0] += 1.0
+
+    def answered(self, launched_at: float) -> None:
+        """A call launched at ``launched_at`` answered (ignored if it is older than the
+        window)."""
+        cell = self._by_second.get(int(launched_at // 1.0))
+        if cell is not None and cell[1] < cell[0]:
+            cell[1] += 1.0
+            self._answers += 1.0
+
+    def released(self, launched_at: float, seen: float) -> None:
+        """A call launched at ``launched_at`` was hung up while ringing, when it had answered
+        with probability ``p * seen`` (``seen``: ``F`` at its ring time)."""
+        cell = self._by_second.get(int(launched_at // 1.0))
+        if cell is not None and cell[2] < cell[0]:
+            cell[2] += 1.0
+            cell[3] += seen
+
+    def counts(self, now: float, cdf: list[float]) -> tuple[float, float]:
+        """``(answers, sum F)`` over the calls launched in the last ``window`` seconds:
+        their rate is the first over the second, with about the first's Poisson noise.
+        ``cdf[k]``: ``F`` at ``k`` seconds (1 past its end)."""
+        second = int(now // 1.0)
+        if second != self._at:
+            self._refresh(second, cdf)
+        return self._answers, self._seen
+
+    def _refresh(self, second: int, cdf: list[float]) -> None:
+        oldest = second - int(self.window)
+        order, cells = self._order, self._by_second
+        while order and order[0] < oldest:
+            gone = cells.pop(order.popleft())
+            self._answers -= gone[1]
+        size = len(cdf)
+        seen = 0.0
+        for s in order:
+            cell = cells[s]
+            age = second - s
+            f = 1.0 if age >= size else cdf[age] if age > 0 else 0.0
+            seen += (cell[0] - cell[2]) * f + cell[3]
+        self._seen = seen
+        self._at = second

@@ -28,7 +28,9 @@ How it decides (docs/pacing.md has the long version):
    below a few abandons, so a burst (a rising answer rate the estimate has not caught up with,
    the first minutes of a large team) is damped before the budget is gone. A hard guard falls
    back to progressive (which cannot abandon) while the budget is under half an abandon, so a
-   small team's few answers never let an unlucky run end over the cap.
+   small team's few answers never let an unlucky run end over the cap. A team under 20
+   operators also keeps in hand the abandons its calls in flight are expected to bring (at the
+   recent answer rate if that is higher), and cuts a launch to what its budget can absorb.
 
 5. The release valve (``release_after``, 15 s by default, never less): just before each launch
    decision, while the answers expected within the next ten seconds or so (callees waiting and
@@ -59,7 +61,7 @@ from autoinformer.pacing.base import (
     check_release_after,
 )
 from autoinformer.pacing.estimators import DiscountedMean, DiscountedRate, RingHistogram
-from autoinformer.pacing.hourly import HourBudget, expected_overflow
+from autoinformer.pacing.hourly import HourBudget, RecentAnswerRate, expected_overflow
 
 __all__ = ["PredictivePacing"]
 
@@ -78,6 +80,11 @@ _HEARD = 4096  # recent answers kept to match a machine verdict with (minutes of
 def _release_floor(instance: object, attribute: object, value: float | None) -> None:
     if value is not None:  # None: the valve is shut
         check_release_after(value)
+
+
+def _trials_or_none(instance: object, attribute: object, value: int | None) -> None:
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise SettingsError("pacing.small_recent_trials", f"must be calls >= 1, got {value!r}")
 
 
 @attrs.define(kw_only=True, on_setattr=attrs.setters.NO_OP)
@@ -110,13 +117,32 @@ class PredictivePacing(RawPacing):
         small_brake: the brake a team under 20 operators eases to over its first
             ``small_brake_answers`` answers, valve open only (#18); ``None`` (the default):
             the ``brake``, no easing. A 4-hour shift of 2-3 operators runs under ``brake_below``
-            nearly all shift, and 0.2 gains it 1.4 points (2 operators, asked every second as
+            nearly all shift, and 0.2 gains it 0.5 points (2 operators, asked every second as
             the core asks, 60 seeds) on a steady answer rate; but on an answer rate that
             moves (2-5 operators on the DROP and RISE schedules, or S5's swing in an hour)
-            42 of 720 runs ended over 3% against 7 with the full brake
-            (docs/pacing.md, "Stress cases").
+            20 of 720 runs ended over 3% (worst 6.25%) against 2 with the full brake, even
+            with ``small_in_flight`` (benchmarks/results/pacing_small_teams.md).
         brake_below: the remaining abandon budget (in abandons) under which the brake acts.
         guard: fall back to progressive while fewer than this many abandons remain in budget.
+        small_guard: the guard for a team under 20 operators; ``None`` (the default): ``guard``.
+            1.0 means "one more abandon still ends the campaign within the cap": on the
+            moving-answer-rate runs (2-5 operators, DROP, RISE, RING60, S5 in 1 h; 720 runs)
+            1 ended over 3% against 2, but a team that earns its budget slowly (RISE's first
+            two hours at p=0.08) dials progressively for hours: 4 points lower there.
+        small_in_flight: a team under 20 operators keeps in hand, besides ``guard``, the
+            abandons its calls in flight are expected to bring (their answers over the
+            operators free until the last of them answers, shifted by this many standard
+            deviations before the expected positive part is taken; #18), and a launch is cut
+            to what the campaign budget can still absorb with it; ``None``: neither (before
+            #18). Valve open only (shut, it was level). The guard and the launch only, not the
+            brake (on the brake too it cost 2 operators half a point). On the 720
+            moving-answer-rate runs (2-5 operators; benchmarks/pacing/small_teams.py) 2 ended
+            over 3% (worst 3.03%) against 7 (worst 3.68%), with T2-T5 and S2 level.
+        small_recent_trials: with ``small_in_flight``, the in-flight answers are priced at the
+            larger of the answer rate and the share answered of this many last calls: the
+            rate remembers ``memory`` calls, a small team's shift, and lags a rising answer
+            rate for hours (most of the runs over 3% were RISE and S5 swings); ``None``: the
+            answer rate alone.
         warmup: resolved calls to see (dialling progressively) before predicting.
         warmup_answers: answers to see before predicting: the first calls to resolve are the
             answered ones (the unanswered ring out later), so the first estimates of the answer
@@ -136,7 +162,8 @@ class PredictivePacing(RawPacing):
             (the default): the same. 0.75 halves a small team's releases asked every second (as the
             dialer core asks) for 0.2-0.4 points more occupancy (2-5 operators, 60 seeds), but
             at the simulator's events it is level on 60 seeds and 0.3-0.4 points lower on the
-            stress benchmark's ten (T3, T5): not a clear win, so an option.
+            stress benchmark's ten (T3, T5), and on an answer rate that moves 14 of the 720
+            runs above ended over 3% (worst 4.17%): not a clear win, so an option.
         release_z: standard deviations added to the valve's margin (on top of the share).
         release_look_extra: seconds added to the valve's horizon on the operators' side (an
             answer at the end of the horizon can still wait this long for an operator).
@@ -158,6 +185,18 @@ class PredictivePacing(RawPacing):
             A ceiling, not a cap: it binds on a small team, whose hour is a hundred answers and
             whose abandons come in bursts (5 operators: a worst hour of 6.2% without it, 4.8%
             with it); a large team's hours stay far below it. ``None``: no ceiling.
+        ceiling_in_flight: the ceiling's budget keeps in hand the abandons the calls in flight
+            are expected to bring (as ``hourly_in_flight`` for the hourly cap: their excess
+            answers over the operators free until the last of them answers, shifted by this
+            many standard deviations before its expected positive part is taken), and a launch
+            is cut to what the hour can absorb with them (#18). Blind to them (``None``, as
+            before), hours ended past the ceiling: a launch the rule found safe enough brought
+            a burst that spent a small team's hour at once (3 operators, asked every second,
+            60 seeds: worst hour 7.0%, 40 hours of 240 over 4%; with 2.5: 5.9%, 3; before #18
+            6.2%, 11). It costs 3 operators 1.2 points of occupancy, 2 operators 1.8 and S2's
+            5 operators 0.9; 20 operators and more are unchanged (benchmarks/pacing/
+            worst_hour.py; 2.0 left 3 operators' worst hour at 7.0%). Not in the campaign's
+            first minute, while the hour has no pace to project.
         hourly_headroom: with the hourly cap, the set point keeps this many binomial standard
             deviations of an *hour's* abandon rate (at the answers an hour brings) below the
             cap, so the controller aims where a single hour rarely goes over.
@@ -169,18 +208,32 @@ class PredictivePacing(RawPacing):
             the calls in flight are expected to bring (their excess answers over the operators
             free until the last of them answers, shifted by this many standard deviations
             before its expected positive part is taken), and a launch is cut to what the
-            hour can still absorb with it; ``None``: neither (the hourly guard alone).
+            hour can still absorb with it; ``None``: neither (the hourly guard alone). 3 (2
+            until the simulator asked every second, as the core asks): at 2, an hour of 100
+            operators (S3, valve open) or of a poor list with the valve shut (L50, S4, DROP,
+            RING60) ended an abandon over, a burst the normal bound put at a few hundredths;
+            at 3 a team of 5 keeps to about progressive (1.5 points under 2's).
         hourly_fast_memory: with the hourly cap, the in-flight abandons use the larger of the
             answer rate and one that forgets over this many calls (an answer rate that has
             just risen shows there first); ``None``: the answer rate alone.
+        hourly_recent_window: with the hourly cap, the in-flight abandons and the launch cut
+            also use the answer rate of the calls launched in the last this many seconds,
+            counted from their answers so far against their ages
+            (:class:`~autoinformer.pacing.hourly.RecentAnswerRate`), when it is above the rate
+            by more than ``hourly_recent_z`` standard deviations of its count: it sees a rise
+            within a ring time, where a rate over resolved calls waits for the ring-outs and
+            its memory (RISE, 0.08 -> 0.35 at 2 h, valve shut: the hour of the step ended at
+            3.5-5.5%); ``None``: not used.
+        hourly_recent_z: the evidence that rate needs (standard deviations, Poisson).
         shut_z_offset: with the valve shut (``release_after=None``) only, ``z`` is raised by
             this times ``ln(shut_answer_rate / p)`` while the learnt answer rate ``p`` is under
             ``shut_answer_rate`` (#18). The prior is set with the valve open, which hangs up
             a burst's surplus: the fewer of the calls ringing answer, the more of them the valve
             has to hang up, and shut, the more the margin must carry (a fixed margin read at
-            3%: 0.47 higher than open at p=0.1, 0.29 at p=0.3). Learnt alone, it overshoots in
-            bursts of abandons and rides the brake; started there, S4 (p=0.1) gains 0.9
-            points, 50 operators at p=0.05 2.3 (benchmarks/pacing/shut_controller.py). 0: the
+            3%: 0.47 higher than open at p=0.1, 0.29 at p=0.3). Learnt from below, it climbs by
+            a step an abandon, several in a burst, and swings about the margin it needs;
+            started nearer it, S4 (p=0.1) gains about a point, 50 operators at p=0.05 two
+            (benchmarks/pacing/shut_controller.py). 0: the
             controller as before; the valve open is never touched.
         shut_answer_rate: the answer rate under which ``shut_z_offset`` acts (at p=0.3, as S1,
             a uniform raise costs 0.2-0.4 points: the controller there already spends the
@@ -212,6 +265,12 @@ class PredictivePacing(RawPacing):
     )
     brake_below: float = attrs.field(default=3.0, validator=non_negative("pacing.brake_below"))
     guard: float = 0.5
+    small_guard: float | None = None
+    small_in_flight: float | None = 1.0
+    small_recent_trials: int | None = attrs.field(
+        default=100,
+        validator=_trials_or_none,
+    )
     warmup: int = 20
     warmup_answers: int = 15
     memory: float = 500.0
@@ -227,10 +286,13 @@ class PredictivePacing(RawPacing):
     hourly_trust: float = attrs.field(default=0.5, validator=non_negative("hourly_trust"))
     hourly_guard: float = 2.0
     abandon_hour_ceiling: float | None = 0.05
+    ceiling_in_flight: float | None = 2.5
     hourly_headroom: float = 1.5
     hourly_floor: bool = True
-    hourly_in_flight: float | None = 2.0
+    hourly_in_flight: float | None = 3.0
     hourly_fast_memory: float | None = 100.0
+    hourly_recent_window: float | None = 60.0
+    hourly_recent_z: float = 2.0
 
     shut_z_offset: float = 0.3
     shut_answer_rate: float = attrs.field(
@@ -285,6 +347,18 @@ class PredictivePacing(RawPacing):
     _if_var: float = attrs.field(init=False, default=0.0)
     _if_p: float = attrs.field(init=False, default=0.3)
     _ring_last: float = attrs.field(init=False, default=25.0)  # the longest answered ring
+    _cf_excess: float = attrs.field(init=False, default=0.0)  # the ceiling's calls in flight
+    _cf_var: float = attrs.field(init=False, default=0.0)
+    _cf_on: bool = attrs.field(init=False, default=False)  # priced by the ceiling's test
+    _recent: RecentAnswerRate | None = attrs.field(init=False, default=None)  # the hourly cap's
+    _recent_cdf: list[float] = attrs.field(init=False, factory=list)
+    _recent_row: list[float] | None = attrs.field(init=False, default=None)
+    _recent_counts: tuple[float, float] = attrs.field(init=False, default=(0.0, 0.0))
+    # a small team's campaign budget: abandons the calls in flight owe it (small_in_flight)
+    _owed: float = attrs.field(init=False, default=0.0)
+    _owed_excess: float = attrs.field(init=False, default=0.0)
+    _owed_var: float = attrs.field(init=False, default=0.0)
+    _owed_p: float = attrs.field(init=False, default=0.3)
 
     def __attrs_post_init__(self) -> None:
         if self.memory < 10:
@@ -298,12 +372,16 @@ class PredictivePacing(RawPacing):
         self._p = DiscountedRate(memory=self.memory)
         if cap is not None and self.hourly_fast_memory is not None:
             self._p_fast = DiscountedRate(memory=self.hourly_fast_memory)
+        if cap is not None and self.hourly_recent_window is not None:
+            self._recent = RecentAnswerRate(window=self.hourly_recent_window)
 
     # -- learning -------------------------------------------------------------------------
     def note(self, kind: Observation, now: float, seconds: float) -> None:
         self._now = now
         if kind is _DIALED:
             self._launches.append(now)
+            if self._recent is not None:
+                self._recent.launched(now)
             if self._row:
                 self._ringing += self._row[0]
                 self._ringing_h += self._row_h[0]
@@ -312,6 +390,8 @@ class PredictivePacing(RawPacing):
             self._p.add(True)
             if self._p_fast is not None:
                 self._p_fast.add(True)
+            if self._recent is not None:
+                self._recent.answered(now - seconds)
             self._ring.add(seconds)
             self._heard.append((now, seconds, self._p.count))
             self._live.note(kind)
@@ -427,9 +507,9 @@ class PredictivePacing(RawPacing):
             return
         supply, var = self._supply(now, idle, wrapup, talking, self._ring_last + self.patience)
         ringing = self._ringing if self._ringing > 0.0 else 0.0
-        fast = self._p_fast
-        if fast is not None and fast.value > self._p_now:  # answers rising faster than p follows
-            ringing *= fast.value / self._p_now
+        p = self._hour_p(now)
+        if p > self._p_now:  # answers rising faster than the answer rate follows
+            ringing *= p / self._p_now
         n = len(self._launches)
         if n:
             ringing = min(ringing, float(n))
@@ -437,10 +517,54 @@ class PredictivePacing(RawPacing):
         sd = math.sqrt(var) if var > 0.0 else 0.0
         self._in_flight = expected_overflow(waiting + ringing - supply + k * sd, sd)
         self._if_excess, self._if_var = waiting + ringing - supply, var
+        self._if_p = p
+
+    def _hour_p(self, now: float) -> float:
+        """The answer rate the hourly cap prices the calls in flight at: the estimate, or
+        one that follows faster (``hourly_fast_memory``), or that of the latest launches
+        (``hourly_recent_window``) when they show more answers than the estimate explains by
+        ``hourly_recent_z`` standard deviations, whichever is largest."""
         p = self._p_now
+        fast = self._p_fast
         if fast is not None and fast.value > p:
             p = fast.value
-        self._if_p = p
+        recent = self._recent
+        if recent is not None:
+            if self._recent_row is not self._row:  # the ring times were re-read
+                surv = self._ring.survival_table()
+                self._recent_cdf = [1.0 - x for x in surv]
+                self._recent_row = self._row
+            answers, seen = recent.counts(now, self._recent_cdf)
+            self._recent_counts = (answers, seen)
+            if seen > 0.0:
+                base = self._p_now * seen
+                if answers > base + self.hourly_recent_z * math.sqrt(base) and answers > p * seen:
+                    p = answers / seen
+        return p if p < 1.0 else 1.0
+
+    def _recent_high(self) -> float:
+        """The highest answer rate the latest launches allow (an upper bound at
+        ``hourly_recent_z`` standard deviations of their answers, Poisson), 1 with none.
+
+        The hour prices the calls it launches now at this: their abandons cannot be taken
+        back, and after a progressive spell (each hour's first minute, or a budget run low)
+        the launch rule dials dozens at once at a rate the latest launches may not bear out
+        (RISE: 41 calls at 0.08 a minute after the rise, one answer of eight launches seen).
+        A few launches bound the rate loosely, so the batch is small, and as their answers
+        come the bound closes on the rate: a ramp, not a leap.
+        """
+        answers, seen = self._recent_counts
+        if seen <= 0.0:
+            return 1.0
+        z = self.hourly_recent_z
+        high = (answers + z * z / 2.0 + z * math.sqrt(answers + z * z / 4.0)) / seen
+        return high if high < 1.0 else 1.0
+
+    def _answered_by(self, seconds: float) -> float:
+        """``F(seconds)``: the share of answered calls that answer within ``seconds``."""
+        surv = self._ring.survival_table()
+        k = int(seconds) if seconds > 0.0 else 0
+        return 1.0 - surv[k] if k < len(surv) else 1.0
 
     def _released(self, now: float, seconds: float) -> None:
         """A call hung up after ringing ``seconds``: censored, neither answered nor not.
@@ -454,6 +578,8 @@ class PredictivePacing(RawPacing):
         self._p.add_fraction(q)
         if self._p_fast is not None:
             self._p_fast.add_fraction(q)
+        if self._recent is not None:
+            self._recent.released(now - seconds, self._answered_by(seconds))
         self._ring.add_tail(seconds, q)
         self._row_stale += 1
 
@@ -667,17 +793,169 @@ class PredictivePacing(RawPacing):
         if warm and self._hourly is not None:  # (estimates before the warm-up: stale tables)
             self._catch_up(now, dialing)
             self._note_in_flight(now, waiting, idle, wrapup, talking)
+        owes = warm and self._owes_in_flight()
+        if owes:
+            self._note_owed(now, dialing, waiting, idle, wrapup, talking)
         if (
             warm
-            and self._budget(now) >= self.guard
-            and (self._ceiling is None or self._ceiling.remaining(now) >= self.guard)
+            and self._budget(now) - (self._owed if owes else 0.0) >= self._guard_now()
+            and self._under_ceiling(now, dialing, waiting, idle, wrapup, talking)
         ):
             predicted = self._predict(now, dialing, waiting, idle, wrapup, talking)
             if predicted > n and self._hourly is not None and self.hourly_in_flight is not None:
                 predicted = self._hour_affords(now, predicted)
+            if predicted > n and owes:
+                predicted = self._campaign_affords(now, predicted)
+            predicted = self._ceiling_affords(now, predicted, n)
             if predicted > n:
                 n = predicted
         return clamp(n, lines_free)
+
+    def _under_ceiling(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> bool:
+        """Whether the hour ceiling lets the launch rule predict: its budget at
+        ``abandon_hour_ceiling``, less the abandons the calls in flight are expected to bring
+        (``ceiling_in_flight``; not while the hour has no pace to project), is at least
+        ``guard``. It leaves the calls in flight priced for :meth:`_ceiling_affords`."""
+        ceiling = self._ceiling
+        self._cf_on = False
+        if ceiling is None:
+            return True
+        left = ceiling.remaining(now)
+        if left < self.guard:
+            return False
+        if self.ceiling_in_flight is None or not _projects(ceiling, now):
+            return True
+        self._cf_on = True
+        return left - self._ceiling_owed(now, dialing, waiting, idle, wrapup, talking) >= self.guard
+
+    def _ceiling_owed(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> float:
+        """Abandons the calls ringing now (and the callees waiting) are expected to bring:
+        the expected positive part of their answers, until the last of them answers (the
+        longest answered ring plus the callee's patience), over the operators free by then,
+        shifted by ``ceiling_in_flight`` standard deviations."""
+        self._catch_up(now, dialing)
+        supply, var = self._supply(now, idle, wrapup, talking, self._ring_last + self.patience)
+        ringing = self._ringing if self._ringing > 0.0 else 0.0
+        n = len(self._launches)
+        if n:
+            ringing = min(ringing, float(n))
+            var += ringing * (1.0 - ringing / n)
+        sd = math.sqrt(var) if var > 0.0 else 0.0
+        k = self.ceiling_in_flight or 0.0
+        self._cf_excess, self._cf_var = waiting + ringing - supply, var
+        return expected_overflow(waiting + ringing - supply + k * sd, sd)
+
+    def _ceiling_affords(self, now: float, launch: int, floor: int) -> int:
+        """The largest launch, up to ``launch`` and no fewer than ``floor`` (progressive's),
+        whose calls together with those in flight owe the hour no more abandons than the
+        ceiling's budget has left above ``guard`` (the ceiling's test, :meth:`_under_ceiling`,
+        priced the calls in flight just before). The launch rule weighs the answers against
+        the operators with a margin of ``z``; a small team's hour has a budget of two or three
+        abandons, and a launch the rule finds safe enough can still bring a burst that spends
+        it all at once."""
+        ceiling = self._ceiling
+        k = self.ceiling_in_flight
+        if launch <= floor or ceiling is None or k is None or not self._cf_on:
+            return launch
+        avail = ceiling.remaining(now) - self.guard
+        excess, var, p = self._cf_excess, self._cf_var, self._p_now
+        lo, hi = floor, launch
+        while lo < hi:  # the reserve grows with the launch: bisect
+            mid = (lo + hi + 1) // 2
+            v = var + mid * p * (1.0 - p)
+            sd = math.sqrt(v) if v > 0.0 else 0.0
+            if expected_overflow(excess + mid * p + k * sd, sd) <= avail:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _guard_now(self) -> float:
+        """The campaign guard: ``small_guard`` for a team under 20 operators, if set."""
+        if self.small_guard is not None and self._log_small < 0.0:
+            return self.small_guard
+        return self.guard
+
+    def _owes_in_flight(self) -> bool:
+        """Whether the campaign budget keeps in hand the in-flight calls' abandons (a team
+        under 20 operators with ``small_in_flight`` set, valve open).
+
+        Not with the valve shut: there the launch rule is another's (#18's shut-valve work),
+        and on the 720 moving-answer-rate runs it was level (53 over 3% against 55)."""
+        return (
+            self.small_in_flight is not None
+            and self._log_small < 0.0
+            and self.release_after is not None
+        )
+
+    def _note_owed(
+        self, now: float, dialing: int, waiting: int, idle: int, wrapup: int, talking: int
+    ) -> None:
+        """The abandons the calls in flight are expected to bring the campaign (``_owed``).
+
+        Until the last of them answers (the longest answered ring plus the callee's
+        patience), the callees waiting and the ringing calls' expected answers against the
+        operators free by then, shifted by ``small_in_flight`` standard deviations before
+        the expected positive part is taken (:func:`expected_overflow`). A small team's
+        budget is a few abandons: a launch at half an abandon left whose burst then lands
+        ends a short run over the cap.
+        """
+        self._catch_up(now, dialing)
+        look = self._ring_last + self.patience
+        supply, var = self._supply(now, idle, wrapup, talking, look)
+        ringing = self._ringing if self._ringing > 0.0 else 0.0
+        p = self._p_now
+        recent = self._recent_rate()
+        if recent > p:  # the answer rate has risen faster than the estimate follows
+            ringing *= recent / p
+            p = recent
+        self._owed_p = p
+        count = len(self._launches)
+        if count:
+            ringing = min(ringing, float(count))
+            var += ringing * (1.0 - ringing / count)
+        excess = waiting + ringing - supply
+        self._owed_excess, self._owed_var = excess, var
+        self._owed = _owed(excess, var, self.small_in_flight or 0.0)
+
+    def _recent_rate(self) -> float:
+        """The share answered of the last ``small_recent_trials`` calls resolved (0: unset).
+
+        The answer rate remembers ``memory`` calls: a small team's whole shift. When the rate
+        rises (0.08 -> 0.35, or S5's swing) it lags for hours, and the launches it prices
+        bring bursts of answers; the recent window shows the rise first. Counted from the
+        answers heard (each noted with the trial count it came at), so no second estimator.
+        """
+        k = self.small_recent_trials
+        if k is None or self._p.count < k:
+            return 0.0
+        since = self._p.count - k
+        heard = self._heard
+        answered = 0
+        for i in range(len(heard) - 1, -1, -1):
+            if heard[i][2] <= since:
+                break
+            answered += 1
+        return answered / k
+
+    def _campaign_affords(self, now: float, launch: int) -> int:
+        """The largest launch, up to ``launch``, after which the campaign's budget less the
+        abandons all the calls in flight are expected to bring still keeps the guard."""
+        avail = self._budget(now) - self._guard_now()
+        excess, var, p = self._owed_excess, self._owed_var, self._owed_p
+        k = self.small_in_flight or 0.0
+        lo, hi = 0, launch
+        while lo < hi:  # the abandons owed grow with the launch: bisect
+            mid = (lo + hi + 1) // 2
+            if _owed(excess + mid * p, var + mid * p * (1.0 - p), k) <= avail:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
 
     def _hour_affords(self, now: float, launch: int) -> int:
         """The largest launch, up to ``launch``, whose calls together with those ringing owe the
@@ -694,6 +972,10 @@ class PredictivePacing(RawPacing):
         floor = self._progressive_pace(now) if self.hourly_floor else None
         avail = hourly.remaining(now, floor) - self.hourly_guard
         excess, var, p = self._if_excess, self._if_var, self._if_p
+        if self._recent is not None:
+            high = self._recent_high()
+            if high > p:
+                p = high
         k = self.hourly_in_flight or 0.0
         lo, hi = 0, launch
         while lo < hi:  # the reserve grows with the launch: bisect
@@ -762,7 +1044,10 @@ class PredictivePacing(RawPacing):
             return 0
         row, row_h, at = self._row, self._row_h, self._ringing_at
         top = j
-        while j > 0 and excess + z * math.sqrt(var if var > 0.0 else 0.0) > 0.0:
+        least = 0
+        if self._hourly is not None:
+            least = max(0, top - self._hour_release_limit(dialing, waiting, idle))
+        while j > least and excess + z * math.sqrt(var if var > 0.0 else 0.0) > 0.0:
             j -= 1
             q = row[int(now - launches[j])]
             excess -= q
@@ -776,6 +1061,19 @@ class PredictivePacing(RawPacing):
         self._pending.extend(launches[j:top])
         del launches[j:top]
         return released
+
+    @staticmethod
+    def _hour_release_limit(dialing: int, waiting: int, idle: int) -> int:
+        """The hourly cap: release only calls beyond those an idle operator already covers.
+
+        While the hour's budget holds the launch to progressive the margin ``z`` is at its
+        brake's height, and the valve, tied to it, would hang up the very calls progressive
+        dialling makes, each with an idle operator waiting for it (2 operators asked every
+        second: 49 releases per operator-hour, 3 points under progressive). A call that an
+        idle operator covers cannot be abandoned, so releasing it buys the hour nothing.
+        """
+        spare = dialing + waiting - idle
+        return spare if spare > 0 else 0
 
     def _catch_up(self, now: float, dialing: int) -> None:
         """Bring the answer-by-age table and the ringing calls' expected answers up to date."""
@@ -851,6 +1149,16 @@ class PredictivePacing(RawPacing):
         return (self._talk_done + max(0.0, ongoing)) / talk.count
 
 
+def _projects(hour: HourBudget, now: float) -> bool:
+    """Whether the hour's budget projects its answers to come (past its first ``settle``
+    seconds, or at the last hour's pace): before that, in the campaign's first minute, it
+    counts the answers counted only (some twenty: a budget of one abandon at 5%), and the
+    abandons a large team's first calls in flight might bring would hold it back for no
+    hour's sake (100 operators: its first minute's dozens of calls; the campaign's guard
+    holds that minute)."""
+    return hour.last_hour_answers > 0 or now - hour.hour * 3600.0 >= hour.settle
+
+
 def _share_or_none(field: str, value: object) -> float | None:
     """A share of live answers strictly between 0 and 1, or None; else a SettingsError."""
     if value is None:
@@ -861,6 +1169,13 @@ def _share_or_none(field: str, value: object) -> float | None:
             f"must be a share of live answers between 0 and 1 (exclusive), or None, got {value!r}",
         )
     return float(value)
+
+
+def _owed(excess: float, var: float, k: float) -> float:
+    """Abandons expected of answers exceeding the operators by a normal ``excess`` with
+    variance ``var``, its mean shifted up by ``k`` standard deviations."""
+    sd = math.sqrt(var) if var > 0.0 else 0.0
+    return expected_overflow(excess + k * sd, sd)
 
 
 def _largest_launch(margin: float, var: float, p: float, z: float, unit_var: float) -> int:
