@@ -154,7 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         runs = list(pool.map(_run, jobs, chunksize=2))
-    report: dict[str, Any] = {"cap": CAP, "seeds": args.seeds, "small_seeds": args.small_seeds}
+    report: dict[str, Any] = {
+        "cap": CAP,
+        "seeds": args.seeds,
+        "small_seeds": args.small_seeds,
+        "tries_seeds": args.tries_seeds,
+    }
     for table, variants, cs in (("compare", VARIANTS, cases), ("tries", TRIES, tries)):
         report[table] = {
             v: {
@@ -190,8 +195,11 @@ def render(report: dict[str, Any]) -> str:
         cases = list(next(iter(rows.values()), {}))
         if not cases:
             continue
+        seeds = f"{report['seeds']} seeds ({report['small_seeds']} for T2, T3, T5)"
+        if table == "tries":
+            seeds = f"{report.get('tries_seeds', report['seeds'])} seeds"
         lines += [
-            f"{title}, {report['seeds']} seeds ({report['small_seeds']} for T2, T3, T5)",
+            f"{title}, {seeds}",
             "",
             "| variant | " + " | ".join(cases) + " |",
             "|---|" + "---|" * len(cases),

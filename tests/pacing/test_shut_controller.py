@@ -67,3 +67,9 @@ def test_shut_valve_shift_more_careful_at_a_low_answer_rate() -> None:
 def test_shut_answer_rate_must_be_a_share() -> None:
     with pytest.raises(SettingsError):
         PredictivePacing(release_after=None, shut_answer_rate=1.5)
+
+
+def test_hourly_cap_margin_untouched_with_the_valve_shut() -> None:
+    plain = _fed(10, release_after=None, abandon_hourly_cap=0.03, shut_z_offset=0.0)
+    raised = _fed(10, release_after=None, abandon_hourly_cap=0.03, shut_z_offset=2.0)
+    assert raised.safety == plain.safety
