@@ -84,6 +84,14 @@ class Spread(PredictivePacing):
 SHUT: dict[str, dict[str, Any]] = {
     "valve open (the default)": {},
     "valve shut": {"release_after": None},
+    # the shut valve's controller (#18, shut_controller.py): its margin raised by
+    # shut_z_offset * ln(0.25 / p) while p < 0.25 (0.3, shipped); before, and a uniform raise
+    "shut, no answer-rate offset (shut_z_offset 0)": {"release_after": None, "shut_z_offset": 0.0},
+    "shut, uniform prior +0.5, no answer-rate offset": {
+        "release_after": None,
+        "shut_z_offset": 0.0,
+        "z_start": 2.35,
+    },
     "shut, headroom 0.5 sd": {"release_after": None, "headroom": 0.5},
     "shut, no headroom (set point 0.97 cap)": {"release_after": None, "headroom": 0.0},
     "shut, look-ahead +2 s": {"release_after": None, "look_extra": -2.0},
