@@ -863,17 +863,7 @@ class PredictivePacing(RawPacing):
         if launch <= floor or ceiling is None or k is None or not self._cf_on:
             return launch
         avail = ceiling.remaining(now) - self.guard
-        excess, var, p = self._cf_excess, self._cf_var, self._p_now
-        lo, hi = floor, launch
-        while lo < hi:  # the reserve grows with the launch: bisect
-            mid = (lo + hi + 1) // 2
-            v = var + mid * p * (1.0 - p)
-            sd = math.sqrt(v) if v > 0.0 else 0.0
-            if expected_overflow(excess + mid * p + k * sd, sd) <= avail:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return _affordable(self._cf_excess, self._cf_var, self._p_now, k, avail, floor, launch)
 
     def _guard_now(self) -> float:
         """The campaign guard: ``small_guard`` for a team under 20 operators, if set."""
@@ -947,16 +937,8 @@ class PredictivePacing(RawPacing):
         """The largest launch, up to ``launch``, after which the campaign's budget less the
         abandons all the calls in flight are expected to bring still keeps the guard."""
         avail = self._budget(now) - self._guard_now()
-        excess, var, p = self._owed_excess, self._owed_var, self._owed_p
         k = self.small_in_flight or 0.0
-        lo, hi = 0, launch
-        while lo < hi:  # the abandons owed grow with the launch: bisect
-            mid = (lo + hi + 1) // 2
-            if _owed(excess + mid * p, var + mid * p * (1.0 - p), k) <= avail:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return _affordable(self._owed_excess, self._owed_var, self._owed_p, k, avail, 0, launch)
 
     def _hour_affords(self, now: float, launch: int) -> int:
         """The largest launch, up to ``launch``, whose calls together with those ringing owe the
@@ -978,16 +960,7 @@ class PredictivePacing(RawPacing):
             if high > p:
                 p = high
         k = self.hourly_in_flight or 0.0
-        lo, hi = 0, launch
-        while lo < hi:  # the reserve grows with the launch: bisect
-            mid = (lo + hi + 1) // 2
-            v = var + mid * p * (1.0 - p)
-            sd = math.sqrt(v) if v > 0.0 else 0.0
-            if expected_overflow(excess + mid * p + k * sd, sd) <= avail:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo
+        return _affordable(excess, var, p, k, avail, 0, launch)
 
     def decide_release(
         self,
@@ -1177,6 +1150,26 @@ def _owed(excess: float, var: float, k: float) -> float:
     variance ``var``, its mean shifted up by ``k`` standard deviations."""
     sd = math.sqrt(var) if var > 0.0 else 0.0
     return expected_overflow(excess + k * sd, sd)
+
+
+def _affordable(
+    excess: float, var: float, p: float, k: float, avail: float, lo: int, hi: int
+) -> int:
+    """The largest launch ``n`` in ``[lo, hi]`` whose calls, with those already in flight
+    (answers over the operators a normal ``excess`` with variance ``var``), owe no more than
+    ``avail`` abandons (:func:`_owed`, shifted ``k`` standard deviations); ``lo`` if none.
+
+    Each new call adds ``p`` to the excess and ``p (1 - p)`` to its variance, so what is owed
+    grows with ``n``: bisect. The campaign's budget (a small team), the hour ceiling and the
+    hourly cap each cut a launch this way, each with its own budget and reserve.
+    """
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if _owed(excess + mid * p, var + mid * p * (1.0 - p), k) <= avail:
+            lo = mid
+        else:
+            hi = mid - 1
+    return lo
 
 
 def _largest_launch(margin: float, var: float, p: float, z: float, unit_var: float) -> int:
