@@ -81,6 +81,9 @@ def test_the_three_notebooks_are_there() -> None:
     assert {p.stem for p in NOTEBOOKS} >= set(FIGURES)
 
 
+# capacity_planning simulates a 40-hour week of a 20,000-contact list for nine team sizes and
+# then more weeks until a plan holds: about a minute alone, over two under a loaded -n 4 run
+@pytest.mark.timeout(400)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_runs(path: Path, scratch: Path) -> None:
     matplotlib = pytest.importorskip("matplotlib")
