@@ -57,7 +57,7 @@ def _run(job: tuple[str, str, int]) -> dict[str, Any]:
     kw = VARIANTS[variant]
     policy = ProgressivePacing() if kw is None else PredictivePacing(**kw)
     r = simulate(CASES[case], policy, seed)
-    hours = [b / a for a, b in zip(r.hourly_answers, r.hourly_abandoned, strict=True) if a]
+    hours = r.hourly_abandon_rates
     return {
         "case": case,
         "variant": variant,

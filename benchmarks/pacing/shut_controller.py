@@ -110,7 +110,7 @@ def _run(job: tuple[str, str, str, int]) -> dict[str, Any]:
     kw = dict((VARIANTS if table == "compare" else TRIES)[variant])
     model = MODELS[kw.pop("model", "predictive")]
     r = simulate(CASES[case], model(**kw), seed)
-    hours = [b / a for a, b in zip(r.hourly_answers, r.hourly_abandoned, strict=True) if a]
+    hours = r.hourly_abandon_rates
     return {
         "table": table,
         "case": case,

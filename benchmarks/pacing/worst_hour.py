@@ -55,7 +55,7 @@ THRESHOLDS = (0.03, 0.04, 0.05)
 def _run(job: tuple[str, str, int]) -> dict[str, Any]:
     case, policy, seed = job
     r = simulate(CASES[case], POLICIES[policy](), seed)
-    hours = [b / a for a, b in zip(r.hourly_answers, r.hourly_abandoned, strict=True) if a]
+    hours = r.hourly_abandon_rates
     return {
         "case": case,
         "policy": policy,

@@ -242,12 +242,14 @@ class SimResult:
         return idle / self.connects if self.connects else float("inf")
 
     @property
+    def hourly_abandon_rates(self) -> list[float]:
+        """Each clock hour's abandon rate, for the hours with at least one answer."""
+        return [b / a for a, b in zip(self.hourly_answers, self.hourly_abandoned, strict=True) if a]
+
+    @property
     def worst_hour_abandon_rate(self) -> float:
         """The highest hourly abandon rate (hours with at least one answer)."""
-        rates = [
-            b / a for a, b in zip(self.hourly_answers, self.hourly_abandoned, strict=True) if a
-        ]
-        return max(rates, default=0.0)
+        return max(self.hourly_abandon_rates, default=0.0)
 
     def as_dict(self) -> dict[str, float | int | None]:
         """The figures as plain JSON-ready values."""
