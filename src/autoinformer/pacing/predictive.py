@@ -193,8 +193,9 @@ class PredictivePacing(RawPacing):
             before), hours ended past the ceiling: a launch the rule found safe enough brought
             a burst that spent a small team's hour at once (3 operators, asked every second,
             60 seeds: worst hour 7.0%, 40 hours of 240 over 4%; with 2.5: 5.9%, 3; before #18
-            6.2%, 11). It costs 3 operators 1.2 points of occupancy, 2 operators 1.8 and S2's
-            5 operators 0.9; 20 operators and more are unchanged (benchmarks/pacing/
+            6.2%, 11). It cost 3 operators 1.2 points of occupancy, 2 operators 1.8 and S2's
+            5 operators 0.9 (``ceiling_trust`` then 0.5; at 0.9 it gives back 0.6-0.9 of
+            them); 20 operators and more are unchanged (benchmarks/pacing/
             worst_hour.py; 2.0 left 3 operators' worst hour at 7.0%). Not in the campaign's
             first minute, while the hour has no pace to project.
         ceiling_trust: the share of the answers still expected in the hour (at its pace so far)
