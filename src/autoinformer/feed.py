@@ -21,6 +21,12 @@ While either stream has more, the core's book says so (``book.more``): the campa
 finished with contacts still unread. Counts over the whole campaign (the run's summary) come
 from the store's aggregates, never from the contacts in memory.
 
+A contact added to the list since (a resumed list, a live add) may have a number of an
+earlier contact the core does not hold: :func:`add_to_store` finds those owners, and
+:meth:`ContactFeed.event` gives them to the core with the page (the finished ones with their
+numbers only, never called again), so the new contact is trimmed or skipped as when the whole
+list was read at once: one person is called once for one list.
+
 History the core keeps across all contacts (the abandon guard's counts and rolling window, the
 caller-ID carousel's uses) is seeded at start from the attempts of the contacts that will never
 be paged in (those in a final state); each paged contact brings its own attempts.
@@ -33,10 +39,12 @@ a worker thread.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable, Sequence
 from typing import Literal
 
 import attrs
 
+from autoinformer.contacts.model import Contact
 from autoinformer.core import events as e
 from autoinformer.core.abandon_guard import AbandonGuard
 from autoinformer.core.book import ContactBook
@@ -44,9 +52,9 @@ from autoinformer.core.dialer import DialerCore
 from autoinformer.core.intake import GuardHistory, abandoned_time, live_answer_time
 from autoinformer.outcomes import Outcome
 from autoinformer.records import AttemptRecord
-from autoinformer.store.base import Store, StoredContact
+from autoinformer.store.base import OPEN_STATES, Store, StoredContact
 
-__all__ = ["ClosedHistory", "ContactFeed", "closed_history"]
+__all__ = ["ClosedHistory", "ContactFeed", "add_to_store", "closed_history"]
 
 Kind = Literal["queued", "timed"]
 
@@ -140,13 +148,33 @@ class ContactFeed:
         self.read_rows += len(page)
         return page
 
-    def event(self, rows: list[StoredContact], book: ContactBook) -> e.ContactsRestored:
+    def event(
+        self,
+        rows: Sequence[StoredContact],
+        book: ContactBook,
+        owners: Sequence[StoredContact] = (),
+    ) -> e.ContactsRestored:
         """The core's event for ``rows`` (with their attempts), leaving out the contacts the
         book already has and repeats (the core ignores those, but their history would count
-        twice)."""
+        twice).
+
+        ``owners``: stored contacts that have a number of a contact added since
+        (:func:`add_to_store`). The open ones come with ``rows`` (paged in early: a retry
+        due tomorrow keeps its number from a contact called today); the finished ones,
+        never paged in, come with their numbers only (their attempts are in the closed
+        history already) and are never called again."""
         seen: set[str] = set()  # a contact may come twice (in call, and waiting for a time)
         fresh = []
-        for row in rows:
+        paged = {row.contact.id for row in rows}
+        closed = [
+            e.RestoredContact(row.contact, row.progress, (), row.seq)
+            for row in owners
+            if row.progress.state not in OPEN_STATES
+            and row.contact.id not in book
+            and row.contact.id not in paged  # in call at a crash: with its attempts below
+        ]
+        early = [row for row in owners if row.progress.state in OPEN_STATES]
+        for row in (*early, *rows):
             cid = row.contact.id
             if cid not in book and cid not in seen:
                 seen.add(cid)
@@ -156,8 +184,15 @@ class ContactFeed:
         for record in self.store.attempts_for(self.campaign, ids):
             history[record.contact_id].append(record)
         return e.ContactsRestored(
-            e.RestoredContact(row.contact, row.progress, tuple(history[row.contact.id]), row.seq)
-            for row in fresh
+            (
+                *closed,
+                *(
+                    e.RestoredContact(
+                        row.contact, row.progress, tuple(history[row.contact.id]), row.seq
+                    )
+                    for row in fresh
+                ),
+            )
         )
 
     def _queued(self, limit: int | None = None) -> list[StoredContact]:
@@ -180,6 +215,29 @@ class ContactFeed:
         else:
             self._timed_next, self._timed_done = None, True
         return page
+
+
+def add_to_store(
+    store: Store, campaign: str, contacts: Iterable[Contact]
+) -> tuple[list[Contact], list[StoredContact]]:
+    """Write the contacts the store lacks (a resumed list, a live add: a known id keeps its
+    state) and return them with the stored contacts that have one of their numbers, for
+    :meth:`ContactFeed.event`. Blocking.
+
+    The owners are looked up before the new contacts are written (every owner is earlier in
+    the list than them), and only when the campaign has an attempt: before any call, no
+    number was called, and the core claims the numbers as it pages the contacts in."""
+    contacts = list(contacts)
+    if not contacts:
+        return [], []
+    known = store.known_ids(campaign, [contact.id for contact in contacts])
+    new = [contact for contact in contacts if contact.id not in known]
+    numbers = {phone for contact in new for phone in contact.phones}
+    owners: list[StoredContact] = []
+    if numbers and store.latest_attempt_time(campaign) is not None:
+        owners = store.contacts_with_numbers(campaign, numbers)
+    store.add_contacts(campaign, new)
+    return new, owners
 
 
 @attrs.frozen

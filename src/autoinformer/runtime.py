@@ -48,7 +48,7 @@ from autoinformer.errors import (
     SpeechUnavailable,
     StoreError,
 )
-from autoinformer.feed import ClosedHistory, ContactFeed, Kind, closed_history
+from autoinformer.feed import ClosedHistory, ContactFeed, Kind, add_to_store, closed_history
 from autoinformer.outcomes import ContactState, HangupCause
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord
@@ -459,14 +459,14 @@ class Runtime:
             if salt is None:
                 salt = secrets.token_hex(6)
                 store.set_meta(name, ID_SALT_KEY, salt)
-            if contacts:  # a resumed list: only the contacts the store lacks are written
-                known = store.known_ids(name, [contact.id for contact in contacts])
-                store.add_contacts(name, (c for c in contacts if c.id not in known))
+            # a resumed list: only the contacts the store lacks are written; the earlier
+            # contacts that have one of their numbers come first (finished ones included)
+            _, owners = add_to_store(store, name, contacts)
             first = feed.start()
             history = ClosedHistory()
             if first or feed.more or self.keep_open:  # a finished campaign places no call
                 history = closed_history(store, name, core, now)
-            return feed.event(first, core.book), history, salt
+            return feed.event(first, core.book, owners), history, salt
 
         restored, history, core.id_salt = await self._store_call(load)
         history.apply(core, now)
@@ -577,22 +577,30 @@ class Runtime:
 
     async def _add(self, contacts: tuple[Contact, ...]) -> None:
         """Store contacts added live; the core gets the new ones now, or from the store in
-        their turn while it still has queued contacts to page in (they are last in line)."""
-        name, store, feed = self.campaign.name, self.store, self._feed
+        their turn while it still has queued contacts to page in (they are last in line).
 
-        def add() -> set[str]:
-            known = store.known_ids(name, [contact.id for contact in contacts])
-            store.add_contacts(name, contacts)
-            return known
-
-        known: set[str] = await self._store_call(add)
+        Before them, the core gets the stored contacts it does not hold that have one of
+        their numbers (:func:`~autoinformer.feed.add_to_store`): a finished one is never
+        paged in, and a new contact must not call the number it called."""
+        name, store, feed, book = self.campaign.name, self.store, self._feed, self.core.book
         if self._w is not None:  # taken by lease, by whichever worker is free
+            await self._store_call(store.add_contacts, name, contacts)
             self._w.feed.poke()
             return
+
+        def add() -> tuple[list[Contact], e.ContactsRestored | None]:
+            new, owners = add_to_store(store, name, contacts)
+            if feed is None or not owners:
+                return new, None
+            return new, feed.event((), book, owners)
+
+        new, owners = await self._store_call(add)
+        if owners is not None and owners.entries:
+            await self._handle(owners)
         if feed is not None and not feed.queue_done:
             return  # the feed reads them after the contacts added before them
         # a known id keeps its state: in the core already, or paged in with its progress
-        await self._handle(e.ContactsAdded(c for c in contacts if c.id not in known))
+        await self._handle(e.ContactsAdded(new))
 
     async def _cancel_unread(self, event: e.ContactCancelled) -> None:
         """Cancel a contact the core has not paged in: its progress is closed in the store

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import collections
 import heapq
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import attrs
@@ -53,13 +53,13 @@ from autoinformer.contacts.model import Contact
 from autoinformer.core import commands as c
 from autoinformer.core import events as e
 from autoinformer.core.dialer import DialerCore, DoNotCall
-from autoinformer.feed import ContactFeed, closed_history
+from autoinformer.feed import ContactFeed, add_to_store, closed_history
 from autoinformer.outcomes import HangupCause, Outcome
 from autoinformer.pacing.base import PacingPolicy
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.sim.media import playback_error, wav_seconds
 from autoinformer.sim.model import CallModel, PartiesModel
-from autoinformer.store.base import OPEN_STATES, Store
+from autoinformer.store.base import Store, StoredContact
 
 __all__ = ["DEFAULT_START", "SimResult", "Simulation", "simulate"]
 
@@ -189,17 +189,22 @@ class Simulation:
         heapq.heappush(self._heap, (time, self._seq, event))
 
     def page_from_store(
-        self, *, page_size: int = 2000, max_loaded: int = 50_000, claimers: Collection[str] = ()
+        self,
+        *,
+        page_size: int = 2000,
+        max_loaded: int = 50_000,
+        owners: Sequence[StoredContact] = (),
     ) -> None:
         """Take the campaign's contacts from :attr:`store` at :attr:`start`, a page at a time
         (the runtime's :class:`~autoinformer.feed.ContactFeed`), instead of events
         given with :meth:`at`. Reads the first page now (blocking); the rest as the run needs
         them. A finished store gives the core nothing, and the run ends at once.
 
-        ``claimers``: ids of contacts whose numbers contacts added since share. Those that
-        are finished are never paged in, so they are given to the core first (their numbers,
-        not their attempts, which the history already counts): a later contact with one of
-        their numbers is not called on it, as when the whole store was read."""
+        ``owners``: stored contacts that have a number of contacts added since
+        (:func:`~autoinformer.feed.add_to_store`). They are given to the core with the first
+        page (the finished ones, never paged in, with their numbers only: the history already
+        counts their attempts): a later contact with one of their numbers is not called on
+        it, as when the whole store was read."""
         if self.store is None:
             raise ValueError("page_from_store needs a store")
         name, core = self.campaign.name, self.core
@@ -211,15 +216,7 @@ class Simulation:
             closed_history(self.store, name, core, self.now).apply(core, self.now)
         core.book.more = feed.more
         core.book.forget_closed = True  # the store keeps them: memory follows the open ones
-        restored = feed.event(first, core.book)
-        if claimers:
-            closed = [
-                e.RestoredContact(row.contact, row.progress, (), row.seq)
-                for row in self.store.contacts_by_id(name, claimers)
-                if row.progress.state not in OPEN_STATES
-            ]
-            restored = e.ContactsRestored((*closed, *restored.entries))
-        self.at(self.start, restored)
+        self.at(self.start, feed.event(first, core.book, owners))
 
     def _refill(self) -> None:
         """Page contacts in while the core wants more, then set the feed's own wake-up
@@ -507,17 +504,11 @@ def simulate(
         The attempts, the contacts' final progress and the SMS sent.
     """
     contacts = tuple(contacts)
-    claimers: list[str] = []
+    owners: list[StoredContact] = []
     if store is not None:
-        if contacts:  # a resumed list: only the contacts the store lacks are written
-            known = store.known_ids(campaign.name, [contact.id for contact in contacts])
-            new = [c for c in contacts if c.id not in known]
-            if new and known:  # numbers the new ones share with earlier contacts of the list
-                numbers = {phone for c in new for phone in c.phones}
-                claimers = [
-                    c.id for c in contacts if c.id in known and numbers.intersection(c.phones)
-                ]
-            store.add_contacts(campaign.name, new)
+        # a resumed list: only the contacts the store lacks are written; the earlier contacts
+        # that have one of their numbers come first (finished ones included)
+        _, owners = add_to_store(store, campaign.name, contacts)
         last = store.latest_attempt_time(campaign.name)
         start = max(start, last) if last is not None else start
     sim = Simulation(
@@ -532,7 +523,7 @@ def simulate(
         keep_results=keep_results,
     )
     if store is not None:
-        sim.page_from_store(page_size=page_size, max_loaded=max_loaded, claimers=claimers)
+        sim.page_from_store(page_size=page_size, max_loaded=max_loaded, owners=owners)
     else:
         sim.at(start, e.ContactsAdded(contacts))
     return sim.run(until=until)

@@ -161,6 +161,22 @@ class Store(abc.ABC):
         """The contacts with these ids that the campaign has, in ``seq`` order (unknown ids
         are left out; an id given twice is returned once)."""
 
+    def contacts_with_numbers(self, campaign: str, phones: Collection[str]) -> list[StoredContact]:
+        """The contacts of the campaign that have one of ``phones`` (among their numbers as
+        stored: after :meth:`save_numbers`), in ``seq`` order, each once; any state.
+
+        Who owns a number a contact added later also has (one person is called once for
+        one list): a resumed list, or a live add, gives the core those it never paged in
+        (the finished ones) before the new contacts. Occasional (a start, a live add), so a
+        store may scan the campaign's contacts once per call, never once per number. This
+        default reads every contact (correct, slow): a store should override it.
+        """
+        wanted = set(phones)
+        if not wanted:
+            return []
+        ids = [c.id for c, _ in self.contacts(campaign) if wanted.intersection(c.phones)]
+        return self.contacts_by_id(campaign, ids) if ids else []
+
     @abc.abstractmethod
     def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
         """Every attempt of these contacts, in the order begun (a page's history)."""

@@ -163,6 +163,14 @@ class MemoryStore(Store):
         found = sorted({(c.seq[i], i) for i in ids if i in c.seq})
         return [self._stored(c, contact_id) for _, contact_id in found]
 
+    def contacts_with_numbers(self, campaign: str, phones: Collection[str]) -> list[StoredContact]:
+        c, wanted = self._campaign(campaign), set(phones)
+        return [
+            self._stored(c, contact_id)
+            for contact_id in c.seq  # the order added
+            if wanted.intersection(c.contacts[contact_id].phones)
+        ]
+
     def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
         wanted = set(contact_ids)
         return [a for a in self._campaign(campaign).attempts.values() if a.contact_id in wanted]

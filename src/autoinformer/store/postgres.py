@@ -156,6 +156,10 @@ _NOT_OPEN = (
 )
 """For ``attempts a``: its contact is finished with (``closed_only``)."""
 
+_FEW_NUMBERS = 200
+"""Up to this many numbers, :meth:`PostgresStore.contacts_with_numbers` goes through the
+GIN index on the phones."""
+
 _PAGE = 5000
 """Rows read per query by the streaming reads (contacts, attempts)."""
 
@@ -390,6 +394,31 @@ class PostgresStore(WorkerMethods, Store):
             (campaign, list(dict.fromkeys(ids))),
         )
         return [_rows.stored_from(r) for r in rows]
+
+    def contacts_with_numbers(self, campaign: str, phones: Collection[str]) -> list[StoredContact]:
+        """Up to 200 numbers (a live add): through the GIN index on ``phones::jsonb``
+        (schema version 4), a few ms at 100,000 contacts. More (a resumed list's new
+        contacts): the planner turns to a scan checking ``?|`` against the whole array on
+        every row (300 numbers: 0.7 s; 50,000: ~90 s), so one pass over the campaign's
+        numbers with a hash join instead (0.3 s; 50,000 numbers: ~2 s)."""
+        wanted = sorted(set(phones))
+        if not wanted:
+            return []
+        if len(wanted) <= _FEW_NUMBERS:
+            sql = (
+                "SELECT * FROM autoinformer_contacts WHERE campaign = %s "
+                "AND phones::jsonb ?| %s::text[] ORDER BY seq"
+            )
+            params: tuple[object, ...] = (campaign, wanted)
+        else:
+            sql = (
+                "SELECT * FROM autoinformer_contacts WHERE campaign = %s AND contact_id IN ("
+                "SELECT c.contact_id FROM autoinformer_contacts c "
+                "CROSS JOIN LATERAL json_array_elements_text(c.phones) AS p(phone) "
+                "WHERE c.campaign = %s AND p.phone IN (SELECT unnest(%s::text[]))) ORDER BY seq"
+            )
+            params = (campaign, campaign, wanted)
+        return [_rows.stored_from(r) for r in self._read(sql, params)]
 
     def attempts_for(self, campaign: str, contact_ids: Collection[str]) -> list[AttemptRecord]:
         rows = self._read(
