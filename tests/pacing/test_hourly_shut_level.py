@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 
 import attrs
+import pytest
 
 from autoinformer.pacing.hourly import RecentAnswerRate
 from autoinformer.pacing.predictive import PredictivePacing
@@ -44,8 +45,12 @@ def test_the_level_is_used_with_the_valve_shut_only() -> None:
     assert shut._recent.level == 240.0
     assert open_._recent is not None
     assert open_._recent.level == 0.0
-    assert shut._hour_k() == 4.5
     assert open_._hour_k() == 3.0
+    for p, k in ((0.05, 4.53), (0.1, 3.87), (0.3, 3.0)):  # more in flight per answer: wider
+        shut._p = attrs.evolve(shut._p, successes=p * 1000.0, trials=1000.0)
+        open_._p = attrs.evolve(open_._p, successes=p * 1000.0, trials=1000.0)
+        assert shut._hour_k() == pytest.approx(k, abs=0.01)
+        assert open_._hour_k() == 3.0
 
 
 def test_shut_valve_hours_of_a_poor_list_hold_the_cap_at_the_cores_cadence() -> None:

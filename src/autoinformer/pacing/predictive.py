@@ -244,13 +244,17 @@ class PredictivePacing(RawPacing):
             (L50, valve shut: 10 of 240 hours over 3%, worst 4.1%). ``None``: not used. The
             valve open hangs up such a surplus, and is left as it was.
         hourly_level_z: the standard deviations added to that level (0: the level itself).
-        hourly_shut_in_flight: standard deviations added to ``hourly_in_flight`` with the
-            valve shut: nothing takes back a burst then, and the normal bound on the answers
-            of the calls in flight is a whole-look total, blind to answers that bunch before
-            the operators free up. L50 with the two fixes above, 30 seeds: at 3, 4 of 240
-            hours over 3% (bursts of 7-13 abandons in a minute); at 4, none, but 1 of 240 on
-            seeds 100-129 (3.05%); at 4.5, none on either, and 1.5 points more occupancy
-            than at 3 (fewer hours spent progressive after a burst).
+        hourly_shut_in_flight: with the valve shut, ``hourly_in_flight`` is raised by this
+            times ``ln(shut_answer_rate / p)`` while the answer rate ``p`` is under
+            ``shut_answer_rate`` (1.5 at p=0.05, 0.9 at 0.1, none from 0.25): nothing takes
+            back a burst then, the lower the answer rate the more calls ring per answer, and
+            the normal bound on their answers is a whole-look total, blind to answers that
+            bunch before the operators free up. L50 with the two fixes above, 30 seeds: at
+            3, 4 of 240 hours over 3% (bursts of 7-13 abandons in a minute); at 4, none, but
+            1 of 240 on seeds 100-129 (3.05%); at 4.5, none on either, and 1.5 points more
+            occupancy than at 3 (fewer hours spent progressive after a burst). Raised at
+            every answer rate, it cost S1 and S6 (p=0.3) 1.7 points for hours already at
+            2.6% at most.
         shut_z_offset: with the valve shut (``release_after=None``) only, ``z`` is raised by
             this times ``ln(shut_answer_rate / p)`` while the learnt answer rate ``p`` is under
             ``shut_answer_rate`` (#18). The prior is set with the valve open, which hangs up
@@ -322,7 +326,7 @@ class PredictivePacing(RawPacing):
     hourly_recent_z: float = 2.0
     hourly_level_window: float | None = 240.0
     hourly_level_z: float = 1.0
-    hourly_shut_in_flight: float = 1.5
+    hourly_shut_in_flight: float = 0.95
     hourly_after_wrapup: bool = True
 
     shut_z_offset: float = 0.3
@@ -1024,10 +1028,13 @@ class PredictivePacing(RawPacing):
         return _affordable(excess, var, p, self._hour_k(), avail, 0, launch)
 
     def _hour_k(self) -> float:
-        """The hour's in-flight shift: ``hourly_in_flight``, plus ``hourly_shut_in_flight``
-        with the valve shut."""
+        """The hour's in-flight shift: ``hourly_in_flight``, plus with the valve shut
+        ``hourly_shut_in_flight * ln(shut_answer_rate / p)`` while ``p`` is under it."""
         k = self.hourly_in_flight or 0.0
-        return k + self.hourly_shut_in_flight if self.release_after is None else k
+        if self.release_after is not None:
+            return k
+        p, ref = self._p.value, self.shut_answer_rate
+        return k + self.hourly_shut_in_flight * math.log(ref / p) if 0.0 < p < ref else k
 
     def decide_release(
         self,
