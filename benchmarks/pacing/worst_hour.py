@@ -1,7 +1,7 @@
 """The default's worst hour, before issue #18 and now (the hour ceiling, issue #18).
 
 Run ``python benchmarks/pacing/worst_hour.py`` (``--seeds N``, ``--small-seeds N``,
-``--workers N``, ``--only NAME,..``, ``--policies "NAME;NAME"``, ``--out DIR``; about 19
+``--workers N``, ``--only NAME,..``, ``--policies "NAME;NAME"``, ``--out DIR``; about 22
 minutes on 2 busy cores). It prints a Markdown table and writes ``pacing_worst_hour.{json,md}`` into
 ``--out`` (default benchmarks/results/; a run of some cases or policies only writes
 ``pacing_worst_hour_partial.*``).
@@ -11,7 +11,9 @@ predictive policy of commit ``5f6004e^`` (vendored unchanged in ``_before18/``, 
 from any checkout), "now" the library's ``PredictivePacing()``; both with the release valve open
 (the default) and shut (``release_after=None``), at the default cadence (the simulator asks
 every second, as the dialer core does). "now, ceiling blind to calls in flight" is the default
-with the hour ceiling as it was before its in-flight reserve (``ceiling_in_flight=None``).
+with the hour ceiling as it was before its in-flight reserve (``ceiling_in_flight=None``);
+"now, ceiling_trust=0.5" the default with the ceiling counting half the answers the hour is
+still expected to bring, as it did until #18's fourth session.
 
 The cases are S1-S6 and the stress cases of ``stress.py``; the small offices (T2, T3, T5) run
 on 60 seeds (``--small-seeds``), the rest on 10 (``--seeds``), the same seeds for every policy
@@ -44,6 +46,9 @@ POLICIES: dict[str, Callable[[], Any]] = {
     "before #18, no release": lambda: BeforePacing(release_after=None),
     "now": lambda: PredictivePacing(),
     "now, no release": lambda: PredictivePacing(release_after=None),
+    "now, ceiling_trust=0.5 (until #18's fourth session)": lambda: PredictivePacing(
+        ceiling_trust=0.5
+    ),
     "now, ceiling blind to calls in flight": lambda: PredictivePacing(ceiling_in_flight=None),
     "now, ceiling blind to calls in flight, no release": lambda: PredictivePacing(
         ceiling_in_flight=None, release_after=None

@@ -156,7 +156,7 @@ class ContactFeed:
         for record in self.store.attempts_for(self.campaign, ids):
             history[record.contact_id].append(record)
         return e.ContactsRestored(
-            e.RestoredContact(row.contact, row.progress, tuple(history[row.contact.id]))
+            e.RestoredContact(row.contact, row.progress, tuple(history[row.contact.id]), row.seq)
             for row in fresh
         )
 

@@ -677,6 +677,9 @@ class Runtime:
             )
         elif isinstance(cmd, c.SaveProgress):
             await self._store_call(self.store.save_progress, self.campaign.name, cmd.progress)
+        elif isinstance(cmd, c.SaveNumbers):
+            name = self.campaign.name
+            await self._store_call(self.store.save_numbers, name, cmd.contact_id, cmd.phones)
         elif isinstance(cmd, c.Originate):
             if self.renderer is not None and self._say_texts and not cmd.operator:
                 self._placing.add(cmd.call_id)

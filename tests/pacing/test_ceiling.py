@@ -10,6 +10,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
+from autoinformer.errors import SettingsError
 from autoinformer.pacing.base import Observation, PacingObservation, PacingView
 from autoinformer.pacing.predictive import PredictivePacing
 from autoinformer.sim.pacing import SCENARIOS, simulate
@@ -61,10 +62,11 @@ def test_the_ceiling_keeps_in_hand_what_the_calls_ringing_will_abandon() -> None
     blind = PredictivePacing(ceiling_in_flight=None)
     seeing = PredictivePacing()
     assert seeing.ceiling_in_flight == 2.5, "the default"
-    # 2 h 45 m: 2 abandons of ~75 answers (~88 by the hour's end): 2.3 abandons to spare
+    # 2 h 45 m: 2 abandons of ~75 answers (~90 by the hour's end, 0.9 of those still to come
+    # counted: ``ceiling_trust``): 2.7 abandons to spare
     views = [_near_the_ceiling(p, 2.75, 2, 20) for p in (blind, seeing)]
     assert seeing._ceiling is not None
-    assert seeing._ceiling.remaining(views[1].now) == pytest.approx(2.29, abs=0.01)
+    assert seeing._ceiling.remaining(views[1].now) == pytest.approx(2.71, abs=0.01)
     # but 20 calls ringing at p=0.5 bring ~10 answers for the ~12 operators free in time
     args = (20, 0, 10, 0, 10)
     assert seeing._ceiling_owed(views[1].now, *args) > 2.0
@@ -73,8 +75,10 @@ def test_the_ceiling_keeps_in_hand_what_the_calls_ringing_will_abandon() -> None
 
 
 def test_a_launch_is_cut_to_what_the_hour_can_absorb() -> None:
-    blind = PredictivePacing(ceiling_in_flight=None)
-    seeing = PredictivePacing()
+    # half the answers still to come counted (``ceiling_trust``), for a budget between none
+    # and the launch's own
+    blind = PredictivePacing(ceiling_in_flight=None, ceiling_trust=0.5)
+    seeing = PredictivePacing(ceiling_trust=0.5)
     none = PredictivePacing(abandon_hour_ceiling=None)
     # 2 h 45 m: 3 abandons of ~75 answers (~88 by the hour's end): 1.3 to spare
     launched = [p.calls_to_launch(_near_the_ceiling(p, 2.75, 3, 0)) for p in (blind, seeing, none)]
@@ -107,3 +111,21 @@ def test_the_campaigns_first_minute_is_not_held_back_for_its_calls_in_flight() -
     assert left == pytest.approx(1.0), "5% of the 20 answers counted: one abandon"
     assert left - policy._ceiling_owed(40.0, *args) < policy.guard, "priced, they would bar it"
     assert policy._under_ceiling(40.0, *args), "but the hour has no pace yet: not priced"
+
+
+def test_the_ceiling_counts_most_of_the_answers_the_hour_is_still_expected_to_bring() -> None:
+    # 2 h 45 m: ~75 answers so far, at a pace that brings ~25 more by the hour's end
+    half = PredictivePacing(ceiling_trust=0.5)
+    most = PredictivePacing()
+    assert most.ceiling_trust == 0.9, "the default"
+    views = [_near_the_ceiling(p, 2.75, 2, 0) for p in (half, most)]
+    budgets = [p._ceiling for p in (half, most)]
+    left = [b.remaining(v.now) for b, v in zip(budgets, views, strict=True) if b is not None]
+    # 5% of (answers + trust * still to come) - 2: the difference is 5% of 0.4 of the rest
+    still_to_come = (left[1] - left[0]) / (0.05 * 0.4)
+    assert 20.0 < still_to_come < 30.0
+
+
+def test_a_negative_ceiling_trust_is_refused() -> None:
+    with pytest.raises(SettingsError, match="ceiling_trust"):
+        PredictivePacing(ceiling_trust=-0.1)

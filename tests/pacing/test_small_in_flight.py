@@ -100,11 +100,12 @@ def test_the_recent_answer_rate_prices_the_calls_in_flight_after_a_rise() -> Non
     assert recent._owed > steady._owed
 
 
-@pytest.mark.parametrize(("scenario", "seed", "every"), [(RISE, 13, None), (S5_HOUR, 2, 1.0)])
+@pytest.mark.parametrize(("scenario", "seed", "every"), [(RISE, 8, None), (S5_HOUR, 2, 1.0)])
 def test_runs_that_ended_over_the_cap_now_end_under(
     scenario: Scenario, seed: int, every: float | None
 ) -> None:
-    # two of the 7 of 720 moving-answer-rate runs that ended over 3% before (3.68%, 3.39%)
+    # two of the 9 of 720 moving-answer-rate runs that end over 3% without it (3.03%, 3.39%;
+    # benchmarks/pacing/small_teams.py, with #18's fourth session's hour ceiling)
     before = simulate(scenario, PredictivePacing(small_in_flight=None), seed, decide_every=every)
     now = simulate(scenario, PredictivePacing(), seed, decide_every=every)
     assert before.abandon_rate > 0.03

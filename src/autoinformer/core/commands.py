@@ -28,6 +28,7 @@ __all__ = [
     "Originate",
     "Play",
     "RunCallback",
+    "SaveNumbers",
     "SaveProgress",
     "SendSms",
     "Speech",
@@ -114,6 +115,17 @@ class SaveProgress:
 
 
 @attrs.frozen
+class SaveNumbers:
+    """Write the numbers a contact keeps to the store: intake dropped the others, which an
+    earlier contact has. The store keeps a contact as it was added, so without this a
+    resumed campaign would give the dropped numbers back to it (and call someone twice),
+    even when the contact that has them is finished and never read again."""
+
+    contact_id: str
+    phones: tuple[str, ...]
+
+
+@attrs.frozen
 class WakeAt:
     """Feed a ``Tick`` at (or after) ``time``. Only the latest ``WakeAt`` counts."""
 
@@ -172,6 +184,7 @@ Command = (
     | Hangup
     | Journal
     | SaveProgress
+    | SaveNumbers
     | WakeAt
     | SendSms
     | Notify

@@ -63,12 +63,15 @@ class RestoredContact:
     """A contact as the store kept it: its progress and every attempt journaled for it.
 
     Attempts without an outcome were in flight when the process stopped; the core records them
-    as ``unknown`` and lets the retry policy decide.
+    as ``unknown`` and lets the retry policy decide. ``seq`` is its place in the list (the
+    store's :attr:`~autoinformer.store.base.StoredContact.seq`; None when unknown): contacts
+    come in the store's page order, and two that share a number claim it in the list's.
     """
 
     contact: Contact
     progress: ContactProgress
     attempts: tuple[AttemptRecord, ...] = attrs.field(default=(), converter=_records)
+    seq: int | None = None
 
 
 @attrs.frozen

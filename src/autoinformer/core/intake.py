@@ -54,6 +54,7 @@ DUPLICATE_REASON = "duplicate: every number belongs to an earlier contact"
 (the summary counts such contacts under it, with examples)."""
 
 _REACHED = frozenset({Outcome.DELIVERED, Outcome.TRANSFERRED, Outcome.OPTED_OUT})
+_OPEN = frozenset({ContactState.PENDING, ContactState.SCHEDULED, ContactState.IN_CALL})
 
 
 def is_not_placed(record: AttemptRecord) -> bool:
@@ -270,11 +271,12 @@ class Intake:
         for contact in contacts:
             if contact.id in self.book:
                 continue
-            contact, reason = self.claim_numbers(contact)
-            slot = Slot(contact=contact)
+            kept, reason = self.claim_numbers(contact)
+            out += _numbers_saved(contact, kept, reason)
+            slot = Slot(contact=kept)
             self.book.add(slot)
             self.added += 1
-            reason = reason or self.skip_reason(contact)
+            reason = reason or self.skip_reason(kept)
             if reason:
                 out += self.close(slot, ContactState.SKIPPED, reason)
         return out
@@ -288,8 +290,9 @@ class Intake:
             if n:
                 self._unplaced[entry.contact.id] = n
         out: list[c.Command] = []
+        claimed = self._claim_restored(event.entries)
         for entry in event.entries:
-            self._restore_one(now, entry, out)
+            self._restore_one(now, entry, claimed.get(entry.contact.id), out)
         for entry in event.entries:
             unplaced = {_utc(r.started_at) for r in entry.attempts if is_not_placed(r)}
             slot = self.book.slots.get(entry.contact.id)
@@ -297,18 +300,48 @@ class Intake:
                 slot.history = [t for t in slot.history if t not in unplaced]
         return out
 
-    def _restore_one(self, now: float, entry: e.RestoredContact, out: list[c.Command]) -> None:
+    def _claim_restored(
+        self, entries: Sequence[e.RestoredContact]
+    ) -> dict[str, tuple[Contact, str]]:
+        """Claim the numbers of the restored contacts (not skipped, not in the book yet) as
+        :meth:`claim_numbers` does for new ones: each contact with only the numbers it keeps,
+        and the duplicate reason when it keeps none.
+
+        Restored contacts come in the store's page order, not in the list's, and a store
+        written before :class:`~autoinformer.core.commands.SaveNumbers` keeps a contact with
+        the numbers intake dropped from it: so a number a contact dialled (its records) stays
+        its own, then the contacts claim the rest in list order (the entries' ``seq``, the
+        order they were claimed in when added). Without ``seq``, safest first: closed
+        contacts (they may have called theirs: another contact must not), then contacts never
+        called (as when added), then the others, in the order they came."""
+        todo: dict[str, e.RestoredContact] = {}
+        for entry in entries:
+            cid = entry.contact.id
+            if cid in self.book or cid in todo or entry.progress.state is ContactState.SKIPPED:
+                continue
+            todo[cid] = entry
+        ranked = sorted(todo.values(), key=_claim_order)  # stable: page order among equals
+        for entry in ranked:
+            phones = entry.contact.phones
+            for record in entry.attempts:
+                if record.number in phones:
+                    self.numbers.setdefault(record.number, entry.contact.id)
+        return {entry.contact.id: self.claim_numbers(entry.contact) for entry in ranked}
+
+    def _restore_one(
+        self,
+        now: float,
+        entry: e.RestoredContact,
+        claimed: tuple[Contact, str] | None,
+        out: list[c.Command],
+    ) -> None:
         contact, progress = entry.contact, entry.progress
         if contact.id in self.book:
             return
         records = sorted(entry.attempts, key=lambda r: r.attempt_no)
-        duplicate = ""
-        fresh = not records and progress.attempts == 0
-        if fresh and progress.state in (ContactState.PENDING, ContactState.SCHEDULED):
-            contact, duplicate = self.claim_numbers(contact)  # a new contact, as in add
-        elif progress.state is not ContactState.SKIPPED:
-            for phone in contact.phones:  # called before: its numbers stay its own
-                self.numbers.setdefault(phone, contact.id)
+        contact, duplicate = claimed if claimed is not None else (contact, "")
+        if progress.state in _OPEN:  # a closed contact's numbers are its history: kept
+            out += _numbers_saved(entry.contact, contact, duplicate)
         attempts = max([progress.attempts, *(r.attempt_no for r in records)])
         slot = Slot(
             contact=contact,
@@ -352,6 +385,9 @@ class Intake:
             )
             out += [c.Journal(final, begin=False), c.Notify(final)]
             last = final
+        if duplicate:  # every number it kept is another contact's now: no retry on them
+            out += self.close(slot, ContactState.SKIPPED, duplicate)
+            return
         out += self.after_attempt(now, slot, last.outcome if last else None)[1]
 
     def cancel(self, event: e.ContactCancelled) -> list[c.Command]:
@@ -446,6 +482,26 @@ class Intake:
         slot.next_at = None
         self.book.requeue(slot)
         return [c.SaveProgress(slot.progress())]
+
+
+def _numbers_saved(before: Contact, kept: Contact, duplicate: str) -> list[c.Command]:
+    """Save the numbers a claim left the contact when it dropped some (a resume reads the
+    contact from the store as it was added otherwise); none for a duplicate, skipped."""
+    if duplicate or kept.phones == before.phones:
+        return []
+    return [c.SaveNumbers(kept.id, kept.phones)]
+
+
+def _claim_order(entry: e.RestoredContact) -> tuple[bool, int, int]:
+    """The order restored contacts claim their numbers in (:meth:`Intake._claim_restored`):
+    the list's when the store gave it (``seq``: as they were claimed when added); else
+    closed ones, then those never called, then the others."""
+    progress = entry.progress
+    if progress.state not in _OPEN:
+        rank = 0
+    else:
+        rank = 1 if not entry.attempts and progress.attempts == 0 else 2
+    return entry.seq is None, entry.seq or 0, rank
 
 
 def _utc(now: float) -> dt.datetime:

@@ -214,7 +214,7 @@ class Simulation:
         restored = feed.event(first, core.book)
         if claimers:
             closed = [
-                e.RestoredContact(row.contact, row.progress, ())
+                e.RestoredContact(row.contact, row.progress, (), row.seq)
                 for row in self.store.contacts_by_id(name, claimers)
                 if row.progress.state not in OPEN_STATES
             ]
@@ -336,6 +336,9 @@ class Simulation:
                 self._progress[cmd.progress.contact_id] = cmd.progress
             if self.store is not None:
                 self.store.save_progress(self.campaign.name, cmd.progress)
+        elif isinstance(cmd, c.SaveNumbers):
+            if self.store is not None:
+                self.store.save_numbers(self.campaign.name, cmd.contact_id, cmd.phones)
         elif isinstance(cmd, c.WakeAt):
             self._wake = cmd.time
             self.at(cmd.time, _WakeToken(cmd.time))
@@ -551,6 +554,7 @@ def load_from_store(
         by_contact[record.contact_id].append(record)
         last = max(last, record.ended_at or record.started_at)
     entries = []
-    for contact, progress in store.contacts(campaign):
-        entries.append(e.RestoredContact(contact, progress, tuple(by_contact.get(contact.id, ()))))
+    for seq, (contact, progress) in enumerate(store.contacts(campaign), 1):
+        history = tuple(by_contact.get(contact.id, ()))
+        entries.append(e.RestoredContact(contact, progress, history, seq))
     return e.ContactsRestored(entries), last

@@ -21,7 +21,7 @@ attempt.
 from __future__ import annotations
 
 import abc
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from autoinformer.contacts.model import Contact
@@ -97,6 +97,12 @@ class Store(abc.ABC):
     @abc.abstractmethod
     def save_progress(self, campaign: str, progress: ContactProgress) -> None:
         """Record a contact's new state (durable on return)."""
+
+    @abc.abstractmethod
+    def save_numbers(self, campaign: str, contact_id: str, phones: Sequence[str]) -> None:
+        """Keep only ``phones`` for the contact (durable on return): the numbers the core
+        left it when it dropped those an earlier contact has (a resumed campaign must not
+        give them back). The contact keeps its place and its progress."""
 
     @abc.abstractmethod
     def begin_attempt(self, record: AttemptRecord) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import collections
 import itertools
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 
 import attrs
 
@@ -75,6 +75,13 @@ class MemoryStore(Store):
         if progress.contact_id not in c.contacts:
             raise StoreError(f"campaign {campaign!r} has no contact {progress.contact_id!r}")
         c.progress[progress.contact_id] = progress
+
+    def save_numbers(self, campaign: str, contact_id: str, phones: Sequence[str]) -> None:
+        c = self._campaign(campaign)
+        contact = c.contacts.get(contact_id)
+        if contact is None:
+            raise StoreError(f"campaign {campaign!r} has no contact {contact_id!r}")
+        c.contacts[contact_id] = attrs.evolve(contact, phones=tuple(phones))
 
     def begin_attempt(self, record: AttemptRecord) -> None:
         c = self._campaign(record.campaign)

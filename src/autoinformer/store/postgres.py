@@ -34,7 +34,7 @@ message and ``repr``.
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import islice
 from typing import Any
@@ -280,6 +280,16 @@ class PostgresStore(WorkerMethods, Store):
             )
             if cur.rowcount == 0:
                 raise StoreError(f"campaign {campaign!r} has no contact {progress.contact_id!r}")
+
+    def save_numbers(self, campaign: str, contact_id: str, phones: Sequence[str]) -> None:
+        with self._tx() as cur:
+            cur.execute(
+                "UPDATE autoinformer_contacts SET phones = %s::json "
+                "WHERE campaign = %s AND contact_id = %s",
+                (json.dumps(list(phones)), campaign, contact_id),
+            )
+            if cur.rowcount == 0:
+                raise StoreError(f"campaign {campaign!r} has no contact {contact_id!r}")
 
     def begin_attempt(self, record: AttemptRecord) -> None:
         try:

@@ -15,7 +15,7 @@ import collections
 import json
 import sqlite3
 import threading
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
 from typing import Any, Literal
@@ -219,6 +219,14 @@ class SqliteStore(Store):
         )
         if cur.rowcount == 0:
             raise StoreError(f"campaign {campaign!r} has no contact {progress.contact_id!r}")
+
+    def save_numbers(self, campaign: str, contact_id: str, phones: Sequence[str]) -> None:
+        cur = self._write(
+            "UPDATE contacts SET phones = ? WHERE campaign = ? AND contact_id = ?",
+            (json.dumps(list(phones)), campaign, contact_id),
+        )
+        if cur.rowcount == 0:
+            raise StoreError(f"campaign {campaign!r} has no contact {contact_id!r}")
 
     def begin_attempt(self, record: AttemptRecord) -> None:
         try:

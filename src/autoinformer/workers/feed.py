@@ -115,6 +115,6 @@ class LeaseFeed:
             for record in self.store.attempts_for(self.campaign, ids):
                 history[record.contact_id].append(record)
         return e.ContactsRestored(
-            e.RestoredContact(row.contact, row.progress, tuple(history[row.contact.id]))
+            e.RestoredContact(row.contact, row.progress, tuple(history[row.contact.id]), row.seq)
             for row in rows
         )
