@@ -128,7 +128,10 @@ def test_the_hour_of_a_rise_holds_the_cap_with_the_valve_shut() -> None:
     first batch after the hour's progressive minute dialled at 0.08)."""
     s = Scenario(name="RISE", answer_rate_schedule="0:0.08,2h:0.35", hours=3.0)
     capped = PredictivePacing(abandon_hourly_cap=0.03, release_after=None)
-    before = simulate(s, attrs.evolve(capped, hourly_recent_window=None), 8)
+    blind = attrs.evolve(  # (and without the shut valve's wrap-up and in-flight margin)
+        capped, hourly_recent_window=None, hourly_after_wrapup=False, hourly_shut_in_flight=0.0
+    )
+    before = simulate(s, blind, 8)
     after = simulate(s, attrs.evolve(capped), 8)
     assert before.worst_hour_abandon_rate > 0.03
     assert after.worst_hour_abandon_rate <= 0.03
