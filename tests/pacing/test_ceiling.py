@@ -129,3 +129,17 @@ def test_the_ceiling_counts_most_of_the_answers_the_hour_is_still_expected_to_br
 def test_a_negative_ceiling_trust_is_refused() -> None:
     with pytest.raises(SettingsError, match="ceiling_trust"):
         PredictivePacing(ceiling_trust=-0.1)
+
+
+def test_with_the_valve_shut_the_ceiling_counts_half_the_answers_still_to_come() -> None:
+    # nothing takes a burst back with the valve shut: the ceiling keeps its earlier caution
+    half = PredictivePacing(ceiling_trust=0.5)
+    at_half = _near_the_ceiling(half, 2.75, 2, 0)
+    shut = PredictivePacing(release_after=None)
+    shut_view = _near_the_ceiling(shut, 2.75, 2, 0)
+    assert half._ceiling is not None
+    assert shut._ceiling is not None
+    assert shut._ceiling.remaining(shut_view.now) == pytest.approx(
+        half._ceiling.remaining(at_half.now)
+    )
+    assert shut._ceiling.remaining(shut_view.now) < 2.5, "0.9 of the rest would leave 2.7"
