@@ -74,8 +74,8 @@ def _outcome(store: Store, a_before: ContactProgress) -> tuple[list[tuple[str, s
     }
 
 
-@pytest.mark.anyio
-@pytest.mark.parametrize(
+# b with a finished contact's number and one of its own (trimmed), or only that (skipped)
+B_CASES = pytest.mark.parametrize(
     ("b", "dialled", "saved"),
     [
         (BOTH, [("b", OWN)], {"phones": (OWN,), "state": ContactState.DONE}),
@@ -83,6 +83,17 @@ def _outcome(store: Store, a_before: ContactProgress) -> tuple[list[tuple[str, s
     ],
     ids=["trimmed", "duplicate"],
 )
+
+
+def _assert_saved(b_saved: Saved, saved: Saved) -> None:
+    assert b_saved["phones"] == saved["phones"]
+    assert b_saved["state"] is saved["state"]
+    if saved["state"] is ContactState.SKIPPED:
+        assert b_saved["why"] == DUPLICATE_REASON
+
+
+@pytest.mark.anyio
+@B_CASES
 async def test_a_resumed_list_never_calls_a_new_contact_on_a_finished_contacts_number(
     tmp_path: Path, b: Contact, dialled: list[tuple[str, str]], saved: Saved
 ) -> None:
@@ -95,21 +106,11 @@ async def test_a_resumed_list_never_calls_a_new_contact_on_a_finished_contacts_n
                 await second.run([A, b])  # a is done: never paged in
         numbers, b_saved = _outcome(store, a_before)
     assert numbers == [("a", SHARED), *dialled]
-    assert b_saved["phones"] == saved["phones"]
-    assert b_saved["state"] is saved["state"]
-    if saved["state"] is ContactState.SKIPPED:
-        assert b_saved["why"] == DUPLICATE_REASON
+    _assert_saved(b_saved, saved)
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize(
-    ("b", "dialled", "saved"),
-    [
-        (BOTH, [("b", OWN)], {"phones": (OWN,), "state": ContactState.DONE}),
-        (ONLY_SHARED, [], {"phones": (SHARED,), "state": ContactState.SKIPPED}),
-    ],
-    ids=["trimmed", "duplicate"],
-)
+@B_CASES
 async def test_a_contact_added_live_after_a_restart_never_calls_a_finished_contacts_number(
     tmp_path: Path, b: Contact, dialled: list[tuple[str, str]], saved: Saved
 ) -> None:
@@ -129,7 +130,4 @@ async def test_a_contact_added_live_after_a_restart_never_calls_a_finished_conta
         numbers, b_saved = _outcome(store, a_before)
     assert [n for n in numbers if n[0] != "c"] == [("a", SHARED), *dialled]
     assert [n for n in numbers if n[0] == "c"] == [("c", BUSY)] * 3  # the run went on
-    assert b_saved["phones"] == saved["phones"]
-    assert b_saved["state"] is saved["state"]
-    if saved["state"] is ContactState.SKIPPED:
-        assert b_saved["why"] == DUPLICATE_REASON
+    _assert_saved(b_saved, saved)

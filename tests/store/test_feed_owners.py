@@ -5,11 +5,6 @@ retry (every store; PostgreSQL skips without a server)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-
 from autoinformer.campaign import Campaign
 from autoinformer.contacts.model import Contact
 from autoinformer.core import DialerCore
@@ -23,26 +18,11 @@ from autoinformer.policy.retry import RetryPolicy
 from autoinformer.policy.schedule import CallWindow
 from autoinformer.records import AttemptRecord, ContactProgress
 from autoinformer.script import Script, say
-from autoinformer.store import MemoryStore, SqliteStore
 from autoinformer.store.base import Store
 
 NOW = 1_767_700_800.0
 C = "fo"
 X, Y, Z, W = "+79500000001", "+79500000002", "+79500000003", "+79500000004"
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")  # skips without a server or psycopg
-        from autoinformer.store.postgres import PostgresStore
-
-        s = PostgresStore(url)
-    else:
-        s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "fo.db")
-    yield s
-    s.close()
 
 
 def _core() -> DialerCore:

@@ -4,32 +4,15 @@ answers the same (PostgreSQL skips without a server)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState
 from autoinformer.records import ContactProgress
-from autoinformer.store import MemoryStore, SqliteStore, Store
+from autoinformer.store import Store
 
 C = "numbers"
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")  # skips without a server or psycopg
-        from autoinformer.store.postgres import PostgresStore
-
-        s = PostgresStore(url)
-    else:
-        s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "n.db")
-    yield s
-    s.close()
 
 
 def test_saved_numbers_are_read_back_by_every_read_and_keep_place_and_progress(

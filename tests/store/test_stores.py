@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,21 +15,7 @@ from autoinformer.contacts.model import Contact
 from autoinformer.errors import StoreError
 from autoinformer.outcomes import ContactState, Outcome
 from autoinformer.records import AttemptRecord, ContactProgress
-from autoinformer.store import MemoryStore, SqliteStore, Store
-
-
-@pytest.fixture(params=["memory", "sqlite", "postgres"])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    s: Store
-    if request.param == "postgres":
-        url = request.getfixturevalue("postgres_url")  # skips without a server or psycopg
-        from autoinformer.store.postgres import PostgresStore
-
-        s = PostgresStore(url)
-    else:
-        s = MemoryStore() if request.param == "memory" else SqliteStore(tmp_path / "c.db")
-    yield s
-    s.close()
+from autoinformer.store import SqliteStore, Store
 
 
 def _contacts(n: int) -> list[Contact]:
